@@ -1,0 +1,80 @@
+/**
+ * Decoder timings on random log-softmax'd logits shaped like a sign-language model's output.
+ *
+ * Run: `npx tsx packages/ctc/bench/decode.bench.ts` (from the repository root).
+ * Env: `T` (default 150), `V` (1296), `B` (utterances per call, 16), `REPEATS` (10).
+ */
+import * as tf from '@tensorflow/tfjs';
+import { ctcBeamSearch } from '../src/decode/beam-search';
+import { ctcGreedyDecode } from '../src/decode/greedy';
+import type { CtcBeamSearchOptions } from '../src/decode/types';
+import { NGramLanguageModel } from '../src/lm/language-model';
+
+const T = Number(process.env.T ?? 150);
+const V = Number(process.env.V ?? 1296);
+const B = Number(process.env.B ?? 16);
+const REPEATS = Number(process.env.REPEATS ?? 5);
+
+/** A random bigram ARPA model over the token ids `1..V-1` (words are the ids in decimal). */
+function randomBigramArpa(vocabularySize: number, bigramsPerWord: number, seed = 1): string {
+  let state = seed;
+  const random = (): number => {
+    state = (state * 1664525 + 1013904223) >>> 0;
+    return state / 2 ** 32;
+  };
+  const words = ['<unk>', '<s>', '</s>'];
+  for (let id = 1; id < vocabularySize; id++) words.push(String(id));
+  const unigrams = words.map((w) => `${(-1 - 3 * random()).toFixed(4)}\t${w}\t${(-0.5 * random()).toFixed(4)}`);
+  const bigrams = new Set<string>();
+  for (const w of words) {
+    if (w === '</s>' || w === '<unk>') continue;
+    for (let k = 0; k < bigramsPerWord; k++) {
+      const next = words[2 + Math.floor(random() * (words.length - 2))];
+      if (next !== '<s>') bigrams.add(`${w} ${next}`);
+    }
+  }
+  const bigramLines = [...bigrams].map((key) => `${(-0.3 - 2 * random()).toFixed(4)}\t${key}`);
+  return [
+    '\\data\\',
+    `ngram 1=${unigrams.length}`,
+    `ngram 2=${bigramLines.length}`,
+    '',
+    '\\1-grams:',
+    ...unigrams,
+    '',
+    '\\2-grams:',
+    ...bigramLines,
+    '',
+    '\\end\\',
+    '',
+  ].join('\n');
+}
+
+async function time(label: string, run: () => Promise<unknown>): Promise<void> {
+  await run(); // warm-up (JIT)
+  const start = performance.now();
+  for (let i = 0; i < REPEATS; i++) await run();
+  const perUtterance = (performance.now() - start) / (REPEATS * B);
+  console.log(`${label.padEnd(58)} ${perUtterance.toFixed(3)} ms/utterance`);
+}
+
+async function main(): Promise<void> {
+  await tf.setBackend('cpu');
+  console.log(`T=${T} V=${V} B=${B} repeats=${REPEATS} backend=${tf.getBackend()}`);
+  const flat = tf.tidy(() => tf.logSoftmax(tf.randomNormal([T, B, V], 0, 1, 'float32', 7)) as tf.Tensor3D);
+  const peaked = tf.tidy(() => tf.logSoftmax(tf.randomNormal([T, B, V], 0, 4, 'float32', 7)) as tf.Tensor3D);
+  const lm = NGramLanguageModel.fromArpa(randomBigramArpa(V, 20));
+
+  const beam = (logProbs: tf.Tensor3D, options: CtcBeamSearchOptions) => () => ctcBeamSearch(logProbs, undefined, options);
+  await time('greedy', () => ctcGreedyDecode(flat));
+  await time('beam width 10 (defaults), logits ~ N(0, 1)', beam(flat, { beamWidth: 10 }));
+  await time('beam width 10 (defaults), logits ~ N(0, 4)', beam(peaked, { beamWidth: 10 }));
+  await time('beam width 10, nBest 5', beam(flat, { beamWidth: 10, nBest: 5 }));
+  await time('beam width 10, bigram LM (20 bigrams/word)', beam(flat, { beamWidth: 10, lm }));
+  await time('beam width 10, tokenCutoff Infinity', beam(flat, { beamWidth: 10, tokenCutoff: Infinity }));
+  await time('beam width 32', beam(flat, { beamWidth: 32 }));
+  flat.dispose();
+  peaked.dispose();
+}
+
+void main();

@@ -1,0 +1,505 @@
+/**
+ * CTC prefix beam search (Hannun et al., 2014) in log space, with an optional language model.
+ *
+ * Implementation: the prefixes of a search form a trie stored column-wise in typed arrays (a
+ * prefix is a row number), so a frame allocates next to nothing and the LM scores each prefix
+ * once. While a frame's candidates are made, a lower bound on the `beamWidth`-th best score
+ * is kept, and extensions that provably cannot reach it are never made.
+ */
+import type * as tf from '@tensorflow/tfjs';
+import type { LanguageModel } from '../lm/language-model';
+import { checkDecoderInput, type CtcBeamSearchOptions, type CtcHypothesis } from './types';
+
+/** Default {@link CtcBeamSearchOptions.beamWidth}. */
+export const DEFAULT_BEAM_WIDTH = 10;
+/** Default {@link CtcBeamSearchOptions.tokenCutoff}. */
+export const DEFAULT_TOKEN_CUTOFF = 40;
+/** Default {@link CtcBeamSearchOptions.lmWeight}. */
+export const DEFAULT_LM_WEIGHT = 0.5;
+
+function logAddExp(a: number, b: number): number {
+  if (a === -Infinity) return b;
+  if (b === -Infinity) return a;
+  return a > b ? a + Math.log1p(Math.exp(b - a)) : b + Math.log1p(Math.exp(a - b));
+}
+
+function compareTokens(a: readonly number[], b: readonly number[]): number {
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) if (a[i] !== b[i]) return a[i] - b[i];
+  return a.length - b.length;
+}
+
+function doubled<T extends Int32Array | Float64Array | Uint8Array>(array: T): T {
+  const next = new (array.constructor as new (length: number) => T)(array.length * 2);
+  next.set(array);
+  return next;
+}
+
+const INITIAL_CAPACITY = 1024;
+const ROOT = 0;
+
+/**
+ * The prefixes (labelings so far) of one search: a trie whose node `p` is row `p` of every
+ * column; row 0 is the empty prefix. "Beam" columns hold a prefix's state after the last
+ * processed frame, "next" columns accumulate the frame being processed.
+ */
+class PrefixTrie {
+  size = 0;
+  /** Last token; -1 for the root. */
+  token = new Int32Array(INITIAL_CAPACITY);
+  parent = new Int32Array(INITIAL_CAPACITY);
+  /** Beam: ln P(prefix, paths ending in blank). */
+  blank = new Float64Array(INITIAL_CAPACITY);
+  /** Beam: ln P(prefix, paths ending in its last token). */
+  nonBlank = new Float64Array(INITIAL_CAPACITY);
+  /** Beam: emission record of the last token (see {@link addEmission}); -1 for the root. */
+  emission = new Int32Array(INITIAL_CAPACITY);
+  /** Unweighted ln P_LM of the tokens, end of sentence excluded. */
+  lmLogProb = new Float64Array(INITIAL_CAPACITY);
+  /** lmWeight · lmLogProb + insertionBonus · length. */
+  bonus = new Float64Array(INITIAL_CAPACITY);
+  /** Frame whose candidates the prefix is among; -1 when none yet. */
+  stamp = new Int32Array(INITIAL_CAPACITY);
+  nextBlank = new Float64Array(INITIAL_CAPACITY);
+  nextNonBlank = new Float64Array(INITIAL_CAPACITY);
+  /** 1 when the prefix enters the beam at this frame: its last token is emitted now. */
+  nextFresh = new Uint8Array(INITIAL_CAPACITY);
+  /** With `nextFresh`: the parent's emission record, which the new one links to. */
+  nextParentEmission = new Int32Array(INITIAL_CAPACITY);
+  /** Candidate score: acoustic + bonus, NaN stored as -Infinity. */
+  score = new Float64Array(INITIAL_CAPACITY);
+  lmState: unknown[] = [];
+  /** Emission records, a forest of linked lists: frame of a token, and the previous token's record. */
+  emissionFrame: number[] = [];
+  emissionPrevious: number[] = [];
+  /** Child row by `parent * vocabularySize + token`. */
+  private readonly children = new Map<number, number>();
+
+  constructor(private readonly vocabularySize: number) {}
+
+  /** Empties the trie down to a root with the given LM state. */
+  reset(rootLmState: unknown): void {
+    this.size = 0;
+    this.children.clear();
+    this.lmState.length = 0;
+    this.emissionFrame.length = 0;
+    this.emissionPrevious.length = 0;
+    this.add(-1, -1, rootLmState, 0, 0);
+    this.blank[ROOT] = 0;
+  }
+
+  /** Row of `prefix` + `token`, or -1 when not made yet. */
+  child(prefix: number, token: number): number {
+    return this.children.get(prefix * this.vocabularySize + token) ?? -1;
+  }
+
+  add(parent: number, token: number, lmState: unknown, lmLogProb: number, bonus: number): number {
+    if (this.size === this.token.length) this.grow();
+    const row = this.size++;
+    this.token[row] = token;
+    this.parent[row] = parent;
+    this.blank[row] = -Infinity;
+    this.nonBlank[row] = -Infinity;
+    this.emission[row] = -1;
+    this.lmLogProb[row] = lmLogProb;
+    this.bonus[row] = bonus;
+    this.stamp[row] = -1;
+    this.lmState[row] = lmState;
+    if (parent >= 0) this.children.set(parent * this.vocabularySize + token, row);
+    return row;
+  }
+
+  addEmission(frame: number, previous: number): number {
+    this.emissionFrame.push(frame);
+    this.emissionPrevious.push(previous);
+    return this.emissionFrame.length - 1;
+  }
+
+  tokens(row: number): number[] {
+    const tokens: number[] = [];
+    for (let p = row; p !== ROOT; p = this.parent[p]) tokens.push(this.token[p]);
+    return tokens.reverse();
+  }
+
+  frames(row: number): number[] {
+    const frames: number[] = [];
+    for (let e = this.emission[row]; e >= 0; e = this.emissionPrevious[e]) frames.push(this.emissionFrame[e]);
+    return frames.reverse();
+  }
+
+  /** Ranking rule: higher score first; equal scores → lexicographically smaller tokens first. */
+  ranksBefore(a: number, b: number): boolean {
+    if (this.score[a] !== this.score[b]) return this.score[a] > this.score[b];
+    return compareTokens(this.tokens(a), this.tokens(b)) < 0;
+  }
+
+  private grow(): void {
+    this.token = doubled(this.token);
+    this.parent = doubled(this.parent);
+    this.blank = doubled(this.blank);
+    this.nonBlank = doubled(this.nonBlank);
+    this.emission = doubled(this.emission);
+    this.lmLogProb = doubled(this.lmLogProb);
+    this.bonus = doubled(this.bonus);
+    this.stamp = doubled(this.stamp);
+    this.nextBlank = doubled(this.nextBlank);
+    this.nextNonBlank = doubled(this.nextNonBlank);
+    this.nextFresh = doubled(this.nextFresh);
+    this.nextParentEmission = doubled(this.nextParentEmission);
+    this.score = doubled(this.score);
+  }
+}
+
+/** Whether frame token `i` ranks before `j`: higher log-probability, then lower id. */
+function tokenBefore(tokens: Int32Array, logProbs: Float64Array, i: number, j: number): boolean {
+  return logProbs[i] > logProbs[j] || (logProbs[i] === logProbs[j] && tokens[i] < tokens[j]);
+}
+
+function swapTokens(tokens: Int32Array, logProbs: Float64Array, i: number, j: number): void {
+  const token = tokens[i];
+  tokens[i] = tokens[j];
+  tokens[j] = token;
+  const logProb = logProbs[i];
+  logProbs[i] = logProbs[j];
+  logProbs[j] = logProb;
+}
+
+/** Reorders `[0, count)` so that its best `k` tokens (see `tokenBefore`) come first. */
+function selectBest(tokens: Int32Array, logProbs: Float64Array, count: number, k: number): void {
+  let lo = 0;
+  let hi = count - 1;
+  while (lo < hi) {
+    // Lomuto partition around the middle element.
+    swapTokens(tokens, logProbs, (lo + hi) >> 1, hi);
+    let store = lo;
+    for (let i = lo; i < hi; i++) {
+      if (tokenBefore(tokens, logProbs, i, hi)) swapTokens(tokens, logProbs, i, store++);
+    }
+    swapTokens(tokens, logProbs, store, hi);
+    if (store === k - 1 || store === k) return;
+    if (store > k) hi = store - 1;
+    else lo = store + 1;
+  }
+}
+
+/**
+ * Gathers the tokens a prefix may be extended with at one frame into `tokens`/`logProbs` and
+ * returns how many: non-blank, `>= minLogProb` (NaN never), and with a cutoff below `V - 1`
+ * only the best `cutoff` (ties → lower id), sorted best first; without one, in id order. With
+ * a cutoff the arrays must hold `2 * cutoff`: tokens are appended until full, then compacted
+ * to the best `cutoff`, after which only tokens beating the worst kept one are appended.
+ */
+function selectFrameTokens(
+  data: Float32Array,
+  offset: number,
+  V: number,
+  blank: number,
+  minLogProb: number,
+  cutoff: number,
+  tokens: Int32Array,
+  logProbs: Float64Array,
+): number {
+  let count = 0;
+  if (cutoff >= V - 1) {
+    for (let v = 0; v < V; v++) {
+      const logProb = data[offset + v];
+      if (v === blank || !(logProb >= minLogProb)) continue;
+      tokens[count] = v;
+      logProbs[count++] = logProb;
+    }
+    return count;
+  }
+  const capacity = 2 * cutoff;
+  let threshold = minLogProb;
+  let admitEqual = true;
+  for (let v = 0; v < V; v++) {
+    const logProb = data[offset + v];
+    if (v === blank || !(logProb > threshold || (admitEqual && logProb === threshold))) continue;
+    if (count === capacity) {
+      selectBest(tokens, logProbs, count, cutoff);
+      count = cutoff;
+      threshold = logProbs[0];
+      for (let i = 1; i < cutoff; i++) if (logProbs[i] < threshold) threshold = logProbs[i];
+      // Later tokens have higher ids, so they must beat the worst kept token strictly.
+      admitEqual = false;
+      if (!(logProb > threshold)) continue;
+    }
+    tokens[count] = v;
+    logProbs[count++] = logProb;
+  }
+  if (count > cutoff) {
+    selectBest(tokens, logProbs, count, cutoff);
+    count = cutoff;
+  }
+  insertionSort(tokens, logProbs, count);
+  return count;
+}
+
+/** Sorts `[0, count)` best first (see `tokenBefore`). */
+function insertionSort(tokens: Int32Array, logProbs: Float64Array, count: number): void {
+  for (let i = 1; i < count; i++) {
+    const token = tokens[i];
+    const logProb = logProbs[i];
+    let j = i;
+    for (; j > 0 && (logProbs[j - 1] < logProb || (logProbs[j - 1] === logProb && tokens[j - 1] > token)); j--) {
+      tokens[j] = tokens[j - 1];
+      logProbs[j] = logProbs[j - 1];
+    }
+    tokens[j] = token;
+    logProbs[j] = logProb;
+  }
+}
+
+interface ResolvedOptions {
+  blank: number;
+  beamWidth: number;
+  nBest: number;
+  tokenCutoff: number;
+  pruneLogProb: number;
+  lm: LanguageModel | undefined;
+  lmWeight: number;
+  insertionBonus: number;
+}
+
+function resolveOptions(options: CtcBeamSearchOptions, blank: number): ResolvedOptions {
+  const arg = (name: string): string => `Argument 'options.${name}' passed to 'ctcBeamSearch'`;
+  const isInteger = (value: unknown): value is number => Number.isInteger(value);
+  const beamWidth = options.beamWidth ?? DEFAULT_BEAM_WIDTH;
+  if (!isInteger(beamWidth) || beamWidth < 1) {
+    throw new Error(`${arg('beamWidth')} must be an integer >= 1, but got ${beamWidth}`);
+  }
+  const nBest = options.nBest ?? 1;
+  if (!isInteger(nBest) || nBest < 1 || nBest > beamWidth) {
+    throw new Error(`${arg('nBest')} must be an integer in [1, beamWidth = ${beamWidth}], but got ${nBest}`);
+  }
+  const tokenCutoff = options.tokenCutoff ?? DEFAULT_TOKEN_CUTOFF;
+  if (!(isInteger(tokenCutoff) || tokenCutoff === Infinity) || tokenCutoff < 1) {
+    throw new Error(`${arg('tokenCutoff')} must be an integer >= 1 or Infinity, but got ${tokenCutoff}`);
+  }
+  const pruneLogProb = options.pruneLogProb ?? -Infinity;
+  if (typeof pruneLogProb !== 'number' || Number.isNaN(pruneLogProb)) {
+    throw new Error(`${arg('pruneLogProb')} must be a number (a log-probability), but got ${pruneLogProb}`);
+  }
+  const lmWeight = options.lmWeight ?? DEFAULT_LM_WEIGHT;
+  if (typeof lmWeight !== 'number' || !Number.isFinite(lmWeight)) {
+    throw new Error(`${arg('lmWeight')} must be a finite number, but got ${lmWeight}`);
+  }
+  const insertionBonus = options.insertionBonus ?? 0;
+  if (typeof insertionBonus !== 'number' || !Number.isFinite(insertionBonus)) {
+    throw new Error(`${arg('insertionBonus')} must be a finite number, but got ${insertionBonus}`);
+  }
+  const { lm } = options;
+  if (
+    lm != null &&
+    (typeof lm.initialState !== 'function' || typeof lm.score !== 'function' || typeof lm.finish !== 'function')
+  ) {
+    throw new Error(`${arg('lm')} must be a LanguageModel with initialState(), score() and finish(), but got ${String(lm)}`);
+  }
+  return { blank, beamWidth, nBest, tokenCutoff, pruneLogProb, lm: lm ?? undefined, lmWeight, insertionBonus };
+}
+
+/**
+ * Decodes one batch item; `data` is the whole `[T, B, V]` buffer, of which only the item's
+ * first `length` frames are read.
+ */
+function searchItem(
+  trie: PrefixTrie,
+  data: Float32Array,
+  b: number,
+  B: number,
+  V: number,
+  length: number,
+  options: ResolvedOptions,
+): CtcHypothesis[] {
+  const { blank, beamWidth, nBest, tokenCutoff, pruneLogProb, lm, lmWeight, insertionBonus } = options;
+  const weighted = (logProb: number): number => (lmWeight === 0 ? 0 : lmWeight * logProb);
+  /** Row of `prefix` + `token`, made (and scored by the LM) on first use. */
+  const childOf = (prefix: number, token: number): number => {
+    const child = trie.child(prefix, token);
+    if (child >= 0) return child;
+    let lmState: unknown = null;
+    let lmLogProb = 0;
+    if (lm !== undefined) {
+      const scored = lm.score(trie.lmState[prefix], token);
+      lmState = scored.state;
+      lmLogProb = scored.logProb;
+    }
+    const bonus = trie.bonus[prefix] + weighted(lmLogProb) + insertionBonus;
+    return trie.add(prefix, token, lmState, trie.lmLogProb[prefix] + lmLogProb, bonus);
+  };
+
+  trie.reset(lm?.initialState() ?? null);
+  let beam: number[] = [ROOT];
+  const totals = new Float64Array(beamWidth);
+  const cutoff = Math.min(tokenCutoff, V - 1);
+  const sortedTokens = cutoff < V - 1;
+  // Room for twice the cutoff: `selectFrameTokens` gathers tokens there before compacting.
+  const frameTokens = new Int32Array(sortedTokens ? 2 * cutoff : V);
+  const frameLogProbs = new Float64Array(frameTokens.length);
+  const candidates: number[] = [];
+  const top: number[] = [];
+  // The `beamWidth` best lower bounds of this frame's candidate scores, best first.
+  const bounds = new Float64Array(beamWidth);
+  let boundCount = 0;
+  const addBound = (score: number): void => {
+    if (!(score > -Infinity) || (boundCount === beamWidth && score <= bounds[beamWidth - 1])) return;
+    let i = boundCount < beamWidth ? boundCount++ : beamWidth - 1;
+    for (; i > 0 && bounds[i - 1] < score; i--) bounds[i] = bounds[i - 1];
+    bounds[i] = score;
+  };
+  const belowBeam = (score: number): boolean => boundCount === beamWidth && score < bounds[beamWidth - 1];
+  // Most the LM can add to an appended token's score: 0, as its log-probabilities are <= 0
+  // (unbounded with a negative weight).
+  const lmHeadroom = lm !== undefined && lmWeight < 0 ? Infinity : 0;
+
+  for (let t = 0; t < length; t++) {
+    const offset = (t * B + b) * V;
+
+    // Blank, and the last token repeated without a blank: the prefix itself continues.
+    candidates.length = 0;
+    boundCount = 0;
+    let bestScore = -Infinity;
+    const blankLogProb = data[offset + blank];
+    for (let i = 0; i < beam.length; i++) {
+      const p = beam[i];
+      const total = logAddExp(trie.blank[p], trie.nonBlank[p]);
+      totals[i] = total;
+      bestScore = Math.max(bestScore, total + trie.bonus[p]);
+      trie.stamp[p] = t;
+      trie.nextBlank[p] = total + blankLogProb;
+      trie.nextNonBlank[p] = p === ROOT ? -Infinity : trie.nonBlank[p] + data[offset + trie.token[p]];
+      trie.nextFresh[p] = 0;
+      candidates.push(p);
+      addBound(logAddExp(trie.nextBlank[p], trie.nextNonBlank[p]) + trie.bonus[p]);
+    }
+
+    // Tokens that may be appended. Once the continuations fill the beam, a token too
+    // improbable to lift even the best prefix past them is not worth selecting (the margin
+    // keeps rounding from making this stricter than the exact test below).
+    let minLogProb = pruneLogProb;
+    if (boundCount === beamWidth) {
+      const floor = bounds[beamWidth - 1] - bestScore - insertionBonus - lmHeadroom;
+      minLogProb = Math.max(minLogProb, floor - 1e-6 * (1 + Math.abs(floor)));
+    }
+    const tokenCount = selectFrameTokens(data, offset, V, blank, minLogProb, cutoff, frameTokens, frameLogProbs);
+
+    // Appending a token; a repeat of the last token needs a blank in between. An extension
+    // whose best possible score is below the bound cannot enter the beam and is skipped, and
+    // with sorted tokens so are the ones after it.
+    for (let i = 0; i < beam.length; i++) {
+      const p = beam[i];
+      const headroom = trie.bonus[p] + insertionBonus + lmHeadroom;
+      for (let k = 0; k < tokenCount; k++) {
+        if (belowBeam(totals[i] + frameLogProbs[k] + headroom)) {
+          if (sortedTokens) break;
+          continue;
+        }
+        const token = frameTokens[k];
+        const logProb = (token === trie.token[p] ? trie.blank[p] : totals[i]) + frameLogProbs[k];
+        if (logProb === -Infinity) continue;
+        const child = childOf(p, token);
+        if (trie.stamp[child] === t) {
+          // The child is in the beam too: both paths into it add up.
+          trie.nextNonBlank[child] = logAddExp(trie.nextNonBlank[child], logProb);
+        } else if (!belowBeam(logProb + trie.bonus[child])) {
+          // (Now that the LM has spoken, the extension may still fall short.)
+          trie.stamp[child] = t;
+          trie.nextBlank[child] = -Infinity;
+          trie.nextNonBlank[child] = logProb;
+          trie.nextFresh[child] = 1;
+          trie.nextParentEmission[child] = trie.emission[p];
+          candidates.push(child);
+          addBound(logProb + trie.bonus[child]);
+        }
+      }
+    }
+
+    // Keep the best `beamWidth` candidates (bounded insertion; see `PrefixTrie.ranksBefore`).
+    top.length = 0;
+    for (const p of candidates) {
+      const score = logAddExp(trie.nextBlank[p], trie.nextNonBlank[p]) + trie.bonus[p];
+      trie.score[p] = Number.isNaN(score) ? -Infinity : score;
+      if (top.length === beamWidth && !trie.ranksBefore(p, top[beamWidth - 1])) continue;
+      let i = top.length < beamWidth ? top.length : beamWidth - 1;
+      if (top.length < beamWidth) top.push(p);
+      for (; i > 0 && trie.ranksBefore(p, top[i - 1]); i--) top[i] = top[i - 1];
+      top[i] = p;
+    }
+    beam = [];
+    for (const p of top) {
+      // Zero-probability prefixes are dropped, but the beam never empties.
+      if (trie.score[p] === -Infinity && beam.length > 0) break;
+      trie.blank[p] = trie.nextBlank[p];
+      trie.nonBlank[p] = trie.nextNonBlank[p];
+      if (trie.nextFresh[p] === 1) trie.emission[p] = trie.addEmission(t, trie.nextParentEmission[p]);
+      beam.push(p);
+    }
+  }
+
+  // Final ranking, with the end of the sentence.
+  const finals = beam.map((p) => {
+    const acousticScore = logAddExp(trie.blank[p], trie.nonBlank[p]);
+    const endLogProb = lm === undefined ? 0 : lm.finish(trie.lmState[p]);
+    const score = acousticScore + trie.bonus[p] + weighted(endLogProb);
+    trie.score[p] = Number.isNaN(score) ? -Infinity : score;
+    return { p, acousticScore, lmScore: trie.lmLogProb[p] + endLogProb };
+  });
+  finals.sort((x, y) => (trie.ranksBefore(x.p, y.p) ? -1 : trie.ranksBefore(y.p, x.p) ? 1 : 0));
+  const hypotheses: CtcHypothesis[] = [];
+  for (const { p, acousticScore, lmScore } of finals) {
+    if (hypotheses.length === nBest || (trie.score[p] === -Infinity && hypotheses.length > 0)) break;
+    hypotheses.push({ tokens: trie.tokens(p), score: trie.score[p], frames: trie.frames(p), acousticScore, lmScore });
+  }
+  return hypotheses;
+}
+
+/**
+ * CTC prefix beam search. Each prefix (labeling so far) carries the log-probabilities of its
+ * paths ending in blank and in its last token; per frame every prefix in the beam is extended
+ * by blank, by its own last token, and by every token that passes `tokenCutoff` and
+ * `pruneLogProb` (those two prune only appended tokens; blank and repeats are always scored),
+ * then the best `beamWidth` prefixes are kept. With an LM, appending token `c` adds
+ * `lmWeight · ln P_LM(c | prefix) + insertionBonus` to the prefix's score, and the final
+ * ranking adds `lmWeight · ln P_LM(</s> | prefix)`.
+ *
+ * Ranking (beam and n-best) is by score, highest first; equal scores put the
+ * lexicographically smaller token sequence first (a prefix before its extensions), so results
+ * never depend on evaluation order. Prefixes of probability zero are dropped, except that at
+ * least one hypothesis is always returned. `frames` holds, for each token, the frame at which
+ * its prefix entered the beam (the first frame of its run on the surviving paths).
+ *
+ * With `beamWidth` at least the number of labelings, `tokenCutoff: Infinity` and no
+ * `pruneLogProb`, the search is exact: it returns the most probable labelings with their total
+ * probabilities (LM and bonus included). Frames past an item's input length are never read;
+ * the tensor is read once and no tensors are created.
+ *
+ * @param logProbs `[T, B, V]` time-major log-probabilities (log-softmax output).
+ * @param inputLengths Frames to decode per batch item, each in `[0, T]`. Default: all `T`.
+ * @param options See {@link CtcBeamSearchOptions}; defaults: blank 0, beamWidth
+ *   {@link DEFAULT_BEAM_WIDTH}, nBest 1, tokenCutoff {@link DEFAULT_TOKEN_CUTOFF}, pruneLogProb
+ *   -Infinity, lmWeight {@link DEFAULT_LM_WEIGHT}, insertionBonus 0.
+ * @returns Per batch item, up to `nBest` hypotheses, best first.
+ *
+ * @example
+ * ```ts
+ * const logProbs = tf.tidy(() => tf.logSoftmax(logits)); // [T, B, V]
+ * const results = await ctcBeamSearch(logProbs, [120, 97], { beamWidth: 16, nBest: 3 });
+ * results[0][0].tokens; // best labeling of the first utterance
+ *
+ * const lm = NGramLanguageModel.fromArpa(arpaText, { vocabulary: [null, ...glosses] });
+ * const withLm = await ctcBeamSearch(logProbs, [120, 97], { lm, lmWeight: 0.8, insertionBonus: 1 });
+ * ```
+ */
+export async function ctcBeamSearch(
+  logProbs: tf.Tensor3D,
+  inputLengths?: number[],
+  options: CtcBeamSearchOptions = {},
+): Promise<CtcHypothesis[][]> {
+  const { B, V, lengths, blank } = checkDecoderInput('ctcBeamSearch', logProbs, inputLengths, options.blank);
+  const resolved = resolveOptions(options, blank);
+  const data = await logProbs.data<'float32'>();
+  const results: CtcHypothesis[][] = [];
+  const trie = new PrefixTrie(V);
+  for (let b = 0; b < B; b++) results.push(searchItem(trie, data, b, B, V, lengths[b], resolved));
+  return results;
+}

@@ -1,0 +1,64 @@
+/**
+ * Greedy (best-path) CTC decoding.
+ */
+import type * as tf from '@tensorflow/tfjs';
+import { checkDecoderInput, type CtcGreedyDecodeOptions, type CtcHypothesis } from './types';
+
+/**
+ * Best-path CTC decoding: takes the most probable token of every frame (ties go to the lowest
+ * token id), merges repeats and drops blanks. Frames past an item's input length are never
+ * read. `score` (= `acousticScore`) is the log-probability of that best path; `frames` holds
+ * the first frame of each emitted token's run.
+ *
+ * Reads the tensor once and creates no tensors.
+ *
+ * @param logProbs `[T, B, V]` time-major log-probabilities (log-softmax output).
+ * @param inputLengths Frames to decode per batch item, each in `[0, T]`. Default: all `T`.
+ * @param options `blank`: index of the blank token (default 0).
+ * @returns One hypothesis per batch item.
+ *
+ * @example
+ * ```ts
+ * const logProbs = tf.tensor3d([[[-0.1, -2.4]], [[-2.4, -0.1]], [[-2.4, -0.1]]]); // T=3, B=1, V=2
+ * const [hyp] = await ctcGreedyDecode(logProbs);
+ * hyp.tokens; // [1]
+ * hyp.frames; // [1]
+ * hyp.score;  // ≈ -0.3
+ * ```
+ */
+export async function ctcGreedyDecode(
+  logProbs: tf.Tensor3D,
+  inputLengths?: number[],
+  options: CtcGreedyDecodeOptions = {},
+): Promise<CtcHypothesis[]> {
+  const { B, V, lengths, blank } = checkDecoderInput('ctcGreedyDecode', logProbs, inputLengths, options.blank);
+  const data = await logProbs.data<'float32'>();
+  const hypotheses: CtcHypothesis[] = [];
+  for (let b = 0; b < B; b++) {
+    const tokens: number[] = [];
+    const frames: number[] = [];
+    let score = 0;
+    let previous = -1;
+    for (let t = 0; t < lengths[b]; t++) {
+      const offset = (t * B + b) * V;
+      let best = 0;
+      let bestLogProb = data[offset];
+      for (let v = 1; v < V; v++) {
+        const logProb = data[offset + v];
+        // A NaN never wins, but any number replaces a NaN best.
+        if (logProb > bestLogProb || (Number.isNaN(bestLogProb) && !Number.isNaN(logProb))) {
+          best = v;
+          bestLogProb = logProb;
+        }
+      }
+      score += bestLogProb;
+      if (best !== previous && best !== blank) {
+        tokens.push(best);
+        frames.push(t);
+      }
+      previous = best;
+    }
+    hypotheses.push({ tokens, frames, score, acousticScore: score, lmScore: 0 });
+  }
+  return hypotheses;
+}

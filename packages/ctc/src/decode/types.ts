@@ -1,0 +1,153 @@
+/**
+ * Types shared by the CTC decoders, and the argument checks they have in common.
+ */
+import type * as tf from '@tensorflow/tfjs';
+import type { LanguageModel } from '../lm/language-model';
+
+/**
+ * One decoded labeling of one batch item.
+ *
+ * @example
+ * ```ts
+ * const [best] = await ctcGreedyDecode(logProbs);
+ * best.tokens; // [3, 7]
+ * best.frames; // [2, 9]: token 3 first emitted at frame 2, token 7 at frame 9
+ * ```
+ */
+export interface CtcHypothesis {
+  /** Decoded token ids, blanks removed and repeats collapsed. */
+  tokens: number[];
+  /**
+   * Total natural-log score used for ranking: `acousticScore + lmWeight * lmScore +
+   * insertionBonus * tokens.length` (just `acousticScore` when there is no LM and no bonus).
+   */
+  score: number;
+  /**
+   * Frame at which each token was emitted (the first frame of its run), `frames.length ===
+   * tokens.length`, strictly increasing.
+   */
+  frames: number[];
+  /**
+   * Natural-log acoustic probability: of the single best path for the greedy decoder, of the
+   * labeling (summed over its paths, as far as the beam kept them) for the beam search.
+   */
+  acousticScore: number;
+  /**
+   * Unweighted natural-log LM probability of the tokens, end of sentence included; 0 when
+   * no LM was used.
+   */
+  lmScore: number;
+}
+
+/**
+ * Options of `ctcGreedyDecode`.
+ *
+ * @example
+ * ```ts
+ * const options: CtcGreedyDecodeOptions = { blank: 0 };
+ * ```
+ */
+export interface CtcGreedyDecodeOptions {
+  /** Index of the blank token, in `[0, V)`. Default 0. */
+  blank?: number;
+}
+
+/**
+ * Options of `ctcBeamSearch`.
+ *
+ * @example
+ * ```ts
+ * const options: CtcBeamSearchOptions = { beamWidth: 16, nBest: 3, lm, lmWeight: 0.8 };
+ * ```
+ */
+export interface CtcBeamSearchOptions {
+  /** Index of the blank token, in `[0, V)`. Default 0. */
+  blank?: number;
+  /** Prefixes kept after each frame, an integer ≥ 1. Default 10. */
+  beamWidth?: number;
+  /** Hypotheses returned per batch item, an integer in `[1, beamWidth]`. Default 1. */
+  nBest?: number;
+  /**
+   * Per frame, only the `tokenCutoff` most probable non-blank tokens may be appended to a
+   * prefix: an integer ≥ 1, or `Infinity` for no cutoff. Default 40.
+   */
+  tokenCutoff?: number;
+  /**
+   * Tokens whose frame log-probability is below this are not appended to any prefix.
+   * Default `-Infinity` (off).
+   */
+  pruneLogProb?: number;
+  /** Language model scoring each appended token, and the end of the sentence. */
+  lm?: LanguageModel;
+  /** Weight of the LM's log-probabilities. Default 0.5; unused without `lm`. */
+  lmWeight?: number;
+  /** Added to the score for every appended token, with or without an LM. Default 0. */
+  insertionBonus?: number;
+}
+
+/** Shape and lengths of a checked decoder input. */
+export interface DecoderInput {
+  /** Frames. */
+  T: number;
+  /** Batch items. */
+  B: number;
+  /** Vocabulary size, blank included. */
+  V: number;
+  /** Frames to decode per batch item. */
+  lengths: number[];
+  /** Index of the blank token. */
+  blank: number;
+}
+
+/**
+ * Checks the arguments every decoder shares and resolves their defaults; throws an Error
+ * naming the argument, what was expected and what was passed.
+ *
+ * @internal
+ * @example
+ * ```ts
+ * const { T, B, V, lengths, blank } = checkDecoderInput('ctcGreedyDecode', logProbs, undefined, 0);
+ * ```
+ */
+export function checkDecoderInput(
+  op: string,
+  logProbs: tf.Tensor,
+  inputLengths: readonly number[] | undefined,
+  blank: number | undefined,
+): DecoderInput {
+  const arg = (name: string): string => `Argument '${name}' passed to '${op}'`;
+  if (logProbs == null || !Array.isArray(logProbs.shape)) {
+    throw new Error(`${arg('logProbs')} must be a tf.Tensor3D [T, B, V], but got ${String(logProbs)}`);
+  }
+  if (logProbs.rank !== 3) {
+    throw new Error(`${arg('logProbs')} must be rank 3 [T, B, V], but got rank ${logProbs.rank}`);
+  }
+  if (logProbs.dtype !== 'float32') {
+    throw new Error(`${arg('logProbs')} must have dtype float32, but got ${logProbs.dtype}`);
+  }
+  const [T, B, V] = logProbs.shape;
+  const resolvedBlank = blank ?? 0;
+  if (!Number.isInteger(resolvedBlank) || resolvedBlank < 0 || resolvedBlank >= V) {
+    throw new Error(`${arg('options.blank')} must be an integer in [0, V = ${V}), but got ${resolvedBlank}`);
+  }
+  let lengths: number[];
+  if (inputLengths == null) {
+    lengths = new Array<number>(B).fill(T);
+  } else {
+    if (!Array.isArray(inputLengths)) {
+      throw new Error(`${arg('inputLengths')} must be an array of B = ${B} integers, but got ${String(inputLengths)}`);
+    }
+    if (inputLengths.length !== B) {
+      throw new Error(
+        `${arg('inputLengths')} must have length B = ${B} (one per batch item), but got length ${inputLengths.length}`,
+      );
+    }
+    inputLengths.forEach((length, b) => {
+      if (!Number.isInteger(length) || length < 0 || length > T) {
+        throw new Error(`${arg('inputLengths')} must hold integers in [0, T = ${T}], but got inputLengths[${b}] = ${length}`);
+      }
+    });
+    lengths = [...inputLengths];
+  }
+  return { T, B, V, lengths, blank: resolvedBlank };
+}

@@ -1,0 +1,23 @@
+/**
+ * `@slr/ctc`: a differentiable CTC loss with PyTorch's semantics for TensorFlow.js, fused
+ * kernels per backend, greedy and prefix-beam decoders with an n-gram language model, edit
+ * distance and word error rate.
+ *
+ * @packageDocumentation
+ */
+import { registerCpuKernels } from './kernels/register-cpu';
+
+registerCpuKernels();
+
+export * from './ops/ctc-loss';
+export * from './ops/log-softmax';
+export type { Lengths } from './ops/validate-ctc-inputs';
+export { registerCpuKernels } from './kernels/register-cpu';
+export * from './kernels/kernel-names';
+export * from './decode/greedy';
+export * from './decode/beam-search';
+export type { CtcHypothesis, CtcGreedyDecodeOptions, CtcBeamSearchOptions } from './decode/types';
+export * from './lm/language-model';
+export * from './lm/arpa';
+export * from './metrics/edit-distance';
+export * from './metrics/word-error-rate';

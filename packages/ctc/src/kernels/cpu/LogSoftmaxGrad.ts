@@ -1,0 +1,26 @@
+import type { KernelConfig, KernelFunc, NamedTensorInfoMap, TensorInfo } from '@tensorflow/tfjs';
+import { LOG_SOFTMAX_GRAD } from '../kernel-names';
+import { logSoftmaxBackward } from './log-softmax-impl';
+import { makeTensor, readValues } from './cpu-backend';
+
+function logSoftmaxGradCpu(args: { inputs: NamedTensorInfoMap; backend: unknown }) {
+  const backend = args.backend as Parameters<typeof readValues>[0];
+  const dy = args.inputs.dy as TensorInfo;
+  const classes = dy.shape[dy.shape.length - 1];
+  const rows = classes === 0 ? 0 : dy.shape.reduce((a, b) => a * b, 1) / classes;
+  const dx = logSoftmaxBackward(
+    readValues<Float32Array>(backend, dy),
+    readValues<Float32Array>(backend, args.inputs.shiftedExp as TensorInfo),
+    readValues<Float32Array>(backend, args.inputs.inverseSum as TensorInfo),
+    rows,
+    classes,
+  );
+  return makeTensor(backend, [...dy.shape], 'float32', dx);
+}
+
+/** Gradient kernel of the fused log-softmax for the `cpu` backend. */
+export const logSoftmaxGradCpuConfig: KernelConfig = {
+  kernelName: LOG_SOFTMAX_GRAD,
+  backendName: 'cpu',
+  kernelFunc: logSoftmaxGradCpu as unknown as KernelFunc,
+};

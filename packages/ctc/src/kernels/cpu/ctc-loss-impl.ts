@@ -1,0 +1,478 @@
+/**
+ * CTC forward and backward passes on typed arrays (Graves et al. 2006, "Connectionist
+ * Temporal Classification", section 4.1), accumulated in float64.
+ *
+ * Layouts: `logProbs` is time-major `[T, B, V]`, `targets` is `[B, S]` (positions past
+ * `targetLengths[b]` are never read); the extended label sequence `l'` of sample `b` has
+ * `2·targetLengths[b] + 1` states (blanks at even positions, labels at odd ones).
+ *
+ * Each sample first runs in *scaled linear space*: α̂_t = α_t / A_t with the scale A_t chosen
+ * so that max_s α̂_t(s) = 1 and log A_t accumulated, as in Rabiner's scaled forward-backward.
+ * This needs one exponential per label state and frame instead of the two exponentials and a
+ * logarithm of a log-space step, and it is at least as accurate. Scaled values can still
+ * underflow when, within one frame, states differ by more than ~e^-640 (very peaky models,
+ * long sequences): every step checks for that, and a sample that comes close is recomputed
+ * entirely in log space, so results never silently lose a path.
+ */
+import { expNonPositive } from './fast-exp';
+
+/** Shape and label facts shared by the forward and backward passes. */
+export interface CtcProblem {
+  /** `[T, B, V]` log-probabilities. */
+  logProbs: Float32Array;
+  frames: number;
+  batch: number;
+  classes: number;
+  /** `[B, S]` padded targets. */
+  targets: Int32Array;
+  /** S: the padded target length. */
+  maxTargetLength: number;
+  inputLengths: Int32Array;
+  targetLengths: Int32Array;
+  blank: number;
+}
+
+/**
+ * What the forward pass keeps for the backward pass, in one float64 buffer: α̂ `[B, T, S']`,
+ * log A `[B, T]`, nll `[B]` and the mode of each sample `[B]` (0 scaled linear, 1 log space).
+ */
+interface StateLayout {
+  states: number;
+  alphaOffset: number;
+  scaleOffset: number;
+  nllOffset: number;
+  modeOffset: number;
+  length: number;
+}
+
+const LINEAR = 0;
+const LOG_SPACE = 1;
+/** Normalised values below this are too close to float64's range to be trusted further. */
+const UNDERFLOW_GUARD = 1e-280;
+
+/** Number of extended-label states per sample in the state buffer: `2·S + 1`. */
+export function extendedLength(maxTargetLength: number): number {
+  return 2 * maxTargetLength + 1;
+}
+
+function stateLayout(problem: Pick<CtcProblem, 'frames' | 'batch' | 'maxTargetLength'>): StateLayout {
+  const states = extendedLength(problem.maxTargetLength);
+  const alphaOffset = 0;
+  const scaleOffset = problem.batch * problem.frames * states;
+  const nllOffset = scaleOffset + problem.batch * problem.frames;
+  const modeOffset = nllOffset + problem.batch;
+  return { states, alphaOffset, scaleOffset, nllOffset, modeOffset, length: modeOffset + problem.batch };
+}
+
+/** Number of float64 values in the state buffer of {@link ctcForward}. */
+export function stateLength(problem: Pick<CtcProblem, 'frames' | 'batch' | 'maxTargetLength'>): number {
+  return stateLayout(problem).length;
+}
+
+/** Per-sample scratch: extended labels, allowed skips and two rows of the recursion. */
+class SampleScratch {
+  readonly labels: Int32Array;
+  readonly skip: Uint8Array;
+  /** Distinct labels of the sample, blank first; `slot[s]` indexes it for state s. */
+  readonly distinct: Int32Array;
+  readonly slot: Int32Array;
+  /** Scaled emission of each distinct label at the current frame. */
+  readonly emission: Float64Array;
+  distinctCount = 0;
+  row: Float64Array;
+  other: Float64Array;
+  states = 0;
+
+  constructor(capacity: number) {
+    this.labels = new Int32Array(capacity);
+    this.skip = new Uint8Array(capacity);
+    this.distinct = new Int32Array(capacity);
+    this.slot = new Int32Array(capacity);
+    this.emission = new Float64Array(capacity);
+    this.row = new Float64Array(capacity);
+    this.other = new Float64Array(capacity);
+  }
+
+  /** Loads sample `b`'s extended labels; `skip[s]` says whether s-2 → s is allowed. */
+  load(problem: CtcProblem, b: number): void {
+    const length = problem.targetLengths[b];
+    this.states = 2 * length + 1;
+    const offset = b * problem.maxTargetLength;
+    const slots = new Map<number, number>([[problem.blank, 0]]);
+    this.distinct[0] = problem.blank;
+    for (let s = 0; s < this.states; s++) {
+      if ((s & 1) === 0) {
+        this.labels[s] = problem.blank;
+        this.skip[s] = 0;
+        this.slot[s] = 0;
+      } else {
+        const label = problem.targets[offset + (s >> 1)];
+        this.labels[s] = label;
+        this.skip[s] = s >= 3 && label !== this.labels[s - 2] ? 1 : 0;
+        let slot = slots.get(label);
+        if (slot === undefined) {
+          slot = slots.size;
+          slots.set(label, slot);
+          this.distinct[slot] = label;
+        }
+        this.slot[s] = slot;
+      }
+    }
+    this.distinctCount = slots.size;
+  }
+
+  /**
+   * Sets `emission[k] = exp(logProbs[row + distinct[k]] - shift)`: one exponential per distinct
+   * label and frame, shared by every state that carries the label.
+   */
+  scaleEmissions(logProbs: Float32Array, row: number, shift: number): void {
+    for (let k = 0; k < this.distinctCount; k++) this.emission[k] = expNonPositive(logProbs[row + this.distinct[k]] - shift);
+  }
+
+  private occupancyBuffer = new Float64Array(0);
+
+  /** A scratch buffer of at least `size` float64 values (contents unspecified). */
+  occupancy(size: number): Float64Array {
+    if (this.occupancyBuffer.length < size) this.occupancyBuffer = new Float64Array(size);
+    return this.occupancyBuffer;
+  }
+
+  swap(): void {
+    const row = this.row;
+    this.row = this.other;
+    this.other = row;
+  }
+}
+
+/** States `[low, high)` at frame t that the start can reach and that can still reach the end. */
+function band(states: number, sampleFrames: number, t: number): [number, number] {
+  return [Math.max(0, states - 2 * (sampleFrames - t)), Math.min(states, 2 * t + 2)];
+}
+
+/** Largest of `logProbs[t, b, l'_s]` over the states `[low, high)`. */
+function largestEmission(problem: CtcProblem, labels: Int32Array, row: number, low: number, high: number): number {
+  const { logProbs } = problem;
+  let max = -Infinity;
+  for (let s = low; s < high; s++) {
+    const value = logProbs[row + labels[s]];
+    if (value > max) max = value;
+  }
+  return max;
+}
+
+/**
+ * Scaled linear-space α for sample `b` (eq. 6–7 with per-frame scaling, Rabiner 1989).
+ * Row t holds r_t(s) with α_t(s) = r_t(s)·exp(K_t); each step divides the previous row by its
+ * maximum and multiplies by ŷ_t(s) = exp(logProbs[t, b, l'_s] - m_t), m_t the frame's largest
+ * label log-probability, so K_t = K_{t-1} + log max r_{t-1} + m_t. Writes r and K into `state`
+ * and returns the nll, or `undefined` when values came too close to underflow and the sample
+ * must be computed in log space.
+ */
+function forwardLinear(
+  problem: CtcProblem,
+  b: number,
+  scratch: SampleScratch,
+  state: Float64Array,
+  layout: StateLayout,
+): number | undefined {
+  const { frames, batch, classes, logProbs } = problem;
+  const sampleFrames = problem.inputLengths[b];
+  const { states, labels, skip, slot, emission } = scratch;
+  const alphaBase = layout.alphaOffset + b * frames * layout.states;
+  const scaleBase = layout.scaleOffset + b * frames;
+  let logScale = 0;
+  let previousMax = 1;
+  for (let t = 0; t < sampleFrames; t++) {
+    const row = (t * batch + b) * classes;
+    const low = Math.max(0, states - 2 * (sampleFrames - t));
+    const high = Math.min(states, 2 * t + 2);
+    const shift = largestEmission(problem, labels, row, low, high);
+    if (shift === -Infinity) return Infinity; // no state of this frame can emit
+    scratch.scaleEmissions(logProbs, row, shift);
+    const inverse = 1 / previousMax;
+    const previous = scratch.other;
+    const current = scratch.row;
+    const alphaRow = alphaBase + t * layout.states;
+    current.fill(0, 0, states);
+    let max = 0;
+    let smallest = Infinity;
+    for (let s = low; s < high; s++) {
+      let incoming: number;
+      if (t === 0) incoming = s < 2 ? 1 : 0; // eq. 6: start in the first blank or label
+      else {
+        incoming = previous[s];
+        if (s > 0) incoming += previous[s - 1];
+        if (skip[s] === 1) incoming += previous[s - 2];
+        incoming *= inverse;
+      }
+      if (incoming === 0) continue;
+      const value = incoming * emission[slot[s]];
+      if (value === 0) {
+        // A zero from a non-zero predecessor is an underflow unless the emission is impossible.
+        if (logProbs[row + labels[s]] !== -Infinity) return undefined;
+        continue;
+      }
+      if (value > max) max = value;
+      if (value < smallest) smallest = value;
+      current[s] = value;
+      state[alphaRow + s] = value;
+    }
+    if (max === 0) return Infinity; // no path reaches this frame
+    if (smallest < UNDERFLOW_GUARD * max) return undefined;
+    logScale += (t === 0 ? 0 : Math.log(previousMax)) + shift;
+    state[scaleBase + t] = logScale;
+    previousMax = max;
+    scratch.swap();
+  }
+  // Eq. 8: the path ends in the last label or the final blank. scratch.other holds the last row.
+  const last = states - 1;
+  const ending = scratch.other[last] + (last > 0 ? scratch.other[last - 1] : 0);
+  return ending === 0 ? Infinity : -(logScale + Math.log(ending));
+}
+
+/** log(exp(a) + exp(b) + exp(c)) without overflow; -Infinity when all are -Infinity. */
+function logSumExp3(a: number, b: number, c: number): number {
+  let max = a > b ? a : b;
+  if (c > max) max = c;
+  if (max === -Infinity) return -Infinity;
+  return max + Math.log(expNonPositive(a - max) + expNonPositive(b - max) + expNonPositive(c - max));
+}
+
+/**
+ * Log-space α of sample `b` (eq. 6–7), written into `logAlpha` as `[T_b, S']` rows.
+ * Returns the nll (eq. 8).
+ */
+function forwardLog(problem: CtcProblem, b: number, scratch: SampleScratch, logAlpha: Float64Array): number {
+  const { batch, classes, logProbs } = problem;
+  const sampleFrames = problem.inputLengths[b];
+  const { states, labels, skip } = scratch;
+  const stride = extendedLength(problem.maxTargetLength);
+  logAlpha.fill(-Infinity, 0, sampleFrames * stride);
+  for (let t = 0; t < sampleFrames; t++) {
+    const row = (t * batch + b) * classes;
+    const [low, high] = band(states, sampleFrames, t);
+    const current = t * stride;
+    const previous = current - stride;
+    for (let s = low; s < high; s++) {
+      let incoming: number;
+      if (t === 0) incoming = s < 2 ? 0 : -Infinity;
+      else {
+        incoming = logSumExp3(
+          logAlpha[previous + s],
+          s > 0 ? logAlpha[previous + s - 1] : -Infinity,
+          skip[s] === 1 ? logAlpha[previous + s - 2] : -Infinity,
+        );
+      }
+      logAlpha[current + s] = incoming === -Infinity ? -Infinity : incoming + logProbs[row + labels[s]];
+    }
+  }
+  const last = (sampleFrames - 1) * stride + states - 1;
+  const a = logAlpha[last];
+  const c = states > 1 ? logAlpha[last - 1] : -Infinity;
+  const max = Math.max(a, c);
+  return max === -Infinity ? Infinity : -(max + Math.log(expNonPositive(a - max) + expNonPositive(c - max)));
+}
+
+/**
+ * Forward pass: the negative log-likelihood of every sample (eq. 8) and the state the
+ * backward pass needs. A zero-length input has likelihood 1 for an empty target, 0 otherwise.
+ *
+ * `space: 'log'` skips the scaled linear-space attempt (tests compare the two).
+ *
+ * @returns `nll` `[B]` and the float64 `state` buffer for {@link ctcBackward}.
+ */
+export function ctcForward(
+  problem: CtcProblem,
+  space: 'auto' | 'log' = 'auto',
+): { nll: Float64Array; state: Float64Array } {
+  const layout = stateLayout(problem);
+  const state = new Float64Array(layout.length);
+  const nll = new Float64Array(problem.batch);
+  const scratch = new SampleScratch(layout.states);
+  let logAlpha: Float64Array | undefined;
+  for (let b = 0; b < problem.batch; b++) {
+    scratch.load(problem, b);
+    const sampleFrames = problem.inputLengths[b];
+    let value: number | undefined;
+    let mode = LINEAR;
+    if (sampleFrames === 0) value = scratch.states === 1 ? 0 : Infinity;
+    else if (space === 'auto') value = forwardLinear(problem, b, scratch, state, layout);
+    if (value === undefined) {
+      mode = LOG_SPACE;
+      logAlpha ??= new Float64Array(problem.frames * layout.states);
+      value = forwardLog(problem, b, scratch, logAlpha);
+    }
+    nll[b] = value;
+    state[layout.nllOffset + b] = value;
+    state[layout.modeOffset + b] = mode;
+  }
+  return { nll, state };
+}
+
+/**
+ * Scaled linear-space β and the gradient for sample `b` (eq. 10–16), scaled like α in
+ * {@link forwardLinear}. Returns false, having written nothing, when β comes too close to
+ * underflow or the occupancies of a frame do not sum to one.
+ */
+function backwardLinear(
+  problem: CtcProblem,
+  b: number,
+  scratch: SampleScratch,
+  state: Float64Array,
+  layout: StateLayout,
+  nll: number,
+  scale: number,
+  grad: Float32Array,
+): boolean {
+  const { frames, batch, classes, logProbs } = problem;
+  const sampleFrames = problem.inputLengths[b];
+  const { states, labels, skip, slot, emission } = scratch;
+  const alphaBase = layout.alphaOffset + b * frames * layout.states;
+  const scaleBase = layout.scaleOffset + b * frames;
+  const last = states - 1;
+  // Occupancies are written only once β is known to be safe: collect them first.
+  const occupancy = scratch.occupancy(sampleFrames * states);
+  let logScale = 0;
+  let nextMax = 1;
+  for (let t = sampleFrames - 1; t >= 0; t--) {
+    const row = (t * batch + b) * classes;
+    const low = Math.max(0, states - 2 * (sampleFrames - t));
+    const high = Math.min(states, 2 * t + 2);
+    const shift = largestEmission(problem, labels, row, low, high);
+    scratch.scaleEmissions(logProbs, row, shift);
+    const inverse = 1 / nextMax;
+    const next = scratch.other;
+    const current = scratch.row;
+    const occupancyRow = t * states;
+    current.fill(0, 0, states);
+    occupancy.fill(0, occupancyRow, occupancyRow + states);
+    let max = 0;
+    let smallest = Infinity;
+    for (let s = low; s < high; s++) {
+      let outgoing: number;
+      if (t === sampleFrames - 1) outgoing = s >= last - 1 ? 1 : 0; // eq. 10
+      else {
+        outgoing = next[s];
+        if (s + 1 < states) outgoing += next[s + 1];
+        if (s + 2 < states && skip[s + 2] === 1) outgoing += next[s + 2];
+        outgoing *= inverse;
+      }
+      if (outgoing === 0) continue;
+      const scaled = emission[slot[s]];
+      const value = outgoing * scaled;
+      if (value === 0) {
+        if (logProbs[row + labels[s]] !== -Infinity) return false;
+        continue;
+      }
+      if (value > max) max = value;
+      if (value < smallest) smallest = value;
+      current[s] = value;
+      // α̂·β̂/ŷ now; the frame's common factor is applied below.
+      occupancy[occupancyRow + s] = (state[alphaBase + t * layout.states + s] * value) / scaled;
+    }
+    if (max === 0 || smallest < UNDERFLOW_GUARD * max) return false;
+    logScale += (t === sampleFrames - 1 ? 0 : Math.log(nextMax)) + shift;
+    // α_t(s)β_t(s)/y_t(l'_s)/p = α̂ β̂ / ŷ · exp(K_t + log B_t - m_t + nll)   (eq. 14–16)
+    const frameFactor = Math.exp(state[scaleBase + t] + logScale - shift + nll);
+    if (!Number.isFinite(frameFactor)) return false;
+    // Every path is in exactly one state at each frame: occupancies sum to one. Anything else
+    // means the scaled values lost precision, and log space takes over.
+    let total = 0;
+    for (let s = low; s < high; s++) {
+      const share = occupancy[occupancyRow + s] * frameFactor;
+      occupancy[occupancyRow + s] = share;
+      total += share;
+    }
+    if (Math.abs(total - 1) > 1e-6) return false;
+    nextMax = max;
+    scratch.swap();
+  }
+  for (let t = 0; t < sampleFrames; t++) {
+    const row = (t * batch + b) * classes;
+    const occupancyRow = t * states;
+    for (let s = 0; s < states; s++) {
+      const value = occupancy[occupancyRow + s];
+      if (value !== 0) grad[row + labels[s]] -= scale * value;
+    }
+  }
+  return true;
+}
+
+/** Log-space β and the gradient for sample `b` (eq. 10–16), recomputing log α first. */
+function backwardLog(
+  problem: CtcProblem,
+  b: number,
+  scratch: SampleScratch,
+  nll: number,
+  scale: number,
+  grad: Float32Array,
+): void {
+  const { batch, classes, logProbs } = problem;
+  const sampleFrames = problem.inputLengths[b];
+  const stride = extendedLength(problem.maxTargetLength);
+  const logAlpha = new Float64Array(sampleFrames * stride);
+  forwardLog(problem, b, scratch, logAlpha);
+  const { states, labels, skip } = scratch;
+  const last = states - 1;
+  for (let t = sampleFrames - 1; t >= 0; t--) {
+    const row = (t * batch + b) * classes;
+    const [low, high] = band(states, sampleFrames, t);
+    const next = scratch.other;
+    const current = scratch.row;
+    current.fill(-Infinity, 0, states);
+    for (let s = low; s < high; s++) {
+      const logProb = logProbs[row + labels[s]];
+      let outgoing: number;
+      if (t === sampleFrames - 1) outgoing = s >= last - 1 ? 0 : -Infinity;
+      else {
+        outgoing = logSumExp3(
+          next[s],
+          s + 1 < states ? next[s + 1] : -Infinity,
+          s + 2 < states && skip[s + 2] === 1 ? next[s + 2] : -Infinity,
+        );
+      }
+      if (outgoing === -Infinity || logProb === -Infinity) continue;
+      const beta = outgoing + logProb;
+      current[s] = beta;
+      const alpha = logAlpha[t * stride + s];
+      if (alpha === -Infinity) continue;
+      // α_t(s)β_t(s) counts the emission at t twice: divide it out once (eq. 16).
+      grad[row + labels[s]] -= scale * Math.exp(alpha + beta + nll - logProb);
+    }
+    scratch.swap();
+  }
+}
+
+/**
+ * Backward pass: the gradient of `gradScale[b] · nll[b]` with respect to the log-probabilities,
+ * `∂nll/∂logProbs[t,b,k] = -exp(log Σ_{s: l'_s = k} α_t(s)β_t(s) + nll - logProbs[t,b,k])`
+ * (eq. 14–16 before the softmax). Frames past `inputLengths[b]` and samples whose nll is not
+ * finite get zeros, so an impossible alignment never produces NaN.
+ *
+ * @returns the `[T, B, V]` gradient.
+ */
+export function ctcBackward(problem: CtcProblem, state: Float64Array, gradScale: Float32Array): Float32Array {
+  const layout = stateLayout(problem);
+  const grad = new Float32Array(problem.frames * problem.batch * problem.classes);
+  const scratch = new SampleScratch(layout.states);
+  for (let b = 0; b < problem.batch; b++) {
+    const nll = state[layout.nllOffset + b];
+    const scale = gradScale[b];
+    if (problem.inputLengths[b] === 0 || !Number.isFinite(nll) || scale === 0) continue;
+    scratch.load(problem, b);
+    const linear = state[layout.modeOffset + b] === LINEAR;
+    if (!linear || !backwardLinear(problem, b, scratch, state, layout, nll, scale, grad)) {
+      backwardLog(problem, b, scratch, nll, scale, grad);
+    }
+  }
+  return grad;
+}
+
+/**
+ * Which samples {@link ctcForward} computed in log space (true) rather than scaled linear
+ * space; exposed for tests of the fall-back.
+ */
+export function samplesInLogSpace(problem: Pick<CtcProblem, 'frames' | 'batch' | 'maxTargetLength'>, state: Float64Array): boolean[] {
+  const layout = stateLayout(problem);
+  return Array.from({ length: problem.batch }, (_, b) => state[layout.modeOffset + b] === LOG_SPACE);
+}

@@ -1,0 +1,54 @@
+/**
+ * Names and attributes of the kernels `@slr/ctc` registers. Every backend that implements
+ * one registers it under the same name; ops fall back to the composite implementation
+ * (plain tfjs ops) where a backend has none.
+ */
+import type { NamedAttrMap, NamedTensorInfoMap, TensorInfo } from '@tensorflow/tfjs';
+
+/**
+ * CTC forward pass (Graves et al. 2006, eq. 5–8).
+ * Inputs: `logProbs` `[T, B, V]` float32, `targets` `[B, S]` int32, `inputLengths` `[B]` int32,
+ * `targetLengths` `[B]` int32. Outputs: negative log-likelihood `[B]` float32, and a backend
+ * specific `state` tensor (saved α) that only the matching {@link CTC_LOSS_GRAD} kernel reads.
+ */
+export const CTC_LOSS = 'SlrCtcLoss';
+
+/**
+ * CTC backward pass (eq. 9–16): gradient of `gradScale[b] · nll[b]` with respect to
+ * `logProbs`, `[T, B, V]`. Inputs: those of {@link CTC_LOSS} plus its outputs `nll` and
+ * `state`, and `gradScale` `[B]` float32. Samples with a non-finite `nll` get a zero gradient.
+ */
+export const CTC_LOSS_GRAD = 'SlrCtcLossGrad';
+
+/**
+ * Log-softmax over the last axis. Input `x`; outputs `logProbs`, and for the gradient
+ * `shiftedExp` (`exp(x - rowMax)`, same shape) and `inverseSum` (`1 / Σ shiftedExp` per row).
+ */
+export const LOG_SOFTMAX = 'SlrLogSoftmax';
+
+/**
+ * Gradient of {@link LOG_SOFTMAX}: `dy - softmax · Σ dy` over the last axis. Inputs `dy` and
+ * the forward kernel's `shiftedExp` and `inverseSum`.
+ */
+export const LOG_SOFTMAX_GRAD = 'SlrLogSoftmaxGrad';
+
+/** Attributes of the CTC kernels. */
+export interface CtcLossAttrs extends NamedAttrMap {
+  /** Index of the blank label in `[0, V)`. */
+  blank: number;
+}
+
+/** Inputs of {@link CTC_LOSS}. */
+export interface CtcLossInputs extends NamedTensorInfoMap {
+  logProbs: TensorInfo;
+  targets: TensorInfo;
+  inputLengths: TensorInfo;
+  targetLengths: TensorInfo;
+}
+
+/** Inputs of {@link CTC_LOSS_GRAD}. */
+export interface CtcLossGradInputs extends CtcLossInputs {
+  nll: TensorInfo;
+  state: TensorInfo;
+  gradScale: TensorInfo;
+}

@@ -1,0 +1,127 @@
+import * as tf from '@tensorflow/tfjs';
+import { CTC_LOSS, CTC_LOSS_GRAD, type CtcLossAttrs } from '../kernels/kernel-names';
+import { ctcBackwardComposite, ctcForwardComposite } from '../kernels/composite/ctc-loss-composite';
+import { type Lengths, type ValidatedCtcInputs, validateCtcInputs } from './validate-ctc-inputs';
+
+/** How per-sample losses are combined, as in PyTorch's `F.ctc_loss`. */
+export type CtcReduction = 'none' | 'sum' | 'mean';
+
+/** Options of {@link ctcLoss}. */
+export interface CtcLossOptions {
+  /** Index of the blank label. Default 0. */
+  blank?: number;
+  /**
+   * `'none'`: the `[B]` per-sample losses; `'sum'`: their sum; `'mean'` (default): the mean
+   * over the batch of each loss divided by `max(targetLength, 1)`.
+   */
+  reduction?: CtcReduction;
+  /** Replace infinite losses (impossible alignments) and their gradients by zero. Default false. */
+  zeroInfinity?: boolean;
+}
+
+const REDUCTIONS: readonly CtcReduction[] = ['none', 'sum', 'mean'];
+
+/** Whether the active backend has fused CTC kernels; otherwise the composite path runs. */
+function backendHasFusedKernels(): boolean {
+  const backend = tf.getBackend();
+  return tf.getKernel(CTC_LOSS, backend) != null && tf.getKernel(CTC_LOSS_GRAD, backend) != null;
+}
+
+function labelTensors(checked: ValidatedCtcInputs): tf.NamedTensorMap {
+  return {
+    targets: tf.tensor2d(checked.targets, [checked.batch, checked.maxTargetLength], 'int32'),
+    inputLengths: tf.tensor1d(checked.inputLengths, 'int32'),
+    targetLengths: tf.tensor1d(checked.targetLengths, 'int32'),
+  };
+}
+
+/** Per-sample factor that turns d(reduced loss) into d(nll_b): 1, or 1 / (B · max(L_b, 1)). */
+function reductionFactors(checked: ValidatedCtcInputs, reduction: CtcReduction): Float32Array {
+  const factors = new Float32Array(checked.batch).fill(1);
+  if (reduction === 'mean') {
+    for (let b = 0; b < checked.batch; b++) factors[b] = 1 / (checked.batch * Math.max(checked.targetLengths[b], 1));
+  }
+  return factors;
+}
+
+function ctcLoss_(
+  logProbs: tf.Tensor3D,
+  targets: tf.Tensor2D,
+  inputLengths: Lengths,
+  targetLengths: Lengths,
+  options: CtcLossOptions = {},
+): tf.Tensor {
+  const { blank = 0, reduction = 'mean', zeroInfinity = false } = options;
+  if (!REDUCTIONS.includes(reduction)) {
+    throw new Error(`Argument 'reduction' passed to 'ctcLoss' must be one of 'none', 'sum', 'mean', but got '${String(reduction)}'.`);
+  }
+  if (typeof zeroInfinity !== 'boolean') {
+    throw new Error(`Argument 'zeroInfinity' passed to 'ctcLoss' must be a boolean, but got ${typeof zeroInfinity}.`);
+  }
+  const checked = validateCtcInputs(logProbs, targets, inputLengths, targetLengths, blank, 'ctcLoss');
+  const attrs: CtcLossAttrs = { blank: checked.blank };
+  const factors = reductionFactors(checked, reduction);
+  const fused = backendHasFusedKernels();
+
+  const loss = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const lp = args[0] as tf.Tensor3D;
+    const save = args[1] as tf.GradSaveFunc;
+    let nll: tf.Tensor1D;
+    if (fused) {
+      const [perSample, state] = tf.engine().runKernel(CTC_LOSS, { logProbs: lp, ...labelTensors(checked) }, attrs as unknown as tf.NamedAttrMap) as tf.Tensor[];
+      nll = perSample as tf.Tensor1D;
+      save([lp, nll, state]);
+    } else {
+      const forward = ctcForwardComposite(lp, checked);
+      nll = forward.nll;
+      save([lp, nll, forward.logAlpha]);
+    }
+    const perSample = zeroInfinity ? tf.where(tf.isInf(nll), tf.zerosLike(nll), nll) : nll;
+    let value: tf.Tensor;
+    if (reduction === 'none') value = perSample;
+    else if (reduction === 'sum') value = tf.sum(perSample);
+    else value = tf.sum(tf.mul(perSample, tf.tensor1d(factors)));
+
+    const gradFunc = (dy: tf.Tensor, saved: tf.Tensor[]): tf.Tensor => {
+      const [savedLogProbs, savedNll, savedState] = saved;
+      // d(value)/d(nll_b), broadcast to [B]; the kernels zero samples whose nll is infinite.
+      const gradScale = tf.mul(tf.broadcastTo(dy, [checked.batch]), tf.tensor1d(factors)) as tf.Tensor1D;
+      if (fused) {
+        return tf.engine().runKernel(
+          CTC_LOSS_GRAD,
+          { logProbs: savedLogProbs, ...labelTensors(checked), nll: savedNll, state: savedState, gradScale },
+          attrs as unknown as tf.NamedAttrMap,
+        ) as tf.Tensor;
+      }
+      return ctcBackwardComposite(savedLogProbs as tf.Tensor3D, checked, savedNll as tf.Tensor1D, savedState as tf.Tensor3D, gradScale);
+    };
+    return { value, gradFunc };
+  });
+  return loss(logProbs);
+}
+
+/**
+ * Connectionist Temporal Classification loss (Graves et al. 2006) with the semantics of
+ * PyTorch's `F.ctc_loss`, differentiable with respect to `logProbs`.
+ *
+ * - `logProbs`: `[T, B, V]` float32 log-probabilities, time-major (apply log-softmax first).
+ * - `targets`: `[B, S]` int32 labels, padded (for example with -1) past each target length.
+ * - `inputLengths`: frames per sample, each ≤ T; frames past it are never read.
+ * - `targetLengths`: labels per sample, each ≤ S; positions past it are never read.
+ *
+ * Returns the per-sample losses `[B]` (`reduction: 'none'`) or a scalar. An impossible
+ * alignment gives `Infinity` (0 with `zeroInfinity`) and a zero, never NaN, gradient for that
+ * sample. The `cpu` backend runs fused kernels; other backends use plain tfjs ops.
+ *
+ * @example
+ * ```ts
+ * import * as tf from '@tensorflow/tfjs';
+ * import { ctcLoss, logSoftmax } from '@slr/ctc';
+ *
+ * const logits = tf.randomNormal([50, 2, 20]) as tf.Tensor3D;          // [T, B, V]
+ * const targets = tf.tensor2d([[3, 7, 7, 2], [5, 1, -1, -1]], [2, 4], 'int32');
+ * const grads = tf.grad((x: tf.Tensor) => ctcLoss(logSoftmax(x as tf.Tensor3D), targets, [50, 42], [4, 2]));
+ * const dLogits = grads(logits);
+ * ```
+ */
+export const ctcLoss = tf.op({ ctcLoss_ });

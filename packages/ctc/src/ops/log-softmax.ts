@@ -1,0 +1,44 @@
+import * as tf from '@tensorflow/tfjs';
+import { LOG_SOFTMAX, LOG_SOFTMAX_GRAD } from '../kernels/kernel-names';
+
+function logSoftmax_<T extends tf.Tensor>(logits: T | tf.TensorLike): T {
+  const x = logits instanceof tf.Tensor ? logits : tf.tensor(logits);
+  if (x.dtype !== 'float32') {
+    throw new Error(`Argument 'logits' passed to 'logSoftmax' must be float32, but got ${x.dtype}.`);
+  }
+  if (x.rank < 1) {
+    throw new Error(`Argument 'logits' passed to 'logSoftmax' must have rank at least 1, but got rank 0.`);
+  }
+  const backend = tf.getBackend();
+  if (tf.getKernel(LOG_SOFTMAX, backend) == null || tf.getKernel(LOG_SOFTMAX_GRAD, backend) == null) {
+    return tf.logSoftmax(x, -1) as T;
+  }
+  const fused = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const input = args[0] as tf.Tensor;
+    const save = args[1] as tf.GradSaveFunc;
+    const [logProbs, shiftedExp, inverseSum] = tf.engine().runKernel(LOG_SOFTMAX, { x: input }, {}) as tf.Tensor[];
+    save([shiftedExp, inverseSum]);
+    return {
+      value: logProbs,
+      gradFunc: (dy: tf.Tensor, [savedExp, savedInverse]: tf.Tensor[]) =>
+        tf.engine().runKernel(LOG_SOFTMAX_GRAD, { dy, shiftedExp: savedExp, inverseSum: savedInverse }, {}) as tf.Tensor,
+    };
+  });
+  return fused(x) as T;
+}
+
+/**
+ * Log-softmax over the last axis: `x - log Σ exp(x)`, the output a CTC model needs. Same
+ * values and gradient as `tf.logSoftmax(x, -1)`; on the `cpu` backend a fused kernel makes
+ * forward and backward one pass each (one exponential per element), which matters for the
+ * `[T, B, V]` output of a large-vocabulary model. Other backends call `tf.logSoftmax`.
+ *
+ * @example
+ * ```ts
+ * import * as tf from '@tensorflow/tfjs';
+ * import { logSoftmax } from '@slr/ctc';
+ *
+ * const logProbs = logSoftmax(tf.tensor2d([[1, 2, 3]])); // [[-2.408, -1.408, -0.408]]
+ * ```
+ */
+export const logSoftmax = tf.op({ logSoftmax_ });

@@ -1,0 +1,129 @@
+import * as tf from '@tensorflow/tfjs';
+import { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
+import { describe, beforeAll } from 'vitest';
+
+/**
+ * Name of a test-only backend: the plain tfjs CPU backend without any `@slr` kernels, so
+ * every `@slr` op takes its composite (plain tfjs ops) path there, as it would on wasm,
+ * webgl or tfjs-node.
+ */
+export const COMPOSITE_TEST_BACKEND = 'cpu-composite';
+
+/** Prefix shared by every kernel name `@slr` registers. */
+const SLR_KERNEL_PREFIX = 'Slr';
+
+/**
+ * Registers {@link COMPOSITE_TEST_BACKEND}: a tfjs CPU backend carrying every tfjs CPU kernel
+ * but none of `@slr`'s own. Idempotent.
+ *
+ * @example
+ * ```ts
+ * registerCompositeTestBackend();
+ * await tf.setBackend('cpu-composite');
+ * ```
+ */
+export function registerCompositeTestBackend(): void {
+  if (tf.findBackendFactory(COMPOSITE_TEST_BACKEND) != null) return;
+  tf.registerBackend(COMPOSITE_TEST_BACKEND, () => new MathBackendCPU(), 0);
+  for (const kernel of tf.getKernelsForBackend('cpu')) {
+    if (kernel.kernelName.startsWith(SLR_KERNEL_PREFIX)) continue;
+    tf.registerKernel({ ...kernel, backendName: COMPOSITE_TEST_BACKEND });
+  }
+}
+
+/**
+ * Backends a parameterised suite runs on: `SLR_TEST_BACKENDS` (comma-separated) when set,
+ * otherwise `cpu` and {@link COMPOSITE_TEST_BACKEND}.
+ *
+ * @example
+ * ```ts
+ * const names = testBackends(); // ['cpu', 'cpu-composite']
+ * ```
+ */
+export function testBackends(): string[] {
+  const fromEnv = typeof process !== 'undefined' ? process.env.SLR_TEST_BACKENDS : undefined;
+  if (fromEnv != null && fromEnv.trim() !== '') {
+    return fromEnv.split(',').map((name) => name.trim()).filter((name) => name !== '');
+  }
+  return ['cpu', COMPOSITE_TEST_BACKEND];
+}
+
+/** Hook that prepares a backend (for example WebGPU through Dawn) before a suite uses it. */
+export type BackendPreparer = (name: string) => Promise<void>;
+
+const preparers: BackendPreparer[] = [];
+
+/**
+ * Adds a hook run before a suite switches to a backend; used to install backends that need
+ * set-up (WebGPU in Node). Hooks run in the order they were added.
+ *
+ * @example
+ * ```ts
+ * addBackendPreparer(async (name) => { if (name === 'webgpu') await setupWebGpu(); });
+ * ```
+ */
+export function addBackendPreparer(preparer: BackendPreparer): void {
+  preparers.push(preparer);
+}
+
+/**
+ * Switches tfjs to `name`, registering or preparing it first when needed, and fails with a
+ * clear message when it cannot be used.
+ *
+ * @example
+ * ```ts
+ * await useBackend('cpu');
+ * ```
+ */
+export async function useBackend(name: string): Promise<void> {
+  if (name === COMPOSITE_TEST_BACKEND) registerCompositeTestBackend();
+  for (const prepare of preparers) await prepare(name);
+  const ok = await tf.setBackend(name);
+  if (!ok || tf.getBackend() !== name) {
+    throw new Error(`Backend '${name}' could not be initialised (tf.getBackend() is '${tf.getBackend()}').`);
+  }
+}
+
+/**
+ * One suite, run once per backend in {@link testBackends}, in the manner of tfjs's
+ * `describeWithFlags`. The callback receives the backend's name.
+ *
+ * @example
+ * ```ts
+ * describeWithBackends('ctcLoss', (backend) => {
+ *   it('is finite', () => { ... });
+ * });
+ * ```
+ */
+export function describeWithBackends(name: string, body: (backend: string) => void): void {
+  for (const backend of testBackends()) {
+    describe(`${name} [${backend}]`, () => {
+      beforeAll(async () => {
+        await useBackend(backend);
+      });
+      body(backend);
+    });
+  }
+}
+
+/**
+ * Runs `body` and checks that it leaves exactly `expectedNewTensors` more tensors alive than
+ * before (the tensors it returns). Returns what `body` returned.
+ *
+ * @example
+ * ```ts
+ * const loss = expectNoLeaks(() => ctcLoss(lp, targets, [5], [2]), 1);
+ * ```
+ */
+export function expectNoLeaks<R>(body: () => R, expectedNewTensors: number): R {
+  const before = tf.memory().numTensors;
+  const result = body();
+  const after = tf.memory().numTensors;
+  if (after !== before + expectedNewTensors) {
+    throw new Error(
+      `Expected ${expectedNewTensors} new tensor(s) after the call, but found ${after - before} ` +
+        `(${before} before, ${after} after).`,
+    );
+  }
+  return result;
+}
