@@ -1,15 +1,20 @@
 /**
  * CTC benchmark: milliseconds of loss + gradient (log-softmax forward and backward included,
- * reduction 'mean') per kernel, PyTorch's time for the same shapes in the same run when it is
- * installed, and greedy / beam-search decoding per utterance.
+ * reduction 'mean') with the fused kernels and with the composite implementation, PyTorch's
+ * time for the same shapes in the same run when it is installed (CUDA when the backend is
+ * webgpu and CUDA is available, otherwise the CPU with one thread), and greedy / beam-search
+ * decoding per utterance.
  *
- *   pnpm bench:ctc [--backend cpu] [--iterations 30] [--python python3]
+ *   pnpm bench:ctc [--backend cpu|webgpu] [--iterations 30] [--python python3] [--shapes cslr,speech]
+ *
+ * `scripts/bundle-ctc-bench.mjs` bundles this file into one module that runs with a bare `node`.
  */
 import * as tf from '@tensorflow/tfjs';
 import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { ctcBeamSearch, ctcGreedyDecode, ctcLoss, logSoftmax } from '../src/index';
-import { COMPOSITE_TEST_BACKEND, registerCompositeTestBackend } from '../src/testing/backends';
+import { setupBackend } from '@slr/backend';
+import { CTC_LOSS, CTC_LOSS_GRAD, LOG_SOFTMAX, LOG_SOFTMAX_GRAD, ctcBeamSearch, ctcGreedyDecode, ctcLoss, logSoftmax } from '../src/index';
 
 interface Shape {
   name: string;
@@ -19,10 +24,11 @@ interface Shape {
   L: number;
 }
 
-const SHAPES: Shape[] = [
+const ALL_SHAPES: Shape[] = [
   { name: 'cslr', T: 150, B: 8, V: 1296, L: 30 },
   { name: 'speech', T: 500, B: 16, V: 32, L: 100 },
   { name: 'small', T: 50, B: 4, V: 20, L: 10 },
+  { name: 'big', T: 300, B: 32, V: 1296, L: 60 },
 ];
 
 function option(name: string, fallback: string): string {
@@ -30,8 +36,11 @@ function option(name: string, fallback: string): string {
   return index >= 0 && index + 1 < process.argv.length ? process.argv[index + 1] : fallback;
 }
 
-const backend = option('backend', 'cpu');
+const backendName = option('backend', 'cpu');
+if (backendName !== 'cpu' && backendName !== 'webgpu') throw new Error(`--backend must be 'cpu' or 'webgpu', but got '${backendName}'.`);
 const iterations = Number(option('iterations', '30'));
+const shapeNames = option('shapes', backendName === 'cpu' ? 'cslr,speech,small' : 'cslr,speech,small,big').split(',');
+const SHAPES = ALL_SHAPES.filter((shape) => shapeNames.includes(shape.name));
 const warmup = 5;
 
 function median(samples: number[]): number {
@@ -39,26 +48,43 @@ function median(samples: number[]): number {
   return sorted[Math.floor(sorted.length / 2)];
 }
 
-function inputs(shape: Shape, seed: number) {
-  const logits = tf.randomNormal([shape.T, shape.B, shape.V], 0, 1, 'float32', seed) as tf.Tensor3D;
-  const targets = tf.randomUniform([shape.B, shape.L], 1, shape.V, 'int32', seed + 1) as tf.Tensor2D;
-  return { logits, targets, inputLengths: new Array<number>(shape.B).fill(shape.T), targetLengths: new Array<number>(shape.B).fill(shape.L) };
+/** Waits for the backend to finish everything queued, reading back a single value. */
+async function settle(tensor: tf.Tensor): Promise<void> {
+  const probe = tf.tidy(() => tf.slice(tf.reshape(tensor, [-1]), [0], [1]));
+  await probe.data();
+  probe.dispose();
 }
 
-/** Median ms of value-and-gradient of ctcLoss(logSoftmax(logits)), data read back each time. */
-async function timeLossAndGrad(shape: Shape, softmax: (x: tf.Tensor3D) => tf.Tensor3D): Promise<number> {
-  const { logits, targets, inputLengths, targetLengths } = inputs(shape, 1);
-  const step = tf.valueAndGrad((x: tf.Tensor) => ctcLoss(softmax(x as tf.Tensor3D), targets, inputLengths, targetLengths));
+/** Median ms of value-and-gradient of ctcLoss(logSoftmax(logits)). */
+async function timeLossAndGrad(shape: Shape): Promise<number> {
+  const logits = tf.randomNormal([shape.T, shape.B, shape.V], 0, 1, 'float32', 1) as tf.Tensor3D;
+  const targets = tf.randomUniform([shape.B, shape.L], 1, shape.V, 'int32', 2) as tf.Tensor2D;
+  const inputLengths = new Array<number>(shape.B).fill(shape.T);
+  const targetLengths = new Array<number>(shape.B).fill(shape.L);
+  const step = tf.valueAndGrad((x: tf.Tensor) => ctcLoss(logSoftmax(x as tf.Tensor3D), targets, inputLengths, targetLengths));
   const samples: number[] = [];
   for (let i = 0; i < warmup + iterations; i++) {
     const start = performance.now();
     const { value, grad } = step(logits);
-    await Promise.all([value.data(), grad.data()]);
+    await settle(grad);
+    await value.data();
     if (i >= warmup) samples.push(performance.now() - start);
     tf.dispose([value, grad]);
   }
   tf.dispose([logits, targets]);
   return median(samples);
+}
+
+/** Runs `body` with the backend's `@slr` kernels unregistered, so the composite path runs. */
+async function withoutFusedKernels<R>(body: () => Promise<R>): Promise<R> {
+  const names = [CTC_LOSS, CTC_LOSS_GRAD, LOG_SOFTMAX, LOG_SOFTMAX_GRAD];
+  const configs = names.map((name) => tf.getKernel(name, backendName)).filter((config) => config != null);
+  configs.forEach((config) => tf.unregisterKernel(config.kernelName, config.backendName));
+  try {
+    return await body();
+  } finally {
+    configs.forEach((config) => tf.registerKernel(config));
+  }
 }
 
 async function timeDecoders(shape: Shape): Promise<{ greedy: number; beam: number }> {
@@ -78,8 +104,17 @@ async function timeDecoders(shape: Shape): Promise<{ greedy: number; beam: numbe
   return { greedy, beam };
 }
 
-function pytorchTimes(device: 'cpu' | 'cuda'): { label: string; results: Record<string, number> } | undefined {
-  const script = fileURLToPath(new URL('../../../scripts/bench-ctc-torch.py', import.meta.url));
+interface Reference {
+  label: string;
+  results: Record<string, number>;
+}
+
+function runPyTorch(device: 'cpu' | 'cuda'): Reference | undefined {
+  // Beside the bundled benchmark, or in the repository's scripts/ when run from source.
+  const script = ['./bench-ctc-torch.py', '../../../scripts/bench-ctc-torch.py']
+    .map((relative) => fileURLToPath(new URL(relative, import.meta.url)))
+    .find((path) => existsSync(path));
+  if (script === undefined) return undefined;
   const candidates = [option('python', ''), process.env.PYTHON ?? '', 'python3', '/usr/bin/python3'].filter((c) => c !== '');
   for (const python of candidates) {
     const run = spawnSync(python, [script, '--device', device, '--iterations', String(iterations)], {
@@ -88,7 +123,8 @@ function pytorchTimes(device: 'cpu' | 'cuda'): { label: string; results: Record<
     });
     if (run.status === 0) {
       const parsed = JSON.parse(run.stdout) as { torch: string; device: string; threads: number; results: Record<string, number> };
-      return { label: `PyTorch ${parsed.torch} ${parsed.device}${device === 'cpu' ? `, ${parsed.threads} thread` : ''}`, results: parsed.results };
+      const where = device === 'cpu' ? `CPU, ${parsed.threads} thread${parsed.threads === 1 ? '' : 's'}` : parsed.device;
+      return { label: `PyTorch ${parsed.torch} ${where}`, results: parsed.results };
     }
   }
   return undefined;
@@ -96,44 +132,56 @@ function pytorchTimes(device: 'cpu' | 'cuda'): { label: string; results: Record<
 
 const fmt = (ms: number | undefined): string => (ms === undefined ? '—' : ms < 1 ? ms.toFixed(3) : ms.toFixed(2));
 
-async function main(): Promise<void> {
-  const kernels: { label: string; backend: string; softmax: (x: tf.Tensor3D) => tf.Tensor3D }[] = [];
-  if (backend === 'cpu') {
-    registerCompositeTestBackend();
-    kernels.push({ label: 'fused cpu', backend: 'cpu', softmax: (x) => logSoftmax(x) });
-    kernels.push({ label: 'composite (cpu)', backend: COMPOSITE_TEST_BACKEND, softmax: (x) => tf.logSoftmax(x) as tf.Tensor3D });
-  } else {
-    kernels.push({ label: `${backend} kernels`, backend, softmax: (x) => logSoftmax(x) });
-  }
-  const table: Record<string, Record<string, number>> = {};
-  for (const kernel of kernels) {
-    if (!(await tf.setBackend(kernel.backend))) throw new Error(`Backend '${kernel.backend}' is not available.`);
-    for (const shape of SHAPES) {
-      (table[shape.name] ??= {})[kernel.label] = await timeLossAndGrad(shape, kernel.softmax);
-    }
-  }
-  const reference = pytorchTimes('cpu');
-  console.log(`\nCTC loss + gradient incl. log-softmax forward and backward, reduction 'mean' (median of ${iterations}, ms)`);
-  console.log(`tfjs ${tf.version.tfjs}, backend ${backend}, node ${process.version}`);
-  const headers = ['shape', 'T', 'B', 'V', 'L', ...kernels.map((k) => k.label), reference?.label ?? 'PyTorch (not installed)', 'ratio (fused / PyTorch)'];
-  const rows = SHAPES.map((shape) => {
-    const ours = table[shape.name][kernels[0].label];
-    const theirs = reference?.results[shape.name];
-    return [shape.name, shape.T, shape.B, shape.V, shape.L, ...kernels.map((k) => fmt(table[shape.name][k.label])), fmt(theirs), theirs ? (ours / theirs).toFixed(2) : '—'].map(String);
-  });
+function printTable(headers: string[], rows: string[][]): void {
   const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
   const line = (cells: string[]) => '| ' + cells.map((c, i) => c.padEnd(widths[i])).join(' | ') + ' |';
   console.log(line(headers));
   console.log('|' + widths.map((w) => '-'.repeat(w + 2)).join('|') + '|');
   rows.forEach((r) => console.log(line(r)));
+}
 
-  await tf.setBackend(kernels[0].backend);
-  const cslr = SHAPES[0];
+async function main(): Promise<void> {
+  const info = await setupBackend(backendName as 'cpu' | 'webgpu');
+  const adapter = info.adapter ? ` (${[info.adapter.vendor, info.adapter.architecture, info.adapter.device, info.adapter.description].filter(Boolean).join(' ')})` : '';
+  const fused: Record<string, number> = {};
+  const composite: Record<string, number> = {};
+  for (const shape of SHAPES) fused[shape.name] = await timeLossAndGrad(shape);
+  await withoutFusedKernels(async () => {
+    for (const shape of SHAPES) composite[shape.name] = await timeLossAndGrad(shape);
+  });
+  const references: Reference[] = [];
+  if (backendName === 'webgpu') {
+    const cuda = runPyTorch('cuda');
+    if (cuda) references.push(cuda);
+  }
+  const cpuReference = runPyTorch('cpu');
+  if (cpuReference) references.push(cpuReference);
+
+  console.log(`\nCTC loss + gradient incl. log-softmax forward and backward, reduction 'mean' (median of ${iterations}, ms)`);
+  console.log(`tfjs ${tf.version.tfjs}, backend ${tf.getBackend()}${adapter}, node ${process.version}`);
+  const headers = ['shape', 'T', 'B', 'V', 'L', `fused ${backendName}`, `composite ${backendName}`];
+  references.forEach((reference) => headers.push(reference.label, `ratio fused / ${reference.label.split(' ').slice(2).join(' ')}`));
+  if (references.length === 0) headers.push('PyTorch (not installed)');
+  const rows = SHAPES.map((shape) => {
+    const cells = [shape.name, shape.T, shape.B, shape.V, shape.L, fmt(fused[shape.name]), fmt(composite[shape.name])].map(String);
+    references.forEach((reference) => {
+      const theirs = reference.results[shape.name];
+      cells.push(fmt(theirs), theirs ? (fused[shape.name] / theirs).toFixed(2) : '—');
+    });
+    if (references.length === 0) cells.push('—');
+    return cells;
+  });
+  printTable(headers, rows);
+
+  const cslr = ALL_SHAPES[0];
   const decoders = await timeDecoders(cslr);
   console.log(`\nDecoding on ${cslr.name} (T${cslr.T} V${cslr.V}), ms per utterance: greedy ${fmt(decoders.greedy)}, beam search (width 10) ${fmt(decoders.beam)}`);
 }
 
-main().catch((error: unknown) => {
-  console.error(error);
-  process.exit(1);
-});
+main().then(
+  () => process.exit(0),
+  (error: unknown) => {
+    console.error(error);
+    process.exit(1);
+  },
+);

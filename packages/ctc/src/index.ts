@@ -6,13 +6,17 @@
  * @packageDocumentation
  */
 import { registerCpuKernels } from './kernels/register-cpu';
+import { registerWebGpuKernels } from './kernels/register-webgpu';
 
 registerCpuKernels();
+registerWebGpuKernels();
 
 export * from './ops/ctc-loss';
 export * from './ops/log-softmax';
 export type { Lengths } from './ops/validate-ctc-inputs';
 export { registerCpuKernels } from './kernels/register-cpu';
+export { registerWebGpuKernels } from './kernels/register-webgpu';
+export { WEBGPU_MAX_STATES } from './kernels/webgpu/ctc-programs';
 export * from './kernels/kernel-names';
 export * from './decode/greedy';
 export * from './decode/beam-search';

@@ -36,40 +36,62 @@ function doubled<T extends Int32Array | Float64Array | Uint8Array>(array: T): T 
 }
 
 const INITIAL_CAPACITY = 1024;
+/**
+ * A frame's tokens are first tried `beamWidth + FIRST_ROUND_EXTRA` at a time (see
+ * `searchItem`): about what the best prefix needs to fill the beam on its own.
+ */
+const FIRST_ROUND_EXTRA = 6;
+const STOPPED = -1;
 const ROOT = 0;
 
 /**
  * The prefixes (labelings so far) of one search: a trie whose node `p` is row `p` of every
- * column; row 0 is the empty prefix. "Beam" columns hold a prefix's state after the last
- * processed frame, "next" columns accumulate the frame being processed.
+ * column; row 0 is the empty prefix. For each prefix the search tracks the total probability
+ * of its paths ending in blank / in its last token, and the same for the single most probable
+ * such path (a Viterbi score) with that path's emission record, from which `frames` come.
+ * Beam columns hold the state after the last processed frame, `next*` columns accumulate the
+ * frame being processed.
  */
 class PrefixTrie {
   size = 0;
   /** Last token; -1 for the root. */
   token = new Int32Array(INITIAL_CAPACITY);
   parent = new Int32Array(INITIAL_CAPACITY);
-  /** Beam: ln P(prefix, paths ending in blank). */
-  blank = new Float64Array(INITIAL_CAPACITY);
-  /** Beam: ln P(prefix, paths ending in its last token). */
-  nonBlank = new Float64Array(INITIAL_CAPACITY);
-  /** Beam: emission record of the last token (see {@link addEmission}); -1 for the root. */
-  emission = new Int32Array(INITIAL_CAPACITY);
   /** Unweighted ln P_LM of the tokens, end of sentence excluded. */
   lmLogProb = new Float64Array(INITIAL_CAPACITY);
   /** lmWeight · lmLogProb + insertionBonus · length. */
   bonus = new Float64Array(INITIAL_CAPACITY);
+  lmState: unknown[] = [];
+
+  /** ln P(prefix, paths ending in blank). */
+  blank = new Float64Array(INITIAL_CAPACITY);
+  /** ln P(prefix, paths ending in its last token). */
+  nonBlank = new Float64Array(INITIAL_CAPACITY);
+  /** ln P of the most probable path ending in blank, and its emission record. */
+  bestBlank = new Float64Array(INITIAL_CAPACITY);
+  blankEmission = new Int32Array(INITIAL_CAPACITY);
+  /** ln P of the most probable path ending in the last token, and its emission record. */
+  bestNonBlank = new Float64Array(INITIAL_CAPACITY);
+  nonBlankEmission = new Int32Array(INITIAL_CAPACITY);
+
   /** Frame whose candidates the prefix is among; -1 when none yet. */
   stamp = new Int32Array(INITIAL_CAPACITY);
+  /** For a prefix in the beam, during a frame: `logAddExp(blank, nonBlank)`, its best path and that path's record. */
+  total = new Float64Array(INITIAL_CAPACITY);
+  best = new Float64Array(INITIAL_CAPACITY);
+  bestEmission = new Int32Array(INITIAL_CAPACITY);
   nextBlank = new Float64Array(INITIAL_CAPACITY);
   nextNonBlank = new Float64Array(INITIAL_CAPACITY);
-  /** 1 when the prefix enters the beam at this frame: its last token is emitted now. */
-  nextFresh = new Uint8Array(INITIAL_CAPACITY);
-  /** With `nextFresh`: the parent's emission record, which the new one links to. */
-  nextParentEmission = new Int32Array(INITIAL_CAPACITY);
+  nextBestBlank = new Float64Array(INITIAL_CAPACITY);
+  nextBlankEmission = new Int32Array(INITIAL_CAPACITY);
+  nextBestNonBlank = new Float64Array(INITIAL_CAPACITY);
+  /** With `nextEmitted` 0, the record itself; with 1, the record a new one (emitting now) links to. */
+  nextNonBlankEmission = new Int32Array(INITIAL_CAPACITY);
+  nextEmitted = new Uint8Array(INITIAL_CAPACITY);
   /** Candidate score: acoustic + bonus, NaN stored as -Infinity. */
   score = new Float64Array(INITIAL_CAPACITY);
-  lmState: unknown[] = [];
-  /** Emission records, a forest of linked lists: frame of a token, and the previous token's record. */
+
+  /** Emission records, linked lists sharing tails: the frame of a token, and the previous token's record (-1: none). */
   emissionFrame: number[] = [];
   emissionPrevious: number[] = [];
   /** Child row by `parent * vocabularySize + token`. */
@@ -86,6 +108,7 @@ class PrefixTrie {
     this.emissionPrevious.length = 0;
     this.add(-1, -1, rootLmState, 0, 0);
     this.blank[ROOT] = 0;
+    this.bestBlank[ROOT] = 0;
   }
 
   /** Row of `prefix` + `token`, or -1 when not made yet. */
@@ -98,21 +121,43 @@ class PrefixTrie {
     const row = this.size++;
     this.token[row] = token;
     this.parent[row] = parent;
-    this.blank[row] = -Infinity;
-    this.nonBlank[row] = -Infinity;
-    this.emission[row] = -1;
     this.lmLogProb[row] = lmLogProb;
     this.bonus[row] = bonus;
-    this.stamp[row] = -1;
     this.lmState[row] = lmState;
+    this.blank[row] = -Infinity;
+    this.nonBlank[row] = -Infinity;
+    this.bestBlank[row] = -Infinity;
+    this.bestNonBlank[row] = -Infinity;
+    this.blankEmission[row] = -1;
+    this.nonBlankEmission[row] = -1;
+    this.stamp[row] = -1;
     if (parent >= 0) this.children.set(parent * this.vocabularySize + token, row);
     return row;
   }
 
-  addEmission(frame: number, previous: number): number {
-    this.emissionFrame.push(frame);
-    this.emissionPrevious.push(previous);
-    return this.emissionFrame.length - 1;
+  /**
+   * Adds a path into `row`'s paths ending in its last token, with `logProb` the probability of
+   * all of them and `best` that of the most probable, whose last token is emitted now after
+   * the tokens of record `previous`. On equal `best`, the path already there stays.
+   */
+  addEmittingPaths(row: number, logProb: number, best: number, previous: number): void {
+    this.nextNonBlank[row] = logAddExp(this.nextNonBlank[row], logProb);
+    if (best > this.nextBestNonBlank[row]) {
+      this.nextBestNonBlank[row] = best;
+      this.nextNonBlankEmission[row] = previous;
+      this.nextEmitted[row] = 1;
+    }
+  }
+
+  /** Moves the `next*` columns of `row` into its beam state, at frame `t`. */
+  commit(row: number, t: number): void {
+    this.blank[row] = this.nextBlank[row];
+    this.nonBlank[row] = this.nextNonBlank[row];
+    this.bestBlank[row] = this.nextBestBlank[row];
+    this.blankEmission[row] = this.nextBlankEmission[row];
+    this.bestNonBlank[row] = this.nextBestNonBlank[row];
+    const emission = this.nextNonBlankEmission[row];
+    this.nonBlankEmission[row] = this.nextEmitted[row] === 1 ? this.addEmission(t, emission) : emission;
   }
 
   tokens(row: number): number[] {
@@ -121,9 +166,11 @@ class PrefixTrie {
     return tokens.reverse();
   }
 
+  /** Emission frames along the prefix's most probable path. */
   frames(row: number): number[] {
     const frames: number[] = [];
-    for (let e = this.emission[row]; e >= 0; e = this.emissionPrevious[e]) frames.push(this.emissionFrame[e]);
+    const first = this.bestBlank[row] >= this.bestNonBlank[row] ? this.blankEmission[row] : this.nonBlankEmission[row];
+    for (let e = first; e >= 0; e = this.emissionPrevious[e]) frames.push(this.emissionFrame[e]);
     return frames.reverse();
   }
 
@@ -133,19 +180,34 @@ class PrefixTrie {
     return compareTokens(this.tokens(a), this.tokens(b)) < 0;
   }
 
+  private addEmission(frame: number, previous: number): number {
+    this.emissionFrame.push(frame);
+    this.emissionPrevious.push(previous);
+    return this.emissionFrame.length - 1;
+  }
+
   private grow(): void {
     this.token = doubled(this.token);
     this.parent = doubled(this.parent);
-    this.blank = doubled(this.blank);
-    this.nonBlank = doubled(this.nonBlank);
-    this.emission = doubled(this.emission);
     this.lmLogProb = doubled(this.lmLogProb);
     this.bonus = doubled(this.bonus);
+    this.blank = doubled(this.blank);
+    this.nonBlank = doubled(this.nonBlank);
+    this.bestBlank = doubled(this.bestBlank);
+    this.blankEmission = doubled(this.blankEmission);
+    this.bestNonBlank = doubled(this.bestNonBlank);
+    this.nonBlankEmission = doubled(this.nonBlankEmission);
     this.stamp = doubled(this.stamp);
+    this.total = doubled(this.total);
+    this.best = doubled(this.best);
+    this.bestEmission = doubled(this.bestEmission);
     this.nextBlank = doubled(this.nextBlank);
     this.nextNonBlank = doubled(this.nextNonBlank);
-    this.nextFresh = doubled(this.nextFresh);
-    this.nextParentEmission = doubled(this.nextParentEmission);
+    this.nextBestBlank = doubled(this.nextBestBlank);
+    this.nextBlankEmission = doubled(this.nextBlankEmission);
+    this.nextBestNonBlank = doubled(this.nextBestNonBlank);
+    this.nextNonBlankEmission = doubled(this.nextNonBlankEmission);
+    this.nextEmitted = doubled(this.nextEmitted);
     this.score = doubled(this.score);
   }
 }
@@ -293,7 +355,9 @@ function resolveOptions(options: CtcBeamSearchOptions, blank: number): ResolvedO
     lm != null &&
     (typeof lm.initialState !== 'function' || typeof lm.score !== 'function' || typeof lm.finish !== 'function')
   ) {
-    throw new Error(`${arg('lm')} must be a LanguageModel with initialState(), score() and finish(), but got ${String(lm)}`);
+    throw new Error(
+      `${arg('lm')} must be a LanguageModel with initialState(), score() and finish(), but got ${String(lm)}`,
+    );
   }
   return { blank, beamWidth, nBest, tokenCutoff, pruneLogProb, lm: lm ?? undefined, lmWeight, insertionBonus };
 }
@@ -330,7 +394,6 @@ function searchItem(
 
   trie.reset(lm?.initialState() ?? null);
   let beam: number[] = [ROOT];
-  const totals = new Float64Array(beamWidth);
   const cutoff = Math.min(tokenCutoff, V - 1);
   const sortedTokens = cutoff < V - 1;
   // Room for twice the cutoff: `selectFrameTokens` gathers tokens there before compacting.
@@ -338,6 +401,8 @@ function searchItem(
   const frameLogProbs = new Float64Array(frameTokens.length);
   const candidates: number[] = [];
   const top: number[] = [];
+  /** Per beam index: the next token to try, or STOPPED by the bound. */
+  const resume = new Int32Array(beamWidth);
   // The `beamWidth` best lower bounds of this frame's candidate scores, best first.
   const bounds = new Float64Array(beamWidth);
   let boundCount = 0;
@@ -352,28 +417,77 @@ function searchItem(
   // (unbounded with a negative weight).
   const lmHeadroom = lm !== undefined && lmWeight < 0 ? Infinity : 0;
 
+  /** Makes `prefix` + `token` a candidate of frame `t`, unless it is one already or below the beam. */
+  const extend = (prefix: number, token: number, tokenLogProb: number, t: number): void => {
+    const repeat = token === trie.token[prefix];
+    const logProb = (repeat ? trie.blank[prefix] : trie.total[prefix]) + tokenLogProb;
+    if (logProb === -Infinity) return;
+    const child = childOf(prefix, token);
+    // Children in the beam were extended already; the LM may still sink a new one.
+    if (trie.stamp[child] === t || belowBeam(logProb + trie.bonus[child])) return;
+    trie.stamp[child] = t;
+    trie.nextBlank[child] = -Infinity;
+    trie.nextBestBlank[child] = -Infinity;
+    trie.nextBlankEmission[child] = -1;
+    trie.nextNonBlank[child] = -Infinity;
+    trie.nextBestNonBlank[child] = -Infinity;
+    trie.nextNonBlankEmission[child] = -1;
+    trie.nextEmitted[child] = 0;
+    if (repeat) {
+      trie.addEmittingPaths(child, logProb, trie.bestBlank[prefix] + tokenLogProb, trie.blankEmission[prefix]);
+    } else {
+      trie.addEmittingPaths(child, logProb, trie.best[prefix] + tokenLogProb, trie.bestEmission[prefix]);
+    }
+    candidates.push(child);
+    addBound(logProb + trie.bonus[child]);
+  };
+
   for (let t = 0; t < length; t++) {
     const offset = (t * B + b) * V;
-
-    // Blank, and the last token repeated without a blank: the prefix itself continues.
     candidates.length = 0;
-    boundCount = 0;
-    let bestScore = -Infinity;
+
+    // The prefixes of the beam continue: by blank, and by their last token repeated.
     const blankLogProb = data[offset + blank];
-    for (let i = 0; i < beam.length; i++) {
-      const p = beam[i];
+    for (const p of beam) {
       const total = logAddExp(trie.blank[p], trie.nonBlank[p]);
-      totals[i] = total;
-      bestScore = Math.max(bestScore, total + trie.bonus[p]);
+      const blankBest = trie.bestBlank[p] >= trie.bestNonBlank[p];
+      trie.total[p] = total;
+      trie.best[p] = blankBest ? trie.bestBlank[p] : trie.bestNonBlank[p];
+      trie.bestEmission[p] = blankBest ? trie.blankEmission[p] : trie.nonBlankEmission[p];
       trie.stamp[p] = t;
       trie.nextBlank[p] = total + blankLogProb;
-      trie.nextNonBlank[p] = p === ROOT ? -Infinity : trie.nonBlank[p] + data[offset + trie.token[p]];
-      trie.nextFresh[p] = 0;
+      trie.nextBestBlank[p] = trie.best[p] + blankLogProb;
+      trie.nextBlankEmission[p] = trie.bestEmission[p];
+      const repeat = p === ROOT ? -Infinity : data[offset + trie.token[p]];
+      trie.nextNonBlank[p] = trie.nonBlank[p] + repeat;
+      trie.nextBestNonBlank[p] = trie.bestNonBlank[p] + repeat;
+      trie.nextNonBlankEmission[p] = trie.nonBlankEmission[p];
+      trie.nextEmitted[p] = 0;
       candidates.push(p);
+    }
+    // A prefix of the beam whose parent is in the beam too also gains the parent's paths
+    // extended by its last token (after a blank when the parent ends with the same token).
+    for (const p of beam) {
+      const parent = trie.parent[p];
+      if (p === ROOT || trie.stamp[parent] !== t) continue;
+      const logProb = data[offset + trie.token[p]];
+      const afterBlank = trie.token[parent] === trie.token[p];
+      trie.addEmittingPaths(
+        p,
+        (afterBlank ? trie.blank[parent] : trie.total[parent]) + logProb,
+        (afterBlank ? trie.bestBlank[parent] : trie.best[parent]) + logProb,
+        afterBlank ? trie.blankEmission[parent] : trie.bestEmission[parent],
+      );
+    }
+    // Those scores are final: they bound the beam from below.
+    boundCount = 0;
+    let bestScore = -Infinity;
+    for (const p of beam) {
       addBound(logAddExp(trie.nextBlank[p], trie.nextNonBlank[p]) + trie.bonus[p]);
+      bestScore = Math.max(bestScore, trie.total[p] + trie.bonus[p]);
     }
 
-    // Tokens that may be appended. Once the continuations fill the beam, a token too
+    // Tokens that may make new prefixes. Once the beam's own prefixes fill it, a token too
     // improbable to lift even the best prefix past them is not worth selecting (the margin
     // keeps rounding from making this stricter than the exact test below).
     let minLogProb = pruneLogProb;
@@ -381,37 +495,43 @@ function searchItem(
       const floor = bounds[beamWidth - 1] - bestScore - insertionBonus - lmHeadroom;
       minLogProb = Math.max(minLogProb, floor - 1e-6 * (1 + Math.abs(floor)));
     }
-    const tokenCount = selectFrameTokens(data, offset, V, blank, minLogProb, cutoff, frameTokens, frameLogProbs);
 
-    // Appending a token; a repeat of the last token needs a blank in between. An extension
-    // whose best possible score is below the bound cannot enter the beam and is skipped, and
-    // with sorted tokens so are the ones after it.
-    for (let i = 0; i < beam.length; i++) {
-      const p = beam[i];
-      const headroom = trie.bonus[p] + insertionBonus + lmHeadroom;
-      for (let k = 0; k < tokenCount; k++) {
-        if (belowBeam(totals[i] + frameLogProbs[k] + headroom)) {
-          if (sortedTokens) break;
-          continue;
+    // New prefixes: a beam prefix + a token. One whose best possible score is below the bound
+    // cannot enter the beam and is skipped, and with sorted tokens so are the ones after it.
+    // Sorted tokens come in two rounds: the best few, which usually raise the bound enough to
+    // stop every prefix; then, only if one was not stopped, all of them (the same order).
+    let limit = sortedTokens ? Math.min(cutoff, beamWidth + FIRST_ROUND_EXTRA) : cutoff;
+    resume.fill(0, 0, beam.length);
+    for (;;) {
+      const tokenCount = selectFrameTokens(data, offset, V, blank, minLogProb, limit, frameTokens, frameLogProbs);
+      for (let i = 0; i < beam.length; i++) {
+        const p = beam[i];
+        const headroom = trie.bonus[p] + insertionBonus + lmHeadroom;
+        let k = resume[i];
+        if (k === STOPPED) continue;
+        for (; k < tokenCount; k++) {
+          if (belowBeam(trie.total[p] + frameLogProbs[k] + headroom)) {
+            if (!sortedTokens) continue;
+            k = STOPPED;
+            break;
+          }
+          extend(p, frameTokens[k], frameLogProbs[k], t);
         }
-        const token = frameTokens[k];
-        const logProb = (token === trie.token[p] ? trie.blank[p] : totals[i]) + frameLogProbs[k];
-        if (logProb === -Infinity) continue;
-        const child = childOf(p, token);
-        if (trie.stamp[child] === t) {
-          // The child is in the beam too: both paths into it add up.
-          trie.nextNonBlank[child] = logAddExp(trie.nextNonBlank[child], logProb);
-        } else if (!belowBeam(logProb + trie.bonus[child])) {
-          // (Now that the LM has spoken, the extension may still fall short.)
-          trie.stamp[child] = t;
-          trie.nextBlank[child] = -Infinity;
-          trie.nextNonBlank[child] = logProb;
-          trie.nextFresh[child] = 1;
-          trie.nextParentEmission[child] = trie.emission[p];
-          candidates.push(child);
-          addBound(logProb + trie.bonus[child]);
-        }
+        resume[i] = k;
       }
+      if (limit === cutoff || tokenCount < limit) break;
+      // Tokens left out are at most as probable as the last one: with the bound as it is now,
+      // which prefixes could they still lift into the beam?
+      let unfinished = false;
+      for (let i = 0; i < beam.length; i++) {
+        const p = beam[i];
+        if (resume[i] === STOPPED) continue;
+        const best = trie.total[p] + frameLogProbs[tokenCount - 1] + trie.bonus[p] + insertionBonus + lmHeadroom;
+        if (belowBeam(best)) resume[i] = STOPPED;
+        else unfinished = true;
+      }
+      if (!unfinished) break;
+      limit = cutoff;
     }
 
     // Keep the best `beamWidth` candidates (bounded insertion; see `PrefixTrie.ranksBefore`).
@@ -429,9 +549,7 @@ function searchItem(
     for (const p of top) {
       // Zero-probability prefixes are dropped, but the beam never empties.
       if (trie.score[p] === -Infinity && beam.length > 0) break;
-      trie.blank[p] = trie.nextBlank[p];
-      trie.nonBlank[p] = trie.nextNonBlank[p];
-      if (trie.nextFresh[p] === 1) trie.emission[p] = trie.addEmission(t, trie.nextParentEmission[p]);
+      trie.commit(p, t);
       beam.push(p);
     }
   }
@@ -455,23 +573,28 @@ function searchItem(
 
 /**
  * CTC prefix beam search. Each prefix (labeling so far) carries the log-probabilities of its
- * paths ending in blank and in its last token; per frame every prefix in the beam is extended
- * by blank, by its own last token, and by every token that passes `tokenCutoff` and
- * `pruneLogProb` (those two prune only appended tokens; blank and repeats are always scored),
- * then the best `beamWidth` prefixes are kept. With an LM, appending token `c` adds
- * `lmWeight · ln P_LM(c | prefix) + insertionBonus` to the prefix's score, and the final
+ * paths ending in blank and in its last token. Per frame, every prefix of the beam continues
+ * (by blank, or by repeating its last token) and is extended by one more token into a new
+ * prefix, then the best `beamWidth` prefixes are kept. `tokenCutoff` and `pruneLogProb` limit
+ * which tokens may make new prefixes; they never drop probability of prefixes already in the
+ * beam (blank, repeats and a parent's paths into a child in the beam are always counted).
+ * With an LM, a new prefix `prefix + c` scores `lmWeight · ln P_LM(c | prefix) +
+ * insertionBonus` on top of its parent (the bonus applies without an LM too), and the final
  * ranking adds `lmWeight · ln P_LM(</s> | prefix)`.
  *
  * Ranking (beam and n-best) is by score, highest first; equal scores put the
  * lexicographically smaller token sequence first (a prefix before its extensions), so results
  * never depend on evaluation order. Prefixes of probability zero are dropped, except that at
- * least one hypothesis is always returned. `frames` holds, for each token, the frame at which
- * its prefix entered the beam (the first frame of its run on the surviving paths).
+ * least one hypothesis is always returned. `frames` are the first frames of the token runs on
+ * the hypothesis' most probable path (among the paths the beam kept); on a peaked input they
+ * match `ctcGreedyDecode`'s.
  *
  * With `beamWidth` at least the number of labelings, `tokenCutoff: Infinity` and no
  * `pruneLogProb`, the search is exact: it returns the most probable labelings with their total
- * probabilities (LM and bonus included). Frames past an item's input length are never read;
- * the tensor is read once and no tensors are created.
+ * probabilities (LM and bonus included). Pruning between frames is exact too: an extension is
+ * skipped only when it provably could not enter the beam, assuming LM log-probabilities <= 0.
+ * Frames past an item's input length are never read; the tensor is read once and no tensors
+ * are created.
  *
  * @param logProbs `[T, B, V]` time-major log-probabilities (log-softmax output).
  * @param inputLengths Frames to decode per batch item, each in `[0, T]`. Default: all `T`.

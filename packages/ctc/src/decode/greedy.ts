@@ -58,7 +58,7 @@ export async function ctcGreedyDecode(
       }
       previous = best;
     }
-    hypotheses.push({ tokens, frames, score, acousticScore: score, lmScore: 0 });
+    hypotheses.push({ tokens, score, frames, acousticScore: score, lmScore: 0 });
   }
   return hypotheses;
 }

@@ -23,8 +23,9 @@ export interface CtcHypothesis {
    */
   score: number;
   /**
-   * Frame at which each token was emitted (the first frame of its run), `frames.length ===
-   * tokens.length`, strictly increasing.
+   * Frame at which each token was emitted: the first frame of its run on the best path (for
+   * the beam search, the labeling's most probable path among those it kept). Strictly
+   * increasing, `frames.length === tokens.length`.
    */
   frames: number[];
   /**
@@ -68,16 +69,19 @@ export interface CtcBeamSearchOptions {
   /** Hypotheses returned per batch item, an integer in `[1, beamWidth]`. Default 1. */
   nBest?: number;
   /**
-   * Per frame, only the `tokenCutoff` most probable non-blank tokens may be appended to a
-   * prefix: an integer ≥ 1, or `Infinity` for no cutoff. Default 40.
+   * Per frame, only the `tokenCutoff` most probable non-blank tokens (ties → lower id) may
+   * make new prefixes: an integer ≥ 1, or `Infinity` for no cutoff. Default 40.
    */
   tokenCutoff?: number;
   /**
-   * Tokens whose frame log-probability is below this are not appended to any prefix.
-   * Default `-Infinity` (off).
+   * Tokens whose frame log-probability is below this make no new prefixes. Default
+   * `-Infinity` (off).
    */
   pruneLogProb?: number;
-  /** Language model scoring each appended token, and the end of the sentence. */
+  /**
+   * Language model scoring each appended token and the end of the sentence; its scores must
+   * be log-probabilities (<= 0).
+   */
   lm?: LanguageModel;
   /** Weight of the LM's log-probabilities. Default 0.5; unused without `lm`. */
   lmWeight?: number;
@@ -144,7 +148,9 @@ export function checkDecoderInput(
     }
     inputLengths.forEach((length, b) => {
       if (!Number.isInteger(length) || length < 0 || length > T) {
-        throw new Error(`${arg('inputLengths')} must hold integers in [0, T = ${T}], but got inputLengths[${b}] = ${length}`);
+        throw new Error(
+          `${arg('inputLengths')} must hold integers in [0, T = ${T}], but got inputLengths[${b}] = ${length}`,
+        );
       }
     });
     lengths = [...inputLengths];

@@ -21,14 +21,15 @@ export const CTC_LOSS = 'SlrCtcLoss';
 export const CTC_LOSS_GRAD = 'SlrCtcLossGrad';
 
 /**
- * Log-softmax over the last axis. Input `x`; outputs `logProbs`, and for the gradient
- * `shiftedExp` (`exp(x - rowMax)`, same shape) and `inverseSum` (`1 / Σ shiftedExp` per row).
+ * Log-softmax over the last axis. Input `x`; outputs `[logProbs, ...aux]`, where `aux` is what
+ * the same backend's {@link LOG_SOFTMAX_GRAD} kernel wants besides `logProbs` (the `cpu`
+ * kernel keeps `exp(x - rowMax)` and `1 / Σ exp(x - rowMax)` per row; `webgpu` keeps nothing).
  */
 export const LOG_SOFTMAX = 'SlrLogSoftmax';
 
 /**
- * Gradient of {@link LOG_SOFTMAX}: `dy - softmax · Σ dy` over the last axis. Inputs `dy` and
- * the forward kernel's `shiftedExp` and `inverseSum`.
+ * Gradient of {@link LOG_SOFTMAX}: `dy - softmax · Σ dy` over the last axis. Inputs `dy`,
+ * `logProbs`, and the forward kernel's auxiliary outputs as `aux0`, `aux1`, ….
  */
 export const LOG_SOFTMAX_GRAD = 'SlrLogSoftmaxGrad';
 

@@ -108,7 +108,9 @@ export function parseArpa(text: string): ArpaModel {
   let line: string | undefined;
   for (;;) {
     line = next();
-    if (line === undefined) throw new ArpaParseError('reached the end of the text before the \\1-grams: section', lines.length);
+    if (line === undefined) {
+      throw new ArpaParseError('reached the end of the text before the \\1-grams: section', lines.length);
+    }
     if (line === '') continue;
     if (SECTION_LINE.test(line)) break;
     const match = COUNT_LINE.exec(line);
@@ -122,7 +124,9 @@ export function parseArpa(text: string): ArpaModel {
     counts.push(Number(match[2]));
     countLines.push(index);
   }
-  if (counts.length === 0) throw new ArpaParseError("expected at least one 'ngram N=count' line before the first section", index);
+  if (counts.length === 0) {
+    throw new ArpaParseError("expected at least one 'ngram N=count' line before the first section", index);
+  }
   const order = counts.length;
 
   const ngrams = new Map<string, ArpaEntry>();
@@ -144,7 +148,8 @@ export function parseArpa(text: string): ArpaModel {
     if (line === '\\end\\') {
       closeSection(index);
       if (section !== order) {
-        throw new ArpaParseError(`\\end\\ after the \\${section}-grams: section, but the header declares order ${order}`, index);
+        const message = `\\end\\ after the \\${section}-grams: section, but the header declares order ${order}`;
+        throw new ArpaParseError(message, index);
       }
       break;
     }

@@ -14,10 +14,13 @@ export interface LanguageModelScore<State> {
 
 /**
  * A left-to-right language model over the decoder's token ids. The decoder treats `State` as
- * opaque: it calls {@link initialState} once per utterance, {@link score} once for every token
- * it appends to a prefix (never for the blank), and {@link finish} once per final hypothesis.
- * All probabilities are natural logs. Implementations must be pure: the same state and token
- * always give the same result, and a state is never mutated.
+ * opaque: it calls {@link initialState} once per utterance, {@link score} once for every new
+ * prefix it makes (never for the blank), and {@link finish} once per final hypothesis.
+ *
+ * All scores are natural-log probabilities, so at most 0: the beam search relies on that to
+ * skip extensions before scoring them (a model returning positive scores, a bonus, could lose
+ * hypotheses; use the decoder's `insertionBonus` instead). Implementations must be pure: the
+ * same state and token always give the same result, and a state is never mutated.
  *
  * @example
  * ```ts
@@ -92,7 +95,10 @@ class NGramTable {
   readonly logProbs: number[] = [NaN];
   /** Per sequence: ln back-off weight; 0 when none is listed. */
   readonly backoffs: number[] = [0];
-  /** Per sequence: whether a history may usefully end with it (an n-gram below the top order, or the start of one). */
+  /**
+   * Per sequence: whether a history may usefully end with it, i.e. it is an n-gram below the
+   * top order or the start of one.
+   */
   readonly usable: boolean[] = [true];
 
   constructor(model: ArpaModel) {
@@ -149,12 +155,15 @@ class NGramTable {
 /** An interned {@link NGramState}: one per usable sequence, with what scoring needs precomputed. */
 class Context implements NGramState {
   readonly context: readonly string[];
+  /** The table whose sequence ids these are. */
+  readonly table: NGramTable;
   /** Sequence id of each suffix of the context, longest first, ending with 0 (empty); -1 when absent. */
   readonly suffixes: number[] = [];
   /** ln back-off weight of each suffix, aligned with `suffixes`. */
   readonly suffixBackoffs: number[] = [];
 
   constructor(table: NGramTable, sequence: number, wordList: readonly string[]) {
+    this.table = table;
     const words = table.words(sequence);
     this.context = words.map((word) => wordList[word]);
     for (let j = 0; j <= words.length; j++) {
@@ -218,16 +227,23 @@ export class NGramLanguageModel implements LanguageModel<NGramState> {
     this.unknownLogProb = unknownLogProb;
     if (vocabulary !== undefined) {
       if (!Array.isArray(vocabulary)) {
-        throw new Error(`${arg('vocabulary')} must be an array of words indexed by token id, but got ${String(vocabulary)}`);
+        throw new Error(
+          `${arg('vocabulary')} must be an array of words indexed by token id, but got ${String(vocabulary)}`,
+        );
       }
       vocabulary.forEach((word, token) => {
         if (word == null) return;
         if (typeof word !== 'string' || word === '' || /\s/.test(word)) {
-          throw new Error(`${arg('vocabulary')} must hold non-empty words without whitespace (or null), but got vocabulary[${token}] = ${JSON.stringify(word)}`);
+          throw new Error(
+            `${arg('vocabulary')} must hold non-empty words without whitespace (or null), ` +
+              `but got vocabulary[${token}] = ${JSON.stringify(word)}`,
+          );
         }
         const first = this.tokensByWord.get(word);
         if (first !== undefined) {
-          throw new Error(`${arg('vocabulary')} must hold distinct words, but '${word}' is both token ${first} and token ${token}`);
+          throw new Error(
+            `${arg('vocabulary')} must hold distinct words, but '${word}' is both token ${first} and token ${token}`,
+          );
         }
         if (!this.hasWord(word) && this.unknownWordId < 0 && unknownLogProb === undefined) {
           throw new Error(
@@ -240,7 +256,8 @@ export class NGramLanguageModel implements LanguageModel<NGramState> {
     }
     this.vocabulary = vocabulary;
     const start = this.unigram(SENTENCE_START);
-    this.start = this.context(start >= 0 && this.table.usable[start] ? start : 0);
+    const startSequence = start >= 0 ? this.table.child(0, start) : -1;
+    this.start = this.context(startSequence >= 0 && this.table.usable[startSequence] ? startSequence : 0);
   }
 
   /**
@@ -319,15 +336,14 @@ export class NGramLanguageModel implements LanguageModel<NGramState> {
    * const { logProb, state } = lm.score(lm.initialState(), 1); // ln P(HELLO | <s>)
    * ```
    */
-  score(state: NGramState, token: number): { logProb: number; state: NGramState } {
+  score(state: NGramState, token: number): LanguageModelScore<NGramState> {
     let word = this.tokenWordIds.get(token);
     if (word === undefined) {
       const text = this.wordOf(token);
       if (text === undefined) {
         const size = this.vocabulary?.length;
-        throw new Error(
-          `NGramLanguageModel.score: token ${token} has no word in the vocabulary` + (size === undefined ? '' : ` (length ${size})`),
-        );
+        const length = size === undefined ? '' : ` (length ${size})`;
+        throw new Error(`NGramLanguageModel.score: token ${token} has no word in the vocabulary${length}`);
       }
       word = this.unigram(text);
       if (word < 0 && this.unknownWordId < 0 && this.unknownLogProb === undefined) {
@@ -394,7 +410,7 @@ export class NGramLanguageModel implements LanguageModel<NGramState> {
     return -Infinity; // unreachable for a listed word: its unigram ends the loop
   }
 
-  /** The state after `word` follows `history`: the longest usable suffix of both, at most `order - 1` words. */
+  /** The state after `word` follows `history`: the longest usable suffix of both (at most `order - 1` words). */
   private next(history: Context, word: number): Context {
     const { suffixes } = history;
     for (let j = Math.max(0, suffixes.length - (this.order - 1)); j < suffixes.length; j++) {
@@ -414,7 +430,7 @@ export class NGramLanguageModel implements LanguageModel<NGramState> {
 
   /** The interned equivalent of a state (states made elsewhere are reduced to their usable suffix). */
   private intern(state: NGramState): Context {
-    if (state instanceof Context) return state;
+    if (state instanceof Context && state.table === this.table) return state;
     const words = state.context.map((word) => this.table.wordIds.get(word) ?? -1);
     for (let j = Math.max(0, words.length - (this.order - 1)); j < words.length; j++) {
       const sequence = words.slice(j).includes(-1) ? -1 : this.table.find(words.slice(j));

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { test, fc } from '@fast-check/vitest';
 import { expect, it } from 'vitest';
-import { bruteForceCtcLoss, describeWithBackends, expectNoLeaks } from '../testing';
+import { bruteForceCtcLoss, describeWithBackends, expectNoLeaks, readTensors } from '../testing';
 import { ctcLoss, logSoftmax } from '../index';
 
 /** Random log-probabilities [T, B, V] (log-softmax of normal logits), as nested arrays. */
@@ -50,13 +50,13 @@ function padTargets(targets: number[][]): { padded: number[][]; lengths: number[
 }
 
 describeWithBackends('ctcLoss', () => {
-  test.prop([tinyCase])('equals brute-force enumeration of all paths', ({ shape, inputLengths, targets }) => {
+  test.prop([tinyCase])('equals brute-force enumeration of all paths', async ({ shape, inputLengths, targets }) => {
     const { frames, batch, classes, seed } = shape;
     const logProbs = randomLogProbs(frames, batch, classes, seed);
     const { padded, lengths, width } = padTargets(targets);
-    const losses = tf.tidy(() =>
-      ctcLoss(tf.tensor3d(logProbs), tf.tensor2d(padded, [batch, width], 'int32'), inputLengths, lengths, { reduction: 'none' }).arraySync(),
-    ) as number[];
+    const losses = (await readTensors(() =>
+      ctcLoss(tf.tensor3d(logProbs), tf.tensor2d(padded, [batch, width], 'int32'), inputLengths, lengths, { reduction: 'none' }),
+    )) as number[];
     for (let b = 0; b < batch; b++) {
       const rows = logProbs.slice(0, inputLengths[b]).map((frame) => frame[b]);
       const expected = inputLengths[b] === 0 ? (lengths[b] === 0 ? 0 : Infinity) : bruteForceCtcLoss(rows, targets[b]);
@@ -67,72 +67,76 @@ describeWithBackends('ctcLoss', () => {
 
   test.prop([tinyCase.filter(({ inputLengths }) => inputLengths.some((length) => length > 0))], { numRuns: 25 })(
     'has the gradient of central differences',
-    ({ shape, inputLengths, targets }) => {
+    async ({ shape, inputLengths, targets }) => {
       const { frames, batch, classes, seed } = shape;
       const { padded, lengths, width } = padTargets(targets);
-      const logProbs = tf.tensor3d(randomLogProbs(frames, batch, classes, seed));
+      const values = randomLogProbs(frames, batch, classes, seed);
       const targetTensor = tf.tensor2d(padded, [batch, width], 'int32');
       // zeroInfinity keeps every loss finite so that differences are defined.
       const loss = (x: tf.Tensor): tf.Tensor =>
         ctcLoss(x as tf.Tensor3D, targetTensor, inputLengths, lengths, { reduction: 'sum', zeroInfinity: true });
-      const analytic = tf.tidy(() => tf.grad(loss)(logProbs).arraySync()) as number[][][];
-      const values = logProbs.arraySync();
+      const analytic = (await readTensors(() => tf.grad(loss)(tf.tensor3d(values)))) as number[][][];
+      // Every shifted copy goes through one batched evaluation per sign of the step.
       const epsilon = 1e-2;
-      const at = (t: number, b: number, k: number, delta: number): number =>
-        tf.tidy(() => {
-          const shifted = values.map((frame, ft) => frame.map((row, fb) => row.map((v, fk) => (ft === t && fb === b && fk === k ? v + delta : v))));
-          return loss(tf.tensor3d(shifted)).dataSync()[0];
-        });
-      for (let t = 0; t < frames; t++) {
-        for (let b = 0; b < batch; b++) {
-          for (let k = 0; k < classes; k++) {
-            const numeric = (at(t, b, k, epsilon) - at(t, b, k, -epsilon)) / (2 * epsilon);
-            expect(Math.abs(analytic[t][b][k] - numeric)).toBeLessThanOrEqual(3e-3 + 1e-2 * Math.abs(numeric));
-          }
-        }
-      }
-      tf.dispose([logProbs, targetTensor]);
+      const shifts: [number, number, number][] = [];
+      for (let t = 0; t < frames; t++) for (let b = 0; b < batch; b++) for (let k = 0; k < classes; k++) shifts.push([t, b, k]);
+      const evaluate = (delta: number) =>
+        readTensors(() =>
+          tf.stack(
+            shifts.map(([t, b, k]) =>
+              loss(tf.tensor3d(values.map((frame, ft) => frame.map((row, fb) => row.map((v, fk) => (ft === t && fb === b && fk === k ? v + delta : v)))))),
+            ),
+          ),
+        ) as Promise<number[]>;
+      const [plus, minus] = [await evaluate(epsilon), await evaluate(-epsilon)];
+      shifts.forEach(([t, b, k], i) => {
+        const numeric = (plus[i] - minus[i]) / (2 * epsilon);
+        expect(Math.abs(analytic[t][b][k] - numeric)).toBeLessThanOrEqual(3e-3 + 1e-2 * Math.abs(numeric));
+      });
+      targetTensor.dispose();
     },
   );
 
-  test.prop([tinyCase, fc.integer()])('is invariant to batch order', ({ shape, inputLengths, targets }, permutationSeed) => {
+  test.prop([tinyCase, fc.integer()])('is invariant to batch order', async ({ shape, inputLengths, targets }, permutationSeed) => {
     const { frames, batch, classes, seed } = shape;
     const logProbs = randomLogProbs(frames, batch, classes, seed);
     const order = Array.from({ length: batch }, (_, b) => b).sort((a, b) => ((a * 7919 + permutationSeed) % 13) - ((b * 7919 + permutationSeed) % 13) || a - b);
-    const run = (perm: number[]): number[] => {
+    const run = (perm: number[]): Promise<number[]> => {
       const { padded, lengths, width } = padTargets(perm.map((b) => targets[b]));
-      return tf.tidy(() =>
+      return readTensors(() =>
         ctcLoss(
           tf.tensor3d(logProbs.map((frame) => perm.map((b) => frame[b]))),
           tf.tensor2d(padded, [batch, width], 'int32'),
           perm.map((b) => inputLengths[b]),
           lengths,
           { reduction: 'none' },
-        ).arraySync(),
-      ) as number[];
+        ),
+      ) as Promise<number[]>;
     };
-    const direct = run(Array.from({ length: batch }, (_, b) => b));
-    const permuted = run(order);
+    const direct = await run(Array.from({ length: batch }, (_, b) => b));
+    const permuted = await run(order);
     order.forEach((b, i) => expect(permuted[i]).toBeCloseTo(direct[b], 4));
   });
 
   test.prop([tinyCase, fc.integer({ min: -5, max: 5 })])(
     'never reads padded frames or padded target positions',
-    ({ shape, inputLengths, targets }, junk) => {
+    async ({ shape, inputLengths, targets }, junk) => {
       const { frames, batch, classes, seed } = shape;
       const logProbs = randomLogProbs(frames, batch, classes, seed);
       const { padded, lengths, width } = padTargets(targets);
       const scrambled = logProbs.map((frame, t) => frame.map((row, b) => (t >= inputLengths[b] ? row.map(() => junk * 1e3) : row)));
       const scrambledTargets = padded.map((row, b) => row.map((label, i) => (i >= lengths[b] ? junk : label)));
-      const evaluate = (lp: number[][][], tg: number[][]) =>
-        tf.tidy(() => {
+      const evaluate = async (lp: number[][][], tg: number[][]) => {
+        const result = await readTensors(() => {
           const x = tf.tensor3d(lp);
           const tgt = tf.tensor2d(tg, [batch, width], 'int32');
           const f = (v: tf.Tensor) => ctcLoss(v as tf.Tensor3D, tgt, inputLengths, lengths, { reduction: 'sum', zeroInfinity: true });
-          return { loss: f(x).dataSync()[0], grad: tf.grad(f)(x).arraySync() as number[][][] };
+          return { loss: f(x), grad: tf.grad(f)(x) };
         });
-      const clean = evaluate(logProbs, padded);
-      const noisy = evaluate(scrambled, scrambledTargets);
+        return { loss: result.loss as number, grad: result.grad as number[][][] };
+      };
+      const clean = await evaluate(logProbs, padded);
+      const noisy = await evaluate(scrambled, scrambledTargets);
       expect(noisy.loss).toBeCloseTo(clean.loss, 4);
       for (let t = 0; t < frames; t++) {
         for (let b = 0; b < batch; b++) {
@@ -145,60 +149,71 @@ describeWithBackends('ctcLoss', () => {
     },
   );
 
-  it("'mean' divides each loss by max(targetLength, 1) and averages over the batch", () => {
-    tf.tidy(() => {
+  it("'mean' divides each loss by max(targetLength, 1) and averages over the batch", async () => {
+    const { none, mean, sum } = await readTensors(() => {
       const logProbs = tf.tensor3d(randomLogProbs(6, 3, 4, 11));
       const targets = tf.tensor2d([[1, 2, -1], [3, -1, -1], [-1, -1, -1]], [3, 3], 'int32');
-      const none = ctcLoss(logProbs, targets, [6, 5, 4], [2, 1, 0], { reduction: 'none' }).arraySync() as number[];
-      const mean = ctcLoss(logProbs, targets, [6, 5, 4], [2, 1, 0]).dataSync()[0];
-      const sum = ctcLoss(logProbs, targets, [6, 5, 4], [2, 1, 0], { reduction: 'sum' }).dataSync()[0];
-      expect(mean).toBeCloseTo((none[0] / 2 + none[1] / 1 + none[2] / 1) / 3, 4);
-      expect(sum).toBeCloseTo(none[0] + none[1] + none[2], 4);
+      return {
+        none: ctcLoss(logProbs, targets, [6, 5, 4], [2, 1, 0], { reduction: 'none' }),
+        mean: ctcLoss(logProbs, targets, [6, 5, 4], [2, 1, 0]),
+        sum: ctcLoss(logProbs, targets, [6, 5, 4], [2, 1, 0], { reduction: 'sum' }),
+      };
     });
+    const losses = none as number[];
+    expect(mean as number).toBeCloseTo((losses[0] / 2 + losses[1] / 1 + losses[2] / 1) / 3, 4);
+    expect(sum as number).toBeCloseTo(losses[0] + losses[1] + losses[2], 4);
   });
 
-  it('gives Infinity for an impossible alignment, 0 with zeroInfinity, and never a NaN gradient', () => {
-    tf.tidy(() => {
-      const logits = tf.tensor3d(randomLogProbs(2, 2, 3, 5));
-      // Sample 0 needs 3 frames for [1, 1] (a blank between repeats) but has 2.
-      const targets = tf.tensor2d([[1, 1], [2, -1]], [2, 2], 'int32');
-      for (const zeroInfinity of [false, true]) {
-        const f = (x: tf.Tensor) => ctcLoss(logSoftmax(x as tf.Tensor3D), targets, [2, 2], [2, 1], { reduction: 'none', zeroInfinity });
-        const losses = f(logits).arraySync() as number[];
-        expect(losses[0]).toBe(zeroInfinity ? 0 : Infinity);
-        expect(Number.isFinite(losses[1])).toBe(true);
-        for (const reduction of ['sum', 'mean'] as const) {
-          const grad = tf.grad((x: tf.Tensor) => ctcLoss(logSoftmax(x as tf.Tensor3D), targets, [2, 2], [2, 1], { reduction, zeroInfinity }))(logits);
-          const values = grad.arraySync() as number[][][];
-          values.forEach((frame) => frame.forEach((row, b) => row.forEach((v) => {
-            expect(Number.isNaN(v)).toBe(false);
-            if (b === 0) expect(v === 0).toBe(true);
-          })));
-        }
+  it('gives Infinity for an impossible alignment, 0 with zeroInfinity, and never a NaN gradient', async () => {
+    const logits = tf.tensor3d(randomLogProbs(2, 2, 3, 5));
+    // Sample 0 needs 3 frames for [1, 1] (a blank between repeats) but has 2.
+    const targets = tf.tensor2d([[1, 1], [2, -1]], [2, 2], 'int32');
+    for (const zeroInfinity of [false, true]) {
+      const loss = (x: tf.Tensor, reduction: 'none' | 'sum' | 'mean') =>
+        ctcLoss(logSoftmax(x as tf.Tensor3D), targets, [2, 2], [2, 1], { reduction, zeroInfinity });
+      const result = await readTensors(() => ({
+        losses: loss(logits, 'none'),
+        gradSum: tf.grad((x: tf.Tensor) => loss(x, 'sum'))(logits),
+        gradMean: tf.grad((x: tf.Tensor) => loss(x, 'mean'))(logits),
+      }));
+      const losses = result.losses as number[];
+      expect(losses[0]).toBe(zeroInfinity ? 0 : Infinity);
+      expect(Number.isFinite(losses[1])).toBe(true);
+      for (const values of [result.gradSum, result.gradMean] as number[][][][]) {
+        values.forEach((frame) =>
+          frame.forEach((row, b) =>
+            row.forEach((v) => {
+              expect(Number.isNaN(v)).toBe(false);
+              if (b === 0) expect(v === 0).toBe(true);
+            }),
+          ),
+        );
       }
-    });
+    }
+    tf.dispose([logits, targets]);
   });
 
-  it('handles zero-length inputs and empty targets', () => {
-    tf.tidy(() => {
-      const logProbs = tf.tensor3d(randomLogProbs(3, 3, 3, 2));
-      const targets = tf.tensor2d([[-1], [1], [-1]], [3, 1], 'int32');
-      const losses = ctcLoss(logProbs, targets, [0, 0, 3], [0, 1, 0], { reduction: 'none' }).arraySync() as number[];
-      expect(losses[0]).toBe(0);
-      expect(losses[1]).toBe(Infinity);
-      const blanks = logProbs.arraySync().map((frame) => frame[2][0]);
-      expect(losses[2]).toBeCloseTo(-(blanks[0] + blanks[1] + blanks[2]), 4);
-    });
+  it('handles zero-length inputs and empty targets', async () => {
+    const values = randomLogProbs(3, 3, 3, 2);
+    const losses = (await readTensors(() =>
+      ctcLoss(tf.tensor3d(values), tf.tensor2d([[-1], [1], [-1]], [3, 1], 'int32'), [0, 0, 3], [0, 1, 0], { reduction: 'none' }),
+    )) as number[];
+    expect(losses[0]).toBe(0);
+    expect(losses[1]).toBe(Infinity);
+    const blanks = values.map((frame) => frame[2][0]);
+    expect(losses[2]).toBeCloseTo(-(blanks[0] + blanks[1] + blanks[2]), 4);
   });
 
-  it('accepts lengths as int32 tensors', () => {
-    tf.tidy(() => {
+  it('accepts lengths as int32 tensors', async () => {
+    const { fromArrays, fromTensors } = await readTensors(() => {
       const logProbs = tf.tensor3d(randomLogProbs(5, 2, 4, 3));
       const targets = tf.tensor2d([[1, 2], [3, -1]], [2, 2], 'int32');
-      const fromArrays = ctcLoss(logProbs, targets, [5, 4], [2, 1]).dataSync()[0];
-      const fromTensors = ctcLoss(logProbs, targets, tf.tensor1d([5, 4], 'int32'), tf.tensor1d([2, 1], 'int32')).dataSync()[0];
-      expect(fromTensors).toBe(fromArrays);
+      return {
+        fromArrays: ctcLoss(logProbs, targets, [5, 4], [2, 1]),
+        fromTensors: ctcLoss(logProbs, targets, tf.tensor1d([5, 4], 'int32'), tf.tensor1d([2, 1], 'int32')),
+      };
     });
+    expect(fromTensors).toBe(fromArrays);
   });
 
   it('leaves no tensors behind: only the returned loss and gradient remain', () => {
@@ -212,16 +227,16 @@ describeWithBackends('ctcLoss', () => {
     tf.dispose([loss, direct, grad, both.value, both.grad, logits, targets]);
   });
 
-  it('trains through tf.variableGrads and optimizer.minimize', () => {
+  it('trains through tf.variableGrads and optimizer.minimize', async () => {
     const logits = tf.variable(tf.zeros([10, 2, 5]));
     const targets = tf.tensor2d([[1, 2, 3], [4, 4, -1]], [2, 3], 'int32');
     const loss = () => ctcLoss(logSoftmax(logits as unknown as tf.Tensor3D), targets, [10, 9], [3, 2]) as tf.Scalar;
     const { value, grads } = tf.variableGrads(loss);
     expect(Object.keys(grads)).toEqual([logits.name]);
     const optimizer = tf.train.adam(0.1);
-    const before = value.dataSync()[0];
+    const before = (await value.data())[0];
     for (let step = 0; step < 30; step++) optimizer.minimize(loss);
-    const after = tf.tidy(() => loss().dataSync()[0]);
+    const after = (await readTensors(() => loss())) as number;
     expect(after).toBeLessThan(before / 2);
     tf.dispose([value, ...Object.values(grads), logits, targets]);
     optimizer.dispose();
@@ -231,17 +246,17 @@ describeWithBackends('ctcLoss', () => {
 describeWithBackends('logSoftmax', () => {
   test.prop([fc.array(fc.float({ min: Math.fround(-30), max: Math.fround(30), noNaN: true }), { minLength: 1, maxLength: 12 })])(
     'matches tf.logSoftmax in value and gradient',
-    (row) => {
-      tf.tidy(() => {
+    async (row) => {
+      const result = await readTensors(() => {
         const x = tf.tensor2d([row, row.map((v) => -v)]);
         const weights = tf.randomUniform(x.shape, -1, 1, 'float32', 3);
         const ours = tf.valueAndGrad((v: tf.Tensor) => tf.sum(tf.mul(logSoftmax(v), weights)))(x);
         const reference = tf.valueAndGrad((v: tf.Tensor) => tf.sum(tf.mul(tf.logSoftmax(v), weights)))(x);
-        expect(ours.value.dataSync()[0]).toBeCloseTo(reference.value.dataSync()[0], 3);
-        const a = ours.grad.dataSync();
-        const b = reference.grad.dataSync();
-        a.forEach((v, i) => expect(Math.abs(v - b[i])).toBeLessThan(1e-5));
+        return { value: ours.value, grad: ours.grad, referenceValue: reference.value, referenceGrad: reference.grad };
       });
+      expect(result.value as number).toBeCloseTo(result.referenceValue as number, 3);
+      const expected = (result.referenceGrad as number[][]).flat();
+      (result.grad as number[][]).flat().forEach((v, i) => expect(Math.abs(v - expected[i])).toBeLessThan(1e-5));
     },
   );
 

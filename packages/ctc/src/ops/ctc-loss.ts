@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { CTC_LOSS, CTC_LOSS_GRAD, type CtcLossAttrs } from '../kernels/kernel-names';
 import { ctcBackwardComposite, ctcForwardComposite } from '../kernels/composite/ctc-loss-composite';
+import { WEBGPU_MAX_STATES } from '../kernels/webgpu/ctc-programs';
 import { type Lengths, type ValidatedCtcInputs, validateCtcInputs } from './validate-ctc-inputs';
 
 /** How per-sample losses are combined, as in PyTorch's `F.ctc_loss`. */
@@ -21,15 +22,24 @@ export interface CtcLossOptions {
 
 const REDUCTIONS: readonly CtcReduction[] = ['none', 'sum', 'mean'];
 
-/** Whether the active backend has fused CTC kernels; otherwise the composite path runs. */
-function backendHasFusedKernels(): boolean {
+/**
+ * Whether the active backend has fused CTC kernels for this problem; otherwise the composite
+ * path runs. The WebGPU kernels keep a sample's states in workgroup memory, which bounds S.
+ */
+function backendHasFusedKernels(maxTargetLength: number): boolean {
   const backend = tf.getBackend();
-  return tf.getKernel(CTC_LOSS, backend) != null && tf.getKernel(CTC_LOSS_GRAD, backend) != null;
+  if (tf.getKernel(CTC_LOSS, backend) == null || tf.getKernel(CTC_LOSS_GRAD, backend) == null) return false;
+  return backend !== 'webgpu' || 2 * maxTargetLength + 1 <= WEBGPU_MAX_STATES;
 }
 
 function labelTensors(checked: ValidatedCtcInputs): tf.NamedTensorMap {
   return {
-    targets: tf.tensor2d(checked.targets, [checked.batch, checked.maxTargetLength], 'int32'),
+    // Labels checked on the CPU, padding replaced by the blank; or the caller's own tensor when
+    // it lives on a GPU (the kernels never read past targetLengths).
+    targets:
+      checked.targets === undefined
+        ? checked.targetsTensor
+        : tf.tensor2d(checked.targets, [checked.batch, checked.maxTargetLength], 'int32'),
     inputLengths: tf.tensor1d(checked.inputLengths, 'int32'),
     targetLengths: tf.tensor1d(checked.targetLengths, 'int32'),
   };
@@ -61,7 +71,13 @@ function ctcLoss_(
   const checked = validateCtcInputs(logProbs, targets, inputLengths, targetLengths, blank, 'ctcLoss');
   const attrs: CtcLossAttrs = { blank: checked.blank };
   const factors = reductionFactors(checked, reduction);
-  const fused = backendHasFusedKernels();
+  const fused = backendHasFusedKernels(checked.maxTargetLength);
+  if (!fused && checked.targets === undefined) {
+    throw new Error(
+      `Argument 'targets' passed to 'ctcLoss' could not be read synchronously on backend '${tf.getBackend()}', ` +
+        `which the composite implementation needs: create it from CPU data (for example tf.tensor2d(await targets.array(), ...)).`,
+    );
+  }
 
   const loss = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
     const lp = args[0] as tf.Tensor3D;

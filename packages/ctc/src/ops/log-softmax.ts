@@ -16,12 +16,15 @@ function logSoftmax_<T extends tf.Tensor>(logits: T | tf.TensorLike): T {
   const fused = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
     const input = args[0] as tf.Tensor;
     const save = args[1] as tf.GradSaveFunc;
-    const [logProbs, shiftedExp, inverseSum] = tf.engine().runKernel(LOG_SOFTMAX, { x: input }, {}) as tf.Tensor[];
-    save([shiftedExp, inverseSum]);
+    const outputs = tf.engine().runKernel(LOG_SOFTMAX, { x: input }, {}) as tf.Tensor[];
+    save(outputs);
     return {
-      value: logProbs,
-      gradFunc: (dy: tf.Tensor, [savedExp, savedInverse]: tf.Tensor[]) =>
-        tf.engine().runKernel(LOG_SOFTMAX_GRAD, { dy, shiftedExp: savedExp, inverseSum: savedInverse }, {}) as tf.Tensor,
+      value: outputs[0],
+      gradFunc: (dy: tf.Tensor, [logProbs, ...aux]: tf.Tensor[]) => {
+        const inputs: tf.NamedTensorMap = { dy, logProbs };
+        aux.forEach((tensor, i) => (inputs[`aux${i}`] = tensor));
+        return tf.engine().runKernel(LOG_SOFTMAX_GRAD, inputs, {}) as tf.Tensor;
+      },
     };
   });
   return fused(x) as T;
@@ -31,7 +34,8 @@ function logSoftmax_<T extends tf.Tensor>(logits: T | tf.TensorLike): T {
  * Log-softmax over the last axis: `x - log Σ exp(x)`, the output a CTC model needs. Same
  * values and gradient as `tf.logSoftmax(x, -1)`; on the `cpu` backend a fused kernel makes
  * forward and backward one pass each (one exponential per element), which matters for the
- * `[T, B, V]` output of a large-vocabulary model. Other backends call `tf.logSoftmax`.
+ * `[T, B, V]` output of a large-vocabulary model; on `webgpu` one dispatch each. Other
+ * backends call `tf.logSoftmax`.
  *
  * @example
  * ```ts

@@ -14,11 +14,29 @@ export interface ValidatedCtcInputs {
   classes: number;
   /** S: the padded target length. */
   maxTargetLength: number;
-  /** `[B, S]` row-major targets; positions past `targetLengths[b]` are set to `blank`. */
-  targets: Int32Array;
+  /**
+   * `[B, S]` row-major targets with positions past `targetLengths[b]` set to `blank`, or
+   * `undefined` when the targets tensor lives on a GPU and cannot be read synchronously (then
+   * its values are not checked, as in PyTorch's CUDA kernel, and only fused kernels can run).
+   */
+  targets: Int32Array | undefined;
+  /** The caller's targets tensor. */
+  targetsTensor: tf.Tensor2D;
   inputLengths: Int32Array;
   targetLengths: Int32Array;
   blank: number;
+}
+
+/**
+ * The values of `tensor` if the backend can hand them over synchronously: always on the CPU,
+ * and on WebGPU while the data has not been uploaded (tensors made from JS arrays).
+ */
+function readSyncIfPossible(tensor: tf.Tensor): ArrayLike<number> | undefined {
+  try {
+    return tensor.dataSync() as ArrayLike<number>;
+  } catch {
+    return undefined;
+  }
 }
 
 function describeValue(value: unknown): string {
@@ -53,7 +71,14 @@ function readLengths(lengths: unknown, name: string, opName: string, batch: numb
     if (lengths.dtype !== 'int32' && lengths.dtype !== 'float32') {
       throw new Error(`Argument '${name}' passed to '${opName}' must be int32, but got ${lengths.dtype}.`);
     }
-    values = lengths.dataSync();
+    const read = readSyncIfPossible(lengths);
+    if (read === undefined) {
+      throw new Error(
+        `Argument '${name}' passed to '${opName}' could not be read synchronously on backend '${tf.getBackend()}': ` +
+          `pass the lengths as a number[] (for example from \`await ${name}.array()\`).`,
+      );
+    }
+    values = read;
   } else if (Array.isArray(lengths) || lengths instanceof Int32Array) {
     values = lengths as ArrayLike<number>;
   } else {
@@ -135,9 +160,9 @@ export function validateCtcInputs(
   const inputs = readLengths(inputLengths, 'inputLengths', opName, batch, frames, 'T, the frames of logProbs');
   const lengths = readLengths(targetLengths, 'targetLengths', opName, batch, maxTargetLength, 'S, the columns of targets');
 
-  const raw = targets.dataSync() as Int32Array;
-  const labels = new Int32Array(batch * maxTargetLength).fill(blankIndex);
-  for (let b = 0; b < batch; b++) {
+  const raw = readSyncIfPossible(targets);
+  const labels = raw === undefined ? undefined : new Int32Array(batch * maxTargetLength).fill(blankIndex);
+  for (let b = 0; raw !== undefined && labels !== undefined && b < batch; b++) {
     for (let i = 0; i < lengths[b]; i++) {
       const label = raw[b * maxTargetLength + i];
       if (label < 0 || label >= classes) {
@@ -159,6 +184,7 @@ export function validateCtcInputs(
     classes,
     maxTargetLength,
     targets: labels,
+    targetsTensor: targets as tf.Tensor2D,
     inputLengths: inputs,
     targetLengths: lengths,
     blank: blankIndex,

@@ -127,3 +127,36 @@ export function expectNoLeaks<R>(body: () => R, expectedNewTensors: number): R {
   }
   return result;
 }
+
+/** What {@link readTensors} returns for a tensor, an array of tensors or a record of tensors. */
+export type ReadResult<T> = T extends tf.Tensor
+  ? number | number[] | number[][] | number[][][] | number[][][][]
+  : T extends readonly tf.Tensor[]
+    ? { [K in keyof T]: ReadResult<T[K]> }
+    : { [K in keyof T]: ReadResult<T[K]> };
+
+/**
+ * Runs `build` in a `tf.tidy`, reads the tensors it returns asynchronously (as every backend
+ * allows, WebGPU included) and disposes them.
+ *
+ * @example
+ * ```ts
+ * const { loss, grad } = await readTensors(() => ({ loss: f(x), grad: tf.grad(f)(x) }));
+ * ```
+ */
+export async function readTensors<T extends tf.Tensor | readonly tf.Tensor[] | Record<string, tf.Tensor>>(
+  build: () => T,
+): Promise<ReadResult<T>> {
+  const built = tf.tidy(build as () => tf.TensorContainer) as unknown as T;
+  const entries: [string, tf.Tensor][] =
+    built instanceof tf.Tensor ? [['value', built]] : Object.entries(built as Record<string, tf.Tensor>);
+  try {
+    const values = await Promise.all(entries.map(([, tensor]) => tensor.array()));
+    if (built instanceof tf.Tensor) return values[0] as ReadResult<T>;
+    const result = (Array.isArray(built) ? [] : {}) as Record<string, unknown>;
+    entries.forEach(([key], i) => (result[key] = values[i]));
+    return result as ReadResult<T>;
+  } finally {
+    entries.forEach(([, tensor]) => tensor.dispose());
+  }
+}

@@ -6,3 +6,4 @@
  */
 export * from './backends';
 export * from './brute-force';
+export * from './builders';

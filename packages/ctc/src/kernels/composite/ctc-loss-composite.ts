@@ -32,6 +32,7 @@ interface LabelTensors {
 
 function buildLabelTensors(inputs: ValidatedCtcInputs): LabelTensors {
   const { batch, classes, maxTargetLength, targets, targetLengths, blank } = inputs;
+  if (targets === undefined) throw new Error('The composite CTC needs the targets on the CPU.');
   const states = 2 * maxTargetLength + 1;
   const indices = new Int32Array(batch * states);
   const stateLabels = new Int32Array(batch * states);

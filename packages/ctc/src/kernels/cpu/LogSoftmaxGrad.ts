@@ -10,8 +10,8 @@ function logSoftmaxGradCpu(args: { inputs: NamedTensorInfoMap; backend: unknown 
   const rows = classes === 0 ? 0 : dy.shape.reduce((a, b) => a * b, 1) / classes;
   const dx = logSoftmaxBackward(
     readValues<Float32Array>(backend, dy),
-    readValues<Float32Array>(backend, args.inputs.shiftedExp as TensorInfo),
-    readValues<Float32Array>(backend, args.inputs.inverseSum as TensorInfo),
+    readValues<Float32Array>(backend, args.inputs.aux0 as TensorInfo), // exp(x - rowMax)
+    readValues<Float32Array>(backend, args.inputs.aux1 as TensorInfo), // 1 / Σ exp(x - rowMax)
     rows,
     classes,
   );

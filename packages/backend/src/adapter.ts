@@ -1,0 +1,77 @@
+import type { AdapterDescription } from './types';
+
+/** The fields of `GPUAdapterInfo` this package reads. */
+export interface AdapterInfoLike {
+  vendor?: string;
+  architecture?: string;
+  device?: string;
+  description?: string;
+  isFallbackAdapter?: boolean;
+}
+
+/** Names of software rasterisers, as they appear in `GPUAdapterInfo` (lower case). */
+const SOFTWARE_RASTERISERS = ['llvmpipe', 'lavapipe', 'swiftshader', 'basic render driver'];
+
+/**
+ * The name of the software rasteriser an adapter is (`'llvmpipe'`, `'lavapipe'`,
+ * `'swiftshader'`, `'basic render driver'` — WARP — or `'fallback adapter'` for any other
+ * adapter that says `isFallbackAdapter`), or `undefined` for a hardware GPU.
+ *
+ * @example
+ * ```ts
+ * softwareRasteriserName({ description: 'llvmpipe: Mesa 25.0.7' }); // 'llvmpipe'
+ * ```
+ */
+export function softwareRasteriserName(info: AdapterInfoLike, isFallbackAdapter = false): string | undefined {
+  const text = [info.vendor, info.architecture, info.device, info.description].join(' ').toLowerCase();
+  const name = SOFTWARE_RASTERISERS.find((candidate) => text.includes(candidate));
+  if (name != null) return name;
+  return isFallbackAdapter || info.isFallbackAdapter === true ? 'fallback adapter' : undefined;
+}
+
+/**
+ * Whether a WebGPU adapter is a software rasteriser running on the CPU: its `GPUAdapterInfo`
+ * names llvmpipe, lavapipe, SwiftShader or WARP ("Microsoft Basic Render Driver"), or it says
+ * `isFallbackAdapter` (on the info, as Dawn and current browsers do, or on the adapter, as
+ * older ones did).
+ *
+ * @example
+ * ```ts
+ * const adapter = await navigator.gpu.requestAdapter();
+ * isSoftwareAdapter(adapter.info, adapter.isFallbackAdapter); // true on lavapipe
+ * ```
+ */
+export function isSoftwareAdapter(info: AdapterInfoLike, isFallbackAdapter = false): boolean {
+  return softwareRasteriserName(info, isFallbackAdapter) != null;
+}
+
+/**
+ * The {@link AdapterDescription} of an adapter's info.
+ *
+ * @example
+ * ```ts
+ * describeAdapter(adapter.info, adapter.isFallbackAdapter).isSoftware;
+ * ```
+ */
+export function describeAdapter(info: AdapterInfoLike, isFallbackAdapter = false): AdapterDescription {
+  return {
+    vendor: info.vendor ?? '',
+    architecture: info.architecture ?? '',
+    device: info.device ?? '',
+    description: info.description ?? '',
+    isSoftware: isSoftwareAdapter(info, isFallbackAdapter),
+  };
+}
+
+/**
+ * A short human name of an adapter: its description, device or vendor, quoted.
+ *
+ * @example
+ * ```ts
+ * adapterLabel(description); // "'NVIDIA GeForce RTX 4090'"
+ * ```
+ */
+export function adapterLabel(adapter: AdapterDescription): string {
+  const label = adapter.description || adapter.device || adapter.vendor;
+  return label === '' ? 'an unnamed adapter' : `'${label}'`;
+}

@@ -1,0 +1,54 @@
+/** Backends {@link setupBackend} can set up; `'auto'` picks the best one available. */
+export type BackendName = 'cpu' | 'webgpu' | 'tensorflow' | 'auto';
+
+/** Options of {@link setupBackend}. */
+export interface SetupBackendOptions {
+  /**
+   * Which GPU to ask WebGPU for when a machine has several. Default `'high-performance'`
+   * (tfjs's own default).
+   */
+  powerPreference?: 'high-performance' | 'low-power';
+  /**
+   * Flags for Dawn's `create()` in Node.js, for example `['backend=vulkan']`,
+   * `['adapter=NVIDIA GeForce RTX 4090']` or `['enable-dawn-features=allow_unsafe_apis']`.
+   * Used only when this package creates Dawn's GPU object (the first WebGPU set-up in a
+   * process); ignored in browsers and wherever `navigator.gpu` already exists.
+   */
+  dawnFlags?: string[];
+  /**
+   * Whether a software rasteriser (lavapipe/llvmpipe, SwiftShader, WARP, or any adapter that
+   * says `isFallbackAdapter`) is acceptable. Default `true` for `'webgpu'` (asked for
+   * explicitly, so it is used and reported as software) and `false` for `'auto'` (which then
+   * prefers `tensorflow` or `cpu`: a CPU rasteriser is slower than tfjs's CPU kernels).
+   */
+  allowSoftwareAdapter?: boolean;
+  /**
+   * Suppresses tfjs's "Hi, looks like you are running TensorFlow.js in Node.js" banner, which
+   * the CPU backend prints on its first use in Node.js. Nothing else is silenced: warnings that
+   * Dawn's native code prints (for example lavapipe's "maxDynamicUniformBuffersPerPipelineLayout
+   * artificially reduced") go straight to stderr and cannot be caught from JavaScript.
+   */
+  quiet?: boolean;
+}
+
+/** The WebGPU adapter a backend runs on, from `GPUAdapter.info`. */
+export interface AdapterDescription {
+  vendor: string;
+  architecture: string;
+  device: string;
+  description: string;
+  /** True for a software rasteriser that runs on the CPU (see {@link isSoftwareAdapter}). */
+  isSoftware: boolean;
+}
+
+/** What {@link setupBackend} did. */
+export interface BackendInfo {
+  /** `tf.getBackend()` after the set-up. */
+  backend: string;
+  /** The name passed to {@link setupBackend}. */
+  requested: BackendName;
+  /** The WebGPU adapter, when the backend is `webgpu`. */
+  adapter?: AdapterDescription;
+  /** Which backend it chose and why (for `'auto'`, what it found out about each candidate). */
+  reason: string;
+}

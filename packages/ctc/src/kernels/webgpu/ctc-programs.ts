@@ -1,0 +1,274 @@
+/**
+ * WGSL programs for CTC on the WebGPU backend, in log space (Graves et al. 2006, eq. 6–16).
+ *
+ * One workgroup per batch item loops over time inside the kernel, with the extended-label
+ * states spread across its invocations and the previous frame's α (or β) in workgroup
+ * memory: one dispatch per pass instead of one per frame, and no read-back to the CPU. Frames
+ * past `inputLengths[b]` and states past `2·targetLengths[b] + 1` are masked on the GPU.
+ * "Impossible" is the sentinel -1e30 (WGSL implementations need not honour infinities).
+ */
+import { type WebGpuProgram, workgroupSizeFor } from './webgpu-program';
+
+/** Most extended-label states a workgroup holds: 24 bytes per state in 16 KiB of workgroup memory. */
+export const WEBGPU_MAX_STATES = 681;
+
+const COMMON = `
+const NEG : f32 = -1e30;
+const NEG_LIMIT : f32 = -1e29;
+
+fn logSumExp3(a : f32, b : f32, c : f32) -> f32 {
+  let m = max(a, max(b, c));
+  if (m <= NEG_LIMIT) { return NEG; }
+  return m + log(exp(a - m) + exp(b - m) + exp(c - m));
+}
+`;
+
+const UNIFORMS = 'frames : i32, batch : i32, classes : i32, maxTargetLength : i32, states : i32, blank : i32,';
+
+/** Shape facts every CTC program is specialised on. */
+export interface CtcProgramShape {
+  frames: number;
+  batch: number;
+  classes: number;
+  maxTargetLength: number;
+}
+
+/** Uniform values matching {@link UNIFORMS}. */
+export function ctcUniforms(shape: CtcProgramShape, blank: number): { type: 'int32'; data: number[] }[] {
+  const states = 2 * shape.maxTargetLength + 1;
+  return [shape.frames, shape.batch, shape.classes, shape.maxTargetLength, states, blank].map((value) => ({
+    type: 'int32' as const,
+    data: [value],
+  }));
+}
+
+/** Loads the sample's extended labels into workgroup memory (blank on even states and padding). */
+function labelLoader(workgroupSize: number): string {
+  return `
+  for (var s = lid; s < uniforms.states; s += ${workgroupSize}) {
+    var label = uniforms.blank;
+    if ((s & 1) == 1 && s < sampleStates) { label = targets[b * uniforms.maxTargetLength + (s >> 1)]; }
+    labels[s] = label;
+  }
+  workgroupBarrier();`;
+}
+
+/**
+ * Forward pass. Output: log α `[B, T, S']` followed by the nll `[B]` (+Infinity when no
+ * alignment exists), one flat float32 buffer.
+ */
+export class CtcAlphaProgram implements WebGpuProgram {
+  outputShape: number[];
+  shaderKey: string;
+  dispatchLayout = { x: [0] };
+  dispatch: [number, number, number];
+  variableNames = ['logProbs', 'targets', 'inputLengths', 'targetLengths'];
+  uniforms = UNIFORMS;
+  workgroupSize: [number, number, number];
+  private readonly states: number;
+
+  constructor(shape: CtcProgramShape) {
+    this.states = 2 * shape.maxTargetLength + 1;
+    this.outputShape = [shape.batch * shape.frames * this.states + shape.batch];
+    this.workgroupSize = [workgroupSizeFor(this.states), 1, 1];
+    this.dispatch = [shape.batch, 1, 1];
+    this.shaderKey = `slr_ctc_alpha_${this.states}_${this.workgroupSize[0]}`;
+  }
+
+  getUserCode(): string {
+    const size = this.workgroupSize[0];
+    const states = this.states;
+    return `${COMMON}
+var<workgroup> labels : array<i32, ${states}>;
+var<workgroup> alpha : array<f32, ${2 * states}>;
+
+fn main(index : i32) {
+  let b = i32(workgroupId.x);
+  let lid = i32(localId.x);
+  let sampleFrames = inputLengths[b];
+  let targetLength = targetLengths[b];
+  let sampleStates = 2 * targetLength + 1;
+  ${labelLoader(size)}
+  for (var t = 0; t < uniforms.frames; t++) {
+    if (t < sampleFrames) {
+      let row = (t * uniforms.batch + b) * uniforms.classes;
+      let current = (t & 1) * ${states};
+      let previous = (1 - (t & 1)) * ${states};
+      for (var s = lid; s < sampleStates; s += ${size}) {
+        let logProb = logProbs[row + labels[s]];
+        var value = NEG;
+        if (t == 0) {
+          // eq. 6: a path starts in the first blank or on the first label.
+          if (s < 2) { value = logProb; }
+        } else {
+          // eq. 7: stay, advance one state, or skip a blank between two different labels.
+          var advance = NEG;
+          if (s > 0) { advance = alpha[previous + s - 1]; }
+          var jump = NEG;
+          if (s >= 3 && (s & 1) == 1 && labels[s] != labels[s - 2]) { jump = alpha[previous + s - 2]; }
+          let incoming = logSumExp3(alpha[previous + s], advance, jump);
+          if (incoming > NEG_LIMIT) { value = incoming + logProb; }
+        }
+        if (!(value > NEG_LIMIT)) { value = NEG; }
+        alpha[current + s] = value;
+        result[(b * uniforms.frames + t) * uniforms.states + s] = value;
+      }
+    }
+    workgroupBarrier();
+  }
+  if (lid == 0) {
+    // eq. 8: a path ends in the last label or the final blank.
+    var nll = 0.0;
+    if (sampleFrames == 0) {
+      nll = select(uniforms.INFINITY, 0.0, targetLength == 0);
+    } else {
+      let last = ((sampleFrames - 1) & 1) * ${states} + sampleStates - 1;
+      var beforeLast = NEG;
+      if (sampleStates > 1) { beforeLast = alpha[last - 1]; }
+      let total = logSumExp3(alpha[last], beforeLast, NEG);
+      nll = select(-total, uniforms.INFINITY, total <= NEG_LIMIT);
+    }
+    result[uniforms.batch * uniforms.frames * uniforms.states + b] = nll;
+  }
+}
+`;
+  }
+}
+
+/** Copies the nll `[B]` out of the forward pass's state buffer. */
+export class CtcNllProgram implements WebGpuProgram {
+  outputShape: number[];
+  shaderKey = 'slr_ctc_nll';
+  dispatchLayout = { x: [0] };
+  dispatch: [number, number, number];
+  variableNames = ['state'];
+  uniforms = 'offset : i32,';
+  workgroupSize: [number, number, number] = [64, 1, 1];
+  size = true;
+
+  constructor(batch: number) {
+    this.outputShape = [batch];
+    this.dispatch = [Math.ceil(batch / 64), 1, 1];
+  }
+
+  getUserCode(): string {
+    return `
+fn main(index : i32) {
+  if (index < uniforms.size) { result[index] = state[uniforms.offset + index]; }
+}
+`;
+  }
+}
+
+/**
+ * Backward pass: β (eq. 10–11) and the gradient of `gradScale[b] · nll[b]` with respect to
+ * `logProbs`, `[T, B, V]`: `-scale · Σ_{s: l'_s = k} exp(α_t(s) + β_t(s) + nll - logProbs[t,b,k])`
+ * on label columns, zero elsewhere, on padded frames and for samples with an infinite nll.
+ * States that share a label are summed by the first of them, so no atomics are needed.
+ */
+export class CtcBetaGradProgram implements WebGpuProgram {
+  outputShape: number[];
+  shaderKey: string;
+  dispatchLayout = { x: [0, 1, 2] };
+  dispatch: [number, number, number];
+  variableNames = ['logProbs', 'targets', 'inputLengths', 'targetLengths', 'state', 'gradScale'];
+  uniforms = UNIFORMS;
+  workgroupSize: [number, number, number];
+  private readonly states: number;
+
+  constructor(shape: CtcProgramShape) {
+    this.states = 2 * shape.maxTargetLength + 1;
+    this.outputShape = [shape.frames, shape.batch, shape.classes];
+    this.workgroupSize = [workgroupSizeFor(Math.max(this.states, 64)), 1, 1];
+    this.dispatch = [shape.batch, 1, 1];
+    this.shaderKey = `slr_ctc_beta_grad_${this.states}_${this.workgroupSize[0]}`;
+  }
+
+  getUserCode(): string {
+    const size = this.workgroupSize[0];
+    const states = this.states;
+    return `${COMMON}
+var<workgroup> labels : array<i32, ${states}>;
+var<workgroup> nextSame : array<i32, ${states}>;
+var<workgroup> sumsLabel : array<i32, ${states}>;
+var<workgroup> beta : array<f32, ${2 * states}>;
+var<workgroup> occupancy : array<f32, ${states}>;
+
+fn main(index : i32) {
+  let b = i32(workgroupId.x);
+  let lid = i32(localId.x);
+  let sampleFrames = inputLengths[b];
+  let sampleStates = 2 * targetLengths[b] + 1;
+  let nll = state[uniforms.batch * uniforms.frames * uniforms.states + b];
+  let scale = gradScale[b];
+  let contributes = sampleFrames > 0 && abs(nll) < uniforms.INFINITY && scale != 0.0;
+  ${labelLoader(size)}
+  // The first state carrying a label sums the occupancies of all states that carry it.
+  for (var s = lid; s < sampleStates; s += ${size}) {
+    var next = -1;
+    for (var other = s + 2; other < sampleStates; other += 2) {
+      if (labels[other] == labels[s]) { next = other; break; }
+    }
+    nextSame[s] = next;
+    var first = 1;
+    for (var other = s - 2; other >= 0; other -= 2) {
+      if (labels[other] == labels[s]) { first = 0; break; }
+    }
+    sumsLabel[s] = first;
+  }
+  workgroupBarrier();
+  for (var step = 0; step < uniforms.frames; step++) {
+    let t = uniforms.frames - 1 - step;
+    let row = (t * uniforms.batch + b) * uniforms.classes;
+    for (var k = lid; k < uniforms.classes; k += ${size}) { result[row + k] = 0.0; }
+    let live = contributes && t < sampleFrames;
+    if (live) {
+      let current = (t & 1) * ${states};
+      let following = (1 - (t & 1)) * ${states};
+      let alphaRow = (b * uniforms.frames + t) * uniforms.states;
+      for (var s = lid; s < sampleStates; s += ${size}) {
+        let logProb = logProbs[row + labels[s]];
+        var value = NEG;
+        if (t == sampleFrames - 1) {
+          // eq. 10: only the last label and the final blank end a path.
+          if (s >= sampleStates - 2) { value = logProb; }
+        } else {
+          // eq. 11: stay, advance one state, or skip the next blank.
+          var advance = NEG;
+          if (s + 1 < sampleStates) { advance = beta[following + s + 1]; }
+          var jump = NEG;
+          if (s + 2 < sampleStates && (s & 1) == 1 && labels[s + 2] != labels[s]) { jump = beta[following + s + 2]; }
+          let outgoing = logSumExp3(beta[following + s], advance, jump);
+          if (outgoing > NEG_LIMIT) { value = outgoing + logProb; }
+        }
+        if (!(value > NEG_LIMIT)) { value = NEG; }
+        beta[current + s] = value;
+        let alpha = state[alphaRow + s];
+        var share = 0.0;
+        // α_t(s)β_t(s) counts the emission at t twice: divide it out once (eq. 16).
+        if (value > NEG_LIMIT && alpha > NEG_LIMIT) { share = exp(alpha + value + nll - logProb); }
+        occupancy[s] = share;
+      }
+    }
+    storageBarrier();
+    workgroupBarrier();
+    if (live) {
+      for (var s = lid; s < sampleStates; s += ${size}) {
+        if (sumsLabel[s] == 1) {
+          var total = 0.0;
+          var member = s;
+          loop {
+            total += occupancy[member];
+            member = nextSame[member];
+            if (member < 0) { break; }
+          }
+          result[row + labels[s]] = -scale * total;
+        }
+      }
+    }
+    workgroupBarrier();
+  }
+}
+`;
+  }
+}
