@@ -165,4 +165,21 @@ describe('the built package under plain node', () => {
       rmSync(project, { recursive: true, force: true });
     }
   });
+
+  it('uses the webgpuModule it is given instead of importing tfjs-backend-webgpu (for bundles)', async () => {
+    const script = `
+      import * as tf from '@tensorflow/tfjs';
+      import * as webgpu from '@tensorflow/tfjs-backend-webgpu';
+      import { setupBackend } from '@slr/backend';
+      let constructed = 0;
+      class CountingBackend extends webgpu.WebGPUBackend {
+        constructor(...args) { super(...args); constructed++; }
+      }
+      const info = await setupBackend('webgpu', { quiet: true, webgpuModule: { WebGPUBackend: CountingBackend } });
+      const sum = await tf.sum(tf.tensor1d([1, 2, 3])).data();
+      console.log(JSON.stringify({ backend: info.backend, constructed, sum: sum[0] }));
+    `;
+    const result = await run(['--input-type=module', '-e', script]);
+    expect(lastJson(result)).toEqual({ backend: 'webgpu', constructed: 1, sum: 6 });
+  });
 });

@@ -29,6 +29,12 @@ export interface SetupBackendOptions {
    * artificially reduced") go straight to stderr and cannot be caught from JavaScript.
    */
   quiet?: boolean;
+  /**
+   * The `@tensorflow/tfjs-backend-webgpu` module itself (`import * as webgpu from
+   * '@tensorflow/tfjs-backend-webgpu'`), for bundles in which the package is not importable at
+   * run time. By default it is imported when first needed.
+   */
+  webgpuModule?: { WebGPUBackend: unknown };
 }
 
 /** The WebGPU adapter a backend runs on, from `GPUAdapter.info`. */

@@ -298,7 +298,7 @@ export async function setupWebGpu(options: SetupBackendOptions, given?: WebGpuPr
   }
 
   const adapter = probe.adapter;
-  const module = await importTfjsWebGpu();
+  const module = (options.webgpuModule as TfjsWebGpuModule | undefined) ?? (await importTfjsWebGpu());
   const engine = tf.engine() as unknown as EngineRegistry;
   const initialisedElsewhere = engine.registry?.webgpu != null;
   const WebGPUBackend = module?.WebGPUBackend;

@@ -8,12 +8,11 @@
 const STEPS = 256;
 const SCALE = STEPS * Math.LOG2E;
 const REMAINDER = Math.LN2 / STEPS;
-const FRACTION = new Float64Array(STEPS);
-for (let j = 0; j < STEPS; j++) FRACTION[j] = Math.pow(2, -j / STEPS);
-const POWER_OF_TWO = new Float64Array(160);
-for (let k = 0; k < POWER_OF_TWO.length; k++) POWER_OF_TWO[k] = Math.pow(2, -k);
 /** exp(-104) is below float32's smallest subnormal: such entries are exactly 0 in float32. */
-const FLOAT32_UNDERFLOW = -104;
+const LARGEST_STEP = Math.ceil(104 * SCALE);
+/** `2^(-m/256)` for every step m down to float32's underflow: one load per exponential. */
+const POWERS = new Float64Array(LARGEST_STEP + 1);
+for (let m = 0; m <= LARGEST_STEP; m++) POWERS[m] = Math.pow(2, -m / STEPS);
 
 /** What the forward pass keeps for the backward pass. */
 export interface LogSoftmaxResult {
@@ -47,15 +46,12 @@ export function logSoftmaxForward(x: Float32Array, rows: number, classes: number
     }
     let sum = 0;
     for (let i = start; i < end; i++) {
-      // exp(v) for v ≤ 0 (see fast-exp.ts), inlined: this loop is the op's whole cost.
-      const v = x[i] - max;
-      let e = 0;
-      if (v > FLOAT32_UNDERFLOW) {
-        const scaled = -v * SCALE;
-        const m = (scaled + 0.5) | 0;
-        const rest = (m - scaled) * REMAINDER;
-        e = POWER_OF_TWO[m >> 8] * FRACTION[m & 255] * (1 + rest * (1 + rest * (0.5 + rest * (1 / 6))));
-      } else if (v !== v) e = NaN;
+      // exp(x - max) = 2^(-m/256) · e^r with |r| ≤ ln2/512; the quadratic's relative error is
+      // below 5e-10, far under float32's. Inlined: this loop is the op's whole cost.
+      const scaled = Math.min((max - x[i]) * SCALE, LARGEST_STEP);
+      const m = (scaled + 0.5) | 0;
+      const rest = (m - scaled) * REMAINDER;
+      const e = POWERS[m] * (1 + rest * (1 + rest * 0.5));
       shiftedExp[i] = e;
       sum += e;
     }
