@@ -1,0 +1,15 @@
+/**
+ * `@slr/layers`: custom tfjs-layers shared by the `@slr` models, the `SequenceModel` contract,
+ * and model save/load for Node.js.
+ *
+ * @packageDocumentation
+ */
+export * from './sequence-model';
+export * from './log-softmax-layer';
+export * from './model-io';
+export * from './freeze';
+export * from './hard-swish';
+export * from './squeeze-excite';
+export * from './batch-normalization-3d';
+export * from './group-normalization';
+export * from './cross-attention';

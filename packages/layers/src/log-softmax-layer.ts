@@ -1,0 +1,34 @@
+import * as tf from '@tensorflow/tfjs';
+import { logSoftmax } from '@slr/ctc';
+
+/**
+ * Log-softmax over the last axis as a layer: the output layer of every `@slr` model, so that
+ * models emit the log-probabilities CTC expects (not raw logits). Uses `@slr/ctc`'s fused
+ * kernels where the backend has them.
+ *
+ * @example
+ * ```ts
+ * const logProbs = new LogSoftmax().apply(tf.layers.dense({ units: 21 }).apply(features));
+ * ```
+ */
+export class LogSoftmax extends tf.layers.Layer {
+  static readonly className = 'SlrLogSoftmax';
+
+  constructor(config: tf.serialization.ConfigDict = {}) {
+    super(config);
+    this.supportsMasking = true;
+  }
+
+  override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
+    return tf.tidy(() => logSoftmax(Array.isArray(inputs) ? inputs[0] : inputs));
+  }
+
+  override computeOutputShape(inputShape: tf.Shape | tf.Shape[]): tf.Shape | tf.Shape[] {
+    return inputShape;
+  }
+
+  override getConfig(): tf.serialization.ConfigDict {
+    return { ...super.getConfig() };
+  }
+}
+tf.serialization.registerClass(LogSoftmax);
