@@ -1,1 +1,168 @@
-export {};
+import * as tf from '@tensorflow/tfjs';
+
+/**
+ * Options of {@link BatchNormalization3D}. Defaults follow Keras (and tfjs-layers'
+ * `batchNormalization`): `momentum` 0.99, `epsilon` 1e-3, `center` and `scale` on.
+ *
+ * @example
+ * ```ts
+ * // PyTorch's I3D: BatchNorm3d(eps=1e-3, momentum=0.01) is Keras momentum 0.99.
+ * const args: BatchNormalization3DArgs = { momentum: 0.99, epsilon: 1e-3 };
+ * ```
+ */
+export interface BatchNormalization3DArgs {
+  /**
+   * Weight of the old moving statistics in each update:
+   * `moving = moving * momentum + batch * (1 - momentum)` (PyTorch's `momentum` is
+   * `1 - momentum`). Default 0.99.
+   */
+  momentum?: number;
+  /** Added to the variance before the square root. Default 1e-3. */
+  epsilon?: number;
+  /** Learn an offset (`beta`). Default true. */
+  center?: boolean;
+  /** Learn a scale (`gamma`). Default true. */
+  scale?: boolean;
+  /** Layer name (unique within a model). */
+  name?: string;
+  /** Whether the layer's `gamma` and `beta` are trainable. Default true. */
+  trainable?: boolean;
+  /** Input shape without the batch axis, when this is a model's first layer. */
+  inputShape?: (number | null)[];
+  /** Input shape with the batch axis, when this is a model's first layer. */
+  batchInputShape?: (number | null)[];
+  /** Data type of the layer's weights and output (`float32`). */
+  dtype?: tf.DataType;
+}
+
+function onlyTensor(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
+  if (Array.isArray(inputs)) {
+    if (inputs.length !== 1) throw new Error(`Expected one input tensor, got ${inputs.length}.`);
+    return inputs[0];
+  }
+  return inputs;
+}
+
+function onlyShape(inputShape: tf.Shape | tf.Shape[]): tf.Shape {
+  if (Array.isArray(inputShape[0])) {
+    const shapes = inputShape as tf.Shape[];
+    if (shapes.length !== 1) throw new Error(`Expected one input shape, got ${shapes.length}.`);
+    return shapes[0];
+  }
+  return inputShape as tf.Shape;
+}
+
+/**
+ * Batch normalization over the last (channel) axis for inputs of any rank ≥ 2, rank 5 included
+ * (`[B, T, H, W, C]`, where tfjs-layers 4.22's `batchNormalization` throws "not implemented for
+ * array of rank 5" in training). A drop-in for `tf.layers.batchNormalization()` with
+ * `axis: -1`, weights named as there (`gamma`, `beta`, `moving_mean`, `moving_variance`).
+ *
+ * Training (`training: true`) normalises with the batch's per-channel mean and (biased)
+ * variance over every axis but the last, lets gradients flow through them, and updates the
+ * moving statistics in the call, as tfjs-layers' `BatchNormalization` does:
+ * `moving ← moving − (moving − batch) · (1 − momentum)`. Inference uses the moving statistics.
+ * `y = (x − mean) / sqrt(variance + epsilon) · gamma + beta`. Every op runs on the `[N, C]`
+ * view of the input, so the layer works on every backend (tfjs-backend-webgpu 4.22 cannot
+ * compile rank-5 broadcasting ops).
+ *
+ * @example
+ * ```ts
+ * const x = tf.input({ shape: [8, 28, 28, 64] });                      // [B, T, H, W, C]
+ * const y = new BatchNormalization3D({ momentum: 0.99, epsilon: 1e-3 }).apply(x);
+ * ```
+ */
+export class BatchNormalization3D extends tf.layers.Layer {
+  static readonly className = 'SlrBatchNormalization3D';
+
+  readonly momentum: number;
+  readonly epsilon: number;
+  readonly center: boolean;
+  readonly scale: boolean;
+  private gamma: tf.LayerVariable | null = null;
+  private beta: tf.LayerVariable | null = null;
+  private movingMean!: tf.LayerVariable;
+  private movingVariance!: tf.LayerVariable;
+
+  constructor(args: BatchNormalization3DArgs = {}) {
+    super(args as tf.serialization.ConfigDict);
+    this.supportsMasking = true;
+    this.momentum = args.momentum ?? 0.99;
+    this.epsilon = args.epsilon ?? 1e-3;
+    this.center = args.center ?? true;
+    this.scale = args.scale ?? true;
+    if (!(this.momentum >= 0 && this.momentum <= 1)) {
+      throw new Error(`BatchNormalization3D: momentum must lie in [0, 1], got ${this.momentum}.`);
+    }
+    if (!(this.epsilon > 0)) throw new Error(`BatchNormalization3D: epsilon must be > 0, got ${this.epsilon}.`);
+  }
+
+  override build(inputShape: tf.Shape | tf.Shape[]): void {
+    const shape = onlyShape(inputShape);
+    if (shape.length < 2) {
+      throw new Error(`BatchNormalization3D expects inputs of rank ≥ 2, got shape ${JSON.stringify(shape)}.`);
+    }
+    const channels = shape[shape.length - 1];
+    if (channels == null) {
+      throw new Error(`BatchNormalization3D needs a known channel (last) dimension, got ${JSON.stringify(shape)}.`);
+    }
+    this.inputSpec = [new tf.InputSpec({ ndim: shape.length, axes: { [-1]: channels } })];
+    const ones = tf.initializers.ones();
+    const zeros = tf.initializers.zeros();
+    if (this.scale) this.gamma = this.addWeight('gamma', [channels], 'float32', ones, undefined, true);
+    if (this.center) this.beta = this.addWeight('beta', [channels], 'float32', zeros, undefined, true);
+    this.movingMean = this.addWeight('moving_mean', [channels], 'float32', zeros, undefined, false);
+    this.movingVariance = this.addWeight('moving_variance', [channels], 'float32', ones, undefined, false);
+    this.built = true;
+  }
+
+  override call(inputs: tf.Tensor | tf.Tensor[], kwargs: tf.serialization.ConfigDict = {}): tf.Tensor {
+    return tf.tidy(() => {
+      const x = onlyTensor(inputs);
+      const channels = x.shape[x.shape.length - 1];
+      // Every op runs on the free [N, C] view: per-channel statistics over all other axes, and
+      // no rank-5 broadcasting (tfjs-backend-webgpu 4.22 cannot compile rank-5 broadcasts).
+      const flat = tf.reshape(x, [-1, channels]);
+      let mean: tf.Tensor;
+      let variance: tf.Tensor;
+      if (kwargs['training'] === true) {
+        const moments = tf.moments(flat, 0);
+        mean = moments.mean;
+        variance = moments.variance;
+        const decay = 1 - this.momentum;
+        for (const [variable, value] of [
+          [this.movingMean, mean],
+          [this.movingVariance, variance],
+        ] as const) {
+          tf.tidy(() => {
+            const old = variable.read();
+            variable.write(tf.sub(old, tf.mul(tf.sub(old, value), decay)));
+          });
+        }
+      } else {
+        mean = this.movingMean.read();
+        variance = this.movingVariance.read();
+      }
+      let factor = tf.rsqrt(tf.add(variance, this.epsilon));
+      if (this.gamma != null) factor = tf.mul(factor, this.gamma.read());
+      let y = tf.mul(tf.sub(flat, mean), factor);
+      if (this.beta != null) y = tf.add(y, this.beta.read());
+      return tf.reshape(y, x.shape);
+    });
+  }
+
+  override computeOutputShape(inputShape: tf.Shape | tf.Shape[]): tf.Shape | tf.Shape[] {
+    return inputShape;
+  }
+
+  override getConfig(): tf.serialization.ConfigDict {
+    return {
+      ...super.getConfig(),
+      momentum: this.momentum,
+      epsilon: this.epsilon,
+      center: this.center,
+      scale: this.scale,
+    };
+  }
+}
+tf.serialization.registerClass(BatchNormalization3D);

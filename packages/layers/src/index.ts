@@ -13,3 +13,4 @@ export * from './squeeze-excite';
 export * from './batch-normalization-3d';
 export * from './group-normalization';
 export * from './cross-attention';
+export * from './recurrent';

@@ -1,0 +1,474 @@
+import * as tf from '@tensorflow/tfjs';
+import * as fsp from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { LogSoftmax } from './log-softmax-layer';
+import { loadModel, ModelIoError, saveModel, type ModelIoFileSystem } from './model-io';
+
+let root: string;
+let counter = 0;
+
+beforeAll(async () => {
+  await tf.setBackend('cpu');
+  root = await fsp.mkdtemp(join(tmpdir(), 'slr-model-io-'));
+});
+
+afterAll(async () => {
+  await fsp.rm(root, { recursive: true, force: true });
+});
+
+function freshDir(): string {
+  return join(root, `model-${++counter}`);
+}
+
+/**
+ * A small functional model: Conv1D over time, a Dense classifier and the LogSoftmax output
+ * layer. `units` changes the architecture; `seed` the weights.
+ */
+function makeModel(seed: number, units = 7): tf.LayersModel {
+  const input = tf.input({ shape: [6, 4], name: 'frames' });
+  const conv = tf.layers
+    .conv1d({ filters: 5, kernelSize: 3, padding: 'same', activation: 'relu', name: 'conv', kernelInitializer: tf.initializers.glorotUniform({ seed }), biasInitializer: tf.initializers.randomNormal({ seed: seed + 1 }) })
+    .apply(input) as tf.SymbolicTensor;
+  const logits = tf.layers
+    .dense({ units, name: 'logits', kernelInitializer: tf.initializers.glorotUniform({ seed: seed + 2 }), biasInitializer: tf.initializers.randomNormal({ seed: seed + 3 }) })
+    .apply(conv) as tf.SymbolicTensor;
+  const output = new LogSoftmax({ name: 'log_probs' }).apply(logits) as tf.SymbolicTensor;
+  return tf.model({ inputs: input, outputs: output, name: `net_${seed}` });
+}
+
+const INPUT = (): tf.Tensor => tf.tensor3d(Array.from({ length: 2 * 6 * 4 }, (_, i) => Math.sin(i * 0.7) * 2), [2, 6, 4]);
+
+async function predict(model: tf.LayersModel): Promise<number[][][]> {
+  const x = INPUT();
+  const y = model.predict(x) as tf.Tensor;
+  const values = (await y.array()) as number[][][];
+  tf.dispose([x, y]);
+  return values;
+}
+
+/** Catches the ModelIoError a promise rejects with. */
+async function rejection(promise: Promise<unknown>): Promise<ModelIoError> {
+  try {
+    await promise;
+  } catch (error) {
+    expect(error).toBeInstanceOf(ModelIoError);
+    return error as ModelIoError;
+  }
+  throw new Error('expected a rejection');
+}
+
+async function readModelJson(dir: string): Promise<tf.io.ModelJSON> {
+  return JSON.parse(await fsp.readFile(join(dir, 'model.json'), 'utf8')) as tf.io.ModelJSON;
+}
+
+type TopologyLayer = { class_name: string; config: Record<string, unknown> };
+function topologyLayers(modelJson: tf.io.ModelJSON): TopologyLayer[] {
+  // model.save writes the Keras layout: { class_name: 'Functional', config: { layers, ... } }.
+  return (modelJson.modelTopology as { config: { layers: TopologyLayer[] } }).config.layers;
+}
+
+/** The artifacts a browser gets from the files: model.json and the concatenated weight files. */
+async function artifactsFromFiles(dir: string): Promise<tf.io.ModelArtifacts> {
+  const modelJson = await readModelJson(dir);
+  const buffers = await Promise.all(
+    modelJson.weightsManifest.flatMap((group) => group.paths).map(async (p) => {
+      const bytes = await fsp.readFile(join(dir, p));
+      return bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
+    }),
+  );
+  return {
+    modelTopology: modelJson.modelTopology,
+    weightSpecs: tf.io.getWeightSpecs(modelJson.weightsManifest),
+    weightData: tf.io.CompositeArrayBuffer.join(buffers),
+  };
+}
+
+describe('saveModel / loadModel', () => {
+  it('round-trips a model: same outputs, standard model.json, metadata', async () => {
+    const dir = freshDir();
+    const model = makeModel(1);
+    const info = await saveModel(model, dir, { metadata: { epoch: 3, vocabulary: ['<blank>', 'hello'] } });
+
+    expect(info.modelJsonPath).toBe(join(dir, 'model.json'));
+    expect(info.weightsPaths).toHaveLength(1);
+    expect(info.weightsPaths[0]).toMatch(/weights\.[0-9a-f]{16}\.bin$/);
+    expect(info.weightDataBytes).toBe((3 * 4 * 5 + 5 + 5 * 7 + 7) * 4);
+    expect((await fsp.readdir(dir)).sort()).toEqual(['model.json', info.weightsPaths[0].split('/').pop()].sort());
+
+    const modelJson = await readModelJson(dir);
+    expect(modelJson.format).toBe('layers-model');
+    expect(modelJson.generatedBy).toMatch(/^TensorFlow\.js tfjs-layers v4\./);
+    expect(modelJson.convertedBy).toBeNull();
+    expect(modelJson.userDefinedMetadata).toEqual({ epoch: 3, vocabulary: ['<blank>', 'hello'] });
+    expect(modelJson.weightsManifest[0].weights.map((w) => [w.name, w.shape])).toEqual([
+      ['conv/kernel', [3, 4, 5]],
+      ['conv/bias', [5]],
+      ['logits/kernel', [5, 7]],
+      ['logits/bias', [7]],
+    ]);
+    expect(topologyLayers(modelJson).map((l) => l.class_name)).toEqual(['InputLayer', 'Conv1D', 'Dense', 'SlrLogSoftmax']);
+
+    const loaded = await loadModel(dir);
+    expect(await predict(loaded)).toEqual(await predict(model));
+    expect(loaded.getUserDefinedMetadata()).toEqual({ epoch: 3, vocabulary: ['<blank>', 'hello'] });
+    loaded.dispose();
+    model.dispose();
+  });
+
+  it('leaves no tensors behind', async () => {
+    const dir = freshDir();
+    const model = makeModel(2);
+    const before = tf.memory().numTensors;
+    await saveModel(model, dir);
+    expect(tf.memory().numTensors).toBe(before);
+    const loaded = await loadModel(dir);
+    loaded.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+    model.dispose();
+  });
+
+  it('shards the weights (group1-shardNofM) and loads them back', async () => {
+    const dir = freshDir();
+    const model = makeModel(3);
+    const info = await saveModel(model, dir, { shardSizeBytes: 100 });
+    const total = info.weightDataBytes;
+    expect(info.weightsPaths.map((p) => p.split('/').pop())).toEqual(
+      Array.from({ length: Math.ceil(total / 100) }, (_, i) => expect.stringMatching(new RegExp(`^group1-shard${i + 1}of${Math.ceil(total / 100)}\\.[0-9a-f]{16}\\.bin$`))),
+    );
+    const sizes = await Promise.all(info.weightsPaths.map(async (p) => (await fsp.stat(p)).size));
+    expect(sizes.reduce((a, b) => a + b, 0)).toBe(total);
+    expect(Math.max(...sizes)).toBe(100);
+    const loaded = await loadModel(dir);
+    expect(await predict(loaded)).toEqual(await predict(model));
+    loaded.dispose();
+    model.dispose();
+  });
+
+  it('writes files tf.loadLayersModel reads from memory, as a browser would', async () => {
+    const dir = freshDir();
+    const model = makeModel(4);
+    await saveModel(model, dir, { shardSizeBytes: 128 });
+    const artifacts = await artifactsFromFiles(dir);
+    const viaMemory = await tf.loadLayersModel(tf.io.fromMemory(artifacts));
+    const viaHandler = await tf.loadLayersModel({ load: async () => artifacts });
+    expect(await predict(viaMemory)).toEqual(await predict(model));
+    expect(await predict(viaHandler)).toEqual(await predict(model));
+    [viaMemory, viaHandler, model].forEach((m) => m.dispose());
+  });
+
+  it('serves over HTTP: tf.io.http resolves the manifest paths relative to model.json', async () => {
+    const dir = freshDir();
+    const model = makeModel(5);
+    await saveModel(model, dir, { shardSizeBytes: 64, metadata: { note: 'http' } });
+    const requested: string[] = [];
+    const fetchFunc = async (input: RequestInfo | URL): Promise<Response> => {
+      const url = new URL(typeof input === 'string' ? input : input instanceof URL ? input.href : input.url);
+      requested.push(url.pathname);
+      const file = join(dir, url.pathname.replace(/^\/models\/net\//, ''));
+      try {
+        return new Response(await fsp.readFile(file), { status: 200 });
+      } catch {
+        return new Response('not found', { status: 404 });
+      }
+    };
+    const loaded = await tf.loadLayersModel(tf.io.http('http://example.test/models/net/model.json', { fetchFunc }));
+    expect(requested[0]).toBe('/models/net/model.json');
+    expect(requested.slice(1).every((p) => /^\/models\/net\/group1-shard\d+of\d+\.[0-9a-f]{16}\.bin$/.test(p))).toBe(true);
+    expect(await predict(loaded)).toEqual(await predict(model));
+    expect(loaded.getUserDefinedMetadata()).toEqual({ note: 'http' });
+    loaded.dispose();
+    model.dispose();
+  });
+
+  it("loads tfjs-node's layout (weights.bin) and replaces it cleanly", async () => {
+    const dir = freshDir();
+    await fsp.mkdir(dir);
+    const model = makeModel(6);
+    let artifacts: tf.io.ModelArtifacts | undefined;
+    await model.save(tf.io.withSaveHandler(async (a) => ((artifacts = a), { modelArtifactsInfo: tf.io.getModelArtifactsInfoForJSON(a) })));
+    const a = artifacts as tf.io.ModelArtifacts;
+    await fsp.writeFile(join(dir, 'weights.bin'), new Uint8Array(a.weightData as ArrayBuffer));
+    await fsp.writeFile(
+      join(dir, 'model.json'),
+      JSON.stringify({ modelTopology: a.modelTopology, format: a.format, generatedBy: a.generatedBy, convertedBy: null, weightsManifest: [{ paths: ['./weights.bin'], weights: a.weightSpecs }] }),
+    );
+    const loaded = await loadModel(dir);
+    expect(await predict(loaded)).toEqual(await predict(model));
+
+    const other = makeModel(7);
+    const info = await saveModel(other, dir);
+    expect(info.removedPaths).toEqual([join(dir, 'weights.bin')]);
+    expect((await fsp.readdir(dir)).sort()).toEqual(['model.json', info.weightsPaths[0].split('/').pop()].sort());
+    [loaded, model, other].forEach((m) => m.dispose());
+  });
+
+  it('replaces a model: the old weights are deleted, identical weights keep their file', async () => {
+    const dir = freshDir();
+    const first = makeModel(8);
+    const second = makeModel(9, 11);
+    const a = await saveModel(first, dir);
+    const again = await saveModel(first, dir);
+    expect(again.weightsPaths).toEqual(a.weightsPaths);
+    expect(again.removedPaths).toEqual([]);
+    const b = await saveModel(second, dir);
+    expect(b.removedPaths).toEqual(a.weightsPaths);
+    expect((await fsp.readdir(dir)).sort()).toEqual(['model.json', b.weightsPaths[0].split('/').pop()].sort());
+    const loaded = await loadModel(dir);
+    expect(await predict(loaded)).toEqual(await predict(second));
+    [loaded, first, second].forEach((m) => m.dispose());
+  });
+  it('includes the optimizer state and training config on request', async () => {
+    const dir = freshDir();
+    const model = makeModel(17);
+    model.compile({ optimizer: tf.train.adam(0.01), loss: 'meanSquaredError' });
+    const [x, y] = [INPUT(), tf.zeros([2, 6, 7])];
+    await model.fit(x, y, { epochs: 2, verbose: 0 });
+    await saveModel(model, dir, { includeOptimizer: true });
+    const modelJson = await readModelJson(dir);
+    expect(modelJson.trainingConfig?.loss).toBe('mean_squared_error');
+    expect(modelJson.weightsManifest[0].weights.some((w) => w.group === 'optimizer')).toBe(true);
+    const loaded = await loadModel(dir);
+    expect(loaded.optimizer).toBeInstanceOf(tf.AdamOptimizer);
+    expect(await predict(loaded)).toEqual(await predict(model));
+    tf.dispose([x, y]);
+    [loaded, model].forEach((m) => m.dispose());
+  });
+});
+
+describe('atomic saving', () => {
+  /** Node's fs, with `rename` onto model.json failing: the moment a crash would hit. */
+  function crashingAtCommit(options: { processDies: boolean }): ModelIoFileSystem & { crashed: boolean } {
+    const fs = { ...fsp, crashed: false } as ModelIoFileSystem & { crashed: boolean };
+    const dead = (): never => {
+      throw new Error('process is gone');
+    };
+    fs.rename = async (from, to) => {
+      if (fs.crashed && options.processDies) dead();
+      if (String(to).endsWith('model.json')) {
+        fs.crashed = true;
+        throw Object.assign(new Error('simulated crash before model.json was renamed'), { code: 'EIO' });
+      }
+      return fsp.rename(from, to);
+    };
+    // After a real crash nothing cleans up: every later call fails.
+    fs.unlink = async (file) => (fs.crashed && options.processDies ? dead() : fsp.unlink(file));
+    return fs;
+  }
+
+  it('keeps the previous model loadable when a save fails before model.json is replaced', async () => {
+    const dir = freshDir();
+    const old = makeModel(10);
+    const next = makeModel(11, 9); // another architecture: mixing the two could not load at all
+    const saved = await saveModel(old, dir);
+
+    const error = await rejection(saveModel(next, dir, { fs: crashingAtCommit({ processDies: false }) }));
+    expect(error.code).toBe('SAVE_FAILED');
+    expect(error.message).toContain(join(dir, 'model.json'));
+    expect(error.message).toContain('simulated crash');
+    expect(error.message).toContain('is unchanged');
+
+    // The failed save cleaned up after itself.
+    expect((await fsp.readdir(dir)).sort()).toEqual(['model.json', saved.weightsPaths[0].split('/').pop()].sort());
+    const loaded = await loadModel(dir);
+    expect(await predict(loaded)).toEqual(await predict(old));
+    [loaded, old, next].forEach((m) => m.dispose());
+  });
+
+  it('keeps the previous model loadable after a hard crash between the weights and model.json', async () => {
+    const dir = freshDir();
+    const old = makeModel(12);
+    const next = makeModel(13, 9);
+    const saved = await saveModel(old, dir);
+    const oldModelJson = await fsp.readFile(join(dir, 'model.json'), 'utf8');
+
+    const fs = crashingAtCommit({ processDies: true });
+    await expect(saveModel(next, dir, { fs })).rejects.toThrow(/simulated crash/);
+    // The new weights are on disk under their own name (and a temporary model.json): nothing of
+    // the old model was touched.
+    const left = await fsp.readdir(dir);
+    expect(left.length).toBeGreaterThan(2);
+    expect(await fsp.readFile(join(dir, 'model.json'), 'utf8')).toBe(oldModelJson);
+    const loaded = await loadModel(dir);
+    expect(await predict(loaded)).toEqual(await predict(old));
+
+    // The next successful save removes the crashed save's leftovers.
+    const info = await saveModel(next, dir);
+    expect(info.removedPaths.sort()).toEqual(
+      left.filter((f) => f !== 'model.json' && f !== info.weightsPaths[0].split('/').pop()).map((f) => join(dir, f)).sort(),
+    );
+    expect(info.removedPaths).toContain(saved.weightsPaths[0]);
+    expect((await fsp.readdir(dir)).sort()).toEqual(['model.json', info.weightsPaths[0].split('/').pop()].sort());
+    const reloaded = await loadModel(dir);
+    expect(await predict(reloaded)).toEqual(await predict(next));
+    [loaded, reloaded, old, next].forEach((m) => m.dispose());
+  });
+
+  it('writes every file under a temporary name first and renames model.json last', async () => {
+    const dir = freshDir();
+    const operations: string[] = [];
+    const fs = { ...fsp } as ModelIoFileSystem;
+    fs.open = (async (file: string, flags: string) => {
+      operations.push(`open ${String(file).split('/').pop()} ${flags}`);
+      return fsp.open(file, flags);
+    }) as ModelIoFileSystem['open'];
+    fs.rename = async (from, to) => {
+      operations.push(`rename ${String(from).split('/').pop()} -> ${String(to).split('/').pop()}`);
+      return fsp.rename(from, to);
+    };
+    const model = makeModel(14);
+    await saveModel(model, dir, { fs, shardSizeBytes: 200 });
+    const renames = operations.filter((op) => op.startsWith('rename'));
+    expect(renames.length).toBeGreaterThan(2);
+    expect(renames.at(-1)).toMatch(/^rename \.model\.json\.[0-9a-f]+\.slr-tmp -> model\.json$/);
+    for (const op of renames.slice(0, -1)) expect(op).toMatch(/^rename \.(group1-shard\d+of\d+\.[0-9a-f]{16}\.bin)\.[0-9a-f]+\.slr-tmp -> \1$/);
+    // Every data file is created exclusively under its temporary name, never written in place.
+    for (const op of operations.filter((o) => o.startsWith('open') && o.endsWith(' wx'))) expect(op).toMatch(/\.slr-tmp wx$/);
+    model.dispose();
+  });
+
+  it('a reader racing a save retries on the new model.json', async () => {
+    const dir = freshDir();
+    const old = makeModel(15);
+    const next = makeModel(16, 9);
+    await saveModel(old, dir);
+    let raced = false;
+    const fs = { ...fsp } as ModelIoFileSystem;
+    fs.readFile = (async (file: string, options?: unknown) => {
+      if (!raced && String(file).endsWith('.bin')) {
+        raced = true;
+        await saveModel(next, dir); // replaces model.json and deletes the weights being read
+      }
+      return fsp.readFile(file, options as undefined);
+    }) as ModelIoFileSystem['readFile'];
+    const loaded = await loadModel(dir, { fs });
+    expect(raced).toBe(true);
+    expect(await predict(loaded)).toEqual(await predict(next));
+    [loaded, old, next].forEach((m) => m.dispose());
+  });
+});
+
+describe('clear errors', () => {
+  async function savedDir(seed: number): Promise<{ dir: string; weights: string; model: tf.LayersModel }> {
+    const dir = freshDir();
+    const model = makeModel(seed);
+    const info = await saveModel(model, dir);
+    return { dir, weights: info.weightsPaths[0], model };
+  }
+
+  it('a missing directory', async () => {
+    const dir = join(root, 'does-not-exist');
+    const error = await rejection(loadModel(dir));
+    expect(error.code).toBe('NO_DIRECTORY');
+    expect(error.message).toBe(`loadModel: directory ${dir} does not exist.`);
+  });
+
+  it('a directory without model.json', async () => {
+    const dir = freshDir();
+    await fsp.mkdir(dir);
+    const error = await rejection(loadModel(dir));
+    expect(error.code).toBe('NO_MODEL_JSON');
+    expect(error.path).toBe(join(dir, 'model.json'));
+    expect(error.message).toContain(`${join(dir, 'model.json')} is missing`);
+  });
+
+  it('malformed JSON', async () => {
+    const { dir, model } = await savedDir(20);
+    const file = join(dir, 'model.json');
+    const text = await fsp.readFile(file, 'utf8');
+    await fsp.writeFile(file, text.slice(0, text.length / 2));
+    const error = await rejection(loadModel(dir));
+    expect(error.code).toBe('MALFORMED_JSON');
+    expect(error.path).toBe(file);
+    expect(error.message).toMatch(new RegExp(`^loadModel: ${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} is not valid JSON \\(.+\\); the file is corrupt`));
+    model.dispose();
+  });
+
+  it('JSON that is not a layers model', async () => {
+    const dir = freshDir();
+    await fsp.mkdir(dir);
+    await fsp.writeFile(join(dir, 'model.json'), JSON.stringify({ format: 'graph-model', modelTopology: {}, weightsManifest: [] }));
+    expect((await rejection(loadModel(dir))).message).toContain("its format is 'graph-model'");
+    await fsp.writeFile(join(dir, 'model.json'), JSON.stringify({ weightsManifest: [] }));
+    const error = await rejection(loadModel(dir));
+    expect(error.code).toBe('NOT_A_LAYERS_MODEL');
+    expect(error.message).toContain("'modelTopology' is missing");
+    await fsp.writeFile(join(dir, 'model.json'), JSON.stringify({ modelTopology: {}, weightsManifest: [{ paths: ['../../etc/passwd'], weights: [] }] }));
+    expect((await rejection(loadModel(dir))).message).toContain("'../../etc/passwd', which is outside");
+  });
+
+  it('truncated weights', async () => {
+    const { dir, weights, model } = await savedDir(21);
+    const bytes = await fsp.readFile(weights);
+    await fsp.writeFile(weights, bytes.subarray(0, bytes.byteLength - 8));
+    const error = await rejection(loadModel(dir));
+    expect(error.code).toBe('WEIGHTS_SIZE');
+    expect(error.path).toBe(weights);
+    expect(error.message).toBe(
+      `loadModel: weights file ${weights} is too short: ${bytes.byteLength - 8} bytes, but the weightsManifest in ` +
+        `${join(dir, 'model.json')} describes ${bytes.byteLength} bytes (a truncated file, or weights from another save).`,
+    );
+    model.dispose();
+  });
+
+  it('a missing weights file', async () => {
+    const { dir, weights, model } = await savedDir(22);
+    await fsp.unlink(weights);
+    const error = await rejection(loadModel(dir));
+    expect(error.code).toBe('WEIGHTS_MISSING');
+    expect(error.message).toBe(`loadModel: weights file ${weights} (named in ${join(dir, 'model.json')}) is missing.`);
+    model.dispose();
+  });
+
+  it('a manifest that does not match the architecture', async () => {
+    const { dir, weights, model } = await savedDir(23);
+    const modelJson = await readModelJson(dir);
+    const logits = topologyLayers(modelJson).find((l) => l.config.name === 'logits') as TopologyLayer;
+    logits.config.units = 8; // the architecture now wants a [5, 8] kernel; the weights hold [5, 7]
+    await fsp.writeFile(join(dir, 'model.json'), JSON.stringify(modelJson));
+    const error = await rejection(loadModel(dir));
+    expect(error.code).toBe('ARCHITECTURE_MISMATCH');
+    expect(error.message).toContain(`the weights in ${weights} do not match the architecture in ${join(dir, 'model.json')}`);
+    expect(error.message).toContain("'logits/kernel' has shape [5,7] in the manifest but [5,8] in the architecture");
+    expect(error.message).toContain("'logits/bias' has shape [7] in the manifest but [8] in the architecture");
+    expect(error.message).toContain('(tfjs: Shape mismatch');
+    model.dispose();
+  });
+
+  it('a manifest naming weights the architecture lacks', async () => {
+    const { dir, model } = await savedDir(24);
+    const modelJson = await readModelJson(dir);
+    modelJson.weightsManifest[0].weights[3].name = 'logits/scale';
+    await fsp.writeFile(join(dir, 'model.json'), JSON.stringify(modelJson));
+    const error = await rejection(loadModel(dir));
+    expect(error.code).toBe('ARCHITECTURE_MISMATCH');
+    expect(error.message).toContain("'logits/scale' is in the manifest but the architecture has no such weight");
+    expect(error.message).toContain("'logits/bias' is in the architecture but not in the manifest");
+    model.dispose();
+  });
+
+  it('an unregistered layer class', async () => {
+    const { dir, model } = await savedDir(25);
+    const file = join(dir, 'model.json');
+    await fsp.writeFile(file, (await fsp.readFile(file, 'utf8')).replace('"SlrLogSoftmax"', '"SlrNotImported"'));
+    const error = await rejection(loadModel(dir));
+    expect(error.code).toBe('UNKNOWN_CLASS');
+    expect(error.message).toBe(
+      `loadModel: ${file} uses the layer class 'SlrNotImported', which is not registered with ` +
+        `tf.serialization.registerClass: import the package that defines it (for the @slr layers, import '@slr/layers') before loading.`,
+    );
+    model.dispose();
+  });
+
+  it('bad save options', async () => {
+    const model = makeModel(26);
+    await expect(saveModel(model, freshDir(), { shardSizeBytes: 0 })).rejects.toThrow(/shardSizeBytes must be a positive integer/);
+    await expect(saveModel(model, freshDir(), { metadata: [] as unknown as Record<string, unknown> })).rejects.toThrow(/plain JSON object/);
+    const file = join(root, 'a-file');
+    await fsp.writeFile(file, 'x');
+    const error = await rejection(saveModel(model, join(file, 'sub')));
+    expect(error.message).toContain(`cannot create directory ${join(file, 'sub')}`);
+    model.dispose();
+  });
+});

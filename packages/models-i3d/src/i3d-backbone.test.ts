@@ -1,0 +1,121 @@
+import * as tf from '@tensorflow/tfjs';
+import { fc, test } from '@fast-check/vitest';
+import { BatchNormalization3D, GroupNormalization } from '@slr/layers';
+import { beforeAll, describe, expect, it } from 'vitest';
+import {
+  buildI3DBackbone,
+  I3D_INCEPTION_BLOCKS,
+  i3dOutputLengths,
+  i3dTemporalStrides,
+  scaleChannels,
+} from './index';
+
+function trainableCount(model: tf.LayersModel): number {
+  return model.trainableWeights.reduce((sum, w) => sum + w.shape.reduce<number>((a, b) => a * (b as number), 1), 0);
+}
+
+beforeAll(async () => {
+  await tf.setBackend('cpu');
+});
+
+describe('buildI3DBackbone', () => {
+  it('has exactly the reference parameter counts (12,287,264; 12,697,264 with 400 logits)', () => {
+    const cases: [Parameters<typeof buildI3DBackbone>[0], number, number][] = [
+      // [options, trainable, non-trainable (moving mean and variance of every batch norm)]
+      [{ inputShape: [16, 224, 224, 3] }, 12_287_264, 14_560],
+      [{ inputShape: [16, 224, 224, 3], logitsClasses: 400 }, 12_697_264, 14_560],
+      [{ inputShape: [null, 112, 112, 3], temporalStride: 4 }, 12_287_264, 14_560],
+      [{ inputShape: [16, 224, 224, 3], normalization: 'group' }, 12_287_264, 0],
+      [{ inputShape: [32, 32, 32, 3], widthMultiplier: 1 / 8 }, 202_064, 1_832],
+    ];
+    for (const [options, trainable, nonTrainable] of cases) {
+      const model = buildI3DBackbone(options);
+      expect(trainableCount(model)).toBe(trainable);
+      expect(model.countParams()).toBe(trainable + nonTrainable);
+      model.dispose();
+    }
+  });
+
+  it('lays out the Inception blocks with the reference widths and normalisation layers', () => {
+    const model = buildI3DBackbone({ inputShape: [8, 64, 64, 3] });
+    const widths = I3D_INCEPTION_BLOCKS.map(({ name }) => model.getLayer(`${name}_concat`).outputShape[4]);
+    expect(widths).toEqual([256, 480, 512, 512, 512, 528, 832, 832, 1024]);
+    const convs = model.layers.filter((layer) => layer.getClassName() === 'Conv3D');
+    expect(convs).toHaveLength(3 + 9 * 6);
+    for (const conv of convs) expect(conv.getConfig()).toMatchObject({ useBias: false, padding: 'same' });
+    expect(model.layers.filter((layer) => layer instanceof BatchNormalization3D)).toHaveLength(convs.length);
+    expect(model.getLayer('Conv3d_1a_7x7_bn').getConfig()).toMatchObject({ momentum: 0.99, epsilon: 1e-3 });
+    expect(model.getLayer('Conv3d_1a_7x7_conv').getConfig()).toMatchObject({ kernelSize: [7, 7, 7], strides: [2, 2, 2] });
+    expect(model.getLayer('MaxPool3d_4a_3x3').getConfig()).toMatchObject({ poolSize: [3, 3, 3], strides: [2, 2, 2] });
+    expect(model.getLayer('MaxPool3d_5a_2x2').getConfig()).toMatchObject({ poolSize: [2, 2, 2], strides: [2, 2, 2] });
+    model.dispose();
+  });
+
+  it('outputs [B, ⌈T/stride⌉, ⌈H/32⌉, ⌈W/32⌉, C] for several clip sizes, as its symbolic shape says', async () => {
+    for (const temporalStride of [8, 4] as const) {
+      const model = buildI3DBackbone({ inputShape: [null, null, null, 3], widthMultiplier: 1 / 16, temporalStride });
+      for (const [batch, frames, height, width] of [
+        [1, 8, 32, 32],
+        [2, 9, 24, 40],
+        [1, 17, 16, 16],
+      ]) {
+        const output = model.predict(tf.randomNormal([batch, frames, height, width, 3])) as tf.Tensor;
+        const expected = [batch, Math.ceil(frames / temporalStride), Math.ceil(height / 32), Math.ceil(width / 32), 64];
+        expect(output.shape).toEqual(expected);
+        expect((await output.data()).every(Number.isFinite)).toBe(true);
+        output.dispose();
+      }
+      expect(model.outputs[0].shape).toEqual([null, null, null, null, 64]);
+    }
+    const fixed = buildI3DBackbone({ inputShape: [16, 224, 224, 3] });
+    expect(fixed.outputs[0].shape).toEqual([null, 2, 7, 7, 1024]);
+    fixed.dispose();
+  });
+
+  it('returns per-frame logits [B, T\', classes] with logitsClasses', () => {
+    const model = buildI3DBackbone({ inputShape: [null, 32, 32, 3], widthMultiplier: 1 / 16, logitsClasses: 5 });
+    expect(model.getLayer('Logits_conv').getConfig()).toMatchObject({ useBias: true, filters: 5, kernelSize: [1, 1, 1] });
+    const output = model.predict(tf.randomNormal([2, 12, 32, 32, 3])) as tf.Tensor;
+    expect(output.shape).toEqual([2, 2, 5]);
+    output.dispose();
+  });
+
+  it("uses GroupNormalization with normalization: 'group'", () => {
+    const model = buildI3DBackbone({ inputShape: [8, 32, 32, 3], widthMultiplier: 1 / 8, normalization: 'group', groups: 4 });
+    const norms = model.layers.filter((layer) => layer instanceof GroupNormalization) as GroupNormalization[];
+    expect(norms).toHaveLength(57);
+    expect(model.layers.some((layer) => layer instanceof BatchNormalization3D)).toBe(false);
+    for (const norm of norms) expect(norm.groups).toBeLessThanOrEqual(4);
+    expect(norms.some((norm) => norm.groups === 4)).toBe(true);
+    model.dispose();
+  });
+
+  it('rejects invalid options', () => {
+    expect(() => buildI3DBackbone({ inputShape: [8, 32, 32] as unknown as [number, number, number, number] })).toThrow(/inputShape/);
+    expect(() => buildI3DBackbone({ inputShape: [8, 32, 32, 3], widthMultiplier: 0 })).toThrow(/widthMultiplier/);
+    expect(() => buildI3DBackbone({ inputShape: [8, 32, 32, 3], temporalStride: 2 as 4 })).toThrow(/temporalStride/);
+    expect(() => buildI3DBackbone({ inputShape: [8, 32, 32, 3], normalization: 'layer' as 'batch' })).toThrow(/normalization/);
+  });
+});
+
+describe('scaleChannels and output lengths', () => {
+  it('scales channel counts with a floor', () => {
+    expect([64, 192, 16, 1024].map((c) => scaleChannels(c, 1))).toEqual([64, 192, 16, 1024]);
+    expect([64, 192, 16, 1024].map((c) => scaleChannels(c, 1 / 8))).toEqual([8, 24, 4, 128]);
+    expect(scaleChannels(16, 1 / 8, 8)).toBe(8);
+  });
+
+  it('follows the strided layers', () => {
+    expect(i3dTemporalStrides(8)).toEqual([2, 2, 2]);
+    expect(i3dTemporalStrides(4)).toEqual([2, 2, 1]);
+    expect(i3dOutputLengths([32, 27, 9, 1, 0], 4)).toEqual([8, 7, 3, 1, 0]);
+    expect(() => i3dOutputLengths([2.5])).toThrow(/non-negative integers/);
+  });
+
+  test.prop([fc.array(fc.nat(10_000), { maxLength: 8 }), fc.constantFrom(4 as const, 8 as const)])(
+    'is ⌈L / stride⌉ for every length',
+    (lengths, stride) => {
+      expect(i3dOutputLengths(lengths, stride)).toEqual(lengths.map((length) => Math.ceil(length / stride)));
+    },
+  );
+});

@@ -1,0 +1,310 @@
+import * as tf from '@tensorflow/tfjs';
+import { BatchNormalization3D, GroupNormalization } from '@slr/layers';
+import { SpatialAveragePooling } from './spatial-average-pooling';
+
+/**
+ * Normalisation after every I3D convolution: `'batch'` ({@link BatchNormalization3D} from
+ * `@slr/layers`, as in the reference I3D) or `'group'` ({@link GroupNormalization}, independent
+ * of the batch size).
+ *
+ * @example
+ * ```ts
+ * const normalization: I3DNormalization = 'group';
+ * ```
+ */
+export type I3DNormalization = 'batch' | 'group';
+
+/**
+ * Widths of one Inception (Mixed) block: branch 0 (1×1×1), branch 1 (1×1×1 → 3×3×3),
+ * branch 2 (1×1×1 → 3×3×3), branch 3 (3×3×3 max-pool, stride 1 → 1×1×1). The block's output
+ * has `b0 + b1b + b2b + b3` channels.
+ *
+ * @example
+ * ```ts
+ * const mixed3b: I3DInceptionBlock = { name: 'Mixed_3b', b0: 64, b1a: 96, b1b: 128, b2a: 16, b2b: 32, b3: 32 };
+ * ```
+ */
+export interface I3DInceptionBlock {
+  readonly name: string;
+  readonly b0: number;
+  readonly b1a: number;
+  readonly b1b: number;
+  readonly b2a: number;
+  readonly b2b: number;
+  readonly b3: number;
+}
+
+/**
+ * The nine Inception blocks of I3D (Carreira & Zisserman, 2017; Inception-v1 widths), in order,
+ * at width 1. Output channels: 256, 480, 512, 512, 512, 528, 832, 832, 1024.
+ *
+ * @example
+ * ```ts
+ * const last = I3D_INCEPTION_BLOCKS[I3D_INCEPTION_BLOCKS.length - 1];
+ * last.b0 + last.b1b + last.b2b + last.b3; // 1024
+ * ```
+ */
+export const I3D_INCEPTION_BLOCKS: readonly I3DInceptionBlock[] = Object.freeze([
+  { name: 'Mixed_3b', b0: 64, b1a: 96, b1b: 128, b2a: 16, b2b: 32, b3: 32 },
+  { name: 'Mixed_3c', b0: 128, b1a: 128, b1b: 192, b2a: 32, b2b: 96, b3: 64 },
+  { name: 'Mixed_4b', b0: 192, b1a: 96, b1b: 208, b2a: 16, b2b: 48, b3: 64 },
+  { name: 'Mixed_4c', b0: 160, b1a: 112, b1b: 224, b2a: 24, b2b: 64, b3: 64 },
+  { name: 'Mixed_4d', b0: 128, b1a: 128, b1b: 256, b2a: 24, b2b: 64, b3: 64 },
+  { name: 'Mixed_4e', b0: 112, b1a: 144, b1b: 288, b2a: 32, b2b: 64, b3: 64 },
+  { name: 'Mixed_4f', b0: 256, b1a: 160, b1b: 320, b2a: 32, b2b: 128, b3: 128 },
+  { name: 'Mixed_5b', b0: 256, b1a: 160, b1b: 320, b2a: 32, b2b: 128, b3: 128 },
+  { name: 'Mixed_5c', b0: 384, b1a: 192, b1b: 384, b2a: 48, b2b: 128, b3: 128 },
+]);
+
+/**
+ * Temporal downsampling of the I3D backbone: 8 is the reference network's (`Conv3d_1a_7x7`
+ * /2, `MaxPool3d_4a_3x3` /2, `MaxPool3d_5a_2x2` /2); 4 keeps `MaxPool3d_5a_2x2`'s temporal
+ * stride at 1 (twice the frames for CTC).
+ *
+ * @example
+ * ```ts
+ * const stride: I3DTemporalStride = 4;
+ * ```
+ */
+export type I3DTemporalStride = 4 | 8;
+
+/**
+ * Options of {@link buildI3DBackbone} (and of the teacher's backbone).
+ *
+ * @example
+ * ```ts
+ * const options: I3DBackboneOptions = { inputShape: [16, 112, 112, 3], widthMultiplier: 0.5 };
+ * ```
+ */
+export interface I3DBackboneOptions {
+  /**
+   * `[T, H, W, C]` of one clip (C is 3 for RGB). `null` leaves a dimension free: with
+   * `[null, 112, 112, 3]` the model accepts clips of any length.
+   */
+  inputShape: [number | null, number | null, number | null, number];
+  /**
+   * Scales every channel count: `max(minChannels, round(channels · widthMultiplier))`.
+   * Default 1 (the reference network).
+   */
+  widthMultiplier?: number;
+  /** Smallest channel count after scaling. Default 4 (width 1/8 has 202,064 parameters). */
+  minChannels?: number;
+  /** Normalisation after each convolution. Default `'batch'`. */
+  normalization?: I3DNormalization;
+  /**
+   * Most groups per {@link GroupNormalization} (with `normalization: 'group'`); each layer uses
+   * the largest divisor of its channel count not above it. Default 32.
+   */
+  groups?: number;
+  /** Keras momentum of the batch norms (PyTorch's 0.01 is 0.99 here). Default 0.99. */
+  batchNormMomentum?: number;
+  /** Epsilon of the normalisation layers. Default 1e-3, as in the reference I3D. */
+  normEpsilon?: number;
+  /** Temporal downsampling, 4 or 8. Default 8 for the backbone (the reference network). */
+  temporalStride?: I3DTemporalStride;
+  /**
+   * Adds the classification head of the reference network: a 1×1×1 convolution with bias to
+   * `logitsClasses` classes (400 for Kinetics), averaged over space per frame, so the model
+   * returns per-frame logits `[B, T', logitsClasses]` instead of features.
+   */
+  logitsClasses?: number;
+  /** Name of the model. Default `'i3d_backbone'`. */
+  name?: string;
+}
+
+/**
+ * Channel count of a layer at a width multiplier: `max(minChannels, round(channels · width))`.
+ *
+ * @example
+ * ```ts
+ * scaleChannels(64, 1 / 8);     // 8
+ * scaleChannels(16, 1 / 8);     // 4 (the minimum)
+ * ```
+ */
+export function scaleChannels(channels: number, widthMultiplier = 1, minChannels = 4): number {
+  return Math.max(minChannels, Math.round(channels * widthMultiplier));
+}
+
+/**
+ * Temporal strides of the backbone's strided layers, in order (`Conv3d_1a_7x7`,
+ * `MaxPool3d_4a_3x3`, `MaxPool3d_5a_2x2`); the other layers keep the frame count.
+ *
+ * @example
+ * ```ts
+ * i3dTemporalStrides(4); // [2, 2, 1]
+ * ```
+ */
+export function i3dTemporalStrides(temporalStride: I3DTemporalStride = 8): number[] {
+  if (temporalStride !== 4 && temporalStride !== 8) {
+    throw new Error(`I3D: temporalStride must be 4 or 8, got ${String(temporalStride)}.`);
+  }
+  return temporalStride === 8 ? [2, 2, 2] : [2, 2, 1];
+}
+
+/**
+ * Frames after the backbone for clips of `inputLengths` frames: each strided layer uses
+ * tfjs `'same'` padding, so a layer of temporal stride s maps L frames to ⌈L / s⌉
+ * (⌈T/8⌉ for stride 8, ⌈T/4⌉ for stride 4). Exactly what the built models output.
+ *
+ * @example
+ * ```ts
+ * i3dOutputLengths([32, 27, 9], 4); // [8, 7, 3]
+ * ```
+ */
+export function i3dOutputLengths(inputLengths: readonly number[], temporalStride: I3DTemporalStride = 8): number[] {
+  const strides = i3dTemporalStrides(temporalStride);
+  return inputLengths.map((length) => {
+    if (!Number.isInteger(length) || length < 0) {
+      throw new Error(`I3D: input lengths must be non-negative integers, got ${length}.`);
+    }
+    return strides.reduce((frames, stride) => Math.ceil(frames / stride), length);
+  });
+}
+
+/** Largest divisor of `channels` that is at most `maxGroups`. */
+function groupCount(channels: number, maxGroups: number): number {
+  for (let groups = Math.min(channels, maxGroups); groups > 1; groups--) {
+    if (channels % groups === 0) return groups;
+  }
+  return 1;
+}
+
+interface ResolvedOptions {
+  width: number;
+  minChannels: number;
+  normalization: I3DNormalization;
+  groups: number;
+  momentum: number;
+  epsilon: number;
+  temporalStride: I3DTemporalStride;
+}
+
+function resolveOptions(options: I3DBackboneOptions): ResolvedOptions {
+  const { inputShape } = options;
+  if (!Array.isArray(inputShape) || inputShape.length !== 4) {
+    throw new Error(`I3D: inputShape must be [T, H, W, C], got ${JSON.stringify(inputShape)}.`);
+  }
+  for (const size of inputShape) {
+    if (size !== null && (!Number.isInteger(size) || size < 1)) {
+      throw new Error(`I3D: inputShape entries must be positive integers or null, got ${JSON.stringify(inputShape)}.`);
+    }
+  }
+  if (inputShape[3] == null) throw new Error('I3D: the channel count (inputShape[3]) must be known.');
+  const width = options.widthMultiplier ?? 1;
+  if (!(width > 0 && Number.isFinite(width))) throw new Error(`I3D: widthMultiplier must be > 0, got ${width}.`);
+  const minChannels = options.minChannels ?? 4;
+  if (!Number.isInteger(minChannels) || minChannels < 1) {
+    throw new Error(`I3D: minChannels must be a positive integer, got ${minChannels}.`);
+  }
+  const normalization = options.normalization ?? 'batch';
+  if (normalization !== 'batch' && normalization !== 'group') {
+    throw new Error(`I3D: normalization must be 'batch' or 'group', got ${String(normalization)}.`);
+  }
+  const temporalStride = options.temporalStride ?? 8;
+  i3dTemporalStrides(temporalStride);
+  return {
+    width,
+    minChannels,
+    normalization,
+    groups: options.groups ?? 32,
+    momentum: options.batchNormMomentum ?? 0.99,
+    epsilon: options.normEpsilon ?? 1e-3,
+    temporalStride,
+  };
+}
+
+type Triple = [number, number, number];
+
+/**
+ * Applies the I3D backbone (up to `Mixed_5c`) to a symbolic clip `[B, T, H, W, C]` and returns
+ * its feature map `[B, T', H', W', C']` (C' = 1024 at width 1) with the temporal strides it
+ * applied. The building block of {@link buildI3DBackbone} and the teacher; layer names follow
+ * the PyTorch port (`Conv3d_1a_7x7_conv`, `Conv3d_1a_7x7_bn`, `Mixed_3b_b1b_conv`, …).
+ *
+ * @example
+ * ```ts
+ * const clip = tf.input({ shape: [null, 64, 64, 3] });
+ * const { features, temporalStrides } = applyI3DBackbone(clip, { inputShape: [null, 64, 64, 3], widthMultiplier: 0.25 });
+ * ```
+ */
+export function applyI3DBackbone(
+  input: tf.SymbolicTensor,
+  options: I3DBackboneOptions,
+): { features: tf.SymbolicTensor; temporalStrides: number[]; channels: number } {
+  const o = resolveOptions(options);
+  const ch = (channels: number): number => scaleChannels(channels, o.width, o.minChannels);
+
+  const unit = (x: tf.SymbolicTensor, filters: number, kernel: Triple, name: string, strides: Triple = [1, 1, 1]): tf.SymbolicTensor => {
+    let y = tf.layers
+      .conv3d({ filters, kernelSize: kernel, strides, padding: 'same', useBias: false, name: `${name}_conv` })
+      .apply(x) as tf.SymbolicTensor;
+    const norm =
+      o.normalization === 'batch'
+        ? new BatchNormalization3D({ momentum: o.momentum, epsilon: o.epsilon, name: `${name}_bn` })
+        : new GroupNormalization({ groups: groupCount(filters, o.groups), epsilon: o.epsilon, name: `${name}_gn` });
+    y = norm.apply(y) as tf.SymbolicTensor;
+    return tf.layers.reLU({ name: `${name}_relu` }).apply(y) as tf.SymbolicTensor;
+  };
+  const maxPool = (x: tf.SymbolicTensor, poolSize: Triple, strides: Triple, name: string): tf.SymbolicTensor =>
+    tf.layers.maxPooling3d({ poolSize, strides, padding: 'same', name }).apply(x) as tf.SymbolicTensor;
+  const mixed = (x: tf.SymbolicTensor, block: I3DInceptionBlock): tf.SymbolicTensor => {
+    const { name } = block;
+    const b0 = unit(x, ch(block.b0), [1, 1, 1], `${name}_b0`);
+    const b1 = unit(unit(x, ch(block.b1a), [1, 1, 1], `${name}_b1a`), ch(block.b1b), [3, 3, 3], `${name}_b1b`);
+    const b2 = unit(unit(x, ch(block.b2a), [1, 1, 1], `${name}_b2a`), ch(block.b2b), [3, 3, 3], `${name}_b2b`);
+    const b3 = unit(maxPool(x, [3, 3, 3], [1, 1, 1], `${name}_b3a_pool`), ch(block.b3), [1, 1, 1], `${name}_b3b`);
+    return tf.layers.concatenate({ axis: -1, name: `${name}_concat` }).apply([b0, b1, b2, b3]) as tf.SymbolicTensor;
+  };
+
+  const strides = i3dTemporalStrides(o.temporalStride);
+  let x = unit(input, ch(64), [7, 7, 7], 'Conv3d_1a_7x7', [strides[0], 2, 2]);
+  x = maxPool(x, [1, 3, 3], [1, 2, 2], 'MaxPool3d_2a_3x3');
+  x = unit(x, ch(64), [1, 1, 1], 'Conv3d_2b_1x1');
+  x = unit(x, ch(192), [3, 3, 3], 'Conv3d_2c_3x3');
+  x = maxPool(x, [1, 3, 3], [1, 2, 2], 'MaxPool3d_3a_3x3');
+  const blocks = [...I3D_INCEPTION_BLOCKS];
+  for (const block of blocks.splice(0, 2)) x = mixed(x, block);
+  x = maxPool(x, [3, 3, 3], [strides[1], 2, 2], 'MaxPool3d_4a_3x3');
+  for (const block of blocks.splice(0, 5)) x = mixed(x, block);
+  x = maxPool(x, [2, 2, 2], [strides[2], 2, 2], 'MaxPool3d_5a_2x2');
+  for (const block of blocks) x = mixed(x, block);
+  const last = I3D_INCEPTION_BLOCKS[I3D_INCEPTION_BLOCKS.length - 1];
+  const channels = ch(last.b0) + ch(last.b1b) + ch(last.b2b) + ch(last.b3);
+  return { features: x, temporalStrides: strides, channels };
+}
+
+/**
+ * Builds the I3D backbone of Carreira & Zisserman (2017), Inception-v1 inflated to 3-D, laid out
+ * as in the PyTorch port (piergiaj/pytorch-i3d): `Conv3d_1a_7x7` (64, stride 2),
+ * `MaxPool3d_2a_3x3` (1×3×3 / 1,2,2), `Conv3d_2b_1x1` (64), `Conv3d_2c_3x3` (192),
+ * `MaxPool3d_3a_3x3`, `Mixed_3b`, `Mixed_3c`, `MaxPool3d_4a_3x3` (3×3×3 / 2), `Mixed_4b`–`4f`,
+ * `MaxPool3d_5a_2x2` (2×2×2 / 2), `Mixed_5b`, `Mixed_5c`. Every convolution has no bias and is
+ * followed by a normalisation with scale and offset and a ReLU; tfjs `'same'` padding is
+ * TensorFlow's, which the PyTorch port reproduces.
+ *
+ * Output: the `Mixed_5c` feature map `[B, T', H', W', 1024·width]`, or with `logitsClasses`
+ * per-frame logits `[B, T', logitsClasses]`. At width 1 the backbone has 12,287,264 trainable
+ * parameters (12,697,264 with `logitsClasses: 400`).
+ *
+ * @example
+ * ```ts
+ * const backbone = buildI3DBackbone({ inputShape: [16, 112, 112, 3] });
+ * backbone.countParams(); // 12,301,824: 12,287,264 trainable + 14,560 moving statistics
+ * const features = backbone.predict(tf.zeros([1, 16, 112, 112, 3])) as tf.Tensor; // [1, 2, 4, 4, 1024]
+ * ```
+ */
+export function buildI3DBackbone(options: I3DBackboneOptions): tf.LayersModel {
+  const input = tf.input({ shape: [...options.inputShape], name: 'video' });
+  const { features } = applyI3DBackbone(input, options);
+  let output = features;
+  if (options.logitsClasses != null) {
+    if (!Number.isInteger(options.logitsClasses) || options.logitsClasses < 1) {
+      throw new Error(`I3D: logitsClasses must be a positive integer, got ${options.logitsClasses}.`);
+    }
+    const logits = tf.layers
+      .conv3d({ filters: options.logitsClasses, kernelSize: [1, 1, 1], useBias: true, name: 'Logits_conv' })
+      .apply(features) as tf.SymbolicTensor;
+    output = new SpatialAveragePooling({ name: 'Logits_spatial_mean' }).apply(logits) as tf.SymbolicTensor;
+  }
+  return tf.model({ inputs: input, outputs: output, name: options.name ?? 'i3d_backbone' });
+}

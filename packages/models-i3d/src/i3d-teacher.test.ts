@@ -1,0 +1,189 @@
+import * as tf from '@tensorflow/tfjs';
+import { ctcLoss } from '@slr/ctc';
+import { BatchNormalization3D, CrossAttention, GroupNormalization, LogSoftmax } from '@slr/layers';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { buildI3DTeacher, wrapI3DTeacher, type I3DTeacher, type I3DTeacherOptions } from './index';
+
+/** A configuration that trains in well under a second per step on the CPU backend. */
+const TINY: I3DTeacherOptions = {
+  numClasses: 7,
+  inputShape: [null, 32, 32, 3],
+  widthMultiplier: 1 / 8,
+  lstmUnits: 12,
+  attentionHeads: 2,
+  attentionKeyDim: 8,
+};
+const POSE = { keypoints: 5, units: 12 };
+
+function video(batch: number, frames: number, seed: number, size = 32): tf.Tensor5D {
+  return tf.randomUniform([batch, frames, size, size, 3], 0, 1, 'float32', seed) as tf.Tensor5D;
+}
+
+function pose(batch: number, frames: number, seed: number): tf.Tensor4D {
+  return tf.randomUniform([batch, frames, POSE.keypoints, 2], 0, 1, 'float32', seed) as tf.Tensor4D;
+}
+
+function lossOf(teacher: I3DTeacher, inputs: tf.Tensor | tf.Tensor[], frames: number[]): tf.Scalar {
+  // Two glosses need at least two output frames: T ≥ 5 at stride 4.
+  const targets = tf.tensor2d([[1, 2], [3, -1]], [2, 2], 'int32');
+  return ctcLoss(teacher.apply(inputs, true), targets, teacher.outputLengths(frames), [2, 1]) as tf.Scalar;
+}
+
+beforeAll(async () => {
+  await tf.setBackend('cpu');
+});
+
+describe('buildI3DTeacher', () => {
+  it('returns time-major [T\', B, V] log-probabilities for several batch sizes and lengths', () => {
+    const teacher = buildI3DTeacher(TINY);
+    expect(teacher.temporalStride).toBe(4);
+    expect(teacher.numClasses).toBe(7);
+    expect(teacher.usesPose).toBe(false);
+    for (const [batch, frames] of [
+      [1, 8],
+      [2, 13],
+      [3, 16],
+    ]) {
+      const output = teacher.apply(video(batch, frames, frames), false);
+      expect(output.shape).toEqual([Math.ceil(frames / 4), batch, 7]);
+      output.dispose();
+    }
+    expect(teacher.model.layers[teacher.model.layers.length - 1]).toBeInstanceOf(LogSoftmax);
+  });
+
+  it('computes outputLengths exactly: they equal the real output frames for T = 8…33, strides 4 and 8', () => {
+    for (const temporalStride of [4, 8] as const) {
+      const teacher = buildI3DTeacher({ ...TINY, inputShape: [null, 16, 16, 3], widthMultiplier: 1 / 16, lstmUnits: 4, temporalStride });
+      const lengths = Array.from({ length: 26 }, (_, i) => 8 + i);
+      const actual = lengths.map((frames) => {
+        const output = teacher.apply(video(1, frames, frames, 16), false);
+        const outputFrames = output.shape[0];
+        output.dispose();
+        return outputFrames;
+      });
+      expect(teacher.outputLengths(lengths)).toEqual(actual);
+      expect(actual).toEqual(lengths.map((frames) => Math.ceil(frames / temporalStride)));
+    }
+  });
+
+  it('emits log-probabilities: every value ≤ 0 and logsumexp over V ≈ 0, in training and inference', async () => {
+    const teacher = buildI3DTeacher(TINY);
+    const clip = tf.mul(video(2, 12, 1), 50);
+    // Raw logits would fail both checks: their logsumexp over 7 classes is near log 7, not 0.
+    for (const training of [false, true]) {
+      const logProbs = teacher.apply(clip, training);
+      expect(Math.max(...(await logProbs.data()))).toBeLessThanOrEqual(1e-6);
+      const logSumExp = await tf.logSumExp(logProbs, 2).data();
+      for (const value of logSumExp) expect(Math.abs(value)).toBeLessThan(1e-4);
+      logProbs.dispose();
+    }
+  });
+
+  it('passes a non-zero gradient of the CTC loss to every trainable weight (pose stream on)', async () => {
+    const teacher = buildI3DTeacher({ ...TINY, pose: POSE });
+    const inputs = [video(2, 8, 2), pose(2, 8, 3)];
+    const variables = teacher.model.trainableWeights.map((w) => w.read() as tf.Variable);
+    const { value, grads } = tf.variableGrads(() => lossOf(teacher, inputs, [8, 7]), variables);
+    expect(Number.isFinite((await value.data())[0])).toBe(true);
+    const silent: string[] = [];
+    for (const variable of variables) {
+      const gradient = grads[variable.name];
+      const values = gradient == null ? null : await gradient.data();
+      if (values == null || !values.every(Number.isFinite) || !values.some((v) => v !== 0)) silent.push(variable.name);
+    }
+    expect(silent).toEqual([]);
+    expect(variables.length).toBeGreaterThan(57 * 3);
+    expect(teacher.model.layers.some((layer) => layer instanceof CrossAttention)).toBe(true);
+    tf.dispose([value, ...Object.values(grads)]);
+  });
+
+  it('lowers the CTC loss with an optimizer step, and updates the batch-norm moving statistics', async () => {
+    const teacher = buildI3DTeacher({ ...TINY, dropout: 0 });
+    const inputs = video(2, 12, 4);
+    const frames = [12, 10];
+    const bn = teacher.model.getLayer('Conv3d_1a_7x7_bn') as BatchNormalization3D;
+    const movingMean = bn.getWeights()[2].clone();
+    const optimizer = tf.train.adam(3e-3);
+    // Without dropout, training mode is deterministic (batch statistics of a fixed batch). With
+    // batch norm over a handful of values per channel the tiny network's loss is rough at the
+    // scale of one step, so take three.
+    const before = (await lossOf(teacher, inputs, frames).data())[0];
+    for (let step = 0; step < 3; step++) tf.dispose(optimizer.minimize(() => lossOf(teacher, inputs, frames), true)!);
+    const after = (await lossOf(teacher, inputs, frames).data())[0];
+    expect(after).toBeLessThan(0.98 * before);
+    const moved = await tf.abs(tf.sub(bn.getWeights()[2], movingMean)).max().data();
+    expect(moved[0]).toBeGreaterThan(0);
+  });
+
+  it("trains with normalization: 'group', and each sample's output is then independent of the batch", async () => {
+    const teacher = buildI3DTeacher({ ...TINY, normalization: 'group', groups: 4 });
+    expect(teacher.model.layers.some((layer) => layer instanceof BatchNormalization3D)).toBe(false);
+    expect(teacher.model.layers.filter((layer) => layer instanceof GroupNormalization)).toHaveLength(57);
+    const clips = video(2, 8, 5);
+    const both = teacher.apply(clips, false);
+    const first = teacher.apply(tf.slice(clips, [0], [1]), false);
+    const a = await tf.slice(both, [0, 0, 0], [-1, 1, -1]).data();
+    const b = await first.data();
+    for (let i = 0; i < b.length; i++) expect(Math.abs(a[i] - b[i])).toBeLessThan(1e-4);
+    const optimizer = tf.train.adam(1e-3);
+    const loss = optimizer.minimize(() => lossOf(teacher, clips, [8, 8]), true)!;
+    expect(Number.isFinite((await loss.data())[0])).toBe(true);
+  });
+
+  it('fuses a pose stream [B, T, K, 2]: the pose changes the output, and apply checks its inputs', async () => {
+    const teacher = buildI3DTeacher({ ...TINY, pose: POSE, temporalStride: 8 });
+    expect(teacher.usesPose).toBe(true);
+    expect(teacher.model.inputs.map((input) => input.shape)).toEqual([
+      [null, null, 32, 32, 3],
+      [null, null, 5, 2],
+    ]);
+    const clip = video(2, 16, 6);
+    const a = teacher.apply([clip, pose(2, 16, 7)], false);
+    const b = teacher.apply([clip, pose(2, 16, 8)], false);
+    expect(a.shape).toEqual([2, 2, 7]);
+    expect(teacher.outputLengths([16, 9])).toEqual([2, 2]);
+    expect(Math.max(...(await tf.abs(tf.sub(a, b)).data()))).toBeGreaterThan(1e-6);
+    expect(() => teacher.apply(clip, false)).toThrow(/\[video, pose\]/);
+    expect(() => buildI3DTeacher(TINY).apply([clip, pose(2, 16, 7)], false)).toThrow(/video tensor alone/);
+  });
+
+  it('is tidy: apply leaves only its output behind, in training and inference', () => {
+    const teacher = buildI3DTeacher({ ...TINY, pose: POSE });
+    const inputs = [video(1, 8, 9), pose(1, 8, 10)];
+    tf.dispose(teacher.apply(inputs, true));
+    for (const training of [true, false]) {
+      const before = tf.memory().numTensors;
+      const output = teacher.apply(inputs, training);
+      expect(tf.memory().numTensors).toBe(before + 1);
+      output.dispose();
+    }
+  });
+
+  it('survives a save/load round trip (tf.io.withSaveHandler → tf.io.fromMemory) with the same outputs', async () => {
+    const teacher = buildI3DTeacher({ ...TINY, pose: POSE, lstmLayers: 2 });
+    const inputs = [video(2, 10, 11), pose(2, 10, 12)];
+    // One training step so that the weights and moving statistics differ from their initial values.
+    tf.dispose(tf.train.sgd(0.01).minimize(() => lossOf(teacher, inputs, [10, 10]), true)!);
+    let artifacts: tf.io.ModelArtifacts | undefined;
+    await teacher.model.save(
+      tf.io.withSaveHandler(async (saved) => {
+        artifacts = saved;
+        return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
+      }),
+    );
+    const loaded = wrapI3DTeacher(await tf.loadLayersModel(tf.io.fromMemory(artifacts!)), { temporalStride: 4 });
+    expect(loaded.usesPose).toBe(true);
+    expect(loaded.numClasses).toBe(7);
+    expect(loaded.outputLengths([10, 7])).toEqual(teacher.outputLengths([10, 7]));
+    const expected = await teacher.apply(inputs, false).data();
+    const actual = await loaded.apply(inputs, false).data();
+    expect(actual.length).toBe(expected.length);
+    for (let i = 0; i < expected.length; i++) expect(Math.abs(actual[i] - expected[i])).toBeLessThan(1e-5);
+  });
+
+  it('rejects invalid options', () => {
+    expect(() => buildI3DTeacher({ ...TINY, numClasses: 0 })).toThrow(/numClasses/);
+    expect(() => buildI3DTeacher({ ...TINY, dropout: 1 })).toThrow(/dropout/);
+    expect(() => buildI3DTeacher({ ...TINY, pose: { keypoints: 0 } })).toThrow(/keypoints/);
+  });
+});

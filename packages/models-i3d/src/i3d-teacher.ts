@@ -1,0 +1,210 @@
+import * as tf from '@tensorflow/tfjs';
+import { CrossAttention, LogSoftmax, lstmInitializers, type SequenceModel } from '@slr/layers';
+import {
+  applyI3DBackbone,
+  i3dOutputLengths,
+  type I3DBackboneOptions,
+  type I3DTemporalStride,
+} from './i3d-backbone';
+import { SpatialAveragePooling } from './spatial-average-pooling';
+
+/**
+ * The optional pose-keypoint stream of the teacher: per-frame keypoints `[B, T, K, channels]`
+ * (x, y, and optionally a confidence), flattened per frame, projected by dense ReLU layers,
+ * averaged down to the video's frame rate and fused into the video stream by cross-attention.
+ *
+ * @example
+ * ```ts
+ * const pose: I3DPoseOptions = { keypoints: 27, units: 128 };
+ * ```
+ */
+export interface I3DPoseOptions {
+  /** Keypoints per frame (K). */
+  keypoints: number;
+  /** Values per keypoint. Default 2 (x, y). */
+  channels?: number;
+  /** Width of the dense projection layers. Default 256. */
+  units?: number;
+  /** Number of dense projection layers. Default 2. */
+  layers?: number;
+}
+
+/**
+ * Options of {@link buildI3DTeacher}: the backbone's options (without its classification head)
+ * and the sequence head's.
+ *
+ * @example
+ * ```ts
+ * const options: I3DTeacherOptions = {
+ *   numClasses: 1296, inputShape: [null, 112, 112, 3], temporalStride: 4, pose: { keypoints: 27 },
+ * };
+ * ```
+ */
+export interface I3DTeacherOptions extends Omit<I3DBackboneOptions, 'logitsClasses'> {
+  /** Output classes V, the CTC blank included. */
+  numClasses: number;
+  /** Temporal downsampling, 4 or 8. Default 4 for the teacher (twice the frames for CTC). */
+  temporalStride?: I3DTemporalStride;
+  /** Enables the pose stream; `apply` then takes `[video, pose]`. Default: off. */
+  pose?: I3DPoseOptions;
+  /** Heads of the video ← pose cross-attention. Default 8. */
+  attentionHeads?: number;
+  /** Size of each attention head. Default 64. */
+  attentionKeyDim?: number;
+  /** Dropout on the attention weights, in training. Default 0. */
+  attentionDropout?: number;
+  /** Units of each direction of each bidirectional LSTM layer. Default 256. */
+  lstmUnits?: number;
+  /** Number of stacked bidirectional LSTM layers. Default 1. */
+  lstmLayers?: number;
+  /** Dropout before the classifier, in training. Default 0.3. */
+  dropout?: number;
+  /** Name of the model. Default `'i3d_teacher'`. */
+  name?: string;
+}
+
+/**
+ * The I3D teacher as a {@link SequenceModel}, with what it was built with.
+ *
+ * @example
+ * ```ts
+ * const teacher: I3DTeacher = buildI3DTeacher({ numClasses: 21, inputShape: [null, 32, 32, 3] });
+ * teacher.temporalStride; // 4
+ * ```
+ */
+export interface I3DTeacher extends SequenceModel {
+  /** Frames in per frame out: `outputLengths([L])` is `[⌈L / temporalStride⌉]`. */
+  readonly temporalStride: I3DTemporalStride;
+  /** Output classes V (blank included). */
+  readonly numClasses: number;
+  /** Whether `apply` takes `[video, pose]` (true) or the video alone. */
+  readonly usesPose: boolean;
+}
+
+function positiveInteger(name: string, value: number): number {
+  if (!Number.isInteger(value) || value < 1) throw new Error(`I3D teacher: ${name} must be a positive integer, got ${value}.`);
+  return value;
+}
+
+/**
+ * Builds the I3D teacher for continuous sign-language recognition: the I3D backbone with its
+ * temporal resolution kept (spatial average per frame → `[B, T', C]`, T' = ⌈T / stride⌉),
+ * optionally fused with a pose-keypoint stream by {@link CrossAttention} (video queries, pose
+ * keys and values, residual), a bidirectional LSTM, dropout, a dense classifier to `numClasses`
+ * and {@link LogSoftmax}: the model emits log-probabilities, never raw logits.
+ *
+ * `apply(inputs, training)` takes the video `[B, T, H, W, C]` (or `[video, pose]` with `pose`
+ * `[B, T, K, 2]` when the pose stream is on) and returns time-major `[T', B, V]`;
+ * `outputLengths` gives each clip's valid frames after downsampling. A clip padded to T frames
+ * still mixes padding into its last frames through the temporal convolutions and the LSTM.
+ *
+ * Tiny configurations train in seconds on the CPU backend (for example width 1/8, 32×32, T 8–16).
+ *
+ * @example
+ * ```ts
+ * const teacher = buildI3DTeacher({
+ *   numClasses: 21, inputShape: [null, 32, 32, 3], widthMultiplier: 1 / 8, lstmUnits: 32,
+ * });
+ * const logProbs = teacher.apply(videos, true);              // [T', B, 21]
+ * const loss = ctcLoss(logProbs, targets, teacher.outputLengths([16, 12]), targetLengths);
+ * ```
+ */
+export function buildI3DTeacher(options: I3DTeacherOptions): I3DTeacher {
+  const numClasses = positiveInteger('numClasses', options.numClasses);
+  const temporalStride = options.temporalStride ?? 4;
+  const dropout = options.dropout ?? 0.3;
+  if (!(dropout >= 0 && dropout < 1)) throw new Error(`I3D teacher: dropout must lie in [0, 1), got ${dropout}.`);
+  const lstmUnits = positiveInteger('lstmUnits', options.lstmUnits ?? 256);
+  const lstmLayers = positiveInteger('lstmLayers', options.lstmLayers ?? 1);
+
+  const video = tf.input({ shape: [...options.inputShape], name: 'video' });
+  const { features } = applyI3DBackbone(video, { ...options, temporalStride });
+  let sequence = new SpatialAveragePooling({ name: 'spatial_mean' }).apply(features) as tf.SymbolicTensor; // [B, T', C]
+
+  const inputs = [video];
+  if (options.pose != null) {
+    const keypoints = positiveInteger('pose.keypoints', options.pose.keypoints);
+    const channels = positiveInteger('pose.channels', options.pose.channels ?? 2);
+    const units = positiveInteger('pose.units', options.pose.units ?? 256);
+    const layers = positiveInteger('pose.layers', options.pose.layers ?? 2);
+    const pose = tf.input({ shape: [options.inputShape[0], keypoints, channels], name: 'pose' });
+    inputs.push(pose);
+    let poseSequence = tf.layers.reshape({ targetShape: [-1, keypoints * channels], name: 'pose_flatten' }).apply(pose) as tf.SymbolicTensor;
+    for (let i = 0; i < layers; i++) {
+      poseSequence = tf.layers.dense({ units, activation: 'relu', name: `pose_dense_${i + 1}` }).apply(poseSequence) as tf.SymbolicTensor;
+    }
+    // The same frame arithmetic as the video stream: ⌈T / stride⌉ frames ('same' padding).
+    poseSequence = tf.layers
+      .averagePooling1d({ poolSize: temporalStride, strides: temporalStride, padding: 'same', name: 'pose_temporal_pool' })
+      .apply(poseSequence) as tf.SymbolicTensor;
+    sequence = new CrossAttention({
+      numHeads: positiveInteger('attentionHeads', options.attentionHeads ?? 8),
+      keyDim: positiveInteger('attentionKeyDim', options.attentionKeyDim ?? 64),
+      dropout: options.attentionDropout ?? 0,
+      residual: true,
+      name: 'video_pose_attention',
+    }).apply([sequence, poseSequence]) as tf.SymbolicTensor;
+  }
+
+  for (let i = 0; i < lstmLayers; i++) {
+    sequence = tf.layers
+      .bidirectional({
+        layer: tf.layers.lstm({ units: lstmUnits, returnSequences: true, name: `lstm_${i + 1}`, ...lstmInitializers(lstmUnits) }) as tf.RNN,
+        mergeMode: 'concat',
+        name: `bilstm_${i + 1}`,
+      })
+      .apply(sequence) as tf.SymbolicTensor;
+  }
+  if (dropout > 0) sequence = tf.layers.dropout({ rate: dropout, name: 'dropout' }).apply(sequence) as tf.SymbolicTensor;
+  const logits = tf.layers.dense({ units: numClasses, name: 'classifier' }).apply(sequence) as tf.SymbolicTensor;
+  const logProbs = new LogSoftmax({ name: 'log_softmax' }).apply(logits) as tf.SymbolicTensor;
+  const model = tf.model({ inputs, outputs: logProbs, name: options.name ?? 'i3d_teacher' });
+  return wrapTeacher(model, { temporalStride, numClasses, usesPose: options.pose != null });
+}
+
+/**
+ * Wraps an I3D teacher's `tf.LayersModel` (for example one loaded from disk) as an
+ * {@link I3DTeacher}: `apply` transposes its batch-major log-probabilities to `[T', B, V]`.
+ *
+ * @example
+ * ```ts
+ * const loaded = await tf.loadLayersModel(tf.io.fromMemory(artifacts));
+ * const teacher = wrapI3DTeacher(loaded, { temporalStride: 4 });
+ * ```
+ */
+export function wrapI3DTeacher(model: tf.LayersModel, options: { temporalStride: I3DTemporalStride }): I3DTeacher {
+  const numClasses = model.outputs[0].shape[model.outputs[0].shape.length - 1];
+  if (model.outputs.length !== 1 || model.outputs[0].shape.length !== 3 || numClasses == null) {
+    throw new Error('wrapI3DTeacher: expected a model with one output [B, T\', V].');
+  }
+  return wrapTeacher(model, { temporalStride: options.temporalStride, numClasses, usesPose: model.inputs.length === 2 });
+}
+
+function wrapTeacher(
+  model: tf.LayersModel,
+  info: { temporalStride: I3DTemporalStride; numClasses: number; usesPose: boolean },
+): I3DTeacher {
+  const expectedInputs = info.usesPose ? 2 : 1;
+  return {
+    model,
+    ...info,
+    apply(inputs: tf.Tensor | tf.Tensor[], training: boolean): tf.Tensor3D {
+      const list = Array.isArray(inputs) ? inputs : [inputs];
+      if (list.length !== expectedInputs) {
+        throw new Error(
+          info.usesPose
+            ? `I3D teacher: expected [video, pose] inputs, got ${list.length} tensor(s).`
+            : `I3D teacher: expected the video tensor alone, got ${list.length} tensors.`,
+        );
+      }
+      if (list[0].rank !== 5) throw new Error(`I3D teacher: video must be [B, T, H, W, C], got shape [${list[0].shape}].`);
+      return tf.tidy(() => {
+        const output = model.apply(list.length === 1 ? list[0] : list, { training }) as tf.Tensor;
+        return tf.transpose(output, [1, 0, 2]) as tf.Tensor3D;
+      });
+    },
+    outputLengths(inputLengths: number[]): number[] {
+      return i3dOutputLengths(inputLengths, info.temporalStride);
+    },
+  };
+}

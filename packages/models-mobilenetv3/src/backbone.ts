@@ -1,0 +1,185 @@
+import * as tf from '@tensorflow/tfjs';
+import { HardSwish, SqueezeExcite } from '@slr/layers';
+import {
+  mobileNetV3Architecture,
+  type MobileNetV3Activation,
+  type MobileNetV3Architecture,
+  type MobileNetV3Block,
+  type MobileNetV3Variant,
+} from './architecture';
+
+/** BatchNorm epsilon of torchvision's MobileNetV3 (`nn.BatchNorm2d(eps=0.001, momentum=0.01)`). */
+const BN_EPSILON = 1e-3;
+/** Keras-style momentum equal to PyTorch's `momentum=0.01`. */
+const BN_MOMENTUM = 0.99;
+
+/** Hands out consecutive seeds (`undefined` throughout when no base seed was given). @internal */
+export type SeedSequence = () => number | undefined;
+
+/** @internal */
+export function seedSequence(seed: number | undefined): SeedSequence {
+  if (seed == null) return () => undefined;
+  if (!Number.isInteger(seed)) throw new Error(`MobileNetV3: seed must be an integer, got ${seed}.`);
+  let next = seed;
+  return () => next++;
+}
+
+/** He-normal with fan-out as torchvision initialises convolutions (`kaiming_normal_(mode='fan_out')`). */
+function convInitializer(seed: number | undefined) {
+  return tf.initializers.varianceScaling({ scale: 2, mode: 'fanOut', distribution: 'normal', seed });
+}
+
+/**
+ * The same for depthwise kernels: tfjs stores them `[k, k, C, 1]`, so its fan-in (k²·C) is what
+ * PyTorch calls the fan-out of the `[C, 1, k, k]` weight.
+ */
+function depthwiseInitializer(seed: number | undefined) {
+  return tf.initializers.varianceScaling({ scale: 2, mode: 'fanIn', distribution: 'normal', seed });
+}
+
+/** Options shared by everything that builds MobileNetV3 layers. @internal */
+export interface FeatureLayersOptions {
+  readonly variant: MobileNetV3Variant;
+  readonly widthMultiplier?: number;
+  /** Prefix of every layer name (default none). */
+  readonly namePrefix?: string;
+  readonly seeds: SeedSequence;
+}
+
+function activation(kind: MobileNetV3Activation, name: string): tf.layers.Layer {
+  return kind === 'relu' ? tf.layers.reLU({ name }) : new HardSwish({ name });
+}
+
+/**
+ * Convolution (no bias) → BatchNorm → activation, with torchvision's symmetric `(k - 1) / 2`
+ * padding: 'same' at stride 1 (identical for odd kernels), explicit zero padding then 'valid' at
+ * stride 2 (tfjs's 'same' would pad more at the end than at the start).
+ */
+function convBnAct(
+  x: tf.SymbolicTensor,
+  args: {
+    name: string;
+    filters?: number;
+    kernelSize: number;
+    stride: 1 | 2;
+    depthwise?: boolean;
+    activation: MobileNetV3Activation | null;
+    seeds: SeedSequence;
+  },
+): tf.SymbolicTensor {
+  const { name, kernelSize, stride } = args;
+  let y = x;
+  let padding: 'same' | 'valid' = 'same';
+  if (stride !== 1 && kernelSize > 1) {
+    const pad = (kernelSize - 1) / 2;
+    y = tf.layers
+      .zeroPadding2d({ padding: [[pad, pad], [pad, pad]], name: `${name}_pad` })
+      .apply(y) as tf.SymbolicTensor;
+    padding = 'valid';
+  }
+  const seed = args.seeds();
+  const conv = args.depthwise
+    ? tf.layers.depthwiseConv2d({
+        kernelSize,
+        strides: stride,
+        padding,
+        depthMultiplier: 1,
+        useBias: false,
+        depthwiseInitializer: depthwiseInitializer(seed),
+        name: `${name}_conv`,
+      })
+    : tf.layers.conv2d({
+        filters: args.filters!,
+        kernelSize,
+        strides: stride,
+        padding,
+        useBias: false,
+        kernelInitializer: convInitializer(seed),
+        name: `${name}_conv`,
+      });
+  y = conv.apply(y) as tf.SymbolicTensor;
+  y = tf.layers
+    .batchNormalization({ epsilon: BN_EPSILON, momentum: BN_MOMENTUM, name: `${name}_bn` })
+    .apply(y) as tf.SymbolicTensor;
+  if (args.activation != null) y = activation(args.activation, `${name}_${args.activation === 'relu' ? 'relu' : 'hswish'}`).apply(y) as tf.SymbolicTensor;
+  return y;
+}
+
+function invertedResidual(x: tf.SymbolicTensor, block: MobileNetV3Block, name: string, seeds: SeedSequence): tf.SymbolicTensor {
+  let y = x;
+  if (block.expandedChannels !== block.inputChannels) {
+    y = convBnAct(y, {
+      name: `${name}_expand`,
+      filters: block.expandedChannels,
+      kernelSize: 1,
+      stride: 1,
+      activation: block.activation,
+      seeds,
+    });
+  }
+  y = convBnAct(y, {
+    name: `${name}_depthwise`,
+    kernelSize: block.kernelSize,
+    stride: block.stride,
+    depthwise: true,
+    activation: block.activation,
+    seeds,
+  });
+  if (block.squeezeExcite) {
+    y = new SqueezeExcite({ squeezeChannels: block.squeezeChannels, seed: seeds(), name: `${name}_se` }).apply(y) as tf.SymbolicTensor;
+  }
+  y = convBnAct(y, {
+    name: `${name}_project`,
+    filters: block.outputChannels,
+    kernelSize: 1,
+    stride: 1,
+    activation: null,
+    seeds,
+  });
+  if (block.residual) y = tf.layers.add({ name: `${name}_add` }).apply([x, y]) as tf.SymbolicTensor;
+  return y;
+}
+
+/**
+ * Applies MobileNetV3's feature extractor (torchvision's `features`: stem, blocks, final 1×1
+ * convolution + BN + hard-swish) to a symbolic `[B, H, W, C]` tensor; returns `[B, h, w, C']`.
+ * Layers are named after torchvision's `features` indices: `stem_*`, `block1_*` … `blockN_*`,
+ * `last_*`. @internal
+ */
+export function applyMobileNetV3Features(
+  input: tf.SymbolicTensor,
+  options: FeatureLayersOptions,
+): { output: tf.SymbolicTensor; architecture: MobileNetV3Architecture } {
+  const architecture = mobileNetV3Architecture(options.variant, options.widthMultiplier ?? 1);
+  const prefix = options.namePrefix ?? '';
+  const { seeds } = options;
+  let x = convBnAct(input, {
+    name: `${prefix}stem`,
+    filters: architecture.stemChannels,
+    kernelSize: 3,
+    stride: 2,
+    activation: 'hardSwish',
+    seeds,
+  });
+  architecture.blocks.forEach((block, i) => {
+    x = invertedResidual(x, block, `${prefix}block${i + 1}`, seeds);
+  });
+  x = convBnAct(x, {
+    name: `${prefix}last`,
+    filters: architecture.lastConvChannels,
+    kernelSize: 1,
+    stride: 1,
+    activation: 'hardSwish',
+    seeds,
+  });
+  return { output: x, architecture };
+}
+
+/** Checks an image shape `[H, W, C]` (H and W may be `null` for any size). @internal */
+export function checkImageShape(shape: readonly (number | null)[], what: string): void {
+  const [height, width, channels] = shape;
+  const dimOk = (d: number | null) => d === null || (Number.isInteger(d) && d > 0);
+  if (shape.length !== 3 || !dimOk(height) || !dimOk(width) || !(Number.isInteger(channels) && (channels as number) > 0)) {
+    throw new Error(`${what}: inputShape must be [H, W, C] with positive integers (H, W may be null), got [${shape.join(', ')}].`);
+  }
+}

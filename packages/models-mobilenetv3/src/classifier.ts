@@ -1,0 +1,117 @@
+import * as tf from '@tensorflow/tfjs';
+import { HardSwish } from '@slr/layers';
+import type { MobileNetV3Variant } from './architecture';
+import { applyMobileNetV3Features, checkImageShape, seedSequence } from './backbone';
+
+/**
+ * Options of {@link buildMobileNetV3Features}.
+ *
+ * @example
+ * ```ts
+ * const options: MobileNetV3FeaturesOptions = { variant: 'small', inputShape: [112, 112, 3], widthMultiplier: 0.5, seed: 1 };
+ * ```
+ */
+export interface MobileNetV3FeaturesOptions {
+  readonly variant: MobileNetV3Variant;
+  /** `[H, W, C]` of one image (C is 3 for RGB); H and W may be `null` for any size. */
+  readonly inputShape: readonly [number | null, number | null, number];
+  /** Width multiplier (default 1); channels are rounded to multiples of 8 as in torchvision. */
+  readonly widthMultiplier?: number;
+  /** Base seed of the random initialisation (each layer takes the next one). Default: unseeded. */
+  readonly seed?: number;
+  /** Model name. */
+  readonly name?: string;
+}
+
+/**
+ * MobileNetV3's feature extractor alone, as torchvision's `model.features`: a `[B, H, W, 3]` →
+ * `[B, H/32, W/32, 960]` (Large) or `576` (Small) model ending with the final 1×1 convolution,
+ * BatchNorm and hard-swish; 2,971,952 (Large) or 927,008 (Small) trainable parameters at width 1.
+ *
+ * @example
+ * ```ts
+ * const features = buildMobileNetV3Features({ variant: 'large', inputShape: [224, 224, 3] });
+ * features.outputs[0].shape; // [null, 7, 7, 960]
+ * ```
+ */
+export function buildMobileNetV3Features(options: MobileNetV3FeaturesOptions): tf.LayersModel {
+  checkImageShape(options.inputShape, 'buildMobileNetV3Features');
+  const input = tf.input({ shape: [...options.inputShape], name: 'image' });
+  const { output } = applyMobileNetV3Features(input, {
+    variant: options.variant,
+    widthMultiplier: options.widthMultiplier,
+    seeds: seedSequence(options.seed),
+  });
+  return tf.model({ inputs: input, outputs: output, name: options.name ?? `mobilenet_v3_${options.variant}_features` });
+}
+
+/**
+ * Options of {@link buildMobileNetV3Classifier}.
+ *
+ * @example
+ * ```ts
+ * const options: MobileNetV3ClassifierOptions = { variant: 'large', numClasses: 1000, inputShape: [224, 224, 3] };
+ * ```
+ */
+export interface MobileNetV3ClassifierOptions extends MobileNetV3FeaturesOptions {
+  /** Classes of the last dense layer (1000 for ImageNet). */
+  readonly numClasses: number;
+  /** Dropout before the last dense layer (default 0.2, as torchvision). */
+  readonly dropout?: number;
+  /**
+   * Activation of the output: `'linear'` (logits, as torchvision's model returns; the default)
+   * or `'softmax'` (probabilities, as Keras's `MobileNetV3Large` defaults to).
+   */
+  readonly outputActivation?: 'linear' | 'softmax';
+}
+
+/**
+ * MobileNetV3-Large or -Small image classifier exactly as Howard et al. 2019 and torchvision
+ * build it: the feature extractor ({@link buildMobileNetV3Features}), global average pooling, a
+ * dense layer of 1280 (Large) or 1024 (Small) units with hard-swish, dropout 0.2 and a dense
+ * layer to `numClasses`. With 1000 classes at width 1 it has torchvision's trainable parameter
+ * counts: 5,483,032 (Large) and 2,542,856 (Small). Convolutions are initialised He-normal
+ * (fan-out), dense layers N(0, 0.01), biases at zero, BatchNorm at γ = 1, β = 0, as torchvision.
+ *
+ * @example
+ * ```ts
+ * const model = buildMobileNetV3Classifier({ variant: 'small', numClasses: 10, inputShape: [96, 96, 3], widthMultiplier: 0.5 });
+ * const logits = model.predict(tf.zeros([2, 96, 96, 3])) as tf.Tensor; // [2, 10]
+ * ```
+ */
+export function buildMobileNetV3Classifier(options: MobileNetV3ClassifierOptions): tf.LayersModel {
+  checkImageShape(options.inputShape, 'buildMobileNetV3Classifier');
+  if (!(Number.isInteger(options.numClasses) && options.numClasses > 0)) {
+    throw new Error(`buildMobileNetV3Classifier: numClasses must be a positive integer, got ${options.numClasses}.`);
+  }
+  const dropout = options.dropout ?? 0.2;
+  if (!(dropout >= 0 && dropout < 1)) {
+    throw new Error(`buildMobileNetV3Classifier: dropout must be in [0, 1), got ${dropout}.`);
+  }
+  const seeds = seedSequence(options.seed);
+  const input = tf.input({ shape: [...options.inputShape], name: 'image' });
+  const { output: features, architecture } = applyMobileNetV3Features(input, {
+    variant: options.variant,
+    widthMultiplier: options.widthMultiplier,
+    seeds,
+  });
+  let x = tf.layers.globalAveragePooling2d({ name: 'pool' }).apply(features) as tf.SymbolicTensor;
+  x = tf.layers
+    .dense({
+      units: architecture.classifierChannels,
+      kernelInitializer: tf.initializers.randomNormal({ mean: 0, stddev: 0.01, seed: seeds() }),
+      name: 'classifier_dense',
+    })
+    .apply(x) as tf.SymbolicTensor;
+  x = new HardSwish({ name: 'classifier_hswish' }).apply(x) as tf.SymbolicTensor;
+  x = tf.layers.dropout({ rate: dropout, name: 'classifier_dropout' }).apply(x) as tf.SymbolicTensor;
+  x = tf.layers
+    .dense({
+      units: options.numClasses,
+      activation: options.outputActivation === 'softmax' ? 'softmax' : 'linear',
+      kernelInitializer: tf.initializers.randomNormal({ mean: 0, stddev: 0.01, seed: seeds() }),
+      name: 'logits',
+    })
+    .apply(x) as tf.SymbolicTensor;
+  return tf.model({ inputs: input, outputs: x, name: options.name ?? `mobilenet_v3_${options.variant}` });
+}

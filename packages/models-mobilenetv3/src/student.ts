@@ -1,0 +1,224 @@
+import * as tf from '@tensorflow/tfjs';
+import { LogSoftmax, type SequenceModel, lstmInitializers } from '@slr/layers';
+import type { MobileNetV3Variant } from './architecture';
+import { applyMobileNetV3Features, checkImageShape, seedSequence, type SeedSequence } from './backbone';
+import { parseTemporalHead, temporalOutputLength, type TemporalHeadSpec, type TemporalOp } from './temporal-head';
+import { FoldTime, UnfoldTime } from './time-folding';
+
+/**
+ * Options of {@link buildMobileNetV3Student}.
+ *
+ * @example
+ * ```ts
+ * const options: MobileNetV3StudentOptions = {
+ *   variant: 'small', numClasses: 1296, inputShape: [null, 112, 112, 3],
+ *   temporalHead: 'K5-P2-K5-P2', temporalChannels: 512, lstmUnits: 256, dropout: 0.1, seed: 42,
+ * };
+ * ```
+ */
+export interface MobileNetV3StudentOptions {
+  /** Output classes V, the CTC blank included (e.g. 1,296 for PHOENIX-2014's 1,295 glosses). */
+  readonly numClasses: number;
+  /**
+   * `[T, H, W, C]` of one video (C is 3 for RGB). T may be `null` for clips of any length (the
+   * model then takes any T the temporal head leaves at least one frame of); H and W ≥ 32 keep
+   * every stage of the backbone above 1×1.
+   */
+  readonly inputShape: readonly [number | null, number, number, number];
+  /** MobileNetV3 `'large'` or `'small'` backbone. */
+  readonly variant: MobileNetV3Variant;
+  /** Width multiplier of the backbone (default 1). */
+  readonly widthMultiplier?: number;
+  /** Temporal head between the backbone and the LSTM (default `'K5-P2-K5-P2'`; `'none'` for none). */
+  readonly temporalHead?: TemporalHeadSpec;
+  /** Channels of the temporal convolutions (default 512). */
+  readonly temporalChannels?: number;
+  /** Units of each direction of the bidirectional LSTM (default 256; 0 leaves the LSTM out). */
+  readonly lstmUnits?: number;
+  /** Dropout before the output projection (default 0.1). */
+  readonly dropout?: number;
+  /** Base seed of the random initialisation (each layer takes the next one). Default: unseeded. */
+  readonly seed?: number;
+  /** Model name. */
+  readonly name?: string;
+}
+
+/** The smallest T for which `temporalOutputLength(T, ops)` is at least 1. */
+function minimumFrames(ops: TemporalOp[]): number {
+  let t = 1;
+  while (temporalOutputLength(t, ops) < 1) t++;
+  return t;
+}
+
+
+/**
+ * The MobileNetV3 student of a continuous sign-language recogniser: videos `[B, T, H, W, 3]` in,
+ * per-frame gloss log-probabilities out.
+ *
+ * Inside (batch-major): time folded into the batch ({@link FoldTime}), the MobileNetV3 feature
+ * extractor on every frame (BatchNorm statistics over all B·T frames), spatial global average
+ * pooling, time unfolded ({@link UnfoldTime}) to `[B, T, C]`, the temporal head (`K<k>`: valid
+ * Conv1D without bias → BatchNorm → ReLU; `P<p>`: MaxPool1D), a bidirectional LSTM (concatenated
+ * directions), dropout, a dense projection to `numClasses` and {@link LogSoftmax}: `[B, T', V]`.
+ *
+ * The returned {@link SequenceModel}'s `apply(videos, training)` gives time-major `[T', B, V]`
+ * log-probabilities for `ctcLoss`, and `outputLengths` the exact T' of each clip length.
+ *
+ * @example
+ * ```ts
+ * const student = buildMobileNetV3Student({ variant: 'small', numClasses: 1296, inputShape: [null, 112, 112, 3] });
+ * const logProbs = student.apply(videos, true);            // [T', B, 1296], T' = floor((floor((T − 4) / 2) − 4) / 2)
+ * const loss = ctcLoss(logProbs, targets, student.outputLengths(inputLengths), targetLengths);
+ * ```
+ */
+export function buildMobileNetV3Student(options: MobileNetV3StudentOptions): SequenceModel {
+  const what = 'buildMobileNetV3Student';
+  const { numClasses, inputShape } = options;
+  if (!(Number.isInteger(numClasses) && numClasses > 1)) {
+    throw new Error(`${what}: numClasses (the blank included) must be an integer of at least 2, got ${numClasses}.`);
+  }
+  if (!Array.isArray(inputShape) || inputShape.length !== 4) {
+    throw new Error(`${what}: inputShape must be [T, H, W, C], got ${JSON.stringify(inputShape)}.`);
+  }
+  const [frames, ...imageShape] = inputShape;
+  if (frames !== null && !(Number.isInteger(frames) && frames > 0)) {
+    throw new Error(`${what}: T (inputShape[0]) must be a positive integer or null, got ${frames}.`);
+  }
+  checkImageShape(imageShape, what);
+  if (imageShape[0] == null || imageShape[1] == null) throw new Error(`${what}: H and W must be known.`);
+  const ops = parseTemporalHead(options.temporalHead ?? 'K5-P2-K5-P2');
+  const minFrames = minimumFrames(ops);
+  if (frames !== null && temporalOutputLength(frames, ops) < 1) {
+    throw new Error(`${what}: the temporal head leaves no frame of T=${frames}; it needs T ≥ ${minFrames}.`);
+  }
+  const temporalChannels = options.temporalChannels ?? 512;
+  const lstmUnits = options.lstmUnits ?? 256;
+  const dropout = options.dropout ?? 0.1;
+  if (!(Number.isInteger(temporalChannels) && temporalChannels > 0)) {
+    throw new Error(`${what}: temporalChannels must be a positive integer, got ${temporalChannels}.`);
+  }
+  if (!(Number.isInteger(lstmUnits) && lstmUnits >= 0)) {
+    throw new Error(`${what}: lstmUnits must be a non-negative integer, got ${lstmUnits}.`);
+  }
+  if (!(dropout >= 0 && dropout < 1)) throw new Error(`${what}: dropout must be in [0, 1), got ${dropout}.`);
+
+  const seeds = seedSequence(options.seed);
+  const videos = tf.input({ shape: [...inputShape], name: 'videos' });
+  const folded = new FoldTime({ name: 'fold_time' }).apply(videos) as tf.SymbolicTensor;
+  const { output: featureMaps } = applyMobileNetV3Features(folded, {
+    variant: options.variant,
+    widthMultiplier: options.widthMultiplier,
+    seeds,
+  });
+  const pooled = tf.layers.globalAveragePooling2d({ name: 'spatial_pool' }).apply(featureMaps) as tf.SymbolicTensor;
+  let x = new UnfoldTime({ name: 'unfold_time' }).apply([pooled, videos]) as tf.SymbolicTensor; // [B, T, C]
+
+  ops.forEach((op, i) => {
+    const name = `temporal${i + 1}`;
+    if (op.type === 'conv') {
+      x = tf.layers
+        .conv1d({
+          filters: temporalChannels,
+          kernelSize: op.kernelSize,
+          padding: op.padding ?? 'valid',
+          useBias: false,
+          kernelInitializer: tf.initializers.varianceScaling({ scale: 2, mode: 'fanOut', distribution: 'normal', seed: seeds() }),
+          name: `${name}_conv`,
+        })
+        .apply(x) as tf.SymbolicTensor;
+      x = tf.layers.batchNormalization({ epsilon: 1e-5, momentum: 0.9, name: `${name}_bn` }).apply(x) as tf.SymbolicTensor;
+      x = tf.layers.reLU({ name: `${name}_relu` }).apply(x) as tf.SymbolicTensor;
+    } else {
+      x = tf.layers
+        .maxPooling1d({ poolSize: op.size, strides: op.stride ?? op.size, padding: 'valid', name: `${name}_pool` })
+        .apply(x) as tf.SymbolicTensor;
+    }
+  });
+
+  let bidirectional: tf.layers.Layer | null = null;
+  let backwardSeeds: { kernel?: number; recurrent?: number } = {};
+  if (lstmUnits > 0) {
+    const lstm = tf.layers.lstm({ units: lstmUnits, returnSequences: true, ...lstmInitializers(lstmUnits, seeds()) });
+    // Bidirectional clones the layer's config for both directions, seeds included: draw the
+    // backward direction's seeds now and re-initialise it below so that the two differ.
+    backwardSeeds = { kernel: seeds(), recurrent: seeds() };
+    bidirectional = tf.layers.bidirectional({ layer: lstm as tf.RNN, mergeMode: 'concat', name: 'bilstm' });
+    x = bidirectional.apply(x) as tf.SymbolicTensor;
+  }
+  if (dropout > 0) x = tf.layers.dropout({ rate: dropout, name: 'dropout' }).apply(x) as tf.SymbolicTensor;
+  x = tf.layers
+    .dense({ units: numClasses, kernelInitializer: tf.initializers.glorotUniform({ seed: seeds() }), name: 'classifier' })
+    .apply(x) as tf.SymbolicTensor;
+  const logProbs = new LogSoftmax({ name: 'log_softmax' }).apply(x) as tf.SymbolicTensor;
+  const model = tf.model({ inputs: videos, outputs: logProbs, name: options.name ?? `mobilenet_v3_${options.variant}_student` });
+
+  if (bidirectional != null && backwardSeeds.kernel !== undefined) {
+    const weights = bidirectional.getWeights(); // forward kernel, recurrent, bias; backward the same
+    const limit = 1 / Math.sqrt(lstmUnits);
+    const fresh = tf.tidy(() => [
+      tf.initializers.randomUniform({ minval: -limit, maxval: limit, seed: backwardSeeds.kernel }).apply(weights[3].shape),
+      tf.initializers.randomUniform({ minval: -limit, maxval: limit, seed: backwardSeeds.recurrent }).apply(weights[4].shape),
+    ]);
+    bidirectional.setWeights([weights[0], weights[1], weights[2], fresh[0], fresh[1], weights[5]]);
+    tf.dispose(fresh);
+  }
+
+  return new MobileNetV3Student(model, ops, minFrames);
+}
+
+/**
+ * Wraps a student model, for instance one loaded from a checkpoint with `tf.loadLayersModel`, as
+ * the {@link SequenceModel} that {@link buildMobileNetV3Student} returns: `apply` transposes to
+ * time-major `[T', B, V]`, and `outputLengths` follows the model's own Conv1D and MaxPooling1D
+ * layers (their kernel sizes, padding, pool sizes and strides, in order).
+ *
+ * @example
+ * ```ts
+ * const student = wrapMobileNetV3Student(await loadModel('checkpoints/student')); // loadModel: @slr/layers
+ * student.outputLengths([64, 50]); // [13, 9] for the default K5-P2-K5-P2 head
+ * ```
+ */
+export function wrapMobileNetV3Student(model: tf.LayersModel): SequenceModel {
+  const ops: TemporalOp[] = [];
+  for (const layer of model.layers) {
+    const config = layer.getConfig();
+    const first = (value: unknown) => (Array.isArray(value) ? (value[0] as number) : (value as number));
+    if (layer.getClassName() === 'Conv1D') {
+      if (first(config.strides) !== 1 || first(config.dilationRate ?? 1) !== 1) {
+        throw new Error(`wrapMobileNetV3Student: temporal convolution '${layer.name}' must have stride 1 and no dilation.`);
+      }
+      ops.push({ type: 'conv', kernelSize: first(config.kernelSize), padding: config.padding as 'valid' | 'same' });
+    } else if (layer.getClassName() === 'MaxPooling1D') {
+      if (config.padding !== 'valid') throw new Error(`wrapMobileNetV3Student: pooling '${layer.name}' must use 'valid' padding.`);
+      ops.push({ type: 'pool', size: first(config.poolSize), stride: first(config.strides ?? config.poolSize) });
+    }
+  }
+  return new MobileNetV3Student(model, ops, minimumFrames(ops));
+}
+
+class MobileNetV3Student implements SequenceModel {
+  constructor(
+    readonly model: tf.LayersModel,
+    private readonly ops: TemporalOp[],
+    private readonly minFrames: number,
+  ) {}
+
+  apply(inputs: tf.Tensor | tf.Tensor[], training: boolean): tf.Tensor3D {
+    const videos = Array.isArray(inputs) ? inputs[0] : inputs;
+    if (videos.rank !== 5) {
+      throw new Error(`MobileNetV3 student: expected videos [B, T, H, W, C], got shape [${videos.shape.join(', ')}].`);
+    }
+    const frames = (videos.shape as number[])[1];
+    if (frames < this.minFrames) {
+      throw new Error(`MobileNetV3 student: the temporal head needs T ≥ ${this.minFrames} frames, got ${frames}.`);
+    }
+    return tf.tidy(() => {
+      const batchMajor = this.model.apply(videos, { training }) as tf.Tensor3D; // [B, T', V]
+      return tf.transpose(batchMajor, [1, 0, 2]);
+    });
+  }
+
+  outputLengths(inputLengths: number[]): number[] {
+    return inputLengths.map((length) => temporalOutputLength(length, this.ops));
+  }
+}

@@ -1,0 +1,115 @@
+/**
+ * One layer of a temporal head: a 1-D convolution (followed by BatchNorm and ReLU, stride 1) or a
+ * max pooling over time.
+ *
+ * @example
+ * ```ts
+ * const ops: TemporalOp[] = [{ type: 'conv', kernelSize: 5 }, { type: 'pool', size: 2 }];
+ * ```
+ */
+export type TemporalOp =
+  | {
+      readonly type: 'conv';
+      /** Temporal kernel size. */
+      readonly kernelSize: number;
+      /** `'valid'` (the default; T shrinks by kernelSize − 1) or `'same'` (T kept). */
+      readonly padding?: 'valid' | 'same';
+    }
+  | {
+      readonly type: 'pool';
+      /** Pool window. */
+      readonly size: number;
+      /** Stride (default: the window size). */
+      readonly stride?: number;
+    };
+
+/**
+ * A temporal head: either a string of `-`-separated tokens, `K<k>` for a valid 1-D convolution of
+ * kernel k and `P<p>` for a max pooling of window and stride p (e.g. `'K5-P2-K5-P2'`, VAC's and
+ * CorrNet's head), `'none'` (or `''`) for no temporal layer, or the list of {@link TemporalOp}s.
+ *
+ * @example
+ * ```ts
+ * const head: TemporalHeadSpec = 'K5-P2-K5-P2';
+ * const same: TemporalHeadSpec = [{ type: 'conv', kernelSize: 3, padding: 'same' }, { type: 'pool', size: 2 }];
+ * ```
+ */
+export type TemporalHeadSpec = string | readonly TemporalOp[];
+
+function positiveInteger(value: number, what: string): void {
+  if (!(Number.isInteger(value) && value > 0)) {
+    throw new Error(`Temporal head: ${what} must be a positive integer, got ${value}.`);
+  }
+}
+
+/**
+ * Parses and checks a {@link TemporalHeadSpec} into its list of operations.
+ *
+ * @example
+ * ```ts
+ * parseTemporalHead('K5-P2');
+ * // [{ type: 'conv', kernelSize: 5, padding: 'valid' }, { type: 'pool', size: 2, stride: 2 }]
+ * parseTemporalHead('none'); // []
+ * ```
+ */
+export function parseTemporalHead(spec: TemporalHeadSpec): TemporalOp[] {
+  let ops: readonly TemporalOp[];
+  if (typeof spec === 'string') {
+    const text = spec.trim();
+    if (text === '' || text.toLowerCase() === 'none') return [];
+    ops = text.split('-').map((token): TemporalOp => {
+      const match = /^([KkPp])(\d+)$/.exec(token.trim());
+      if (match == null) {
+        throw new Error(`Temporal head '${spec}': token '${token}' is neither K<kernel> nor P<pool> (e.g. 'K5-P2-K5-P2').`);
+      }
+      const n = Number(match[2]);
+      return match[1].toUpperCase() === 'K' ? { type: 'conv', kernelSize: n } : { type: 'pool', size: n };
+    });
+  } else if (Array.isArray(spec)) {
+    ops = spec;
+  } else {
+    throw new Error(`Temporal head: expected a string such as 'K5-P2-K5-P2' or a list of operations, got ${String(spec)}.`);
+  }
+  return ops.map((op): TemporalOp => {
+    if (op.type === 'conv') {
+      positiveInteger(op.kernelSize, 'a convolution kernel size');
+      const padding = op.padding ?? 'valid';
+      if (padding !== 'valid' && padding !== 'same') throw new Error(`Temporal head: padding must be 'valid' or 'same', got '${String(padding)}'.`);
+      return { type: 'conv', kernelSize: op.kernelSize, padding };
+    }
+    if (op.type === 'pool') {
+      positiveInteger(op.size, 'a pooling window');
+      const stride = op.stride ?? op.size;
+      positiveInteger(stride, 'a pooling stride');
+      return { type: 'pool', size: op.size, stride };
+    }
+    throw new Error(`Temporal head: unknown operation ${JSON.stringify(op)}.`);
+  });
+}
+
+/**
+ * Frames left after a temporal head, exactly as its layers compute them: a valid convolution of
+ * kernel k gives `T − k + 1`, a same one `T`, a max pooling of window p and stride s
+ * `floor((T − p) / s) + 1`; 0 once too few frames are left.
+ *
+ * @example
+ * ```ts
+ * temporalOutputLength(32, 'K5-P2-K5-P2'); // ((32 − 4) / 2 − 4) / 2 = 5
+ * temporalOutputLength(17, 'K5-P2-K5-P2'); // floor((floor(13 / 2) − 4) / 2) = 1
+ * ```
+ */
+export function temporalOutputLength(length: number, spec: TemporalHeadSpec): number {
+  if (!(Number.isInteger(length) && length >= 0)) {
+    throw new Error(`temporalOutputLength: length must be a non-negative integer, got ${length}.`);
+  }
+  let t = length;
+  for (const op of parseTemporalHead(spec)) {
+    if (op.type === 'conv') {
+      if (op.padding !== 'same') t = t >= op.kernelSize ? t - op.kernelSize + 1 : 0;
+    } else {
+      const stride = op.stride ?? op.size;
+      t = t >= op.size ? Math.floor((t - op.size) / stride) + 1 : 0;
+    }
+  }
+  return t;
+}
