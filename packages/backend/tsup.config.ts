@@ -1,13 +1,8 @@
 import { defineConfig } from 'tsup';
+import { packageBuild } from '../../tsup.base';
 
 export default defineConfig({
-  entry: { index: 'src/index.ts' },
-  format: ['esm', 'cjs'],
-  dts: true,
-  sourcemap: true,
-  clean: true,
-  target: 'es2022',
+  ...packageBuild({ index: 'src/index.ts' }, ['webgpu']),
   // `import.meta.url` (used to find the `webgpu` package for the adapter diagnosis) in the CJS build.
   shims: true,
-  external: [/^@tensorflow\//, 'webgpu'],
 });

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import type { BaseLayerArgs } from './layer-args';
 
 /**
  * Options of {@link BatchNormalization3D}. Defaults follow Keras (and tfjs-layers'
@@ -10,7 +11,7 @@ import * as tf from '@tensorflow/tfjs';
  * const args: BatchNormalization3DArgs = { momentum: 0.99, epsilon: 1e-3 };
  * ```
  */
-export interface BatchNormalization3DArgs {
+export interface BatchNormalization3DArgs extends BaseLayerArgs {
   /**
    * Weight of the old moving statistics in each update:
    * `moving = moving * momentum + batch * (1 - momentum)` (PyTorch's `momentum` is
@@ -23,16 +24,6 @@ export interface BatchNormalization3DArgs {
   center?: boolean;
   /** Learn a scale (`gamma`). Default true. */
   scale?: boolean;
-  /** Layer name (unique within a model). */
-  name?: string;
-  /** Whether the layer's `gamma` and `beta` are trainable. Default true. */
-  trainable?: boolean;
-  /** Input shape without the batch axis, when this is a model's first layer. */
-  inputShape?: (number | null)[];
-  /** Input shape with the batch axis, when this is a model's first layer. */
-  batchInputShape?: (number | null)[];
-  /** Data type of the layer's weights and output (`float32`). */
-  dtype?: tf.DataType;
 }
 
 function onlyTensor(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import type { BaseLayerArgs } from './layer-args';
 
 /**
  * Options of {@link GroupNormalization}. Defaults follow Keras' `GroupNormalization`:
@@ -9,7 +10,7 @@ import * as tf from '@tensorflow/tfjs';
  * const args: GroupNormalizationArgs = { groups: 8, epsilon: 1e-5 };
  * ```
  */
-export interface GroupNormalizationArgs {
+export interface GroupNormalizationArgs extends BaseLayerArgs {
   /** Number of channel groups; must divide the channel count. Default 32. */
   groups?: number;
   /** Added to the variance before the square root. Default 1e-3. */
@@ -18,16 +19,6 @@ export interface GroupNormalizationArgs {
   center?: boolean;
   /** Learn a per-channel scale (`gamma`). Default true. */
   scale?: boolean;
-  /** Layer name (unique within a model). */
-  name?: string;
-  /** Whether `gamma` and `beta` are trainable. Default true. */
-  trainable?: boolean;
-  /** Input shape without the batch axis, when this is a model's first layer. */
-  inputShape?: (number | null)[];
-  /** Input shape with the batch axis, when this is a model's first layer. */
-  batchInputShape?: (number | null)[];
-  /** Data type of the layer's weights and output (`float32`). */
-  dtype?: tf.DataType;
 }
 
 /**

@@ -4,7 +4,9 @@
  *
  * @packageDocumentation
  */
+export * from './tfjs-fixes';
 export * from './sequence-model';
+export * from './layer-args';
 export * from './log-softmax-layer';
 export * from './model-io';
 export * from './freeze';

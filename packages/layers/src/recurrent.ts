@@ -1,5 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
 
+/** An initialiser as `tf.initializers` makes them. */
+export type LstmInitializer = ReturnType<typeof tf.initializers.randomUniform>;
+
 /**
  * Initialisers for an LSTM of `units` units as PyTorch's `nn.LSTM` draws them: every kernel
  * uniform in ±1/√units. tfjs-layers' default recurrent initialiser (orthogonal, through a QR
@@ -14,7 +17,7 @@ import * as tf from '@tensorflow/tfjs';
 export function lstmInitializers(
   units: number,
   seed?: number,
-): { kernelInitializer: tf.initializers.Initializer; recurrentInitializer: tf.initializers.Initializer } {
+): { kernelInitializer: LstmInitializer; recurrentInitializer: LstmInitializer } {
   const limit = 1 / Math.sqrt(units);
   return {
     kernelInitializer: tf.initializers.randomUniform({ minval: -limit, maxval: limit, seed }),
