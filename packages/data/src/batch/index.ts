@@ -1,0 +1,4 @@
+export * from './random';
+export * from './make-batch';
+export * from './augment';
+export * from './batches';

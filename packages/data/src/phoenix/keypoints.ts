@@ -1,0 +1,142 @@
+/**
+ * Keypoint side files: one JSON file per sample, `features/keypoints/{split}/{id}.json`.
+ *
+ * ```json
+ * {
+ *   "format": "slr-phoenix-keypoints",
+ *   "version": 1,
+ *   "id": "train-0000",
+ *   "frames": 48,
+ *   "keypoints": 7,
+ *   "names": ["nose", "leftWrist", …],
+ *   "points": [x, y, x, y, …]
+ * }
+ * ```
+ *
+ * `points` holds `frames × keypoints × 2` numbers, row-major `[T, K, 2]`, x then y, in [0, 1]
+ * image coordinates (so they do not change when frames are resized). Each number is written
+ * with the fewest digits that read back to the same float32, so the round trip is exact.
+ * `names` is omitted when the sample has none.
+ */
+import { readFile } from 'node:fs/promises';
+import { writeFileAtomic } from './internal';
+import { PhoenixDataError } from './layout';
+
+/**
+ * The JSON form of one sample's keypoints, `features/keypoints/{split}/{id}.json`:
+ * `points` holds `frames × keypoints × 2` numbers, row-major `[T, K, 2]`, x then y, in [0, 1]
+ * image coordinates (unchanged by resizing), each with the fewest digits that read back as the
+ * same float32; `names` is left out when the sample has none.
+ *
+ * @example
+ * ```json
+ * { "format": "slr-phoenix-keypoints", "version": 1, "id": "train-0000", "frames": 2, "keypoints": 1,
+ *   "names": ["nose"], "points": [0.5, 0.25, 0.51, 0.25] }
+ * ```
+ */
+export interface PhoenixKeypointsJson {
+  format: 'slr-phoenix-keypoints';
+  version: 1;
+  id: string;
+  /** T. */
+  frames: number;
+  /** K. */
+  keypoints: number;
+  /** K names, when known. */
+  names?: string[];
+  /** `T × K × 2` numbers, `[T, K, 2]` row-major. */
+  points: number[];
+}
+
+/**
+ * Keypoints as {@link readKeypointsFile} returns them.
+ *
+ * @example
+ * ```ts
+ * const { frames, keypoints, points } = await readKeypointsFile(path);
+ * const x = points[(t * keypoints + k) * 2], y = points[(t * keypoints + k) * 2 + 1];
+ * ```
+ */
+export interface PhoenixKeypoints {
+  /** T. */
+  frames: number;
+  /** K. */
+  keypoints: number;
+  names?: string[];
+  /** `[T, K, 2]`. */
+  points: Float32Array;
+}
+
+/**
+ * The shortest decimal text that reads back as the same float32 (`Math.fround`).
+ *
+ * @example
+ * ```ts
+ * float32Text(Math.fround(0.3)); // '0.3' (not '0.30000001192092896')
+ * ```
+ */
+export function float32Text(value: number): string {
+  if (!Number.isFinite(value)) throw new Error(`Cannot write the non-finite number ${value} as JSON.`);
+  const target = Math.fround(value);
+  for (let digits = 1; digits < 9; digits++) {
+    const text = String(Number(target.toPrecision(digits)));
+    if (Math.fround(Number(text)) === target) return text;
+  }
+  return String(Number(target.toPrecision(9)));
+}
+
+/**
+ * Writes one sample's keypoints to `path` (atomically: temporary file, then rename).
+ *
+ * @example
+ * ```ts
+ * await writeKeypointsFile(paths.keypoints('train', sample.id), sample.id, sample.frameShape[0], sample.keypoints!, sample.keypointNames);
+ * ```
+ */
+export async function writeKeypointsFile(path: string, id: string, frames: number, points: Float32Array, names?: readonly string[]): Promise<void> {
+  if (frames <= 0 || points.length % (frames * 2) !== 0) {
+    throw new Error(`Sample '${id}': ${points.length} keypoint numbers do not make [${frames}, K, 2].`);
+  }
+  const keypoints = points.length / (frames * 2);
+  if (names !== undefined && names.length !== keypoints) {
+    throw new Error(`Sample '${id}': ${names.length} keypoint names for ${keypoints} keypoints.`);
+  }
+  const values = new Array<string>(points.length);
+  for (let index = 0; index < points.length; index++) {
+    const value = points[index];
+    if (!Number.isFinite(value)) throw new Error(`Sample '${id}': keypoint value ${index} is ${value}.`);
+    values[index] = float32Text(value);
+  }
+  const header = JSON.stringify({ format: 'slr-phoenix-keypoints', version: 1, id, frames, keypoints, ...(names ? { names } : {}) });
+  await writeFileAtomic(path, `${header.slice(0, -1)},"points":[${values.join(',')}]}\n`);
+}
+
+/**
+ * Reads a keypoint side file; a malformed one is a {@link PhoenixDataError} naming it.
+ * `expectedId` and `expectedFrames`, when given, must match the file.
+ *
+ * @example
+ * ```ts
+ * const { points, names } = await readKeypointsFile(paths.keypoints('dev', id), id, 48);
+ * ```
+ */
+export async function readKeypointsFile(path: string, expectedId?: string, expectedFrames?: number): Promise<PhoenixKeypoints> {
+  let json: Partial<PhoenixKeypointsJson>;
+  try {
+    json = JSON.parse(await readFile(path, 'utf8')) as Partial<PhoenixKeypointsJson>;
+  } catch (error) {
+    throw new PhoenixDataError(path, undefined, `cannot read the keypoint file: ${(error as Error).message}`, { cause: error });
+  }
+  const bad = (message: string) => new PhoenixDataError(path, undefined, message);
+  if (json == null || json.format !== 'slr-phoenix-keypoints' || json.version !== 1) throw bad("not a keypoint file (expected format 'slr-phoenix-keypoints', version 1).");
+  const { frames, keypoints, names, points } = json;
+  if (!Number.isInteger(frames) || frames! <= 0 || !Number.isInteger(keypoints) || keypoints! <= 0) throw bad('frames and keypoints must be positive integers.');
+  if (!Array.isArray(points) || points.length !== frames! * keypoints! * 2) throw bad(`points must hold frames × keypoints × 2 = ${frames! * keypoints! * 2} numbers.`);
+  if (!points.every((value) => typeof value === 'number' && Number.isFinite(value))) throw bad('points must be finite numbers.');
+  if (names !== undefined && (!Array.isArray(names) || names.length !== keypoints || !names.every((name) => typeof name === 'string'))) {
+    throw bad(`names must be ${keypoints} strings.`);
+  }
+  if (expectedId !== undefined && json.id !== expectedId) throw bad(`the file is for sample '${json.id}', not '${expectedId}'.`);
+  if (expectedFrames !== undefined && frames !== expectedFrames) throw bad(`the file has ${frames} frames but the sample has ${expectedFrames}.`);
+  return { frames: frames!, keypoints: keypoints!, ...(names ? { names } : {}), points: Float32Array.from(points) };
+}

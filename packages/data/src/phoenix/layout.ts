@@ -1,0 +1,217 @@
+/**
+ * The RWTH-PHOENIX-Weather 2014 directory layout: where the annotations, the frames, the
+ * vocabulary and the keypoint side files of a corpus live, the CSV format, and the error
+ * that every reader/writer problem is reported with.
+ *
+ * ```text
+ * DIR/
+ *   annotations/
+ *     manual/{train,dev,test}.corpus.csv            id|folder|signer|annotation
+ *     vocabulary.json                               GlossVocabularyJson
+ *   features/
+ *     fullFrame-210x260px/{split}/{id}/1/images0001.png …
+ *     keypoints/{split}/{id}.json                   PhoenixKeypointsJson (optional)
+ * ```
+ */
+import { join } from 'node:path';
+import type { Split } from '../types';
+import { isSafeName } from './internal';
+
+/**
+ * PHOENIX-2014 full frames are 210 pixels wide…
+ *
+ * @example
+ * ```ts
+ * await writePhoenixCorpus(dir, { train }, { size: [PHOENIX_FRAME_HEIGHT, PHOENIX_FRAME_WIDTH] });
+ * ```
+ */
+export const PHOENIX_FRAME_WIDTH = 210;
+/**
+ * …and 260 pixels high.
+ *
+ * @example
+ * ```ts
+ * const size: [number, number] = [PHOENIX_FRAME_HEIGHT, PHOENIX_FRAME_WIDTH]; // [260, 210]
+ * ```
+ */
+export const PHOENIX_FRAME_HEIGHT = 260;
+/**
+ * The frame folder of PHOENIX-2014 under `features/` (kept whatever the frames' real size).
+ *
+ * @example
+ * ```ts
+ * join(dir, 'features', PHOENIX_FRAME_FOLDER, 'dev'); // where the dev frame folders are
+ * ```
+ */
+export const PHOENIX_FRAME_FOLDER = 'fullFrame-210x260px';
+/**
+ * The CSV header line of `annotations/manual/{split}.corpus.csv`.
+ *
+ * @example
+ * ```ts
+ * writeFileSync(csvPath, `${PHOENIX_CSV_HEADER}\n${formatPhoenixCsvLine(sample)}\n`);
+ * ```
+ */
+export const PHOENIX_CSV_HEADER = 'id|folder|signer|annotation';
+/**
+ * The three PHOENIX splits, in the order they are written.
+ *
+ * @example
+ * ```ts
+ * for (const split of PHOENIX_SPLITS) console.log(split, phoenixPaths(dir).corpusCsv(split));
+ * ```
+ */
+export const PHOENIX_SPLITS: readonly Split[] = ['train', 'dev', 'test'];
+
+/**
+ * An error in a PHOENIX-layout corpus: a malformed CSV line, a missing frame folder, an
+ * unreadable PNG, an unknown gloss, a bad keypoint file. The message starts with
+ * `file:line:` (or `file:` where no line applies); `file` and `line` are also fields.
+ *
+ * @example
+ * ```ts
+ * try {
+ *   for await (const sample of readPhoenixSplit(dir, 'dev')) use(sample);
+ * } catch (error) {
+ *   if (error instanceof PhoenixDataError) console.error(error.file, error.line, error.message);
+ * }
+ * ```
+ */
+export class PhoenixDataError extends Error {
+  constructor(
+    /** The file at fault (a CSV, PNG or JSON path). */
+    readonly file: string,
+    /** 1-based line of `file`, or of the CSV that referenced it; undefined where none applies. */
+    readonly line: number | undefined,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`${file}${line === undefined ? '' : `:${line}`}: ${message}`, options);
+    this.name = 'PhoenixDataError';
+  }
+}
+
+/**
+ * Options naming the frame folder under `features/`; shared by the reader and the writer.
+ *
+ * @example
+ * ```ts
+ * readPhoenixSplit(dir, 'dev', { frameFolder: 'fullFrame-227x227px' });
+ * ```
+ */
+export interface PhoenixLayoutOptions {
+  /** The folder under `features/` that holds the frames (default `'fullFrame-210x260px'`). */
+  frameFolder?: string;
+}
+
+/**
+ * The paths of a PHOENIX-layout corpus rooted at `dir`.
+ *
+ * @example
+ * ```ts
+ * const paths = phoenixPaths('/data/phoenix2014');
+ * paths.corpusCsv('dev');          // /data/phoenix2014/annotations/manual/dev.corpus.csv
+ * paths.frameDir('dev', 'abc-0');  // /data/phoenix2014/features/fullFrame-210x260px/dev/abc-0/1
+ * paths.frameFile('dev', 'abc-0', 0); // …/abc-0/1/images0001.png
+ * ```
+ */
+export function phoenixPaths(dir: string, options: PhoenixLayoutOptions = {}) {
+  const frameFolder = options.frameFolder ?? PHOENIX_FRAME_FOLDER;
+  const framesRoot = (split: Split) => join(dir, 'features', frameFolder, split);
+  return {
+    root: dir,
+    /** `annotations/manual/{split}.corpus.csv`. */
+    corpusCsv: (split: Split) => join(dir, 'annotations', 'manual', `${split}.corpus.csv`),
+    /** `annotations/vocabulary.json`. */
+    vocabulary: join(dir, 'annotations', 'vocabulary.json'),
+    /** `features/{frameFolder}/{split}`: the CSV `folder` column is relative to it. */
+    framesRoot,
+    /** `features/{frameFolder}/{split}/{id}`: everything the writer puts there for one sample. */
+    sampleDir: (split: Split, id: string) => join(framesRoot(split), id),
+    /** `features/{frameFolder}/{split}/{id}/1`: the frames of one sample as written. */
+    frameDir: (split: Split, id: string) => join(framesRoot(split), id, '1'),
+    /** `…/{id}/1/images0001.png` for frame index 0. */
+    frameFile: (split: Split, id: string, index: number) => join(framesRoot(split), id, '1', phoenixFrameName(index)),
+    /** `features/keypoints/{split}/{id}.json`. */
+    keypoints: (split: Split, id: string) => join(dir, 'features', 'keypoints', split, `${id}.json`),
+  };
+}
+
+/**
+ * The PNG name of frame `index` (0-based), as in PHOENIX: `images0001.png`, `images0002.png`…
+ * (four digits, more when a sample has more than 9999 frames).
+ *
+ * @example
+ * ```ts
+ * phoenixFrameName(0);  // 'images0001.png'
+ * phoenixFrameName(41); // 'images0042.png'
+ * ```
+ */
+export function phoenixFrameName(index: number): string {
+  return `images${String(index + 1).padStart(4, '0')}.png`;
+}
+
+/**
+ * One parsed line of a PHOENIX corpus CSV.
+ *
+ * @example
+ * ```ts
+ * for await (const entry of readPhoenixAnnotations(dir, 'train')) console.log(`${entry.file}:${entry.line}`, entry.id);
+ * ```
+ */
+export interface PhoenixCsvEntry {
+  id: string;
+  /** The `folder` column as written, e.g. `'abc-0/1/*.png'` (relative to the split's frame root). */
+  folder: string;
+  signer: string;
+  /** The `annotation` column split at whitespace. */
+  glosses: string[];
+  /** The CSV file it came from… */
+  file: string;
+  /** …and its 1-based line. */
+  line: number;
+}
+
+/**
+ * Parses one data line of a corpus CSV (`id|folder|signer|annotation`); any problem is a
+ * {@link PhoenixDataError} naming `file:line`.
+ *
+ * @example
+ * ```ts
+ * parsePhoenixCsvLine('a-0|a-0/1/*.png|Signer01|REGEN MORGEN', 'train.corpus.csv', 2);
+ * // { id: 'a-0', folder: 'a-0/1/*.png', signer: 'Signer01', glosses: ['REGEN', 'MORGEN'], … }
+ * ```
+ */
+export function parsePhoenixCsvLine(text: string, file: string, line: number): PhoenixCsvEntry {
+  const columns = text.replace(/\r$/, '').split('|');
+  if (columns.length !== 4) {
+    throw new PhoenixDataError(file, line, `expected 4 '|'-separated columns (${PHOENIX_CSV_HEADER}) but found ${columns.length}: '${truncate(text)}'.`);
+  }
+  const [id, folder, signer, annotation] = columns.map((column) => column.trim());
+  if (id === '') throw new PhoenixDataError(file, line, 'the id column is empty.');
+  if (!isSafeName(id)) throw new PhoenixDataError(file, line, `the id '${id}' is not a plain folder name.`);
+  if (folder === '') throw new PhoenixDataError(file, line, 'the folder column is empty.');
+  if (folder.startsWith('/') || folder.split('/').some((part) => part === '..' || part === '')) {
+    throw new PhoenixDataError(file, line, `the folder '${folder}' must be a relative path like '<id>/1/*.png'.`);
+  }
+  const glosses = annotation === '' ? [] : annotation.split(/\s+/);
+  if (glosses.length === 0) throw new PhoenixDataError(file, line, `the annotation of '${id}' is empty.`);
+  return { id, folder, signer, glosses, file, line };
+}
+
+/**
+ * The CSV line (without newline) the writer emits for a sample.
+ *
+ * @example
+ * ```ts
+ * formatPhoenixCsvLine({ id: 'a-0', signer: 'Signer01', glosses: ['REGEN'] });
+ * // 'a-0|a-0/1/*.png|Signer01|REGEN'
+ * ```
+ */
+export function formatPhoenixCsvLine(sample: { id: string; signer: string; glosses: readonly string[] }): string {
+  return `${sample.id}|${sample.id}/1/*.png|${sample.signer}|${sample.glosses.join(' ')}`;
+}
+
+function truncate(text: string, length = 80): string {
+  return text.length > length ? `${text.slice(0, length)}…` : text;
+}

@@ -1,0 +1,157 @@
+/**
+ * Progress reporting for long corpus jobs: a cli-progress bar on a TTY, plain lines (at most
+ * one a second, and one at the end of each stage) otherwise, or nothing.
+ */
+import cliProgress from 'cli-progress';
+
+/**
+ * How progress is shown: `'auto'` (a bar when the stream is a TTY, lines otherwise), `'bar'`,
+ * `'lines'`, or `'off'`/`false` (silent).
+ *
+ * @example
+ * ```ts
+ * await writePhoenixCorpus(dir, { train }, { progress: 'off' });
+ * ```
+ */
+export type ProgressMode = 'auto' | 'bar' | 'lines' | 'off' | boolean;
+
+/**
+ * Where and how a {@link ProgressReporter} reports.
+ *
+ * @example
+ * ```ts
+ * const options: ProgressOptions = { progress: 'lines', progressStream: process.stdout };
+ * ```
+ */
+export interface ProgressOptions {
+  /** Default `'auto'`; `true` is `'auto'`, `false` is `'off'`. */
+  progress?: ProgressMode;
+  /** Default `process.stderr`. */
+  progressStream?: NodeJS.WritableStream & { isTTY?: boolean };
+}
+
+/**
+ * Counts samples and frames of named stages (for example one per split) and shows them.
+ *
+ * @example
+ * ```ts
+ * const progress = createProgress({ progress: 'auto' });
+ * progress.start('train', 100);
+ * for (const sample of samples) { write(sample); progress.tick(sample.frameShape[0]); }
+ * progress.finish();
+ * ```
+ */
+export interface ProgressReporter {
+  /** Begins a stage of `total` samples (undefined: unknown). */
+  start(label: string, total?: number): void;
+  /** One more sample of `frames` frames done. */
+  tick(frames: number): void;
+  /** Ends the current stage (prints its final line). */
+  finish(): void;
+}
+
+/**
+ * A progress reporter for `options` (see {@link ProgressMode}).
+ *
+ * @example
+ * ```ts
+ * const progress = createProgress({ progress: process.stderr.isTTY ? 'bar' : 'lines' });
+ * ```
+ */
+export function createProgress(options: ProgressOptions = {}): ProgressReporter {
+  const stream = options.progressStream ?? process.stderr;
+  const requested = options.progress === true || options.progress === undefined ? 'auto' : options.progress === false ? 'off' : options.progress;
+  const mode = requested === 'auto' ? (stream.isTTY ? 'bar' : 'lines') : requested;
+  if (mode === 'off') return { start() {}, tick() {}, finish() {} };
+  return mode === 'bar' ? new BarProgress(stream) : new LineProgress(stream);
+}
+
+abstract class StageCounter {
+  protected label = '';
+  protected total: number | undefined;
+  protected samples = 0;
+  protected frames = 0;
+  protected startedAt = 0;
+  protected active = false;
+
+  start(label: string, total?: number): void {
+    if (this.active) this.finish();
+    Object.assign(this, { label, total, samples: 0, frames: 0, startedAt: performance.now(), active: true });
+  }
+
+  tick(frames: number): void {
+    this.samples += 1;
+    this.frames += frames;
+  }
+
+  abstract finish(): void;
+
+  protected framesPerSecond(): number {
+    const seconds = (performance.now() - this.startedAt) / 1000;
+    return seconds > 0 ? Math.round(this.frames / seconds) : 0;
+  }
+}
+
+class LineProgress extends StageCounter {
+  private lastLine = 0;
+
+  constructor(private readonly stream: NodeJS.WritableStream) {
+    super();
+  }
+
+  override tick(frames: number): void {
+    super.tick(frames);
+    const now = performance.now();
+    if (now - this.lastLine >= 1000 && this.samples !== this.total) {
+      this.lastLine = now;
+      this.print();
+    }
+  }
+
+  override start(label: string, total?: number): void {
+    super.start(label, total);
+    this.lastLine = this.startedAt;
+  }
+
+  finish(): void {
+    if (!this.active) return;
+    this.active = false;
+    this.print(' done');
+  }
+
+  private print(suffix = ''): void {
+    const of = this.total === undefined ? '' : `/${this.total}`;
+    this.stream.write(`${this.label}: ${this.samples}${of} samples, ${this.frames} frames, ${this.framesPerSecond()} frames/s${suffix}\n`);
+  }
+}
+
+class BarProgress extends StageCounter {
+  private bar: cliProgress.SingleBar | undefined;
+
+  constructor(private readonly stream: NodeJS.WritableStream) {
+    super();
+  }
+
+  override start(label: string, total?: number): void {
+    super.start(label, total);
+    const format =
+      total === undefined
+        ? '{label} {value} samples | {frames} frames | {fps} frames/s | {duration_formatted}'
+        : '{label} [{bar}] {value}/{total} samples | {frames} frames | {fps} frames/s | ETA {eta_formatted}';
+    this.bar = new cliProgress.SingleBar({ format, stream: this.stream, hideCursor: true, clearOnComplete: false, etaBuffer: 20 }, cliProgress.Presets.shades_classic);
+    this.bar.start(total ?? 0, 0, { label, frames: 0, fps: 0 });
+  }
+
+  override tick(frames: number): void {
+    super.tick(frames);
+    this.bar?.update(this.samples, { frames: this.frames, fps: this.framesPerSecond() });
+  }
+
+  finish(): void {
+    if (!this.active) return;
+    this.active = false;
+    this.bar?.update(this.samples, { frames: this.frames, fps: this.framesPerSecond() });
+    this.bar?.stop();
+    this.bar = undefined;
+  }
+}

@@ -1,0 +1,296 @@
+/**
+ * Reads RWTH-PHOENIX-Weather 2014 layout corpora (see `layout.ts`) as streams of
+ * {@link SignSample}s.
+ */
+import { createReadStream } from 'node:fs';
+import { mkdir, readdir, readFile, stat } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { createInterface } from 'node:readline';
+import sharp from 'sharp';
+import type { SignSample, Split } from '../types';
+import { GlossVocabulary } from '../vocabulary';
+import { forEachLimited, writeFileAtomic } from './internal';
+import { readKeypointsFile } from './keypoints';
+import { parsePhoenixCsvLine, PHOENIX_CSV_HEADER, PhoenixDataError, phoenixPaths, type PhoenixCsvEntry, type PhoenixLayoutOptions } from './layout';
+
+/**
+ * Streams the data lines of `annotations/manual/{split}.corpus.csv`, checking the header and
+ * every line (4 columns, non-empty id/folder/annotation, ids unique); blank lines are skipped.
+ * A missing file or a bad line is a {@link PhoenixDataError} naming `file:line`.
+ *
+ * @example
+ * ```ts
+ * for await (const entry of readPhoenixAnnotations('/data/phoenix2014', 'dev')) {
+ *   console.log(entry.id, entry.glosses.join(' '));
+ * }
+ * ```
+ */
+export async function* readPhoenixAnnotations(dir: string, split: Split): AsyncGenerator<PhoenixCsvEntry> {
+  const file = phoenixPaths(dir).corpusCsv(split);
+  try {
+    if (!(await stat(file)).isFile()) throw new PhoenixDataError(file, undefined, 'is not a file.');
+  } catch (error) {
+    if (error instanceof PhoenixDataError) throw error;
+    throw new PhoenixDataError(file, undefined, `cannot read the ${split} annotations: ${(error as Error).message}`, { cause: error });
+  }
+  const input = createReadStream(file, { encoding: 'utf8' });
+  const lines = createInterface({ input, crlfDelay: Infinity });
+  const ids = new Set<string>();
+  let number = 0;
+  try {
+    for await (const text of lines) {
+      number += 1;
+      if (number === 1) {
+        const header = text.replace(/^\uFEFF/, '').trim();
+        if (header !== PHOENIX_CSV_HEADER) throw new PhoenixDataError(file, 1, `expected the header '${PHOENIX_CSV_HEADER}' but found '${header.slice(0, 80)}'.`);
+        continue;
+      }
+      if (text.trim() === '') continue;
+      const entry = parsePhoenixCsvLine(text, file, number);
+      if (ids.has(entry.id)) throw new PhoenixDataError(file, number, `the id '${entry.id}' appears twice.`);
+      ids.add(entry.id);
+      yield entry;
+    }
+  } finally {
+    lines.close();
+    input.destroy();
+  }
+  if (number === 0) throw new PhoenixDataError(file, 1, `the file is empty (expected the header '${PHOENIX_CSV_HEADER}').`);
+}
+
+/**
+ * Options of {@link loadOrBuildVocabulary}.
+ *
+ * @example
+ * ```ts
+ * const vocabulary = await loadOrBuildVocabulary(readOnlyDir, { save: false });
+ * ```
+ */
+export interface LoadVocabularyOptions {
+  /** Save a vocabulary built from the train split to `annotations/vocabulary.json` (default true). */
+  save?: boolean;
+  /** The blank's name of a built vocabulary (default `'<blank>'`). */
+  blank?: string;
+}
+
+/**
+ * The corpus vocabulary: `annotations/vocabulary.json` when it exists; otherwise every distinct
+ * gloss of the train split's annotations in code-point order (so the ids do not depend on
+ * line order), saved there atomically so that later runs get the very same ids.
+ *
+ * @example
+ * ```ts
+ * const vocabulary = await loadOrBuildVocabulary('/data/phoenix2014');
+ * vocabulary.size; // numClasses for the model, blank included
+ * ```
+ */
+export async function loadOrBuildVocabulary(dir: string, options: LoadVocabularyOptions = {}): Promise<GlossVocabulary> {
+  const path = phoenixPaths(dir).vocabulary;
+  let text: string | undefined;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw new PhoenixDataError(path, undefined, `cannot read: ${(error as Error).message}`, { cause: error });
+  }
+  if (text !== undefined) {
+    try {
+      return GlossVocabulary.fromJSON(JSON.parse(text), path);
+    } catch (error) {
+      throw new PhoenixDataError(path, undefined, `not a valid vocabulary: ${(error as Error).message}`, { cause: error });
+    }
+  }
+  const glosses = new Set<string>();
+  for await (const entry of readPhoenixAnnotations(dir, 'train')) for (const gloss of entry.glosses) glosses.add(gloss);
+  const vocabulary = GlossVocabulary.fromGlosses(glosses, options.blank);
+  if (options.save !== false) {
+    await mkdir(dirname(path), { recursive: true });
+    await writeFileAtomic(path, `${JSON.stringify(vocabulary.toJSON(), null, 2)}\n`);
+  }
+  return vocabulary;
+}
+
+/**
+ * Options of {@link readPhoenixSplit}.
+ *
+ * @example
+ * ```ts
+ * const options: ReadPhoenixOptions = { size: [112, 112], frameStep: 2, maxFrames: 64, vocabulary };
+ * ```
+ */
+export interface ReadPhoenixOptions extends PhoenixLayoutOptions {
+  /** Resize every frame to `[H, W]` (the model's input); default: the frames' own size. */
+  size?: [number, number];
+  /** How frames are fitted to `size` (sharp's `fit`): `'fill'` stretches (default), `'cover'` crops, `'contain'` pads with black. */
+  fit?: 'fill' | 'cover' | 'contain';
+  /** Keep every `frameStep`-th frame, starting with the first (default 1: all). */
+  frameStep?: number;
+  /** After `frameStep`, keep at most this many frames, evenly spread (default: all). */
+  maxFrames?: number;
+  /**
+   * Maps glosses to ids; a gloss not in it is an error. Default: {@link loadOrBuildVocabulary}
+   * of `dir` (which may create `annotations/vocabulary.json`).
+   */
+  vocabulary?: GlossVocabulary;
+  /** Read `features/keypoints/{split}/{id}.json` where it exists (default true). */
+  keypoints?: boolean;
+  /** Stop after this many samples (default: all). */
+  limit?: number;
+  /** Frames decoded at once (default 8). */
+  concurrency?: number;
+}
+
+/**
+ * Streams the samples of one split: one CSV line at a time, its PNGs decoded with sharp (and
+ * resized to `options.size`), values in [0, 1], glosses mapped to ids, keypoints from the side
+ * file where there is one. Only the sample being yielded is in memory; the next one is not
+ * read before it is asked for. Any problem — a missing CSV or frame folder, a folder without
+ * frames, an unreadable PNG, frames of different sizes, a malformed line, an unknown gloss, a
+ * bad keypoint file — is a {@link PhoenixDataError} naming the CSV file and line (and the PNG
+ * or JSON at fault); nothing is skipped.
+ *
+ * @example
+ * ```ts
+ * for await (const sample of readPhoenixSplit('/data/phoenix2014', 'train', { size: [112, 112], frameStep: 2 })) {
+ *   sample.frameShape; // [T, 112, 112, 3]
+ *   sample.glossIds;   // ids in annotations/vocabulary.json
+ * }
+ * ```
+ */
+export async function* readPhoenixSplit(dir: string, split: Split, options: ReadPhoenixOptions = {}): AsyncGenerator<SignSample> {
+  const paths = phoenixPaths(dir, options);
+  const step = options.frameStep ?? 1;
+  if (!Number.isInteger(step) || step < 1) throw new Error(`frameStep must be a positive integer, got ${step}.`);
+  if (options.maxFrames !== undefined && !(Number.isInteger(options.maxFrames) && options.maxFrames >= 1)) {
+    throw new Error(`maxFrames must be a positive integer, got ${options.maxFrames}.`);
+  }
+  if (options.size !== undefined && !(options.size.length === 2 && options.size.every((value) => Number.isInteger(value) && value >= 1))) {
+    throw new Error(`size must be [H, W] with positive integers, got [${options.size}].`);
+  }
+  const vocabulary = options.vocabulary ?? (await loadOrBuildVocabulary(dir));
+  const concurrency = Math.max(1, Math.floor(options.concurrency ?? 8));
+  let count = 0;
+  for await (const entry of readPhoenixAnnotations(dir, split)) {
+    if (options.limit !== undefined && count >= options.limit) return;
+    count += 1;
+    const { file, line } = entry;
+    const glossIds = entry.glosses.map((gloss) => {
+      if (!vocabulary.has(gloss)) throw new PhoenixDataError(file, line, `unknown gloss '${gloss}' in the annotation of '${entry.id}': it is not in the vocabulary of ${vocabulary.glosses.length} glosses.`);
+      return vocabulary.idOf(gloss);
+    });
+
+    const framePaths = await listFrames(paths.framesRoot(split), entry);
+    const selected = subsample(framePaths.length, step, options.maxFrames);
+    const { frames, height, width } = await decodeFrames(selected.map((index) => framePaths[index]), entry, options, concurrency);
+    const sample: SignSample = {
+      id: entry.id,
+      signer: entry.signer,
+      frameShape: [selected.length, height, width, 3],
+      frames,
+      glosses: entry.glosses,
+      glossIds,
+    };
+    if (options.keypoints !== false) {
+      const keypointPath = paths.keypoints(split, entry.id);
+      if (await exists(keypointPath)) {
+        let keypoints;
+        try {
+          keypoints = await readKeypointsFile(keypointPath, entry.id, framePaths.length);
+        } catch (error) {
+          throw new PhoenixDataError(file, line, (error as Error).message, { cause: error });
+        }
+        const perFrame = keypoints.keypoints * 2;
+        const points = new Float32Array(selected.length * perFrame);
+        selected.forEach((frame, t) => points.set(keypoints.points.subarray(frame * perFrame, (frame + 1) * perFrame), t * perFrame));
+        sample.keypoints = points;
+        if (keypoints.names) sample.keypointNames = keypoints.names;
+      }
+    }
+    yield sample;
+  }
+}
+
+/** The frame files of `entry` (its folder column: a folder, then a `*`/`?` pattern), in natural order. */
+async function listFrames(framesRoot: string, entry: PhoenixCsvEntry): Promise<string[]> {
+  const { file, line, folder } = entry;
+  const slash = folder.lastIndexOf('/');
+  const folderPath = join(framesRoot, slash < 0 ? '.' : folder.slice(0, slash));
+  const pattern = globToRegExp(slash < 0 ? folder : folder.slice(slash + 1));
+  let names: string[];
+  try {
+    names = await readdir(folderPath);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    const reason = code === 'ENOENT' ? 'does not exist' : code === 'ENOTDIR' ? 'is not a folder' : `cannot be read (${(error as Error).message})`;
+    throw new PhoenixDataError(file, line, `the frame folder ${folderPath} of '${entry.id}' ${reason}.`, { cause: error });
+  }
+  const frames = names.filter((name) => pattern.test(name)).sort(naturalOrder.compare);
+  if (frames.length === 0) throw new PhoenixDataError(file, line, `the frame folder ${folderPath} of '${entry.id}' has no file matching '${folder}'.`);
+  return frames.map((name) => join(folderPath, name));
+}
+
+const naturalOrder = new Intl.Collator('en', { numeric: true, sensitivity: 'variant' });
+
+function globToRegExp(glob: string): RegExp {
+  const body = glob.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '[^/]*').replace(/\?/g, '[^/]');
+  return new RegExp(`^${body}$`);
+}
+
+/** Frame indices kept out of `count`: every `step`-th, then at most `maxFrames` evenly spread. */
+function subsample(count: number, step: number, maxFrames?: number): number[] {
+  const stepped: number[] = [];
+  for (let index = 0; index < count; index += step) stepped.push(index);
+  if (maxFrames === undefined || stepped.length <= maxFrames) return stepped;
+  return Array.from({ length: maxFrames }, (_, i) => stepped[Math.floor((i * stepped.length) / maxFrames)]);
+}
+
+const BYTE_TO_UNIT = Float32Array.from({ length: 256 }, (_, value) => value / 255);
+
+async function decodeFrames(
+  files: string[],
+  entry: PhoenixCsvEntry,
+  options: ReadPhoenixOptions,
+  concurrency: number,
+): Promise<{ frames: Float32Array; height: number; width: number }> {
+  let height = options.size?.[0] ?? 0;
+  let width = options.size?.[1] ?? 0;
+  let frames: Float32Array | undefined;
+  const decodeInto = async (t: number) => {
+    const path = files[t];
+    let decoded: { data: Buffer; info: sharp.OutputInfo };
+    try {
+      let image = sharp(await readFile(path)).removeAlpha().toColourspace('srgb');
+      if (options.size) image = image.resize(width, height, { fit: options.fit ?? 'fill' });
+      decoded = await image.raw({ depth: 'uchar' }).toBuffer({ resolveWithObject: true });
+    } catch (error) {
+      throw new PhoenixDataError(entry.file, entry.line, `cannot decode the frame ${path} of '${entry.id}': ${(error as Error).message}`, { cause: error });
+    }
+    const { data, info } = decoded;
+    if (frames === undefined) {
+      height = info.height;
+      width = info.width;
+      frames = new Float32Array(files.length * height * width * 3);
+    }
+    if (info.channels !== 3 || info.width !== width || info.height !== height) {
+      throw new PhoenixDataError(
+        entry.file,
+        entry.line,
+        `the frame ${path} of '${entry.id}' is ${info.width}×${info.height}×${info.channels} but the sample's frames are ${width}×${height}×3 (pass options.size to resize).`,
+      );
+    }
+    const offset = t * height * width * 3;
+    for (let index = 0; index < data.length; index++) frames[offset + index] = BYTE_TO_UNIT[data[index]];
+  };
+  await decodeInto(0);
+  await forEachLimited(files.length - 1, concurrency, (index) => decodeInto(index + 1));
+  return { frames: frames!, height, width };
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await stat(path);
+    return true;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return false;
+    throw error;
+  }
+}

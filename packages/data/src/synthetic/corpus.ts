@@ -1,0 +1,266 @@
+/**
+ * The synthetic corpus: a vocabulary of signs, signers, a sentence grammar with held-out
+ * compositions, and per-split sample specs that render to {@link SignSample}s on demand.
+ */
+import type { SignSample, Split } from '../types';
+import { GlossVocabulary } from '../vocabulary';
+import { syntheticGlossNames } from './glosses';
+import { createSyntheticGrammar, type SyntheticGrammar } from './grammar';
+import { mixSeed, SeededRandom } from './random';
+import { renderSyntheticVideo, type SyntheticRenderOptions } from './render';
+import { generateSyntheticSigners, type SyntheticSigner } from './signers';
+import { generateSyntheticSigns, type SyntheticSign, type SyntheticSignOptions } from './signs';
+import { planSyntheticTimeline, type SyntheticTimeline } from './timeline';
+
+/**
+ * Options of {@link generateSignCorpus}; every field is optional.
+ *
+ * @example
+ * ```ts
+ * const options: SignCorpusOptions = { seed: 1, glosses: 100, difficulty: 0.5, trainSamples: 2000 };
+ * ```
+ */
+export interface SignCorpusOptions {
+  /** Seed of everything (default 0): the same options always give the same corpus. */
+  seed?: number;
+  /** Vocabulary size G (default 20; at least 2; PHOENIX-2014 has 1,295). Ignored when `glossNames` is given. */
+  glosses?: number;
+  /** Explicit gloss names (ids follow this order); default {@link syntheticGlossNames}(G). */
+  glossNames?: readonly string[];
+  /** In [0, 1] (default 0.3): how close the nearest signs are (see {@link SyntheticSignOptions.difficulty}). */
+  difficulty?: number;
+  /** Signs per family of similar signs (default 3). */
+  familySize?: number;
+  /** Number of signers (default 9, as PHOENIX); every split uses all of them. */
+  signers?: number;
+  /** Samples per split (defaults 1000, 100, 100). */
+  trainSamples?: number;
+  devSamples?: number;
+  testSamples?: number;
+  /** Successors per gloss in the bigram grammar (default 8). */
+  successors?: number;
+  /** Fraction of bigrams held out of train for dev and test (default 0.1; see {@link SyntheticGrammar}). */
+  heldOutFraction?: number;
+  /**
+   * Make train sentence i (i < G) contain gloss π(i), for a seeded permutation π, so every
+   * gloss occurs in train when `trainSamples ≥ G` (default true).
+   */
+  coverAllGlosses?: boolean;
+}
+
+/**
+ * A sample before rendering: everything needed to render it, and nothing heavy. Rendering
+ * it with the same {@link SyntheticRenderOptions} always gives the same frames.
+ *
+ * @example
+ * ```ts
+ * const spec: SyntheticSampleSpec = corpus.splits.dev[0];
+ * spec.glosses; // e.g. ['MORGEN', 'NORD', 'REGEN']
+ * ```
+ */
+export interface SyntheticSampleSpec {
+  /** `train_000042`, `dev_000007`, … (`custom_…` for {@link SyntheticSignCorpus.specFor}). */
+  id: string;
+  split: Split;
+  /** Position in its split. */
+  index: number;
+  /** The sentence. */
+  glosses: string[];
+  /** Its ids in {@link SyntheticSignCorpus.vocabulary} (≥ 1). */
+  glossIds: number[];
+  /** Signer id (`Signer01` …) and its index in {@link SyntheticSignCorpus.signers}. */
+  signer: string;
+  signerIndex: number;
+  /** Seed of this sample's variation: timing, placement / lighting jitter and pixel noise. */
+  seed: number;
+}
+
+const SPLITS: readonly Split[] = ['train', 'dev', 'test'];
+const SPLIT_CODE: Record<Split, number> = { train: 1, dev: 2, test: 3 };
+
+/**
+ * A generated synthetic corpus (see {@link generateSignCorpus}). Holds only specs; frames are
+ * rendered per sample, on demand.
+ *
+ * @example
+ * ```ts
+ * const corpus = generateSignCorpus({ seed: 1, glosses: 50 });
+ * for (const sample of corpus.samples('dev', { height: 112, width: 112 })) train(sample);
+ * ```
+ */
+export class SyntheticSignCorpus {
+  /** The options with every default filled in. */
+  readonly options: Readonly<Required<Omit<SignCorpusOptions, 'glossNames'>>>;
+  /** The glosses' vocabulary (`GlossVocabulary.ordered`: gloss i has id i + 1, blank is 0). */
+  readonly vocabulary: GlossVocabulary;
+  /** The sign of every gloss, index = id − 1. */
+  readonly signs: readonly SyntheticSign[];
+  readonly signers: readonly SyntheticSigner[];
+  /** The sentence grammar (gloss indices = id − 1), with the held-out bigrams. */
+  readonly grammar: SyntheticGrammar;
+  /** Sample specs of each split. */
+  readonly splits: Readonly<Record<Split, readonly SyntheticSampleSpec[]>>;
+
+  constructor(options: SignCorpusOptions = {}) {
+    const names = options.glossNames ? [...options.glossNames] : syntheticGlossNames(options.glosses ?? 20);
+    this.options = {
+      seed: options.seed ?? 0,
+      glosses: names.length,
+      difficulty: options.difficulty ?? 0.3,
+      familySize: options.familySize ?? 3,
+      signers: options.signers ?? 9,
+      trainSamples: options.trainSamples ?? 1000,
+      devSamples: options.devSamples ?? 100,
+      testSamples: options.testSamples ?? 100,
+      successors: options.successors ?? 8,
+      heldOutFraction: options.heldOutFraction ?? 0.1,
+      coverAllGlosses: options.coverAllGlosses ?? true,
+    };
+    const o = this.options;
+    for (const key of ['trainSamples', 'devSamples', 'testSamples'] as const) {
+      if (!Number.isInteger(o[key]) || o[key] < 0) throw new Error(`${key} must be a non-negative integer, but got ${o[key]}.`);
+    }
+    this.vocabulary = GlossVocabulary.ordered(names);
+    this.signs = generateSyntheticSigns(names, { seed: mixSeed(o.seed, 1), difficulty: o.difficulty, familySize: o.familySize });
+    this.signers = generateSyntheticSigners(o.signers, mixSeed(o.seed, 2));
+    this.grammar = createSyntheticGrammar(names, { seed: mixSeed(o.seed, 3), successors: o.successors, heldOutFraction: o.heldOutFraction });
+    const pivots = o.coverAllGlosses ? new SeededRandom(mixSeed(o.seed, 4)).shuffle([...names.keys()]) : [];
+    const counts: Record<Split, number> = { train: o.trainSamples, dev: o.devSamples, test: o.testSamples };
+    const splits = {} as Record<Split, SyntheticSampleSpec[]>;
+    for (const split of SPLITS) {
+      splits[split] = Array.from({ length: counts[split] }, (_, index) => {
+        const seed = mixSeed(o.seed, SPLIT_CODE[split], index);
+        const pivot = split === 'train' ? pivots[index] : undefined;
+        const sentence = this.grammar.sample(split, mixSeed(seed, 5), pivot);
+        const signerIndex = new SeededRandom(mixSeed(seed, 6)).int(this.signers.length);
+        return {
+          id: `${split}_${String(index).padStart(6, '0')}`,
+          split,
+          index,
+          glosses: sentence.map((g) => names[g]),
+          glossIds: sentence.map((g) => g + 1),
+          signer: this.signers[signerIndex].id,
+          signerIndex,
+          seed,
+        };
+      });
+    }
+    this.splits = splits;
+  }
+
+  /**
+   * A spec for any gloss sentence (not part of a split), e.g. to render single signs.
+   * `signer` is an index or an id (default 0); `seed` defaults to 0.
+   *
+   * @example
+   * ```ts
+   * const spec = corpus.specFor(['REGEN'], { signer: 'Signer02', seed: 5 });
+   * const sample = corpus.renderSample(spec, { height: 64, width: 64 });
+   * ```
+   */
+  specFor(glosses: readonly string[], options: { signer?: number | string; seed?: number; id?: string; split?: Split } = {}): SyntheticSampleSpec {
+    const signerIndex = typeof options.signer === 'string' ? this.signers.findIndex((signer) => signer.id === options.signer) : options.signer ?? 0;
+    if (!this.signers[signerIndex]) throw new Error(`Unknown signer ${String(options.signer)} (the corpus has ${this.signers.length}).`);
+    const seed = options.seed ?? 0;
+    return {
+      id: options.id ?? `custom_${seed}_${glosses.join('-')}`.slice(0, 120),
+      split: options.split ?? 'test',
+      index: -1,
+      glosses: [...glosses],
+      glossIds: this.vocabulary.encode(glosses),
+      signer: this.signers[signerIndex].id,
+      signerIndex,
+      seed,
+    };
+  }
+
+  /**
+   * The timing of a spec at `fps` (the spans {@link renderSample} returns, plus core sign frames).
+   *
+   * @example
+   * ```ts
+   * corpus.timeline(corpus.splits.train[0], 25).coreSpans;
+   * ```
+   */
+  timeline(spec: SyntheticSampleSpec, fps = 25): SyntheticTimeline {
+    return planSyntheticTimeline(this.signsOf(spec), this.signers[spec.signerIndex], spec.seed, fps);
+  }
+
+  /**
+   * Renders a spec into a {@link SignSample} (frames `[T, H, W, 3]`, glosses, ids, spans, and
+   * keypoints when asked).
+   *
+   * @example
+   * ```ts
+   * const sample = corpus.renderSample(corpus.splits.train[0], { height: 224, width: 224, fps: 25, keypoints: true });
+   * ```
+   */
+  renderSample(spec: SyntheticSampleSpec, options: SyntheticRenderOptions = {}): SignSample {
+    const signer = this.signers[spec.signerIndex];
+    if (!signer) throw new Error(`Sample ${spec.id}: unknown signer index ${spec.signerIndex}.`);
+    return renderSyntheticVideo({ id: spec.id, signs: this.signsOf(spec), glossIds: spec.glossIds, signer, seed: spec.seed }, options);
+  }
+
+  /**
+   * Renders a split's samples one at a time, in order (only one sample's frames are alive
+   * unless the caller keeps them).
+   *
+   * @example
+   * ```ts
+   * for (const sample of corpus.samples('train', { height: 112, width: 112 })) consume(sample);
+   * ```
+   */
+  *samples(split: Split, options: SyntheticRenderOptions = {}): Generator<SignSample, void, undefined> {
+    for (const spec of this.splits[split]) yield this.renderSample(spec, options);
+  }
+
+  /**
+   * The same as {@link samples}, as an async iterator that yields to the event loop between
+   * samples (so a long render does not starve timers and I/O).
+   *
+   * @example
+   * ```ts
+   * for await (const sample of corpus.stream('dev', { height: 224, width: 224 })) await write(sample);
+   * ```
+   */
+  async *stream(split: Split, options: SyntheticRenderOptions = {}): AsyncGenerator<SignSample, void, undefined> {
+    for (const spec of this.splits[split]) {
+      await new Promise<void>((resolve) => setTimeout(resolve, 0));
+      yield this.renderSample(spec, options);
+    }
+  }
+
+  private signsOf(spec: SyntheticSampleSpec): SyntheticSign[] {
+    if (spec.glossIds.length !== spec.glosses.length) throw new Error(`Sample ${spec.id}: ${spec.glosses.length} glosses but ${spec.glossIds.length} ids.`);
+    return spec.glossIds.map((id, i) => {
+      const sign = this.signs[id - 1];
+      if (!sign || sign.gloss !== spec.glosses[i]) throw new Error(`Sample ${spec.id}: gloss id ${id} is not '${spec.glosses[i]}' in this corpus.`);
+      return sign;
+    });
+  }
+}
+
+/**
+ * Generates a synthetic continuous sign-language corpus (specs only; see
+ * {@link SyntheticSignCorpus}). Deterministic for the options.
+ *
+ * - Glosses: {@link syntheticGlossNames} (PHOENIX-style words, then `GLOSS_nnnn`), ids from
+ *   `GlossVocabulary.ordered`.
+ * - Signs: {@link generateSyntheticSigns} with `difficulty` and `familySize`.
+ * - Sentences: 1–8 glosses from {@link SyntheticGrammar}. Held-out rule: a fraction
+ *   `heldOutFraction` of the grammar's bigrams is held out; train never contains one, every dev
+ *   (test) sentence contains a dev (test) bigram and no test (dev) one — so no dev or test
+ *   sentence occurs in train.
+ * - Samples: a signer and a seed each; render with {@link SyntheticSignCorpus.renderSample}.
+ *
+ * @example
+ * ```ts
+ * const corpus = generateSignCorpus({ seed: 42, glosses: 1295, difficulty: 0.5 });
+ * corpus.vocabulary.size;       // 1296 (blank included)
+ * corpus.splits.test.length;    // 100
+ * const sample = corpus.renderSample(corpus.splits.test[0], { height: 112, width: 112, keypoints: true });
+ * ```
+ */
+export function generateSignCorpus(options: SignCorpusOptions = {}): SyntheticSignCorpus {
+  return new SyntheticSignCorpus(options);
+}
