@@ -1,0 +1,142 @@
+/**
+ * Advice for the common CTC training issues, from the diagnostics of this package.
+ */
+import { WER_HIGH_LOSS_LOW_WARNING, werLossCorrelation } from './correlation';
+import type { GradientHealthReport } from './gradient-health';
+import { LOG_PROB_CAUSES } from './log-probs';
+import type { LogProbReport } from './log-probs';
+import { analyzeLossTrajectory } from './loss-trajectory';
+
+/**
+ * The issues {@link adviceFor} knows.
+ *
+ * @example
+ * ```ts
+ * const issue: TrainingIssue = 'plateau';
+ * ```
+ */
+export type TrainingIssue = 'nan-loss' | 'plateau' | 'exploding-gradients' | 'raw-logits' | 'wer-loss-mismatch';
+
+/**
+ * One piece of advice.
+ *
+ * @example
+ * ```ts
+ * const a: Advice = adviceFor('raw-logits');
+ * a.actions; // ["apply log-softmax over the vocabulary axis in the model's output (before ctcLoss)"]
+ * ```
+ */
+export interface Advice {
+  /** The issue advised on. */
+  issue: TrainingIssue;
+  /** What the issue is, in one sentence. */
+  symptom: string;
+  /** What to try, most effective first. */
+  actions: string[];
+}
+
+const TABLE: Record<TrainingIssue, { symptom: string; actions: string[] }> = {
+  'nan-loss': {
+    symptom: 'The loss became NaN or Infinity.',
+    actions: ['lower the learning rate', 'use a longer learning-rate warmup'],
+  },
+  plateau: {
+    symptom: 'The loss stopped decreasing.',
+    actions: ['lower the dropout', 'raise the learning rate'],
+  },
+  'exploding-gradients': {
+    symptom: 'The gradient norm is exploding or non-finite.',
+    actions: ['lower the learning rate', 'clip gradients by global norm at 0.5'],
+  },
+  'raw-logits': {
+    symptom: 'ctcLoss receives raw logits instead of log-probabilities.',
+    actions: ["apply log-softmax over the vocabulary axis in the model's output (before ctcLoss)"],
+  },
+  'wer-loss-mismatch': {
+    symptom: 'The loss is low but the WER stays high.',
+    actions: ['check the decoding (blank index, vocabulary mapping)', "check that log-softmax is applied in the model's output"],
+  },
+};
+
+/**
+ * The advice for one issue, from the common-issues table:
+ *
+ * | issue                 | actions                                        |
+ * | --------------------- | ---------------------------------------------- |
+ * | `nan-loss`            | lower the learning rate; longer warmup         |
+ * | `plateau`             | lower dropout; higher learning rate            |
+ * | `exploding-gradients` | lower the learning rate; clip at global norm 0.5 |
+ * | `raw-logits`          | apply log-softmax in the model's output        |
+ * | `wer-loss-mismatch`   | check decoding; check log-softmax              |
+ *
+ * @throws RangeError for an unknown issue.
+ *
+ * @example
+ * ```ts
+ * adviceFor('nan-loss').actions; // ['lower the learning rate', 'use a longer learning-rate warmup']
+ * ```
+ */
+export function adviceFor(issue: TrainingIssue): Advice {
+  const entry = Object.prototype.hasOwnProperty.call(TABLE, issue) ? TABLE[issue] : undefined;
+  if (entry === undefined) {
+    throw new RangeError(`Unknown issue '${String(issue)}' passed to 'adviceFor'; expected one of ${Object.keys(TABLE).join(', ')}`);
+  }
+  return { issue, symptom: entry.symptom, actions: [...entry.actions] };
+}
+
+/**
+ * What {@link adviseFromHistory} looks at; every field is optional.
+ *
+ * @example
+ * ```ts
+ * const input: TrainingHistory = { losses: [3, 2, NaN], gradients: await gradientHealth(grads) };
+ * ```
+ */
+export interface TrainingHistory {
+  /** Loss per step or epoch, oldest first (see `analyzeLossTrajectory`). */
+  losses?: readonly number[];
+  /** Evaluation history of loss and WER, oldest first (see `werLossCorrelation`). */
+  evaluations?: readonly { loss: number; wer: number }[];
+  /** The latest `gradientHealth` report. */
+  gradients?: GradientHealthReport;
+  /** The latest `checkLogProbs` report. */
+  logProbs?: LogProbReport;
+}
+
+/**
+ * Advice from whatever diagnostics are at hand, one entry per issue found, in the order
+ * raw-logits, nan-loss, exploding-gradients, plateau, wer-loss-mismatch:
+ * - `raw-logits`: `logProbs.likelyCause` is the raw-logits cause;
+ * - `nan-loss`: a non-finite value in `losses`;
+ * - `exploding-gradients`: `gradients` lists non-finite or exploding gradients (or is not ok
+ *   because of its global norm, while nothing vanishes);
+ * - `plateau`: `analyzeLossTrajectory(losses).trend` is `'plateau'`;
+ * - `wer-loss-mismatch`: `werLossCorrelation(evaluations)` warns.
+ *
+ * @example
+ * ```ts
+ * adviseFromHistory({ losses: [4, 3, 2, NaN] }).map((a) => a.issue); // ['nan-loss']
+ * adviseFromHistory({ losses: [2, 2, 2, 2] })[0].actions;           // ['lower the dropout', 'raise the learning rate']
+ * ```
+ */
+export function adviseFromHistory(history: TrainingHistory): Advice[] {
+  const issues: TrainingIssue[] = [];
+  if (history.logProbs?.likelyCause === LOG_PROB_CAUSES.rawLogits) issues.push('raw-logits');
+  const trajectory = history.losses !== undefined ? analyzeLossTrajectory(history.losses) : undefined;
+  if (trajectory?.firstNonFiniteIndex !== undefined) issues.push('nan-loss');
+  const g = history.gradients;
+  if (
+    g !== undefined &&
+    (g.nonFinite.length > 0 || g.exploding.length > 0 || (!g.ok && g.vanishing.length === 0))
+  ) {
+    issues.push('exploding-gradients');
+  }
+  if (trajectory?.trend === 'plateau') issues.push('plateau');
+  if (
+    history.evaluations !== undefined &&
+    werLossCorrelation(history.evaluations).warnings.includes(WER_HIGH_LOSS_LOW_WARNING)
+  ) {
+    issues.push('wer-loss-mismatch');
+  }
+  return issues.map(adviceFor);
+}

@@ -1,0 +1,177 @@
+/**
+ * Correlation between training loss and word error rate: Pearson and Spearman coefficients,
+ * and a warning when the loss is low but the WER stays high (a decoding or log-softmax bug).
+ */
+
+/**
+ * Pearson's correlation coefficient of `x` and `y` (same length), clamped to `[-1, 1]`.
+ * Pairs where either value is not finite are dropped first; `undefined` when fewer than 3
+ * pairs remain or either side has zero variance.
+ *
+ * @throws RangeError when `x` and `y` differ in length.
+ *
+ * @example
+ * ```ts
+ * pearson([1, 2, 3], [2, 4, 7]); // 0.9933992677987828
+ * pearson([1, 2], [1, 2]);       // undefined (fewer than 3 points)
+ * ```
+ */
+export function pearson(x: readonly number[], y: readonly number[]): number | undefined {
+  const [a, b] = finitePairs(x, y, 'pearson');
+  return pearsonOf(a, b);
+}
+
+/**
+ * Spearman's rank correlation coefficient: {@link pearson} of the ranks, tied values getting
+ * the average of the ranks they span. Same NaN handling and `undefined` cases as `pearson`.
+ *
+ * @example
+ * ```ts
+ * spearman([1, 2, 3, 4], [1, 4, 9, 16]); // 1 (monotone)
+ * spearman([1, 2, 2, 3], [1, 3, 2, 4]);  // 0.9486832980505138 (x ranks 1, 2.5, 2.5, 4)
+ * ```
+ */
+export function spearman(x: readonly number[], y: readonly number[]): number | undefined {
+  const [a, b] = finitePairs(x, y, 'spearman');
+  if (a.length < 3) return undefined;
+  return pearsonOf(averageRanks(a), averageRanks(b));
+}
+
+/**
+ * Ranks from 1, ties receiving the average of the ranks they occupy.
+ *
+ * @example
+ * ```ts
+ * averageRanks([10, 20, 20, 5]); // [2, 3.5, 3.5, 1]
+ * ```
+ */
+export function averageRanks(values: readonly number[]): number[] {
+  const order = values.map((_, i) => i).sort((i, j) => values[i] - values[j]);
+  const ranks = new Array<number>(values.length);
+  for (let start = 0; start < order.length; ) {
+    let end = start + 1;
+    while (end < order.length && values[order[end]] === values[order[start]]) end++;
+    const rank = (start + 1 + end) / 2; // mean of ranks start+1 .. end
+    for (let k = start; k < end; k++) ranks[order[k]] = rank;
+    start = end;
+  }
+  return ranks;
+}
+
+function finitePairs(x: readonly number[], y: readonly number[], fn: string): [number[], number[]] {
+  if (!Array.isArray(x) || !Array.isArray(y)) throw new TypeError(`Arguments passed to '${fn}' must be arrays`);
+  if (x.length !== y.length) {
+    throw new RangeError(`Arguments passed to '${fn}' must have the same length, but got ${x.length} and ${y.length}`);
+  }
+  const a: number[] = [];
+  const b: number[] = [];
+  for (let i = 0; i < x.length; i++) {
+    if (Number.isFinite(x[i]) && Number.isFinite(y[i])) {
+      a.push(x[i]);
+      b.push(y[i]);
+    }
+  }
+  return [a, b];
+}
+
+function pearsonOf(x: readonly number[], y: readonly number[]): number | undefined {
+  const n = x.length;
+  if (n < 3 || x.every((v) => v === x[0]) || y.every((v) => v === y[0])) return undefined;
+  let mx = 0;
+  let my = 0;
+  for (let i = 0; i < n; i++) {
+    mx += x[i];
+    my += y[i];
+  }
+  mx /= n;
+  my /= n;
+  let sxy = 0;
+  let sxx = 0;
+  let syy = 0;
+  for (let i = 0; i < n; i++) {
+    const dx = x[i] - mx;
+    const dy = y[i] - my;
+    sxy += dx * dy;
+    sxx += dx * dx;
+    syy += dy * dy;
+  }
+  if (sxx === 0 || syy === 0) return undefined;
+  const r = sxy / Math.sqrt(sxx * syy);
+  if (!Number.isFinite(r)) return undefined;
+  return Math.max(-1, Math.min(1, r));
+}
+
+/**
+ * The warning {@link werLossCorrelation} gives when the loss is low but WER stays high.
+ *
+ * @example
+ * ```ts
+ * if (werLossCorrelation(history).warnings.includes(WER_HIGH_LOSS_LOW_WARNING)) inspectDecoder();
+ * ```
+ */
+export const WER_HIGH_LOSS_LOW_WARNING = 'WER high but loss low: check decoding or log-softmax';
+
+/**
+ * Options of {@link werLossCorrelation}.
+ *
+ * @example
+ * ```ts
+ * const options: WerLossCorrelationOptions = { lowLoss: 0.3, highWer: 0.6 };
+ * ```
+ */
+export interface WerLossCorrelationOptions {
+  /** A latest loss below this is low. Default `0.5`. */
+  lowLoss?: number;
+  /** A latest WER above this is high. Default `0.5`. */
+  highWer?: number;
+}
+
+/**
+ * Result of {@link werLossCorrelation}.
+ *
+ * @example
+ * ```ts
+ * const r: WerLossCorrelation = werLossCorrelation([{ loss: 3, wer: 0.9 }, { loss: 2, wer: 0.7 }, { loss: 1, wer: 0.4 }]);
+ * // { pearson: 0.993..., spearman: 1, points: 3, warnings: [] }
+ * ```
+ */
+export interface WerLossCorrelation {
+  /** Pearson's r between loss and WER (`undefined` with fewer than 3 finite points or no variance). */
+  pearson: number | undefined;
+  /** Spearman's ρ between loss and WER (same `undefined` cases). */
+  spearman: number | undefined;
+  /** Number of entries where both loss and WER are finite. */
+  points: number;
+  /** {@link WER_HIGH_LOSS_LOW_WARNING} when it applies. */
+  warnings: string[];
+}
+
+/**
+ * Correlation between the loss and the WER over an evaluation history (oldest first). A
+ * healthy run has a positive correlation. Warns with {@link WER_HIGH_LOSS_LOW_WARNING} when
+ * the latest entry's loss is below `lowLoss` (0.5) while its WER is above `highWer` (0.5).
+ *
+ * @example
+ * ```ts
+ * const r = werLossCorrelation([
+ *   { loss: 3, wer: 0.95 }, { loss: 1, wer: 0.95 }, { loss: 0.2, wer: 0.95 },
+ * ]);
+ * r.pearson;  // undefined (WER never changes)
+ * r.warnings; // ['WER high but loss low: check decoding or log-softmax']
+ * ```
+ */
+export function werLossCorrelation(
+  history: readonly { loss: number; wer: number }[],
+  options: WerLossCorrelationOptions = {},
+): WerLossCorrelation {
+  if (!Array.isArray(history)) throw new TypeError(`Argument 'history' passed to 'werLossCorrelation' must be an array`);
+  const lowLoss = options.lowLoss ?? 0.5;
+  const highWer = options.highWer ?? 0.5;
+  const losses = history.map((h) => h.loss);
+  const wers = history.map((h) => h.wer);
+  const [a] = finitePairs(losses, wers, 'werLossCorrelation');
+  const warnings: string[] = [];
+  const latest = history.at(-1);
+  if (latest !== undefined && latest.loss < lowLoss && latest.wer > highWer) warnings.push(WER_HIGH_LOSS_LOW_WARNING);
+  return { pearson: pearson(losses, wers), spearman: spearman(losses, wers), points: a.length, warnings };
+}

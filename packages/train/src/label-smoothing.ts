@@ -1,0 +1,59 @@
+import * as tf from '@tensorflow/tfjs';
+import { ctcLoss, type CtcReduction, type Lengths } from '@slr/ctc';
+import { configError, requireNumber } from './errors';
+
+/**
+ * Options of {@link smoothedCtcLoss}.
+ *
+ * @example
+ * ```ts
+ * const options: SmoothedCtcLossOptions = { epsilon: 0.1, blank: 0, reduction: 'mean' };
+ * ```
+ */
+export interface SmoothedCtcLossOptions {
+  /** Smoothing weight ε in [0, 1]; 0 gives exactly `ctcLoss`. */
+  epsilon: number;
+  /** Index of the blank label. Default 0. */
+  blank?: number;
+  /** `'none'`: `[B]` per-sample losses; `'sum'`: their sum; `'mean'` (default): CTC's mean reduction plus the batch mean of the smoothing term. */
+  reduction?: CtcReduction;
+}
+
+/**
+ * CTC loss with label smoothing towards the uniform distribution:
+ * `(1 − ε)·CTC + ε·KL(u ‖ p)`, with `KL(u ‖ p) = Σ_k u_k (log u_k − log p_k)`, `u_k = 1/V`,
+ * averaged over each sample's valid frames (`t < inputLengths[b]`; a sample with no frame
+ * contributes 0). The CTC term is `ctcLoss` from `@slr/ctc` with the same reduction; the
+ * smoothing term is reduced alike: per sample (`'none'`), summed (`'sum'`) or averaged over the
+ * batch (`'mean'`). Differentiable with respect to `logProbs`.
+ *
+ * @example
+ * ```ts
+ * const logProbs = logSoftmax(logits); // [T, B, V]
+ * const loss = smoothedCtcLoss(logProbs, targets, [T, T], [2, 3], { epsilon: 0.1 });
+ * ```
+ */
+export function smoothedCtcLoss(
+  logProbs: tf.Tensor3D,
+  targets: tf.Tensor2D,
+  inputLengths: Lengths,
+  targetLengths: Lengths,
+  options: SmoothedCtcLossOptions,
+): tf.Tensor {
+  if (options == null || typeof options !== 'object') throw new Error(configError('options', 'an object with epsilon', options));
+  const epsilon = requireNumber('epsilon', options.epsilon, 0, true, 1, true);
+  const { blank = 0, reduction = 'mean' } = options;
+  if (epsilon === 0) return ctcLoss(logProbs, targets, inputLengths, targetLengths, { blank, reduction });
+  return tf.tidy(() => {
+    const ctc = ctcLoss(logProbs, targets, inputLengths, targetLengths, { blank, reduction });
+    const [frames, batch, classes] = logProbs.shape;
+    const lengths =
+      inputLengths instanceof tf.Tensor ? tf.cast(inputLengths, 'float32') : tf.tensor1d(Array.from(inputLengths), 'float32');
+    // KL(u ‖ p) per frame: −log V − mean_k log p_k, shape [T, B].
+    const kl = tf.sub(tf.neg(tf.mean(logProbs, 2)), Math.log(classes));
+    const mask = tf.cast(tf.less(tf.reshape(tf.range(0, frames, 1, 'float32'), [frames, 1]), tf.reshape(lengths, [1, batch])), 'float32');
+    const perSample = tf.div(tf.sum(tf.mul(kl, mask), 0), tf.maximum(lengths, 1)); // [B]
+    const smoothing = reduction === 'none' ? perSample : reduction === 'sum' ? tf.sum(perSample) : tf.mean(perSample);
+    return tf.add(tf.mul(ctc, 1 - epsilon), tf.mul(smoothing, epsilon));
+  });
+}

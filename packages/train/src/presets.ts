@@ -1,0 +1,135 @@
+import { configError, requireInteger, requireNumber } from './errors';
+import { OPTIMIZER_NAMES, type OptimizerName, validateOptimizerConfig } from './optimizers';
+
+/**
+ * A training configuration, as the presets give it. Epoch-based: a trainer turns `epochs` and
+ * `warmupEpochs` into `totalSteps` and `warmup.steps` of {@link createSchedule}.
+ *
+ * @example
+ * ```ts
+ * const config: TrainingConfig = { ...preset('conservative'), epochs: 500 };
+ * validateTrainingConfig(config);
+ * ```
+ */
+export interface TrainingConfig {
+  /** Number of training samples (per class) the configuration is meant for; undefined when not specified. */
+  samples?: number;
+  /** Number of training epochs, an integer >= 1. */
+  epochs: number;
+  /** Peak learning rate, > 0. */
+  learningRate: number;
+  /** Linear-warmup length in epochs, an integer in [0, epochs]. */
+  warmupEpochs: number;
+  /** Dropout rate, in [0, 1). */
+  dropout: number;
+  /** Optimizer name. */
+  optimizer: OptimizerName;
+  /** Weight decay (decoupled for `'adamw'`, L2 for `'sgd'`, 0 for `'adam'`), >= 0. */
+  weightDecay: number;
+  /** Maximum global gradient norm for {@link clipByGlobalNorm}, > 0. */
+  clipNorm: number;
+}
+
+/** Names of the built-in presets..
+ *
+ * @example
+ * ```ts
+ * const name: PresetName = 'aggressive';
+ * ```
+ */
+export type PresetName = 'conservative' | 'aggressive' | 'very-conservative';
+
+/**
+ * The three built-in training configurations (the seed's): `conservative` (5 samples, 2000
+ * epochs, lr 1e-3, 50 warmup epochs, dropout 0.1, Adam, clip 1.0), `aggressive` (3000 epochs,
+ * lr 2e-3, 100 warmup epochs, dropout 0.05, AdamW with weight decay 0.01, clip 0.5; no sample
+ * count given) and `very-conservative` (3 samples, 4000 epochs, lr 5e-4, 200 warmup epochs, no
+ * dropout, Adam, clip 1.0).
+ *
+ * @example
+ * ```ts
+ * PRESETS.aggressive.optimizer; // 'adamw'
+ * ```
+ */
+export const PRESETS: Readonly<Record<PresetName, Readonly<TrainingConfig>>> = Object.freeze({
+  conservative: Object.freeze({
+    samples: 5,
+    epochs: 2000,
+    learningRate: 0.001,
+    warmupEpochs: 50,
+    dropout: 0.1,
+    optimizer: 'adam',
+    weightDecay: 0,
+    clipNorm: 1.0,
+  }),
+  aggressive: Object.freeze({
+    epochs: 3000,
+    learningRate: 0.002,
+    warmupEpochs: 100,
+    dropout: 0.05,
+    optimizer: 'adamw',
+    weightDecay: 0.01,
+    clipNorm: 0.5,
+  }),
+  'very-conservative': Object.freeze({
+    samples: 3,
+    epochs: 4000,
+    learningRate: 0.0005,
+    warmupEpochs: 200,
+    dropout: 0,
+    optimizer: 'adam',
+    weightDecay: 0,
+    clipNorm: 1.0,
+  }),
+});
+
+/** Names accepted by {@link preset}..
+ *
+ * @example
+ * ```ts
+ * PRESET_NAMES.map((name) => preset(name).epochs); // [2000, 3000, 4000]
+ * ```
+ */
+export const PRESET_NAMES: readonly PresetName[] = ['conservative', 'aggressive', 'very-conservative'];
+
+/**
+ * A mutable copy of a built-in preset.
+ *
+ * @example
+ * ```ts
+ * const config = preset('very-conservative');
+ * config.epochs; // 4000
+ * ```
+ */
+export function preset(name: PresetName): TrainingConfig {
+  if (!PRESET_NAMES.includes(name)) throw new Error(configError('preset', `one of ${PRESET_NAMES.map((n) => `'${n}'`).join(', ')}`, name));
+  return { ...PRESETS[name] };
+}
+
+/**
+ * Checks a {@link TrainingConfig}; throws naming the field, the expected and the actual value
+ * (unknown optimizer, non-positive learning rate, warmup longer than training, ...).
+ *
+ * @example
+ * ```ts
+ * validateTrainingConfig({ ...preset('conservative'), warmupEpochs: 3000 });
+ * // throws "Invalid 'warmupEpochs': expected an integer <= epochs (2000), but got 3000."
+ * ```
+ */
+export function validateTrainingConfig(config: TrainingConfig): void {
+  if (config == null || typeof config !== 'object') throw new Error(configError('training config', 'an object', config));
+  if (!OPTIMIZER_NAMES.includes(config.optimizer)) {
+    throw new Error(configError('optimizer', `one of ${OPTIMIZER_NAMES.map((n) => `'${n}'`).join(', ')}`, config.optimizer));
+  }
+  if (config.samples !== undefined) requireInteger('samples', config.samples, 1);
+  requireInteger('epochs', config.epochs, 1);
+  requireNumber('learningRate', config.learningRate, 0, false);
+  requireInteger('warmupEpochs', config.warmupEpochs, 0);
+  if (config.warmupEpochs > config.epochs) {
+    throw new Error(configError('warmupEpochs', `an integer <= epochs (${config.epochs})`, config.warmupEpochs));
+  }
+  requireNumber('dropout', config.dropout, 0, true, 1, false);
+  requireNumber('weightDecay', config.weightDecay, 0, true);
+  requireNumber('clipNorm', config.clipNorm, 0, false);
+  validateOptimizerConfig({ name: config.optimizer, learningRate: config.learningRate, weightDecay: config.weightDecay });
+}
