@@ -11,3 +11,4 @@ export * from './loss-trajectory';
 export * from './correlation';
 export * from './prediction';
 export * from './advice';
+export * from './report';

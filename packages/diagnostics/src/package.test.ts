@@ -18,6 +18,9 @@ describe('@slr/diagnostics entry point', () => {
       'describePrediction',
       'adviceFor',
       'adviseFromHistory',
+      'writeReport',
+      'renderReportHtml',
+      'REPORT_CHARTS',
     ]) {
       expect(diagnostics, name).toHaveProperty(name);
     }

@@ -12,3 +12,6 @@ export * from './schedules';
 export * from './clip';
 export * from './label-smoothing';
 export * from './presets';
+export * from './init';
+export * from './checkpoint';
+export * from './trainer';

@@ -1,0 +1,381 @@
+/**
+ * Training report: one self-contained HTML page (inline CSS, charts rendered by Vega-Lite to
+ * inline SVG in Node, no external resources) with the loss, WER, learning-rate and
+ * gradient-norm curves, loss vs WER, the latest per-sample predictions, warnings and advice.
+ */
+import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { adviseFromHistory } from './advice';
+import type { Advice } from './advice';
+import { describePrediction } from './prediction';
+
+/**
+ * One evaluated sample of a {@link TrainingHistoryEntry}: its reference and the decoded
+ * hypothesis, as token (gloss) arrays.
+ *
+ * @example
+ * ```ts
+ * const p: PredictionSample = { id: 'clip-7', reference: ['ICH', 'GEHEN'], hypothesis: ['ICH'] };
+ * ```
+ */
+export interface PredictionSample {
+  /** Identifies the sample (file name, index…). */
+  id: string;
+  /** Reference tokens. */
+  reference: string[];
+  /** Decoded tokens. */
+  hypothesis: string[];
+}
+
+/**
+ * One epoch of a training history, as the trainer records it; {@link writeReport} reads an
+ * array of these, oldest first. Only `epoch` and `loss` are required; the rest is shown when
+ * present.
+ *
+ * @example
+ * ```ts
+ * const entry: TrainingHistoryEntry = {
+ *   epoch: 3, step: 1200, loss: 1.42, lr: 3e-4, gradNorm: 0.8, wer: 0.41, skippedSteps: 0, seconds: 61.5,
+ *   predictions: [{ id: 'clip-7', reference: ['ICH', 'GEHEN'], hypothesis: ['ICH'] }],
+ *   warnings: ['gradient norm clipped in 12 steps'],
+ * };
+ * ```
+ */
+export interface TrainingHistoryEntry {
+  /** Epoch number. */
+  epoch: number;
+  /** Global step at the end of the epoch. */
+  step?: number;
+  /** Mean training loss of the epoch (may be `NaN`/`Infinity` when training broke). */
+  loss: number;
+  /** Learning rate at the end of the epoch. */
+  lr?: number;
+  /** Global gradient norm (e.g. the epoch's mean or last). */
+  gradNorm?: number;
+  /** Word error rate of the evaluation run after this epoch, when there was one. */
+  wer?: number;
+  /** Steps skipped (e.g. non-finite loss or gradients). */
+  skippedSteps?: number;
+  /** Wall-clock duration of the epoch in seconds. */
+  seconds?: number;
+  /** Per-sample predictions of the evaluation run after this epoch. */
+  predictions?: PredictionSample[];
+  /** Warnings raised during the epoch. */
+  warnings?: string[];
+}
+
+/**
+ * Options of {@link writeReport} and {@link renderReportHtml}.
+ *
+ * @example
+ * ```ts
+ * const options: ReportOptions = { title: 'I3D + CTC, run 12', advice: false };
+ * ```
+ */
+export interface ReportOptions {
+  /** Page title and heading. Default `'Training report'`. */
+  title?: string;
+  /** Include the advice of `adviseFromHistory` (from the losses and loss/WER pairs). Default `true`. */
+  advice?: boolean;
+}
+
+/**
+ * The charts a report can hold, by the `data-chart` id of their container; a chart whose data
+ * is absent (no finite value) is left out.
+ *
+ * @example
+ * ```ts
+ * REPORT_CHARTS.map((c) => c.id); // ['loss', 'wer', 'lr', 'grad-norm', 'loss-vs-wer']
+ * ```
+ */
+export const REPORT_CHARTS: readonly { id: string; title: string }[] = [
+  { id: 'loss', title: 'Loss vs epoch' },
+  { id: 'wer', title: 'WER vs epoch' },
+  { id: 'lr', title: 'Learning rate vs epoch' },
+  { id: 'grad-norm', title: 'Gradient norm vs epoch' },
+  { id: 'loss-vs-wer', title: 'Loss vs WER' },
+];
+
+const CSS = `
+body{font-family:system-ui,-apple-system,"Segoe UI",sans-serif;margin:24px;color:#222;background:#fff}
+h1{font-size:1.5em}h2{font-size:1.2em;margin-top:2em;border-bottom:1px solid #ddd}
+.charts{display:flex;flex-wrap:wrap;gap:16px}
+figure.chart{margin:0;padding:8px;border:1px solid #e3e3e3;border-radius:4px}
+figure.chart figcaption{font-weight:600;margin-bottom:4px}
+.note{color:#666;font-size:.9em}
+table{border-collapse:collapse;font-size:.9em}
+th,td{border:1px solid #ddd;padding:4px 8px;text-align:left;vertical-align:top}
+th{background:#f5f5f5}
+td.num{text-align:right;font-variant-numeric:tabular-nums}
+pre{margin:0;font-family:ui-monospace,Menlo,Consolas,monospace;font-size:.95em}
+ul.warnings li{color:#8a4b00}
+`;
+
+/** Escapes text for HTML element content and double-quoted attribute values. */
+function esc(value: unknown): string {
+  return String(value)
+    .replace(/&/g, '&amp;')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;')
+    .replace(/"/g, '&quot;')
+    .replace(/'/g, '&#39;');
+}
+
+function fmt(value: number | undefined, digits = 4): string {
+  if (value === undefined) return '';
+  if (!Number.isFinite(value)) return String(value);
+  if (Number.isInteger(value)) return String(value);
+  const abs = Math.abs(value);
+  return abs !== 0 && (abs < 1e-3 || abs >= 1e6) ? value.toExponential(2) : String(Number(value.toPrecision(digits)));
+}
+
+type Row = Record<string, number>;
+
+interface ChartData {
+  id: string;
+  title: string;
+  rows: Row[];
+  omitted: number;
+  spec: object;
+}
+
+const WIDTH = 420;
+const HEIGHT = 220;
+
+function lineChart(id: string, title: string, field: 'loss' | 'wer' | 'lr' | 'gradNorm', label: string, history: readonly TrainingHistoryEntry[]): ChartData {
+  const rows: Row[] = [];
+  let omitted = 0;
+  for (const e of history) {
+    const v = e[field];
+    if (v === undefined || v === null) continue;
+    if (!Number.isFinite(v) || !Number.isFinite(e.epoch)) omitted++;
+    else rows.push({ epoch: e.epoch, [field]: v });
+  }
+  const spec = {
+    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+    width: WIDTH,
+    height: HEIGHT,
+    background: 'white',
+    data: { values: rows },
+    mark: { type: 'line', point: true },
+    encoding: {
+      x: { field: 'epoch', type: 'quantitative', title: 'epoch', axis: { tickMinStep: 1 } },
+      y: { field, type: 'quantitative', title: label, scale: { zero: false }, ...(field === 'lr' ? { axis: { format: '.1e' } } : {}) },
+    },
+  };
+  return { id, title, rows, omitted, spec };
+}
+
+function scatterChart(history: readonly TrainingHistoryEntry[]): ChartData {
+  const rows: Row[] = [];
+  let omitted = 0;
+  for (const e of history) {
+    if (e.wer === undefined || e.wer === null) continue;
+    if (Number.isFinite(e.wer) && Number.isFinite(e.loss)) rows.push({ epoch: e.epoch, loss: e.loss, wer: e.wer });
+    else omitted++;
+  }
+  const spec = {
+    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+    width: WIDTH,
+    height: HEIGHT,
+    background: 'white',
+    data: { values: rows },
+    mark: { type: 'point', filled: true, size: 60 },
+    encoding: {
+      x: { field: 'loss', type: 'quantitative', title: 'loss', scale: { zero: false } },
+      y: { field: 'wer', type: 'quantitative', title: 'WER', scale: { zero: false } },
+      color: { field: 'epoch', type: 'quantitative', title: 'epoch' },
+    },
+  };
+  return { id: 'loss-vs-wer', title: 'Loss vs WER', rows, omitted, spec };
+}
+
+async function renderSvg(spec: object): Promise<string> {
+  // Loaded on demand: vega and vega-lite are ESM-only and large; the rest of the package does
+  // not need them.
+  const [vega, vl] = await Promise.all([import('vega'), import('vega-lite')]);
+  const compiled = vl.compile(spec as Parameters<typeof vl.compile>[0]).spec;
+  const view = new vega.View(vega.parse(compiled), { renderer: 'none' });
+  try {
+    return await view.toSVG();
+  } finally {
+    view.finalize();
+  }
+}
+
+function chartTitle(id: string): string {
+  return REPORT_CHARTS.find((c) => c.id === id)?.title ?? id;
+}
+
+/**
+ * Renders the report page of {@link writeReport} to a string (same content, nothing written).
+ *
+ * @throws TypeError when `history` is not an array.
+ *
+ * @example
+ * ```ts
+ * const html = await renderReportHtml([{ epoch: 1, loss: 3.2 }, { epoch: 2, loss: 2.1 }]);
+ * html.startsWith('<!DOCTYPE html>'); // true
+ * ```
+ */
+export async function renderReportHtml(history: readonly TrainingHistoryEntry[], options: ReportOptions = {}): Promise<string> {
+  if (!Array.isArray(history)) throw new TypeError(`Argument 'history' passed to 'renderReportHtml' must be an array`);
+  const title = options.title ?? 'Training report';
+  const charts = [
+    lineChart('loss', chartTitle('loss'), 'loss', 'loss', history),
+    lineChart('wer', chartTitle('wer'), 'wer', 'WER', history),
+    lineChart('lr', chartTitle('lr'), 'lr', 'learning rate', history),
+    lineChart('grad-norm', chartTitle('grad-norm'), 'gradNorm', 'gradient norm', history),
+    scatterChart(history),
+  ];
+  const parts: string[] = [];
+  parts.push(
+    '<!DOCTYPE html>',
+    '<html lang="en">',
+    '<head>',
+    '<meta charset="utf-8">',
+    // Self-contained by construction, and enforced: nothing may be fetched.
+    `<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; img-src data:">`,
+    '<meta name="viewport" content="width=device-width, initial-scale=1">',
+    `<title>${esc(title)}</title>`,
+    `<style>${CSS}</style>`,
+    '</head>',
+    '<body>',
+    `<h1>${esc(title)}</h1>`,
+  );
+
+  if (history.length === 0) {
+    parts.push('<p class="note">No epochs recorded.</p>');
+  } else {
+    const last = history[history.length - 1];
+    parts.push(
+      `<p class="note">${esc(history.length)} epoch${history.length === 1 ? '' : 's'}; latest: epoch ${esc(fmt(last.epoch))}, loss ${esc(fmt(last.loss))}${
+        last.wer !== undefined ? `, WER ${esc(fmt(last.wer))}` : ''
+      }.</p>`,
+    );
+  }
+
+  // Charts
+  parts.push('<h2>Charts</h2>', '<div class="charts">');
+  let drawn = 0;
+  for (const chart of charts) {
+    if (chart.rows.length === 0) continue;
+    const svg = await renderSvg(chart.spec);
+    drawn++;
+    const note =
+      chart.omitted > 0 ? `<div class="note">${esc(chart.omitted)} non-finite value${chart.omitted === 1 ? '' : 's'} not plotted.</div>` : '';
+    parts.push(`<figure class="chart" data-chart="${esc(chart.id)}"><figcaption>${esc(chart.title)}</figcaption>${svg}${note}</figure>`);
+  }
+  parts.push('</div>');
+  if (drawn === 0) parts.push('<p class="note">No data to chart.</p>');
+
+  // Per-epoch table
+  if (history.length > 0) {
+    parts.push(
+      '<h2>Epochs</h2>',
+      '<table class="epochs"><thead><tr><th>epoch</th><th>step</th><th>loss</th><th>WER</th><th>learning rate</th><th>gradient norm</th><th>skipped steps</th><th>seconds</th></tr></thead><tbody>',
+    );
+    for (const e of history) {
+      const cells = [e.epoch, e.step, e.loss, e.wer, e.lr, e.gradNorm, e.skippedSteps, e.seconds].map(
+        (v) => `<td class="num">${esc(fmt(v))}</td>`,
+      );
+      parts.push(`<tr>${cells.join('')}</tr>`);
+    }
+    parts.push('</tbody></table>');
+  }
+
+  // Latest predictions
+  let latest: TrainingHistoryEntry | undefined;
+  for (let i = history.length - 1; i >= 0; i--) {
+    if (history[i].predictions !== undefined) {
+      latest = history[i];
+      break;
+    }
+  }
+  if (latest !== undefined) {
+    const predictions = latest.predictions ?? [];
+    parts.push(`<h2>Predictions (epoch ${esc(fmt(latest.epoch))})</h2>`);
+    if (predictions.length === 0) parts.push('<p class="note">No samples evaluated.</p>');
+    else {
+      parts.push(
+        '<table class="predictions"><thead><tr><th>id</th><th>reference</th><th>hypothesis</th><th>WER</th><th>alignment</th></tr></thead><tbody>',
+      );
+      for (const p of predictions) {
+        const d = describePrediction(p.reference, p.hypothesis);
+        parts.push(
+          `<tr><td>${esc(p.id)}</td><td>${esc(p.reference.join(' '))}</td><td>${esc(p.hypothesis.join(' '))}</td>` +
+            `<td class="num">${esc(fmt(d.wer, 3))}</td><td><pre>${esc(d.alignmentText)}</pre></td></tr>`,
+        );
+      }
+      parts.push('</tbody></table>');
+    }
+  }
+
+  // Warnings
+  const warnings = history.flatMap((e) => (e.warnings ?? []).map((w: string) => ({ epoch: e.epoch, text: w })));
+  if (warnings.length > 0) {
+    parts.push('<h2>Warnings</h2>', '<ul class="warnings">');
+    for (const w of warnings) parts.push(`<li>epoch ${esc(fmt(w.epoch))}: ${esc(w.text)}</li>`);
+    parts.push('</ul>');
+  }
+
+  // Advice
+  if (options.advice !== false && history.length > 0) {
+    const advice: Advice[] = adviseFromHistory({
+      losses: history.map((e) => e.loss),
+      evaluations: history.filter((e) => e.wer !== undefined).map((e) => ({ loss: e.loss, wer: e.wer as number })),
+    });
+    if (advice.length > 0) {
+      parts.push('<h2>Advice</h2>', '<ul class="advice">');
+      for (const a of advice) {
+        parts.push(`<li><strong>${esc(a.symptom)}</strong><ul>${a.actions.map((x) => `<li>${esc(x)}</li>`).join('')}</ul></li>`);
+      }
+      parts.push('</ul>');
+    }
+  }
+
+  parts.push('</body>', '</html>', '');
+  return parts.join('\n');
+}
+
+/**
+ * Writes the training report `dir/report.html`: one self-contained HTML page (inline CSS,
+ * inline SVG charts rendered with Vega-Lite in Node, no scripts or external resources) with
+ * - charts of loss, WER, learning rate and gradient norm vs epoch, and loss vs WER (each left
+ *   out when its data is absent; non-finite values are not plotted and are counted in a note);
+ * - a per-epoch table;
+ * - the per-sample predictions of the latest entry that has `predictions` (reference,
+ *   hypothesis, WER and the alignment of `describePrediction`);
+ * - every entry's warnings, and the advice of `adviseFromHistory` (unless `advice: false`).
+ *
+ * All text is HTML-escaped. The file is written atomically: to a temporary file in `dir`, then
+ * renamed over `report.html`; `dir` is created when missing.
+ *
+ * @returns the path of the written report.
+ * @throws TypeError when `history` is not an array.
+ *
+ * @example
+ * ```ts
+ * const history: TrainingHistoryEntry[] = [
+ *   { epoch: 1, loss: 3.1, lr: 1e-3, gradNorm: 2.4, wer: 0.92 },
+ *   { epoch: 2, loss: 2.2, lr: 1e-3, gradNorm: 1.7, wer: 0.71,
+ *     predictions: [{ id: 'a', reference: ['ICH', 'GEHEN'], hypothesis: ['ICH'] }] },
+ * ];
+ * const file = await writeReport(history, 'runs/12'); // 'runs/12/report.html'
+ * ```
+ */
+export async function writeReport(history: readonly TrainingHistoryEntry[], dir: string, options: ReportOptions = {}): Promise<string> {
+  if (!Array.isArray(history)) throw new TypeError(`Argument 'history' passed to 'writeReport' must be an array`);
+  const html = await renderReportHtml(history, options);
+  await mkdir(dir, { recursive: true });
+  const file = join(dir, 'report.html');
+  const temp = join(dir, `.report.html.${process.pid}.${Date.now().toString(36)}${Math.random().toString(36).slice(2, 8)}.tmp`);
+  try {
+    await writeFile(temp, html, 'utf8');
+    await rename(temp, file);
+  } catch (error) {
+    await rm(temp, { force: true });
+    throw error;
+  }
+  return file;
+}

@@ -1,0 +1,58 @@
+import * as tf from '@tensorflow/tfjs';
+import { SeededRandom, type SignSample } from '@slr/data';
+import { LogSoftmax, type SequenceModel } from '@slr/layers';
+
+/**
+ * A tiny {@link SequenceModel} for tests: frames `[B, T, H, W, 3]` flattened per frame, a
+ * hidden dense layer, a dense layer to `numClasses` and a log-softmax; no downsampling.
+ *
+ * @example
+ * ```ts
+ * const model = tinySequenceModel({ features: 12, numClasses: 5, seed: 1 });
+ * ```
+ */
+export function tinySequenceModel(options: { features: number; numClasses: number; hidden?: number; seed?: number; dropout?: number }): SequenceModel {
+  const seed = options.seed ?? 1;
+  const input = tf.input({ shape: [null, options.features] });
+  let x = tf.layers.dense({ units: options.hidden ?? 16, activation: 'tanh', name: 'hidden', kernelInitializer: tf.initializers.glorotUniform({ seed }) }).apply(input) as tf.SymbolicTensor;
+  if (options.dropout !== undefined) x = tf.layers.dropout({ rate: options.dropout, name: 'drop' }).apply(x) as tf.SymbolicTensor;
+  x = tf.layers.dense({ units: options.numClasses, name: 'classifier', kernelInitializer: tf.initializers.glorotUniform({ seed: seed + 1 }) }).apply(x) as tf.SymbolicTensor;
+  const output = new LogSoftmax().apply(x) as tf.SymbolicTensor;
+  const model = tf.model({ inputs: input, outputs: output });
+  return {
+    model,
+    apply(inputs, training) {
+      return tf.tidy(() => {
+        const videos = inputs as tf.Tensor;
+        const [b, t] = videos.shape;
+        const flat = tf.reshape(videos, [b, t, options.features]);
+        const out = model.apply(flat, { training }) as tf.Tensor3D;
+        return tf.transpose(out, [1, 0, 2]) as tf.Tensor3D;
+      });
+    },
+    outputLengths: (lengths) => [...lengths],
+  };
+}
+
+/**
+ * Synthetic samples for tests: each gloss id `g` is shown for `framesPerGloss` frames of a
+ * `2×2×3` image whose pattern depends on `g` (plus a little seeded noise).
+ *
+ * @example
+ * ```ts
+ * const samples = tinySamples([[1, 2], [3, 1]], 3); // 12 features per frame
+ * ```
+ */
+export function tinySamples(sequences: number[][], framesPerGloss = 3, seed = 5): SignSample[] {
+  const rng = new SeededRandom(seed);
+  return sequences.map((ids, i) => {
+    const t = ids.length * framesPerGloss;
+    const frames = new Float32Array(t * 12);
+    ids.forEach((g, k) => {
+      for (let f = 0; f < framesPerGloss; f++) {
+        for (let j = 0; j < 12; j++) frames[(k * framesPerGloss + f) * 12 + j] = Math.sin((g + 1) * (j + 1)) + 0.05 * rng.normal();
+      }
+    });
+    return { id: `s${i}`, signer: 'a', frameShape: [t, 2, 2, 3], frames, glosses: ids.map((g) => `G${g}`), glossIds: ids };
+  });
+}
