@@ -15,3 +15,4 @@ export * from './presets';
 export * from './init';
 export * from './checkpoint';
 export * from './trainer';
+export * from './progress';

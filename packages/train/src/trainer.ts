@@ -4,6 +4,7 @@ import { gradientHealth } from '@slr/diagnostics';
 import { batches, disposeBatch, makeBatch, type BatchSource, type GlossVocabulary, type SignBatch, type SignSample } from '@slr/data';
 import { setTrainable, type LayerPattern, type SequenceModel } from '@slr/layers';
 import { clipByGlobalNorm } from './clip';
+import { createEpochProgress, type ProgressMode } from './progress';
 import { configError, requireInteger, requireNumber } from './errors';
 import { smoothedCtcLoss } from './label-smoothing';
 import { createOptimizer, setLearningRate, validateOptimizerConfig, type OptimizerConfig } from './optimizers';
@@ -75,8 +76,11 @@ export interface TrainOptions {
   /** Resume from the latest valid checkpoint in `checkpointDir` when there is one. Default `true`. */
   resume?: boolean;
   historyFile?: string;
-  /** Print one progress line per epoch to stdout. Default `false`. */
-  progress?: boolean;
+  /**
+   * Progress on stdout: `'auto'` (or `true`) draws a bar on a terminal and prints one line per
+   * epoch otherwise; `'bar'`, `'lines'`, or `'off'` (or `false`, the default).
+   */
+  progress?: boolean | ProgressMode;
 }
 
 /**
@@ -306,6 +310,7 @@ export class Trainer {
   /** Runs training to the end (or an early stop) and returns the history. */
   async run(): Promise<TrainResult> {
     const o = this.options;
+    const progress = createEpochProgress(o.epochs, o.progress === true ? 'auto' : o.progress === false || o.progress === undefined ? 'off' : o.progress);
     const seed = o.seed ?? 0;
     let state: TrainingState = {
       step: 0, epoch: 0, batchInEpoch: 0, seed, skippedSteps: 0, history: [],
@@ -402,10 +407,11 @@ export class Trainer {
       }
       if (stopReason !== undefined || state.epoch >= o.epochs) state.finished = true;
       await this.writeHistory(state.history, record);
-      if (o.progress) process.stdout.write(`epoch ${record.epoch}/${o.epochs} step ${record.step} loss ${record.loss.toFixed(4)} lr ${record.lr.toExponential(2)}${record.wer !== undefined ? ` wer ${record.wer.toFixed(3)}` : ''}\n`);
+      progress.update(record);
       await o.callbacks?.onEpochEnd?.(record);
       await checkpoint();
     }
+    progress.stop();
     return { history: state.history, state, stoppedEarly: stopReason !== undefined, stopReason, lastEvaluation, resumedFrom };
   }
 }
