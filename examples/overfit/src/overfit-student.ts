@@ -19,6 +19,8 @@ export const studentRecipe: OverfitRecipe = {
       temporalChannels: size === 'tiny' ? 64 : 512,
       lstmUnits: size === 'tiny' ? 64 : 256,
       dropout,
+      // PyTorch's BatchNorm momentum 0.1, as for the teacher: inference-mode evaluation keeps up.
+      batchNormMomentum: 0.9,
     }),
   video: { tiny: { height: 32, width: 32, fps: 4 }, full: { height: 112, width: 112, fps: 12 } },
   defaults: { learningRate: 0.003, warmupEpochs: 20, epochs: 400, dropout: 0.1 },

@@ -44,6 +44,12 @@ export interface FeatureLayersOptions {
   /** Prefix of every layer name (default none). */
   readonly namePrefix?: string;
   readonly seeds: SeedSequence;
+  /**
+   * BatchNorm momentum, Keras-style (weight of the old moving statistics). Default 0.99, as
+   * torchvision's `momentum=0.01`; 0.9 (PyTorch's usual 0.1) lets the moving statistics catch
+   * up within tens of steps, which a short overfit run needs for its inference-mode evaluation.
+   */
+  readonly batchNormMomentum?: number;
 }
 
 function activation(kind: MobileNetV3Activation, name: string): tf.layers.Layer {
@@ -65,6 +71,7 @@ function convBnAct(
     depthwise?: boolean;
     activation: MobileNetV3Activation | null;
     seeds: SeedSequence;
+    momentum: number;
   },
 ): tf.SymbolicTensor {
   const { name, kernelSize, stride } = args;
@@ -99,13 +106,19 @@ function convBnAct(
       });
   y = conv.apply(y) as tf.SymbolicTensor;
   y = tf.layers
-    .batchNormalization({ epsilon: BN_EPSILON, momentum: BN_MOMENTUM, name: `${name}_bn` })
+    .batchNormalization({ epsilon: BN_EPSILON, momentum: args.momentum, name: `${name}_bn` })
     .apply(y) as tf.SymbolicTensor;
   if (args.activation != null) y = activation(args.activation, `${name}_${args.activation === 'relu' ? 'relu' : 'hswish'}`).apply(y) as tf.SymbolicTensor;
   return y;
 }
 
-function invertedResidual(x: tf.SymbolicTensor, block: MobileNetV3Block, name: string, seeds: SeedSequence): tf.SymbolicTensor {
+function invertedResidual(
+  x: tf.SymbolicTensor,
+  block: MobileNetV3Block,
+  name: string,
+  seeds: SeedSequence,
+  momentum: number,
+): tf.SymbolicTensor {
   let y = x;
   if (block.expandedChannels !== block.inputChannels) {
     y = convBnAct(y, {
@@ -115,6 +128,7 @@ function invertedResidual(x: tf.SymbolicTensor, block: MobileNetV3Block, name: s
       stride: 1,
       activation: block.activation,
       seeds,
+      momentum,
     });
   }
   y = convBnAct(y, {
@@ -124,6 +138,7 @@ function invertedResidual(x: tf.SymbolicTensor, block: MobileNetV3Block, name: s
     depthwise: true,
     activation: block.activation,
     seeds,
+    momentum,
   });
   if (block.squeezeExcite) {
     y = new SqueezeExcite({ squeezeChannels: block.squeezeChannels, seed: seeds(), name: `${name}_se` }).apply(y) as tf.SymbolicTensor;
@@ -135,6 +150,7 @@ function invertedResidual(x: tf.SymbolicTensor, block: MobileNetV3Block, name: s
     stride: 1,
     activation: null,
     seeds,
+    momentum,
   });
   if (block.residual) y = tf.layers.add({ name: `${name}_add` }).apply([x, y]) as tf.SymbolicTensor;
   return y;
@@ -153,6 +169,7 @@ export function applyMobileNetV3Features(
   const architecture = mobileNetV3Architecture(options.variant, options.widthMultiplier ?? 1);
   const prefix = options.namePrefix ?? '';
   const { seeds } = options;
+  const momentum = options.batchNormMomentum ?? BN_MOMENTUM;
   let x = convBnAct(input, {
     name: `${prefix}stem`,
     filters: architecture.stemChannels,
@@ -160,9 +177,10 @@ export function applyMobileNetV3Features(
     stride: 2,
     activation: 'hardSwish',
     seeds,
+    momentum,
   });
   architecture.blocks.forEach((block, i) => {
-    x = invertedResidual(x, block, `${prefix}block${i + 1}`, seeds);
+    x = invertedResidual(x, block, `${prefix}block${i + 1}`, seeds, momentum);
   });
   x = convBnAct(x, {
     name: `${prefix}last`,
@@ -171,6 +189,7 @@ export function applyMobileNetV3Features(
     stride: 1,
     activation: 'hardSwish',
     seeds,
+    momentum,
   });
   return { output: x, architecture };
 }

@@ -159,3 +159,16 @@ describe('buildMobileNetV3Classifier: serialisation', () => {
     }
   });
 });
+
+describe('batchNormMomentum', () => {
+  it('sets the momentum of every BatchNorm layer of the backbone', () => {
+    const model = buildMobileNetV3Features({ variant: 'small', inputShape: [32, 32, 3], widthMultiplier: 0.25, batchNormMomentum: 0.9 });
+    const momenta = model.layers.filter((layer) => layer.getClassName() === 'BatchNormalization').map((layer) => layer.getConfig().momentum);
+    expect(momenta.length).toBeGreaterThan(10);
+    expect(new Set(momenta)).toEqual(new Set([0.9]));
+    const standard = buildMobileNetV3Features({ variant: 'small', inputShape: [32, 32, 3], widthMultiplier: 0.25 });
+    expect(new Set(standard.layers.filter((layer) => layer.getClassName() === 'BatchNormalization').map((layer) => layer.getConfig().momentum))).toEqual(new Set([0.99]));
+    model.dispose();
+    standard.dispose();
+  });
+});

@@ -19,6 +19,8 @@ export interface MobileNetV3FeaturesOptions {
   readonly widthMultiplier?: number;
   /** Base seed of the random initialisation (each layer takes the next one). Default: unseeded. */
   readonly seed?: number;
+  /** BatchNorm momentum, Keras-style (default 0.99, torchvision's `momentum=0.01`). */
+  readonly batchNormMomentum?: number;
   /** Model name. */
   readonly name?: string;
 }
@@ -41,6 +43,7 @@ export function buildMobileNetV3Features(options: MobileNetV3FeaturesOptions): t
     variant: options.variant,
     widthMultiplier: options.widthMultiplier,
     seeds: seedSequence(options.seed),
+    batchNormMomentum: options.batchNormMomentum,
   });
   return tf.model({ inputs: input, outputs: output, name: options.name ?? `mobilenet_v3_${options.variant}_features` });
 }
@@ -94,6 +97,7 @@ export function buildMobileNetV3Classifier(options: MobileNetV3ClassifierOptions
     variant: options.variant,
     widthMultiplier: options.widthMultiplier,
     seeds,
+    batchNormMomentum: options.batchNormMomentum,
   });
   let x = tf.layers.globalAveragePooling2d({ name: 'pool' }).apply(features) as tf.SymbolicTensor;
   x = tf.layers

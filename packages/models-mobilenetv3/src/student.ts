@@ -39,6 +39,8 @@ export interface MobileNetV3StudentOptions {
   readonly dropout?: number;
   /** Base seed of the random initialisation (each layer takes the next one). Default: unseeded. */
   readonly seed?: number;
+  /** BatchNorm momentum of the backbone, Keras-style (default 0.99, torchvision's `momentum=0.01`). */
+  readonly batchNormMomentum?: number;
   /** Model name. */
   readonly name?: string;
 }
@@ -109,6 +111,7 @@ export function buildMobileNetV3Student(options: MobileNetV3StudentOptions): Seq
     variant: options.variant,
     widthMultiplier: options.widthMultiplier,
     seeds,
+    batchNormMomentum: options.batchNormMomentum,
   });
   const pooled = tf.layers.globalAveragePooling2d({ name: 'spatial_pool' }).apply(featureMaps) as tf.SymbolicTensor;
   let x = new UnfoldTime({ name: 'unfold_time' }).apply([pooled, videos]) as tf.SymbolicTensor; // [B, T, C]
