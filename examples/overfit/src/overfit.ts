@@ -46,7 +46,8 @@ const USAGE = `Options:
   --size <tiny|full>   tiny (default): small frames for a CPU; full: model-sized frames for a GPU
   --raw-logits         leave log-softmax out of the model, as the original bug did
   --out <dir>          where report.html, history.jsonl and checkpoints go
-  --seed <n>           data and shuffling seed (default 1)`;
+  --seed <n>           data and shuffling seed (default 1)
+  --show-every <n>     print the per-sample alignments every n epochs (default 50, and at the end)`;
 
 /** Wraps a model so that it returns the classifier's raw logits instead of log-probabilities. */
 function withoutLogSoftmax(model: SequenceModel): SequenceModel {
@@ -95,6 +96,7 @@ export async function runOverfit(recipe: OverfitRecipe, argv: string[]): Promise
       'raw-logits': { type: 'boolean', default: false },
       out: { type: 'string' },
       seed: { type: 'string', default: '1' },
+      'show-every': { type: 'string', default: '50' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -116,6 +118,7 @@ export async function runOverfit(recipe: OverfitRecipe, argv: string[]): Promise
   const clipNorm = base?.clipNorm ?? 1;
   const seed = number(values.seed, 'seed') ?? 1;
   const rawLogits = values['raw-logits'] === true;
+  const showEvery = number(values['show-every'], 'show-every') ?? 50;
   const outDir = values.out ?? join('.out', `overfit-${recipe.name.toLowerCase().replace(/\W+/g, '-')}${rawLogits ? '-raw-logits' : ''}`);
 
   const backend = await setupBackend(values.backend, { quiet: true });
@@ -196,7 +199,7 @@ export async function runOverfit(recipe: OverfitRecipe, argv: string[]): Promise
           last.warnings = warnings.filter((w) => w.epoch === last.epoch).map((w) => w.message);
         }
         console.log(`epoch ${result.epoch}  loss ${last?.loss.toFixed(4)}  lr ${last?.lr?.toExponential(2)}  WER ${(100 * result.wer).toFixed(1)}%  (${((performance.now() - started) / 1000).toFixed(1)} s)`);
-        if (result.epoch % 50 === 0 || result.wer === 0) {
+        if (result.epoch % showEvery === 0 || result.wer === 0 || result.epoch === epochs) {
           for (const prediction of predictions) {
             const described = describePrediction(prediction.reference, prediction.hypothesis);
             console.log(`  ${prediction.id}  WER ${(100 * described.wer).toFixed(0)}%\n${described.alignmentText.replace(/^/gm, '    ')}`);
