@@ -96,7 +96,9 @@ function pearsonOf(x: readonly number[], y: readonly number[]): number | undefin
     syy += dy * dy;
   }
   if (sxx === 0 || syy === 0) return undefined;
-  const r = sxy / Math.sqrt(sxx * syy);
+  const product = sxx * syy;
+  // For tiny (or huge) spreads the product under- or overflows: take each factor's root then.
+  const r = product > 0 && Number.isFinite(product) ? sxy / Math.sqrt(product) : sxy / (Math.sqrt(sxx) * Math.sqrt(syy));
   if (!Number.isFinite(r)) return undefined;
   return Math.max(-1, Math.min(1, r));
 }
