@@ -35,6 +35,10 @@ export interface EpochRecord {
   beamWer?: number;
   /** Steps skipped so far because their gradients were not finite. */
   skippedSteps: number;
+  /** With distillation: the mean τ²·KL term over the epoch's applied steps. */
+  kdLoss?: number;
+  /** With distillation: the mean CTC term over the epoch's applied steps. */
+  ctcLoss?: number;
   /** Wall-clock seconds of the epoch. */
   seconds: number;
 }
@@ -61,7 +65,7 @@ export interface TrainingState {
   /** Per-epoch history so far. */
   history: EpochRecord[];
   /** Running sums of the current, unfinished epoch. */
-  epochAccumulator: { lossSum: number; gradNormSum: number; applied: number; lr: number; seconds: number };
+  epochAccumulator: { lossSum: number; gradNormSum: number; applied: number; lr: number; seconds: number; kdSum?: number; ctcSum?: number };
   /** Best dev WER so far and epochs since it improved (for `earlyStop.devPlateau`). */
   plateau: { best: number; epochsWithoutImprovement: number };
   /** Whether training has finished (early stop or all epochs). */

@@ -2,7 +2,8 @@
  * `@slr/train`: training utilities for CTC sequence models in TensorFlow.js: optimizers
  * (Adam, AdamW with decoupled weight decay, SGD with momentum/Nesterov/L2) with per-step
  * learning rates, warmup and learning-rate schedules, gradient clipping by global norm,
- * label-smoothed CTC loss and the training presets.
+ * label-smoothed CTC loss, the training presets, the trainer, and knowledge distillation
+ * (`distillationLoss`, cached teacher soft targets, sequence-level distillation).
  *
  * @packageDocumentation
  */
@@ -16,3 +17,4 @@ export * from './init';
 export * from './checkpoint';
 export * from './trainer';
 export * from './progress';
+export * from './distill';

@@ -11,6 +11,29 @@ import { createOptimizer, setLearningRate, validateOptimizerConfig, type Optimiz
 import { createSchedule, validateScheduleConfig, type ScheduleBase } from './schedules';
 import { loadLatestValidCheckpoint, saveCheckpoint, type EpochRecord, type TrainingState } from './checkpoint';
 import { setDropoutRate, xavierReinit } from './init';
+import { distillationLossTerms } from './distill/distillation-loss';
+import { SoftTargets } from './distill/soft-targets';
+
+/**
+ * Knowledge distillation in {@link train}: each step's loss becomes
+ * `α·CTC + (1 − α)·τ²·KL(teacher ‖ student)` ({@link distillationLoss}), with the teacher's
+ * outputs read from cached soft targets by sample id (the teacher never runs during training).
+ *
+ * @example
+ * ```ts
+ * const distillation: TrainDistillation = { targets: await loadSoftTargets('runs/teacher/soft-targets.bin'), temperature: 2, alpha: 0.5 };
+ * ```
+ */
+export interface TrainDistillation {
+  /** The teacher's outputs for every training sample ({@link extractSoftTargets}). */
+  targets: SoftTargets;
+  /** Softmax temperature τ. Default 1. */
+  temperature?: number;
+  /** Weight α of the CTC term. Default 0.5. */
+  alpha?: number;
+  /** Whether the blank class takes part in the KL term. Default `true`. */
+  includeBlank?: boolean;
+}
 
 /**
  * The result of one evaluation pass (passed to `callbacks.onEvaluation`).
@@ -64,6 +87,8 @@ export interface TrainOptions {
   progressiveUnfreezing?: { epoch: number; pattern: LayerPattern }[];
   initialization?: { xavier?: { gain?: number } };
   dropout?: number;
+  /** Distil from a teacher's cached outputs (not with `labelSmoothing`). */
+  distillation?: TrainDistillation;
   callbacks?: {
     onEpochEnd?: (record: EpochRecord) => void | Promise<void>;
     onWarning?: (message: string) => void;
@@ -144,6 +169,13 @@ export function validateTrainOptions(options: TrainOptions): { batchesPerEpoch: 
   }
   if (options.clipNorm !== undefined) requireNumber('clipNorm', options.clipNorm, 0, false);
   if (options.labelSmoothing !== undefined) requireNumber('labelSmoothing', options.labelSmoothing, 0, true, 1, true);
+  if (options.distillation !== undefined) {
+    const d = options.distillation;
+    if (!(d.targets instanceof SoftTargets)) throw new Error(configError('distillation.targets', 'SoftTargets (extractSoftTargets or loadSoftTargets)', d.targets));
+    if (d.temperature !== undefined) requireNumber('distillation.temperature', d.temperature, 0, false);
+    if (d.alpha !== undefined) requireNumber('distillation.alpha', d.alpha, 0, true, 1, true);
+    if ((options.labelSmoothing ?? 0) > 0) throw new Error(configError('labelSmoothing', '0 or unset when distillation is set', options.labelSmoothing));
+  }
   if (options.seed !== undefined && !Number.isSafeInteger(options.seed)) throw new Error(configError('seed', 'a safe integer', options.seed));
   if (options.evalEvery !== undefined) requireInteger('evalEvery', options.evalEvery, 1);
   if (options.evalBeamWidth !== undefined) requireInteger('evalBeamWidth', options.evalBeamWidth, 1);
@@ -158,6 +190,9 @@ export function validateTrainOptions(options: TrainOptions): { batchesPerEpoch: 
   const classes = numClassesOf(options.model);
   if (options.vocabulary !== undefined && options.vocabulary.size !== classes) {
     throw new Error(`Invalid 'vocabulary': mismatched vocabulary: the model has ${classes} classes but the vocabulary has ${options.vocabulary.size} (glosses + blank).`);
+  }
+  if (options.distillation !== undefined && options.distillation.targets.numClasses !== classes) {
+    throw new Error(configError('distillation.targets', `soft targets over the model's ${classes} classes`, `targets over ${options.distillation.targets.numClasses} classes (teacher '${options.distillation.targets.teacher.name}')`));
   }
   return { batchesPerEpoch, totalSteps, warmupSteps };
 }
@@ -269,12 +304,23 @@ export class Trainer {
     else await fs.writeFile(this.options.historyFile, history.map((r) => `${JSON.stringify(r)}\n`).join(''));
   }
 
-  /** One training step on `batch`; returns the loss, the global norm and whether it was skipped. */
-  private async step(batch: SignBatch, step: number): Promise<{ loss: number; gradNorm: number; lr: number; skipped: boolean }> {
-    const { model, labelSmoothing = 0, clipNorm } = this.options;
+  /** One training step on `batch`; returns the loss (and its distillation terms), the global norm and whether it was skipped. */
+  private async step(batch: SignBatch, step: number): Promise<{ loss: number; kd?: number; ctc?: number; gradNorm: number; lr: number; skipped: boolean }> {
+    const { model, labelSmoothing = 0, clipNorm, distillation } = this.options;
     const lengths = model.outputLengths(batch.inputLengths);
+    const teacher = distillation?.targets.batch(batch.ids);
+    let terms: tf.Tensor[] = [];
     const { value, grads } = tf.variableGrads(() => {
       const logProbs = model.apply(batch.videos, true);
+      if (distillation !== undefined && teacher !== undefined) {
+        const t = distillationLossTerms(logProbs, teacher.logProbs, {
+          studentLengths: lengths, teacherLengths: teacher.lengths, temperature: distillation.temperature,
+          alpha: distillation.alpha ?? 0.5, includeBlank: distillation.includeBlank,
+          ctc: { targets: batch.targets, targetLengths: batch.targetLengths },
+        });
+        terms = [tf.keep(t.kd), tf.keep(t.ctc as tf.Tensor)];
+        return t.loss as tf.Scalar;
+      }
       return (labelSmoothing > 0
         ? smoothedCtcLoss(logProbs, batch.targets, lengths, batch.targetLengths, { epsilon: labelSmoothing })
         : ctcLoss(logProbs, batch.targets, lengths, batch.targetLengths)) as tf.Scalar;
@@ -283,27 +329,30 @@ export class Trainer {
     for (const v of this.varOrder) if (grads[v.name]) ordered[v.name] = grads[v.name];
     try {
       const loss = (await value.data())[0];
+      const parts = terms.length ? { kd: (await terms[0].data())[0], ctc: (await terms[1].data())[0] } : {};
       const health = await gradientHealth(ordered);
       const lr = this.schedule(Math.min(step, this.totalSteps - 1));
       if (!health.ok && health.nonFinite.length > 0 || !Number.isFinite(loss)) {
         this.warn(`train: step ${step} skipped: non-finite ${Number.isFinite(loss) ? `gradients (${health.nonFinite.join(', ')})` : `loss (${loss})`}.`);
-        return { loss, gradNorm: health.globalNorm, lr, skipped: true };
+        return { loss, ...parts, gradNorm: health.globalNorm, lr, skipped: true };
       }
       const clipped = clipByGlobalNorm(ordered, clipNorm ?? Number.MAX_VALUE);
       try {
         if (!clipped.finite) {
           this.warn(`train: step ${step} skipped: gradient norm is ${clipped.globalNorm}.`);
-          return { loss, gradNorm: clipped.globalNorm, lr, skipped: true };
+          return { loss, ...parts, gradNorm: clipped.globalNorm, lr, skipped: true };
         }
         setLearningRate(this.optimizer, lr);
         this.optimizer.applyGradients(clipped.grads);
       } finally {
         tf.dispose(clipped.grads);
       }
-      return { loss, gradNorm: health.globalNorm, lr, skipped: false };
+      return { loss, ...parts, gradNorm: health.globalNorm, lr, skipped: false };
     } finally {
       value.dispose();
       tf.dispose(grads);
+      tf.dispose(terms);
+      teacher?.logProbs.dispose();
     }
   }
 
@@ -366,6 +415,8 @@ export class Trainer {
             state.epochAccumulator.lossSum += r.loss;
             state.epochAccumulator.gradNormSum += r.gradNorm;
             state.epochAccumulator.applied++;
+            if (r.kd !== undefined) state.epochAccumulator.kdSum = (state.epochAccumulator.kdSum ?? 0) + r.kd;
+            if (r.ctc !== undefined) state.epochAccumulator.ctcSum = (state.epochAccumulator.ctcSum ?? 0) + r.ctc;
           }
           o.callbacks?.onStep?.({ step: state.step, ...r });
         } finally {
@@ -383,6 +434,8 @@ export class Trainer {
         gradNorm: acc.applied ? acc.gradNormSum / acc.applied : NaN, skippedSteps: state.skippedSteps,
         seconds: acc.seconds + (Date.now() - started) / 1000,
       };
+      if (acc.kdSum !== undefined) record.kdLoss = acc.applied ? acc.kdSum / acc.applied : NaN;
+      if (acc.ctcSum !== undefined) record.ctcLoss = acc.applied ? acc.ctcSum / acc.applied : NaN;
       if (o.evalSamples?.length && ((epoch + 1) % (o.evalEvery ?? 1) === 0 || epoch + 1 === o.epochs)) {
         lastEvaluation = await evaluate(o, epoch + 1);
         record.wer = lastEvaluation.wer;

@@ -1,0 +1,190 @@
+import * as tf from '@tensorflow/tfjs';
+import { ctcLoss, type Lengths } from '@slr/ctc';
+import { configError, requireInteger, requireNumber } from '../errors';
+import { resampleOverTime } from './resample';
+
+/**
+ * Options of {@link distillationLoss}.
+ *
+ * @example
+ * ```ts
+ * const options: DistillationLossOptions = {
+ *   studentLengths: [12, 9], teacherLengths: [6, 5], temperature: 2, alpha: 0.5,
+ *   ctc: { targets, targetLengths: [4, 3] },
+ * };
+ * ```
+ */
+export interface DistillationLossOptions {
+  /** Valid output frames of each student sample (`[B]`); frames past them are ignored. */
+  studentLengths: Lengths;
+  /**
+   * Valid output frames of each teacher sample. Default: `studentLengths`. When they differ
+   * from the student's (another temporal stride), each sample's teacher distributions are
+   * resampled over time onto the student's frames ({@link resampleOverTime}).
+   */
+  teacherLengths?: Lengths;
+  /** Softmax temperature τ > 0 of both distributions; the KL term is multiplied by τ². Default 1. */
+  temperature?: number;
+  /**
+   * Whether the blank class takes part in the KL term. Default `true`. With `false` both
+   * distributions are renormalised over the other classes, so the student learns the
+   * teacher's choice among glosses without being pulled towards its blank-heavy frames.
+   */
+  includeBlank?: boolean;
+  /** Index of the blank class. Default 0. */
+  blank?: number;
+  /** The student's CTC targets; when given, the CTC loss is combined with the KL term. */
+  ctc?: { targets: tf.Tensor2D; targetLengths: Lengths };
+  /** Weight α of the CTC term in `α·CTC + (1 − α)·KD`, in [0, 1]. Default 0.5 (needs `ctc`). */
+  alpha?: number;
+  /** Separate weights of the two terms (instead of `alpha`): `ctc·CTC + kd·KD`. */
+  weights?: { ctc: number; kd: number };
+  /**
+   * `'mean'` (default): the batch mean (CTC: `ctcLoss`'s 'mean'); `'sum'`: the batch sum;
+   * `'none'`: `[B]` per-sample values (CTC: `ctcLoss`'s 'none').
+   */
+  reduction?: 'none' | 'sum' | 'mean';
+}
+
+/**
+ * The terms of {@link distillationLoss}: the combined loss and its parts, reduced alike.
+ *
+ * @example
+ * ```ts
+ * const { loss, kd, ctc } = distillationLossTerms(student, teacher, options);
+ * ```
+ */
+export interface DistillationLossTerms {
+  /** `weights.ctc·ctc + weights.kd·kd` (just `kd` without `ctc` targets). */
+  loss: tf.Tensor;
+  /** τ²·KL(teacher ‖ student), averaged over each sample's valid frames. */
+  kd: tf.Tensor;
+  /** The student's CTC loss, when `ctc` targets were given. */
+  ctc?: tf.Tensor;
+}
+
+function readLengths(name: string, lengths: Lengths, batch: number, frames: number): number[] {
+  let values: number[];
+  if (lengths instanceof tf.Tensor) {
+    if (lengths.rank !== 1) throw new Error(configError(name, 'a rank-1 tensor of lengths', `a rank-${lengths.rank} tensor`));
+    values = Array.from(lengths.dataSync());
+  } else if (Array.isArray(lengths) || lengths instanceof Int32Array) values = Array.from(lengths as ArrayLike<number>);
+  else throw new Error(configError(name, 'an array of lengths or a rank-1 tensor', lengths));
+  if (values.length !== batch) throw new Error(configError(name, `${batch} lengths (one per sample)`, `${values.length} lengths`));
+  values.forEach((v, b) => {
+    if (!Number.isInteger(v) || v < 0 || v > frames) throw new Error(configError(`${name}[${b}]`, `an integer in [0, ${frames}] (the frames of the outputs)`, v));
+  });
+  return values;
+}
+
+/** `x` with a zero gradient: the teacher's outputs are targets, not something to train. */
+const detach = tf.customGrad(((x: tf.Tensor) => ({ value: tf.clone(x), gradFunc: (dy: tf.Tensor) => tf.zerosLike(dy) })) as unknown as Parameters<typeof tf.customGrad>[0]);
+
+/**
+ * {@link distillationLoss} with its parts: `loss`, the KL term `kd` and, when `ctc` targets
+ * are given, the student's `ctc` loss (each reduced by `reduction`), so a trainer can log
+ * them apart. Every tensor is new; the caller disposes them.
+ *
+ * @example
+ * ```ts
+ * const terms = distillationLossTerms(studentLogProbs, teacherLogProbs, { studentLengths: [8], ctc: { targets, targetLengths: [3] } });
+ * console.log((await terms.kd.data())[0], (await terms.ctc!.data())[0]);
+ * tf.dispose([terms.loss, terms.kd, terms.ctc!]);
+ * ```
+ */
+export function distillationLossTerms(
+  studentLogProbs: tf.Tensor3D,
+  teacherLogProbs: tf.Tensor3D,
+  options: DistillationLossOptions,
+): DistillationLossTerms {
+  if (!(studentLogProbs instanceof tf.Tensor) || studentLogProbs.rank !== 3) {
+    throw new Error(configError('studentLogProbs', 'a rank-3 tensor [T, B, V]', studentLogProbs instanceof tf.Tensor ? `shape [${studentLogProbs.shape}]` : studentLogProbs));
+  }
+  if (!(teacherLogProbs instanceof tf.Tensor) || teacherLogProbs.rank !== 3) {
+    throw new Error(configError('teacherLogProbs', 'a rank-3 tensor [T, B, V]', teacherLogProbs instanceof tf.Tensor ? `shape [${teacherLogProbs.shape}]` : teacherLogProbs));
+  }
+  if (options == null || typeof options !== 'object') throw new Error(configError('options', 'an object with studentLengths', options));
+  const [frames, batch, classes] = studentLogProbs.shape;
+  const [teacherFrames, teacherBatch, teacherClasses] = teacherLogProbs.shape;
+  if (teacherBatch !== batch || teacherClasses !== classes) {
+    throw new Error(configError('teacherLogProbs', `shape [T, ${batch}, ${classes}] (the student's batch and classes)`, `shape [${teacherLogProbs.shape}]`));
+  }
+  const temperature = requireNumber('temperature', options.temperature ?? 1, 0, false);
+  const blank = requireInteger('blank', options.blank ?? 0, 0);
+  if (blank >= classes) throw new Error(configError('blank', `a class index < ${classes}`, blank));
+  const includeBlank = options.includeBlank ?? true;
+  if (!includeBlank && classes < 3) throw new Error(configError('includeBlank', 'true when there are fewer than 2 non-blank classes', includeBlank));
+  const reduction = options.reduction ?? 'mean';
+  if (reduction !== 'none' && reduction !== 'sum' && reduction !== 'mean') throw new Error(configError('reduction', "'none', 'sum' or 'mean'", reduction));
+  if (options.alpha !== undefined && options.weights !== undefined) throw new Error(configError('alpha', 'unset when weights are given', options.alpha));
+  let weights: { ctc: number; kd: number };
+  if (options.weights !== undefined) {
+    weights = { ctc: requireNumber('weights.ctc', options.weights.ctc, 0, true), kd: requireNumber('weights.kd', options.weights.kd, 0, true) };
+  } else {
+    const alpha = requireNumber('alpha', options.alpha ?? (options.ctc ? 0.5 : 0), 0, true, 1, true);
+    weights = { ctc: alpha, kd: 1 - alpha };
+  }
+  if (weights.ctc > 0 && options.ctc === undefined) throw new Error(configError('ctc', `CTC targets when the CTC weight is ${weights.ctc}`, undefined));
+  const studentLengths = readLengths('studentLengths', options.studentLengths, batch, frames);
+  const teacherLengths = options.teacherLengths === undefined ? studentLengths : readLengths('teacherLengths', options.teacherLengths, batch, teacherFrames);
+  if (options.teacherLengths === undefined && teacherFrames < Math.max(0, ...studentLengths)) {
+    throw new Error(configError('teacherLengths', `the teacher's lengths: its ${teacherFrames} frames are fewer than the student's longest length ${Math.max(...studentLengths)}`, undefined));
+  }
+  teacherLengths.forEach((l, b) => {
+    if (l === 0 && studentLengths[b] > 0) throw new Error(configError(`teacherLengths[${b}]`, `at least one teacher frame for the student's ${studentLengths[b]}`, l));
+  });
+  const resample = teacherLengths.some((l, b) => l !== studentLengths[b]);
+
+  return tf.tidy(() => {
+    const columns = includeBlank ? null : tf.tensor1d(Array.from({ length: classes }, (_, k) => k).filter((k) => k !== blank), 'int32');
+    const pick = (x: tf.Tensor3D): tf.Tensor3D => (columns ? (tf.gather(x, columns, 2) as tf.Tensor3D) : x);
+    // Teacher: softmax(teacher / τ) at its own frames, resampled (in probability space) onto the student's.
+    const teacher = detach(teacherLogProbs) as tf.Tensor3D;
+    let p = tf.softmax(tf.div(pick(teacher), temperature)) as tf.Tensor3D;
+    if (resample || teacherFrames !== frames) p = resampleOverTime(p, teacherLengths, studentLengths, frames);
+    const logQ = tf.logSoftmax(tf.div(pick(studentLogProbs), temperature)) as tf.Tensor3D;
+    // Σ_k p (log p − log q); p = 0 contributes 0 (log p is clamped so that 0·log 0 stays 0, not NaN).
+    const logP = tf.log(tf.maximum(p, 1e-30));
+    const perFrame = tf.sum(tf.mul(p, tf.sub(logP, logQ)), 2); // [T, B]
+    const mask = tf.tensor2d(
+      Float32Array.from({ length: frames * batch }, (_, i) => (Math.floor(i / batch) < studentLengths[i % batch] ? 1 : 0)),
+      [frames, batch],
+    );
+    const counts = tf.tensor1d(studentLengths.map((l) => Math.max(l, 1)), 'float32');
+    const perSample = tf.mul(tf.div(tf.sum(tf.mul(perFrame, mask), 0), counts), temperature * temperature); // [B]
+    const reduce = (x: tf.Tensor): tf.Tensor => (reduction === 'none' ? x : reduction === 'sum' ? tf.sum(x) : tf.mean(x));
+    const kd = reduce(perSample);
+    if (options.ctc === undefined) {
+      const loss = weights.kd === 1 ? tf.clone(kd) : tf.mul(kd, weights.kd);
+      return { loss, kd };
+    }
+    const ctc = ctcLoss(studentLogProbs, options.ctc.targets, studentLengths, options.ctc.targetLengths, { blank, reduction });
+    const loss = tf.add(tf.mul(ctc, weights.ctc), tf.mul(kd, weights.kd));
+    return { loss, kd, ctc };
+  });
+}
+
+/**
+ * Knowledge-distillation loss for CTC models, per frame: the KL divergence from the
+ * teacher's `softmax(teacher/τ)` to the student's `log_softmax(student/τ)`, times τ² (so the
+ * gradient's scale does not shrink with τ), averaged over each sample's valid frames
+ * (`studentLengths`; padding is never read) and reduced over the batch. With `ctc` targets it
+ * returns `α·CTC + (1 − α)·KD` (or `weights.ctc·CTC + weights.kd·KD`). The teacher's outputs
+ * are detached: no gradient flows into them. Both inputs are log-probabilities (or logits:
+ * softmax and log-softmax do not change when a per-frame constant is added) `[T, B, V]`,
+ * time-major like `ctcLoss`. When the teacher has a different temporal stride, pass its own
+ * `teacherLengths`: each sample's teacher distributions are linearly resampled over time onto
+ * the student's frames (frame centres aligned; a convex mix of distributions is a distribution).
+ *
+ * @example
+ * ```ts
+ * const loss = distillationLoss(student.apply(videos, true), teacherLogProbs, {
+ *   studentLengths: student.outputLengths(inputLengths),
+ *   teacherLengths: teacher.outputLengths(inputLengths),
+ *   temperature: 2, alpha: 0.5, ctc: { targets, targetLengths },
+ * });
+ * ```
+ */
+export function distillationLoss(studentLogProbs: tf.Tensor3D, teacherLogProbs: tf.Tensor3D, options: DistillationLossOptions): tf.Tensor {
+  return tf.tidy(() => distillationLossTerms(studentLogProbs, teacherLogProbs, options).loss);
+}

@@ -1,0 +1,3 @@
+export * from './distillation-loss';
+export * from './resample';
+export * from './soft-targets';
