@@ -12,3 +12,4 @@ export * from './correlation';
 export * from './prediction';
 export * from './advice';
 export * from './report';
+export * from './comparison-report';

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { adviseFromHistory } from './advice';
 import type { Advice } from './advice';
 import { describePrediction } from './prediction';
+import { CSS, esc, fmt, renderSvg } from './report-parts';
 
 /**
  * One evaluated sample of a {@link TrainingHistoryEntry}: its reference and the decoded
@@ -88,46 +89,18 @@ export interface ReportOptions {
  * REPORT_CHARTS.map((c) => c.id); // ['loss', 'wer', 'lr', 'grad-norm', 'loss-vs-wer']
  * ```
  */
-export const REPORT_CHARTS: readonly { id: string; title: string }[] = [
+export const REPORT_CHARTS: readonly {
+  /** The chart container's `data-chart` attribute. */
+  id: string;
+  /** The chart's caption. */
+  title: string;
+}[] = [
   { id: 'loss', title: 'Loss vs epoch' },
   { id: 'wer', title: 'WER vs epoch' },
   { id: 'lr', title: 'Learning rate vs epoch' },
   { id: 'grad-norm', title: 'Gradient norm vs epoch' },
   { id: 'loss-vs-wer', title: 'Loss vs WER' },
 ];
-
-const CSS = `
-body{font-family:system-ui,-apple-system,"Segoe UI",sans-serif;margin:24px;color:#222;background:#fff}
-h1{font-size:1.5em}h2{font-size:1.2em;margin-top:2em;border-bottom:1px solid #ddd}
-.charts{display:flex;flex-wrap:wrap;gap:16px}
-figure.chart{margin:0;padding:8px;border:1px solid #e3e3e3;border-radius:4px}
-figure.chart figcaption{font-weight:600;margin-bottom:4px}
-.note{color:#666;font-size:.9em}
-table{border-collapse:collapse;font-size:.9em}
-th,td{border:1px solid #ddd;padding:4px 8px;text-align:left;vertical-align:top}
-th{background:#f5f5f5}
-td.num{text-align:right;font-variant-numeric:tabular-nums}
-pre{margin:0;font-family:ui-monospace,Menlo,Consolas,monospace;font-size:.95em}
-ul.warnings li{color:#8a4b00}
-`;
-
-/** Escapes text for HTML element content and double-quoted attribute values. */
-function esc(value: unknown): string {
-  return String(value)
-    .replace(/&/g, '&amp;')
-    .replace(/</g, '&lt;')
-    .replace(/>/g, '&gt;')
-    .replace(/"/g, '&quot;')
-    .replace(/'/g, '&#39;');
-}
-
-function fmt(value: number | undefined, digits = 4): string {
-  if (value === undefined) return '';
-  if (!Number.isFinite(value)) return String(value);
-  if (Number.isInteger(value)) return String(value);
-  const abs = Math.abs(value);
-  return abs !== 0 && (abs < 1e-3 || abs >= 1e6) ? value.toExponential(2) : String(Number(value.toPrecision(digits)));
-}
 
 type Row = Record<string, number>;
 
@@ -188,19 +161,6 @@ function scatterChart(history: readonly TrainingHistoryEntry[]): ChartData {
     },
   };
   return { id: 'loss-vs-wer', title: 'Loss vs WER', rows, omitted, spec };
-}
-
-async function renderSvg(spec: object): Promise<string> {
-  // Loaded on demand: vega and vega-lite are ESM-only and large; the rest of the package does
-  // not need them.
-  const [vega, vl] = await Promise.all([import('vega'), import('vega-lite')]);
-  const compiled = vl.compile(spec as Parameters<typeof vl.compile>[0]).spec;
-  const view = new vega.View(vega.parse(compiled), { renderer: 'none' });
-  try {
-    return await view.toSVG();
-  } finally {
-    view.finalize();
-  }
 }
 
 function chartTitle(id: string): string {

@@ -1,0 +1,207 @@
+/**
+ * Comparison report: one self-contained HTML page comparing several runs or models — free
+ * text, tables, learning curves (one line per run) and bar charts with error bars — for
+ * experiments such as distillation (teacher vs student from scratch vs distilled student)
+ * and architecture comparisons.
+ */
+import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { CSS, esc, fmt, renderSvg } from './report-parts';
+
+/**
+ * A table of a {@link ComparisonReport}: a caption, column headers and rows (numbers are
+ * right-aligned and formatted; strings are shown as they are).
+ *
+ * @example
+ * ```ts
+ * const table: ComparisonTable = { caption: 'Test WER', columns: ['model', 'WER'], rows: [['teacher', 0.21], ['student', 0.34]] };
+ * ```
+ */
+export interface ComparisonTable {
+  caption: string;
+  columns: string[];
+  rows: (string | number)[][];
+}
+
+/**
+ * A chart of lines, one per series (for example the dev WER of each run against the epoch).
+ *
+ * @example
+ * ```ts
+ * const curves: ComparisonCurves = { caption: 'Dev WER', xLabel: 'epoch', yLabel: 'WER', series: [{ name: 'scratch, seed 1', group: 'scratch', points: [{ x: 1, y: 0.9 }] }] };
+ * ```
+ */
+export interface ComparisonCurves {
+  caption: string;
+  xLabel: string;
+  yLabel: string;
+  /** Series; those of one `group` share a colour (a run's seeds, for instance). */
+  series: { name: string; group?: string; points: { x: number; y: number }[] }[];
+  /** Logarithmic y axis (positive values only). Default `false`. */
+  logY?: boolean;
+}
+
+/**
+ * A bar chart, optionally with a ± error per bar (for example the mean WER over seeds and its
+ * standard deviation).
+ *
+ * @example
+ * ```ts
+ * const bars: ComparisonBars = { caption: 'Test WER (mean ± sd over 3 seeds)', valueLabel: 'WER', bars: [{ label: 'scratch', value: 0.41, error: 0.03 }] };
+ * ```
+ */
+export interface ComparisonBars {
+  caption: string;
+  valueLabel: string;
+  bars: { label: string; value: number; error?: number; group?: string }[];
+  /** Logarithmic value axis (positive values only). Default `false`. */
+  logScale?: boolean;
+}
+
+/**
+ * What {@link writeComparisonReport} renders, in this order: the summary paragraphs, the
+ * tables, the curve charts and the bar charts.
+ *
+ * @example
+ * ```ts
+ * const report: ComparisonReport = { title: 'Distillation', summary: ['Distillation lowered test WER by 6 points.'], tables: [table] };
+ * ```
+ */
+export interface ComparisonReport {
+  title: string;
+  summary?: string[];
+  tables?: ComparisonTable[];
+  curves?: ComparisonCurves[];
+  bars?: ComparisonBars[];
+}
+
+const WIDTH = 460;
+const HEIGHT = 240;
+const SCHEMA = 'https://vega.github.io/schema/vega-lite/v6.json';
+
+function curvesSpec(chart: ComparisonCurves): { spec: object; rows: number; omitted: number } {
+  const values: { x: number; y: number; series: string; group: string }[] = [];
+  let omitted = 0;
+  for (const s of chart.series) {
+    for (const p of s.points) {
+      if (Number.isFinite(p.x) && Number.isFinite(p.y) && (!chart.logY || p.y > 0)) values.push({ x: p.x, y: p.y, series: s.name, group: s.group ?? s.name });
+      else omitted++;
+    }
+  }
+  const spec = {
+    $schema: SCHEMA, width: WIDTH, height: HEIGHT, background: 'white',
+    data: { values },
+    mark: { type: 'line', point: { size: 20 }, strokeWidth: 1.5 },
+    encoding: {
+      x: { field: 'x', type: 'quantitative', title: chart.xLabel },
+      y: { field: 'y', type: 'quantitative', title: chart.yLabel, scale: chart.logY ? { type: 'log' } : { zero: false } },
+      color: { field: 'group', type: 'nominal', title: null },
+      detail: { field: 'series', type: 'nominal' },
+    },
+  };
+  return { spec, rows: values.length, omitted };
+}
+
+function barsSpec(chart: ComparisonBars): { spec: object; rows: number; omitted: number } {
+  const values = chart.bars
+    .filter((b) => Number.isFinite(b.value) && (!chart.logScale || b.value > 0))
+    .map((b) => ({ label: b.label, value: b.value, lo: b.value - (b.error ?? 0), hi: b.value + (b.error ?? 0), group: b.group ?? b.label }));
+  const order = chart.bars.map((b) => b.label);
+  const y = { field: 'label', type: 'nominal', title: null, sort: order };
+  const spec = {
+    $schema: SCHEMA, width: WIDTH, height: Math.max(60, 26 * values.length), background: 'white',
+    data: { values },
+    layer: [
+      { mark: 'bar', encoding: { y, x: { field: 'value', type: 'quantitative', title: chart.valueLabel, ...(chart.logScale ? { scale: { type: 'log' } } : {}) }, color: { field: 'group', type: 'nominal', title: null } } },
+      { mark: { type: 'rule', color: 'black' }, encoding: { y, x: { field: 'lo', type: 'quantitative' }, x2: { field: 'hi' } } },
+      { mark: { type: 'text', align: 'left', dx: 4 }, encoding: { y, x: { field: 'hi', type: 'quantitative' }, text: { field: 'value', type: 'quantitative', format: '.3~g' } } },
+    ],
+  };
+  return { spec, rows: values.length, omitted: chart.bars.length - values.length };
+}
+
+function checkReport(report: ComparisonReport, where: string): void {
+  if (report == null || typeof report !== 'object' || typeof report.title !== 'string') {
+    throw new TypeError(`Argument 'report' passed to '${where}' must be an object with a string 'title', but got ${report === null ? 'null' : typeof report}`);
+  }
+  (report.tables ?? []).forEach((t, i) => {
+    t.rows.forEach((row, r) => {
+      if (row.length !== t.columns.length) {
+        throw new TypeError(`Invalid 'report.tables[${i}].rows[${r}]' passed to '${where}': expected ${t.columns.length} cells (one per column), but got ${row.length}`);
+      }
+    });
+  });
+}
+
+/**
+ * Renders the page of {@link writeComparisonReport} to a string (nothing written).
+ *
+ * @example
+ * ```ts
+ * const html = await renderComparisonReportHtml({ title: 'Teacher vs student', tables: [{ caption: 'Size', columns: ['model', 'parameters'], rows: [['teacher', 305421]] }] });
+ * ```
+ */
+export async function renderComparisonReportHtml(report: ComparisonReport): Promise<string> {
+  checkReport(report, 'renderComparisonReportHtml');
+  const parts: string[] = [
+    '<!DOCTYPE html>', '<html lang="en">', '<head>', '<meta charset="utf-8">',
+    `<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; img-src data:">`,
+    '<meta name="viewport" content="width=device-width, initial-scale=1">',
+    `<title>${esc(report.title)}</title>`, `<style>${CSS}</style>`, '</head>', '<body>', `<h1>${esc(report.title)}</h1>`,
+  ];
+  for (const paragraph of report.summary ?? []) parts.push(`<p>${esc(paragraph)}</p>`);
+  for (const table of report.tables ?? []) {
+    parts.push(`<h2>${esc(table.caption)}</h2>`, '<table class="comparison"><thead><tr>');
+    parts.push(table.columns.map((c) => `<th>${esc(c)}</th>`).join(''), '</tr></thead><tbody>');
+    for (const row of table.rows) {
+      parts.push(`<tr>${row.map((cell) => (typeof cell === 'number' ? `<td class="num">${esc(fmt(cell))}</td>` : `<td>${esc(cell)}</td>`)).join('')}</tr>`);
+    }
+    parts.push('</tbody></table>');
+  }
+  const charts = [
+    ...(report.curves ?? []).map((c) => ({ caption: c.caption, ...curvesSpec(c) })),
+    ...(report.bars ?? []).map((b) => ({ caption: b.caption, ...barsSpec(b) })),
+  ];
+  if (charts.length > 0) {
+    parts.push('<h2>Charts</h2>', '<div class="charts">');
+    for (const [i, chart] of charts.entries()) {
+      const note = chart.omitted > 0 ? `<div class="note">${esc(chart.omitted)} non-finite value${chart.omitted === 1 ? '' : 's'} not plotted.</div>` : '';
+      const body = chart.rows > 0 ? await renderSvg(chart.spec) : '<p class="note">No data to chart.</p>';
+      parts.push(`<figure class="chart" data-chart="chart-${i}"><figcaption>${esc(chart.caption)}</figcaption>${body}${note}</figure>`);
+    }
+    parts.push('</div>');
+  }
+  parts.push('</body>', '</html>', '');
+  return parts.join('\n');
+}
+
+/**
+ * Writes a comparison report — summary text, tables, learning curves with one line per run
+ * and bar charts with error bars — as one self-contained HTML page `dir/fileName` (default
+ * `comparison.html`; inline SVG, no scripts or external resources), atomically (temporary
+ * file + rename). Returns the file's path.
+ *
+ * @example
+ * ```ts
+ * const file = await writeComparisonReport({
+ *   title: 'Distillation',
+ *   tables: [{ caption: 'Test WER', columns: ['student', 'WER'], rows: [['scratch', 0.41], ['distilled', 0.33]] }],
+ *   curves: [{ caption: 'Dev WER', xLabel: 'epoch', yLabel: 'WER', series: runs.map((r) => ({ name: r.name, group: r.kind, points: r.dev })) }],
+ *   bars: [{ caption: 'Test WER', valueLabel: 'WER', bars: [{ label: 'scratch', value: 0.41, error: 0.03 }] }],
+ * }, 'runs/distill'); // 'runs/distill/comparison.html'
+ * ```
+ */
+export async function writeComparisonReport(report: ComparisonReport, dir: string, fileName = 'comparison.html'): Promise<string> {
+  const html = await renderComparisonReportHtml(report);
+  await mkdir(dir, { recursive: true });
+  const file = join(dir, fileName);
+  const temp = join(dir, `.${fileName}.${process.pid}.${Date.now().toString(36)}.tmp`);
+  try {
+    await writeFile(temp, html, 'utf8');
+    await rename(temp, file);
+  } catch (error) {
+    await rm(temp, { force: true });
+    throw error;
+  }
+  return file;
+}
