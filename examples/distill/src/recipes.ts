@@ -1,0 +1,116 @@
+/**
+ * The models, corpus and training budgets of the distillation experiment and of the
+ * architecture comparison, at two sizes: `small` (the default, for a 2-core CPU in about a
+ * quarter of an hour) and `large` (for a GPU through the webgpu backend).
+ */
+import type { SignCorpusOptions } from '@slr/data';
+import type { SequenceModel } from '@slr/layers';
+import { buildI3DTeacher, type I3DTeacherOptions } from '@slr/models-i3d';
+import { buildMobileNetV3Student, type MobileNetV3StudentOptions } from '@slr/models-mobilenetv3';
+
+/** The experiment's two sizes. */
+export type ExperimentSize = 'small' | 'large';
+
+/** How one model is trained: epochs, batch, Adam's peak rate, linear warmup then cosine decay. */
+export interface TrainingBudget {
+  epochs: number;
+  batchSize: number;
+  learningRate: number;
+  warmupEpochs: number;
+  clipNorm: number;
+  /** Evaluate dev WER (greedy) every this many epochs, for the learning curves. */
+  evalEvery: number;
+}
+
+/** Everything one experiment size fixes. */
+export interface ExperimentConfig {
+  size: ExperimentSize;
+  /** The synthetic corpus (its seed is fixed: every run sees the same train, dev and test). */
+  corpus: SignCorpusOptions & { trainSamples: number; devSamples: number; testSamples: number };
+  video: { height: number; width: number; fps: number };
+  /** The teacher's options, without `numClasses` and `inputShape`. */
+  teacher: Omit<I3DTeacherOptions, 'numClasses' | 'inputShape'>;
+  /** The student's options, without `numClasses`, `inputShape` and `seed`. */
+  student: Omit<MobileNetV3StudentOptions, 'numClasses' | 'inputShape' | 'seed'>;
+  teacherBudget: TrainingBudget;
+  /** Shared by the student from scratch and the distilled student: the same budget. */
+  studentBudget: TrainingBudget;
+  distillation: { temperature: number; alpha: number; includeBlank: boolean };
+  /** Beam width of the final evaluation. */
+  beamWidth: number;
+  /** Seeds of the student runs (initialisation and batch order). */
+  seeds: number[];
+}
+
+/** The experiment sizes. */
+export const EXPERIMENTS: Record<ExperimentSize, ExperimentConfig> = {
+  small: {
+    size: 'small',
+    corpus: { seed: 7, glosses: 12, difficulty: 0.3, trainSamples: 96, devSamples: 24, testSamples: 24 },
+    video: { height: 16, width: 16, fps: 6 },
+    teacher: { widthMultiplier: 1 / 8, lstmUnits: 64, temporalStride: 4, dropout: 0.1, batchNormMomentum: 0.9 },
+    student: {
+      variant: 'small', widthMultiplier: 0.25, temporalHead: 'K3-P2', temporalChannels: 48, lstmUnits: 32, dropout: 0.1,
+      batchNormMomentum: 0.3,
+    },
+    teacherBudget: { epochs: 12, batchSize: 8, learningRate: 3e-3, warmupEpochs: 1, clipNorm: 1, evalEvery: 2 },
+    studentBudget: { epochs: 8, batchSize: 8, learningRate: 3e-3, warmupEpochs: 1, clipNorm: 1, evalEvery: 2 },
+    distillation: { temperature: 2, alpha: 0.5, includeBlank: true },
+    beamWidth: 10,
+    seeds: [1, 2, 3],
+  },
+  large: {
+    size: 'large',
+    corpus: { seed: 7, glosses: 40, difficulty: 0.5, trainSamples: 800, devSamples: 100, testSamples: 100 },
+    video: { height: 64, width: 64, fps: 8 },
+    teacher: { widthMultiplier: 0.5, lstmUnits: 128, temporalStride: 4, dropout: 0.2, batchNormMomentum: 0.9 },
+    student: {
+      variant: 'small', widthMultiplier: 0.5, temporalHead: 'K3-P2', temporalChannels: 128, lstmUnits: 64, dropout: 0.2,
+      batchNormMomentum: 0.3,
+    },
+    teacherBudget: { epochs: 30, batchSize: 8, learningRate: 1e-3, warmupEpochs: 1, clipNorm: 1, evalEvery: 2 },
+    studentBudget: { epochs: 20, batchSize: 8, learningRate: 1e-3, warmupEpochs: 1, clipNorm: 1, evalEvery: 2 },
+    distillation: { temperature: 2, alpha: 0.5, includeBlank: true },
+    beamWidth: 10,
+    seeds: [1, 2, 3],
+  },
+};
+
+/**
+ * Builds the experiment's teacher for `numClasses` classes.
+ *
+ * @example
+ * ```ts
+ * const teacher = buildTeacher(EXPERIMENTS.small, corpus.vocabulary.size);
+ * ```
+ */
+export function buildTeacher(config: ExperimentConfig, numClasses: number): SequenceModel {
+  const { height, width } = config.video;
+  return buildI3DTeacher({ ...config.teacher, numClasses, inputShape: [null, height, width, 3] });
+}
+
+/**
+ * Builds the experiment's student for `numClasses` classes, initialised from `seed`;
+ * `variant` overrides the configured MobileNetV3 variant (the comparison builds both).
+ *
+ * @example
+ * ```ts
+ * const student = buildStudent(EXPERIMENTS.small, corpus.vocabulary.size, 1);
+ * ```
+ */
+export function buildStudent(config: ExperimentConfig, numClasses: number, seed: number, variant = config.student.variant): SequenceModel {
+  const { height, width } = config.video;
+  return buildMobileNetV3Student({ ...config.student, variant, numClasses, inputShape: [null, height, width, 3], seed });
+}
+
+/**
+ * Trainable parameters of a model.
+ *
+ * @example
+ * ```ts
+ * trainableParameters(student.model); // 69,493
+ * ```
+ */
+export function trainableParameters(model: SequenceModel['model']): number {
+  return model.trainableWeights.reduce((sum, w) => sum + w.shape.reduce((a: number, b) => a * (b ?? 1), 1), 0);
+}
