@@ -33,14 +33,18 @@ export interface SignCorpusOptions {
   familySize?: number;
   /** Number of signers (default 9, as PHOENIX); every split uses all of them. */
   signers?: number;
-  /** Samples per split (defaults 1000, 100, 100). */
+  /** Samples in train (default 1000). */
   trainSamples?: number;
+  /** Samples in dev (default 100). */
   devSamples?: number;
+  /** Samples in test (default 100). */
   testSamples?: number;
   /** Successors per gloss in the bigram grammar (default 8). */
   successors?: number;
   /** Fraction of bigrams held out of train for dev and test (default 0.1; see {@link SyntheticGrammar}). */
   heldOutFraction?: number;
+  /** Longest sentence, 2 … 8 glosses (default 8; shorter sentences make quicker experiments). */
+  maxSentenceLength?: number;
   /**
    * Make train sentence i (i < G) contain gloss π(i), for a seeded permutation π, so every
    * gloss occurs in train when `trainSamples ≥ G` (default true).
@@ -61,6 +65,7 @@ export interface SignCorpusOptions {
 export interface SyntheticSampleSpec {
   /** `train_000042`, `dev_000007`, … (`custom_…` for {@link SyntheticSignCorpus.specFor}). */
   id: string;
+  /** The split it belongs to. */
   split: Split;
   /** Position in its split. */
   index: number;
@@ -68,8 +73,9 @@ export interface SyntheticSampleSpec {
   glosses: string[];
   /** Its ids in {@link SyntheticSignCorpus.vocabulary} (≥ 1). */
   glossIds: number[];
-  /** Signer id (`Signer01` …) and its index in {@link SyntheticSignCorpus.signers}. */
+  /** Signer id (`Signer01` …). */
   signer: string;
+  /** Index of the signer in {@link SyntheticSignCorpus.signers}. */
   signerIndex: number;
   /** Seed of this sample's variation: timing, placement / lighting jitter and pixel noise. */
   seed: number;
@@ -95,6 +101,7 @@ export class SyntheticSignCorpus {
   readonly vocabulary: GlossVocabulary;
   /** The sign of every gloss, index = id − 1. */
   readonly signs: readonly SyntheticSign[];
+  /** The signers, `Signer01` first. */
   readonly signers: readonly SyntheticSigner[];
   /** The sentence grammar (gloss indices = id − 1), with the held-out bigrams. */
   readonly grammar: SyntheticGrammar;
@@ -114,6 +121,7 @@ export class SyntheticSignCorpus {
       testSamples: options.testSamples ?? 100,
       successors: options.successors ?? 8,
       heldOutFraction: options.heldOutFraction ?? 0.1,
+      maxSentenceLength: options.maxSentenceLength ?? 8,
       coverAllGlosses: options.coverAllGlosses ?? true,
     };
     const o = this.options;
@@ -123,7 +131,7 @@ export class SyntheticSignCorpus {
     this.vocabulary = GlossVocabulary.ordered(names);
     this.signs = generateSyntheticSigns(names, { seed: mixSeed(o.seed, 1), difficulty: o.difficulty, familySize: o.familySize });
     this.signers = generateSyntheticSigners(o.signers, mixSeed(o.seed, 2));
-    this.grammar = createSyntheticGrammar(names, { seed: mixSeed(o.seed, 3), successors: o.successors, heldOutFraction: o.heldOutFraction });
+    this.grammar = createSyntheticGrammar(names, { seed: mixSeed(o.seed, 3), successors: o.successors, heldOutFraction: o.heldOutFraction, maxSentenceLength: o.maxSentenceLength });
     const pivots = o.coverAllGlosses ? new SeededRandom(mixSeed(o.seed, 4)).shuffle([...names.keys()]) : [];
     const counts: Record<Split, number> = { train: o.trainSamples, dev: o.devSamples, test: o.testSamples };
     const splits = {} as Record<Split, SyntheticSampleSpec[]>;

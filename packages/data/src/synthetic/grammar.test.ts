@@ -17,17 +17,17 @@ describe('synthetic gloss names', () => {
 });
 
 describe('synthetic grammar', () => {
-  test.prop([fc.integer({ min: 2, max: 60 }), fc.integer(), fc.integer({ min: 1, max: 10 }), fc.double({ min: 0.02, max: 0.5, noNaN: true })], { numRuns: 40 })(
-    'keeps held-out bigrams out of train and puts one in every dev and test sentence',
-    (count, seed, successors, heldOutFraction) => {
-      const grammar = createSyntheticGrammar(syntheticGlossNames(count), { seed, successors, heldOutFraction });
+  test.prop([fc.integer({ min: 2, max: 60 }), fc.integer(), fc.integer({ min: 1, max: 10 }), fc.double({ min: 0.02, max: 0.5, noNaN: true }), fc.integer({ min: 2, max: 8 })], { numRuns: 40 })(
+    'keeps held-out bigrams out of train, puts one in every dev and test sentence, and keeps sentences within maxSentenceLength',
+    (count, seed, successors, heldOutFraction, maxSentenceLength) => {
+      const grammar = createSyntheticGrammar(syntheticGlossNames(count), { seed, successors, heldOutFraction, maxSentenceLength });
       expect(grammar.heldOut.dev.length).toBeGreaterThan(0);
       expect(grammar.heldOut.test.length).toBeGreaterThan(0);
       for (let i = 0; i < 30; i++) {
         for (const split of ['train', 'dev', 'test'] as const) {
           const sentence = grammar.sample(split, seed + i);
           expect(sentence.length).toBeGreaterThanOrEqual(split === 'train' ? 1 : 2);
-          expect(sentence.length).toBeLessThanOrEqual(8);
+          expect(sentence.length).toBeLessThanOrEqual(maxSentenceLength);
           const kinds = sentence.slice(1).map((gloss, k) => grammar.bigramSplit(sentence[k], gloss));
           expect(kinds.every((kind) => kind === 'train' || kind === split)).toBe(true); // only grammar bigrams, no other split's
           if (split !== 'train') expect(kinds).toContain(split);
@@ -53,7 +53,18 @@ describe('synthetic grammar', () => {
     expect(a.sample('dev', 9)).toEqual(b.sample('dev', 9));
   });
 
-  it('rejects fewer than two glosses', () => {
+  it('rejects fewer than two glosses and sentence limits outside 2 … 8', () => {
     expect(() => createSyntheticGrammar(['REGEN'])).toThrow(/at least 2 glosses/);
+    expect(() => createSyntheticGrammar(syntheticGlossNames(5), { maxSentenceLength: 1 })).toThrow('maxSentenceLength must be an integer in [2, 8], but got 1.');
+    expect(() => createSyntheticGrammar(syntheticGlossNames(5), { maxSentenceLength: 9 })).toThrow('maxSentenceLength must be an integer in [2, 8], but got 9.');
+  });
+
+  it('keeps the default corpus unchanged: the default limit is the full 1–8 range', () => {
+    const names = syntheticGlossNames(20);
+    const a = createSyntheticGrammar(names, { seed: 3 });
+    const b = createSyntheticGrammar(names, { seed: 3, maxSentenceLength: 8 });
+    for (let i = 0; i < 20; i++) expect(a.sample('train', i)).toEqual(b.sample('train', i));
+    const lengths = new Set(Array.from({ length: 300 }, (_, i) => a.sample('train', i).length));
+    expect(Math.max(...lengths)).toBe(8);
   });
 });

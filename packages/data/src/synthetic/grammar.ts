@@ -40,12 +40,14 @@ export interface SyntheticGrammarOptions {
    * there are 2): the first half (rounded up) is reserved for dev, the rest for test.
    */
   heldOutFraction?: number;
+  /** Longest sentence, 2 … 8 glosses (default 8): lengths keep their weights, cut at this one. */
+  maxSentenceLength?: number;
 }
 
 /**
  * A bigram grammar over glosses `0 … G − 1`. Each gloss has a category and a short list of
  * successors (drawn by category transitions, then by a Zipf-like gloss frequency) with Zipf
- * weights `1, 1/2, 1/3, …`; a sentence has 1–8 glosses (length drawn first, the chain stops
+ * weights `1, 1/2, 1/3, …`; a sentence has 1–8 glosses (at most `maxSentenceLength`; length drawn first, the chain stops
  * early at a gloss with no allowed successor) and never repeats a gloss back to back.
  *
  * Held-out rule: a random `heldOutFraction` of the bigrams (successor edges) is held out.
@@ -69,7 +71,14 @@ export class SyntheticGrammar {
   /** Start weight of every gloss (unnormalised). */
   readonly startWeights: Float64Array;
   /** The held-out bigrams `[first, second]` (gloss indices) of dev and of test. */
-  readonly heldOut: { readonly dev: readonly [number, number][]; readonly test: readonly [number, number][] };
+  readonly heldOut: {
+    /** Bigrams only dev sentences contain. */
+    readonly dev: readonly [number, number][];
+    /** Bigrams only test sentences contain. */
+    readonly test: readonly [number, number][];
+  };
+  /** Longest sentence (glosses). */
+  readonly maxSentenceLength: number;
   private readonly reserved = new Map<number, number>();
   private readonly predecessors: { from: number; weight: number }[][];
 
@@ -85,6 +94,11 @@ export class SyntheticGrammar {
     const heldOutFraction = options.heldOutFraction ?? 0.1;
     if (!(successorCount >= 1)) throw new Error(`successors must be at least 1, but got ${options.successors}.`);
     if (!(heldOutFraction >= 0 && heldOutFraction < 1)) throw new Error(`heldOutFraction must be in [0, 1), but got ${heldOutFraction}.`);
+    const maxSentenceLength = options.maxSentenceLength ?? MAX_LENGTH;
+    if (!Number.isInteger(maxSentenceLength) || maxSentenceLength < 2 || maxSentenceLength > MAX_LENGTH) {
+      throw new Error(`maxSentenceLength must be an integer in [2, ${MAX_LENGTH}], but got ${options.maxSentenceLength}.`);
+    }
+    this.maxSentenceLength = maxSentenceLength;
     const random = new SeededRandom(mixSeed(seed, 0x6a11));
 
     // Zipf-like unigram frequencies over a random ranking.
@@ -166,6 +180,7 @@ export class SyntheticGrammar {
       const reserved = this.reserved.get(a * this.glosses.length + b) ?? 0;
       return reserved === 0 || reserved === code;
     };
+    const lengthWeights = LENGTH_WEIGHTS.slice(0, this.maxSentenceLength);
     const forward = (sentence: number[], length: number): number[] => {
       while (sentence.length < length) {
         const last = sentence[sentence.length - 1];
@@ -177,7 +192,7 @@ export class SyntheticGrammar {
       return sentence;
     };
     if (code === 0) {
-      const length = 1 + random.weighted(LENGTH_WEIGHTS);
+      const length = 1 + random.weighted(lengthWeights);
       if (pivot === undefined) return forward([random.weighted(this.startWeights)], length);
       const prefix = [pivot];
       const before = random.int(length);
@@ -192,14 +207,14 @@ export class SyntheticGrammar {
     const mine = code === 1 ? this.heldOut.dev : this.heldOut.test;
     if (mine.length === 0) throw new Error(`The grammar holds out no ${split} bigrams (raise heldOutFraction or the gloss count).`);
     const hasMine = (sentence: number[]): boolean => sentence.some((g, i) => i > 0 && (this.reserved.get(sentence[i - 1] * this.glosses.length + g) ?? 0) === code);
-    const lengthWeights = LENGTH_WEIGHTS.map((w, i) => (i === 0 ? 0 : w));
+    const atLeastTwo = lengthWeights.map((w, i) => (i === 0 ? 0 : w));
     for (let attempt = 0; attempt < 500; attempt++) {
-      const sentence = forward([random.weighted(this.startWeights)], 1 + random.weighted(lengthWeights));
+      const sentence = forward([random.weighted(this.startWeights)], 1 + random.weighted(atLeastTwo));
       if (hasMine(sentence)) return sentence;
     }
     // Rare fallback: start at a held-out bigram of this split.
     const [a, b] = mine[random.int(mine.length)];
-    return forward([a, b], 2 + random.int(MAX_LENGTH - 1));
+    return forward([a, b], 2 + random.int(this.maxSentenceLength - 1));
   }
 }
 
