@@ -46,15 +46,15 @@ export interface ExperimentConfig {
 export const EXPERIMENTS: Record<ExperimentSize, ExperimentConfig> = {
   small: {
     size: 'small',
-    corpus: { seed: 7, glosses: 12, difficulty: 0.3, trainSamples: 96, devSamples: 24, testSamples: 24 },
+    corpus: { seed: 7, glosses: 8, difficulty: 0, maxSentenceLength: 4, trainSamples: 96, devSamples: 24, testSamples: 24 },
     video: { height: 16, width: 16, fps: 6 },
     teacher: { widthMultiplier: 1 / 8, lstmUnits: 64, temporalStride: 4, dropout: 0.1, batchNormMomentum: 0.9 },
     student: {
       variant: 'small', widthMultiplier: 0.25, temporalHead: 'K3-P2', temporalChannels: 48, lstmUnits: 32, dropout: 0.1,
       batchNormMomentum: 0.3,
     },
-    teacherBudget: { epochs: 12, batchSize: 8, learningRate: 3e-3, warmupEpochs: 1, clipNorm: 1, evalEvery: 2 },
-    studentBudget: { epochs: 8, batchSize: 8, learningRate: 3e-3, warmupEpochs: 1, clipNorm: 1, evalEvery: 2 },
+    teacherBudget: { epochs: 24, batchSize: 4, learningRate: 1e-2, warmupEpochs: 1, clipNorm: 1, evalEvery: 2 },
+    studentBudget: { epochs: 10, batchSize: 4, learningRate: 1e-2, warmupEpochs: 1, clipNorm: 1, evalEvery: 2 },
     distillation: { temperature: 2, alpha: 0.5, includeBlank: true },
     beamWidth: 10,
     seeds: [1, 2, 3],

@@ -1,11 +1,24 @@
 import type { AdapterDescription } from './types';
 
-/** The fields of `GPUAdapterInfo` this package reads. */
+/**
+ * The fields of `GPUAdapterInfo` this package reads.
+ *
+ * @example
+ * ```ts
+ * const info: AdapterInfoLike = { vendor: 'mesa', architecture: '', device: 'llvmpipe', description: 'llvmpipe: Mesa 25.0.7' };
+ * isSoftwareAdapter(info); // true
+ * ```
+ */
 export interface AdapterInfoLike {
+  /** The GPU's vendor (`'nvidia'`, `'mesa'`…), or `''` when the browser hides it. */
   vendor?: string;
+  /** The vendor's name for the GPU family (`'ampere'`, `'software'`…), or `''`. */
   architecture?: string;
+  /** The device's name or id, or `''`. */
   device?: string;
+  /** A human-readable description of the adapter (the driver's name for it), or `''`. */
   description?: string;
+  /** Whether the adapter is a fallback adapter (a software implementation). */
   isFallbackAdapter?: boolean;
 }
 

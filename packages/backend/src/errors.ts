@@ -1,4 +1,11 @@
-/** Why {@link setupBackend} could not set a backend up. */
+/**
+ * Why {@link setupBackend} could not set a backend up.
+ *
+ * @example
+ * ```ts
+ * const code: BackendSetupErrorCode = 'NO_VULKAN_DRIVER';
+ * ```
+ */
 export type BackendSetupErrorCode =
   | 'INVALID_NAME'
   | 'NO_WEBGPU'
@@ -32,8 +39,15 @@ export type BackendSetupErrorCode =
  * ```
  */
 export class BackendSetupError extends Error {
+  /** Always `'BackendSetupError'`. */
   override readonly name = 'BackendSetupError';
 
+  /**
+   * @param code Which case it is.
+   * @param message What is wrong and what to install.
+   * @param summary The short form `'auto'` puts in its `reason`, for example `'no Vulkan driver'`.
+   * @param options `cause`: the error this one wraps.
+   */
   constructor(
     readonly code: BackendSetupErrorCode,
     message: string,

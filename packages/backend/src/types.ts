@@ -1,7 +1,23 @@
-/** Backends {@link setupBackend} can set up; `'auto'` picks the best one available. */
+/**
+ * Backends {@link setupBackend} can set up; `'auto'` picks the best one available.
+ *
+ * @example
+ * ```ts
+ * const name: BackendName = process.env.SLR_BACKEND === 'webgpu' ? 'webgpu' : 'auto';
+ * await setupBackend(name);
+ * ```
+ */
 export type BackendName = 'cpu' | 'webgpu' | 'tensorflow' | 'auto';
 
-/** Options of {@link setupBackend}. */
+/**
+ * Options of {@link setupBackend}.
+ *
+ * @example
+ * ```ts
+ * const options: SetupBackendOptions = { powerPreference: 'low-power', dawnFlags: ['backend=vulkan'], quiet: true };
+ * await setupBackend('webgpu', options);
+ * ```
+ */
 export interface SetupBackendOptions {
   /**
    * Which GPU to ask WebGPU for when a machine has several. Default `'high-performance'`
@@ -34,20 +50,43 @@ export interface SetupBackendOptions {
    * '@tensorflow/tfjs-backend-webgpu'`), for bundles in which the package is not importable at
    * run time. By default it is imported when first needed.
    */
-  webgpuModule?: { WebGPUBackend: unknown };
+  webgpuModule?: {
+    /** The module's `WebGPUBackend` class, which the backend is created from. */
+    WebGPUBackend: unknown;
+  };
 }
 
-/** The WebGPU adapter a backend runs on, from `GPUAdapter.info`. */
+/**
+ * The WebGPU adapter a backend runs on, from `GPUAdapter.info`.
+ *
+ * @example
+ * ```ts
+ * const { adapter } = await setupBackend('webgpu');
+ * if (adapter?.isSoftware) console.warn(`${adapter.description} runs on the CPU`);
+ * ```
+ */
 export interface AdapterDescription {
+  /** The GPU's vendor (`'nvidia'`, `'mesa'`…), or `''` when unknown. */
   vendor: string;
+  /** The vendor's name for the GPU family, or `''`. */
   architecture: string;
+  /** The device's name or id, or `''`. */
   device: string;
+  /** The driver's description of the adapter, for example `'llvmpipe: Mesa 25.0.7-2~bpo12+1 (LLVM 15.0.6)'`. */
   description: string;
   /** True for a software rasteriser that runs on the CPU (see {@link isSoftwareAdapter}). */
   isSoftware: boolean;
 }
 
-/** What {@link setupBackend} did. */
+/**
+ * What {@link setupBackend} did.
+ *
+ * @example
+ * ```ts
+ * const info: BackendInfo = await setupBackend('auto');
+ * console.log(`${info.backend}: ${info.reason}`); // 'cpu: webgpu unavailable: no Vulkan driver; tensorflow not installed; using cpu'
+ * ```
+ */
 export interface BackendInfo {
   /** `tf.getBackend()` after the set-up. */
   backend: string;

@@ -4,6 +4,7 @@
  * distance and word error rate.
  *
  * @packageDocumentation
+ * @mergeModuleWith <project>
  */
 import { registerCpuKernels } from './kernels/register-cpu';
 import { registerWebGpuKernels } from './kernels/register-webgpu';

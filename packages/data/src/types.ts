@@ -2,6 +2,13 @@
  * One continuous-signing sample, as the synthetic generator makes it and the PHOENIX-layout
  * reader returns it. Frames and keypoints are plain typed arrays (no tensors), so samples can
  * be produced, written and streamed without a tfjs backend; batching turns them into tensors.
+ *
+ * @example
+ * ```ts
+ * const [sample]: SignSample[] = [...generateSignCorpus({ seed: 1, glosses: 20 }).samples('train', { height: 112, width: 112 })];
+ * const [T, H, W] = sample.frameShape;
+ * sample.glosses;                       // ['MORGEN', 'REGEN', …]
+ * ```
  */
 export interface SignSample {
   /** Unique id (PHOENIX: the `id` column, also the frame folder's name). */
@@ -24,8 +31,17 @@ export interface SignSample {
   keypointNames?: string[];
 }
 
-/** The frames one sign occupies in a sample. */
+/**
+ * The frames one sign occupies in a sample.
+ *
+ * @example
+ * ```ts
+ * const spans: SignSpan[] = sample.spans ?? [];
+ * for (const { gloss, start, end } of spans) console.log(`${gloss}: frames ${start}–${end - 1}`);
+ * ```
+ */
 export interface SignSpan {
+  /** The sign's gloss. */
   gloss: string;
   /** First frame of the sign. */
   start: number;
@@ -33,5 +49,13 @@ export interface SignSpan {
   end: number;
 }
 
-/** Dataset split names, as in PHOENIX-2014. */
+/**
+ * Dataset split names, as in PHOENIX-2014.
+ *
+ * @example
+ * ```ts
+ * const split: Split = 'dev';
+ * for await (const sample of readPhoenixSplit('corpus', split)) evaluate(sample);
+ * ```
+ */
 export type Split = 'train' | 'dev' | 'test';

@@ -3,10 +3,21 @@
  * JSON so that ids never shift between runs.
  */
 
-/** The JSON form of a {@link GlossVocabulary}. */
+/**
+ * The JSON form of a {@link GlossVocabulary}.
+ *
+ * @example
+ * ```ts
+ * const json: GlossVocabularyJson = GlossVocabulary.fromGlosses(['REGEN', 'MORGEN']).toJSON();
+ * // { format: 'slr-gloss-vocabulary', version: 1, blank: '<blank>', glosses: ['MORGEN', 'REGEN'] }
+ * ```
+ */
 export interface GlossVocabularyJson {
+  /** Always `'slr-gloss-vocabulary'`. */
   format: 'slr-gloss-vocabulary';
+  /** Format version, 1. */
   version: 1;
+  /** The blank's name (id 0). */
   blank: string;
   /** Glosses in id order; the gloss at index i has id i + 1. */
   glosses: string[];

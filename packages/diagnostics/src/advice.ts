@@ -96,7 +96,12 @@ export interface TrainingHistory {
   /** Loss per step or epoch, oldest first (see `analyzeLossTrajectory`). */
   losses?: readonly number[];
   /** Evaluation history of loss and WER, oldest first (see `werLossCorrelation`). */
-  evaluations?: readonly { loss: number; wer: number }[];
+  evaluations?: readonly {
+    /** Loss at the evaluation. */
+    loss: number;
+    /** Word error rate at the evaluation. */
+    wer: number;
+  }[];
   /** The latest `gradientHealth` report. */
   gradients?: GradientHealthReport;
   /** The latest `checkLogProbs` report. */

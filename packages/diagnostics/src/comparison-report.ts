@@ -18,8 +18,11 @@ import { CSS, esc, fmt, renderSvg } from './report-parts';
  * ```
  */
 export interface ComparisonTable {
+  /** Shown above the table. */
   caption: string;
+  /** Column headers. */
   columns: string[];
+  /** One array per row, a cell per column. */
   rows: (string | number)[][];
 }
 
@@ -32,11 +35,26 @@ export interface ComparisonTable {
  * ```
  */
 export interface ComparisonCurves {
+  /** Shown above the chart. */
   caption: string;
+  /** Title of the x axis. */
   xLabel: string;
+  /** Title of the y axis. */
   yLabel: string;
   /** Series; those of one `group` share a colour (a run's seeds, for instance). */
-  series: { name: string; group?: string; points: { x: number; y: number }[] }[];
+  series: {
+    /** The series' name (one line per name). */
+    name: string;
+    /** Its colour group; default its name. */
+    group?: string;
+    /** Its points; non-finite ones are left out. */
+    points: {
+      /** Position on the x axis. */
+      x: number;
+      /** Position on the y axis. */
+      y: number;
+    }[];
+  }[];
   /** Logarithmic y axis (positive values only). Default `false`. */
   logY?: boolean;
 }
@@ -51,9 +69,21 @@ export interface ComparisonCurves {
  * ```
  */
 export interface ComparisonBars {
+  /** Shown above the chart. */
   caption: string;
+  /** Title of the value axis. */
   valueLabel: string;
-  bars: { label: string; value: number; error?: number; group?: string }[];
+  /** The bars, in the order given. */
+  bars: {
+    /** The bar's label. */
+    label: string;
+    /** Its length. */
+    value: number;
+    /** Half the length of its error bar (`value ± error`); none when absent. */
+    error?: number;
+    /** Its colour group; default its label. */
+    group?: string;
+  }[];
   /** Logarithmic value axis (positive values only). Default `false`. */
   logScale?: boolean;
 }
@@ -68,10 +98,15 @@ export interface ComparisonBars {
  * ```
  */
 export interface ComparisonReport {
+  /** Page title and heading. */
   title: string;
+  /** Paragraphs of text shown first. */
   summary?: string[];
+  /** Tables, in order. */
   tables?: ComparisonTable[];
+  /** Line charts, in order. */
   curves?: ComparisonCurves[];
+  /** Bar charts, in order. */
   bars?: ComparisonBars[];
 }
 

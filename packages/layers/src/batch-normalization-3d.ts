@@ -64,11 +64,16 @@ function onlyShape(inputShape: tf.Shape | tf.Shape[]): tf.Shape {
  * ```
  */
 export class BatchNormalization3D extends tf.layers.Layer {
+  /** The name the layer is registered under for serialisation (`tf.serialization.registerClass`). */
   static readonly className = 'SlrBatchNormalization3D';
 
+  /** Keras momentum of the moving statistics (see {@link BatchNormalization3DArgs.momentum}). */
   readonly momentum: number;
+  /** Added to the variance before the square root. */
   readonly epsilon: number;
+  /** Whether the layer learns a per-channel offset (`beta`). */
   readonly center: boolean;
+  /** Whether the layer learns a per-channel scale (`gamma`). */
   readonly scale: boolean;
   private gamma: tf.LayerVariable | null = null;
   private beta: tf.LayerVariable | null = null;

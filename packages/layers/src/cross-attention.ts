@@ -63,14 +63,22 @@ export interface CrossAttentionArgs {
  * ```
  */
 export class CrossAttention extends tf.layers.Layer {
+  /** The name the layer is registered under for serialisation (`tf.serialization.registerClass`). */
   static readonly className = 'SlrCrossAttention';
 
+  /** Number of attention heads. */
   readonly numHeads: number;
+  /** Size of each head's queries and keys. */
   readonly keyDim: number;
+  /** Size of each head's values. */
   readonly valueDim: number;
+  /** Size of the output's last axis; `null` for the query's size `Dq`. */
   readonly outputDim: number | null;
+  /** Whether the four projections have biases. */
   readonly useBias: boolean;
+  /** Dropout rate on the attention probabilities, in training only. */
   readonly dropout: number;
+  /** Whether the query is added to the output projection. */
   readonly residual: boolean;
   private queryKernel!: tf.LayerVariable;
   private keyKernel!: tf.LayerVariable;

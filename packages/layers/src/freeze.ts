@@ -8,10 +8,24 @@ import type * as tf from '@tensorflow/tfjs';
  *   none) or `?` (exactly one character), matched against the whole name
  *   (`'conv3d_*'`, `'block?_se'`); no other character is special;
  * - a function of the name.
+ *
+ * @example
+ * ```ts
+ * const patterns: LayerPattern[] = ['backbone_*', /^block[1-3]_/, (name) => name.endsWith('_bn')];
+ * for (const pattern of patterns) setTrainable(model, pattern, false);
+ * ```
  */
 export type LayerPattern = RegExp | string | ((layerName: string) => boolean);
 
-/** Options of {@link setTrainable}. */
+/**
+ * Options of {@link setTrainable}.
+ *
+ * @example
+ * ```ts
+ * const options: SetTrainableOptions = { allowNoMatch: true };
+ * setTrainable(model, 'pose_*', false, options); // [] when the model has no pose stream
+ * ```
+ */
 export interface SetTrainableOptions {
   /**
    * Whether a pattern that matches no layer at all is accepted (returning `[]`). By default it

@@ -35,11 +35,16 @@ export interface GroupNormalizationArgs extends BaseLayerArgs {
  * ```
  */
 export class GroupNormalization extends tf.layers.Layer {
+  /** The name the layer is registered under for serialisation (`tf.serialization.registerClass`). */
   static readonly className = 'SlrGroupNormalization';
 
+  /** Number of channel groups. */
   readonly groups: number;
+  /** Added to the variance before the square root. */
   readonly epsilon: number;
+  /** Whether the layer learns a per-channel offset (`beta`). */
   readonly center: boolean;
+  /** Whether the layer learns a per-channel scale (`gamma`). */
   readonly scale: boolean;
   private gamma: tf.LayerVariable | null = null;
   private beta: tf.LayerVariable | null = null;

@@ -43,6 +43,7 @@ function single(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
  * ```
  */
 export class HardSwish extends tf.layers.Layer {
+  /** The name the layer is registered under for serialisation (`tf.serialization.registerClass`). */
   static readonly className = 'SlrHardSwish';
 
   constructor(config: tf.serialization.ConfigDict = {}) {
@@ -74,6 +75,7 @@ tf.serialization.registerClass(HardSwish);
  * ```
  */
 export class HardSigmoid extends tf.layers.Layer {
+  /** The name the layer is registered under for serialisation (`tf.serialization.registerClass`). */
   static readonly className = 'SlrHardSigmoid';
 
   constructor(config: tf.serialization.ConfigDict = {}) {

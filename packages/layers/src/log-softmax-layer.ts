@@ -12,6 +12,7 @@ import { logSoftmax } from '@slr/ctc';
  * ```
  */
 export class LogSoftmax extends tf.layers.Layer {
+  /** The name the layer is registered under for serialisation (`tf.serialization.registerClass`). */
   static readonly className = 'SlrLogSoftmax';
 
   constructor(config: tf.serialization.ConfigDict = {}) {

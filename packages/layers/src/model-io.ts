@@ -4,13 +4,28 @@ import * as tf from '@tensorflow/tfjs';
  * The part of Node's `fs/promises` that {@link saveModel} and {@link loadModel} use. Pass your
  * own (for example Node's with one method wrapped) through the `fs` option to observe or fake
  * file-system failures; by default Node's own module is used.
+ *
+ * @example
+ * ```ts
+ * import * as fsp from 'node:fs/promises';
+ *
+ * const fs: ModelIoFileSystem = { ...fsp, rename: async () => { throw new Error('disk full'); } };
+ * await saveModel(model, 'checkpoints/latest', { fs }); // rejects with a ModelIoError, code 'SAVE_FAILED'
+ * ```
  */
 export type ModelIoFileSystem = Pick<
   typeof import('node:fs/promises'),
   'readFile' | 'open' | 'rename' | 'unlink' | 'mkdir' | 'readdir' | 'stat'
 >;
 
-/** What went wrong in {@link saveModel} or {@link loadModel}; see {@link ModelIoError.code}. */
+/**
+ * What went wrong in {@link saveModel} or {@link loadModel}; see {@link ModelIoError.code}.
+ *
+ * @example
+ * ```ts
+ * const retryable: ModelIoErrorCode[] = ['WEIGHTS_MISSING', 'LOAD_FAILED'];
+ * ```
+ */
 export type ModelIoErrorCode =
   | 'NO_DIRECTORY'
   | 'NO_MODEL_JSON'
@@ -39,6 +54,7 @@ export type ModelIoErrorCode =
  * ```
  */
 export class ModelIoError extends Error {
+  /** Always `'ModelIoError'`. */
   override readonly name = 'ModelIoError';
 
   constructor(
@@ -53,7 +69,15 @@ export class ModelIoError extends Error {
   }
 }
 
-/** Options of {@link saveModel}. */
+/**
+ * Options of {@link saveModel}.
+ *
+ * @example
+ * ```ts
+ * const options: SaveModelOptions = { metadata: { epoch: 12 }, shardSizeBytes: 4 * 1024 * 1024 };
+ * await saveModel(model, 'checkpoints/latest', options);
+ * ```
+ */
 export interface SaveModelOptions {
   /**
    * Written to `model.json` as `userDefinedMetadata` (a plain JSON object; tfjs warns above
@@ -72,7 +96,15 @@ export interface SaveModelOptions {
   fs?: ModelIoFileSystem;
 }
 
-/** What {@link saveModel} wrote. */
+/**
+ * What {@link saveModel} wrote.
+ *
+ * @example
+ * ```ts
+ * const info: SavedModelInfo = await saveModel(model, 'checkpoints/latest');
+ * console.log(info.modelJsonPath, info.weightDataBytes);
+ * ```
+ */
 export interface SavedModelInfo {
   /** Absolute-or-as-given path of the `model.json` written. */
   modelJsonPath: string;
@@ -84,7 +116,15 @@ export interface SavedModelInfo {
   removedPaths: string[];
 }
 
-/** Options of {@link loadModel}. */
+/**
+ * Options of {@link loadModel}.
+ *
+ * @example
+ * ```ts
+ * const options: LoadModelOptions = { strict: false };
+ * const model = await loadModel('checkpoints/latest', options);
+ * ```
+ */
 export interface LoadModelOptions {
   /**
    * Whether the weights must match the architecture exactly (tfjs's `strict`, default `true`):

@@ -1,6 +1,13 @@
 import * as tf from '@tensorflow/tfjs';
 
-/** An initialiser as `tf.initializers` makes them. */
+/**
+ * An initialiser as `tf.initializers` makes them.
+ *
+ * @example
+ * ```ts
+ * const init: LstmInitializer = lstmInitializers(64, 42).kernelInitializer;
+ * ```
+ */
 export type LstmInitializer = ReturnType<typeof tf.initializers.randomUniform>;
 
 /**
@@ -17,7 +24,12 @@ export type LstmInitializer = ReturnType<typeof tf.initializers.randomUniform>;
 export function lstmInitializers(
   units: number,
   seed?: number,
-): { kernelInitializer: LstmInitializer; recurrentInitializer: LstmInitializer } {
+): {
+  /** Initialiser of the input kernel. */
+  kernelInitializer: LstmInitializer;
+  /** Initialiser of the recurrent kernel (seeded with `seed + 1`). */
+  recurrentInitializer: LstmInitializer;
+} {
   const limit = 1 / Math.sqrt(units);
   return {
     kernelInitializer: tf.initializers.randomUniform({ minval: -limit, maxval: limit, seed }),

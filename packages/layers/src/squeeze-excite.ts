@@ -79,6 +79,7 @@ export interface SqueezeExciteArgs {
  * ```
  */
 export class SqueezeExcite extends tf.layers.Layer {
+  /** The name the layer is registered under for serialisation (`tf.serialization.registerClass`). */
   static readonly className = 'SlrSqueezeExcite';
 
   /** Width of the squeeze as configured (`null`: derived from the input's channels in `build`). */

@@ -25,12 +25,19 @@ export type I3DNormalization = 'batch' | 'group';
  * ```
  */
 export interface I3DInceptionBlock {
+  /** The block's layer-name prefix, `'Mixed_3b'` … `'Mixed_5c'`. */
   readonly name: string;
+  /** Branch 0: output channels of its 1×1×1 convolution. */
   readonly b0: number;
+  /** Branch 1: channels of its 1×1×1 reduction. */
   readonly b1a: number;
+  /** Branch 1: output channels of its 3×3×3 convolution. */
   readonly b1b: number;
+  /** Branch 2: channels of its 1×1×1 reduction. */
   readonly b2a: number;
+  /** Branch 2: output channels of its 3×3×3 convolution. */
   readonly b2b: number;
+  /** Branch 3: output channels of the 1×1×1 convolution after its max-pool. */
   readonly b3: number;
 }
 
@@ -230,7 +237,14 @@ type Triple = [number, number, number];
 export function applyI3DBackbone(
   input: tf.SymbolicTensor,
   options: I3DBackboneOptions,
-): { features: tf.SymbolicTensor; temporalStrides: number[]; channels: number } {
+): {
+  /** `Mixed_5c`'s output `[B, T', H', W', channels]`, or the per-frame logits with `logitsClasses`. */
+  features: tf.SymbolicTensor;
+  /** Temporal stride of each strided layer, in order (their product is the total stride). */
+  temporalStrides: number[];
+  /** Channels of `features`. */
+  channels: number;
+} {
   const o = resolveOptions(options);
   const ch = (channels: number): number => scaleChannels(channels, o.width, o.minChannels);
 

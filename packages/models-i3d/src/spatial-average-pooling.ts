@@ -13,6 +13,7 @@ import * as tf from '@tensorflow/tfjs';
  * ```
  */
 export class SpatialAveragePooling extends tf.layers.Layer {
+  /** The name the layer is registered under for serialisation (`tf.serialization.registerClass`). */
   static readonly className = 'SlrSpatialAveragePooling';
 
   constructor(config: tf.serialization.ConfigDict = {}) {

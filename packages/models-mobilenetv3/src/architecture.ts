@@ -32,14 +32,17 @@ export type MobileNetV3Activation = 'relu' | 'hardSwish';
  * ```
  */
 export interface MobileNetV3BlockSpec {
+  /** Channels the block receives. */
   readonly inputChannels: number;
   /** Kernel of the depthwise convolution (3 or 5). */
   readonly kernelSize: number;
   /** Width after the 1×1 expansion (no expansion convolution when equal to `inputChannels`). */
   readonly expandedChannels: number;
+  /** Channels the block's 1×1 projection outputs. */
   readonly outputChannels: number;
   /** Whether a squeeze-and-excite follows the depthwise convolution. */
   readonly squeezeExcite: boolean;
+  /** Non-linearity after the expansion and the depthwise convolution. */
   readonly activation: MobileNetV3Activation;
   /** Stride of the depthwise convolution. */
   readonly stride: 1 | 2;
@@ -140,10 +143,13 @@ export interface MobileNetV3Block extends MobileNetV3BlockSpec {
  * ```
  */
 export interface MobileNetV3Architecture {
+  /** `'large'` or `'small'`. */
   readonly variant: MobileNetV3Variant;
+  /** The width multiplier every width was scaled by. */
   readonly widthMultiplier: number;
   /** Output channels of the 3×3/2 hard-swish stem (16 at width 1). */
   readonly stemChannels: number;
+  /** The inverted-residual blocks, in order, after the width multiplier. */
   readonly blocks: readonly MobileNetV3Block[];
   /** Output channels of the final 1×1 convolution: 6 × the last block's output (960 / 576 at width 1). */
   readonly lastConvChannels: number;

@@ -12,6 +12,7 @@ import { applyMobileNetV3Features, checkImageShape, seedSequence } from './backb
  * ```
  */
 export interface MobileNetV3FeaturesOptions {
+  /** `'large'` (MobileNetV3-Large, 15 blocks) or `'small'` (11 blocks). */
   readonly variant: MobileNetV3Variant;
   /** `[H, W, C]` of one image (C is 3 for RGB); H and W may be `null` for any size. */
   readonly inputShape: readonly [number | null, number | null, number];

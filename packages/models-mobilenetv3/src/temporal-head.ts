@@ -9,6 +9,7 @@
  */
 export type TemporalOp =
   | {
+      /** A 1-D convolution without bias, followed by BatchNorm and ReLU. */
       readonly type: 'conv';
       /** Temporal kernel size. */
       readonly kernelSize: number;
@@ -16,6 +17,7 @@ export type TemporalOp =
       readonly padding?: 'valid' | 'same';
     }
   | {
+      /** A 1-D max pooling. */
       readonly type: 'pool';
       /** Pool window. */
       readonly size: number;

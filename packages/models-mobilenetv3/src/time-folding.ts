@@ -17,6 +17,7 @@ function first(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
  * ```
  */
 export class FoldTime extends tf.layers.Layer {
+  /** The name the layer is registered under for serialisation (`tf.serialization.registerClass`). */
   static readonly className = 'SlrFoldTime';
 
   constructor(config: tf.serialization.ConfigDict = {}) {
@@ -60,6 +61,7 @@ tf.serialization.registerClass(FoldTime);
  * ```
  */
 export class UnfoldTime extends tf.layers.Layer {
+  /** The name the layer is registered under for serialisation (`tf.serialization.registerClass`). */
   static readonly className = 'SlrUnfoldTime';
 
   constructor(config: tf.serialization.ConfigDict = {}) {

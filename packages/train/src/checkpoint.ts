@@ -65,9 +65,29 @@ export interface TrainingState {
   /** Per-epoch history so far. */
   history: EpochRecord[];
   /** Running sums of the current, unfinished epoch. */
-  epochAccumulator: { lossSum: number; gradNormSum: number; applied: number; lr: number; seconds: number; kdSum?: number; ctcSum?: number };
+  epochAccumulator: {
+    /** Sum of the losses of the epoch's applied steps. */
+    lossSum: number;
+    /** Sum of their global gradient norms. */
+    gradNormSum: number;
+    /** Steps applied so far in the epoch. */
+    applied: number;
+    /** Learning rate of the latest step. */
+    lr: number;
+    /** Seconds spent in the epoch so far. */
+    seconds: number;
+    /** Sum of the distillation (KD) terms of the applied steps, when distilling. */
+    kdSum?: number;
+    /** Sum of the CTC terms of the applied steps, when distilling. */
+    ctcSum?: number;
+  };
   /** Best dev WER so far and epochs since it improved (for `earlyStop.devPlateau`). */
-  plateau: { best: number; epochsWithoutImprovement: number };
+  plateau: {
+    /** Best dev WER so far (`Infinity` before the first evaluation). */
+    best: number;
+    /** Evaluated epochs since `best` last improved. */
+    epochsWithoutImprovement: number;
+  };
   /** Whether training has finished (early stop or all epochs). */
   finished: boolean;
 }
@@ -86,7 +106,12 @@ export interface LoadedCheckpoint {
   /** The model as saved (a fresh `tf.LayersModel`; copy its weights with `setWeights`). */
   model: tf.LayersModel;
   /** The optimizer's weights in `optimizer.getWeights()` order; pass to `optimizer.setWeights`. */
-  optimizerWeights: { name: string; tensor: tf.Tensor }[];
+  optimizerWeights: {
+    /** The weight's name. */
+    name: string;
+    /** Its value. */
+    tensor: tf.Tensor;
+  }[];
   /** The optimizer's class name when saved (`'Adam'`, `'AdamW'`, `'SlrSgd'`). */
   optimizerClass: string;
   /** The training state. */
@@ -103,6 +128,7 @@ export interface LoadedCheckpoint {
  * ```
  */
 export class CheckpointError extends Error {
+  /** Always `'CheckpointError'`. */
   override readonly name = 'CheckpointError';
   constructor(
     /** The file (or directory) that is missing or corrupt. */
@@ -297,7 +323,20 @@ export async function loadCheckpoint(dir: string): Promise<LoadedCheckpoint> {
  */
 export async function loadLatestValidCheckpoint(
   dir: string,
-): Promise<{ checkpoint: LoadedCheckpoint; skipped: { path: string; error: Error }[] } | undefined> {
+): Promise<
+  | {
+      /** The checkpoint that loaded. */
+      checkpoint: LoadedCheckpoint;
+      /** The checkpoints tried before it that could not be loaded, in the order tried. */
+      skipped: {
+        /** The checkpoint directory. */
+        path: string;
+        /** Why it could not be loaded. */
+        error: Error;
+      }[];
+    }
+  | undefined
+> {
   const { fs, path } = await node();
   const skipped: { path: string; error: Error }[] = [];
   const entries = await fs.readdir(dir).catch(() => [] as string[]);

@@ -105,6 +105,7 @@ export class AdamWOptimizer extends tf.AdamOptimizer {
     super.applyGradients(variableGradients);
   }
 
+  /** Adam's configuration plus `weightDecay`, for serialisation. */
   override getConfig(): tf.serialization.ConfigDict {
     return { ...super.getConfig(), weightDecay: this.weightDecay };
   }
@@ -178,6 +179,7 @@ export class SgdOptimizer extends tf.MomentumOptimizer {
     }
   }
 
+  /** The momentum optimizer's configuration plus `weightDecay`, for serialisation. */
   override getConfig(): tf.serialization.ConfigDict {
     return { ...super.getConfig(), weightDecay: this.weightDecay };
   }

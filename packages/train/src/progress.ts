@@ -1,12 +1,31 @@
 import cliProgress from 'cli-progress';
 import type { EpochRecord } from './checkpoint';
 
-/** How training progress is shown: a bar on a terminal, plain lines otherwise, or nothing. */
+/**
+ * How training progress is shown: a bar on a terminal, plain lines otherwise, or nothing.
+ *
+ * @example
+ * ```ts
+ * const mode: ProgressMode = process.env.CI === 'true' ? 'lines' : 'auto';
+ * const progress = createEpochProgress(400, mode);
+ * ```
+ */
 export type ProgressMode = 'auto' | 'bar' | 'lines' | 'off';
 
-/** Shows one update per epoch. */
+/**
+ * Shows one update per epoch.
+ *
+ * @example
+ * ```ts
+ * const progress: EpochProgress = createEpochProgress(400, 'lines');
+ * progress.update(record); // "epoch 1/400 step 5 loss 3.2105 lr 1.00e-4 WER —"
+ * progress.stop();
+ * ```
+ */
 export interface EpochProgress {
+  /** Shows the record of an epoch that just ended. */
   update(record: EpochRecord): void;
+  /** Ends the display (the bar stays on screen). */
   stop(): void;
 }
 

@@ -44,6 +44,7 @@ export interface TrainDistillation {
  * ```
  */
 export interface EvaluationResult {
+  /** The epoch after which the evaluation ran (1-based). */
   epoch: number;
   /** Greedy-decoding WER over the evaluation samples. */
   wer: number;
@@ -62,44 +63,101 @@ export interface EvaluationResult {
  * ```
  */
 export interface TrainOptions {
+  /** The model to train: outputs `[T, B, V]` log-probabilities (see `SequenceModel`). */
   model: SequenceModel;
   /** Training samples, or a function giving a fresh source each epoch (then `batchesPerEpoch` is required). */
   trainSamples: readonly SignSample[] | ((epoch: number) => BatchSource);
   /** Batches per epoch; derived from `trainSamples` when it is an array. */
   batchesPerEpoch?: number;
+  /** Samples to evaluate WER on (greedy, and beam with `evalBeamWidth`) every `evalEvery` epochs. */
   evalSamples?: readonly SignSample[];
   /** When given, its size must equal the model's number of classes. */
   vocabulary?: GlossVocabulary;
+  /** Epochs to train (an early stop may end sooner). */
   epochs: number;
+  /** Samples per step. */
   batchSize: number;
+  /** Optimizer and its peak learning rate (see `createOptimizer`). */
   optimizer: OptimizerConfig;
   /** Schedule shape; `learningRate` comes from `optimizer` and `totalSteps` is epochs · batchesPerEpoch. */
-  schedule?: { base: ScheduleBase; warmupEpochs?: number; warmupSteps?: number; warmupStartFactor?: number; minLearningRate?: number; gamma?: number; stepSize?: number; maxLearningRate?: number };
+  schedule?: {
+    /** `'constant'`, `'cosine'`, `'step'` or `'cyclic'` (see `createSchedule`). */
+    base: ScheduleBase;
+    /** Linear warmup length in epochs (or `warmupSteps`, not both). */
+    warmupEpochs?: number;
+    /** Linear warmup length in steps. */
+    warmupSteps?: number;
+    /** Warmup's first factor of the peak rate. Default 0. */
+    warmupStartFactor?: number;
+    /** Cosine: the rate at the end. */
+    minLearningRate?: number;
+    /** Step: the factor applied every `stepSize` steps. */
+    gamma?: number;
+    /** Step: steps between decays; cyclic: steps of a half cycle. */
+    stepSize?: number;
+    /** Cyclic: the top of the cycle. */
+    maxLearningRate?: number;
+  };
+  /** Clip gradients to this global norm (see `clipByGlobalNorm`). */
   clipNorm?: number;
+  /** CTC label smoothing ε in [0, 1] (see `smoothedCtcLoss`). */
   labelSmoothing?: number;
+  /** Seed of batch order (epoch `e` draws from `[seed, e]`) and of Xavier re-initialisation. Default 0. */
   seed?: number;
   /** Shuffle the training samples each epoch (seeded by `[seed, epoch]`). Default `true`. */
   shuffle?: boolean;
+  /** Evaluate every this many epochs (and after the last). Default 1. */
   evalEvery?: number;
+  /** Also decode with beam search of this width when evaluating. */
   evalBeamWidth?: number;
-  earlyStop?: { lossBelow?: number; werZero?: boolean; devPlateau?: number };
+  /** When to stop before `epochs`. */
+  earlyStop?: {
+    /** Stop once the epoch's loss is below this (and, with `werZero`, the WER is 0). */
+    lossBelow?: number;
+    /** Stop once the evaluation WER is 0 (and the loss below `lossBelow`, when set). */
+    werZero?: boolean;
+    /** Stop when the evaluation WER has not improved for this many evaluations. */
+    devPlateau?: number;
+  };
+  /** Layers frozen from the start (names, globs or a RegExp; see `setTrainable`). */
   freeze?: LayerPattern;
-  progressiveUnfreezing?: { epoch: number; pattern: LayerPattern }[];
-  initialization?: { xavier?: { gain?: number } };
+  /** Layers unfrozen at the start of the given epochs. */
+  progressiveUnfreezing?: {
+    /** The epoch (0-based) at whose start the layers become trainable. */
+    epoch: number;
+    /** The layers to unfreeze. */
+    pattern: LayerPattern;
+  }[];
+  /** Re-initialisation before training (not when resuming). */
+  initialization?: {
+    /** Xavier (Glorot) uniform re-initialisation of every kernel, seeded by `seed`. */
+    xavier?: {
+      /** Scale of the Xavier bound. Default 1. */
+      gain?: number;
+    };
+  };
+  /** Override the rate of every dropout layer. */
   dropout?: number;
   /** Distil from a teacher's cached outputs (not with `labelSmoothing`). */
   distillation?: TrainDistillation;
+  /** Hooks into training. */
   callbacks?: {
+    /** After each epoch, with its record. */
     onEpochEnd?: (record: EpochRecord) => void | Promise<void>;
+    /** Each warning (skipped steps, frozen weights); default `console.warn`. */
     onWarning?: (message: string) => void;
+    /** After each evaluation. */
     onEvaluation?: (result: EvaluationResult) => void | Promise<void>;
+    /** After each step: its number, loss, gradient norm (before clipping), learning rate, and whether it was skipped. */
     onStep?: (info: { step: number; loss: number; gradNorm: number; lr: number; skipped: boolean }) => void;
   };
+  /** Where checkpoints go (and are resumed from). */
   checkpointDir?: string;
   /** Checkpoint every N steps (and always at each epoch end when `checkpointDir` is set). */
   checkpointEverySteps?: number;
   /** Resume from the latest valid checkpoint in `checkpointDir` when there is one. Default `true`. */
   resume?: boolean;
+  /** A JSON-lines file that gets one line per epoch. */
   historyFile?: string;
   /**
    * Progress on stdout: `'auto'` (or `true`) draws a bar on a terminal and prints one line per
@@ -117,11 +175,17 @@ export interface TrainOptions {
  * ```
  */
 export interface TrainResult {
+  /** One record per epoch (those before a resume included). */
   history: EpochRecord[];
+  /** The final training state (as checkpointed). */
   state: TrainingState;
+  /** Whether `earlyStop` ended training. */
   stoppedEarly: boolean;
+  /** Why it stopped early. */
   stopReason?: string;
+  /** The last evaluation, if any. */
   lastEvaluation?: EvaluationResult;
+  /** The checkpoint training resumed from, if any. */
   resumedFrom?: string;
 }
 
@@ -141,7 +205,14 @@ function numClassesOf(model: SequenceModel): number {
  * // Error: Invalid 'optimizer.name': expected one of 'adam', 'adamw', 'sgd', but got 'adagrad'.
  * ```
  */
-export function validateTrainOptions(options: TrainOptions): { batchesPerEpoch: number; totalSteps: number; warmupSteps: number } {
+export function validateTrainOptions(options: TrainOptions): {
+  /** Batches in one epoch. */
+  batchesPerEpoch: number;
+  /** Steps of the whole run (epochs · batchesPerEpoch). */
+  totalSteps: number;
+  /** Steps of the linear warmup. */
+  warmupSteps: number;
+} {
   if (options.model == null || typeof options.model.apply !== 'function') throw new Error(configError('model', 'a SequenceModel', options.model));
   requireInteger('epochs', options.epochs, 1);
   requireInteger('batchSize', options.batchSize, 1);
@@ -260,13 +331,19 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
  * ```
  */
 export class Trainer {
+  /** Batches in one epoch. */
   readonly batchesPerEpoch: number;
+  /** Steps of the whole run. */
   readonly totalSteps: number;
+  /** The optimizer that `optimizer` configured. */
   readonly optimizer: tf.Optimizer;
   private readonly schedule: (step: number) => number;
   private varOrder: tf.Variable[] = [];
 
-  constructor(readonly options: TrainOptions) {
+  constructor(
+    /** The validated options. */
+    readonly options: TrainOptions,
+  ) {
     const v = validateTrainOptions(options);
     this.batchesPerEpoch = v.batchesPerEpoch;
     this.totalSteps = v.totalSteps;

@@ -10,11 +10,32 @@ import type * as tf from '@tensorflow/tfjs';
 import type { LanguageModel } from '../lm/language-model';
 import { checkDecoderInput, type CtcBeamSearchOptions, type CtcHypothesis } from './types';
 
-/** Default {@link CtcBeamSearchOptions.beamWidth}. */
+/**
+ * Default {@link CtcBeamSearchOptions.beamWidth}.
+ *
+ * @example
+ * ```ts
+ * const hypotheses = await ctcBeamSearch(logProbs, inputLengths, { beamWidth: 2 * DEFAULT_BEAM_WIDTH });
+ * ```
+ */
 export const DEFAULT_BEAM_WIDTH = 10;
-/** Default {@link CtcBeamSearchOptions.tokenCutoff}. */
+/**
+ * Default {@link CtcBeamSearchOptions.tokenCutoff}.
+ *
+ * @example
+ * ```ts
+ * const hypotheses = await ctcBeamSearch(logProbs, inputLengths, { tokenCutoff: DEFAULT_TOKEN_CUTOFF / 2 });
+ * ```
+ */
 export const DEFAULT_TOKEN_CUTOFF = 40;
-/** Default {@link CtcBeamSearchOptions.lmWeight}. */
+/**
+ * Default {@link CtcBeamSearchOptions.lmWeight}.
+ *
+ * @example
+ * ```ts
+ * const hypotheses = await ctcBeamSearch(logProbs, inputLengths, { lm, lmWeight: DEFAULT_LM_WEIGHT });
+ * ```
+ */
 export const DEFAULT_LM_WEIGHT = 0.5;
 
 function logAddExp(a: number, b: number): number {

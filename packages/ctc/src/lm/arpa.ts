@@ -21,7 +21,14 @@
  * Anything before `\data\` and after `\end\` is ignored.
  */
 
-/** One n-gram of an ARPA file, with its log10 values as written. */
+/**
+ * One n-gram of an ARPA file, with its log10 values as written.
+ *
+ * @example
+ * ```ts
+ * const entry: ArpaEntry = parseArpa(text).ngrams.get('<s> HELLO')!; // { log10Prob: -0.1, log10Backoff: 0 }
+ * ```
+ */
 export interface ArpaEntry {
   /** log10 P(last word | preceding words). */
   log10Prob: number;
@@ -56,6 +63,10 @@ export interface ArpaModel {
  * ```
  */
 export class ArpaParseError extends Error {
+  /**
+   * @param message What is wrong with the line.
+   * @param line The 1-based line number the message refers to.
+   */
   constructor(
     message: string,
     readonly line: number,

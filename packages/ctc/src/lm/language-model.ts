@@ -4,7 +4,14 @@
  */
 import { parseArpa, type ArpaModel } from './arpa';
 
-/** What {@link LanguageModel.score} returns. */
+/**
+ * What {@link LanguageModel.score} returns.
+ *
+ * @example
+ * ```ts
+ * const { logProb, state }: LanguageModelScore<NGramState> = lm.score(lm.initialState(), 1);
+ * ```
+ */
 export interface LanguageModelScore<State> {
   /** Natural-log probability of the token given the history. */
   logProb: number;
@@ -47,8 +54,16 @@ export interface LanguageModel<State = unknown> {
  * `order - 1`, oldest first) that the model can still use, i.e. that is an n-gram or the start
  * of one. Longer histories score every next word the same way (KenLM's state minimisation),
  * so equal states mean equal futures.
+ *
+ * @example
+ * ```ts
+ * const lm = NGramLanguageModel.fromArpa(bigramArpa, { vocabulary: [null, 'HELLO', 'WORLD'] });
+ * const state: NGramState = lm.score(lm.initialState(), 1).state;
+ * state.context; // ['HELLO']: a bigram model keeps one word of history
+ * ```
  */
 export interface NGramState {
+  /** The words of the history the model can still use, oldest first (`<s>` at a sentence start). */
   readonly context: readonly string[];
 }
 

@@ -15,7 +15,14 @@
  * gives S=0, D=1, I=2 while `1 2 0 1 → 0 1 0` gives S=2, D=1, I=0 (both cost 3).
  */
 
-/** The kind of one alignment step. */
+/**
+ * The kind of one alignment step.
+ *
+ * @example
+ * ```ts
+ * const ops: AlignmentOp[] = editDistance(['a', 'b'], ['a', 'c']).alignment.map((step) => step.op); // ['match', 'substitution']
+ * ```
+ */
 export type AlignmentOp = 'match' | 'substitution' | 'deletion' | 'insertion';
 
 /**
@@ -39,9 +46,42 @@ export type AlignmentOp = 'match' | 'substitution' | 'deletion' | 'insertion';
  * ```
  */
 export type AlignmentStep<T> =
-  | { op: 'match' | 'substitution'; ref: T; hyp: T; refIndex: number; hypIndex: number }
-  | { op: 'deletion'; ref: T; hyp?: undefined; refIndex: number; hypIndex?: undefined }
-  | { op: 'insertion'; ref?: undefined; hyp: T; refIndex?: undefined; hypIndex: number };
+  | {
+      /** A match or a substitution. */
+      op: 'match' | 'substitution';
+      /** The reference token. */
+      ref: T;
+      /** The hypothesis token. */
+      hyp: T;
+      /** Index of `ref` in the reference. */
+      refIndex: number;
+      /** Index of `hyp` in the hypothesis. */
+      hypIndex: number;
+    }
+  | {
+      /** A reference token missing from the hypothesis. */
+      op: 'deletion';
+      /** The missing reference token. */
+      ref: T;
+      /** Absent. */
+      hyp?: undefined;
+      /** Index of `ref` in the reference. */
+      refIndex: number;
+      /** Absent. */
+      hypIndex?: undefined;
+    }
+  | {
+      /** A hypothesis token not in the reference. */
+      op: 'insertion';
+      /** Absent. */
+      ref?: undefined;
+      /** The extra hypothesis token. */
+      hyp: T;
+      /** Absent. */
+      refIndex?: undefined;
+      /** Index of `hyp` in the hypothesis. */
+      hypIndex: number;
+    };
 
 /**
  * Options of {@link editDistance}.

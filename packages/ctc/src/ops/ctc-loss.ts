@@ -4,10 +4,26 @@ import { ctcBackwardComposite, ctcForwardComposite } from '../kernels/composite/
 import { WEBGPU_MAX_STATES } from '../kernels/webgpu/ctc-programs';
 import { type Lengths, type ValidatedCtcInputs, validateCtcInputs } from './validate-ctc-inputs';
 
-/** How per-sample losses are combined, as in PyTorch's `F.ctc_loss`. */
+/**
+ * How per-sample losses are combined, as in PyTorch's `F.ctc_loss`.
+ *
+ * @example
+ * ```ts
+ * const reduction: CtcReduction = 'none';
+ * const perSample = ctcLoss(logProbs, targets, inputLengths, targetLengths, { reduction }); // [B]
+ * ```
+ */
 export type CtcReduction = 'none' | 'sum' | 'mean';
 
-/** Options of {@link ctcLoss}. */
+/**
+ * Options of {@link ctcLoss}.
+ *
+ * @example
+ * ```ts
+ * const options: CtcLossOptions = { blank: 0, reduction: 'sum', zeroInfinity: true };
+ * const loss = ctcLoss(logProbs, targets, inputLengths, targetLengths, options);
+ * ```
+ */
 export interface CtcLossOptions {
   /** Index of the blank label. Default 0. */
   blank?: number;

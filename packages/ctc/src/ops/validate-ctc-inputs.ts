@@ -4,7 +4,14 @@
  */
 import * as tf from '@tensorflow/tfjs';
 
-/** Lengths given as a tensor or as a plain array. */
+/**
+ * Lengths given as a tensor or as a plain array.
+ *
+ * @example
+ * ```ts
+ * const inputLengths: Lengths = [50, 42];                         // or tf.tensor1d([50, 42], 'int32'), or an Int32Array
+ * ```
+ */
 export type Lengths = tf.Tensor1D | readonly number[] | Int32Array;
 
 /** The checked inputs of a CTC call, as plain arrays. */

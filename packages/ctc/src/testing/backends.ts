@@ -6,6 +6,14 @@ import { describe, beforeAll } from 'vitest';
  * Name of a test-only backend: the plain tfjs CPU backend without any `@slr` kernels, so
  * every `@slr` op takes its composite (plain tfjs ops) path there, as it would on wasm,
  * webgl or tfjs-node.
+ *
+ * @example
+ * ```ts
+ * // SLR_TEST_BACKENDS=cpu,cpu-composite pnpm vitest run packages/ctc
+ * describeWithBackends('ctcLoss', (backend) => {
+ *   it('takes the composite path', () => expect(backend === COMPOSITE_TEST_BACKEND).toBe(tf.getBackend() === 'cpu-composite'));
+ * });
+ * ```
  */
 export const COMPOSITE_TEST_BACKEND = 'cpu-composite';
 
@@ -48,7 +56,17 @@ export function testBackends(): string[] {
   return ['cpu', COMPOSITE_TEST_BACKEND];
 }
 
-/** Hook that prepares a backend (for example WebGPU through Dawn) before a suite uses it. */
+/**
+ * Hook that prepares a backend (for example WebGPU through Dawn) before a suite uses it.
+ *
+ * @example
+ * ```ts
+ * const prepare: BackendPreparer = async (name) => {
+ *   if (name === 'webgpu') await setupBackend('webgpu');
+ * };
+ * addBackendPreparer(prepare);
+ * ```
+ */
 export type BackendPreparer = (name: string) => Promise<void>;
 
 const preparers: BackendPreparer[] = [];
@@ -128,7 +146,15 @@ export function expectNoLeaks<R>(body: () => R, expectedNewTensors: number): R {
   return result;
 }
 
-/** What {@link readTensors} returns for a tensor, an array of tensors or a record of tensors. */
+/**
+ * What {@link readTensors} returns for a tensor, an array of tensors or a record of tensors.
+ *
+ * @example
+ * ```ts
+ * const read: ReadResult<{ loss: tf.Scalar; grad: tf.Tensor1D }> = await readTensors(() => ({ loss, grad }));
+ * read.loss; // a number
+ * ```
+ */
 export type ReadResult<T> = T extends tf.Tensor
   ? number | number[] | number[][] | number[][][] | number[][][][]
   : T extends readonly tf.Tensor[]

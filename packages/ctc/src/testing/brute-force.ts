@@ -4,7 +4,15 @@
  * Cost is V^T: keep T·log(V) small (T ≤ 6, V ≤ 4 is instant).
  */
 
-/** Log-probabilities of one utterance, `[T][V]`. */
+/**
+ * Log-probabilities of one utterance, `[T][V]`.
+ *
+ * @example
+ * ```ts
+ * const frames: FrameLogProbs = [[Math.log(0.9), Math.log(0.1)], [Math.log(0.2), Math.log(0.8)]];
+ * bruteForceCtcLoss(frames, [1]); // -log(0.9·0.8 + 0.1·0.2 + 0.1·0.8)
+ * ```
+ */
 export type FrameLogProbs = readonly (readonly number[])[];
 
 /**
@@ -89,7 +97,14 @@ export function bruteForceCtcLoss(logProbs: FrameLogProbs, target: readonly numb
 export function bruteForceBestPath(
   logProbs: FrameLogProbs,
   blank = 0,
-): { path: number[]; labels: number[]; logProb: number } {
+): {
+  /** The token of each frame. */
+  path: number[];
+  /** The path collapsed by {@link collapsePath}. */
+  labels: number[];
+  /** Log-probability of the path. */
+  logProb: number;
+} {
   let best: number[] = [];
   let bestLogProb = -Infinity;
   forEachPath(logProbs, (path, logProb) => {
@@ -113,7 +128,12 @@ export function bruteForceBestPath(
 export function bruteForceLabelings(
   logProbs: FrameLogProbs,
   blank = 0,
-): { labels: number[]; logProb: number }[] {
+): {
+  /** The labeling. */
+  labels: number[];
+  /** Log of the summed probability of every path that collapses to it. */
+  logProb: number;
+}[] {
   const totals = new Map<string, { labels: number[]; logProb: number }>();
   forEachPath(logProbs, (path, logProb) => {
     const labels = collapsePath(path, blank);

@@ -34,6 +34,11 @@ export function toTensor3d(frames: readonly (readonly (readonly number[])[])[], 
 /**
  * A trigram ARPA model over the words A, B, C in which every order has hits and misses,
  * contexts with and without back-off weights, and `<s>`, `</s>`, `<unk>`.
+ *
+ * @example
+ * ```ts
+ * const lm = NGramLanguageModel.fromArpa(TRIGRAM_ARPA, { vocabulary: TRIGRAM_VOCABULARY });
+ * ```
  */
 export const TRIGRAM_ARPA = `
 \\data\\
@@ -63,5 +68,13 @@ ngram 3=2
 \\end\\
 `;
 
-/** Token ids of {@link TRIGRAM_ARPA}'s words: blank 0, A 1, B 2, C 3. */
+/**
+ * Token ids of {@link TRIGRAM_ARPA}'s words: blank 0, A 1, B 2, C 3.
+ *
+ * @example
+ * ```ts
+ * const lm = NGramLanguageModel.fromArpa(TRIGRAM_ARPA, { vocabulary: TRIGRAM_VOCABULARY });
+ * lm.score(lm.initialState(), 1).state.context; // ['<s>', 'A']
+ * ```
+ */
 export const TRIGRAM_VOCABULARY = [null, 'A', 'B', 'C'];

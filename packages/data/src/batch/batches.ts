@@ -32,7 +32,19 @@ import { checkMakeBatchOptions } from './sample-checks';
  * batches(train, { batchSize: 8, shuffle: true, bucketing: { boundaries: [64, 128, 192] } });
  * ```
  */
-export type BucketingOptions = { boundaries: number[]; sortWindow?: undefined } | { sortWindow: number; boundaries?: undefined };
+export type BucketingOptions =
+  | {
+      /** Ascending frame-count boundaries between buckets. */
+      boundaries: number[];
+      /** Absent. */
+      sortWindow?: undefined;
+    }
+  | {
+      /** Batches per sorted window. */
+      sortWindow: number;
+      /** Absent. */
+      boundaries?: undefined;
+    };
 
 /**
  * Options of {@link batches}: the batch options of {@link makeBatch} (`padTo`, `keypoints`,

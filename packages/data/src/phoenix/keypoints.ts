@@ -35,8 +35,11 @@ import { PhoenixDataError } from './layout';
  * ```
  */
 export interface PhoenixKeypointsJson {
+  /** Always `'slr-phoenix-keypoints'`. */
   format: 'slr-phoenix-keypoints';
+  /** Format version, 1. */
   version: 1;
+  /** The sample's id. */
   id: string;
   /** T. */
   frames: number;
@@ -62,6 +65,7 @@ export interface PhoenixKeypoints {
   frames: number;
   /** K. */
   keypoints: number;
+  /** K names, when known. */
   names?: string[];
   /** `[T, K, 2]`. */
   points: Float32Array;

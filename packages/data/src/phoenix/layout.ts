@@ -119,6 +119,7 @@ export function phoenixPaths(dir: string, options: PhoenixLayoutOptions = {}) {
   const frameFolder = options.frameFolder ?? PHOENIX_FRAME_FOLDER;
   const framesRoot = (split: Split) => join(dir, 'features', frameFolder, split);
   return {
+    /** The corpus directory, `dir`. */
     root: dir,
     /** `annotations/manual/{split}.corpus.csv`. */
     corpusCsv: (split: Split) => join(dir, 'annotations', 'manual', `${split}.corpus.csv`),
@@ -160,9 +161,11 @@ export function phoenixFrameName(index: number): string {
  * ```
  */
 export interface PhoenixCsvEntry {
+  /** The `id` column: the sample's id and frame folder name. */
   id: string;
   /** The `folder` column as written, e.g. `'abc-0/1/*.png'` (relative to the split's frame root). */
   folder: string;
+  /** The `signer` column, e.g. `'Signer01'`. */
   signer: string;
   /** The `annotation` column split at whitespace. */
   glosses: string[];

@@ -27,7 +27,10 @@ export interface ProgressOptions {
   /** Default `'auto'`; `true` is `'auto'`, `false` is `'off'`. */
   progress?: ProgressMode;
   /** Default `process.stderr`. */
-  progressStream?: NodeJS.WritableStream & { isTTY?: boolean };
+  progressStream?: NodeJS.WritableStream & {
+    /** Whether the stream is a terminal (`'auto'` then draws a bar). */
+    isTTY?: boolean;
+  };
 }
 
 /**

@@ -69,9 +69,20 @@ export interface WritePhoenixOptions extends ProgressOptions, PhoenixLayoutOptio
  * ```
  */
 export interface WritePhoenixSummary {
+  /** The vocabulary written to `annotations/vocabulary.json`. */
   vocabulary: GlossVocabulary;
   /** Samples and frames written per split. */
-  splits: Partial<Record<Split, { samples: number; frames: number }>>;
+  splits: Partial<
+    Record<
+      Split,
+      {
+        /** Samples written. */
+        samples: number;
+        /** Frames written, over all samples. */
+        frames: number;
+      }
+    >
+  >;
 }
 
 /**

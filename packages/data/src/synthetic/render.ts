@@ -61,12 +61,15 @@ export interface SyntheticRenderOptions {
  * ```
  */
 export interface SyntheticVideoInput {
+  /** The sample's id. */
   id: string;
   /** The sentence's signs, in order. */
   signs: readonly SyntheticSign[];
   /** The glosses' vocabulary ids, one per sign. */
   glossIds: readonly number[];
+  /** Who signs it. */
   signer: SyntheticSigner;
+  /** Seed of the sample's variation: timing, placement and lighting jitter, pixel noise. */
   seed: number;
 }
 

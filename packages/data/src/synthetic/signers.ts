@@ -26,15 +26,17 @@ export interface SyntheticSigner {
   build: number;
   /** Signing speed (durations are divided by it). */
   speed: number;
-  /** Background colour at the top and at the bottom (vertical gradient), RGB in [0, 1]. */
+  /** Background colour at the top (vertical gradient), RGB in [0, 1]. */
   backgroundTop: [number, number, number];
+  /** Background colour at the bottom, RGB in [0, 1]. */
   backgroundBottom: [number, number, number];
   /** Clothing colour. */
   clothing: [number, number, number];
   /** Skin colour (face and hands). */
   skin: [number, number, number];
-  /** Lighting: gain applied to every colour, and an added offset. */
+  /** Lighting: gain applied to every colour. */
   brightness: number;
+  /** Lighting: offset added to every colour after the gain. */
   lightOffset: number;
   /** Pixel noise amplitude (uniform noise in ±noise, before clamping to [0, 1]). */
   noise: number;

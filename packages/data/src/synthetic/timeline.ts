@@ -19,8 +19,9 @@ import type { SyntheticSign } from './signs';
 export interface SyntheticTimelineSegment {
   /** Hands at rest, a transition between poses (movement epenthesis), or a sign. */
   kind: 'rest' | 'transition' | 'sign';
-  /** Start and end time in seconds. */
+  /** Start time in seconds. */
   start: number;
+  /** End time in seconds. */
   end: number;
   /** For `'sign'`: the sign's position in the sentence. */
   sign?: number;
@@ -38,6 +39,7 @@ export interface SyntheticTimelineSegment {
 export interface SyntheticTimeline {
   /** Seconds. */
   duration: number;
+  /** Frames per second. */
   fps: number;
   /** T: `max(round(duration · fps), glosses)`; frame k shows time `(k + ½) · duration / T`. */
   frameCount: number;

@@ -204,7 +204,7 @@ describe('distillationLoss', () => {
     const t = randomLogProbs(4, 2, 5, 2).tensor;
     const other = randomLogProbs(4, 3, 5, 2).tensor;
     const cases: [() => unknown, RegExp][] = [
-      [() => distillationLoss(tf.zeros([4, 5]) as tf.Tensor3D, t, { studentLengths: [4, 4] }), /'studentLogProbs': expected a rank-3 tensor \[T, B, V\], but got 'shape \[4,5\]'/],
+      [() => distillationLoss(tf.zeros([4, 5]) as unknown as tf.Tensor3D, t, { studentLengths: [4, 4] }), /'studentLogProbs': expected a rank-3 tensor \[T, B, V\], but got 'shape \[4,5\]'/],
       [() => distillationLoss(s, other, { studentLengths: [4, 4] }), /'teacherLogProbs': expected shape \[T, 2, 5\].*but got 'shape \[4,3,5\]'/],
       [() => distillationLoss(s, t, { studentLengths: [4] }), /'studentLengths': expected 2 lengths \(one per sample\), but got '1 lengths'/],
       [() => distillationLoss(s, t, { studentLengths: [4, 5] }), /'studentLengths\[1\]': expected an integer in \[0, 4\]/],

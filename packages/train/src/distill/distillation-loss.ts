@@ -34,11 +34,21 @@ export interface DistillationLossOptions {
   /** Index of the blank class. Default 0. */
   blank?: number;
   /** The student's CTC targets; when given, the CTC loss is combined with the KL term. */
-  ctc?: { targets: tf.Tensor2D; targetLengths: Lengths };
+  ctc?: {
+    /** `[B, S]` int32 gloss ids, padded with -1 (as `ctcLoss`). */
+    targets: tf.Tensor2D;
+    /** Glosses of each sample. */
+    targetLengths: Lengths;
+  };
   /** Weight α of the CTC term in `α·CTC + (1 − α)·KD`, in [0, 1]. Default 0.5 (needs `ctc`). */
   alpha?: number;
   /** Separate weights of the two terms (instead of `alpha`): `ctc·CTC + kd·KD`. */
-  weights?: { ctc: number; kd: number };
+  weights?: {
+    /** Weight of the CTC term (≥ 0). */
+    ctc: number;
+    /** Weight of the KL term (≥ 0). */
+    kd: number;
+  };
   /**
    * `'mean'` (default): the batch mean (CTC: `ctcLoss`'s 'mean'); `'sum'`: the batch sum;
    * `'none'`: `[B]` per-sample values (CTC: `ctcLoss`'s 'none').

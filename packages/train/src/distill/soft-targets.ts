@@ -19,6 +19,7 @@ type Crypto = typeof import('node:crypto');
  * ```
  */
 export interface TeacherIdentity {
+  /** A name for the teacher. */
   name: string;
   /** Any JSON-serialisable description of the teacher (architecture options, training run). */
   config: Record<string, unknown>;
@@ -55,6 +56,7 @@ export interface SoftTargetEntry {
  * ```
  */
 export class SoftTargetsError extends Error {
+  /** `'SoftTargetsError'`. */
   override readonly name = 'SoftTargetsError';
   constructor(
     /** The file that could not be used. */
@@ -124,7 +126,12 @@ export class SoftTargets {
    * logProbs.dispose();
    * ```
    */
-  batch(ids: readonly string[]): { logProbs: tf.Tensor3D; lengths: number[] } {
+  batch(ids: readonly string[]): {
+    /** `[max frames, B, V]` log-probabilities, time-major. */
+    logProbs: tf.Tensor3D;
+    /** The teacher's frames of each sample. */
+    lengths: number[];
+  } {
     if (ids.length === 0) throw new Error(configError('ids', 'at least one sample id', '[]'));
     const entries = ids.map((id) => {
       const entry = this.entries.get(id);
@@ -183,7 +190,12 @@ export async function modelFingerprint(model: tf.LayersModel): Promise<string> {
  */
 export interface ExtractSoftTargetsOptions {
   /** The teacher's name and configuration; its weights' fingerprint is computed and added. */
-  identity: { name: string; config?: Record<string, unknown> };
+  identity: {
+    /** A name for the teacher. */
+    name: string;
+    /** How it was built and trained (any JSON). */
+    config?: Record<string, unknown>;
+  };
   /** Samples per teacher forward pass. Default 8. */
   batchSize?: number;
   /** Also decode each sample with beam search of this width and keep the best transcript (sequence-level distillation). */
