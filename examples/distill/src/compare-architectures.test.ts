@@ -25,7 +25,7 @@ const tiny: ExperimentConfig = {
 };
 
 const run = (kind: RunResult['kind'], seed: number, test: number, dev = test): RunResult => ({
-  kind, seed, name: kind === 'teacher' ? 'teacher' : `${kind}-seed${seed}`, parameters: 1, trainSeconds: 1, seconds: 1, history: [],
+  kind, seed, name: kind === 'teacher' ? 'teacher' : `${kind}-seed${seed}`, key: '', parameters: 1, trainSeconds: 1, seconds: 1, history: [],
   dev: { greedy: dev, beam: dev - 0.01 }, test: { greedy: test, beam: test - 0.01 },
 });
 

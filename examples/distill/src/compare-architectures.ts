@@ -23,7 +23,10 @@ import { writeComparisonReport, type ComparisonBars, type ComparisonReport, type
 import { saveModel, type SequenceModel } from '@slr/layers';
 import { meanSd } from './distill';
 import type { RunKind, RunResult } from './experiment';
-import { buildStudent, buildTeacher, EXPERIMENTS, trainableParameters, type ExperimentConfig, type ExperimentSize, type TrainingBudget } from './recipes';
+import { buildStudent, buildTeacher, EXPERIMENTS, modelInputs, trainableParameters, type ExperimentConfig, type ExperimentSize, type TrainingBudget } from './recipes';
+
+/** What a model's `apply` takes from a batch. */
+type ModelInputs = ReturnType<typeof modelInputs>;
 
 const USAGE = `Options:
   --size <small|large>     the experiment size of the models and the corpus (default small)
@@ -52,16 +55,18 @@ interface Architecture {
   /** The budget the experiment trains it with (its batch size and learning rate are timed). */
   budget: (config: ExperimentConfig) => TrainingBudget;
   build: (config: ExperimentConfig, classes: number) => SequenceModel;
+  /** Which inputs its `apply` takes (the teacher: video and keypoints). */
+  role: 'teacher' | 'student';
 }
 
 const ARCHITECTURES: readonly Architecture[] = [
-  { id: 'teacher', label: 'I3D teacher', budget: (c) => c.teacherBudget, build: (c, n) => buildTeacher(c, n) },
+  { id: 'teacher', label: 'I3D teacher', role: 'teacher', budget: (c) => c.teacherBudget, build: (c, n) => buildTeacher(c, n) },
   {
-    id: 'student-large', label: 'MobileNetV3-Large student', variant: 'large',
+    id: 'student-large', label: 'MobileNetV3-Large student', variant: 'large', role: 'student',
     budget: (c) => c.studentBudget, build: (c, n) => buildStudent(c, n, c.seeds[0], 'large'),
   },
   {
-    id: 'student-small', label: 'MobileNetV3-Small student', variant: 'small',
+    id: 'student-small', label: 'MobileNetV3-Small student', variant: 'small', role: 'student',
     budget: (c) => c.studentBudget, build: (c, n) => buildStudent(c, n, c.seeds[0], 'small'),
   },
 ];
@@ -164,8 +169,8 @@ function comparisonInputs(config: ExperimentConfig): ComparisonInputs {
   if (specs.length < largest) throw new Error(`The '${config.size}' corpus has ${specs.length} training samples, fewer than the training batch (${largest}).`);
   return {
     classes: corpus.vocabulary.size,
-    clip: corpus.renderSample(median, config.video),
-    train: specs.map((spec) => corpus.renderSample(spec, config.video)),
+    clip: corpus.renderSample(median, { ...config.video, keypoints: config.teacher.pose !== undefined }),
+    train: specs.map((spec) => corpus.renderSample(spec, { ...config.video, keypoints: config.teacher.pose !== undefined })),
   };
 }
 
@@ -197,20 +202,20 @@ async function bytesOnDisk(model: tf.LayersModel): Promise<number> {
   }
 }
 
-async function timeForward(model: SequenceModel, clip: SignBatch, iterations: number): Promise<number> {
+async function timeForward(model: SequenceModel, inputs: ModelInputs, clip: SignBatch, iterations: number): Promise<number> {
   return medianMs(async () => {
-    const logProbs = tf.tidy(() => model.apply(clip.videos, false));
+    const logProbs = tf.tidy(() => model.apply(inputs(clip), false));
     await logProbs.data();
     logProbs.dispose();
   }, iterations);
 }
 
-async function timeStep(model: SequenceModel, batch: SignBatch, learningRate: number, iterations: number): Promise<number> {
+async function timeStep(model: SequenceModel, inputs: ModelInputs, batch: SignBatch, learningRate: number, iterations: number): Promise<number> {
   const optimizer = tf.train.adam(learningRate);
   const lengths = model.outputLengths(batch.inputLengths);
   try {
     return await medianMs(async () => {
-      const loss = optimizer.minimize(() => ctcLoss(model.apply(batch.videos, true), batch.targets, lengths, batch.targetLengths) as tf.Scalar, true) as tf.Scalar;
+      const loss = optimizer.minimize(() => ctcLoss(model.apply(inputs(batch), true), batch.targets, lengths, batch.targetLengths) as tf.Scalar, true) as tf.Scalar;
       await loss.data();
       loss.dispose();
     }, iterations);
@@ -264,9 +269,10 @@ export async function measureArchitectures(
         const m = measurements[i];
         const model = architecture.build(config, inputs.classes);
         try {
-          m.forwardMs[backend.name] = await timeForward(model, clip, iterations);
+          const apply = modelInputs(config, architecture.role);
+          m.forwardMs[backend.name] = await timeForward(model, apply, clip, iterations);
           if (!batches.has(m.batchSize)) batches.set(m.batchSize, makeBatch(inputs.train.slice(0, m.batchSize)));
-          m.stepMs[backend.name] = await timeStep(model, batches.get(m.batchSize) as SignBatch, architecture.budget(config).learningRate, iterations);
+          m.stepMs[backend.name] = await timeStep(model, apply, batches.get(m.batchSize) as SignBatch, architecture.budget(config).learningRate, iterations);
           log(`${m.label} on ${backendLabel(backend)}: forward ${formatMs(m.forwardMs[backend.name])} ms, training step ${formatMs(m.stepMs[backend.name])} ms`);
         } finally {
           model.model.dispose();

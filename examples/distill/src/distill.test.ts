@@ -2,6 +2,8 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import * as tf from '@tensorflow/tfjs';
+import { testBackends, useBackend } from '@slr/ctc/testing';
 import { loadSoftTargets } from '@slr/train';
 import { meanSd, resultsTable, runExperiment, verdict } from './distill';
 import { files, teacherIdentity, type RunResult } from './experiment';
@@ -42,17 +44,44 @@ describe('the distillation experiment, end to end on a micro corpus', () => {
     expect(readFileSync(join(out, 'results.md'), 'utf8')).toContain('| student, distilled | 1 |');
     expect(lines.some((l) => l.includes('sequence-level targets'))).toBe(true);
 
-    // A second run reuses the cached teacher.
+    // A second run reuses the cached teacher and the students whose configuration is unchanged.
     const again: string[] = [];
-    const rerun = await runExperiment(micro, { backend: 'cpu', out, modes: ['scratch'], parallel: 1, retrainTeacher: false, log: (l) => again.push(l) });
+    const rerun = await runExperiment(micro, { backend: 'cpu', out, modes: ['scratch', 'distilled'], parallel: 1, retrainTeacher: false, log: (l) => again.push(l) });
     expect(again.some((l) => l.includes('reusing the teacher'))).toBe(true);
-    expect(rerun.map((r) => r.name)).toEqual(['teacher', 'scratch-seed1']);
+    expect(again.filter((l) => l.includes('reusing the result of an earlier run'))).toHaveLength(2);
+    expect(rerun.map((r) => [r.name, r.trainSeconds])).toEqual(runs.slice(0, 3).map((r) => [r.name, r.trainSeconds]));
+    // A changed distillation setting retrains the distilled student only; --rerun-students retrains all.
+    const changed: string[] = [];
+    const hotter = { ...micro, distillation: { ...micro.distillation, temperature: 4 } };
+    await runExperiment(hotter, { backend: 'cpu', out, modes: ['scratch', 'distilled'], parallel: 1, retrainTeacher: false, log: (l) => changed.push(l) });
+    expect(changed.filter((l) => l.includes('reusing the result')).map((l) => l.split(']')[0])).toEqual(['[scratch-seed1']);
+    const fresh: string[] = [];
+    await runExperiment(micro, { backend: 'cpu', out, modes: ['scratch'], parallel: 1, retrainTeacher: false, rerunStudents: true, log: (l) => fresh.push(l) });
+    expect(fresh.some((l) => l.includes('reusing the result'))).toBe(false);
   });
+});
+
+// Registered where webgpu is one of the test backends (always under CI=true), like every backend suite.
+if (testBackends().includes('webgpu')) describe('the distillation experiment on webgpu', () => {
+  it('runs the teacher, a student from scratch and a distilled student on the webgpu backend', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'slr-distill-webgpu-'));
+    try {
+      await useBackend('webgpu');
+      const runs = await runExperiment(micro, { backend: 'webgpu', out: dir, modes: ['scratch', 'distilled'], parallel: 1, retrainTeacher: false, log: () => undefined });
+      expect(tf.getBackend()).toBe('webgpu');
+      expect(runs.map((r) => r.name)).toEqual(['teacher', 'scratch-seed1', 'distilled-seed1']);
+      for (const r of runs) expect(Number.isFinite(r.history[0].loss)).toBe(true);
+      expect(runs[2].history[0].kdLoss).toBeGreaterThan(0);
+    } finally {
+      await tf.setBackend('cpu');
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 240_000);
 });
 
 describe('the table and the verdict', () => {
   const run = (kind: RunResult['kind'], seed: number, test: number): RunResult => ({
-    kind, seed, name: `${kind}-${seed}`, parameters: 10, trainSeconds: 1, seconds: 1, history: [],
+    kind, seed, name: `${kind}-${seed}`, key: '', parameters: 10, trainSeconds: 1, seconds: 1, history: [],
     dev: { greedy: test, beam: test }, test: { greedy: test, beam: test },
   });
   it('reports mean ± sample standard deviation and the paired difference', () => {

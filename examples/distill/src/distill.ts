@@ -1,6 +1,8 @@
 /**
  * Knowledge distillation, I3D teacher → MobileNetV3 student, on a synthetic corpus whose dev
- * and test sentences use word pairs never seen in training:
+ * and test sentences use word pairs never seen in training. The teacher sees the video and the
+ * signer's keypoints (its pose stream); the student, the model meant for browsers, the video
+ * alone:
  *
  * 1. train the teacher and cache its soft targets (per-frame log-probabilities and beam
  *    transcripts of every training sample);
@@ -20,7 +22,7 @@ import { parseArgs } from 'node:util';
 import { setupBackend } from '@slr/backend';
 import { writeComparisonReport, type ComparisonReport } from '@slr/diagnostics';
 import { existsSync } from 'node:fs';
-import { files, readRunResult, runJob, runName, teacherIdentity, type RunKind, type RunResult, type RunSpec } from './experiment';
+import { files, readRunResult, runJob, runKey, runName, teacherIdentity, type RunKind, type RunResult, type RunSpec } from './experiment';
 import { EXPERIMENTS, type ExperimentConfig, type ExperimentSize } from './recipes';
 import { loadSoftTargets } from '@slr/train';
 
@@ -31,6 +33,7 @@ const USAGE = `Options:
   --modes <list>         student runs per seed: scratch, distilled, sequence (default scratch,distilled)
   --parallel <n>         runs at once, each in its own process (default: 2 on cpu with ≥ 2 cores, else 1)
   --retrain-teacher      train the teacher even when a matching one is cached in --out
+  --rerun-students       train every student again, even those whose results in --out match
   --out <dir>            results, report, teacher and soft targets (default .out/distill-<size>)`;
 
 /** Mean and sample standard deviation. */
@@ -162,7 +165,9 @@ export function distillationReport(config: ExperimentConfig, runs: readonly RunR
     summary: [
       ...verdicts,
       `Corpus: ${c.glosses} glosses, difficulty ${c.difficulty}, ${c.trainSamples}/${c.devSamples}/${c.testSamples} train/dev/test sentences (dev and test use bigrams never seen in training), ` +
-        `${config.video.height}×${config.video.width} at ${config.video.fps} fps. Teacher: ${config.teacherBudget.epochs} epochs; each student: ${config.studentBudget.epochs} epochs ` +
+        `${c.signers ?? 9} signers, ${config.video.height}×${config.video.width} at ${config.video.fps} fps. ` +
+        `Teacher: I3D${config.teacher.pose ? ' with the pose stream (video and keypoints)' : ''}, ${config.teacherBudget.epochs} epochs; ` +
+        `each student (MobileNetV3-${config.student.variant === 'large' ? 'Large' : 'Small'}, video only): ${config.studentBudget.epochs} epochs ` +
         `(scratch and distilled alike), Adam, warmup then cosine. Distillation: τ = ${config.distillation.temperature}, α = ${config.distillation.alpha}` +
         `${config.distillation.includeBlank ? '' : ', blank left out of the KL term'}. Seeds: ${config.seeds.join(', ')}. Wall time ${wallSeconds.toFixed(0)} s.`,
     ],
@@ -210,6 +215,7 @@ async function main(argv: string[]): Promise<number> {
       modes: { type: 'string', default: 'scratch,distilled' },
       parallel: { type: 'string' },
       'retrain-teacher': { type: 'boolean', default: false },
+      'rerun-students': { type: 'boolean', default: false },
       out: { type: 'string' },
       job: { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
@@ -244,7 +250,7 @@ async function main(argv: string[]): Promise<number> {
   for (const m of modes) if (m !== 'scratch' && m !== 'distilled' && m !== 'sequence') throw new Error(`--modes takes scratch, distilled and sequence, but got '${m}'.`);
   const parallel = values.parallel !== undefined ? Number(values.parallel) : values.backend === 'cpu' ? Math.min(2, cpus().length) : 1;
   if (!Number.isInteger(parallel) || parallel < 1) throw new Error(`--parallel must be an integer ≥ 1, but got '${values.parallel}'.`);
-  await runExperiment(config, { backend: values.backend, out, modes, parallel, retrainTeacher: values['retrain-teacher'] === true });
+  await runExperiment(config, { backend: values.backend, out, modes, parallel, retrainTeacher: values['retrain-teacher'] === true, rerunStudents: values['rerun-students'] === true });
   return 0;
 }
 
@@ -256,6 +262,8 @@ export interface ExperimentOptions {
   /** Runs at once; above 1 each run is a child process of this script. */
   parallel: number;
   retrainTeacher: boolean;
+  /** Train students again even when `out` holds results made with the same configuration. Default `false`. */
+  rerunStudents?: boolean;
   log?: (line: string) => void;
 }
 
@@ -313,12 +321,24 @@ export async function runExperiment(config: ExperimentConfig, options: Experimen
   return finish(await runAllWith(start));
 
   async function runAllWith(run: (spec: RunSpec) => Promise<RunResult>): Promise<RunResult[]> {
+    // A student whose result in `out` was made with the same configuration (and, for those that
+    // learn from the teacher, the same teacher) is reused.
+    const reused: RunResult[] = [];
+    const fingerprint = cached && cachedTargets ? cachedTargets.teacher.fingerprint : undefined;
+    const add = async (spec: RunSpec, after?: Promise<unknown>): Promise<void> => {
+      const previous = options.rerunStudents ? undefined : await readRunResult(out, runName(spec));
+      const dependsOnTeacher = spec.kind !== 'scratch';
+      if (previous && (!dependsOnTeacher || fingerprint !== undefined) && previous.key === runKey(config, spec, fingerprint)) {
+        log(`[${runName(spec)}] reusing the result of an earlier run in ${out} (same configuration; --rerun-students trains it again)`);
+        reused.push(previous);
+      } else jobs.push({ spec, after });
+    };
     // Students from scratch first (they do not need the teacher), then those that do.
-    for (const seed of seeds) if (modes.includes('scratch')) jobs.push({ spec: { kind: 'scratch', seed } });
+    for (const seed of seeds) if (modes.includes('scratch')) await add({ kind: 'scratch', seed });
     for (const seed of seeds) {
-      for (const kind of ['distilled', 'sequence'] as const) if (modes.includes(kind)) jobs.push({ spec: { kind, seed }, after: teacherDone });
+      for (const kind of ['distilled', 'sequence'] as const) if (modes.includes(kind)) await add({ kind, seed }, teacherDone);
     }
-    const results = await runAll(jobs, parallel, run);
+    const results = [...reused, ...(await runAll(jobs, parallel, run))];
     const teacher = results.find((r) => r.kind === 'teacher') ?? (await teacherDone);
     return [teacher, ...results.filter((r) => r.kind !== 'teacher')].sort((a, b) => (a.kind === b.kind ? a.seed - b.seed : 0));
   }

@@ -9,13 +9,13 @@ import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { ctcBeamSearch, ctcGreedyDecode, wordErrorRate } from '@slr/ctc';
-import { disposeBatch, generateSignCorpus, makeBatch, type SignSample, type SyntheticSignCorpus } from '@slr/data';
+import { disposeBatch, generateSignCorpus, makeBatch, type SignBatch, type SignSample, type SyntheticSignCorpus } from '@slr/data';
 import { saveModel, type SequenceModel } from '@slr/layers';
 import {
   extractSoftTargets, loadSoftTargets, saveSoftTargets, teacherTranscripts, train,
   type EpochRecord, type TrainOptions,
 } from '@slr/train';
-import { buildStudent, buildTeacher, trainableParameters, type ExperimentConfig, type TrainingBudget } from './recipes';
+import { buildStudent, buildTeacher, modelInputs, trainableParameters, type ExperimentConfig, type TrainingBudget } from './recipes';
 
 /** What a run trains. */
 export type RunKind = 'teacher' | 'scratch' | 'distilled' | 'sequence';
@@ -35,6 +35,8 @@ export interface SplitWer {
 /** What a run leaves behind (also written to `runs/<name>.json`). */
 export interface RunResult extends RunSpec {
   name: string;
+  /** What the run depends on ({@link runKey}): a later invocation reuses the result when it is equal. */
+  key: string;
   parameters: number;
   /** Training wall time (seconds), evaluation excluded. */
   trainSeconds: number;
@@ -65,6 +67,24 @@ export function teacherIdentity(config: ExperimentConfig): { name: string; confi
   };
 }
 
+/**
+ * Everything a run's result depends on, as a string: its kind and seed, the corpus and video,
+ * its model and budget, the beam width, and for the students that learn from the teacher the
+ * distillation settings and the teacher's weight fingerprint.
+ *
+ * @example
+ * ```ts
+ * runKey(EXPERIMENTS.small, { kind: 'scratch', seed: 1 });
+ * ```
+ */
+export function runKey(config: ExperimentConfig, spec: RunSpec, teacherFingerprint?: string): string {
+  const common = { kind: spec.kind, seed: spec.seed, corpus: config.corpus, video: config.video, beamWidth: config.beamWidth };
+  if (spec.kind === 'teacher') return JSON.stringify({ ...common, teacher: config.teacher, budget: config.teacherBudget });
+  const student = { ...common, student: config.student, budget: config.studentBudget };
+  if (spec.kind === 'scratch') return JSON.stringify(student);
+  return JSON.stringify({ ...student, teacherFingerprint, ...(spec.kind === 'distilled' ? { distillation: config.distillation } : {}) });
+}
+
 /** The corpus and the rendered samples of every split. */
 export interface ExperimentData {
   corpus: SyntheticSignCorpus;
@@ -76,7 +96,8 @@ export interface ExperimentData {
 /** Builds the experiment's corpus and renders its three splits. */
 export function experimentData(config: ExperimentConfig): ExperimentData {
   const corpus = generateSignCorpus(config.corpus);
-  const render = (split: 'train' | 'dev' | 'test'): SignSample[] => [...corpus.samples(split, config.video)];
+  // Keypoints for the teacher's pose stream (the student ignores them).
+  const render = (split: 'train' | 'dev' | 'test'): SignSample[] => [...corpus.samples(split, { ...config.video, keypoints: config.teacher.pose !== undefined })];
   return { corpus, train: render('train'), dev: render('dev'), test: render('test') };
 }
 
@@ -88,14 +109,20 @@ export function experimentData(config: ExperimentConfig): ExperimentData {
  * const { greedy, beam } = await evaluateWer(student, data.test, 10);
  * ```
  */
-export async function evaluateWer(model: SequenceModel, samples: readonly SignSample[], beamWidth: number, batchSize = 8): Promise<SplitWer> {
+export async function evaluateWer(
+  model: SequenceModel,
+  samples: readonly SignSample[],
+  beamWidth: number,
+  inputs: (batch: SignBatch) => tf.Tensor | tf.Tensor[] = (batch) => batch.videos,
+  batchSize = 8,
+): Promise<SplitWer> {
   const refs: number[][] = [];
   const greedy: number[][] = [];
   const beam: number[][] = [];
   for (let i = 0; i < samples.length; i += batchSize) {
     const chunk = samples.slice(i, i + batchSize);
     const batch = makeBatch(chunk);
-    const logProbs = tf.tidy(() => model.apply(batch.videos, false));
+    const logProbs = tf.tidy(() => model.apply(inputs(batch), false));
     try {
       const lengths = model.outputLengths(batch.inputLengths);
       for (const h of await ctcGreedyDecode(logProbs, lengths)) greedy.push(h.tokens);
@@ -130,9 +157,17 @@ export async function readRunResult(out: string, name: string): Promise<RunResul
   return JSON.parse(await readFile(file, 'utf8')) as RunResult;
 }
 
-function trainOptions(model: SequenceModel, data: ExperimentData, budget: TrainingBudget, seed: number, log: (line: string) => void): TrainOptions {
+function trainOptions(
+  model: SequenceModel,
+  inputs: (batch: SignBatch) => tf.Tensor | tf.Tensor[],
+  data: ExperimentData,
+  budget: TrainingBudget,
+  seed: number,
+  log: (line: string) => void,
+): TrainOptions {
   return {
     model,
+    inputs,
     trainSamples: data.train,
     evalSamples: data.dev,
     vocabulary: data.corpus.vocabulary,
@@ -172,14 +207,16 @@ export async function runJob(config: ExperimentConfig, spec: RunSpec, out: strin
   const name = runName(spec);
   let model: SequenceModel;
   let options: TrainOptions;
+  let teacherFingerprint: string | undefined;
   if (spec.kind === 'teacher') {
     model = buildTeacher(config, classes);
-    options = trainOptions(model, data, config.teacherBudget, spec.seed, log);
+    options = trainOptions(model, modelInputs(config, 'teacher'), data, config.teacherBudget, spec.seed, log);
   } else {
     model = buildStudent(config, classes, spec.seed);
-    options = trainOptions(model, data, config.studentBudget, spec.seed, log);
+    options = trainOptions(model, modelInputs(config, 'student'), data, config.studentBudget, spec.seed, log);
     if (spec.kind !== 'scratch') {
       const targets = await loadSoftTargets(files.softTargets(out), { expectTeacher: { config: teacherIdentity(config).config } });
+      teacherFingerprint = targets.teacher.fingerprint;
       if (spec.kind === 'distilled') options.distillation = { targets, ...config.distillation };
       else {
         options.trainSamples = teacherTranscripts(data.train, targets, data.corpus.vocabulary);
@@ -193,16 +230,17 @@ export async function runJob(config: ExperimentConfig, spec: RunSpec, out: strin
   const trainStarted = performance.now();
   const result = await train(options);
   const trainSeconds = (performance.now() - trainStarted) / 1000;
-  const dev = await evaluateWer(model, data.dev, config.beamWidth);
-  const test = await evaluateWer(model, data.test, config.beamWidth);
+  const inputs = modelInputs(config, spec.kind === 'teacher' ? 'teacher' : 'student');
+  const dev = await evaluateWer(model, data.dev, config.beamWidth, inputs);
+  const test = await evaluateWer(model, data.test, config.beamWidth, inputs);
   log(`${name}: dev WER ${(100 * dev.greedy).toFixed(1)}% (beam ${(100 * dev.beam).toFixed(1)}%), test WER ${(100 * test.greedy).toFixed(1)}% (beam ${(100 * test.beam).toFixed(1)}%)`);
   if (spec.kind === 'teacher') {
     await saveModel(model.model, files.teacherModel(out));
-    const targets = await extractSoftTargets(model, data.train, { identity: teacherIdentity(config), beamWidth: config.beamWidth });
+    const targets = await extractSoftTargets(model, data.train, { identity: teacherIdentity(config), beamWidth: config.beamWidth, inputs });
     await saveSoftTargets(files.softTargets(out), targets);
     log(`teacher: soft targets of ${targets.size} training samples written to ${files.softTargets(out)}`);
   }
-  const run: RunResult = { ...spec, name, parameters, trainSeconds, seconds: (performance.now() - started) / 1000, history: result.history, dev, test };
+  const run: RunResult = { ...spec, name, key: runKey(config, spec, teacherFingerprint), parameters, trainSeconds, seconds: (performance.now() - started) / 1000, history: result.history, dev, test };
   await writeJsonAtomically(files.run(out, name), run);
   model.model.dispose();
   return run;

@@ -1,9 +1,12 @@
 /**
  * The models, corpus and training budgets of the distillation experiment and of the
- * architecture comparison, at two sizes: `small` (the default, for a 2-core CPU in about a
+ * architecture comparison. The teacher sees the video and the signer's 2-D keypoints (the I3D
+ * teacher's pose stream); the student, built to run in a browser, sees the video alone. Two
+ * sizes: `small` (the default, for a 2-core CPU in about a
  * quarter of an hour) and `large` (for a GPU through the webgpu backend).
  */
-import type { SignCorpusOptions } from '@slr/data';
+import type * as tf from '@tensorflow/tfjs';
+import type { SignBatch, SignCorpusOptions } from '@slr/data';
 import type { SequenceModel } from '@slr/layers';
 import { buildI3DTeacher, type I3DTeacherOptions } from '@slr/models-i3d';
 import { buildMobileNetV3Student, type MobileNetV3StudentOptions } from '@slr/models-mobilenetv3';
@@ -46,15 +49,18 @@ export interface ExperimentConfig {
 export const EXPERIMENTS: Record<ExperimentSize, ExperimentConfig> = {
   small: {
     size: 'small',
-    corpus: { seed: 7, glosses: 8, difficulty: 0, maxSentenceLength: 4, trainSamples: 96, devSamples: 24, testSamples: 24 },
-    video: { height: 16, width: 16, fps: 6 },
-    teacher: { widthMultiplier: 1 / 8, lstmUnits: 64, temporalStride: 4, dropout: 0.1, batchNormMomentum: 0.9 },
+    corpus: { seed: 7, glosses: 8, difficulty: 0, maxSentenceLength: 4, signers: 2, trainSamples: 96, devSamples: 24, testSamples: 24 },
+    video: { height: 16, width: 16, fps: 8 },
+    teacher: {
+      widthMultiplier: 1 / 8, lstmUnits: 64, temporalStride: 4, dropout: 0.1, batchNormMomentum: 0.9,
+      pose: { keypoints: 20, units: 64, layers: 1 }, attentionHeads: 2, attentionKeyDim: 16,
+    },
     student: {
       variant: 'small', widthMultiplier: 0.25, temporalHead: 'K3-P2', temporalChannels: 48, lstmUnits: 32, dropout: 0.1,
       batchNormMomentum: 0.3,
     },
-    teacherBudget: { epochs: 24, batchSize: 4, learningRate: 1e-2, warmupEpochs: 1, clipNorm: 1, evalEvery: 2 },
-    studentBudget: { epochs: 10, batchSize: 4, learningRate: 1e-2, warmupEpochs: 1, clipNorm: 1, evalEvery: 2 },
+    teacherBudget: { epochs: 30, batchSize: 4, learningRate: 3e-3, warmupEpochs: 1, clipNorm: 1, evalEvery: 2 },
+    studentBudget: { epochs: 8, batchSize: 4, learningRate: 3e-3, warmupEpochs: 1, clipNorm: 1, evalEvery: 2 },
     distillation: { temperature: 2, alpha: 0.5, includeBlank: true },
     beamWidth: 10,
     seeds: [1, 2, 3],
@@ -63,7 +69,10 @@ export const EXPERIMENTS: Record<ExperimentSize, ExperimentConfig> = {
     size: 'large',
     corpus: { seed: 7, glosses: 40, difficulty: 0.5, trainSamples: 800, devSamples: 100, testSamples: 100 },
     video: { height: 64, width: 64, fps: 8 },
-    teacher: { widthMultiplier: 0.5, lstmUnits: 128, temporalStride: 4, dropout: 0.2, batchNormMomentum: 0.9 },
+    teacher: {
+      widthMultiplier: 0.5, lstmUnits: 128, temporalStride: 4, dropout: 0.2, batchNormMomentum: 0.9,
+      pose: { keypoints: 20, units: 128, layers: 2 }, attentionHeads: 4, attentionKeyDim: 32,
+    },
     student: {
       variant: 'small', widthMultiplier: 0.5, temporalHead: 'K3-P2', temporalChannels: 128, lstmUnits: 64, dropout: 0.2,
       batchNormMomentum: 0.3,
@@ -87,6 +96,25 @@ export const EXPERIMENTS: Record<ExperimentSize, ExperimentConfig> = {
 export function buildTeacher(config: ExperimentConfig, numClasses: number): SequenceModel {
   const { height, width } = config.video;
   return buildI3DTeacher({ ...config.teacher, numClasses, inputShape: [null, height, width, 3] });
+}
+
+/**
+ * What a model's `apply` takes from a batch: the teacher with its pose stream gets the videos
+ * and the keypoints, the student the videos alone.
+ *
+ * @example
+ * ```ts
+ * const logProbs = teacher.apply(modelInputs(EXPERIMENTS.small, 'teacher')(batch), false);
+ * ```
+ */
+export function modelInputs(config: ExperimentConfig, model: 'teacher' | 'student'): (batch: SignBatch) => tf.Tensor | tf.Tensor[] {
+  if (model === 'teacher' && config.teacher.pose !== undefined) {
+    return (batch) => {
+      if (batch.keypoints === undefined) throw new Error('The teacher has a pose stream: render the samples with keypoints (keypoints: true).');
+      return [batch.videos, batch.keypoints];
+    };
+  }
+  return (batch) => batch.videos;
 }
 
 /**

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { fc, test } from '@fast-check/vitest';
 import { describe, expect, it } from 'vitest';
-import { clipByGlobalNorm } from './clip';
+import { clipByGlobalNorm, globalGradientNorm } from './clip';
 
 describe('clipByGlobalNorm', () => {
   it('scales by maxNorm / (norm + 1e-6) when the global norm exceeds maxNorm', () => {
@@ -47,8 +47,28 @@ describe('clipByGlobalNorm', () => {
     expect(clipByGlobalNorm({}, 1)).toEqual({ grads: {}, globalNorm: 0, finite: true, clipped: false });
   });
 
-  it('rejects a non-positive maxNorm, naming the field', () => {
+  it('rejects a non-positive maxNorm and a bad given norm, naming the field', () => {
     expect(() => clipByGlobalNorm({}, 0)).toThrow(/Invalid 'maxNorm': expected a finite number > 0, but got 0/);
+    expect(() => clipByGlobalNorm({}, 1, -2)).toThrow("Invalid 'globalNorm': expected a number >= 0 (Infinity for non-finite gradients), but got -2.");
+  });
+
+  it('uses a given norm (read asynchronously by globalGradientNorm) without reading the tensors back', async () => {
+    // 300 tensors: more than one WebGPU shader may bind, so the norm is summed pairwise.
+    const grads: tf.NamedTensorMap = {};
+    for (let i = 0; i < 300; i++) grads[`g${i}`] = tf.fill([2], i % 2 === 0 ? 1 : -1);
+    const norm = await globalGradientNorm(grads);
+    expect(norm).toBeCloseTo(Math.sqrt(600), 4);
+    const result = clipByGlobalNorm(grads, 1, norm);
+    expect(result.globalNorm).toBe(norm);
+    expect(result.clipped).toBe(true);
+    expect(result.grads.g0.dataSync()[0]).toBeCloseTo(1 / Math.sqrt(600), 5);
+    // The given norm decides, even when it disagrees with the tensors (the caller's responsibility).
+    const unclipped = clipByGlobalNorm(grads, 1, 0.5);
+    expect(unclipped.clipped).toBe(false);
+    const skipped = clipByGlobalNorm(grads, 1, Infinity);
+    expect(skipped.finite).toBe(false);
+    expect(await globalGradientNorm({})).toBe(0);
+    tf.dispose([grads, result.grads, unclipped.grads, skipped.grads]);
   });
 
   test.prop([fc.array(fc.array(fc.double({ min: -100, max: 100, noNaN: true }), { minLength: 1, maxLength: 5 }), { minLength: 1, maxLength: 4 }), fc.double({ min: 0.01, max: 50, noNaN: true })])(

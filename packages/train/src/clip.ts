@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { requireNumber } from './errors';
+import { configError, requireNumber } from './errors';
 
 /**
  * Result of {@link clipByGlobalNorm}. `grads` are new tensors the caller owns (dispose them);
@@ -27,6 +27,10 @@ export interface ClipResult {
  * `maxNorm / (norm + 1e-6)`. A non-finite norm (NaN or ∞ in a gradient) is reported through
  * `finite: false` and nothing is scaled, so that a trainer can skip the step.
  *
+ * The norm is read back synchronously unless `globalNorm` gives it. Backends without
+ * synchronous reads (WebGPU in Node.js) need it given: take it from `gradientHealth` (as the
+ * trainer does) or from {@link globalGradientNorm}.
+ *
  * @example
  * ```ts
  * const { value, grads } = tf.variableGrads(() => loss());
@@ -35,22 +39,53 @@ export interface ClipResult {
  * tf.dispose([value, grads, clipped.grads]);
  * ```
  */
-export function clipByGlobalNorm(grads: tf.NamedTensorMap, maxNorm: number): ClipResult {
+export function clipByGlobalNorm(grads: tf.NamedTensorMap, maxNorm: number, globalNorm?: number): ClipResult {
   requireNumber('maxNorm', maxNorm, 0, false);
+  if (globalNorm !== undefined && (typeof globalNorm !== 'number' || Number.isNaN(globalNorm) || globalNorm < 0)) {
+    throw new Error(configError('globalNorm', 'a number >= 0 (Infinity for non-finite gradients)', globalNorm));
+  }
   const names = Object.keys(grads);
-  const globalNorm =
-    names.length === 0
-      ? 0
-      : tf.tidy(() => {
-          const squares = names.map((name) => tf.sum(tf.square(tf.cast(grads[name], 'float32'))));
-          return tf.sqrt(tf.addN(squares));
-        });
-  const norm = typeof globalNorm === 'number' ? globalNorm : (globalNorm.dataSync()[0] ?? 0);
-  if (typeof globalNorm !== 'number') globalNorm.dispose();
+  let norm: number;
+  if (globalNorm !== undefined) norm = globalNorm;
+  else if (names.length === 0) norm = 0;
+  else {
+    const tensor = normTensor(grads);
+    norm = tensor.dataSync()[0] ?? 0;
+    tensor.dispose();
+  }
   const finite = Number.isFinite(norm);
   const clipped = finite && norm > maxNorm;
   const scale = clipped ? maxNorm / (norm + 1e-6) : 1;
   const out: tf.NamedTensorMap = {};
   for (const name of names) out[name] = clipped ? tf.tidy(() => tf.mul(grads[name], scale)) : tf.clone(grads[name]);
   return { grads: out, globalNorm: norm, finite, clipped };
+}
+
+/** √(Σ‖g‖²) as a scalar tensor; summed pairwise (a many-input addN exceeds WebGPU's buffer limits). */
+function normTensor(grads: tf.NamedTensorMap): tf.Scalar {
+  return tf.tidy(() => {
+    let total: tf.Tensor = tf.scalar(0);
+    for (const name of Object.keys(grads)) total = tf.add(total, tf.sum(tf.square(tf.cast(grads[name], 'float32'))));
+    return tf.sqrt(total) as tf.Scalar;
+  });
+}
+
+/**
+ * The global L2 norm `√(Σ‖g‖²)` of a set of gradients, read back asynchronously (works on every
+ * backend); NaN or Infinity when a gradient is not finite.
+ *
+ * @example
+ * ```ts
+ * const norm = await globalGradientNorm(grads);
+ * const clipped = clipByGlobalNorm(grads, 1.0, norm);
+ * ```
+ */
+export async function globalGradientNorm(grads: tf.NamedTensorMap): Promise<number> {
+  if (Object.keys(grads).length === 0) return 0;
+  const tensor = normTensor(grads);
+  try {
+    return (await tensor.data())[0];
+  } finally {
+    tensor.dispose();
+  }
 }

@@ -65,6 +65,11 @@ export interface EvaluationResult {
 export interface TrainOptions {
   /** The model to train: outputs `[T, B, V]` log-probabilities (see `SequenceModel`). */
   model: SequenceModel;
+  /**
+   * What the model's `apply` takes from a batch. Default: the videos. A model with a second
+   * input, such as the I3D teacher's pose stream: `(batch) => [batch.videos, batch.keypoints!]`.
+   */
+  inputs?: (batch: SignBatch) => tf.Tensor | tf.Tensor[];
   /** Training samples, or a function giving a fresh source each epoch (then `batchesPerEpoch` is required). */
   trainSamples: readonly SignSample[] | ((epoch: number) => BatchSource);
   /** Batches per epoch; derived from `trainSamples` when it is an array. */
@@ -268,6 +273,11 @@ export function validateTrainOptions(options: TrainOptions): {
   return { batchesPerEpoch, totalSteps, warmupSteps };
 }
 
+/** The tensors `options.model.apply` takes from `batch` (`options.inputs`, default the videos). */
+function modelInputs(options: TrainOptions, batch: SignBatch): tf.Tensor | tf.Tensor[] {
+  return options.inputs ? options.inputs(batch) : batch.videos;
+}
+
 async function evaluate(options: TrainOptions, epoch: number): Promise<EvaluationResult> {
   const samples = options.evalSamples ?? [];
   const refs: number[][] = [];
@@ -276,7 +286,7 @@ async function evaluate(options: TrainOptions, epoch: number): Promise<Evaluatio
   for (let i = 0; i < samples.length; i += options.batchSize) {
     const batch = makeBatch(samples.slice(i, i + options.batchSize));
     try {
-      const logProbs = tf.tidy(() => options.model.apply(batch.videos, false));
+      const logProbs = tf.tidy(() => options.model.apply(modelInputs(options, batch), false));
       const lengths = options.model.outputLengths(batch.inputLengths);
       try {
         for (const h of await ctcGreedyDecode(logProbs, lengths)) hyps.push(h.tokens);
@@ -388,7 +398,7 @@ export class Trainer {
     const teacher = distillation?.targets.batch(batch.ids);
     let terms: tf.Tensor[] = [];
     const { value, grads } = tf.variableGrads(() => {
-      const logProbs = model.apply(batch.videos, true);
+      const logProbs = model.apply(modelInputs(this.options, batch), true);
       if (distillation !== undefined && teacher !== undefined) {
         const t = distillationLossTerms(logProbs, teacher.logProbs, {
           studentLengths: lengths, teacherLengths: teacher.lengths, temperature: distillation.temperature,
@@ -413,7 +423,7 @@ export class Trainer {
         this.warn(`train: step ${step} skipped: non-finite ${Number.isFinite(loss) ? `gradients (${health.nonFinite.join(', ')})` : `loss (${loss})`}.`);
         return { loss, ...parts, gradNorm: health.globalNorm, lr, skipped: true };
       }
-      const clipped = clipByGlobalNorm(ordered, clipNorm ?? Number.MAX_VALUE);
+      const clipped = clipByGlobalNorm(ordered, clipNorm ?? Number.MAX_VALUE, Number.isFinite(health.globalNorm) ? health.globalNorm : Infinity);
       try {
         if (!clipped.finite) {
           this.warn(`train: step ${step} skipped: gradient norm is ${clipped.globalNorm}.`);

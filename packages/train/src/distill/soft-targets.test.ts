@@ -129,6 +129,29 @@ describe('teacherTranscripts (sequence-level distillation)', () => {
   });
 });
 
+describe('inputs: what apply takes from a batch', () => {
+  it('train() (steps and evaluation) and extractSoftTargets give the model inputs(batch)', async () => {
+    const inner = tinySequenceModel({ features: 12, numClasses: 5, seed: 2 });
+    const seen: number[] = [];
+    // A two-input model: the videos and a per-sample scale; the scale must arrive.
+    const model = {
+      ...inner,
+      apply: (inputs: tf.Tensor | tf.Tensor[], training: boolean) => {
+        const [videos, scale] = inputs as tf.Tensor[];
+        seen.push(scale.dataSync()[0]);
+        return inner.apply(tf.mul(videos, scale), training);
+      },
+    };
+    const inputs = (batch: { videos: tf.Tensor }): tf.Tensor[] => [batch.videos, tf.scalar(0.5)];
+    await train({ model, inputs, trainSamples: samples, evalSamples: samples, epochs: 1, batchSize: 2, optimizer: { name: 'adam', learningRate: 0.01 }, callbacks: { onWarning: () => undefined } });
+    expect(seen).toEqual([0.5, 0.5, 0.5, 0.5]); // two steps, two evaluation batches
+    seen.length = 0;
+    const targets = await extractSoftTargets(model, samples, { identity, inputs, batchSize: 4 });
+    expect(seen).toEqual([0.5]);
+    expect(targets.size).toBe(4);
+  });
+});
+
 describe('train() with distillation', () => {
   it("learns from a trained teacher's cached outputs and logs both terms", async () => {
     const teacher = tinySequenceModel({ features: 12, numClasses: 5, seed: 2 });

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { ctcBeamSearch, type LanguageModel } from '@slr/ctc';
-import { disposeBatch, makeBatch, type GlossVocabulary, type SignSample } from '@slr/data';
+import { disposeBatch, makeBatch, type GlossVocabulary, type SignBatch, type SignSample } from '@slr/data';
 import type { SequenceModel } from '@slr/layers';
 import { configError, requireInteger } from '../errors';
 
@@ -204,6 +204,8 @@ export interface ExtractSoftTargetsOptions {
   languageModel?: LanguageModel;
   /** Weight of the language model. */
   lmWeight?: number;
+  /** What the teacher's `apply` takes from a batch. Default: the videos (a pose stream: `(b) => [b.videos, b.keypoints!]`). */
+  inputs?: (batch: SignBatch) => tf.Tensor | tf.Tensor[];
   /** Called after each batch with the samples done so far. */
   onProgress?: (done: number) => void;
 }
@@ -240,7 +242,7 @@ export async function extractSoftTargets(
     if (pending.length === 0) return;
     const batch = makeBatch(pending);
     try {
-      const logProbs = tf.tidy(() => teacher.apply(batch.videos, false));
+      const logProbs = tf.tidy(() => teacher.apply(options.inputs ? options.inputs(batch) : batch.videos, false));
       try {
         const lengths = teacher.outputLengths(batch.inputLengths);
         const [, b] = logProbs.shape;
