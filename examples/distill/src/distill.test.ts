@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
-import { testBackends, useBackend } from '@slr/ctc/testing';
+import { setupBackend } from '@slr/backend';
+import { testBackends } from '@slr/ctc/testing';
 import { loadSoftTargets } from '@slr/train';
 import { meanSd, resultsTable, runExperiment, verdict } from './distill';
 import { files, teacherIdentity, type RunResult } from './experiment';
@@ -66,7 +67,8 @@ if (testBackends().includes('webgpu')) describe('the distillation experiment on 
   it('runs the teacher, a student from scratch and a distilled student on the webgpu backend', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'slr-distill-webgpu-'));
     try {
-      await useBackend('webgpu');
+      // The example's own way in (what `pnpm distill --backend webgpu` does); lavapipe in CI.
+      await setupBackend('webgpu', { quiet: true, allowSoftwareAdapter: true });
       const runs = await runExperiment(micro, { backend: 'webgpu', out: dir, modes: ['scratch', 'distilled'], parallel: 1, retrainTeacher: false, log: () => undefined });
       expect(tf.getBackend()).toBe('webgpu');
       expect(runs.map((r) => r.name)).toEqual(['teacher', 'scratch-seed1', 'distilled-seed1']);
