@@ -11,7 +11,7 @@ import { setupBackend } from '@slr/backend';
 import { type GlossVocabulary, generateSignCorpus, makeBatch, disposeBatch, type SignSample } from '@slr/data';
 import { checkLogProbs, describePrediction, writeReport, type TrainingHistoryEntry } from '@slr/diagnostics';
 import type { SequenceModel } from '@slr/layers';
-import { preset, PRESET_NAMES, train, type EpochRecord, type TrainOptions } from '@slr/train';
+import { preset, PRESET_NAMES, train, type EpochRecord, type EvaluationResult, type TrainOptions } from '@slr/train';
 
 /** Which model an overfit run trains. */
 export type OverfitModel = 'teacher' | 'student';
@@ -155,6 +155,19 @@ export async function runOverfit(recipe: OverfitRecipe, argv: string[]): Promise
   let currentEpoch = 0;
   const history: TrainingHistoryEntry[] = [];
   const started = performance.now();
+  let evaluation: EvaluationResult | undefined;
+  const showEvaluation = (result: EvaluationResult, entry: TrainingHistoryEntry): void => {
+    const predictions = samples.map((sample, i) => ({ id: sample.id, reference: sample.glosses, hypothesis: glossLine(corpus.vocabulary, result.hypotheses[i] ?? []) }));
+    entry.predictions = predictions;
+    entry.warnings = warnings.filter((w) => w.epoch === entry.epoch).map((w) => w.message);
+    console.log(`epoch ${result.epoch}  loss ${entry.loss.toFixed(4)}  lr ${entry.lr?.toExponential(2)}  WER ${(100 * result.wer).toFixed(1)}%  (${((performance.now() - started) / 1000).toFixed(1)} s)`);
+    if (result.epoch % showEvery === 0 || result.wer === 0 || result.epoch === epochs) {
+      for (const prediction of predictions) {
+        const described = describePrediction(prediction.reference, prediction.hypothesis);
+        console.log(`  ${prediction.id}  WER ${(100 * described.wer).toFixed(0)}%\n${described.alignmentText.replace(/^/gm, '    ')}`);
+      }
+    }
+  };
   const options: TrainOptions = {
     model,
     trainSamples: samples,
@@ -186,25 +199,16 @@ export async function runOverfit(recipe: OverfitRecipe, argv: string[]): Promise
           warnings.push({ epoch: record.epoch, message });
           console.log(`  warning (epoch ${record.epoch}): ${message}`);
         }
-        history.push({ epoch: record.epoch, step: record.step, loss: record.loss, lr: record.lr, gradNorm: record.gradNorm, wer: record.wer, skippedSteps: record.skippedSteps, seconds: record.seconds });
+        const entry: TrainingHistoryEntry = { epoch: record.epoch, step: record.step, loss: record.loss, lr: record.lr, gradNorm: record.gradNorm, wer: record.wer, skippedSteps: record.skippedSteps, seconds: record.seconds };
+        history.push(entry);
         if (record.epoch <= warmupEpochs && (record.epoch % 5 === 0 || record.epoch === 1)) {
           console.log(`epoch ${record.epoch}  warmup lr ${record.lr.toExponential(2)}  loss ${record.loss.toFixed(4)}`);
         }
+        // The trainer evaluates before it ends the epoch: show the evaluation with this epoch's record.
+        if (evaluation?.epoch === record.epoch) showEvaluation(evaluation, entry);
       },
       onEvaluation: (result) => {
-        const last = history[history.length - 1];
-        const predictions = samples.map((sample, i) => ({ id: sample.id, reference: sample.glosses, hypothesis: glossLine(corpus.vocabulary, result.hypotheses[i] ?? []) }));
-        if (last) {
-          last.predictions = predictions;
-          last.warnings = warnings.filter((w) => w.epoch === last.epoch).map((w) => w.message);
-        }
-        console.log(`epoch ${result.epoch}  loss ${last?.loss.toFixed(4)}  lr ${last?.lr?.toExponential(2)}  WER ${(100 * result.wer).toFixed(1)}%  (${((performance.now() - started) / 1000).toFixed(1)} s)`);
-        if (result.epoch % showEvery === 0 || result.wer === 0 || result.epoch === epochs) {
-          for (const prediction of predictions) {
-            const described = describePrediction(prediction.reference, prediction.hypothesis);
-            console.log(`  ${prediction.id}  WER ${(100 * described.wer).toFixed(0)}%\n${described.alignmentText.replace(/^/gm, '    ')}`);
-          }
-        }
+        evaluation = result;
       },
     },
   };
