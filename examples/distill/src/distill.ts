@@ -15,6 +15,7 @@
  *                [--modes scratch,distilled,sequence] [--retrain-teacher] [--out DIR]
  */
 import { fork } from 'node:child_process';
+import { writeFile } from 'node:fs/promises';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -128,23 +129,30 @@ function runInChild(spec: RunSpec, args: { size: ExperimentSize; backend: string
   });
 }
 
-/** A minimal pool: `parallel` jobs at once, each started when its dependency is done. */
-async function runAll(
-  jobs: { spec: RunSpec; after?: Promise<unknown> }[],
-  parallel: number,
-  start: (spec: RunSpec) => Promise<RunResult>,
-): Promise<RunResult[]> {
+/** A job of the pool: a run, what it waits for, and who waits for it. */
+interface Job {
+  spec: RunSpec;
+  /** Settles before the job starts (the teacher, for the students that learn from it). */
+  after?: Promise<unknown>;
+  /** Settled with the job's result (or failure). */
+  done?: { resolve: (result: RunResult) => void; reject: (error: unknown) => void };
+}
+
+/** A minimal pool: `parallel` jobs at once, in order, each started when its dependency is done. */
+async function runAll(jobs: readonly Job[], parallel: number, start: (spec: RunSpec) => Promise<RunResult>): Promise<RunResult[]> {
   const results: RunResult[] = [];
   const queue = [...jobs];
   let failure: unknown;
   const worker = async (): Promise<void> => {
     while (queue.length > 0 && failure === undefined) {
-      // Prefer a job whose dependency has settled, else wait for the first one's.
-      const job = queue.shift() as (typeof jobs)[number];
+      const job = queue.shift() as Job;
       try {
         await job.after;
-        results.push(await start(job.spec));
+        const result = await start(job.spec);
+        job.done?.resolve(result);
+        results.push(result);
       } catch (error) {
+        job.done?.reject(error);
         failure ??= error;
       }
     }
@@ -287,61 +295,42 @@ export async function runExperiment(config: ExperimentConfig, options: Experimen
     parallel > 1 ? runInChild(spec, { size, backend: options.backend, out }) : runJob(config, spec, out, (line) => log(`[${runName(spec)}] ${line}`));
 
   // The teacher: reused when this folder holds one trained with the same configuration.
-  let teacherDone: Promise<RunResult>;
   const cached = options.retrainTeacher ? undefined : await readRunResult(out, 'teacher');
   const cachedTargets =
     cached && existsSync(files.softTargets(out))
       ? await loadSoftTargets(files.softTargets(out), { expectTeacher: { config: teacherIdentity(config).config } }).catch(() => undefined)
       : undefined;
-  const jobs: { spec: RunSpec; after?: Promise<unknown> }[] = [];
+  const jobs: Job[] = [];
+  const reused: RunResult[] = [];
+  let teacherDone: Promise<RunResult>;
   if (cached && cachedTargets) {
     log(`[teacher] reusing the teacher trained earlier in ${out} (same configuration; --retrain-teacher trains it again)`);
+    reused.push(cached);
     teacherDone = Promise.resolve(cached);
   } else {
-    let resolveTeacher!: (r: RunResult) => void;
-    let rejectTeacher!: (e: unknown) => void;
-    teacherDone = new Promise((resolve, reject) => ((resolveTeacher = resolve), (rejectTeacher = reject)));
-    teacherDone.catch(() => undefined);
-    jobs.push({ spec: { kind: 'teacher', seed: config.seeds[0] } });
-    const startTeacher = start;
-    // Wrap the teacher's start so the students that need it can wait for it.
-    const wrapped = async (spec: RunSpec): Promise<RunResult> => {
-      if (spec.kind !== 'teacher') return startTeacher(spec);
-      try {
-        const r = await startTeacher(spec);
-        resolveTeacher(r);
-        return r;
-      } catch (error) {
-        rejectTeacher(error);
-        throw error;
-      }
-    };
-    return finish(await runAllWith(wrapped));
+    let done!: Job['done'];
+    teacherDone = new Promise((resolve, reject) => (done = { resolve, reject }));
+    teacherDone.catch(() => undefined); // a failure is reported by runAll
+    jobs.push({ spec: { kind: 'teacher', seed: seeds[0] }, done });
   }
-  return finish(await runAllWith(start));
 
-  async function runAllWith(run: (spec: RunSpec) => Promise<RunResult>): Promise<RunResult[]> {
-    // A student whose result in `out` was made with the same configuration (and, for those that
-    // learn from the teacher, the same teacher) is reused.
-    const reused: RunResult[] = [];
-    const fingerprint = cached && cachedTargets ? cachedTargets.teacher.fingerprint : undefined;
-    const add = async (spec: RunSpec, after?: Promise<unknown>): Promise<void> => {
-      const previous = options.rerunStudents ? undefined : await readRunResult(out, runName(spec));
-      const dependsOnTeacher = spec.kind !== 'scratch';
-      if (previous && (!dependsOnTeacher || fingerprint !== undefined) && previous.key === runKey(config, spec, fingerprint)) {
-        log(`[${runName(spec)}] reusing the result of an earlier run in ${out} (same configuration; --rerun-students trains it again)`);
-        reused.push(previous);
-      } else jobs.push({ spec, after });
-    };
-    // Students from scratch first (they do not need the teacher), then those that do.
-    for (const seed of seeds) if (modes.includes('scratch')) await add({ kind: 'scratch', seed });
-    for (const seed of seeds) {
-      for (const kind of ['distilled', 'sequence'] as const) if (modes.includes(kind)) await add({ kind, seed }, teacherDone);
-    }
-    const results = [...reused, ...(await runAll(jobs, parallel, run))];
-    const teacher = results.find((r) => r.kind === 'teacher') ?? (await teacherDone);
-    return [teacher, ...results.filter((r) => r.kind !== 'teacher')].sort((a, b) => (a.kind === b.kind ? a.seed - b.seed : 0));
+  // A student whose result in `out` was made with the same configuration (and, for those that
+  // learn from the teacher, the same teacher) is reused.
+  const fingerprint = cached && cachedTargets ? cachedTargets.teacher.fingerprint : undefined;
+  const add = async (spec: RunSpec, after?: Promise<unknown>): Promise<void> => {
+    const previous = options.rerunStudents ? undefined : await readRunResult(out, runName(spec));
+    const dependsOnTeacher = spec.kind !== 'scratch';
+    if (previous && (!dependsOnTeacher || fingerprint !== undefined) && previous.key === runKey(config, spec, fingerprint)) {
+      log(`[${runName(spec)}] reusing the result of an earlier run in ${out} (same configuration; --rerun-students trains it again)`);
+      reused.push(previous);
+    } else jobs.push({ spec, after });
+  };
+  // Students from scratch first (they do not need the teacher), then those that do.
+  for (const seed of seeds) if (modes.includes('scratch')) await add({ kind: 'scratch', seed });
+  for (const seed of seeds) {
+    for (const kind of ['distilled', 'sequence'] as const) if (modes.includes(kind)) await add({ kind, seed }, teacherDone);
   }
+  return finish([...reused, ...(await runAll(jobs, parallel, start))]);
 
   async function finish(runs: RunResult[]): Promise<RunResult[]> {
     const wall = (performance.now() - started) / 1000;
@@ -354,7 +343,6 @@ export async function runExperiment(config: ExperimentConfig, options: Experimen
       if (v) log(v);
     }
     const report = await writeComparisonReport(distillationReport(config, runs, wall), out, 'report.html');
-    const { writeFile } = await import('node:fs/promises');
     await writeFile(join(out, 'results.json'), `${JSON.stringify({ size, backend: options.backend, wallSeconds: wall, config, runs }, null, 1)}\n`);
     await writeFile(join(out, 'results.md'), `${table}\n`);
     log(`report ${report}, results ${join(out, 'results.json')}\nwall time ${wall.toFixed(1)} s`);
