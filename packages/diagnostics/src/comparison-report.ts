@@ -4,9 +4,7 @@
  * experiments such as distillation (teacher vs student from scratch vs distilled student)
  * and architecture comparisons.
  */
-import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
-import { CSS, esc, fmt, renderSvg } from './report-parts';
+import { CSS, esc, fmt, renderSvg, writeTextAtomically } from './report-parts';
 
 /**
  * A table of a {@link ComparisonReport}: a caption, column headers and rows (numbers are
@@ -227,16 +225,5 @@ export async function renderComparisonReportHtml(report: ComparisonReport): Prom
  * ```
  */
 export async function writeComparisonReport(report: ComparisonReport, dir: string, fileName = 'comparison.html'): Promise<string> {
-  const html = await renderComparisonReportHtml(report);
-  await mkdir(dir, { recursive: true });
-  const file = join(dir, fileName);
-  const temp = join(dir, `.${fileName}.${process.pid}.${Date.now().toString(36)}.tmp`);
-  try {
-    await writeFile(temp, html, 'utf8');
-    await rename(temp, file);
-  } catch (error) {
-    await rm(temp, { force: true });
-    throw error;
-  }
-  return file;
+  return writeTextAtomically(dir, fileName, await renderComparisonReportHtml(report));
 }

@@ -5,6 +5,8 @@
  * @internal
  * @packageDocumentation
  */
+import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 
 export const CSS = `
 body{font-family:system-ui,-apple-system,"Segoe UI",sans-serif;margin:24px;color:#222;background:#fff}
@@ -54,3 +56,18 @@ export async function renderSvg(spec: object): Promise<string> {
   }
 }
 
+
+/** Writes `text` to `dir/fileName` atomically (a temporary file in `dir`, then a rename); creates `dir`. */
+export async function writeTextAtomically(dir: string, fileName: string, text: string): Promise<string> {
+  await mkdir(dir, { recursive: true });
+  const file = join(dir, fileName);
+  const temp = join(dir, `.${fileName}.${process.pid}.${Date.now().toString(36)}${Math.random().toString(36).slice(2, 8)}.tmp`);
+  try {
+    await writeFile(temp, text, 'utf8');
+    await rename(temp, file);
+  } catch (error) {
+    await rm(temp, { force: true });
+    throw error;
+  }
+  return file;
+}

@@ -3,12 +3,10 @@
  * inline SVG in Node, no external resources) with the loss, WER, learning-rate and
  * gradient-norm curves, loss vs WER, the latest per-sample predictions, warnings and advice.
  */
-import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { adviseFromHistory } from './advice';
 import type { Advice } from './advice';
 import { describePrediction } from './prediction';
-import { CSS, esc, fmt, renderSvg } from './report-parts';
+import { CSS, esc, fmt, renderSvg, writeTextAtomically } from './report-parts';
 
 /**
  * One evaluated sample of a {@link TrainingHistoryEntry}: its reference and the decoded
@@ -326,16 +324,5 @@ export async function renderReportHtml(history: readonly TrainingHistoryEntry[],
  */
 export async function writeReport(history: readonly TrainingHistoryEntry[], dir: string, options: ReportOptions = {}): Promise<string> {
   if (!Array.isArray(history)) throw new TypeError(`Argument 'history' passed to 'writeReport' must be an array`);
-  const html = await renderReportHtml(history, options);
-  await mkdir(dir, { recursive: true });
-  const file = join(dir, 'report.html');
-  const temp = join(dir, `.report.html.${process.pid}.${Date.now().toString(36)}${Math.random().toString(36).slice(2, 8)}.tmp`);
-  try {
-    await writeFile(temp, html, 'utf8');
-    await rename(temp, file);
-  } catch (error) {
-    await rm(temp, { force: true });
-    throw error;
-  }
-  return file;
+  return writeTextAtomically(dir, 'report.html', await renderReportHtml(history, options));
 }
