@@ -402,7 +402,7 @@ export class Trainer {
       if (distillation !== undefined && teacher !== undefined) {
         const t = distillationLossTerms(logProbs, teacher.logProbs, {
           studentLengths: lengths, teacherLengths: teacher.lengths, temperature: distillation.temperature,
-          alpha: distillation.alpha ?? 0.5, includeBlank: distillation.includeBlank,
+          alpha: distillation.alpha, includeBlank: distillation.includeBlank,
           ctc: { targets: batch.targets, targetLengths: batch.targetLengths },
         });
         terms = [tf.keep(t.kd), tf.keep(t.ctc as tf.Tensor)];
