@@ -4,7 +4,10 @@ import type { Options } from 'tsup';
  * The build every `@slr` package shares: ESM + CJS + `.d.ts` with source maps, for ES2022,
  * with tfjs and the other `@slr` packages left as imports.
  */
-export function packageBuild(entry: Record<string, string> = { index: 'src/index.ts' }, external: (string | RegExp)[] = []): Options {
+export function packageBuild(
+  entry: Record<string, string> = { index: 'src/index.ts' },
+  external: (string | RegExp)[] = [],
+): Options {
   return {
     entry,
     format: ['esm', 'cjs'],

@@ -65,7 +65,9 @@ async function serve(dir: string): Promise<{ server: Server; base: string }> {
       if ((await stat(file).catch(() => undefined))?.isDirectory()) file = join(file, 'index.html');
       try {
         const body = await readFile(file);
-        response.writeHead(200, { 'content-type': CONTENT_TYPES[extname(file)] ?? 'application/octet-stream' });
+        response.writeHead(200, {
+          'content-type': CONTENT_TYPES[extname(file)] ?? 'application/octet-stream',
+        });
         response.end(body);
       } catch {
         response.writeHead(404, { 'content-type': 'text/plain' });
@@ -80,7 +82,14 @@ async function serve(dir: string): Promise<{ server: Server; base: string }> {
 /** Every package under packages/, by its package.json name (`@slr/ctc`, …). */
 const PACKAGES = readdirSync(join(ROOT, 'packages'))
   .filter((dir) => existsSync(join(ROOT, 'packages', dir, 'package.json')))
-  .map((dir) => (JSON.parse(readFileSync(join(ROOT, 'packages', dir, 'package.json'), 'utf8')) as { name: string }).name)
+  .map(
+    (dir) =>
+      (
+        JSON.parse(readFileSync(join(ROOT, 'packages', dir, 'package.json'), 'utf8')) as {
+          name: string;
+        }
+      ).name,
+  )
   .sort();
 
 /** Every guide: docs/*.md, with the text of its first `# ` heading (Markdown code marks removed). */
@@ -120,18 +129,30 @@ async function open(url: string): Promise<{ page: Page; log: PageLog }> {
 
 /** The absolute URLs of the links on `page` whose text is `text` (trimmed). */
 async function linksWithText(page: Page, text: string): Promise<string[]> {
-  return page.$$eval('a[href]', (anchors, wanted) => anchors.filter((a) => a.textContent?.trim() === wanted).map((a) => (a as HTMLAnchorElement).href), text);
+  return page.$$eval(
+    'a[href]',
+    (anchors, wanted) =>
+      anchors
+        .filter((a) => a.textContent?.trim() === wanted)
+        .map((a) => (a as HTMLAnchorElement).href),
+    text,
+  );
 }
 
 /** Nothing failed and nothing left the site: every request was for a file of it. */
 function expectLocalOnly(log: PageLog, what: string): void {
-  expect(log.requests.filter((url) => !url.startsWith(base)), `${what}: requests outside the site`).toEqual([]);
+  expect(
+    log.requests.filter((url) => !url.startsWith(base)),
+    `${what}: requests outside the site`,
+  ).toEqual([]);
   expect(log.errors, `${what}: console or script errors`).toEqual([]);
 }
 
 beforeAll(async () => {
   if (!existsSync(INDEX)) {
-    throw new Error(`The documentation site is not built (${relative(ROOT, INDEX)} does not exist): run pnpm docs first`);
+    throw new Error(
+      `The documentation site is not built (${relative(ROOT, INDEX)} does not exist): run pnpm docs first`,
+    );
   }
   if (!existsSync(CHROMIUM_PATH)) {
     throw new Error(
@@ -141,7 +162,11 @@ beforeAll(async () => {
   }
   ({ server, base } = await serve(SITE));
   profileDir = await mkdtemp(join(tmpdir(), 'slr-docs-browser-')); // fresh profile every run
-  context = await chromium.launchPersistentContext(profileDir, { executablePath: CHROMIUM_PATH, headless: true, args: CHROMIUM_ARGS });
+  context = await chromium.launchPersistentContext(profileDir, {
+    executablePath: CHROMIUM_PATH,
+    headless: true,
+    args: CHROMIUM_ARGS,
+  });
 });
 
 afterAll(async () => {
@@ -154,7 +179,13 @@ describe('documentation site in headless Chromium', () => {
   it('has the 8 packages of packages/ and the guides of docs/ to check', () => {
     expect(PACKAGES).toHaveLength(8);
     expect(GUIDES.map((guide) => guide.name)).toEqual(
-      expect.arrayContaining(['getting-started', 'ctc-semantics', 'debugging-overfit', 'backends', 'benchmarks']),
+      expect.arrayContaining([
+        'getting-started',
+        'ctc-semantics',
+        'debugging-overfit',
+        'backends',
+        'benchmarks',
+      ]),
     );
     for (const guide of GUIDES) expect(guide.heading, guide.file).not.toBe('');
   });
@@ -174,17 +205,28 @@ describe('documentation site in headless Chromium', () => {
           // The module page lists the package's exports, each linking to its own page.
           const symbols = await page.$$eval('dl.tsd-member-summaries a[href]', (anchors) =>
             anchors
-              .map((a) => ({ text: a.textContent?.trim() ?? '', href: (a as HTMLAnchorElement).href }))
-              .filter((link) => /\/(classes|functions|interfaces|types|variables)\/[^/]+\.html$/.test(link.href)),
+              .map((a) => ({
+                text: a.textContent?.trim() ?? '',
+                href: (a as HTMLAnchorElement).href,
+              }))
+              .filter((link) =>
+                /\/(classes|functions|interfaces|types|variables)\/[^/]+\.html$/.test(link.href),
+              ),
           );
           expect(symbols.length, `${name}: exported symbols listed`).toBeGreaterThan(0);
 
           const [symbol] = symbols;
           const { page: symbolPage, log: symbolLog } = await open(symbol.href);
           try {
-            await expect(symbolPage.locator('h1').first().textContent(), symbol.href).resolves.toContain(symbol.text);
+            await expect(
+              symbolPage.locator('h1').first().textContent(),
+              symbol.href,
+            ).resolves.toContain(symbol.text);
             const comment = (await symbolPage.locator('.tsd-comment').first().textContent()) ?? '';
-            expect(comment.trim().length, `${name}: ${symbol.text} has a doc comment`).toBeGreaterThan(0);
+            expect(
+              comment.trim().length,
+              `${name}: ${symbol.text} has a doc comment`,
+            ).toBeGreaterThan(0);
             expectLocalOnly(symbolLog, symbol.href);
           } finally {
             await symbolPage.close();
@@ -205,15 +247,25 @@ describe('documentation site in headless Chromium', () => {
     try {
       // The links of the page and of the navigation, which the site's script draws after load.
       await index.waitForSelector('.tsd-navigation a[href*="documents/"]');
-      const hrefs = await index.$$eval('a[href]', (anchors) => anchors.map((a) => (a as HTMLAnchorElement).href));
+      const hrefs = await index.$$eval('a[href]', (anchors) =>
+        anchors.map((a) => (a as HTMLAnchorElement).href),
+      );
       for (const guide of GUIDES) {
         const href = hrefs.find((url) => url.endsWith(`/documents/${guide.name}.html`));
-        expect(href, `docs/${guide.file} is not linked from the index page: is it in projectDocuments of typedoc.json?`).toBeDefined();
+        expect(
+          href,
+          `docs/${guide.file} is not linked from the index page: is it in projectDocuments of typedoc.json?`,
+        ).toBeDefined();
 
         const { page, log } = await open(href as string);
         try {
-          await expect(page.locator('h1').first().textContent(), guide.file).resolves.toContain(guide.heading);
-          expect(await page.locator('.tsd-typography p').count(), `${guide.file}: paragraphs`).toBeGreaterThan(0);
+          await expect(page.locator('h1').first().textContent(), guide.file).resolves.toContain(
+            guide.heading,
+          );
+          expect(
+            await page.locator('.tsd-typography p').count(),
+            `${guide.file}: paragraphs`,
+          ).toBeGreaterThan(0);
           expectLocalOnly(log, guide.file);
         } finally {
           await page.close();

@@ -31,10 +31,21 @@ const sizes = option('sizes', '112,224').split(',').map(Number);
 const compressionLevel = Number(option('compression', '6'));
 const FPS = 25;
 
-const corpus = generateSignCorpus({ seed: 1, glosses: 50, trainSamples: 200, devSamples: 0, testSamples: 0 });
+const corpus = generateSignCorpus({
+  seed: 1,
+  glosses: 50,
+  trainSamples: 200,
+  devSamples: 0,
+  testSamples: 0,
+});
 
 /** Renders train samples at `height × width` until `targetFrames` frames, timing the rendering alone. */
-function* rendered(corpus: SyntheticSignCorpus, height: number, width: number, timing: { seconds: number; frames: number }): Generator<SignSample> {
+function* rendered(
+  corpus: SyntheticSignCorpus,
+  height: number,
+  width: number,
+  timing: { seconds: number; frames: number },
+): Generator<SignSample> {
   for (const spec of corpus.splits.train) {
     if (timing.frames >= targetFrames) return;
     const start = performance.now();
@@ -49,16 +60,25 @@ function* rendered(corpus: SyntheticSignCorpus, height: number, width: number, t
 async function generateAndWrite(dir: string, height: number, width: number) {
   const timing = { seconds: 0, frames: 0 };
   const start = performance.now();
-  await writePhoenixCorpus(dir, { train: rendered(corpus, height, width, timing) }, { progress: 'off', compressionLevel });
+  await writePhoenixCorpus(
+    dir,
+    { train: rendered(corpus, height, width, timing) },
+    { progress: 'off', compressionLevel },
+  );
   const total = (performance.now() - start) / 1000;
-  return { frames: timing.frames, generated: timing.frames / timing.seconds, written: timing.frames / (total - timing.seconds) };
+  return {
+    frames: timing.frames,
+    generated: timing.frames / timing.seconds,
+    written: timing.frames / (total - timing.seconds),
+  };
 }
 
 /** Reads the train split of `dir` resized to `size`: decoded frames/s. */
 async function read(dir: string, size: [number, number]) {
   let frames = 0;
   const start = performance.now();
-  for await (const sample of readPhoenixSplit(dir, 'train', { size })) frames += sample.frameShape[0];
+  for await (const sample of readPhoenixSplit(dir, 'train', { size }))
+    frames += sample.frameShape[0];
   return frames / ((performance.now() - start) / 1000);
 }
 
@@ -96,7 +116,9 @@ try {
     `Data pipeline, frames per second (${cpus()[0]?.model.trim() ?? 'CPU'}, ${availableParallelism()} threads, Node ${process.version}; ` +
       `PNG zlib level ${compressionLevel}; PHOENIX-sized 260×210 corpus: ${phoenix.frames} frames, generated ${Math.round(phoenix.generated)}/s, written ${Math.round(phoenix.written)}/s, ${(pngBytesPerFrame(phoenixDir) / 1024).toFixed(1)} KiB/frame)\n`,
   );
-  console.log('| size | frames | generated (render) | written (PNG + CSV) | read (decode + resize) | read 260×210 → size | PNG KiB/frame |');
+  console.log(
+    '| size | frames | generated (render) | written (PNG + CSV) | read (decode + resize) | read 260×210 → size | PNG KiB/frame |',
+  );
   console.log('|---|---:|---:|---:|---:|---:|---:|');
   for (const row of rows) console.log(row);
 } finally {

@@ -40,7 +40,13 @@ const CONFIGURATIONS: Configuration[] = [
     frames: FRAMES,
     size: 32,
     classes: 21,
-    build: () => buildI3DTeacher({ numClasses: 21, inputShape: [FRAMES, 32, 32, 3], widthMultiplier: 1 / 8, lstmUnits: 32 }),
+    build: () =>
+      buildI3DTeacher({
+        numClasses: 21,
+        inputShape: [FRAMES, 32, 32, 3],
+        widthMultiplier: 1 / 8,
+        lstmUnits: 32,
+      }),
   },
   {
     model: 'I3D teacher',
@@ -59,7 +65,14 @@ const CONFIGURATIONS: Configuration[] = [
     size: 32,
     classes: 21,
     build: () =>
-      buildMobileNetV3Student({ numClasses: 21, variant: 'small', widthMultiplier: 0.25, inputShape: [FRAMES, 32, 32, 3], temporalChannels: 64, lstmUnits: 32 }),
+      buildMobileNetV3Student({
+        numClasses: 21,
+        variant: 'small',
+        widthMultiplier: 0.25,
+        inputShape: [FRAMES, 32, 32, 3],
+        temporalChannels: 64,
+        lstmUnits: 32,
+      }),
   },
   {
     model: 'MobileNetV3 student',
@@ -68,7 +81,12 @@ const CONFIGURATIONS: Configuration[] = [
     frames: FRAMES,
     size: 112,
     classes: 1296,
-    build: () => buildMobileNetV3Student({ numClasses: 1296, variant: 'large', inputShape: [FRAMES, 112, 112, 3] }),
+    build: () =>
+      buildMobileNetV3Student({
+        numClasses: 1296,
+        variant: 'large',
+        inputShape: [FRAMES, 112, 112, 3],
+      }),
   },
 ];
 
@@ -77,7 +95,10 @@ const configs = option('configs', 'tiny,default').split(',');
 const repeats = Number(option('repeats', '3'));
 
 function trainableParameters(model: tf.LayersModel): number {
-  return model.trainableWeights.reduce((sum, weight) => sum + weight.shape.reduce((a, b) => a * b, 1), 0);
+  return model.trainableWeights.reduce(
+    (sum, weight) => sum + weight.shape.reduce((a, b) => a * b, 1),
+    0,
+  );
 }
 
 async function bytesOnDisk(model: tf.LayersModel): Promise<number> {
@@ -109,7 +130,11 @@ async function measure(configuration: Configuration): Promise<{ forward: number;
   const videos = tf.randomUniform([1, frames, size, size, 3], 0, 1, 'float32', 1);
   const [outputFrames] = sequenceModel.outputLengths([frames]);
   const targetLength = Math.max(1, Math.floor(outputFrames / 2));
-  const targets = tf.tensor2d([Array.from({ length: targetLength }, (_, i) => 1 + (i % (classes - 1)))], [1, targetLength], 'int32');
+  const targets = tf.tensor2d(
+    [Array.from({ length: targetLength }, (_, i) => 1 + (i % (classes - 1)))],
+    [1, targetLength],
+    'int32',
+  );
   const optimizer = tf.train.adam(1e-4);
   const forward = await time(async () => {
     const logProbs = sequenceModel.apply(videos, false);
@@ -118,7 +143,13 @@ async function measure(configuration: Configuration): Promise<{ forward: number;
   });
   const step = await time(async () => {
     const loss = optimizer.minimize(
-      () => ctcLoss(sequenceModel.apply(videos, true), targets, [outputFrames], [targetLength]) as tf.Scalar,
+      () =>
+        ctcLoss(
+          sequenceModel.apply(videos, true),
+          targets,
+          [outputFrames],
+          [targetLength],
+        ) as tf.Scalar,
       true,
     ) as tf.Scalar;
     await loss.data();
@@ -130,7 +161,8 @@ async function measure(configuration: Configuration): Promise<{ forward: number;
   return { forward, step };
 }
 
-const fmt = (ms: number | undefined): string => (ms === undefined ? '—' : ms >= 100 ? ms.toFixed(0) : ms.toFixed(1));
+const fmt = (ms: number | undefined): string =>
+  ms === undefined ? '—' : ms >= 100 ? ms.toFixed(0) : ms.toFixed(1);
 
 async function main(): Promise<void> {
   const available: string[] = [];
@@ -139,7 +171,10 @@ async function main(): Promise<void> {
     try {
       const info = await setupBackend(backend as 'cpu' | 'webgpu', { quiet: true });
       available.push(backend);
-      if (info.adapter) notes.push(`${backend}: ${info.adapter.description || info.adapter.device}${info.adapter.isSoftware ? ' (software)' : ''}`);
+      if (info.adapter)
+        notes.push(
+          `${backend}: ${info.adapter.description || info.adapter.device}${info.adapter.isSoftware ? ' (software)' : ''}`,
+        );
     } catch (error) {
       notes.push(`${backend}: not measured (${(error as Error).message.split('\n')[0]})`);
     }
@@ -151,19 +186,37 @@ async function main(): Promise<void> {
     const parameters = trainableParameters(probe.model);
     const bytes = await bytesOnDisk(probe.model);
     probe.model.dispose();
-    const row = [configuration.model, configuration.config, configuration.description, parameters.toLocaleString('en-US'), `${(bytes / 1e6).toFixed(2)} MB`];
+    const row = [
+      configuration.model,
+      configuration.config,
+      configuration.description,
+      parameters.toLocaleString('en-US'),
+      `${(bytes / 1e6).toFixed(2)} MB`,
+    ];
     for (const backend of available) {
       await setupBackend(backend as 'cpu' | 'webgpu', { quiet: true });
       const { forward, step } = await measure(configuration);
       row.push(fmt(forward), fmt(step));
-      console.error(`measured ${configuration.model} ${configuration.config} on ${backend}: forward ${fmt(forward)} ms, step ${fmt(step)} ms`);
+      console.error(
+        `measured ${configuration.model} ${configuration.config} on ${backend}: forward ${fmt(forward)} ms, step ${fmt(step)} ms`,
+      );
     }
     rows.push(row);
   }
-  const headers = ['model', 'config', 'configuration', 'trainable parameters', 'on disk', ...available.flatMap((b) => [`forward ms/clip (${b})`, `train step ms (${b})`])];
+  const headers = [
+    'model',
+    'config',
+    'configuration',
+    'trainable parameters',
+    'on disk',
+    ...available.flatMap((b) => [`forward ms/clip (${b})`, `train step ms (${b})`]),
+  ];
   const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-  const line = (cells: string[]) => '| ' + cells.map((c, i) => c.padEnd(widths[i])).join(' | ') + ' |';
-  console.log(`\nModels: batch 1, median of ${repeats} after a warm-up; train step = forward in training mode + CTC loss + Adam update`);
+  const line = (cells: string[]) =>
+    '| ' + cells.map((c, i) => c.padEnd(widths[i])).join(' | ') + ' |';
+  console.log(
+    `\nModels: batch 1, median of ${repeats} after a warm-up; train step = forward in training mode + CTC loss + Adam update`,
+  );
   console.log(`tfjs ${tf.version.tfjs}, node ${process.version}; ${notes.join('; ')}`);
   console.log(line(headers));
   console.log('|' + widths.map((w) => '-'.repeat(w + 2)).join('|') + '|');

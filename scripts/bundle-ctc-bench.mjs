@@ -32,7 +32,9 @@ await build({
   // From source, so that no package needs building first.
   alias: { '@slr/backend': join(root, 'packages/backend/src/index.ts') },
   // Some bundled CommonJS code calls require(); give the ES module one.
-  banner: { js: "import { createRequire as __slrCreateRequire } from 'node:module'; const require = __slrCreateRequire(import.meta.url);" },
+  banner: {
+    js: "import { createRequire as __slrCreateRequire } from 'node:module'; const require = __slrCreateRequire(import.meta.url);",
+  },
   logLevel: 'warning',
 });
 
@@ -41,5 +43,6 @@ const require = createRequire(join(root, 'packages/backend/package.json'));
 const webgpuDir = dirname(realpathSync(require.resolve('webgpu/package.json')));
 const target = join(outDir, 'node_modules', 'webgpu');
 mkdirSync(target, { recursive: true });
-for (const entry of ['index.js', 'package.json', 'dist/linux-x64']) cpSync(join(webgpuDir, entry), join(target, entry), { recursive: true });
+for (const entry of ['index.js', 'package.json', 'dist/linux-x64'])
+  cpSync(join(webgpuDir, entry), join(target, entry), { recursive: true });
 console.log(`bundled the CTC benchmark into ${outDir}`);

@@ -37,7 +37,9 @@ export function hasExample(reflection) {
     ...(reflection.signatures ?? []).map((signature) => signature.comment),
     ...(reflection.type?.declaration?.signatures ?? []).map((signature) => signature.comment),
   ];
-  return comments.some((comment) => comment?.blockTags.some((tag) => tag.tag === '@example') === true);
+  return comments.some(
+    (comment) => comment?.blockTags.some((tag) => tag.tag === '@example') === true,
+  );
 }
 
 /**

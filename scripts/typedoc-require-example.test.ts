@@ -66,26 +66,46 @@ async function check(source: string) {
   await writeFile(join(dir, 'package.json'), JSON.stringify({ name: 'fixture', version: '1.0.0' }));
   await writeFile(
     join(dir, 'tsconfig.json'),
-    JSON.stringify({ compilerOptions: { target: 'ES2022', module: 'ESNext', moduleResolution: 'Bundler', strict: true, types: [] }, include: ['src'] }),
+    JSON.stringify({
+      compilerOptions: {
+        target: 'ES2022',
+        module: 'ESNext',
+        moduleResolution: 'Bundler',
+        strict: true,
+        types: [],
+      },
+      include: ['src'],
+    }),
   );
   await writeFile(join(dir, 'src', 'index.ts'), source);
   // Only the fixture's tsconfig is read: the repository's typedoc.json is not this fixture's.
   const app = await Application.bootstrapWithPlugins(
-    { entryPoints: [join(dir, 'src', 'index.ts')], tsconfig: join(dir, 'tsconfig.json'), plugin: [PLUGIN], logLevel: LogLevel.Error },
+    {
+      entryPoints: [join(dir, 'src', 'index.ts')],
+      tsconfig: join(dir, 'tsconfig.json'),
+      plugin: [PLUGIN],
+      logLevel: LogLevel.Error,
+    },
     [new TSConfigReader()],
   );
   const warn = vi.spyOn(app.logger, 'validationWarning');
   const project = await app.convert();
   if (project === undefined) throw new Error('TypeDoc could not convert the fixture');
   app.validate(project);
-  const warnings = warn.mock.calls.map(([message]) => String(message)).filter((message) => message.includes('@example'));
+  const warnings = warn.mock.calls
+    .map(([message]) => String(message))
+    .filter((message) => message.includes('@example'));
   return { project, warnings };
 }
 
 describe('typedoc-require-example', () => {
   it('reports every export without an @example, and only those', async () => {
     const { project, warnings } = await check(SOURCE);
-    expect(exportsWithoutExample(project).sort()).toEqual(['Point (Interface)', 'Segment (TypeAlias)', 'subtract (Function)']);
+    expect(exportsWithoutExample(project).sort()).toEqual([
+      'Point (Interface)',
+      'Segment (TypeAlias)',
+      'subtract (Function)',
+    ]);
     expect(warnings.sort()).toEqual([
       'fixture: Point (Interface) has no @example in its doc comment',
       'fixture: Segment (TypeAlias) has no @example in its doc comment',
@@ -94,7 +114,9 @@ describe('typedoc-require-example', () => {
   });
 
   it('reports nothing when every export has an @example', async () => {
-    const { warnings } = await check(SOURCE.replace(/export (interface|type|function subtract)[\s\S]*$/, ''));
+    const { warnings } = await check(
+      SOURCE.replace(/export (interface|type|function subtract)[\s\S]*$/, ''),
+    );
     expect(warnings).toEqual([]);
   });
 });

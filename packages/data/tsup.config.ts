@@ -1,4 +1,6 @@
 import { defineConfig } from 'tsup';
 import { packageBuild } from '../../tsup.base';
 
-export default defineConfig(packageBuild({ index: 'src/index.ts', cli: 'src/cli.ts' }, ['sharp', 'cli-progress']));
+export default defineConfig(
+  packageBuild({ index: 'src/index.ts', cli: 'src/cli.ts' }, ['sharp', 'cli-progress']),
+);

@@ -20,19 +20,32 @@ async function main(): Promise<void> {
   await tf.setBackend('cpu');
   const ids = SENTENCES.map((sentence) => sentence.map((gloss) => GLOSSES.indexOf(gloss)));
   const width = Math.max(...ids.map((sentence) => sentence.length));
-  const targets = tf.tensor2d(ids.map((sentence) => [...sentence, ...new Array<number>(width - sentence.length).fill(-1)]), [ids.length, width], 'int32');
+  const targets = tf.tensor2d(
+    ids.map((sentence) => [...sentence, ...new Array<number>(width - sentence.length).fill(-1)]),
+    [ids.length, width],
+    'int32',
+  );
   const inputLengths = [24, 18, 22];
   const targetLengths = ids.map((sentence) => sentence.length);
 
   // [T, B, V] trainable logits: the simplest "model" that CTC can train.
-  const logits = tf.variable(tf.randomNormal([FRAMES, ids.length, GLOSSES.length], 0, 0.1, 'float32', 42));
+  const logits = tf.variable(
+    tf.randomNormal([FRAMES, ids.length, GLOSSES.length], 0, 0.1, 'float32', 42),
+  );
   const optimizer = tf.train.adam(0.1);
-  const loss = () => ctcLoss(logSoftmax(logits as unknown as tf.Tensor3D), targets, inputLengths, targetLengths) as tf.Scalar;
+  const loss = () =>
+    ctcLoss(
+      logSoftmax(logits as unknown as tf.Tensor3D),
+      targets,
+      inputLengths,
+      targetLengths,
+    ) as tf.Scalar;
 
   const started = performance.now();
   for (let step = 1; step <= 150; step++) {
     const value = optimizer.minimize(loss, true) as tf.Scalar;
-    if (step === 1 || step % 25 === 0) console.log(`step ${String(step).padStart(3)}  ctc loss ${value.dataSync()[0].toFixed(4)}`);
+    if (step === 1 || step % 25 === 0)
+      console.log(`step ${String(step).padStart(3)}  ctc loss ${value.dataSync()[0].toFixed(4)}`);
     value.dispose();
   }
 
@@ -41,10 +54,14 @@ async function main(): Promise<void> {
   const beams = await ctcBeamSearch(logProbs, inputLengths, { beamWidth: 8 });
   const decoded = greedy.map((hypothesis) => hypothesis.tokens.map((id) => GLOSSES[id]));
   decoded.forEach((glosses, b) => {
-    console.log(`sample ${b}: reference "${SENTENCES[b].join(' ')}"  greedy "${glosses.join(' ')}"  beam "${beams[b][0].tokens.map((id) => GLOSSES[id]).join(' ')}" (frames ${greedy[b].frames.join(',')})`);
+    console.log(
+      `sample ${b}: reference "${SENTENCES[b].join(' ')}"  greedy "${glosses.join(' ')}"  beam "${beams[b][0].tokens.map((id) => GLOSSES[id]).join(' ')}" (frames ${greedy[b].frames.join(',')})`,
+    );
   });
   const { wer } = wordErrorRate(SENTENCES, decoded);
-  console.log(`word error rate ${(100 * wer).toFixed(1)}% after ${((performance.now() - started) / 1000).toFixed(1)} s on backend '${tf.getBackend()}'`);
+  console.log(
+    `word error rate ${(100 * wer).toFixed(1)}% after ${((performance.now() - started) / 1000).toFixed(1)} s on backend '${tf.getBackend()}'`,
+  );
   tf.dispose([logProbs, logits, targets]);
   optimizer.dispose();
   if (wer !== 0) process.exitCode = 1;

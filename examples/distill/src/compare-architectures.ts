@@ -18,12 +18,32 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { setupBackend } from '@slr/backend';
 import { ctcLoss } from '@slr/ctc';
-import { disposeBatch, generateSignCorpus, makeBatch, type SignBatch, type SignSample } from '@slr/data';
-import { writeComparisonReport, type ComparisonBars, type ComparisonReport, type ComparisonTable } from '@slr/diagnostics';
+import {
+  disposeBatch,
+  generateSignCorpus,
+  makeBatch,
+  type SignBatch,
+  type SignSample,
+} from '@slr/data';
+import {
+  writeComparisonReport,
+  type ComparisonBars,
+  type ComparisonReport,
+  type ComparisonTable,
+} from '@slr/diagnostics';
 import { saveModel, type SequenceModel } from '@slr/layers';
 import { meanSd } from './distill';
 import type { RunKind, RunResult } from './experiment';
-import { buildStudent, buildTeacher, EXPERIMENTS, modelInputs, trainableParameters, type ExperimentConfig, type ExperimentSize, type TrainingBudget } from './recipes';
+import {
+  buildStudent,
+  buildTeacher,
+  EXPERIMENTS,
+  modelInputs,
+  trainableParameters,
+  type ExperimentConfig,
+  type ExperimentSize,
+  type TrainingBudget,
+} from './recipes';
 
 /** What a model's `apply` takes from a batch. */
 type ModelInputs = ReturnType<typeof modelInputs>;
@@ -60,14 +80,28 @@ interface Architecture {
 }
 
 const ARCHITECTURES: readonly Architecture[] = [
-  { id: 'teacher', label: 'I3D teacher', role: 'teacher', budget: (c) => c.teacherBudget, build: (c, n) => buildTeacher(c, n) },
   {
-    id: 'student-large', label: 'MobileNetV3-Large student', variant: 'large', role: 'student',
-    budget: (c) => c.studentBudget, build: (c, n) => buildStudent(c, n, c.seeds[0], 'large'),
+    id: 'teacher',
+    label: 'I3D teacher',
+    role: 'teacher',
+    budget: (c) => c.teacherBudget,
+    build: (c, n) => buildTeacher(c, n),
   },
   {
-    id: 'student-small', label: 'MobileNetV3-Small student', variant: 'small', role: 'student',
-    budget: (c) => c.studentBudget, build: (c, n) => buildStudent(c, n, c.seeds[0], 'small'),
+    id: 'student-large',
+    label: 'MobileNetV3-Large student',
+    variant: 'large',
+    role: 'student',
+    budget: (c) => c.studentBudget,
+    build: (c, n) => buildStudent(c, n, c.seeds[0], 'large'),
+  },
+  {
+    id: 'student-small',
+    label: 'MobileNetV3-Small student',
+    variant: 'small',
+    role: 'student',
+    budget: (c) => c.studentBudget,
+    build: (c, n) => buildStudent(c, n, c.seeds[0], 'small'),
   },
 ];
 
@@ -95,16 +129,26 @@ export interface BackendStatus {
  * //  { name: 'webgpu', available: true, software: true, adapter: 'llvmpipe: Mesa 25.0.7 (LLVM 15.0.6)', note: "webgpu: software adapter 'llvmpipe: …' — …" }]
  * ```
  */
-export async function probeBackends(requested: readonly ComparisonBackend[] | undefined): Promise<BackendStatus[]> {
+export async function probeBackends(
+  requested: readonly ComparisonBackend[] | undefined,
+): Promise<BackendStatus[]> {
   const statuses: BackendStatus[] = [];
   for (const name of requested ?? BACKENDS) {
     try {
       const info = await setupBackend(name, { quiet: true });
       if (info.adapter === undefined) {
-        statuses.push({ name, available: true, note: `${name}: tfjs ${tf.version.tfjs}, JavaScript kernels` });
+        statuses.push({
+          name,
+          available: true,
+          note: `${name}: tfjs ${tf.version.tfjs}, JavaScript kernels`,
+        });
         continue;
       }
-      const adapter = info.adapter.description || info.adapter.device || info.adapter.vendor || 'an unnamed adapter';
+      const adapter =
+        info.adapter.description ||
+        info.adapter.device ||
+        info.adapter.vendor ||
+        'an unnamed adapter';
       const software = info.adapter.isSoftware;
       const note = software
         ? `${name}: software adapter '${adapter}' — it runs on the CPU, so these timings say nothing about a GPU`
@@ -161,16 +205,29 @@ interface ComparisonInputs {
 function comparisonInputs(config: ExperimentConfig): ComparisonInputs {
   const corpus = generateSignCorpus(config.corpus);
   const dev = corpus.splits.dev;
-  if (dev.length === 0) throw new Error(`The '${config.size}' corpus has no dev samples: the forward pass is timed on a dev clip of median length.`);
-  const byLength = dev.map((spec) => ({ spec, frames: corpus.timeline(spec, config.video.fps).frameCount })).sort((a, b) => a.frames - b.frames);
+  if (dev.length === 0)
+    throw new Error(
+      `The '${config.size}' corpus has no dev samples: the forward pass is timed on a dev clip of median length.`,
+    );
+  const byLength = dev
+    .map((spec) => ({ spec, frames: corpus.timeline(spec, config.video.fps).frameCount }))
+    .sort((a, b) => a.frames - b.frames);
   const median = byLength[Math.floor((byLength.length - 1) / 2)].spec;
   const largest = Math.max(...ARCHITECTURES.map((a) => a.budget(config).batchSize));
   const specs = corpus.splits.train.slice(0, largest);
-  if (specs.length < largest) throw new Error(`The '${config.size}' corpus has ${specs.length} training samples, fewer than the training batch (${largest}).`);
+  if (specs.length < largest)
+    throw new Error(
+      `The '${config.size}' corpus has ${specs.length} training samples, fewer than the training batch (${largest}).`,
+    );
   return {
     classes: corpus.vocabulary.size,
-    clip: corpus.renderSample(median, { ...config.video, keypoints: config.teacher.pose !== undefined }),
-    train: specs.map((spec) => corpus.renderSample(spec, { ...config.video, keypoints: config.teacher.pose !== undefined })),
+    clip: corpus.renderSample(median, {
+      ...config.video,
+      keypoints: config.teacher.pose !== undefined,
+    }),
+    train: specs.map((spec) =>
+      corpus.renderSample(spec, { ...config.video, keypoints: config.teacher.pose !== undefined }),
+    ),
   };
 }
 
@@ -184,7 +241,9 @@ async function medianMs(run: () => Promise<void>, iterations: number): Promise<n
     samples.push(performance.now() - start);
   }
   samples.sort((a, b) => a - b);
-  return samples.length % 2 === 1 ? samples[(samples.length - 1) / 2] : (samples[samples.length / 2 - 1] + samples[samples.length / 2]) / 2;
+  return samples.length % 2 === 1
+    ? samples[(samples.length - 1) / 2]
+    : (samples[samples.length / 2 - 1] + samples[samples.length / 2]) / 2;
 }
 
 /** Bytes of everything `saveModel` writes for `model`, in a temporary directory removed afterwards. */
@@ -202,7 +261,12 @@ async function bytesOnDisk(model: tf.LayersModel): Promise<number> {
   }
 }
 
-async function timeForward(model: SequenceModel, inputs: ModelInputs, clip: SignBatch, iterations: number): Promise<number> {
+async function timeForward(
+  model: SequenceModel,
+  inputs: ModelInputs,
+  clip: SignBatch,
+  iterations: number,
+): Promise<number> {
   return medianMs(async () => {
     const logProbs = tf.tidy(() => model.apply(inputs(clip), false));
     await logProbs.data();
@@ -210,12 +274,27 @@ async function timeForward(model: SequenceModel, inputs: ModelInputs, clip: Sign
   }, iterations);
 }
 
-async function timeStep(model: SequenceModel, inputs: ModelInputs, batch: SignBatch, learningRate: number, iterations: number): Promise<number> {
+async function timeStep(
+  model: SequenceModel,
+  inputs: ModelInputs,
+  batch: SignBatch,
+  learningRate: number,
+  iterations: number,
+): Promise<number> {
   const optimizer = tf.train.adam(learningRate);
   const lengths = model.outputLengths(batch.inputLengths);
   try {
     return await medianMs(async () => {
-      const loss = optimizer.minimize(() => ctcLoss(model.apply(inputs(batch), true), batch.targets, lengths, batch.targetLengths) as tf.Scalar, true) as tf.Scalar;
+      const loss = optimizer.minimize(
+        () =>
+          ctcLoss(
+            model.apply(inputs(batch), true),
+            batch.targets,
+            lengths,
+            batch.targetLengths,
+          ) as tf.Scalar,
+        true,
+      ) as tf.Scalar;
       await loss.data();
       loss.dispose();
     }, iterations);
@@ -246,8 +325,14 @@ export async function measureArchitectures(
 ): Promise<{ clipFrames: number; measurements: ArchitectureMeasurement[] }> {
   const inputs = comparisonInputs(config);
   const measurements: ArchitectureMeasurement[] = ARCHITECTURES.map((a) => ({
-    id: a.id, label: a.label, ...(a.variant ? { variant: a.variant } : {}), parameters: 0, bytes: 0,
-    batchSize: a.budget(config).batchSize, forwardMs: {}, stepMs: {},
+    id: a.id,
+    label: a.label,
+    ...(a.variant ? { variant: a.variant } : {}),
+    parameters: 0,
+    bytes: 0,
+    batchSize: a.budget(config).batchSize,
+    forwardMs: {},
+    stepMs: {},
   }));
   // Sizes do not depend on the backend: measured once, on cpu.
   await setupBackend('cpu', { quiet: true });
@@ -271,9 +356,18 @@ export async function measureArchitectures(
         try {
           const apply = modelInputs(config, architecture.role);
           m.forwardMs[backend.name] = await timeForward(model, apply, clip, iterations);
-          if (!batches.has(m.batchSize)) batches.set(m.batchSize, makeBatch(inputs.train.slice(0, m.batchSize)));
-          m.stepMs[backend.name] = await timeStep(model, apply, batches.get(m.batchSize) as SignBatch, architecture.budget(config).learningRate, iterations);
-          log(`${m.label} on ${backendLabel(backend)}: forward ${formatMs(m.forwardMs[backend.name])} ms, training step ${formatMs(m.stepMs[backend.name])} ms`);
+          if (!batches.has(m.batchSize))
+            batches.set(m.batchSize, makeBatch(inputs.train.slice(0, m.batchSize)));
+          m.stepMs[backend.name] = await timeStep(
+            model,
+            apply,
+            batches.get(m.batchSize) as SignBatch,
+            architecture.budget(config).learningRate,
+            iterations,
+          );
+          log(
+            `${m.label} on ${backendLabel(backend)}: forward ${formatMs(m.forwardMs[backend.name])} ms, training step ${formatMs(m.stepMs[backend.name])} ms`,
+          );
         } finally {
           model.model.dispose();
         }
@@ -311,7 +405,9 @@ export interface DistillationSource {
 /** JSON with the keys of every object sorted, so equal configurations give equal strings. */
 function canonical(value: unknown): string {
   return JSON.stringify(value, (_key, x: unknown) =>
-    x !== null && typeof x === 'object' && !Array.isArray(x) ? Object.fromEntries(Object.entries(x).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) : x,
+    x !== null && typeof x === 'object' && !Array.isArray(x)
+      ? Object.fromEntries(Object.entries(x).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
+      : x,
   );
 }
 
@@ -319,8 +415,14 @@ function canonical(value: unknown): string {
 function werRelevant(config: Partial<ExperimentConfig>): Record<string, unknown> {
   const { variant: _variant, ...student } = config.student ?? {};
   return {
-    corpus: config.corpus, video: config.video, teacher: config.teacher, student,
-    teacherBudget: config.teacherBudget, studentBudget: config.studentBudget, distillation: config.distillation, beamWidth: config.beamWidth,
+    corpus: config.corpus,
+    video: config.video,
+    teacher: config.teacher,
+    student,
+    teacherBudget: config.teacherBudget,
+    studentBudget: config.studentBudget,
+    distillation: config.distillation,
+    beamWidth: config.beamWidth,
   };
 }
 
@@ -336,20 +438,34 @@ function werRelevant(config: Partial<ExperimentConfig>): Record<string, unknown>
  * if (!source.results) console.log(source.note); // 'No distillation results: … run pnpm distill --size small …'
  * ```
  */
-export async function readDistillationResults(dir: string, config: ExperimentConfig): Promise<DistillationSource> {
+export async function readDistillationResults(
+  dir: string,
+  config: ExperimentConfig,
+): Promise<DistillationSource> {
   const file = join(dir, 'results.json');
   const make = `run \`pnpm distill --size ${config.size}${dir === defaultDistillOut(config.size) ? '' : ` --out ${dir}`}\` to fill the WER columns`;
-  if (!existsSync(file)) return { file, note: `No distillation results: ${resolve(file)} does not exist; ${make}.` };
+  if (!existsSync(file))
+    return { file, note: `No distillation results: ${resolve(file)} does not exist; ${make}.` };
   let results: DistillationResults;
   try {
     results = JSON.parse(await readFile(file, 'utf8')) as DistillationResults;
-    if (!Array.isArray(results.runs) || typeof results.config !== 'object' || results.config === null) throw new Error('it has no runs or no config');
+    if (
+      !Array.isArray(results.runs) ||
+      typeof results.config !== 'object' ||
+      results.config === null
+    )
+      throw new Error('it has no runs or no config');
   } catch (error) {
-    return { file, note: `No distillation results: ${resolve(file)} could not be read (${error instanceof Error ? error.message : String(error)}); ${make}.` };
+    return {
+      file,
+      note: `No distillation results: ${resolve(file)} could not be read (${error instanceof Error ? error.message : String(error)}); ${make}.`,
+    };
   }
   const mine = werRelevant(config);
   const theirs = werRelevant(results.config);
-  const differing = Object.keys(mine).filter((key) => canonical(mine[key]) !== canonical(theirs[key]));
+  const differing = Object.keys(mine).filter(
+    (key) => canonical(mine[key]) !== canonical(theirs[key]),
+  );
   if (differing.length > 0) {
     return {
       file,
@@ -359,8 +475,11 @@ export async function readDistillationResults(dir: string, config: ExperimentCon
   const trainedVariant = results.config.student?.variant ?? config.student.variant;
   const seeds = [...new Set(results.runs.filter((r) => r.kind !== 'teacher').map((r) => r.seed))];
   return {
-    file, results, trainedVariant,
-    note: `WER from ${resolve(file)}: the distillation run (on ${results.backend}) trained the MobileNetV3-${trainedVariant === 'large' ? 'Large' : 'Small'} student` +
+    file,
+    results,
+    trainedVariant,
+    note:
+      `WER from ${resolve(file)}: the distillation run (on ${results.backend}) trained the MobileNetV3-${trainedVariant === 'large' ? 'Large' : 'Small'} student` +
       `${seeds.length > 0 ? ` with seed${seeds.length === 1 ? '' : 's'} ${seeds.join(', ')}` : ''}; mean ± standard deviation over seeds.`,
   };
 }
@@ -427,7 +546,9 @@ function formatMs(ms: number | undefined): string {
 const formatMb = (bytes: number): string => (bytes / 1e6).toFixed(2);
 
 function formatWer(stat: WerStat, runs: number): string {
-  return runs > 1 ? `${(100 * stat.mean).toFixed(1)} ± ${(100 * stat.sd).toFixed(1)}` : (100 * stat.mean).toFixed(1);
+  return runs > 1
+    ? `${(100 * stat.mean).toFixed(1)} ± ${(100 * stat.sd).toFixed(1)}`
+    : (100 * stat.mean).toFixed(1);
 }
 
 /**
@@ -460,17 +581,26 @@ export function comparisonTable(
 ): ComparisonTable {
   const timed = backends.filter((b) => b.available);
   const columns = [
-    'model', 'training', 'trainable parameters', 'on disk (MB)',
+    'model',
+    'training',
+    'trainable parameters',
+    'on disk (MB)',
     ...timed.map((b) => `forward ms/clip (${backendLabel(b)})`),
     ...timed.map((b) => `train step ms (${backendLabel(b)})`),
-    'runs', 'dev WER greedy (%)', 'dev WER beam (%)', 'test WER greedy (%)', 'test WER beam (%)',
+    'runs',
+    'dev WER greedy (%)',
+    'dev WER beam (%)',
+    'test WER greedy (%)',
+    'test WER beam (%)',
   ];
   const wer = source.results ? werRows(source.results) : undefined;
   const rows: string[][] = [];
   for (const m of measurements) {
     const sizeAndSpeed = [
-      m.parameters.toLocaleString('en-US'), formatMb(m.bytes),
-      ...timed.map((b) => formatMs(m.forwardMs[b.name])), ...timed.map((b) => formatMs(m.stepMs[b.name])),
+      m.parameters.toLocaleString('en-US'),
+      formatMb(m.bytes),
+      ...timed.map((b) => formatMs(m.forwardMs[b.name])),
+      ...timed.map((b) => formatMs(m.stepMs[b.name])),
     ];
     const none = ['—', '—', '—', '—', '—'];
     if (wer === undefined) {
@@ -479,14 +609,25 @@ export function comparisonTable(
     }
     const mine = wer.filter((r) => r.model === m.id);
     if (mine.length === 0) {
-      const why = m.id === 'teacher' ? 'no teacher run in results.json' : m.variant === source.trainedVariant ? 'no student runs in results.json' : NOT_TRAINED;
+      const why =
+        m.id === 'teacher'
+          ? 'no teacher run in results.json'
+          : m.variant === source.trainedVariant
+            ? 'no student runs in results.json'
+            : NOT_TRAINED;
       rows.push([m.label, why, ...sizeAndSpeed, ...none]);
       continue;
     }
     for (const r of mine) {
       rows.push([
-        m.label, r.training, ...sizeAndSpeed, String(r.runs),
-        formatWer(r.dev.greedy, r.runs), formatWer(r.dev.beam, r.runs), formatWer(r.test.greedy, r.runs), formatWer(r.test.beam, r.runs),
+        m.label,
+        r.training,
+        ...sizeAndSpeed,
+        String(r.runs),
+        formatWer(r.dev.greedy, r.runs),
+        formatWer(r.dev.beam, r.runs),
+        formatWer(r.test.greedy, r.runs),
+        formatWer(r.test.beam, r.runs),
       ]);
     }
   }
@@ -504,12 +645,15 @@ export function comparisonTable(
  */
 export function markdownTable(table: ComparisonTable): string {
   const cells = table.rows.map((row) => row.map(String));
-  const widths = table.columns.map((c, i) => Math.max(c.length, 3, ...cells.map((r) => r[i].length)));
+  const widths = table.columns.map((c, i) =>
+    Math.max(c.length, 3, ...cells.map((r) => r[i].length)),
+  );
   const numeric = table.columns.map((_c, i) => {
     const filled = cells.map((r) => r[i]).filter((c) => c !== '—');
     return filled.length > 0 && filled.every((c) => /^[0-9.,± ]+$/.test(c));
   });
-  const line = (row: string[]): string => `| ${row.map((c, i) => (numeric[i] ? c.padStart(widths[i]) : c.padEnd(widths[i]))).join(' | ')} |`;
+  const line = (row: string[]): string =>
+    `| ${row.map((c, i) => (numeric[i] ? c.padStart(widths[i]) : c.padEnd(widths[i]))).join(' | ')} |`;
   const rule = `|${widths.map((w, i) => (numeric[i] ? `${'-'.repeat(w + 1)}:` : `:${'-'.repeat(w + 1)}`)).join('|')}|`;
   return [line(table.columns), rule, ...cells.map(line)].join('\n');
 }
@@ -534,7 +678,8 @@ export interface ArchitectureComparison {
   wallSeconds: number;
 }
 
-const reportTitle = (size: ExperimentSize): string => `Architectures: I3D teacher vs MobileNetV3-Large and -Small students (${size})`;
+const reportTitle = (size: ExperimentSize): string =>
+  `Architectures: I3D teacher vs MobileNetV3-Large and -Small students (${size})`;
 
 /**
  * The report of a comparison: the notes, the table, and bar charts of the parameters, the MB
@@ -546,27 +691,51 @@ const reportTitle = (size: ExperimentSize): string => `Architectures: I3D teache
  * await writeComparisonReport(architectureReport(comparison), '.out/compare-small', 'comparison.html');
  * ```
  */
-export function architectureReport(comparison: Omit<ArchitectureComparison, 'files' | 'markdown'>): ComparisonReport {
+export function architectureReport(
+  comparison: Omit<ArchitectureComparison, 'files' | 'markdown'>,
+): ComparisonReport {
   const { measurements } = comparison;
-  const byModel = (caption: string, valueLabel: string, value: (m: ArchitectureMeasurement) => number | undefined): ComparisonBars => ({
-    caption, valueLabel,
-    bars: measurements.map((m) => ({ label: m.label, value: value(m) ?? Number.NaN, group: m.id === 'teacher' ? 'teacher' : 'student' })),
+  const byModel = (
+    caption: string,
+    valueLabel: string,
+    value: (m: ArchitectureMeasurement) => number | undefined,
+  ): ComparisonBars => ({
+    caption,
+    valueLabel,
+    bars: measurements.map((m) => ({
+      label: m.label,
+      value: value(m) ?? Number.NaN,
+      group: m.id === 'teacher' ? 'teacher' : 'student',
+    })),
   });
   const bars: ComparisonBars[] = [
     byModel('Trainable parameters', 'parameters', (m) => m.parameters),
     byModel('Size on disk (MB)', 'MB', (m) => m.bytes / 1e6),
   ];
   for (const b of comparison.backends.filter((x) => x.available)) {
-    bars.push(byModel(`Forward pass, ms per clip of ${comparison.clipFrames} frames (${backendLabel(b)})`, 'ms', (m) => m.forwardMs[b.name]));
+    bars.push(
+      byModel(
+        `Forward pass, ms per clip of ${comparison.clipFrames} frames (${backendLabel(b)})`,
+        'ms',
+        (m) => m.forwardMs[b.name],
+      ),
+    );
   }
   for (const b of comparison.backends.filter((x) => x.available)) {
     bars.push(byModel(`Training step, ms (${backendLabel(b)})`, 'ms', (m) => m.stepMs[b.name]));
   }
   if (comparison.wer.length > 0) {
-    const label = (r: WerRow): string => `${measurements.find((m) => m.id === r.model)?.label ?? r.model}, ${r.training}`;
+    const label = (r: WerRow): string =>
+      `${measurements.find((m) => m.id === r.model)?.label ?? r.model}, ${r.training}`;
     bars.push({
-      caption: 'Test WER, greedy (mean ± sd over seeds)', valueLabel: 'test WER',
-      bars: comparison.wer.map((r) => ({ label: label(r), value: r.test.greedy.mean, error: r.test.greedy.sd, group: r.model === 'teacher' ? 'teacher' : 'student' })),
+      caption: 'Test WER, greedy (mean ± sd over seeds)',
+      valueLabel: 'test WER',
+      bars: comparison.wer.map((r) => ({
+        label: label(r),
+        value: r.test.greedy.mean,
+        error: r.test.greedy.sd,
+        group: r.model === 'teacher' ? 'teacher' : 'student',
+      })),
     });
   }
   return {
@@ -607,14 +776,22 @@ async function writeAtomically(file: string, text: string): Promise<void> {
  * console.log(comparison.markdown);
  * ```
  */
-export async function compareArchitectures(config: ExperimentConfig, options: ComparisonOptions): Promise<ArchitectureComparison> {
+export async function compareArchitectures(
+  config: ExperimentConfig,
+  options: ComparisonOptions,
+): Promise<ArchitectureComparison> {
   const started = performance.now();
   const log = options.log ?? (() => undefined);
   const backends = await probeBackends(options.backends);
   for (const b of backends) log(b.note);
   const distillation = await readDistillationResults(options.distillOut, config);
   log(distillation.note);
-  const { clipFrames, measurements } = await measureArchitectures(config, backends, options.iterations, log);
+  const { clipFrames, measurements } = await measureArchitectures(
+    config,
+    backends,
+    options.iterations,
+    log,
+  );
   const table = comparisonTable(measurements, backends, distillation);
   const wer = distillation.results ? werRows(distillation.results) : [];
   const { height, width } = config.video;
@@ -627,13 +804,38 @@ export async function compareArchitectures(config: ExperimentConfig, options: Co
     distillation.note,
   ];
   const wallSeconds = (performance.now() - started) / 1000;
-  const comparison: Omit<ArchitectureComparison, 'files' | 'markdown'> = { size: config.size, iterations: options.iterations, clipFrames, backends, measurements, distillation, wer, table, notes, wallSeconds };
-  const markdown = [`# ${reportTitle(config.size)}`, '', markdownTable(table), '', ...notes.map((n) => `- ${n}`), ''].join('\n');
+  const comparison: Omit<ArchitectureComparison, 'files' | 'markdown'> = {
+    size: config.size,
+    iterations: options.iterations,
+    clipFrames,
+    backends,
+    measurements,
+    distillation,
+    wer,
+    table,
+    notes,
+    wallSeconds,
+  };
+  const markdown = [
+    `# ${reportTitle(config.size)}`,
+    '',
+    markdownTable(table),
+    '',
+    ...notes.map((n) => `- ${n}`),
+    '',
+  ].join('\n');
   await mkdir(options.out, { recursive: true });
-  const files = { markdown: join(options.out, 'comparison.md'), json: join(options.out, 'comparison.json'), report: join(options.out, 'comparison.html') };
+  const files = {
+    markdown: join(options.out, 'comparison.md'),
+    json: join(options.out, 'comparison.json'),
+    report: join(options.out, 'comparison.html'),
+  };
   await writeAtomically(files.markdown, markdown);
   const { results: _results, ...source } = distillation;
-  await writeAtomically(files.json, `${JSON.stringify({ ...comparison, distillation: source, config }, null, 1)}\n`);
+  await writeAtomically(
+    files.json,
+    `${JSON.stringify({ ...comparison, distillation: source, config }, null, 1)}\n`,
+  );
   await writeComparisonReport(architectureReport(comparison), options.out, 'comparison.html');
   return { ...comparison, markdown, files };
 }
@@ -674,17 +876,25 @@ function parseCompareArgs(argv: string[]): CompareArgs {
     throw new UsageError(`${error instanceof Error ? error.message : String(error)}\n\n${USAGE}`);
   }
   const size = values.size as ExperimentSize;
-  if (!Object.hasOwn(EXPERIMENTS, size)) throw new UsageError(`--size must be 'small' or 'large', but got '${values.size}'.`);
+  if (!Object.hasOwn(EXPERIMENTS, size))
+    throw new UsageError(`--size must be 'small' or 'large', but got '${values.size}'.`);
   let backends: ComparisonBackend[] | undefined;
   if (values.backends !== undefined) {
     const names = values.backends.split(',').map((s) => s.trim());
     for (const name of names) {
-      if (!BACKENDS.includes(name as ComparisonBackend)) throw new UsageError(`--backends takes cpu and webgpu, separated by commas, but got '${name}' in '${values.backends}'.`);
+      if (!BACKENDS.includes(name as ComparisonBackend))
+        throw new UsageError(
+          `--backends takes cpu and webgpu, separated by commas, but got '${name}' in '${values.backends}'.`,
+        );
     }
     backends = [...new Set(names as ComparisonBackend[])];
   }
   const iterations = Number(values.iterations);
-  if (!/^\s*\d+\s*$/.test(values.iterations) || !Number.isSafeInteger(iterations) || iterations < 1) {
+  if (
+    !/^\s*\d+\s*$/.test(values.iterations) ||
+    !Number.isSafeInteger(iterations) ||
+    iterations < 1
+  ) {
     throw new UsageError(`--iterations must be an integer ≥ 1, but got '${values.iterations}'.`);
   }
   return {
@@ -717,19 +927,30 @@ export async function runArchitectureComparison(argv: string[]): Promise<number>
     return 2;
   }
   if (args.help) {
-    console.log(`Compare the I3D teacher with the MobileNetV3-Large and -Small students: size, speed and WER.\n\n${USAGE}`);
+    console.log(
+      `Compare the I3D teacher with the MobileNetV3-Large and -Small students: size, speed and WER.\n\n${USAGE}`,
+    );
     return 0;
   }
   try {
     const config = EXPERIMENTS[args.size];
-    console.error(`architecture comparison '${args.size}': ${args.iterations} iteration${args.iterations === 1 ? '' : 's'} per measurement; output in ${args.out}`);
-    const comparison = await compareArchitectures(config, { ...args, log: (line) => console.error(line) });
+    console.error(
+      `architecture comparison '${args.size}': ${args.iterations} iteration${args.iterations === 1 ? '' : 's'} per measurement; output in ${args.out}`,
+    );
+    const comparison = await compareArchitectures(config, {
+      ...args,
+      log: (line) => console.error(line),
+    });
     console.log(`\n${comparison.markdown}`);
-    console.log(`table ${comparison.files.markdown}, data ${comparison.files.json}, report ${comparison.files.report}`);
+    console.log(
+      `table ${comparison.files.markdown}, data ${comparison.files.json}, report ${comparison.files.report}`,
+    );
     console.log(`wall time ${((performance.now() - started) / 1000).toFixed(1)} s`);
     return 0;
   } catch (error) {
-    console.error(`The comparison failed: ${error instanceof Error ? error.message : String(error)}`);
+    console.error(
+      `The comparison failed: ${error instanceof Error ? error.message : String(error)}`,
+    );
     return 1;
   }
 }

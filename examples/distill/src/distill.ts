@@ -23,7 +23,17 @@ import { parseArgs } from 'node:util';
 import { setupBackend } from '@slr/backend';
 import { writeComparisonReport, type ComparisonReport } from '@slr/diagnostics';
 import { existsSync } from 'node:fs';
-import { files, readRunResult, runJob, runKey, runName, teacherIdentity, type RunKind, type RunResult, type RunSpec } from './experiment';
+import {
+  files,
+  readRunResult,
+  runJob,
+  runKey,
+  runName,
+  teacherIdentity,
+  type RunKind,
+  type RunResult,
+  type RunSpec,
+} from './experiment';
 import { EXPERIMENTS, type ExperimentConfig, type ExperimentSize } from './recipes';
 import { loadSoftTargets } from '@slr/train';
 
@@ -40,7 +50,10 @@ const USAGE = `Options:
 /** Mean and sample standard deviation. */
 export function meanSd(values: readonly number[]): { mean: number; sd: number } {
   const mean = values.reduce((a, x) => a + x, 0) / values.length;
-  const sd = values.length > 1 ? Math.sqrt(values.reduce((a, x) => a + (x - mean) ** 2, 0) / (values.length - 1)) : 0;
+  const sd =
+    values.length > 1
+      ? Math.sqrt(values.reduce((a, x) => a + (x - mean) ** 2, 0) / (values.length - 1))
+      : 0;
   return { mean, sd };
 }
 
@@ -62,7 +75,9 @@ const LABEL: Record<RunKind, string> = {
  * deviation over seeds), parameters and training time.
  */
 export function resultsTable(runs: readonly RunResult[]): string {
-  const kinds = (['teacher', 'scratch', 'distilled', 'sequence'] as const).filter((k) => runs.some((r) => r.kind === k));
+  const kinds = (['teacher', 'scratch', 'distilled', 'sequence'] as const).filter((k) =>
+    runs.some((r) => r.kind === k),
+  );
   const lines = [
     '| model | runs | parameters | dev WER greedy | dev WER beam | test WER greedy | test WER beam | train s/run |',
     '|---|---|---|---|---|---|---|---|',
@@ -78,7 +93,10 @@ export function resultsTable(runs: readonly RunResult[]): string {
 }
 
 /** Says, from the numbers, whether distillation helped and by how much (paired by seed). */
-export function verdict(runs: readonly RunResult[], other: 'distilled' | 'sequence' = 'distilled'): string | undefined {
+export function verdict(
+  runs: readonly RunResult[],
+  other: 'distilled' | 'sequence' = 'distilled',
+): string | undefined {
   const pairs = runs
     .filter((r) => r.kind === 'scratch')
     .map((s) => [s, runs.find((r) => r.kind === other && r.seed === s.seed)] as const)
@@ -89,12 +107,21 @@ export function verdict(runs: readonly RunResult[], other: 'distilled' | 'sequen
   const { mean, sd } = meanSd(deltas);
   const better = deltas.filter((d) => d < 0).length;
   const what = other === 'distilled' ? 'Distillation' : 'Sequence-level distillation';
-  const direction = mean < 0 ? `lowered the student's test WER (greedy) by ${pct(-mean)} points` : mean > 0 ? `raised the student's test WER (greedy) by ${pct(mean)} points` : 'left the test WER unchanged';
+  const direction =
+    mean < 0
+      ? `lowered the student's test WER (greedy) by ${pct(-mean)} points`
+      : mean > 0
+        ? `raised the student's test WER (greedy) by ${pct(mean)} points`
+        : 'left the test WER unchanged';
   const clear = Math.abs(mean) > 2 * (sd / Math.sqrt(deltas.length)) && deltas.length > 1;
   return (
     `${what} ${direction} (mean over ${deltas.length} seed${deltas.length === 1 ? '' : 's'}, ± ${pct(sd)} sd; ` +
     `better on ${better} of ${deltas.length} seeds; beam search: ${meanSd(beamDeltas).mean <= 0 ? '−' : '+'}${pct(Math.abs(meanSd(beamDeltas).mean))} points). ` +
-    (deltas.length > 1 ? (clear ? 'The difference is larger than twice its standard error.' : 'The difference is within twice its standard error: not a clear effect at this budget.') : '')
+    (deltas.length > 1
+      ? clear
+        ? 'The difference is larger than twice its standard error.'
+        : 'The difference is within twice its standard error: not a clear effect at this budget.'
+      : '')
   );
 }
 
@@ -104,12 +131,28 @@ interface JobMessage {
 }
 
 /** Runs a job in a child process of this script (same loader flags), prefixing its output. */
-function runInChild(spec: RunSpec, args: { size: ExperimentSize; backend: string; out: string }): Promise<RunResult> {
+function runInChild(
+  spec: RunSpec,
+  args: { size: ExperimentSize; backend: string; out: string },
+): Promise<RunResult> {
   return new Promise((resolve, reject) => {
-    const child = fork(fileURLToPath(import.meta.url), ['--job', JSON.stringify(spec), '--size', args.size, '--backend', args.backend, '--out', args.out], {
-      execArgv: process.execArgv,
-      stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
-    });
+    const child = fork(
+      fileURLToPath(import.meta.url),
+      [
+        '--job',
+        JSON.stringify(spec),
+        '--size',
+        args.size,
+        '--backend',
+        args.backend,
+        '--out',
+        args.out,
+      ],
+      {
+        execArgv: process.execArgv,
+        stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+      },
+    );
     const prefix = `[${runName(spec)}] `;
     for (const stream of [child.stdout, child.stderr]) {
       let rest = '';
@@ -117,14 +160,18 @@ function runInChild(spec: RunSpec, args: { size: ExperimentSize; backend: string
       stream?.on('data', (chunk: string) => {
         const lines = (rest + chunk).split('\n');
         rest = lines.pop() ?? '';
-        for (const line of lines) if (line.trim() && !line.includes('Hi there')) console.log(prefix + line);
+        for (const line of lines)
+          if (line.trim() && !line.includes('Hi there')) console.log(prefix + line);
       });
     }
     let message: JobMessage | undefined;
     child.on('message', (m: JobMessage) => (message = m));
     child.on('exit', (code) => {
       if (message?.result) resolve(message.result);
-      else reject(new Error(`${runName(spec)} failed (exit ${code}): ${message?.error ?? 'no result'}`));
+      else
+        reject(
+          new Error(`${runName(spec)} failed (exit ${code}): ${message?.error ?? 'no result'}`),
+        );
     });
   });
 }
@@ -139,7 +186,11 @@ interface Job {
 }
 
 /** A minimal pool: `parallel` jobs at once, in order, each started when its dependency is done. */
-async function runAll(jobs: readonly Job[], parallel: number, start: (spec: RunSpec) => Promise<RunResult>): Promise<RunResult[]> {
+async function runAll(
+  jobs: readonly Job[],
+  parallel: number,
+  start: (spec: RunSpec) => Promise<RunResult>,
+): Promise<RunResult[]> {
   const results: RunResult[] = [];
   const queue = [...jobs];
   let failure: unknown;
@@ -163,10 +214,18 @@ async function runAll(jobs: readonly Job[], parallel: number, start: (spec: RunS
 }
 
 /** The comparison report: the table, the verdict, dev-WER and loss curves of every run, test-WER bars. */
-export function distillationReport(config: ExperimentConfig, runs: readonly RunResult[], wallSeconds: number): ComparisonReport {
-  const kinds = (['teacher', 'scratch', 'distilled', 'sequence'] as const).filter((k) => runs.some((r) => r.kind === k));
+export function distillationReport(
+  config: ExperimentConfig,
+  runs: readonly RunResult[],
+  wallSeconds: number,
+): ComparisonReport {
+  const kinds = (['teacher', 'scratch', 'distilled', 'sequence'] as const).filter((k) =>
+    runs.some((r) => r.kind === k),
+  );
   const group = (kind: RunKind): RunResult[] => runs.filter((r) => r.kind === kind);
-  const verdicts = (['distilled', 'sequence'] as const).map((k) => verdict(runs, k)).filter((v): v is string => v !== undefined);
+  const verdicts = (['distilled', 'sequence'] as const)
+    .map((k) => verdict(runs, k))
+    .filter((v): v is string => v !== undefined);
   const c = config.corpus;
   return {
     title: `Knowledge distillation: I3D teacher → MobileNetV3 student (${config.size})`,
@@ -182,32 +241,89 @@ export function distillationReport(config: ExperimentConfig, runs: readonly RunR
     tables: [
       {
         caption: 'WER (%) — mean ± standard deviation over seeds',
-        columns: ['model', 'runs', 'parameters', 'dev greedy', 'dev beam', 'test greedy', 'test beam', 'train s/run'],
+        columns: [
+          'model',
+          'runs',
+          'parameters',
+          'dev greedy',
+          'dev beam',
+          'test greedy',
+          'test beam',
+          'train s/run',
+        ],
         rows: kinds.map((kind) => {
           const g = group(kind);
-          return [LABEL[kind], g.length, g[0].parameters, pm(g.map((r) => r.dev.greedy)), pm(g.map((r) => r.dev.beam)), pm(g.map((r) => r.test.greedy)), pm(g.map((r) => r.test.beam)), Math.round(meanSd(g.map((r) => r.trainSeconds)).mean)];
+          return [
+            LABEL[kind],
+            g.length,
+            g[0].parameters,
+            pm(g.map((r) => r.dev.greedy)),
+            pm(g.map((r) => r.dev.beam)),
+            pm(g.map((r) => r.test.greedy)),
+            pm(g.map((r) => r.test.beam)),
+            Math.round(meanSd(g.map((r) => r.trainSeconds)).mean),
+          ];
         }),
       },
       {
         caption: 'Every run',
-        columns: ['run', 'dev greedy', 'dev beam', 'test greedy', 'test beam', 'final loss', 'train s'],
-        rows: runs.map((r) => [r.name, pct(r.dev.greedy), pct(r.dev.beam), pct(r.test.greedy), pct(r.test.beam), r.history[r.history.length - 1]?.loss ?? Number.NaN, Math.round(r.trainSeconds)]),
+        columns: [
+          'run',
+          'dev greedy',
+          'dev beam',
+          'test greedy',
+          'test beam',
+          'final loss',
+          'train s',
+        ],
+        rows: runs.map((r) => [
+          r.name,
+          pct(r.dev.greedy),
+          pct(r.dev.beam),
+          pct(r.test.greedy),
+          pct(r.test.beam),
+          r.history[r.history.length - 1]?.loss ?? Number.NaN,
+          Math.round(r.trainSeconds),
+        ]),
       },
     ],
     curves: [
       {
-        caption: 'Dev WER (greedy) during training', xLabel: 'epoch', yLabel: 'dev WER',
-        series: runs.map((r) => ({ name: r.name, group: LABEL[r.kind], points: r.history.filter((h) => h.wer !== undefined).map((h) => ({ x: h.epoch, y: h.wer as number })) })),
+        caption: 'Dev WER (greedy) during training',
+        xLabel: 'epoch',
+        yLabel: 'dev WER',
+        series: runs.map((r) => ({
+          name: r.name,
+          group: LABEL[r.kind],
+          points: r.history
+            .filter((h) => h.wer !== undefined)
+            .map((h) => ({ x: h.epoch, y: h.wer as number })),
+        })),
       },
       {
-        caption: 'CTC loss of the students during training (the distilled ones: their CTC term)', xLabel: 'epoch', yLabel: 'CTC loss', logY: true,
-        series: runs.filter((r) => r.kind !== 'teacher').map((r) => ({ name: r.name, group: LABEL[r.kind], points: r.history.map((h) => ({ x: h.epoch, y: h.ctcLoss ?? h.loss })) })),
+        caption: 'CTC loss of the students during training (the distilled ones: their CTC term)',
+        xLabel: 'epoch',
+        yLabel: 'CTC loss',
+        logY: true,
+        series: runs
+          .filter((r) => r.kind !== 'teacher')
+          .map((r) => ({
+            name: r.name,
+            group: LABEL[r.kind],
+            points: r.history.map((h) => ({ x: h.epoch, y: h.ctcLoss ?? h.loss })),
+          })),
       },
     ],
     bars: [
       {
-        caption: 'Test WER, greedy (mean ± sd over seeds)', valueLabel: 'test WER',
-        bars: kinds.map((kind) => ({ label: LABEL[kind], ...((m) => ({ value: m.mean, error: m.sd }))(meanSd(group(kind).map((r) => r.test.greedy))) })),
+        caption: 'Test WER, greedy (mean ± sd over seeds)',
+        valueLabel: 'test WER',
+        bars: kinds.map((kind) => ({
+          label: LABEL[kind],
+          ...((m) => ({ value: m.mean, error: m.sd }))(
+            meanSd(group(kind).map((r) => r.test.greedy)),
+          ),
+        })),
       },
     ],
   };
@@ -230,14 +346,19 @@ async function main(argv: string[]): Promise<number> {
     },
   });
   if (values.help) {
-    console.log(`Distil the I3D teacher into the MobileNetV3 student and compare them over seeds.\n\n${USAGE}`);
+    console.log(
+      `Distil the I3D teacher into the MobileNetV3 student and compare them over seeds.\n\n${USAGE}`,
+    );
     return 0;
   }
   const size = values.size as ExperimentSize;
-  if (!(size in EXPERIMENTS)) throw new Error(`--size must be 'small' or 'large', but got '${values.size}'.`);
-  if (values.backend !== 'cpu' && values.backend !== 'webgpu') throw new Error(`--backend must be 'cpu' or 'webgpu', but got '${values.backend}'.`);
+  if (!(size in EXPERIMENTS))
+    throw new Error(`--size must be 'small' or 'large', but got '${values.size}'.`);
+  if (values.backend !== 'cpu' && values.backend !== 'webgpu')
+    throw new Error(`--backend must be 'cpu' or 'webgpu', but got '${values.backend}'.`);
   const seeds = values.seeds?.split(',').map((s) => Number(s)) ?? EXPERIMENTS[size].seeds;
-  if (seeds.some((s) => !Number.isInteger(s))) throw new Error(`--seeds must be integers separated by commas, but got '${values.seeds}'.`);
+  if (seeds.some((s) => !Number.isInteger(s)))
+    throw new Error(`--seeds must be integers separated by commas, but got '${values.seeds}'.`);
   const config: ExperimentConfig = { ...EXPERIMENTS[size], seeds };
   const out = values.out ?? join('.out', `distill-${size}`);
 
@@ -245,20 +366,39 @@ async function main(argv: string[]): Promise<number> {
   if (values.job !== undefined) {
     // A child process: run one job and hand the result to the parent.
     try {
-      const result = await runJob(config, JSON.parse(values.job) as RunSpec, out, (line) => console.log(line));
+      const result = await runJob(config, JSON.parse(values.job) as RunSpec, out, (line) =>
+        console.log(line),
+      );
       process.send?.({ result } satisfies JobMessage);
       return 0;
     } catch (error) {
-      process.send?.({ error: error instanceof Error ? `${error.message}\n${error.stack}` : String(error) } satisfies JobMessage);
+      process.send?.({
+        error: error instanceof Error ? `${error.message}\n${error.stack}` : String(error),
+      } satisfies JobMessage);
       return 1;
     }
   }
 
   const modes = values.modes.split(',') as RunKind[];
-  for (const m of modes) if (m !== 'scratch' && m !== 'distilled' && m !== 'sequence') throw new Error(`--modes takes scratch, distilled and sequence, but got '${m}'.`);
-  const parallel = values.parallel !== undefined ? Number(values.parallel) : values.backend === 'cpu' ? Math.min(2, cpus().length) : 1;
-  if (!Number.isInteger(parallel) || parallel < 1) throw new Error(`--parallel must be an integer ≥ 1, but got '${values.parallel}'.`);
-  await runExperiment(config, { backend: values.backend, out, modes, parallel, retrainTeacher: values['retrain-teacher'] === true, rerunStudents: values['rerun-students'] === true });
+  for (const m of modes)
+    if (m !== 'scratch' && m !== 'distilled' && m !== 'sequence')
+      throw new Error(`--modes takes scratch, distilled and sequence, but got '${m}'.`);
+  const parallel =
+    values.parallel !== undefined
+      ? Number(values.parallel)
+      : values.backend === 'cpu'
+        ? Math.min(2, cpus().length)
+        : 1;
+  if (!Number.isInteger(parallel) || parallel < 1)
+    throw new Error(`--parallel must be an integer ≥ 1, but got '${values.parallel}'.`);
+  await runExperiment(config, {
+    backend: values.backend,
+    out,
+    modes,
+    parallel,
+    retrainTeacher: values['retrain-teacher'] === true,
+    rerunStudents: values['rerun-students'] === true,
+  });
   return 0;
 }
 
@@ -284,27 +424,38 @@ export interface ExperimentOptions {
  * const runs = await runExperiment(EXPERIMENTS.small, { backend: 'cpu', out: '.out/distill-small', modes: ['scratch', 'distilled'], parallel: 2, retrainTeacher: false });
  * ```
  */
-export async function runExperiment(config: ExperimentConfig, options: ExperimentOptions): Promise<RunResult[]> {
+export async function runExperiment(
+  config: ExperimentConfig,
+  options: ExperimentOptions,
+): Promise<RunResult[]> {
   const { out, modes, parallel } = options;
   const log = options.log ?? ((line: string) => console.log(line));
   const seeds = config.seeds;
   const size = config.size;
-  log(`distillation experiment '${size}' on ${options.backend}: seeds ${seeds.join(', ')}, runs ${modes.join(', ')}, ${parallel} at a time; output in ${out}`);
+  log(
+    `distillation experiment '${size}' on ${options.backend}: seeds ${seeds.join(', ')}, runs ${modes.join(', ')}, ${parallel} at a time; output in ${out}`,
+  );
   const started = performance.now();
   const start = (spec: RunSpec): Promise<RunResult> =>
-    parallel > 1 ? runInChild(spec, { size, backend: options.backend, out }) : runJob(config, spec, out, (line) => log(`[${runName(spec)}] ${line}`));
+    parallel > 1
+      ? runInChild(spec, { size, backend: options.backend, out })
+      : runJob(config, spec, out, (line) => log(`[${runName(spec)}] ${line}`));
 
   // The teacher: reused when this folder holds one trained with the same configuration.
   const cached = options.retrainTeacher ? undefined : await readRunResult(out, 'teacher');
   const cachedTargets =
     cached && existsSync(files.softTargets(out))
-      ? await loadSoftTargets(files.softTargets(out), { expectTeacher: { config: teacherIdentity(config).config } }).catch(() => undefined)
+      ? await loadSoftTargets(files.softTargets(out), {
+          expectTeacher: { config: teacherIdentity(config).config },
+        }).catch(() => undefined)
       : undefined;
   const jobs: Job[] = [];
   const reused: RunResult[] = [];
   let teacherDone: Promise<RunResult>;
   if (cached && cachedTargets) {
-    log(`[teacher] reusing the teacher trained earlier in ${out} (same configuration; --retrain-teacher trains it again)`);
+    log(
+      `[teacher] reusing the teacher trained earlier in ${out} (same configuration; --retrain-teacher trains it again)`,
+    );
     reused.push(cached);
     teacherDone = Promise.resolve(cached);
   } else {
@@ -320,15 +471,22 @@ export async function runExperiment(config: ExperimentConfig, options: Experimen
   const add = async (spec: RunSpec, after?: Promise<unknown>): Promise<void> => {
     const previous = options.rerunStudents ? undefined : await readRunResult(out, runName(spec));
     const dependsOnTeacher = spec.kind !== 'scratch';
-    if (previous && (!dependsOnTeacher || fingerprint !== undefined) && previous.key === runKey(config, spec, fingerprint)) {
-      log(`[${runName(spec)}] reusing the result of an earlier run in ${out} (same configuration; --rerun-students trains it again)`);
+    if (
+      previous &&
+      (!dependsOnTeacher || fingerprint !== undefined) &&
+      previous.key === runKey(config, spec, fingerprint)
+    ) {
+      log(
+        `[${runName(spec)}] reusing the result of an earlier run in ${out} (same configuration; --rerun-students trains it again)`,
+      );
       reused.push(previous);
     } else jobs.push({ spec, after });
   };
   // Students from scratch first (they do not need the teacher), then those that do.
   for (const seed of seeds) if (modes.includes('scratch')) await add({ kind: 'scratch', seed });
   for (const seed of seeds) {
-    for (const kind of ['distilled', 'sequence'] as const) if (modes.includes(kind)) await add({ kind, seed }, teacherDone);
+    for (const kind of ['distilled', 'sequence'] as const)
+      if (modes.includes(kind)) await add({ kind, seed }, teacherDone);
   }
   return finish([...reused, ...(await runAll(jobs, parallel, start))]);
 
@@ -342,8 +500,15 @@ export async function runExperiment(config: ExperimentConfig, options: Experimen
       const v = verdict(runs, kind);
       if (v) log(v);
     }
-    const report = await writeComparisonReport(distillationReport(config, runs, wall), out, 'report.html');
-    await writeFile(join(out, 'results.json'), `${JSON.stringify({ size, backend: options.backend, wallSeconds: wall, config, runs }, null, 1)}\n`);
+    const report = await writeComparisonReport(
+      distillationReport(config, runs, wall),
+      out,
+      'report.html',
+    );
+    await writeFile(
+      join(out, 'results.json'),
+      `${JSON.stringify({ size, backend: options.backend, wallSeconds: wall, config, runs }, null, 1)}\n`,
+    );
     await writeFile(join(out, 'results.md'), `${table}\n`);
     log(`report ${report}, results ${join(out, 'results.json')}\nwall time ${wall.toFixed(1)} s`);
     return runs;

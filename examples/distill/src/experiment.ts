@@ -9,13 +9,32 @@ import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { ctcBeamSearch, ctcGreedyDecode, wordErrorRate } from '@slr/ctc';
-import { disposeBatch, generateSignCorpus, makeBatch, type SignBatch, type SignSample, type SyntheticSignCorpus } from '@slr/data';
+import {
+  disposeBatch,
+  generateSignCorpus,
+  makeBatch,
+  type SignBatch,
+  type SignSample,
+  type SyntheticSignCorpus,
+} from '@slr/data';
 import { saveModel, type SequenceModel } from '@slr/layers';
 import {
-  extractSoftTargets, loadSoftTargets, saveSoftTargets, teacherTranscripts, train,
-  type EpochRecord, type TrainOptions,
+  extractSoftTargets,
+  loadSoftTargets,
+  saveSoftTargets,
+  teacherTranscripts,
+  train,
+  type EpochRecord,
+  type TrainOptions,
 } from '@slr/train';
-import { buildStudent, buildTeacher, modelInputs, trainableParameters, type ExperimentConfig, type TrainingBudget } from './recipes';
+import {
+  buildStudent,
+  buildTeacher,
+  modelInputs,
+  trainableParameters,
+  type ExperimentConfig,
+  type TrainingBudget,
+} from './recipes';
 
 /** What a run trains. */
 export type RunKind = 'teacher' | 'scratch' | 'distilled' | 'sequence';
@@ -60,10 +79,18 @@ export function runName(spec: RunSpec): string {
 }
 
 /** The teacher's identity stored with its soft targets: what it is and how it was trained. */
-export function teacherIdentity(config: ExperimentConfig): { name: string; config: Record<string, unknown> } {
+export function teacherIdentity(config: ExperimentConfig): {
+  name: string;
+  config: Record<string, unknown>;
+} {
   return {
     name: `i3d-teacher-${config.size}`,
-    config: { teacher: config.teacher, budget: config.teacherBudget, corpus: config.corpus, video: config.video },
+    config: {
+      teacher: config.teacher,
+      budget: config.teacherBudget,
+      corpus: config.corpus,
+      video: config.video,
+    },
   };
 }
 
@@ -77,12 +104,27 @@ export function teacherIdentity(config: ExperimentConfig): { name: string; confi
  * runKey(EXPERIMENTS.small, { kind: 'scratch', seed: 1 });
  * ```
  */
-export function runKey(config: ExperimentConfig, spec: RunSpec, teacherFingerprint?: string): string {
-  const common = { kind: spec.kind, seed: spec.seed, corpus: config.corpus, video: config.video, beamWidth: config.beamWidth };
-  if (spec.kind === 'teacher') return JSON.stringify({ ...common, teacher: config.teacher, budget: config.teacherBudget });
+export function runKey(
+  config: ExperimentConfig,
+  spec: RunSpec,
+  teacherFingerprint?: string,
+): string {
+  const common = {
+    kind: spec.kind,
+    seed: spec.seed,
+    corpus: config.corpus,
+    video: config.video,
+    beamWidth: config.beamWidth,
+  };
+  if (spec.kind === 'teacher')
+    return JSON.stringify({ ...common, teacher: config.teacher, budget: config.teacherBudget });
   const student = { ...common, student: config.student, budget: config.studentBudget };
   if (spec.kind === 'scratch') return JSON.stringify(student);
-  return JSON.stringify({ ...student, teacherFingerprint, ...(spec.kind === 'distilled' ? { distillation: config.distillation } : {}) });
+  return JSON.stringify({
+    ...student,
+    teacherFingerprint,
+    ...(spec.kind === 'distilled' ? { distillation: config.distillation } : {}),
+  });
 }
 
 /** The corpus and the rendered samples of every split. */
@@ -97,7 +139,9 @@ export interface ExperimentData {
 export function experimentData(config: ExperimentConfig): ExperimentData {
   const corpus = generateSignCorpus(config.corpus);
   // Keypoints for the teacher's pose stream (the student ignores them).
-  const render = (split: 'train' | 'dev' | 'test'): SignSample[] => [...corpus.samples(split, { ...config.video, keypoints: config.teacher.pose !== undefined })];
+  const render = (split: 'train' | 'dev' | 'test'): SignSample[] => [
+    ...corpus.samples(split, { ...config.video, keypoints: config.teacher.pose !== undefined }),
+  ];
   return { corpus, train: render('train'), dev: render('dev'), test: render('test') };
 }
 
@@ -126,7 +170,8 @@ export async function evaluateWer(
     try {
       const lengths = model.outputLengths(batch.inputLengths);
       for (const h of await ctcGreedyDecode(logProbs, lengths)) greedy.push(h.tokens);
-      for (const n of await ctcBeamSearch(logProbs, lengths, { beamWidth, nBest: 1 })) beam.push(n[0]?.tokens ?? []);
+      for (const n of await ctcBeamSearch(logProbs, lengths, { beamWidth, nBest: 1 }))
+        beam.push(n[0]?.tokens ?? []);
       for (const s of chunk) refs.push(s.glossIds);
     } finally {
       logProbs.dispose();
@@ -175,15 +220,24 @@ function trainOptions(
     batchSize: budget.batchSize,
     seed,
     optimizer: { name: 'adam', learningRate: budget.learningRate },
-    schedule: { base: 'cosine', warmupEpochs: budget.warmupEpochs, minLearningRate: budget.learningRate / 20 },
+    schedule: {
+      base: 'cosine',
+      warmupEpochs: budget.warmupEpochs,
+      minLearningRate: budget.learningRate / 20,
+    },
     clipNorm: budget.clipNorm,
     evalEvery: budget.evalEvery,
     callbacks: {
       onWarning: (message) => log(`warning: ${message}`),
       onEpochEnd: (r) => {
-        const kd = r.kdLoss !== undefined ? ` (ctc ${r.ctcLoss?.toFixed(3)}, kd ${r.kdLoss.toFixed(3)})` : '';
+        const kd =
+          r.kdLoss !== undefined
+            ? ` (ctc ${r.ctcLoss?.toFixed(3)}, kd ${r.kdLoss.toFixed(3)})`
+            : '';
         const wer = r.wer !== undefined ? `  dev WER ${(100 * r.wer).toFixed(1)}%` : '';
-        log(`epoch ${r.epoch}/${budget.epochs}  loss ${r.loss.toFixed(3)}${kd}${wer}  ${r.seconds.toFixed(1)} s`);
+        log(
+          `epoch ${r.epoch}/${budget.epochs}  loss ${r.loss.toFixed(3)}${kd}${wer}  ${r.seconds.toFixed(1)} s`,
+        );
       },
     },
   };
@@ -200,7 +254,12 @@ function trainOptions(
  * const result = await runJob(EXPERIMENTS.small, { kind: 'distilled', seed: 1 }, '.out/distill', console.log);
  * ```
  */
-export async function runJob(config: ExperimentConfig, spec: RunSpec, out: string, log: (line: string) => void): Promise<RunResult> {
+export async function runJob(
+  config: ExperimentConfig,
+  spec: RunSpec,
+  out: string,
+  log: (line: string) => void,
+): Promise<RunResult> {
   const started = performance.now();
   const data = experimentData(config);
   const classes = data.corpus.vocabulary.size;
@@ -210,37 +269,77 @@ export async function runJob(config: ExperimentConfig, spec: RunSpec, out: strin
   let teacherFingerprint: string | undefined;
   if (spec.kind === 'teacher') {
     model = buildTeacher(config, classes);
-    options = trainOptions(model, modelInputs(config, 'teacher'), data, config.teacherBudget, spec.seed, log);
+    options = trainOptions(
+      model,
+      modelInputs(config, 'teacher'),
+      data,
+      config.teacherBudget,
+      spec.seed,
+      log,
+    );
   } else {
     model = buildStudent(config, classes, spec.seed);
-    options = trainOptions(model, modelInputs(config, 'student'), data, config.studentBudget, spec.seed, log);
+    options = trainOptions(
+      model,
+      modelInputs(config, 'student'),
+      data,
+      config.studentBudget,
+      spec.seed,
+      log,
+    );
     if (spec.kind !== 'scratch') {
-      const targets = await loadSoftTargets(files.softTargets(out), { expectTeacher: { config: teacherIdentity(config).config } });
+      const targets = await loadSoftTargets(files.softTargets(out), {
+        expectTeacher: { config: teacherIdentity(config).config },
+      });
       teacherFingerprint = targets.teacher.fingerprint;
       if (spec.kind === 'distilled') options.distillation = { targets, ...config.distillation };
       else {
         options.trainSamples = teacherTranscripts(data.train, targets, data.corpus.vocabulary);
-        const changed = data.train.filter((s, i) => (options.trainSamples as SignSample[])[i].glossIds.join() !== s.glossIds.join()).length;
-        log(`sequence-level targets: the teacher's transcripts differ from the annotation in ${changed} of ${data.train.length} samples`);
+        const changed = data.train.filter(
+          (s, i) => (options.trainSamples as SignSample[])[i].glossIds.join() !== s.glossIds.join(),
+        ).length;
+        log(
+          `sequence-level targets: the teacher's transcripts differ from the annotation in ${changed} of ${data.train.length} samples`,
+        );
       }
     }
   }
   const parameters = trainableParameters(model.model);
-  log(`${name}: ${parameters.toLocaleString('en-US')} trainable parameters, ${data.train.length} training samples`);
+  log(
+    `${name}: ${parameters.toLocaleString('en-US')} trainable parameters, ${data.train.length} training samples`,
+  );
   const trainStarted = performance.now();
   const result = await train(options);
   const trainSeconds = (performance.now() - trainStarted) / 1000;
   const inputs = modelInputs(config, spec.kind === 'teacher' ? 'teacher' : 'student');
   const dev = await evaluateWer(model, data.dev, config.beamWidth, inputs);
   const test = await evaluateWer(model, data.test, config.beamWidth, inputs);
-  log(`${name}: dev WER ${(100 * dev.greedy).toFixed(1)}% (beam ${(100 * dev.beam).toFixed(1)}%), test WER ${(100 * test.greedy).toFixed(1)}% (beam ${(100 * test.beam).toFixed(1)}%)`);
+  log(
+    `${name}: dev WER ${(100 * dev.greedy).toFixed(1)}% (beam ${(100 * dev.beam).toFixed(1)}%), test WER ${(100 * test.greedy).toFixed(1)}% (beam ${(100 * test.beam).toFixed(1)}%)`,
+  );
   if (spec.kind === 'teacher') {
     await saveModel(model.model, files.teacherModel(out));
-    const targets = await extractSoftTargets(model, data.train, { identity: teacherIdentity(config), beamWidth: config.beamWidth, inputs });
+    const targets = await extractSoftTargets(model, data.train, {
+      identity: teacherIdentity(config),
+      beamWidth: config.beamWidth,
+      inputs,
+    });
     await saveSoftTargets(files.softTargets(out), targets);
-    log(`teacher: soft targets of ${targets.size} training samples written to ${files.softTargets(out)}`);
+    log(
+      `teacher: soft targets of ${targets.size} training samples written to ${files.softTargets(out)}`,
+    );
   }
-  const run: RunResult = { ...spec, name, key: runKey(config, spec, teacherFingerprint), parameters, trainSeconds, seconds: (performance.now() - started) / 1000, history: result.history, dev, test };
+  const run: RunResult = {
+    ...spec,
+    name,
+    key: runKey(config, spec, teacherFingerprint),
+    parameters,
+    trainSeconds,
+    seconds: (performance.now() - started) / 1000,
+    history: result.history,
+    dev,
+    test,
+  };
   await writeJsonAtomically(files.run(out, name), run);
   model.model.dispose();
   return run;

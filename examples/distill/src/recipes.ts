@@ -49,36 +49,102 @@ export interface ExperimentConfig {
 export const EXPERIMENTS: Record<ExperimentSize, ExperimentConfig> = {
   small: {
     size: 'small',
-    corpus: { seed: 7, glosses: 8, difficulty: 0, maxSentenceLength: 4, signers: 2, trainSamples: 96, devSamples: 24, testSamples: 24 },
+    corpus: {
+      seed: 7,
+      glosses: 8,
+      difficulty: 0,
+      maxSentenceLength: 4,
+      signers: 2,
+      trainSamples: 96,
+      devSamples: 24,
+      testSamples: 24,
+    },
     video: { height: 16, width: 16, fps: 8 },
     teacher: {
-      widthMultiplier: 1 / 8, lstmUnits: 64, temporalStride: 4, dropout: 0.1, batchNormMomentum: 0.9,
-      pose: { keypoints: 20, units: 64, layers: 1 }, attentionHeads: 2, attentionKeyDim: 16,
+      widthMultiplier: 1 / 8,
+      lstmUnits: 64,
+      temporalStride: 4,
+      dropout: 0.1,
+      batchNormMomentum: 0.9,
+      pose: { keypoints: 20, units: 64, layers: 1 },
+      attentionHeads: 2,
+      attentionKeyDim: 16,
     },
     student: {
-      variant: 'small', widthMultiplier: 0.25, temporalHead: 'K3-P2', temporalChannels: 48, lstmUnits: 32, dropout: 0.1,
+      variant: 'small',
+      widthMultiplier: 0.25,
+      temporalHead: 'K3-P2',
+      temporalChannels: 48,
+      lstmUnits: 32,
+      dropout: 0.1,
       batchNormMomentum: 0.3,
     },
-    teacherBudget: { epochs: 30, batchSize: 4, learningRate: 3e-3, warmupEpochs: 1, clipNorm: 1, evalEvery: 2 },
-    studentBudget: { epochs: 8, batchSize: 4, learningRate: 3e-3, warmupEpochs: 1, clipNorm: 1, evalEvery: 2 },
+    teacherBudget: {
+      epochs: 30,
+      batchSize: 4,
+      learningRate: 3e-3,
+      warmupEpochs: 1,
+      clipNorm: 1,
+      evalEvery: 2,
+    },
+    studentBudget: {
+      epochs: 8,
+      batchSize: 4,
+      learningRate: 3e-3,
+      warmupEpochs: 1,
+      clipNorm: 1,
+      evalEvery: 2,
+    },
     distillation: { temperature: 2, alpha: 0.5, includeBlank: true },
     beamWidth: 10,
     seeds: [1, 2, 3],
   },
   large: {
     size: 'large',
-    corpus: { seed: 7, glosses: 40, difficulty: 0.5, trainSamples: 800, devSamples: 100, testSamples: 100 },
+    corpus: {
+      seed: 7,
+      glosses: 40,
+      difficulty: 0.5,
+      trainSamples: 800,
+      devSamples: 100,
+      testSamples: 100,
+    },
     video: { height: 64, width: 64, fps: 8 },
     teacher: {
-      widthMultiplier: 0.5, lstmUnits: 128, temporalStride: 4, dropout: 0.2, batchNormMomentum: 0.9,
-      pose: { keypoints: 20, units: 128, layers: 2 }, attentionHeads: 4, attentionKeyDim: 32,
+      widthMultiplier: 0.5,
+      lstmUnits: 128,
+      temporalStride: 4,
+      dropout: 0.2,
+      batchNormMomentum: 0.9,
+      pose: { keypoints: 20, units: 128, layers: 2 },
+      attentionHeads: 4,
+      attentionKeyDim: 32,
     },
     student: {
-      variant: 'small', widthMultiplier: 0.5, temporalHead: 'K3-P2', temporalChannels: 128, lstmUnits: 64, dropout: 0.2,
+      variant: 'small',
+      widthMultiplier: 0.5,
+      temporalHead: 'K3-P2',
+      temporalChannels: 128,
+      lstmUnits: 64,
+      dropout: 0.2,
       batchNormMomentum: 0.3,
     },
-    teacherBudget: { epochs: 30, batchSize: 8, learningRate: 1e-3, warmupEpochs: 1, clipNorm: 1, evalEvery: 2 },
-    studentBudget: { epochs: 20, batchSize: 8, learningRate: 1e-3, warmupEpochs: 1, clipNorm: 1, evalEvery: 2 },
+    teacherBudget: {
+      epochs: 30,
+      batchSize: 8,
+      learningRate: 1e-3,
+      warmupEpochs: 1,
+      clipNorm: 1,
+      evalEvery: 2,
+    },
+    studentBudget: {
+      epochs: 20,
+      batchSize: 8,
+      learningRate: 1e-3,
+      warmupEpochs: 1,
+      clipNorm: 1,
+      evalEvery: 2,
+    },
     distillation: { temperature: 2, alpha: 0.5, includeBlank: true },
     beamWidth: 10,
     seeds: [1, 2, 3],
@@ -107,10 +173,16 @@ export function buildTeacher(config: ExperimentConfig, numClasses: number): Sequ
  * const logProbs = teacher.apply(modelInputs(EXPERIMENTS.small, 'teacher')(batch), false);
  * ```
  */
-export function modelInputs(config: ExperimentConfig, model: 'teacher' | 'student'): (batch: SignBatch) => tf.Tensor | tf.Tensor[] {
+export function modelInputs(
+  config: ExperimentConfig,
+  model: 'teacher' | 'student',
+): (batch: SignBatch) => tf.Tensor | tf.Tensor[] {
   if (model === 'teacher' && config.teacher.pose !== undefined) {
     return (batch) => {
-      if (batch.keypoints === undefined) throw new Error('The teacher has a pose stream: render the samples with keypoints (keypoints: true).');
+      if (batch.keypoints === undefined)
+        throw new Error(
+          'The teacher has a pose stream: render the samples with keypoints (keypoints: true).',
+        );
       return [batch.videos, batch.keypoints];
     };
   }
@@ -126,9 +198,20 @@ export function modelInputs(config: ExperimentConfig, model: 'teacher' | 'studen
  * const student = buildStudent(EXPERIMENTS.small, corpus.vocabulary.size, 1);
  * ```
  */
-export function buildStudent(config: ExperimentConfig, numClasses: number, seed: number, variant = config.student.variant): SequenceModel {
+export function buildStudent(
+  config: ExperimentConfig,
+  numClasses: number,
+  seed: number,
+  variant = config.student.variant,
+): SequenceModel {
   const { height, width } = config.video;
-  return buildMobileNetV3Student({ ...config.student, variant, numClasses, inputShape: [null, height, width, 3], seed });
+  return buildMobileNetV3Student({
+    ...config.student,
+    variant,
+    numClasses,
+    inputShape: [null, height, width, 3],
+    seed,
+  });
 }
 
 /**
@@ -140,5 +223,8 @@ export function buildStudent(config: ExperimentConfig, numClasses: number, seed:
  * ```
  */
 export function trainableParameters(model: SequenceModel['model']): number {
-  return model.trainableWeights.reduce((sum, w) => sum + w.shape.reduce((a: number, b) => a * (b ?? 1), 1), 0);
+  return model.trainableWeights.reduce(
+    (sum, w) => sum + w.shape.reduce((a: number, b) => a * (b ?? 1), 1),
+    0,
+  );
 }

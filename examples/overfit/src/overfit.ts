@@ -8,10 +8,28 @@ import * as tf from '@tensorflow/tfjs';
 import { parseArgs } from 'node:util';
 import { join } from 'node:path';
 import { setupBackend } from '@slr/backend';
-import { type GlossVocabulary, generateSignCorpus, makeBatch, disposeBatch, type SignSample } from '@slr/data';
-import { checkLogProbs, describePrediction, writeReport, type TrainingHistoryEntry } from '@slr/diagnostics';
+import {
+  type GlossVocabulary,
+  generateSignCorpus,
+  makeBatch,
+  disposeBatch,
+  type SignSample,
+} from '@slr/data';
+import {
+  checkLogProbs,
+  describePrediction,
+  writeReport,
+  type TrainingHistoryEntry,
+} from '@slr/diagnostics';
 import type { SequenceModel } from '@slr/layers';
-import { preset, PRESET_NAMES, train, type EpochRecord, type EvaluationResult, type TrainOptions } from '@slr/train';
+import {
+  preset,
+  PRESET_NAMES,
+  train,
+  type EpochRecord,
+  type EvaluationResult,
+  type TrainOptions,
+} from '@slr/train';
 
 /** Which model an overfit run trains. */
 export type OverfitModel = 'teacher' | 'student';
@@ -51,11 +69,17 @@ const USAGE = `Options:
 
 /** Wraps a model so that it returns the classifier's raw logits instead of log-probabilities. */
 function withoutLogSoftmax(model: SequenceModel): SequenceModel {
-  const logits = tf.model({ inputs: model.model.inputs, outputs: model.model.getLayer('classifier').output as tf.SymbolicTensor });
+  const logits = tf.model({
+    inputs: model.model.inputs,
+    outputs: model.model.getLayer('classifier').output as tf.SymbolicTensor,
+  });
   return {
     model: logits,
     apply: (inputs, training) =>
-      tf.tidy(() => tf.transpose(logits.apply(inputs, { training }) as tf.Tensor, [1, 0, 2]) as tf.Tensor3D),
+      tf.tidy(
+        () =>
+          tf.transpose(logits.apply(inputs, { training }) as tf.Tensor, [1, 0, 2]) as tf.Tensor3D,
+      ),
     outputLengths: (lengths) => model.outputLengths(lengths),
   };
 }
@@ -105,13 +129,17 @@ export async function runOverfit(recipe: OverfitRecipe, argv: string[]): Promise
     return 0;
   }
   const size = values.size;
-  if (size !== 'tiny' && size !== 'full') throw new Error(`--size must be 'tiny' or 'full', but got '${size}'.`);
-  if (values.backend !== 'cpu' && values.backend !== 'webgpu') throw new Error(`--backend must be 'cpu' or 'webgpu', but got '${values.backend}'.`);
+  if (size !== 'tiny' && size !== 'full')
+    throw new Error(`--size must be 'tiny' or 'full', but got '${size}'.`);
+  if (values.backend !== 'cpu' && values.backend !== 'webgpu')
+    throw new Error(`--backend must be 'cpu' or 'webgpu', but got '${values.backend}'.`);
   const base = values.preset ? preset(values.preset as Parameters<typeof preset>[0]) : undefined;
   const samplesCount = number(values.samples, 'samples') ?? base?.samples ?? 5;
   const epochs = number(values.epochs, 'epochs') ?? base?.epochs ?? recipe.defaults.epochs;
-  const learningRate = number(values.lr, 'lr') ?? base?.learningRate ?? recipe.defaults.learningRate;
-  const warmupEpochs = number(values.warmup, 'warmup') ?? base?.warmupEpochs ?? recipe.defaults.warmupEpochs;
+  const learningRate =
+    number(values.lr, 'lr') ?? base?.learningRate ?? recipe.defaults.learningRate;
+  const warmupEpochs =
+    number(values.warmup, 'warmup') ?? base?.warmupEpochs ?? recipe.defaults.warmupEpochs;
   const dropout = number(values.dropout, 'dropout') ?? base?.dropout ?? recipe.defaults.dropout;
   const optimizerName = (values.optimizer ?? base?.optimizer ?? 'adam') as 'adam' | 'adamw' | 'sgd';
   const weightDecay = optimizerName === 'adam' ? 0 : (base?.weightDecay ?? 0.01);
@@ -119,13 +147,26 @@ export async function runOverfit(recipe: OverfitRecipe, argv: string[]): Promise
   const seed = number(values.seed, 'seed') ?? 1;
   const rawLogits = values['raw-logits'] === true;
   const showEvery = number(values['show-every'], 'show-every') ?? 50;
-  const outDir = values.out ?? join('.out', `overfit-${recipe.name.toLowerCase().replace(/\W+/g, '-')}${rawLogits ? '-raw-logits' : ''}`);
+  const outDir =
+    values.out ??
+    join(
+      '.out',
+      `overfit-${recipe.name.toLowerCase().replace(/\W+/g, '-')}${rawLogits ? '-raw-logits' : ''}`,
+    );
 
   const backend = await setupBackend(values.backend, { quiet: true });
-  console.log(`backend ${backend.backend}${backend.adapter ? ` (${backend.adapter.description || backend.adapter.device})` : ''}`);
+  console.log(
+    `backend ${backend.backend}${backend.adapter ? ` (${backend.adapter.description || backend.adapter.device})` : ''}`,
+  );
 
   const video = recipe.video[size];
-  const corpus = generateSignCorpus({ seed, glosses: 10, trainSamples: samplesCount, devSamples: 1, testSamples: 1 });
+  const corpus = generateSignCorpus({
+    seed,
+    glosses: 10,
+    trainSamples: samplesCount,
+    devSamples: 1,
+    testSamples: 1,
+  });
   const samples: SignSample[] = [...corpus.samples('train', { ...video })];
   console.log(
     `${samplesCount} samples, ${corpus.vocabulary.size - 1} glosses + blank, ${video.height}×${video.width} at ${video.fps} fps, ` +
@@ -133,15 +174,27 @@ export async function runOverfit(recipe: OverfitRecipe, argv: string[]): Promise
   );
   samples.forEach((sample) => console.log(`  ${sample.id}: ${sample.glosses.join(' ')}`));
 
-  const built = recipe.build({ numClasses: corpus.vocabulary.size, inputShape: [null, video.height, video.width, 3], size, dropout });
+  const built = recipe.build({
+    numClasses: corpus.vocabulary.size,
+    inputShape: [null, video.height, video.width, 3],
+    size,
+    dropout,
+  });
   const model = rawLogits ? withoutLogSoftmax(built) : built;
-  const parameters = model.model.trainableWeights.reduce((sum, weight) => sum + weight.shape.reduce((a: number, b) => a * (b ?? 1), 1), 0);
-  console.log(`${recipe.name}: ${parameters.toLocaleString('en-US')} trainable parameters${rawLogits ? ' — built WITHOUT log-softmax (--raw-logits)' : ''}`);
+  const parameters = model.model.trainableWeights.reduce(
+    (sum, weight) => sum + weight.shape.reduce((a: number, b) => a * (b ?? 1), 1),
+    0,
+  );
+  console.log(
+    `${recipe.name}: ${parameters.toLocaleString('en-US')} trainable parameters${rawLogits ? ' — built WITHOUT log-softmax (--raw-logits)' : ''}`,
+  );
 
   // The check that would have caught the seed's bug before the first step.
   const probe = makeBatch(samples);
   const outputs = model.apply(probe.videos, false);
-  const report = await checkLogProbs(outputs, { inputLengths: model.outputLengths(probe.inputLengths) });
+  const report = await checkLogProbs(outputs, {
+    inputLengths: model.outputLengths(probe.inputLengths),
+  });
   tf.dispose(outputs);
   disposeBatch(probe);
   console.log(
@@ -157,14 +210,22 @@ export async function runOverfit(recipe: OverfitRecipe, argv: string[]): Promise
   const started = performance.now();
   let evaluation: EvaluationResult | undefined;
   const showEvaluation = (result: EvaluationResult, entry: TrainingHistoryEntry): void => {
-    const predictions = samples.map((sample, i) => ({ id: sample.id, reference: sample.glosses, hypothesis: glossLine(corpus.vocabulary, result.hypotheses[i] ?? []) }));
+    const predictions = samples.map((sample, i) => ({
+      id: sample.id,
+      reference: sample.glosses,
+      hypothesis: glossLine(corpus.vocabulary, result.hypotheses[i] ?? []),
+    }));
     entry.predictions = predictions;
     entry.warnings = warnings.filter((w) => w.epoch === entry.epoch).map((w) => w.message);
-    console.log(`epoch ${result.epoch}  loss ${entry.loss.toFixed(4)}  lr ${entry.lr?.toExponential(2)}  WER ${(100 * result.wer).toFixed(1)}%  (${((performance.now() - started) / 1000).toFixed(1)} s)`);
+    console.log(
+      `epoch ${result.epoch}  loss ${entry.loss.toFixed(4)}  lr ${entry.lr?.toExponential(2)}  WER ${(100 * result.wer).toFixed(1)}%  (${((performance.now() - started) / 1000).toFixed(1)} s)`,
+    );
     if (result.epoch % showEvery === 0 || result.wer === 0 || result.epoch === epochs) {
       for (const prediction of predictions) {
         const described = describePrediction(prediction.reference, prediction.hypothesis);
-        console.log(`  ${prediction.id}  WER ${(100 * described.wer).toFixed(0)}%\n${described.alignmentText.replace(/^/gm, '    ')}`);
+        console.log(
+          `  ${prediction.id}  WER ${(100 * described.wer).toFixed(0)}%\n${described.alignmentText.replace(/^/gm, '    ')}`,
+        );
       }
     }
   };
@@ -193,16 +254,31 @@ export async function runOverfit(recipe: OverfitRecipe, argv: string[]): Promise
       },
       onEpochEnd: (record: EpochRecord) => {
         currentEpoch = record.epoch;
-        if (record.loss < 0 && !warnings.some((w) => w.message.startsWith('CTC loss is negative'))) {
+        if (
+          record.loss < 0 &&
+          !warnings.some((w) => w.message.startsWith('CTC loss is negative'))
+        ) {
           // −log p(l|x) ≥ 0 for real probabilities: a negative CTC loss means the outputs are not log-probabilities.
-          const message = 'CTC loss is negative: the model does not output log-probabilities (raw logits? apply log-softmax)';
+          const message =
+            'CTC loss is negative: the model does not output log-probabilities (raw logits? apply log-softmax)';
           warnings.push({ epoch: record.epoch, message });
           console.log(`  warning (epoch ${record.epoch}): ${message}`);
         }
-        const entry: TrainingHistoryEntry = { epoch: record.epoch, step: record.step, loss: record.loss, lr: record.lr, gradNorm: record.gradNorm, wer: record.wer, skippedSteps: record.skippedSteps, seconds: record.seconds };
+        const entry: TrainingHistoryEntry = {
+          epoch: record.epoch,
+          step: record.step,
+          loss: record.loss,
+          lr: record.lr,
+          gradNorm: record.gradNorm,
+          wer: record.wer,
+          skippedSteps: record.skippedSteps,
+          seconds: record.seconds,
+        };
         history.push(entry);
         if (record.epoch <= warmupEpochs && (record.epoch % 5 === 0 || record.epoch === 1)) {
-          console.log(`epoch ${record.epoch}  warmup lr ${record.lr.toExponential(2)}  loss ${record.loss.toFixed(4)}`);
+          console.log(
+            `epoch ${record.epoch}  warmup lr ${record.lr.toExponential(2)}  loss ${record.loss.toFixed(4)}`,
+          );
         }
         // The trainer evaluates before it ends the epoch: show the evaluation with this epoch's record.
         if (evaluation?.epoch === record.epoch) showEvaluation(evaluation, entry);
@@ -214,10 +290,15 @@ export async function runOverfit(recipe: OverfitRecipe, argv: string[]): Promise
   };
   const result = await train(options);
   const seconds = (performance.now() - started) / 1000;
-  const reportPath = await writeReport(history, outDir, { title: `Overfit test: ${recipe.name}${rawLogits ? ' (raw logits)' : ''}` });
-  console.log(`report ${reportPath}, history ${join(outDir, 'history.jsonl')}, checkpoints ${join(outDir, 'checkpoints')}`);
+  const reportPath = await writeReport(history, outDir, {
+    title: `Overfit test: ${recipe.name}${rawLogits ? ' (raw logits)' : ''}`,
+  });
+  console.log(
+    `report ${reportPath}, history ${join(outDir, 'history.jsonl')}, checkpoints ${join(outDir, 'checkpoints')}`,
+  );
   const last = history[history.length - 1];
-  const converged = result.stoppedEarly && result.lastEvaluation?.wer === 0 && (last?.loss ?? Infinity) < 0.1;
+  const converged =
+    result.stoppedEarly && result.lastEvaluation?.wer === 0 && (last?.loss ?? Infinity) < 0.1;
   if (converged) {
     console.log(`converged at epoch ${last?.epoch} in ${seconds.toFixed(1)} s`);
     return 0;
@@ -225,7 +306,9 @@ export async function runOverfit(recipe: OverfitRecipe, argv: string[]): Promise
   console.log(
     `did not converge in ${epochs} epochs (${seconds.toFixed(1)} s): last loss ${last?.loss.toFixed(4)}, ` +
       `WER ${result.lastEvaluation ? (100 * result.lastEvaluation.wer).toFixed(1) : '—'}%` +
-      (report.ok ? '' : ` — the log-prob check failed before training: ${report.likelyCause ?? report.problems[0]}`),
+      (report.ok
+        ? ''
+        : ` — the log-prob check failed before training: ${report.likelyCause ?? report.problems[0]}`),
   );
   return 1;
 }

@@ -10,9 +10,24 @@ const LAVAPIPE = {
   description: 'llvmpipe: Mesa 25.0.7-2~bpo12+1 (LLVM 15.0.6) 0.0.1',
   isFallbackAdapter: true,
 };
-const NVIDIA = { vendor: 'nvidia', architecture: 'ada-lovelace', device: '', description: 'NVIDIA GeForce RTX 4090' };
-const SWIFTSHADER = { vendor: 'google', architecture: '', device: '', description: 'SwiftShader Device (Subzero)' };
-const WARP = { vendor: 'microsoft', architecture: '', device: '', description: 'Microsoft Basic Render Driver' };
+const NVIDIA = {
+  vendor: 'nvidia',
+  architecture: 'ada-lovelace',
+  device: '',
+  description: 'NVIDIA GeForce RTX 4090',
+};
+const SWIFTSHADER = {
+  vendor: 'google',
+  architecture: '',
+  device: '',
+  description: 'SwiftShader Device (Subzero)',
+};
+const WARP = {
+  vendor: 'microsoft',
+  architecture: '',
+  device: '',
+  description: 'Microsoft Basic Render Driver',
+};
 
 describe('isSoftwareAdapter', () => {
   it('recognises lavapipe, SwiftShader and WARP, and not a hardware GPU', () => {
@@ -39,7 +54,13 @@ describe('isSoftwareAdapter', () => {
   });
 
   it('describes an adapter with empty strings for missing fields', () => {
-    expect(describeAdapter({ description: 'x' })).toEqual({ vendor: '', architecture: '', device: '', description: 'x', isSoftware: false });
+    expect(describeAdapter({ description: 'x' })).toEqual({
+      vendor: '',
+      architecture: '',
+      device: '',
+      description: 'x',
+      isSoftware: false,
+    });
     expect(describeAdapter(LAVAPIPE).isSoftware).toBe(true);
   });
 });

@@ -35,8 +35,13 @@ const SOFTWARE_RASTERISERS = ['llvmpipe', 'lavapipe', 'swiftshader', 'basic rend
  * softwareRasteriserName({ description: 'llvmpipe: Mesa 25.0.7' }); // 'llvmpipe'
  * ```
  */
-export function softwareRasteriserName(info: AdapterInfoLike, isFallbackAdapter = false): string | undefined {
-  const text = [info.vendor, info.architecture, info.device, info.description].join(' ').toLowerCase();
+export function softwareRasteriserName(
+  info: AdapterInfoLike,
+  isFallbackAdapter = false,
+): string | undefined {
+  const text = [info.vendor, info.architecture, info.device, info.description]
+    .join(' ')
+    .toLowerCase();
   const name = SOFTWARE_RASTERISERS.find((candidate) => text.includes(candidate));
   if (name != null) return name;
   return isFallbackAdapter || info.isFallbackAdapter === true ? 'fallback adapter' : undefined;
@@ -66,7 +71,10 @@ export function isSoftwareAdapter(info: AdapterInfoLike, isFallbackAdapter = fal
  * describeAdapter(adapter.info, adapter.isFallbackAdapter).isSoftware;
  * ```
  */
-export function describeAdapter(info: AdapterInfoLike, isFallbackAdapter = false): AdapterDescription {
+export function describeAdapter(
+  info: AdapterInfoLike,
+  isFallbackAdapter = false,
+): AdapterDescription {
   return {
     vendor: info.vendor ?? '',
     architecture: info.architecture ?? '',

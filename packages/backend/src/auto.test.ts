@@ -17,7 +17,9 @@ describe("setupBackend('auto')", () => {
     if (webgpu.adapter!.isSoftware) {
       expect(auto.backend).toBe('cpu');
       expect(auto.adapter).toBeUndefined();
-      expect(auto.reason).toMatch(/^webgpu adapter is a software rasteriser \((llvmpipe|lavapipe|swiftshader|basic render driver|fallback adapter)\); tensorflow not installed; using cpu$/);
+      expect(auto.reason).toMatch(
+        /^webgpu adapter is a software rasteriser \((llvmpipe|lavapipe|swiftshader|basic render driver|fallback adapter)\); tensorflow not installed; using cpu$/,
+      );
       // It let go of the GPU object it did not use.
       expect(gpuAfterAuto).toBeUndefined();
     } else {

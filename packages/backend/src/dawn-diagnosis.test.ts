@@ -1,5 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { diagnoseMissingAdapter, explainMissingAdapter, relevantDawnOutput } from './dawn-diagnosis';
+import {
+  diagnoseMissingAdapter,
+  explainMissingAdapter,
+  relevantDawnOutput,
+} from './dawn-diagnosis';
 
 /** What Dawn 0.6.2 prints on Linux when dlopen("libvulkan.so.1") fails. */
 const NO_LOADER = `Warning: Couldn't load Vulkan: libvulkan.so.1: cannot open shared object file: No such file or directory
@@ -43,7 +47,11 @@ describe('explainMissingAdapter', () => {
   });
 
   it("reads the reason from Dawn's own output in a child process (no Vulkan driver)", async () => {
-    const env = { ...process.env, VK_ICD_FILENAMES: '/nonexistent/icd.json', VK_DRIVER_FILES: '/nonexistent/icd.json' };
+    const env = {
+      ...process.env,
+      VK_ICD_FILENAMES: '/nonexistent/icd.json',
+      VK_DRIVER_FILES: '/nonexistent/icd.json',
+    };
     const error = await diagnoseMissingAdapter([], { powerPreference: 'high-performance' }, env);
     expect(error.code).toBe('NO_VULKAN_DRIVER');
     expect(error.message).toContain('Found no drivers!');

@@ -72,7 +72,11 @@ export function explainMissingAdapter(output: string, platform: string): Backend
         : platform === 'win32'
           ? 'On Windows Dawn uses Direct3D 12 or Vulkan: update the GPU driver.'
           : `Dawn may not support this platform (${platform}).`;
-  return new BackendSetupError('NO_ADAPTER', `Dawn found no WebGPU adapter. ${hint}${printed}`, 'no adapter found');
+  return new BackendSetupError(
+    'NO_ADAPTER',
+    `Dawn found no WebGPU adapter. ${hint}${printed}`,
+    'no adapter found',
+  );
 }
 
 /** Where the `webgpu` package's entry lies, or `undefined` when it cannot be found. */
@@ -113,11 +117,19 @@ export async function diagnoseMissingAdapter(
 ): Promise<BackendSetupError> {
   const url = await dawnModuleUrl();
   if (url == null) return explainMissingAdapter('', process.platform);
-  const { execFile } = await importModule<typeof import('node:child_process')>('node:child_process');
+  const { execFile } =
+    await importModule<typeof import('node:child_process')>('node:child_process');
   const stderr = await new Promise<string>((resolve) => {
     execFile(
       process.execPath,
-      ['--input-type=module', '-e', CHILD_SCRIPT, url, JSON.stringify(dawnFlags), JSON.stringify(adapterOptions)],
+      [
+        '--input-type=module',
+        '-e',
+        CHILD_SCRIPT,
+        url,
+        JSON.stringify(dawnFlags),
+        JSON.stringify(adapterOptions),
+      ],
       { env: { ...env, ELECTRON_RUN_AS_NODE: '1' }, timeout: 30_000, encoding: 'utf8' },
       (_error, _stdout, output) => resolve(String(output ?? '')),
     );

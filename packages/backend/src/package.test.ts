@@ -1,5 +1,13 @@
 import { execFile } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, realpathSync, rmSync, symlinkSync } from 'node:fs';
+import {
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  realpathSync,
+  rmSync,
+  symlinkSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -19,13 +27,21 @@ interface Run {
   ms: number;
 }
 
-function run(args: string[], options: { cwd?: string; env?: Record<string, string | undefined> } = {}): Promise<Run> {
+function run(
+  args: string[],
+  options: { cwd?: string; env?: Record<string, string | undefined> } = {},
+): Promise<Run> {
   const started = performance.now();
   return new Promise((resolve) => {
     execFile(
       process.execPath,
       args,
-      { cwd: options.cwd ?? packageRoot, env: options.env ?? process.env, encoding: 'utf8', timeout: 45_000 },
+      {
+        cwd: options.cwd ?? packageRoot,
+        env: options.env ?? process.env,
+        encoding: 'utf8',
+        timeout: 45_000,
+      },
       (error, stdout, stderr) => {
         const code = error == null ? 0 : typeof error.code === 'number' ? error.code : null;
         resolve({ code, stdout, stderr, ms: performance.now() - started });
@@ -35,8 +51,15 @@ function run(args: string[], options: { cwd?: string; env?: Record<string, strin
 }
 
 function lastJson(result: Run): Record<string, unknown> {
-  const line = result.stdout.trim().split('\n').filter((text) => text.startsWith('{')).pop();
-  if (line == null) throw new Error(`no JSON output (exit code ${result.code}):\n${result.stdout}\n${result.stderr}`);
+  const line = result.stdout
+    .trim()
+    .split('\n')
+    .filter((text) => text.startsWith('{'))
+    .pop();
+  if (line == null)
+    throw new Error(
+      `no JSON output (exit code ${result.code}):\n${result.stdout}\n${result.stderr}`,
+    );
   return JSON.parse(line);
 }
 
@@ -117,7 +140,11 @@ describe('the built package under plain node', () => {
   });
 
   it('says that the Vulkan loader found no driver, and auto falls back to cpu saying so', async () => {
-    const env = { ...process.env, VK_ICD_FILENAMES: '/nonexistent/icd.json', VK_DRIVER_FILES: '/nonexistent/icd.json' };
+    const env = {
+      ...process.env,
+      VK_ICD_FILENAMES: '/nonexistent/icd.json',
+      VK_DRIVER_FILES: '/nonexistent/icd.json',
+    };
     const result = await run(
       [
         '--input-type=module',
@@ -130,10 +157,17 @@ describe('the built package under plain node', () => {
       { env },
     );
     expect(result.code, result.stderr).toBe(0);
-    const { error, auto } = lastJson(result) as { error: { code: string; message: string }; auto: { backend: string; reason: string } };
+    const { error, auto } = lastJson(result) as {
+      error: { code: string; message: string };
+      auto: { backend: string; reason: string };
+    };
     expect(error.code).toBe('NO_VULKAN_DRIVER');
     expect(error.message).toContain('mesa-vulkan-drivers >= 25');
-    expect(auto).toEqual({ backend: 'cpu', requested: 'auto', reason: 'webgpu unavailable: no Vulkan driver; tensorflow not installed; using cpu' });
+    expect(auto).toEqual({
+      backend: 'cpu',
+      requested: 'auto',
+      reason: 'webgpu unavailable: no Vulkan driver; tensorflow not installed; using cpu',
+    });
   });
 
   it("says to install 'webgpu' where Dawn is not installed", async () => {
@@ -145,7 +179,11 @@ describe('the built package under plain node', () => {
       cpSync(join(packageRoot, 'dist'), join(installed, 'dist'), { recursive: true });
       cpSync(join(packageRoot, 'package.json'), join(installed, 'package.json'));
       mkdirSync(join(project, 'node_modules', '@tensorflow'));
-      symlinkSync(realpathSync(join(packageRoot, 'node_modules', '@tensorflow', 'tfjs')), join(project, 'node_modules', '@tensorflow', 'tfjs'), 'dir');
+      symlinkSync(
+        realpathSync(join(packageRoot, 'node_modules', '@tensorflow', 'tfjs')),
+        join(project, 'node_modules', '@tensorflow', 'tfjs'),
+        'dir',
+      );
       const result = await run(
         [
           '--input-type=module',
@@ -158,9 +196,17 @@ describe('the built package under plain node', () => {
         { cwd: project },
       );
       expect(result.code, result.stderr).toBe(0);
-      const { error, auto } = lastJson(result) as { error: { code: string; message: string }; auto: { reason: string } };
-      expect(error).toEqual({ code: 'DAWN_NOT_INSTALLED', message: expect.stringContaining('npm install webgpu@0.6.2') });
-      expect(auto.reason).toBe('webgpu unavailable: Dawn not installed (npm install webgpu); tensorflow not installed; using cpu');
+      const { error, auto } = lastJson(result) as {
+        error: { code: string; message: string };
+        auto: { reason: string };
+      };
+      expect(error).toEqual({
+        code: 'DAWN_NOT_INSTALLED',
+        message: expect.stringContaining('npm install webgpu@0.6.2'),
+      });
+      expect(auto.reason).toBe(
+        'webgpu unavailable: Dawn not installed (npm install webgpu); tensorflow not installed; using cpu',
+      );
     } finally {
       rmSync(project, { recursive: true, force: true });
     }

@@ -15,7 +15,11 @@ describe('setupBackend', () => {
   });
 
   it('can be called again, and concurrently', async () => {
-    const infos = await Promise.all([setupBackend('cpu'), setupBackend('cpu'), setupBackend('cpu')]);
+    const infos = await Promise.all([
+      setupBackend('cpu'),
+      setupBackend('cpu'),
+      setupBackend('cpu'),
+    ]);
     expect(infos.map((info) => info.backend)).toEqual(['cpu', 'cpu', 'cpu']);
     expect((await setupBackend('cpu')).backend).toBe('cpu');
   });

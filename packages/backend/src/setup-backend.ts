@@ -29,7 +29,9 @@ function webgpuReason(adapter: AdapterDescription): string {
     : `adapter ${adapterLabel(adapter)}`;
 }
 
-async function setupAuto(options: SetupBackendOptions): Promise<{ adapter?: AdapterDescription; reason: string }> {
+async function setupAuto(
+  options: SetupBackendOptions,
+): Promise<{ adapter?: AdapterDescription; reason: string }> {
   const notes: string[] = [];
   const allowSoftware = options.allowSoftwareAdapter ?? false;
 
@@ -54,7 +56,11 @@ async function setupAuto(options: SetupBackendOptions): Promise<{ adapter?: Adap
     const setup = await setupTensorflow();
     return { reason: [...notes, tensorflowReason(setup)].join('; ') };
   } catch (error) {
-    notes.push(error instanceof BackendSetupError && error.code === 'TENSORFLOW_NOT_INSTALLED' ? 'tensorflow not installed' : `tensorflow unavailable: ${summaryOf(error)}`);
+    notes.push(
+      error instanceof BackendSetupError && error.code === 'TENSORFLOW_NOT_INSTALLED'
+        ? 'tensorflow not installed'
+        : `tensorflow unavailable: ${summaryOf(error)}`,
+    );
   }
 
   await switchBackend('cpu');
@@ -71,7 +77,10 @@ async function setupNamed(name: BackendName, options: SetupBackendOptions): Prom
       reason = 'cpu requested';
       break;
     case 'webgpu':
-      adapter = await setupWebGpu({ ...options, allowSoftwareAdapter: options.allowSoftwareAdapter ?? true });
+      adapter = await setupWebGpu({
+        ...options,
+        allowSoftwareAdapter: options.allowSoftwareAdapter ?? true,
+      });
       reason = `webgpu requested; ${webgpuReason(adapter)}`;
       break;
     case 'tensorflow':
@@ -81,7 +90,9 @@ async function setupNamed(name: BackendName, options: SetupBackendOptions): Prom
       ({ adapter, reason } = await setupAuto(options));
       break;
   }
-  return adapter != null ? { backend: tf.getBackend(), requested: name, adapter, reason } : { backend: tf.getBackend(), requested: name, reason };
+  return adapter != null
+    ? { backend: tf.getBackend(), requested: name, adapter, reason }
+    : { backend: tf.getBackend(), requested: name, reason };
 }
 
 /**
@@ -123,7 +134,10 @@ async function setupNamed(name: BackendName, options: SetupBackendOptions): Prom
  * // cpu - webgpu adapter is a software rasteriser (llvmpipe); tensorflow not installed; using cpu
  * ```
  */
-export async function setupBackend(name: BackendName, options: SetupBackendOptions = {}): Promise<BackendInfo> {
+export async function setupBackend(
+  name: BackendName,
+  options: SetupBackendOptions = {},
+): Promise<BackendInfo> {
   if (typeof name !== 'string' || !BACKEND_NAMES.includes(name)) {
     const names = BACKEND_NAMES.map((candidate) => `'${candidate}'`).join(', ');
     throw new BackendSetupError(

@@ -29,7 +29,11 @@ export async function setupTensorflow(): Promise<TensorflowSetup> {
     return { failures: [] };
   }
   if (!isNode()) {
-    throw new BackendSetupError('NOT_NODE', "The 'tensorflow' backend (TensorFlow's C library) exists only in Node.js.", 'not Node.js');
+    throw new BackendSetupError(
+      'NOT_NODE',
+      "The 'tensorflow' backend (TensorFlow's C library) exists only in Node.js.",
+      'not Node.js',
+    );
   }
   const failures: string[] = [];
   const errors: unknown[] = [];
@@ -44,7 +48,9 @@ export async function setupTensorflow(): Promise<TensorflowSetup> {
       continue;
     }
     if (tf.findBackendFactory('tensorflow') == null) {
-      failures.push(`${packageName} loaded but registered no 'tensorflow' backend (is it a 4.x version?)`);
+      failures.push(
+        `${packageName} loaded but registered no 'tensorflow' backend (is it a 4.x version?)`,
+      );
       continue;
     }
     await switchBackend('tensorflow');

@@ -40,12 +40,33 @@ describe("setupBackend('webgpu')", () => {
 
   it('computes on the GPU what the CPU computes', async () => {
     await setupBackend('webgpu');
-    const a = tf.tensor2d([[1, 2, 3], [4, 5, 6]]);
-    const b = tf.tensor2d([[1, 0], [0, 1], [2, -1]]);
+    const a = tf.tensor2d([
+      [1, 2, 3],
+      [4, 5, 6],
+    ]);
+    const b = tf.tensor2d([
+      [1, 0],
+      [0, 1],
+      [2, -1],
+    ]);
     const onGpu = Array.from(await tf.matMul(a, b).data());
     expect(tf.getBackend()).toBe('webgpu');
     await tf.setBackend('cpu');
-    const onCpu = Array.from(await tf.matMul(tf.tensor2d([[1, 2, 3], [4, 5, 6]]), tf.tensor2d([[1, 0], [0, 1], [2, -1]])).data());
+    const onCpu = Array.from(
+      await tf
+        .matMul(
+          tf.tensor2d([
+            [1, 2, 3],
+            [4, 5, 6],
+          ]),
+          tf.tensor2d([
+            [1, 0],
+            [0, 1],
+            [2, -1],
+          ]),
+        )
+        .data(),
+    );
     expect(onGpu).toEqual(onCpu);
     expect(onGpu).toEqual([7, -1, 16, -1]);
   });
@@ -64,7 +85,10 @@ describe("setupBackend('webgpu')", () => {
     const { adapter } = await setupBackend('webgpu');
     const strict = setupBackend('webgpu', { allowSoftwareAdapter: false });
     if (adapter!.isSoftware) {
-      await expect(strict).rejects.toMatchObject({ code: 'SOFTWARE_ADAPTER', message: expect.stringContaining('software rasteriser') });
+      await expect(strict).rejects.toMatchObject({
+        code: 'SOFTWARE_ADAPTER',
+        message: expect.stringContaining('software rasteriser'),
+      });
     } else {
       await expect(strict).resolves.toMatchObject({ backend: 'webgpu' });
     }
@@ -72,7 +96,9 @@ describe("setupBackend('webgpu')", () => {
 
   it('refuses other Dawn flags once the backend uses the GPU object', async () => {
     await setupBackend('webgpu');
-    await expect(setupBackend('webgpu', { dawnFlags: ['backend=vulkan'] })).rejects.toMatchObject({ code: 'DAWN_FLAGS_CHANGED' });
+    await expect(setupBackend('webgpu', { dawnFlags: ['backend=vulkan'] })).rejects.toMatchObject({
+      code: 'DAWN_FLAGS_CHANGED',
+    });
   });
 
   it('prepares webgpu for a test suite (prepareTestBackend)', async () => {

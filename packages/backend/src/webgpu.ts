@@ -1,5 +1,10 @@
 import * as tf from '@tensorflow/tfjs';
-import { adapterLabel, describeAdapter, softwareRasteriserName, type AdapterInfoLike } from './adapter';
+import {
+  adapterLabel,
+  describeAdapter,
+  softwareRasteriserName,
+  type AdapterInfoLike,
+} from './adapter';
 import { diagnoseMissingAdapter } from './dawn-diagnosis';
 import { BackendSetupError, messageOf } from './errors';
 import { ensureXdgRuntimeDir, importModule, isModuleNotFound, isNode } from './runtime';
@@ -73,10 +78,19 @@ function navigatorOf(): { gpu?: unknown } | undefined {
 function installOnNavigator(gpu: GpuLike): void {
   const navigator = navigatorOf();
   if (navigator == null) {
-    Object.defineProperty(globalThis, 'navigator', { value: { gpu }, configurable: true, writable: true });
+    Object.defineProperty(globalThis, 'navigator', {
+      value: { gpu },
+      configurable: true,
+      writable: true,
+    });
   } else {
     // Node.js 21+ has a `navigator` without `gpu`.
-    Object.defineProperty(navigator, 'gpu', { value: gpu, configurable: true, writable: true, enumerable: true });
+    Object.defineProperty(navigator, 'gpu', {
+      value: gpu,
+      configurable: true,
+      writable: true,
+      enumerable: true,
+    });
   }
 }
 
@@ -147,7 +161,11 @@ async function createDawnGpu(dawnFlags: string[]): Promise<GpuLike> {
 async function acquireGpu(options: SetupBackendOptions): Promise<GpuLike> {
   const dawnFlags = options.dawnFlags ?? [];
   if (state != null) {
-    if (state.dawnFlags == null || options.dawnFlags == null || sameFlags(state.dawnFlags, dawnFlags)) {
+    if (
+      state.dawnFlags == null ||
+      options.dawnFlags == null ||
+      sameFlags(state.dawnFlags, dawnFlags)
+    ) {
       if (state.installedOnNavigator && navigatorOf()?.gpu == null) installOnNavigator(state.gpu);
       return state.gpu;
     }
@@ -162,7 +180,7 @@ async function acquireGpu(options: SetupBackendOptions): Promise<GpuLike> {
   if (!isNode()) {
     throw new BackendSetupError(
       'NO_WEBGPU',
-      'This JavaScript environment has no WebGPU (navigator.gpu is undefined): use a browser with WebGPU enabled, or Node.js with the npm package \'webgpu\'.',
+      "This JavaScript environment has no WebGPU (navigator.gpu is undefined): use a browser with WebGPU enabled, or Node.js with the npm package 'webgpu'.",
       'no navigator.gpu',
     );
   }
@@ -191,7 +209,12 @@ export async function probeWebGpu(options: SetupBackendOptions): Promise<WebGpuP
   checkFlagsUnchanged(options);
   if (ownBackendAlive() && state?.description != null) {
     const description = state.description;
-    return { description, softwareName: description.isSoftware ? softwareRasteriserName(description) ?? 'fallback adapter' : undefined };
+    return {
+      description,
+      softwareName: description.isSoftware
+        ? (softwareRasteriserName(description) ?? 'fallback adapter')
+        : undefined,
+    };
   }
   const gpu = await acquireGpu(options);
   const adapterOptions = { powerPreference: options.powerPreference ?? 'high-performance' };
@@ -207,7 +230,8 @@ export async function probeWebGpu(options: SetupBackendOptions): Promise<WebGpuP
     );
   }
   if (adapter == null) {
-    if (state?.dawnFlags != null) throw await diagnoseMissingAdapter(state.dawnFlags, adapterOptions);
+    if (state?.dawnFlags != null)
+      throw await diagnoseMissingAdapter(state.dawnFlags, adapterOptions);
     throw new BackendSetupError(
       'NO_ADAPTER',
       'navigator.gpu.requestAdapter() found no adapter: WebGPU is present but no GPU can be used (the GPU or its driver may be blocklisted; see chrome://gpu or about:support).',
@@ -216,7 +240,11 @@ export async function probeWebGpu(options: SetupBackendOptions): Promise<WebGpuP
   }
   const info = await readAdapterInfo(adapter);
   const fallback = adapter.isFallbackAdapter === true;
-  return { adapter, description: describeAdapter(info, fallback), softwareName: softwareRasteriserName(info, fallback) };
+  return {
+    adapter,
+    description: describeAdapter(info, fallback),
+    softwareName: softwareRasteriserName(info, fallback),
+  };
 }
 
 /**
@@ -237,7 +265,9 @@ export function softwareAdapterError(probe: WebGpuProbe): BackendSetupError {
 
 async function importTfjsWebGpu(): Promise<TfjsWebGpuModule | undefined> {
   try {
-    const module = await importModule<TfjsWebGpuModule & { default?: TfjsWebGpuModule }>(TFJS_WEBGPU_PACKAGE);
+    const module = await importModule<TfjsWebGpuModule & { default?: TfjsWebGpuModule }>(
+      TFJS_WEBGPU_PACKAGE,
+    );
     return module.WebGPUBackend != null ? module : module.default;
   } catch (error) {
     // In a browser the import fails when the bundler did not include the package; the user may
@@ -258,7 +288,9 @@ async function importTfjsWebGpu(): Promise<TfjsWebGpuModule | undefined> {
 
 /** The device descriptor tfjs-backend-webgpu itself uses. */
 function deviceDescriptor(adapter: GpuAdapterLike): object {
-  const requiredFeatures = ['timestamp-query', 'bgra8unorm-storage'].filter((name) => adapter.features.has(name));
+  const requiredFeatures = ['timestamp-query', 'bgra8unorm-storage'].filter((name) =>
+    adapter.features.has(name),
+  );
   const limits = adapter.limits;
   return {
     requiredFeatures,
@@ -283,12 +315,26 @@ function deviceDescriptor(adapter: GpuAdapterLike): object {
  * const adapter = await setupWebGpu({ allowSoftwareAdapter: true });
  * ```
  */
-export async function setupWebGpu(options: SetupBackendOptions, given?: WebGpuProbe): Promise<AdapterDescription> {
+export async function setupWebGpu(
+  options: SetupBackendOptions,
+  given?: WebGpuProbe,
+): Promise<AdapterDescription> {
   const allowSoftware = options.allowSoftwareAdapter ?? true;
-  if (state?.lost === true && state.factory != null && tf.findBackendFactory('webgpu') === state.factory) {
+  if (
+    state?.lost === true &&
+    state.factory != null &&
+    tf.findBackendFactory('webgpu') === state.factory
+  ) {
     // The device was lost (driver reset, GPU removed): drop the backend and start again.
     tf.removeBackend('webgpu');
-    state = { ...state, adapter: undefined, device: undefined, factory: undefined, description: undefined, lost: false };
+    state = {
+      ...state,
+      adapter: undefined,
+      device: undefined,
+      factory: undefined,
+      description: undefined,
+      lost: false,
+    };
   }
   const probe = given ?? (await probeWebGpu(options));
   if (probe.description.isSoftware && !allowSoftware) throw softwareAdapterError(probe);
@@ -298,7 +344,8 @@ export async function setupWebGpu(options: SetupBackendOptions, given?: WebGpuPr
   }
 
   const adapter = probe.adapter;
-  const module = (options.webgpuModule as TfjsWebGpuModule | undefined) ?? (await importTfjsWebGpu());
+  const module =
+    (options.webgpuModule as TfjsWebGpuModule | undefined) ?? (await importTfjsWebGpu());
   const engine = tf.engine() as unknown as EngineRegistry;
   const initialisedElsewhere = engine.registry?.webgpu != null;
   const WebGPUBackend = module?.WebGPUBackend;
@@ -319,7 +366,13 @@ export async function setupWebGpu(options: SetupBackendOptions, given?: WebGpuPr
     if (tf.findBackendFactory('webgpu') != null) tf.removeBackend('webgpu');
     tf.registerBackend('webgpu', factory, 3);
     const current = state!;
-    Object.assign(current, { adapter, device, factory, description: probe.description, lost: false });
+    Object.assign(current, {
+      adapter,
+      device,
+      factory,
+      description: probe.description,
+      lost: false,
+    });
     void device.lost.then(() => {
       if (current.device === device) current.lost = true;
     });

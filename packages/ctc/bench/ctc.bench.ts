@@ -15,7 +15,16 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { setupBackend } from '@slr/backend';
 import * as webgpuModule from '@tensorflow/tfjs-backend-webgpu';
-import { CTC_LOSS, CTC_LOSS_GRAD, LOG_SOFTMAX, LOG_SOFTMAX_GRAD, ctcBeamSearch, ctcGreedyDecode, ctcLoss, logSoftmax } from '../src/index';
+import {
+  CTC_LOSS,
+  CTC_LOSS_GRAD,
+  LOG_SOFTMAX,
+  LOG_SOFTMAX_GRAD,
+  ctcBeamSearch,
+  ctcGreedyDecode,
+  ctcLoss,
+  logSoftmax,
+} from '../src/index';
 
 interface Shape {
   name: string;
@@ -38,9 +47,13 @@ function option(name: string, fallback: string): string {
 }
 
 const backendName = option('backend', 'cpu');
-if (backendName !== 'cpu' && backendName !== 'webgpu') throw new Error(`--backend must be 'cpu' or 'webgpu', but got '${backendName}'.`);
+if (backendName !== 'cpu' && backendName !== 'webgpu')
+  throw new Error(`--backend must be 'cpu' or 'webgpu', but got '${backendName}'.`);
 const iterations = Number(option('iterations', '30'));
-const shapeNames = option('shapes', backendName === 'cpu' ? 'cslr,speech,small' : 'cslr,speech,small,big').split(',');
+const shapeNames = option(
+  'shapes',
+  backendName === 'cpu' ? 'cslr,speech,small' : 'cslr,speech,small,big',
+).split(',');
 const SHAPES = ALL_SHAPES.filter((shape) => shapeNames.includes(shape.name));
 const warmup = 5;
 
@@ -62,7 +75,9 @@ async function timeLossAndGrad(shape: Shape): Promise<number> {
   const targets = tf.randomUniform([shape.B, shape.L], 1, shape.V, 'int32', 2) as tf.Tensor2D;
   const inputLengths = new Array<number>(shape.B).fill(shape.T);
   const targetLengths = new Array<number>(shape.B).fill(shape.L);
-  const step = tf.valueAndGrad((x: tf.Tensor) => ctcLoss(logSoftmax(x as tf.Tensor3D), targets, inputLengths, targetLengths));
+  const step = tf.valueAndGrad((x: tf.Tensor) =>
+    ctcLoss(logSoftmax(x as tf.Tensor3D), targets, inputLengths, targetLengths),
+  );
   const samples: number[] = [];
   for (let i = 0; i < warmup + iterations; i++) {
     const start = performance.now();
@@ -79,7 +94,9 @@ async function timeLossAndGrad(shape: Shape): Promise<number> {
 /** Runs `body` with the backend's `@slr` kernels unregistered, so the composite path runs. */
 async function withoutFusedKernels<R>(body: () => Promise<R>): Promise<R> {
   const names = [CTC_LOSS, CTC_LOSS_GRAD, LOG_SOFTMAX, LOG_SOFTMAX_GRAD];
-  const configs = names.map((name) => tf.getKernel(name, backendName)).filter((config) => config != null);
+  const configs = names
+    .map((name) => tf.getKernel(name, backendName))
+    .filter((config) => config != null);
   configs.forEach((config) => tf.unregisterKernel(config.kernelName, config.backendName));
   try {
     return await body();
@@ -89,7 +106,9 @@ async function withoutFusedKernels<R>(body: () => Promise<R>): Promise<R> {
 }
 
 async function timeDecoders(shape: Shape): Promise<{ greedy: number; beam: number }> {
-  const logProbs = tf.tidy(() => tf.logSoftmax(tf.mul(tf.randomNormal([shape.T, shape.B, shape.V], 0, 1, 'float32', 3), 4))) as tf.Tensor3D;
+  const logProbs = tf.tidy(() =>
+    tf.logSoftmax(tf.mul(tf.randomNormal([shape.T, shape.B, shape.V], 0, 1, 'float32', 3), 4)),
+  ) as tf.Tensor3D;
   const time = async (decode: () => Promise<unknown>): Promise<number> => {
     const samples: number[] = [];
     for (let i = 0; i < warmup + iterations; i++) {
@@ -116,26 +135,45 @@ function runPyTorch(device: 'cpu' | 'cuda'): Reference | undefined {
     .map((relative) => fileURLToPath(new URL(relative, import.meta.url)))
     .find((path) => existsSync(path));
   if (script === undefined) return undefined;
-  const candidates = [option('python', ''), process.env.PYTHON ?? '', 'python3', '/usr/bin/python3'].filter((c) => c !== '');
+  const candidates = [
+    option('python', ''),
+    process.env.PYTHON ?? '',
+    'python3',
+    '/usr/bin/python3',
+  ].filter((c) => c !== '');
   for (const python of candidates) {
-    const run = spawnSync(python, [script, '--device', device, '--iterations', String(iterations)], {
-      input: JSON.stringify(SHAPES),
-      encoding: 'utf8',
-    });
+    const run = spawnSync(
+      python,
+      [script, '--device', device, '--iterations', String(iterations)],
+      {
+        input: JSON.stringify(SHAPES),
+        encoding: 'utf8',
+      },
+    );
     if (run.status === 0) {
-      const parsed = JSON.parse(run.stdout) as { torch: string; device: string; threads: number; results: Record<string, number> };
-      const where = device === 'cpu' ? `CPU, ${parsed.threads} thread${parsed.threads === 1 ? '' : 's'}` : parsed.device;
+      const parsed = JSON.parse(run.stdout) as {
+        torch: string;
+        device: string;
+        threads: number;
+        results: Record<string, number>;
+      };
+      const where =
+        device === 'cpu'
+          ? `CPU, ${parsed.threads} thread${parsed.threads === 1 ? '' : 's'}`
+          : parsed.device;
       return { label: `PyTorch ${parsed.torch} ${where}`, results: parsed.results };
     }
   }
   return undefined;
 }
 
-const fmt = (ms: number | undefined): string => (ms === undefined ? '—' : ms < 1 ? ms.toFixed(3) : ms.toFixed(2));
+const fmt = (ms: number | undefined): string =>
+  ms === undefined ? '—' : ms < 1 ? ms.toFixed(3) : ms.toFixed(2);
 
 function printTable(headers: string[], rows: string[][]): void {
   const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-  const line = (cells: string[]) => '| ' + cells.map((c, i) => c.padEnd(widths[i])).join(' | ') + ' |';
+  const line = (cells: string[]) =>
+    '| ' + cells.map((c, i) => c.padEnd(widths[i])).join(' | ') + ' |';
   console.log(line(headers));
   console.log('|' + widths.map((w) => '-'.repeat(w + 2)).join('|') + '|');
   rows.forEach((r) => console.log(line(r)));
@@ -144,7 +182,9 @@ function printTable(headers: string[], rows: string[][]): void {
 async function main(): Promise<void> {
   // The module is passed in so that the bundled benchmark needs no node_modules for it.
   const info = await setupBackend(backendName as 'cpu' | 'webgpu', { webgpuModule, quiet: true });
-  const adapter = info.adapter ? ` (${[info.adapter.vendor, info.adapter.architecture, info.adapter.device, info.adapter.description].filter(Boolean).join(' ')})` : '';
+  const adapter = info.adapter
+    ? ` (${[info.adapter.vendor, info.adapter.architecture, info.adapter.device, info.adapter.description].filter(Boolean).join(' ')})`
+    : '';
   const fused: Record<string, number> = {};
   const composite: Record<string, number> = {};
   for (const shape of SHAPES) fused[shape.name] = await timeLossAndGrad(shape);
@@ -159,13 +199,25 @@ async function main(): Promise<void> {
   const cpuReference = runPyTorch('cpu');
   if (cpuReference) references.push(cpuReference);
 
-  console.log(`\nCTC loss + gradient incl. log-softmax forward and backward, reduction 'mean' (median of ${iterations}, ms)`);
-  console.log(`tfjs ${tf.version.tfjs}, backend ${tf.getBackend()}${adapter}, node ${process.version}`);
+  console.log(
+    `\nCTC loss + gradient incl. log-softmax forward and backward, reduction 'mean' (median of ${iterations}, ms)`,
+  );
+  console.log(
+    `tfjs ${tf.version.tfjs}, backend ${tf.getBackend()}${adapter}, node ${process.version}`,
+  );
   const headers = ['shape', 'T', 'B', 'V', 'L', `fused ${backendName}`, `composite ${backendName}`];
   references.forEach((reference) => headers.push(reference.label, 'ratio'));
   if (references.length === 0) headers.push('PyTorch (not installed)');
   const rows = SHAPES.map((shape) => {
-    const cells = [shape.name, shape.T, shape.B, shape.V, shape.L, fmt(fused[shape.name]), fmt(composite[shape.name])].map(String);
+    const cells = [
+      shape.name,
+      shape.T,
+      shape.B,
+      shape.V,
+      shape.L,
+      fmt(fused[shape.name]),
+      fmt(composite[shape.name]),
+    ].map(String);
     references.forEach((reference) => {
       const theirs = reference.results[shape.name];
       cells.push(fmt(theirs), theirs ? (fused[shape.name] / theirs).toFixed(2) : '—');
@@ -174,11 +226,16 @@ async function main(): Promise<void> {
     return cells;
   });
   printTable(headers, rows);
-  if (references.length > 0) console.log('ratio: fused time / the PyTorch time to its left (below 1 is faster than PyTorch)');
+  if (references.length > 0)
+    console.log(
+      'ratio: fused time / the PyTorch time to its left (below 1 is faster than PyTorch)',
+    );
 
   const cslr = ALL_SHAPES[0];
   const decoders = await timeDecoders(cslr);
-  console.log(`\nDecoding on ${cslr.name} (T${cslr.T} V${cslr.V}), ms per utterance: greedy ${fmt(decoders.greedy)}, beam search (width 10) ${fmt(decoders.beam)}`);
+  console.log(
+    `\nDecoding on ${cslr.name} (T${cslr.T} V${cslr.V}), ms per utterance: greedy ${fmt(decoders.greedy)}, beam search (width 10) ${fmt(decoders.beam)}`,
+  );
 }
 
 main().then(

@@ -29,7 +29,9 @@ function randomBigramArpa(vocabularySize: number, bigramsPerWord: number, seed =
   };
   const words = ['<unk>', '<s>', '</s>'];
   for (let id = 1; id < vocabularySize; id++) words.push(String(id));
-  const unigrams = words.map((w) => `${(-1 - 3 * random()).toFixed(4)}\t${w}\t${(-0.5 * random()).toFixed(4)}`);
+  const unigrams = words.map(
+    (w) => `${(-1 - 3 * random()).toFixed(4)}\t${w}\t${(-0.5 * random()).toFixed(4)}`,
+  );
   const bigrams = new Set<string>();
   for (const w of words) {
     if (w === '</s>' || w === '<unk>') continue;
@@ -62,7 +64,8 @@ function ctcLikeLogits(seed = 11): tf.Tensor3D {
     state = (state * 1664525 + 1013904223) >>> 0;
     return state / 2 ** 32;
   };
-  const gaussian = (): number => Math.sqrt(-2 * Math.log(1 - random())) * Math.cos(2 * Math.PI * random());
+  const gaussian = (): number =>
+    Math.sqrt(-2 * Math.log(1 - random())) * Math.cos(2 * Math.PI * random());
   const values = new Float32Array(T * B * V);
   for (let b = 0; b < B; b++) {
     let token = 0;
@@ -86,7 +89,9 @@ async function time(label: string, run: () => Promise<unknown>): Promise<void> {
 async function main(): Promise<void> {
   await tf.setBackend('cpu');
   console.log(`T=${T} V=${V} B=${B} repeats=${REPEATS} backend=${tf.getBackend()}`);
-  const flat = tf.tidy(() => tf.logSoftmax(tf.randomNormal([T, B, V], 0, 1, 'float32', 7)) as tf.Tensor3D);
+  const flat = tf.tidy(
+    () => tf.logSoftmax(tf.randomNormal([T, B, V], 0, 1, 'float32', 7)) as tf.Tensor3D,
+  );
   const peaked = ctcLikeLogits();
   const lm = NGramLanguageModel.fromArpa(randomBigramArpa(V, 20));
 
@@ -96,7 +101,10 @@ async function main(): Promise<void> {
   await time('beam width 10 (defaults), N(0, 1) logits', beam(flat, { beamWidth: 10 }));
   await time('beam width 10 (defaults), CTC-like logits', beam(peaked, { beamWidth: 10 }));
   await time('beam width 10, nBest 5, N(0, 1) logits', beam(flat, { beamWidth: 10, nBest: 5 }));
-  await time('beam width 10, no tokenCutoff, N(0, 1) logits', beam(flat, { beamWidth: 10, tokenCutoff: Infinity }));
+  await time(
+    'beam width 10, no tokenCutoff, N(0, 1) logits',
+    beam(flat, { beamWidth: 10, tokenCutoff: Infinity }),
+  );
   await time('beam width 32, N(0, 1) logits', beam(flat, { beamWidth: 32 }));
   await time('beam width 10, bigram LM, N(0, 1) logits', beam(flat, { beamWidth: 10, lm }));
   await time('beam width 10, bigram LM, CTC-like logits', beam(peaked, { beamWidth: 10, lm }));

@@ -22,9 +22,22 @@ const body = `
   console.log(JSON.stringify({ kernel, difference, finite: viaOurs.isFinite().all().dataSync()[0] === 1, decoded: Array.isArray(hypothesis.tokens) }));
 `;
 
-function run(args: string[]): { kernel: boolean; difference: number; finite: boolean; decoded: boolean } {
-  const output = execFileSync(process.execPath, args, { cwd: packageRoot, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
-  const line = output.trim().split('\n').filter((text) => text.startsWith('{')).pop();
+function run(args: string[]): {
+  kernel: boolean;
+  difference: number;
+  finite: boolean;
+  decoded: boolean;
+} {
+  const output = execFileSync(process.execPath, args, {
+    cwd: packageRoot,
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const line = output
+    .trim()
+    .split('\n')
+    .filter((text) => text.startsWith('{'))
+    .pop();
   return JSON.parse(line ?? '{}');
 }
 
@@ -34,14 +47,31 @@ describe('the built package under plain node', () => {
   });
 
   it('works as an ES module', () => {
-    const result = run(['--input-type=module', '-e', `import * as tf from '@tensorflow/tfjs'; import * as ctc from '@slr/ctc'; ${body}`]);
-    expect(result).toEqual({ kernel: true, difference: expect.any(Number), finite: true, decoded: true });
+    const result = run([
+      '--input-type=module',
+      '-e',
+      `import * as tf from '@tensorflow/tfjs'; import * as ctc from '@slr/ctc'; ${body}`,
+    ]);
+    expect(result).toEqual({
+      kernel: true,
+      difference: expect.any(Number),
+      finite: true,
+      decoded: true,
+    });
     expect(result.difference).toBeLessThan(1e-5);
   });
 
   it('works through require()', () => {
-    const result = run(['-e', `const tf = require('@tensorflow/tfjs'); const ctc = require('@slr/ctc'); (async () => { ${body} })();`]);
-    expect(result).toEqual({ kernel: true, difference: expect.any(Number), finite: true, decoded: true });
+    const result = run([
+      '-e',
+      `const tf = require('@tensorflow/tfjs'); const ctc = require('@slr/ctc'); (async () => { ${body} })();`,
+    ]);
+    expect(result).toEqual({
+      kernel: true,
+      difference: expect.any(Number),
+      finite: true,
+      decoded: true,
+    });
     expect(result.difference).toBeLessThan(1e-5);
   });
 });

@@ -38,21 +38,46 @@ Options:
 
 class UsageError extends Error {}
 
-function integer(flag: string, text: string | undefined, fallback: number, min: number, max = Number.MAX_SAFE_INTEGER): number {
+function integer(
+  flag: string,
+  text: string | undefined,
+  fallback: number,
+  min: number,
+  max = Number.MAX_SAFE_INTEGER,
+): number {
   if (text === undefined) return fallback;
   const value = Number(text);
-  if (!/^[+-]?\d+$/.test(text.trim()) || !Number.isSafeInteger(value) || value < min || value > max) {
+  if (
+    !/^[+-]?\d+$/.test(text.trim()) ||
+    !Number.isSafeInteger(value) ||
+    value < min ||
+    value > max
+  ) {
     const range = max === Number.MAX_SAFE_INTEGER ? `≥ ${min}` : `in [${min}, ${max}]`;
     throw new UsageError(`--${flag} must be an integer ${range}, but got '${text}'.`);
   }
   return value;
 }
 
-function real(flag: string, text: string | undefined, fallback: number, min: number, max: number, exclusiveMin = false): number {
+function real(
+  flag: string,
+  text: string | undefined,
+  fallback: number,
+  min: number,
+  max: number,
+  exclusiveMin = false,
+): number {
   if (text === undefined) return fallback;
   const value = Number(text);
-  if (text.trim() === '' || !Number.isFinite(value) || value > max || (exclusiveMin ? value <= min : value < min)) {
-    throw new UsageError(`--${flag} must be a number ${exclusiveMin ? `> ${min}` : `≥ ${min}`}${Number.isFinite(max) ? ` and ≤ ${max}` : ''}, but got '${text}'.`);
+  if (
+    text.trim() === '' ||
+    !Number.isFinite(value) ||
+    value > max ||
+    (exclusiveMin ? value <= min : value < min)
+  ) {
+    throw new UsageError(
+      `--${flag} must be a number ${exclusiveMin ? `> ${min}` : `≥ ${min}`}${Number.isFinite(max) ? ` and ≤ ${max}` : ''}, but got '${text}'.`,
+    );
   }
   return value;
 }
@@ -62,7 +87,9 @@ function frameSize(text: string | undefined): [number, number] {
   const match = /^\s*(\d+)\s*[x×X]\s*(\d+)\s*$/.exec(text);
   const size = match ? [Number(match[1]), Number(match[2])] : [];
   if (!match || !size.every((value) => value >= 1 && value <= 4096)) {
-    throw new UsageError(`--size must be HxW with H and W in [1, 4096] (for example 112x112 or 260x210), but got '${text}'.`);
+    throw new UsageError(
+      `--size must be HxW with H and W in [1, 4096] (for example 112x112 or 260x210), but got '${text}'.`,
+    );
   }
   return size as [number, number];
 }
@@ -95,7 +122,8 @@ function parse(argv: string[]) {
   }
   const { values } = parsed;
   if (values.help) return { help: true as const };
-  if (values.out === undefined || values.out.trim() === '') throw new UsageError('--out DIR is required.');
+  if (values.out === undefined || values.out.trim() === '')
+    throw new UsageError('--out DIR is required.');
   const [height, width] = frameSize(values.size);
   return {
     help: false as const,
@@ -123,7 +151,9 @@ async function main(argv: string[]): Promise<number> {
     args = parse(argv);
   } catch (error) {
     if (!(error instanceof UsageError)) throw error;
-    process.stderr.write(`slr-data-synth: ${error.message}\nRun 'slr-data-synth --help' for the options.\n`);
+    process.stderr.write(
+      `slr-data-synth: ${error.message}\nRun 'slr-data-synth --help' for the options.\n`,
+    );
     return 2;
   }
   if (args.help) {
@@ -139,13 +169,30 @@ async function main(argv: string[]): Promise<number> {
     devSamples: args.counts.dev,
     testSamples: args.counts.test,
   });
-  const render = { height: args.height, width: args.width, fps: args.fps, keypoints: args.keypoints };
+  const render = {
+    height: args.height,
+    width: args.width,
+    fps: args.fps,
+    keypoints: args.keypoints,
+  };
   const summary = await writePhoenixCorpus(
     args.out,
-    { train: corpus.stream('train', render), dev: corpus.stream('dev', render), test: corpus.stream('test', render) },
-    { vocabulary: corpus.vocabulary, totals: args.counts, compressionLevel: args.compression, progress: args.quiet ? 'off' : 'auto' },
+    {
+      train: corpus.stream('train', render),
+      dev: corpus.stream('dev', render),
+      test: corpus.stream('test', render),
+    },
+    {
+      vocabulary: corpus.vocabulary,
+      totals: args.counts,
+      compressionLevel: args.compression,
+      progress: args.quiet ? 'off' : 'auto',
+    },
   );
-  const splits = (['train', 'dev', 'test'] as const).map((split) => `${split} ${summary.splits[split]?.samples ?? 0} samples / ${summary.splits[split]?.frames ?? 0} frames`);
+  const splits = (['train', 'dev', 'test'] as const).map(
+    (split) =>
+      `${split} ${summary.splits[split]?.samples ?? 0} samples / ${summary.splits[split]?.frames ?? 0} frames`,
+  );
   const seconds = ((performance.now() - started) / 1000).toFixed(1);
   process.stdout.write(
     `Wrote ${args.out}: ${splits.join(', ')}; ${summary.vocabulary.glosses.length} glosses; ${args.height}x${args.width} at ${args.fps} fps${args.keypoints ? ', keypoints' : ''} (${seconds} s).\n`,
@@ -158,7 +205,9 @@ main(process.argv.slice(2)).then(
     process.exitCode = code;
   },
   (error: unknown) => {
-    process.stderr.write(`slr-data-synth: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.stderr.write(
+      `slr-data-synth: ${error instanceof Error ? error.message : String(error)}\n`,
+    );
     process.exitCode = 1;
   },
 );

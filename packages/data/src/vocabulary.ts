@@ -43,9 +43,11 @@ export class GlossVocabulary {
     readonly blank = '<blank>',
   ) {
     glosses.forEach((gloss, index) => {
-      if (gloss === '' || /\s/.test(gloss)) throw new Error(`A gloss must be a non-empty word without spaces, but got '${gloss}'.`);
+      if (gloss === '' || /\s/.test(gloss))
+        throw new Error(`A gloss must be a non-empty word without spaces, but got '${gloss}'.`);
       if (gloss === blank) throw new Error(`The gloss '${gloss}' is the blank's name.`);
-      if (this.ids.has(gloss)) throw new Error(`The gloss '${gloss}' appears twice in the vocabulary.`);
+      if (this.ids.has(gloss))
+        throw new Error(`The gloss '${gloss}' appears twice in the vocabulary.`);
       this.ids.set(gloss, index + 1);
     });
   }
@@ -86,11 +88,22 @@ export class GlossVocabulary {
    */
   static fromJSON(json: unknown, source = 'vocabulary JSON'): GlossVocabulary {
     const value = json as Partial<GlossVocabularyJson> | null;
-    if (value == null || value.format !== 'slr-gloss-vocabulary' || value.version !== 1 || !Array.isArray(value.glosses)) {
-      throw new Error(`${source} is not a gloss vocabulary (expected { format: 'slr-gloss-vocabulary', version: 1, glosses: [...] }).`);
+    if (
+      value == null ||
+      value.format !== 'slr-gloss-vocabulary' ||
+      value.version !== 1 ||
+      !Array.isArray(value.glosses)
+    ) {
+      throw new Error(
+        `${source} is not a gloss vocabulary (expected { format: 'slr-gloss-vocabulary', version: 1, glosses: [...] }).`,
+      );
     }
-    if (!value.glosses.every((gloss) => typeof gloss === 'string')) throw new Error(`${source}: every gloss must be a string.`);
-    return new GlossVocabulary(value.glosses, typeof value.blank === 'string' ? value.blank : '<blank>');
+    if (!value.glosses.every((gloss) => typeof gloss === 'string'))
+      throw new Error(`${source}: every gloss must be a string.`);
+    return new GlossVocabulary(
+      value.glosses,
+      typeof value.blank === 'string' ? value.blank : '<blank>',
+    );
   }
 
   /** Number of classes, blank included (the models' `numClasses`). */
@@ -108,7 +121,10 @@ export class GlossVocabulary {
    */
   idOf(gloss: string, where?: string): number {
     const id = this.ids.get(gloss);
-    if (id === undefined) throw new Error(`Unknown gloss '${gloss}'${where ? ` in ${where}` : ''}: it is not in the vocabulary of ${this.glosses.length} glosses.`);
+    if (id === undefined)
+      throw new Error(
+        `Unknown gloss '${gloss}'${where ? ` in ${where}` : ''}: it is not in the vocabulary of ${this.glosses.length} glosses.`,
+      );
     return id;
   }
 
@@ -128,7 +144,8 @@ export class GlossVocabulary {
   glossOf(id: number): string {
     if (id === 0) return this.blank;
     const gloss = this.glosses[id - 1];
-    if (gloss === undefined) throw new Error(`Gloss id ${id} is outside the vocabulary [0, ${this.size}).`);
+    if (gloss === undefined)
+      throw new Error(`Gloss id ${id} is outside the vocabulary [0, ${this.size}).`);
     return gloss;
   }
 
@@ -158,6 +175,11 @@ export class GlossVocabulary {
 
   /** The JSON form (stable: the same vocabulary always gives the same text). */
   toJSON(): GlossVocabularyJson {
-    return { format: 'slr-gloss-vocabulary', version: 1, blank: this.blank, glosses: [...this.glosses] };
+    return {
+      format: 'slr-gloss-vocabulary',
+      version: 1,
+      blank: this.blank,
+      glosses: [...this.glosses],
+    };
   }
 }

@@ -6,7 +6,10 @@ import { checkLogProbs } from './log-probs';
 
 describe('adviceFor', () => {
   it('matches the common-issues table', () => {
-    expect(adviceFor('nan-loss').actions).toEqual(['lower the learning rate', 'use a longer learning-rate warmup']);
+    expect(adviceFor('nan-loss').actions).toEqual([
+      'lower the learning rate',
+      'use a longer learning-rate warmup',
+    ]);
     expect(adviceFor('plateau').actions).toEqual(['lower the dropout', 'raise the learning rate']);
     expect(adviceFor('exploding-gradients').actions).toEqual([
       'lower the learning rate',
@@ -24,15 +27,17 @@ describe('adviceFor', () => {
 describe('adviseFromHistory', () => {
   it('is empty for a healthy history', () => {
     expect(adviseFromHistory({})).toEqual([]);
-    expect(adviseFromHistory({ losses: [4, 3, 2, 1], evaluations: [{ loss: 1, wer: 0.3 }] })).toEqual([]);
+    expect(
+      adviseFromHistory({ losses: [4, 3, 2, 1], evaluations: [{ loss: 1, wer: 0.3 }] }),
+    ).toEqual([]);
   });
 
   it('advises on NaN loss, plateau and WER/loss mismatch', () => {
     expect(adviseFromHistory({ losses: [4, 3, 2, NaN] }).map((a) => a.issue)).toEqual(['nan-loss']);
     expect(adviseFromHistory({ losses: [2, 2, 2, 2] }).map((a) => a.issue)).toEqual(['plateau']);
-    expect(adviseFromHistory({ evaluations: [{ loss: 0.1, wer: 0.9 }] }).map((a) => a.issue)).toEqual([
-      'wer-loss-mismatch',
-    ]);
+    expect(
+      adviseFromHistory({ evaluations: [{ loss: 0.1, wer: 0.9 }] }).map((a) => a.issue),
+    ).toEqual(['wer-loss-mismatch']);
   });
 
   it('advises on raw logits and exploding gradients from real reports', async () => {

@@ -15,7 +15,8 @@ import { analyzeLossTrajectory } from './loss-trajectory';
  * const issue: TrainingIssue = 'plateau';
  * ```
  */
-export type TrainingIssue = 'nan-loss' | 'plateau' | 'exploding-gradients' | 'raw-logits' | 'wer-loss-mismatch';
+export type TrainingIssue =
+  'nan-loss' | 'plateau' | 'exploding-gradients' | 'raw-logits' | 'wer-loss-mismatch';
 
 /**
  * One piece of advice.
@@ -54,7 +55,10 @@ const TABLE: Record<TrainingIssue, { symptom: string; actions: string[] }> = {
   },
   'wer-loss-mismatch': {
     symptom: 'The loss is low but the WER stays high.',
-    actions: ['check the decoding (blank index, vocabulary mapping)', "check that log-softmax is applied in the model's output"],
+    actions: [
+      'check the decoding (blank index, vocabulary mapping)',
+      "check that log-softmax is applied in the model's output",
+    ],
   },
 };
 
@@ -79,7 +83,9 @@ const TABLE: Record<TrainingIssue, { symptom: string; actions: string[] }> = {
 export function adviceFor(issue: TrainingIssue): Advice {
   const entry = Object.prototype.hasOwnProperty.call(TABLE, issue) ? TABLE[issue] : undefined;
   if (entry === undefined) {
-    throw new RangeError(`Unknown issue '${String(issue)}' passed to 'adviceFor'; expected one of ${Object.keys(TABLE).join(', ')}`);
+    throw new RangeError(
+      `Unknown issue '${String(issue)}' passed to 'adviceFor'; expected one of ${Object.keys(TABLE).join(', ')}`,
+    );
   }
   return { issue, symptom: entry.symptom, actions: [...entry.actions] };
 }
@@ -127,7 +133,8 @@ export interface TrainingHistory {
 export function adviseFromHistory(history: TrainingHistory): Advice[] {
   const issues: TrainingIssue[] = [];
   if (history.logProbs?.likelyCause === LOG_PROB_CAUSES.rawLogits) issues.push('raw-logits');
-  const trajectory = history.losses !== undefined ? analyzeLossTrajectory(history.losses) : undefined;
+  const trajectory =
+    history.losses !== undefined ? analyzeLossTrajectory(history.losses) : undefined;
   if (trajectory?.firstNonFiniteIndex !== undefined) issues.push('nan-loss');
   const g = history.gradients;
   if (

@@ -117,17 +117,26 @@ function curvesSpec(chart: ComparisonCurves): { spec: object; rows: number; omit
   let omitted = 0;
   for (const s of chart.series) {
     for (const p of s.points) {
-      if (Number.isFinite(p.x) && Number.isFinite(p.y) && (!chart.logY || p.y > 0)) values.push({ x: p.x, y: p.y, series: s.name, group: s.group ?? s.name });
+      if (Number.isFinite(p.x) && Number.isFinite(p.y) && (!chart.logY || p.y > 0))
+        values.push({ x: p.x, y: p.y, series: s.name, group: s.group ?? s.name });
       else omitted++;
     }
   }
   const spec = {
-    $schema: SCHEMA, width: WIDTH, height: HEIGHT, background: 'white',
+    $schema: SCHEMA,
+    width: WIDTH,
+    height: HEIGHT,
+    background: 'white',
     data: { values },
     mark: { type: 'line', point: { size: 20 }, strokeWidth: 1.5 },
     encoding: {
       x: { field: 'x', type: 'quantitative', title: chart.xLabel },
-      y: { field: 'y', type: 'quantitative', title: chart.yLabel, scale: chart.logY ? { type: 'log' } : { zero: false } },
+      y: {
+        field: 'y',
+        type: 'quantitative',
+        title: chart.yLabel,
+        scale: chart.logY ? { type: 'log' } : { zero: false },
+      },
       color: { field: 'group', type: 'nominal', title: null },
       detail: { field: 'series', type: 'nominal' },
     },
@@ -138,16 +147,47 @@ function curvesSpec(chart: ComparisonCurves): { spec: object; rows: number; omit
 function barsSpec(chart: ComparisonBars): { spec: object; rows: number; omitted: number } {
   const values = chart.bars
     .filter((b) => Number.isFinite(b.value) && (!chart.logScale || b.value > 0))
-    .map((b) => ({ label: b.label, value: b.value, lo: b.value - (b.error ?? 0), hi: b.value + (b.error ?? 0), group: b.group ?? b.label }));
+    .map((b) => ({
+      label: b.label,
+      value: b.value,
+      lo: b.value - (b.error ?? 0),
+      hi: b.value + (b.error ?? 0),
+      group: b.group ?? b.label,
+    }));
   const order = chart.bars.map((b) => b.label);
   const y = { field: 'label', type: 'nominal', title: null, sort: order };
   const spec = {
-    $schema: SCHEMA, width: WIDTH, height: Math.max(60, 26 * values.length), background: 'white',
+    $schema: SCHEMA,
+    width: WIDTH,
+    height: Math.max(60, 26 * values.length),
+    background: 'white',
     data: { values },
     layer: [
-      { mark: 'bar', encoding: { y, x: { field: 'value', type: 'quantitative', title: chart.valueLabel, ...(chart.logScale ? { scale: { type: 'log' } } : {}) }, color: { field: 'group', type: 'nominal', title: null } } },
-      { mark: { type: 'rule', color: 'black' }, encoding: { y, x: { field: 'lo', type: 'quantitative' }, x2: { field: 'hi' } } },
-      { mark: { type: 'text', align: 'left', dx: 4 }, encoding: { y, x: { field: 'hi', type: 'quantitative' }, text: { field: 'value', type: 'quantitative', format: '.3~g' } } },
+      {
+        mark: 'bar',
+        encoding: {
+          y,
+          x: {
+            field: 'value',
+            type: 'quantitative',
+            title: chart.valueLabel,
+            ...(chart.logScale ? { scale: { type: 'log' } } : {}),
+          },
+          color: { field: 'group', type: 'nominal', title: null },
+        },
+      },
+      {
+        mark: { type: 'rule', color: 'black' },
+        encoding: { y, x: { field: 'lo', type: 'quantitative' }, x2: { field: 'hi' } },
+      },
+      {
+        mark: { type: 'text', align: 'left', dx: 4 },
+        encoding: {
+          y,
+          x: { field: 'hi', type: 'quantitative' },
+          text: { field: 'value', type: 'quantitative', format: '.3~g' },
+        },
+      },
     ],
   };
   return { spec, rows: values.length, omitted: chart.bars.length - values.length };
@@ -155,12 +195,16 @@ function barsSpec(chart: ComparisonBars): { spec: object; rows: number; omitted:
 
 function checkReport(report: ComparisonReport, where: string): void {
   if (report == null || typeof report !== 'object' || typeof report.title !== 'string') {
-    throw new TypeError(`Argument 'report' passed to '${where}' must be an object with a string 'title', but got ${report === null ? 'null' : typeof report}`);
+    throw new TypeError(
+      `Argument 'report' passed to '${where}' must be an object with a string 'title', but got ${report === null ? 'null' : typeof report}`,
+    );
   }
   (report.tables ?? []).forEach((t, i) => {
     t.rows.forEach((row, r) => {
       if (row.length !== t.columns.length) {
-        throw new TypeError(`Invalid 'report.tables[${i}].rows[${r}]' passed to '${where}': expected ${t.columns.length} cells (one per column), but got ${row.length}`);
+        throw new TypeError(
+          `Invalid 'report.tables[${i}].rows[${r}]' passed to '${where}': expected ${t.columns.length} cells (one per column), but got ${row.length}`,
+        );
       }
     });
   });
@@ -177,17 +221,26 @@ function checkReport(report: ComparisonReport, where: string): void {
 export async function renderComparisonReportHtml(report: ComparisonReport): Promise<string> {
   checkReport(report, 'renderComparisonReportHtml');
   const parts: string[] = [
-    '<!DOCTYPE html>', '<html lang="en">', '<head>', '<meta charset="utf-8">',
+    '<!DOCTYPE html>',
+    '<html lang="en">',
+    '<head>',
+    '<meta charset="utf-8">',
     `<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; img-src data:">`,
     '<meta name="viewport" content="width=device-width, initial-scale=1">',
-    `<title>${esc(report.title)}</title>`, `<style>${CSS}</style>`, '</head>', '<body>', `<h1>${esc(report.title)}</h1>`,
+    `<title>${esc(report.title)}</title>`,
+    `<style>${CSS}</style>`,
+    '</head>',
+    '<body>',
+    `<h1>${esc(report.title)}</h1>`,
   ];
   for (const paragraph of report.summary ?? []) parts.push(`<p>${esc(paragraph)}</p>`);
   for (const table of report.tables ?? []) {
     parts.push(`<h2>${esc(table.caption)}</h2>`, '<table class="comparison"><thead><tr>');
     parts.push(table.columns.map((c) => `<th>${esc(c)}</th>`).join(''), '</tr></thead><tbody>');
     for (const row of table.rows) {
-      parts.push(`<tr>${row.map((cell) => (typeof cell === 'number' ? `<td class="num">${esc(fmt(cell))}</td>` : `<td>${esc(cell)}</td>`)).join('')}</tr>`);
+      parts.push(
+        `<tr>${row.map((cell) => (typeof cell === 'number' ? `<td class="num">${esc(fmt(cell))}</td>` : `<td>${esc(cell)}</td>`)).join('')}</tr>`,
+      );
     }
     parts.push('</tbody></table>');
   }
@@ -198,9 +251,15 @@ export async function renderComparisonReportHtml(report: ComparisonReport): Prom
   if (charts.length > 0) {
     parts.push('<h2>Charts</h2>', '<div class="charts">');
     for (const [i, chart] of charts.entries()) {
-      const note = chart.omitted > 0 ? `<div class="note">${esc(chart.omitted)} non-finite value${chart.omitted === 1 ? '' : 's'} not plotted.</div>` : '';
-      const body = chart.rows > 0 ? await renderSvg(chart.spec) : '<p class="note">No data to chart.</p>';
-      parts.push(`<figure class="chart" data-chart="chart-${i}"><figcaption>${esc(chart.caption)}</figcaption>${body}${note}</figure>`);
+      const note =
+        chart.omitted > 0
+          ? `<div class="note">${esc(chart.omitted)} non-finite value${chart.omitted === 1 ? '' : 's'} not plotted.</div>`
+          : '';
+      const body =
+        chart.rows > 0 ? await renderSvg(chart.spec) : '<p class="note">No data to chart.</p>';
+      parts.push(
+        `<figure class="chart" data-chart="chart-${i}"><figcaption>${esc(chart.caption)}</figcaption>${body}${note}</figure>`,
+      );
     }
     parts.push('</div>');
   }
@@ -224,6 +283,10 @@ export async function renderComparisonReportHtml(report: ComparisonReport): Prom
  * }, 'runs/distill'); // 'runs/distill/comparison.html'
  * ```
  */
-export async function writeComparisonReport(report: ComparisonReport, dir: string, fileName = 'comparison.html'): Promise<string> {
+export async function writeComparisonReport(
+  report: ComparisonReport,
+  dir: string,
+  fileName = 'comparison.html',
+): Promise<string> {
   return writeTextAtomically(dir, fileName, await renderComparisonReportHtml(report));
 }

@@ -1,6 +1,12 @@
 import { fc, test } from '@fast-check/vitest';
 import { describe, expect, it } from 'vitest';
-import { averageRanks, pearson, spearman, werLossCorrelation, WER_HIGH_LOSS_LOW_WARNING } from './correlation';
+import {
+  averageRanks,
+  pearson,
+  spearman,
+  werLossCorrelation,
+  WER_HIGH_LOSS_LOW_WARNING,
+} from './correlation';
 
 describe('pearson / spearman', () => {
   it('match hand computations', () => {
@@ -81,6 +87,9 @@ describe('werLossCorrelation', () => {
 
 describe('pearson with tiny spreads', () => {
   it('stays defined where the product of the sums of squares would underflow', () => {
-    expect(pearson([6.919921590925052e-122, 0, 0], [2.2713086615949948e-41, 0, 0])).toBeCloseTo(1, 12);
+    expect(pearson([6.919921590925052e-122, 0, 0], [2.2713086615949948e-41, 0, 0])).toBeCloseTo(
+      1,
+      12,
+    );
   });
 });

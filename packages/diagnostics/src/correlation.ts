@@ -48,7 +48,7 @@ export function spearman(x: readonly number[], y: readonly number[]): number | u
 export function averageRanks(values: readonly number[]): number[] {
   const order = values.map((_, i) => i).sort((i, j) => values[i] - values[j]);
   const ranks = new Array<number>(values.length);
-  for (let start = 0; start < order.length; ) {
+  for (let start = 0; start < order.length;) {
     let end = start + 1;
     while (end < order.length && values[order[end]] === values[order[start]]) end++;
     const rank = (start + 1 + end) / 2; // mean of ranks start+1 .. end
@@ -59,9 +59,12 @@ export function averageRanks(values: readonly number[]): number[] {
 }
 
 function finitePairs(x: readonly number[], y: readonly number[], fn: string): [number[], number[]] {
-  if (!Array.isArray(x) || !Array.isArray(y)) throw new TypeError(`Arguments passed to '${fn}' must be arrays`);
+  if (!Array.isArray(x) || !Array.isArray(y))
+    throw new TypeError(`Arguments passed to '${fn}' must be arrays`);
   if (x.length !== y.length) {
-    throw new RangeError(`Arguments passed to '${fn}' must have the same length, but got ${x.length} and ${y.length}`);
+    throw new RangeError(
+      `Arguments passed to '${fn}' must have the same length, but got ${x.length} and ${y.length}`,
+    );
   }
   const a: number[] = [];
   const b: number[] = [];
@@ -98,7 +101,10 @@ function pearsonOf(x: readonly number[], y: readonly number[]): number | undefin
   if (sxx === 0 || syy === 0) return undefined;
   const product = sxx * syy;
   // For tiny (or huge) spreads the product under- or overflows: take each factor's root then.
-  const r = product > 0 && Number.isFinite(product) ? sxy / Math.sqrt(product) : sxy / (Math.sqrt(sxx) * Math.sqrt(syy));
+  const r =
+    product > 0 && Number.isFinite(product)
+      ? sxy / Math.sqrt(product)
+      : sxy / (Math.sqrt(sxx) * Math.sqrt(syy));
   if (!Number.isFinite(r)) return undefined;
   return Math.max(-1, Math.min(1, r));
 }
@@ -166,7 +172,8 @@ export function werLossCorrelation(
   history: readonly { loss: number; wer: number }[],
   options: WerLossCorrelationOptions = {},
 ): WerLossCorrelation {
-  if (!Array.isArray(history)) throw new TypeError(`Argument 'history' passed to 'werLossCorrelation' must be an array`);
+  if (!Array.isArray(history))
+    throw new TypeError(`Argument 'history' passed to 'werLossCorrelation' must be an array`);
   const lowLoss = options.lowLoss ?? 0.5;
   const highWer = options.highWer ?? 0.5;
   const losses = history.map((h) => h.loss);
@@ -174,6 +181,12 @@ export function werLossCorrelation(
   const [a] = finitePairs(losses, wers, 'werLossCorrelation');
   const warnings: string[] = [];
   const latest = history.at(-1);
-  if (latest !== undefined && latest.loss < lowLoss && latest.wer > highWer) warnings.push(WER_HIGH_LOSS_LOW_WARNING);
-  return { pearson: pearson(losses, wers), spearman: spearman(losses, wers), points: a.length, warnings };
+  if (latest !== undefined && latest.loss < lowLoss && latest.wer > highWer)
+    warnings.push(WER_HIGH_LOSS_LOW_WARNING);
+  return {
+    pearson: pearson(losses, wers),
+    spearman: spearman(losses, wers),
+    points: a.length,
+    warnings,
+  };
 }

@@ -5,13 +5,25 @@ import { gradientHealth } from './gradient-health';
 
 describeWithBackends('gradientHealth', () => {
   it('computes per-variable and global norms by hand, tidy-clean', async () => {
-    const grads = { a: tf.tensor1d([3, 4]), b: tf.tensor2d([[1, 2], [2, 0]]) }; // 5 and 3
+    const grads = {
+      a: tf.tensor1d([3, 4]),
+      b: tf.tensor2d([
+        [1, 2],
+        [2, 0],
+      ]),
+    }; // 5 and 3
     const before = tf.memory().numTensors;
     const r = await gradientHealth(grads);
     expect(tf.memory().numTensors).toBe(before);
     expect(r.norms).toEqual({ a: 5, b: 3 });
     expect(r.globalNorm).toBe(Math.sqrt(34));
-    expect(r).toMatchObject({ ok: true, nonFinite: [], vanishing: [], exploding: [], warnings: [] });
+    expect(r).toMatchObject({
+      ok: true,
+      nonFinite: [],
+      vanishing: [],
+      exploding: [],
+      warnings: [],
+    });
     expect(grads.a.isDisposed).toBe(false);
     tf.dispose(grads);
   });

@@ -102,7 +102,8 @@ export async function gradientHealth(
     }
     if (norm > explodeThreshold) {
       exploding.push(name);
-      if (!inf) warnings.push(`Gradient '${name}' is exploding: norm ${norm} > ${explodeThreshold}.`);
+      if (!inf)
+        warnings.push(`Gradient '${name}' is exploding: norm ${norm} > ${explodeThreshold}.`);
     } else if (norm < vanishThreshold) {
       vanishing.push(name);
       warnings.push(`Gradient '${name}' is vanishing: norm ${norm} < ${vanishThreshold}.`);
@@ -111,11 +112,14 @@ export async function gradientHealth(
   const globalNorm = Math.sqrt(total);
   const globalExploding = globalNorm > explodeThreshold;
   if (globalExploding && exploding.length === 0) {
-    warnings.push(`Global gradient norm ${globalNorm} > ${explodeThreshold}: gradients are exploding.`);
+    warnings.push(
+      `Global gradient norm ${globalNorm} > ${explodeThreshold}: gradients are exploding.`,
+    );
   }
   if (names.length > 0 && vanishing.length === names.length) {
     warnings.push('Every gradient is vanishing: is the loss connected to the trainable variables?');
   }
-  const ok = nonFinite.length === 0 && vanishing.length === 0 && exploding.length === 0 && !globalExploding;
+  const ok =
+    nonFinite.length === 0 && vanishing.length === 0 && exploding.length === 0 && !globalExploding;
   return { ok, globalNorm, norms, nonFinite, vanishing, exploding, warnings };
 }

@@ -102,7 +102,9 @@ describeWithBackends('checkLogProbs', () => {
     x.dispose();
     const y = tf.tensor3d([0.0005, -30], [1, 1, 2]);
     expect((await checkLogProbs(y, { tolerance: 1e-3 })).ok).toBe(true);
-    expect((await checkLogProbs(y, { tolerance: 1e-4 })).likelyCause).toBe(LOG_PROB_CAUSES.rawLogits);
+    expect((await checkLogProbs(y, { tolerance: 1e-4 })).likelyCause).toBe(
+      LOG_PROB_CAUSES.rawLogits,
+    );
     y.dispose();
   });
 
@@ -112,7 +114,9 @@ describeWithBackends('checkLogProbs', () => {
     expect(report.ok).toBe(true);
     expect(report.warnings[0]).toMatch(/batch-major/);
     expect((await checkLogProbs(x, { batchSize: 30 })).warnings).toEqual([]);
-    await expect(checkLogProbs(x, { inputLengths: [30, 30, 30, 30] })).rejects.toThrow(/batch-major/);
+    await expect(checkLogProbs(x, { inputLengths: [30, 30, 30, 30] })).rejects.toThrow(
+      /batch-major/,
+    );
     const flat = tf.zeros([3, 4]);
     const bad = await checkLogProbs(flat as unknown as tf.Tensor3D);
     expect(bad.ok).toBe(false);

@@ -115,7 +115,9 @@ function validateLengths(lengths: readonly number[], T: number, B: number): void
   }
   if (lengths.length !== B) {
     const hint =
-      lengths.length === T && T !== B ? ' (it matches dims[0]: is the tensor batch-major [B, T, V] instead of [T, B, V]?)' : '';
+      lengths.length === T && T !== B
+        ? ' (it matches dims[0]: is the tensor batch-major [B, T, V] instead of [T, B, V]?)'
+        : '';
     throw new RangeError(
       `Option 'inputLengths' passed to 'checkLogProbs' must hold B = ${B} entries, but got ${lengths.length}${hint}`,
     );
@@ -156,15 +158,22 @@ function validateLengths(lengths: readonly number[], T: number, B: number): void
  * (await checkLogProbs(tf.logSoftmax(logits) as tf.Tensor3D)).ok; // true
  * ```
  */
-export async function checkLogProbs(logProbs: tf.Tensor3D, options: CheckLogProbsOptions = {}): Promise<LogProbReport> {
+export async function checkLogProbs(
+  logProbs: tf.Tensor3D,
+  options: CheckLogProbsOptions = {},
+): Promise<LogProbReport> {
   const tolerance = options.tolerance ?? 1e-3;
   if (!(tolerance >= 0)) {
-    throw new RangeError(`Option 'tolerance' passed to 'checkLogProbs' must be a number ≥ 0, but got ${tolerance}`);
+    throw new RangeError(
+      `Option 'tolerance' passed to 'checkLogProbs' must be a number ≥ 0, but got ${tolerance}`,
+    );
   }
   const problems: string[] = [];
   const warnings: string[] = [];
   if (logProbs.rank !== 3) {
-    problems.push(`Expected a rank-3 [T, B, V] tensor, but got shape [${logProbs.shape.join(', ')}].`);
+    problems.push(
+      `Expected a rank-3 [T, B, V] tensor, but got shape [${logProbs.shape.join(', ')}].`,
+    );
     return {
       ok: false,
       min: NaN,
@@ -224,7 +233,8 @@ export async function checkLogProbs(logProbs: tf.Tensor3D, options: CheckLogProb
         for (let v = 0; v < V; v++) sum += Math.exp(data[base + v] - frameMax);
         lse = frameMax + Math.log(sum);
       }
-      if (Number.isNaN(worstLogSumExp) || Math.abs(lse) > Math.abs(worstLogSumExp)) worstLogSumExp = lse;
+      if (Number.isNaN(worstLogSumExp) || Math.abs(lse) > Math.abs(worstLogSumExp))
+        worstLogSumExp = lse;
     }
   }
   if (seen === 0) {
@@ -238,7 +248,9 @@ export async function checkLogProbs(logProbs: tf.Tensor3D, options: CheckLogProb
     if (likelyCause === undefined) likelyCause = cause;
   };
   if (nonFiniteCount > 0) {
-    problems.push(`${nanCount} NaN and ${positiveInfinityCount} +Infinity value(s) in the valid frames.`);
+    problems.push(
+      `${nanCount} NaN and ${positiveInfinityCount} +Infinity value(s) in the valid frames.`,
+    );
     blame(LOG_PROB_CAUSES.nonFinite);
   }
   if (max > tolerance) {
@@ -281,7 +293,10 @@ export async function checkLogProbs(logProbs: tf.Tensor3D, options: CheckLogProb
  * await assertLogProbs(logits as tf.Tensor3D); // throws LogProbError: ... Likely cause: raw logits ...
  * ```
  */
-export async function assertLogProbs(logProbs: tf.Tensor3D, options?: CheckLogProbsOptions): Promise<LogProbReport> {
+export async function assertLogProbs(
+  logProbs: tf.Tensor3D,
+  options?: CheckLogProbsOptions,
+): Promise<LogProbReport> {
   const report = await checkLogProbs(logProbs, options);
   if (!report.ok) throw new LogProbError(report);
   return report;

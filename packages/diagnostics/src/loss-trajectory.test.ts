@@ -14,12 +14,20 @@ describe('analyzeLossTrajectory', () => {
     expect(r).toMatchObject({ trend: 'plateau', relativeChange: 0, noise: 0, window: 3 });
     // -0.5 % is less than the 1 % decrease needed.
     expect(analyzeLossTrajectory([2, 2, 1.99, 1.99]).trend).toBe('plateau');
-    expect(analyzeLossTrajectory([2, 2, 1.99, 1.99], { plateauTolerance: 0.001 }).trend).toBe('decreasing');
+    expect(analyzeLossTrajectory([2, 2, 1.99, 1.99], { plateauTolerance: 0.001 }).trend).toBe(
+      'decreasing',
+    );
   });
 
   it('reports divergence on NaN / Infinity and on a rising loss', () => {
-    expect(analyzeLossTrajectory([1, NaN, 2])).toMatchObject({ trend: 'diverging', firstNonFiniteIndex: 1 });
-    expect(analyzeLossTrajectory([Infinity])).toMatchObject({ trend: 'diverging', firstNonFiniteIndex: 0 });
+    expect(analyzeLossTrajectory([1, NaN, 2])).toMatchObject({
+      trend: 'diverging',
+      firstNonFiniteIndex: 1,
+    });
+    expect(analyzeLossTrajectory([Infinity])).toMatchObject({
+      trend: 'diverging',
+      firstNonFiniteIndex: 0,
+    });
     const r = analyzeLossTrajectory([1, 1, 1.2, 1.2]);
     expect(r.trend).toBe('diverging');
     expect(r.relativeChange).toBeCloseTo(0.2, 12);

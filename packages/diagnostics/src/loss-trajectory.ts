@@ -92,8 +92,12 @@ function mean(xs: readonly number[]): number {
  * analyzeLossTrajectory([2, 1]).trend;                      // 'too-short'
  * ```
  */
-export function analyzeLossTrajectory(losses: readonly number[], options: LossTrajectoryOptions = {}): LossTrajectory {
-  if (!Array.isArray(losses)) throw new TypeError(`Argument 'losses' passed to 'analyzeLossTrajectory' must be an array`);
+export function analyzeLossTrajectory(
+  losses: readonly number[],
+  options: LossTrajectoryOptions = {},
+): LossTrajectory {
+  if (!Array.isArray(losses))
+    throw new TypeError(`Argument 'losses' passed to 'analyzeLossTrajectory' must be an array`);
   const plateauTolerance = options.plateauTolerance ?? 0.01;
   const divergeTolerance = options.divergeTolerance ?? 0.1;
   const unstableTolerance = options.unstableTolerance ?? 0.25;
@@ -110,7 +114,11 @@ export function analyzeLossTrajectory(losses: readonly number[], options: LossTr
   }
   const w = options.window ?? Math.min(10, Math.floor(n / 2));
   if (!Number.isInteger(w) || w < 2 || n < 2 * w) {
-    return { trend: 'too-short', reason: `Need at least 2 windows of ≥ 2 losses; got ${n} loss(es), window ${w}.`, ...none };
+    return {
+      trend: 'too-short',
+      reason: `Need at least 2 windows of ≥ 2 losses; got ${n} loss(es), window ${w}.`,
+      ...none,
+    };
   }
   const previous = losses.slice(n - 2 * w, n - w);
   const recent = losses.slice(n - w);
@@ -118,14 +126,21 @@ export function analyzeLossTrajectory(losses: readonly number[], options: LossTr
   const recentMean = mean(recent);
   const delta = recentMean - previousMean;
   const relativeChange = delta === 0 ? 0 : delta / Math.abs(previousMean);
-  const steps = losses.slice(n - w - 1).map((x, i, xs) => (i === 0 ? 0 : x - xs[i - 1])).slice(1);
+  const steps = losses
+    .slice(n - w - 1)
+    .map((x, i, xs) => (i === 0 ? 0 : x - xs[i - 1]))
+    .slice(1);
   const stepMean = mean(steps);
   const variance = mean(steps.map((d) => (d - stepMean) ** 2));
   const noise = variance === 0 ? 0 : Math.sqrt(variance) / Math.abs(recentMean);
   const stats = { window: w, previousMean, recentMean, relativeChange, noise };
   const pct = (x: number) => `${(x * 100).toFixed(1)} %`;
   if (relativeChange > divergeTolerance) {
-    return { trend: 'diverging', reason: `Mean loss rose by ${pct(relativeChange)} over the last ${w} steps.`, ...stats };
+    return {
+      trend: 'diverging',
+      reason: `Mean loss rose by ${pct(relativeChange)} over the last ${w} steps.`,
+      ...stats,
+    };
   }
   if (noise > unstableTolerance) {
     return {
@@ -135,7 +150,11 @@ export function analyzeLossTrajectory(losses: readonly number[], options: LossTr
     };
   }
   if (relativeChange < -plateauTolerance) {
-    return { trend: 'decreasing', reason: `Mean loss fell by ${pct(-relativeChange)} over the last ${w} steps.`, ...stats };
+    return {
+      trend: 'decreasing',
+      reason: `Mean loss fell by ${pct(-relativeChange)} over the last ${w} steps.`,
+      ...stats,
+    };
   }
   return {
     trend: 'plateau',

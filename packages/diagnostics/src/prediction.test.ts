@@ -5,14 +5,18 @@ describe('describePrediction', () => {
   it('counts S/D/I and renders the alignment like sclite', () => {
     const d = describePrediction('the cat sat'.split(' '), 'the bat sat down'.split(' '));
     expect(d).toMatchObject({ wer: 2 / 3, substitutions: 1, deletions: 0, insertions: 1 });
-    expect(d.alignmentText).toBe(['REF:  the cat sat ****', 'HYP:  the bat sat down', 'EVAL:     S       I'].join('\n'));
+    expect(d.alignmentText).toBe(
+      ['REF:  the cat sat ****', 'HYP:  the bat sat down', 'EVAL:     S       I'].join('\n'),
+    );
   });
 
   it('marks deletions and pads columns to the longest token', () => {
     const d = describePrediction(['HELLO', 'MY', 'NAME'], ['HELLO', 'NAMES']);
     // Tracing back from the ends, the diagonal wins: NAME→NAMES (S), then MY is deleted (D).
     expect(d).toMatchObject({ wer: 2 / 3, substitutions: 1, deletions: 1, insertions: 0 });
-    expect(d.alignmentText).toBe(['REF:  HELLO MY NAME', 'HYP:  HELLO ** NAMES', 'EVAL:       D  S'].join('\n'));
+    expect(d.alignmentText).toBe(
+      ['REF:  HELLO MY NAME', 'HYP:  HELLO ** NAMES', 'EVAL:       D  S'].join('\n'),
+    );
   });
 
   it('handles empty sides', () => {

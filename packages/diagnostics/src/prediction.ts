@@ -48,7 +48,10 @@ export interface PredictionDescription {
  * // EVAL:     S       I
  * ```
  */
-export function describePrediction(reference: readonly string[], hypothesis: readonly string[]): PredictionDescription {
+export function describePrediction(
+  reference: readonly string[],
+  hypothesis: readonly string[],
+): PredictionDescription {
   const r = editDistance(reference, hypothesis);
   const ref: string[] = [];
   const hyp: string[] = [];
@@ -57,12 +60,25 @@ export function describePrediction(reference: readonly string[], hypothesis: rea
     const width = Math.max(step.ref?.length ?? 0, step.hyp?.length ?? 0, 1);
     ref.push((step.ref ?? '*'.repeat(width)).padEnd(width));
     hyp.push((step.hyp ?? '*'.repeat(width)).padEnd(width));
-    const mark = step.op === 'match' ? ' ' : step.op === 'substitution' ? 'S' : step.op === 'deletion' ? 'D' : 'I';
+    const mark =
+      step.op === 'match'
+        ? ' '
+        : step.op === 'substitution'
+          ? 'S'
+          : step.op === 'deletion'
+            ? 'D'
+            : 'I';
     evals.push(mark.padEnd(width));
   }
   const line = (label: string, cells: string[]) => `${label.padEnd(6)}${cells.join(' ')}`.trimEnd();
   const alignmentText = [line('REF:', ref), line('HYP:', hyp), line('EVAL:', evals)].join('\n');
   const errors = r.distance;
   const wer = reference.length > 0 ? errors / reference.length : errors === 0 ? 0 : Infinity;
-  return { wer, substitutions: r.substitutions, deletions: r.deletions, insertions: r.insertions, alignmentText };
+  return {
+    wer,
+    substitutions: r.substitutions,
+    deletions: r.deletions,
+    insertions: r.insertions,
+    alignmentText,
+  };
 }

@@ -39,7 +39,9 @@ export function fmt(value: number | undefined, digits = 4): string {
   if (!Number.isFinite(value)) return String(value);
   if (Number.isInteger(value)) return String(value);
   const abs = Math.abs(value);
-  return abs !== 0 && (abs < 1e-3 || abs >= 1e6) ? value.toExponential(2) : String(Number(value.toPrecision(digits)));
+  return abs !== 0 && (abs < 1e-3 || abs >= 1e6)
+    ? value.toExponential(2)
+    : String(Number(value.toPrecision(digits)));
 }
 
 /** Renders a Vega-Lite spec to an SVG string in Node (no DOM). */
@@ -56,12 +58,18 @@ export async function renderSvg(spec: object): Promise<string> {
   }
 }
 
-
 /** Writes `text` to `dir/fileName` atomically (a temporary file in `dir`, then a rename); creates `dir`. */
-export async function writeTextAtomically(dir: string, fileName: string, text: string): Promise<string> {
+export async function writeTextAtomically(
+  dir: string,
+  fileName: string,
+  text: string,
+): Promise<string> {
   await mkdir(dir, { recursive: true });
   const file = join(dir, fileName);
-  const temp = join(dir, `.${fileName}.${process.pid}.${Date.now().toString(36)}${Math.random().toString(36).slice(2, 8)}.tmp`);
+  const temp = join(
+    dir,
+    `.${fileName}.${process.pid}.${Date.now().toString(36)}${Math.random().toString(36).slice(2, 8)}.tmp`,
+  );
   try {
     await writeFile(temp, text, 'utf8');
     await rename(temp, file);

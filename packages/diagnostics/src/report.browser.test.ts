@@ -37,7 +37,13 @@ const history: TrainingHistoryEntry[] = [1, 2, 3, 4, 5].map((epoch) => ({
   lr: 1e-3 * Math.min(1, epoch / 2),
   gradNorm: 3 / epoch,
   wer: 1 - epoch / 6,
-  predictions: [{ id: `<clip ${epoch}>`, reference: ['ICH', 'GEHEN', 'HAUS'], hypothesis: ['ICH', 'HAUS', 'HAUS'] }],
+  predictions: [
+    {
+      id: `<clip ${epoch}>`,
+      reference: ['ICH', 'GEHEN', 'HAUS'],
+      hypothesis: ['ICH', 'HAUS', 'HAUS'],
+    },
+  ],
   warnings: epoch === 3 ? ['2 steps skipped: <non-finite> loss'] : [],
 }));
 
@@ -99,7 +105,9 @@ describe('report in headless Chromium', () => {
         expect(m.drawn, String(m.id)).toBeGreaterThan(0);
       }
       // escaped text shows as text, not markup
-      await expect(page.locator('table.predictions td').first().textContent()).resolves.toBe('<clip 5>');
+      await expect(page.locator('table.predictions td').first().textContent()).resolves.toBe(
+        '<clip 5>',
+      );
       expect(await page.locator('script').count()).toBe(0);
 
       expect(errors).toEqual([]);

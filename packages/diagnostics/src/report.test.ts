@@ -25,7 +25,8 @@ const full: TrainingHistoryEntry[] = [1, 2, 3, 4].map((epoch) => ({
 /** The `<figure data-chart=…>` blocks of a page, by id. */
 function figures(html: string): Map<string, string> {
   const out = new Map<string, string>();
-  for (const m of html.matchAll(/<figure class="chart" data-chart="([^"]+)">([\s\S]*?)<\/figure>/g)) out.set(m[1], m[2]);
+  for (const m of html.matchAll(/<figure class="chart" data-chart="([^"]+)">([\s\S]*?)<\/figure>/g))
+    out.set(m[1], m[2]);
   return out;
 }
 
@@ -85,7 +86,12 @@ describe('renderReportHtml', () => {
     const plateau = await renderReportHtml([1, 2, 3, 4, 5, 6].map((epoch) => ({ epoch, loss: 2 })));
     expect(plateau).toContain('The loss stopped decreasing.');
     expect(plateau).toContain('lower the dropout');
-    expect(await renderReportHtml([1, 2, 3, 4, 5, 6].map((epoch) => ({ epoch, loss: 2 })), { advice: false })).not.toContain('lower the dropout');
+    expect(
+      await renderReportHtml(
+        [1, 2, 3, 4, 5, 6].map((epoch) => ({ epoch, loss: 2 })),
+        { advice: false },
+      ),
+    ).not.toContain('lower the dropout');
   });
 
   it('escapes all text', async () => {

@@ -113,7 +113,13 @@ interface ChartData {
 const WIDTH = 420;
 const HEIGHT = 220;
 
-function lineChart(id: string, title: string, field: 'loss' | 'wer' | 'lr' | 'gradNorm', label: string, history: readonly TrainingHistoryEntry[]): ChartData {
+function lineChart(
+  id: string,
+  title: string,
+  field: 'loss' | 'wer' | 'lr' | 'gradNorm',
+  label: string,
+  history: readonly TrainingHistoryEntry[],
+): ChartData {
   const rows: Row[] = [];
   let omitted = 0;
   for (const e of history) {
@@ -131,7 +137,13 @@ function lineChart(id: string, title: string, field: 'loss' | 'wer' | 'lr' | 'gr
     mark: { type: 'line', point: true },
     encoding: {
       x: { field: 'epoch', type: 'quantitative', title: 'epoch', axis: { tickMinStep: 1 } },
-      y: { field, type: 'quantitative', title: label, scale: { zero: false }, ...(field === 'lr' ? { axis: { format: '.1e' } } : {}) },
+      y: {
+        field,
+        type: 'quantitative',
+        title: label,
+        scale: { zero: false },
+        ...(field === 'lr' ? { axis: { format: '.1e' } } : {}),
+      },
     },
   };
   return { id, title, rows, omitted, spec };
@@ -142,7 +154,8 @@ function scatterChart(history: readonly TrainingHistoryEntry[]): ChartData {
   let omitted = 0;
   for (const e of history) {
     if (e.wer === undefined || e.wer === null) continue;
-    if (Number.isFinite(e.wer) && Number.isFinite(e.loss)) rows.push({ epoch: e.epoch, loss: e.loss, wer: e.wer });
+    if (Number.isFinite(e.wer) && Number.isFinite(e.loss))
+      rows.push({ epoch: e.epoch, loss: e.loss, wer: e.wer });
     else omitted++;
   }
   const spec = {
@@ -176,8 +189,12 @@ function chartTitle(id: string): string {
  * html.startsWith('<!DOCTYPE html>'); // true
  * ```
  */
-export async function renderReportHtml(history: readonly TrainingHistoryEntry[], options: ReportOptions = {}): Promise<string> {
-  if (!Array.isArray(history)) throw new TypeError(`Argument 'history' passed to 'renderReportHtml' must be an array`);
+export async function renderReportHtml(
+  history: readonly TrainingHistoryEntry[],
+  options: ReportOptions = {},
+): Promise<string> {
+  if (!Array.isArray(history))
+    throw new TypeError(`Argument 'history' passed to 'renderReportHtml' must be an array`);
   const title = options.title ?? 'Training report';
   const charts = [
     lineChart('loss', chartTitle('loss'), 'loss', 'loss', history),
@@ -221,8 +238,12 @@ export async function renderReportHtml(history: readonly TrainingHistoryEntry[],
     const svg = await renderSvg(chart.spec);
     drawn++;
     const note =
-      chart.omitted > 0 ? `<div class="note">${esc(chart.omitted)} non-finite value${chart.omitted === 1 ? '' : 's'} not plotted.</div>` : '';
-    parts.push(`<figure class="chart" data-chart="${esc(chart.id)}"><figcaption>${esc(chart.title)}</figcaption>${svg}${note}</figure>`);
+      chart.omitted > 0
+        ? `<div class="note">${esc(chart.omitted)} non-finite value${chart.omitted === 1 ? '' : 's'} not plotted.</div>`
+        : '';
+    parts.push(
+      `<figure class="chart" data-chart="${esc(chart.id)}"><figcaption>${esc(chart.title)}</figcaption>${svg}${note}</figure>`,
+    );
   }
   parts.push('</div>');
   if (drawn === 0) parts.push('<p class="note">No data to chart.</p>');
@@ -234,9 +255,16 @@ export async function renderReportHtml(history: readonly TrainingHistoryEntry[],
       '<table class="epochs"><thead><tr><th>epoch</th><th>step</th><th>loss</th><th>WER</th><th>learning rate</th><th>gradient norm</th><th>skipped steps</th><th>seconds</th></tr></thead><tbody>',
     );
     for (const e of history) {
-      const cells = [e.epoch, e.step, e.loss, e.wer, e.lr, e.gradNorm, e.skippedSteps, e.seconds].map(
-        (v) => `<td class="num">${esc(fmt(v))}</td>`,
-      );
+      const cells = [
+        e.epoch,
+        e.step,
+        e.loss,
+        e.wer,
+        e.lr,
+        e.gradNorm,
+        e.skippedSteps,
+        e.seconds,
+      ].map((v) => `<td class="num">${esc(fmt(v))}</td>`);
       parts.push(`<tr>${cells.join('')}</tr>`);
     }
     parts.push('</tbody></table>');
@@ -270,7 +298,9 @@ export async function renderReportHtml(history: readonly TrainingHistoryEntry[],
   }
 
   // Warnings
-  const warnings = history.flatMap((e) => (e.warnings ?? []).map((w: string) => ({ epoch: e.epoch, text: w })));
+  const warnings = history.flatMap((e) =>
+    (e.warnings ?? []).map((w: string) => ({ epoch: e.epoch, text: w })),
+  );
   if (warnings.length > 0) {
     parts.push('<h2>Warnings</h2>', '<ul class="warnings">');
     for (const w of warnings) parts.push(`<li>epoch ${esc(fmt(w.epoch))}: ${esc(w.text)}</li>`);
@@ -281,12 +311,16 @@ export async function renderReportHtml(history: readonly TrainingHistoryEntry[],
   if (options.advice !== false && history.length > 0) {
     const advice: Advice[] = adviseFromHistory({
       losses: history.map((e) => e.loss),
-      evaluations: history.filter((e) => e.wer !== undefined).map((e) => ({ loss: e.loss, wer: e.wer as number })),
+      evaluations: history
+        .filter((e) => e.wer !== undefined)
+        .map((e) => ({ loss: e.loss, wer: e.wer as number })),
     });
     if (advice.length > 0) {
       parts.push('<h2>Advice</h2>', '<ul class="advice">');
       for (const a of advice) {
-        parts.push(`<li><strong>${esc(a.symptom)}</strong><ul>${a.actions.map((x) => `<li>${esc(x)}</li>`).join('')}</ul></li>`);
+        parts.push(
+          `<li><strong>${esc(a.symptom)}</strong><ul>${a.actions.map((x) => `<li>${esc(x)}</li>`).join('')}</ul></li>`,
+        );
       }
       parts.push('</ul>');
     }
@@ -322,7 +356,12 @@ export async function renderReportHtml(history: readonly TrainingHistoryEntry[],
  * const file = await writeReport(history, 'runs/12'); // 'runs/12/report.html'
  * ```
  */
-export async function writeReport(history: readonly TrainingHistoryEntry[], dir: string, options: ReportOptions = {}): Promise<string> {
-  if (!Array.isArray(history)) throw new TypeError(`Argument 'history' passed to 'writeReport' must be an array`);
+export async function writeReport(
+  history: readonly TrainingHistoryEntry[],
+  dir: string,
+  options: ReportOptions = {},
+): Promise<string> {
+  if (!Array.isArray(history))
+    throw new TypeError(`Argument 'history' passed to 'writeReport' must be an array`);
   return writeTextAtomically(dir, 'report.html', await renderReportHtml(history, options));
 }

@@ -7,7 +7,12 @@ import { BatchNormalization3D } from './batch-normalization-3d';
  * `(x − mean) / sqrt(var + eps) · gamma + beta` with per-channel moments over every other axis,
  * in plain JavaScript (float64).
  */
-async function referenceValues(x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor, epsilon: number): Promise<tf.Tensor> {
+async function referenceValues(
+  x: tf.Tensor,
+  gamma: tf.Tensor,
+  beta: tf.Tensor,
+  epsilon: number,
+): Promise<tf.Tensor> {
   const values = await x.data();
   const [g, b] = [await gamma.data(), await beta.data()];
   const channels = x.shape[x.shape.length - 1];
@@ -19,7 +24,8 @@ async function referenceValues(x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor, 
     let variance = 0;
     for (let n = 0; n < count; n++) variance += (values[n * channels + c] - mean) ** 2 / count;
     for (let n = 0; n < count; n++) {
-      out[n * channels + c] = ((values[n * channels + c] - mean) / Math.sqrt(variance + epsilon)) * g[c] + b[c];
+      out[n * channels + c] =
+        ((values[n * channels + c] - mean) / Math.sqrt(variance + epsilon)) * g[c] + b[c];
     }
   }
   return tf.tensor(out, x.shape);
@@ -29,7 +35,10 @@ async function referenceValues(x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor, 
 function reference(x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor, epsilon: number): tf.Tensor {
   const flat = tf.reshape(x, [-1, x.shape[x.shape.length - 1]]);
   const { mean, variance } = tf.moments(flat, 0);
-  return tf.add(tf.mul(tf.div(tf.sub(flat, mean), tf.sqrt(tf.add(variance, epsilon))), gamma), beta);
+  return tf.add(
+    tf.mul(tf.div(tf.sub(flat, mean), tf.sqrt(tf.add(variance, epsilon))), gamma),
+    beta,
+  );
 }
 
 /** Per-channel mean and variance over every axis but the last. */
@@ -37,16 +46,26 @@ function channelMoments(x: tf.Tensor): { mean: tf.Tensor; variance: tf.Tensor } 
   return tf.moments(tf.reshape(x, [-1, x.shape[x.shape.length - 1]]), 0);
 }
 
-async function expectClose(actual: tf.Tensor, expected: tf.Tensor, tolerance = 1e-4): Promise<void> {
+async function expectClose(
+  actual: tf.Tensor,
+  expected: tf.Tensor,
+  tolerance = 1e-4,
+): Promise<void> {
   expect(actual.shape).toEqual(expected.shape);
   const [a, e] = [await actual.data(), await expected.data()];
   let worst = 0;
-  for (let i = 0; i < a.length; i++) worst = Math.max(worst, Math.abs(a[i] - e[i]) / (1 + Math.abs(e[i])));
+  for (let i = 0; i < a.length; i++)
+    worst = Math.max(worst, Math.abs(a[i] - e[i]) / (1 + Math.abs(e[i])));
   expect(worst).toBeLessThanOrEqual(tolerance);
 }
 
 /** A built layer whose gamma, beta, moving mean and moving variance are random. */
-function randomLayer(channels: number, rank: number, epsilon = 1e-3, momentum = 0.99): BatchNormalization3D {
+function randomLayer(
+  channels: number,
+  rank: number,
+  epsilon = 1e-3,
+  momentum = 0.99,
+): BatchNormalization3D {
   const layer = new BatchNormalization3D({ epsilon, momentum });
   layer.build([null, ...Array<number>(rank - 2).fill(3), channels]);
   layer.setWeights([
@@ -80,7 +99,11 @@ describeWithBackends('BatchNormalization3D', () => {
     tf.dispose(layer.apply(x, { training: true }) as tf.Tensor);
     const [, , newMean, newVariance] = layer.getWeights();
     await expectClose(newMean, tf.add(tf.mul(movingMean, 0.9), tf.mul(mean, 0.1)), 1e-5);
-    await expectClose(newVariance, tf.add(tf.mul(movingVariance, 0.9), tf.mul(variance, 0.1)), 1e-5);
+    await expectClose(
+      newVariance,
+      tf.add(tf.mul(movingVariance, 0.9), tf.mul(variance, 0.1)),
+      1e-5,
+    );
   });
 
   it('uses the moving statistics in inference and leaves them unchanged', async () => {
@@ -89,7 +112,10 @@ describeWithBackends('BatchNormalization3D', () => {
     const [gamma, beta, movingMean, movingVariance] = layer.getWeights().map((w) => w.clone());
     const y = layer.apply(x, { training: false }) as tf.Tensor;
     const flat = tf.reshape(x, [-1, 4]);
-    const expected = tf.add(tf.mul(tf.div(tf.sub(flat, movingMean), tf.sqrt(tf.add(movingVariance, 1e-2))), gamma), beta);
+    const expected = tf.add(
+      tf.mul(tf.div(tf.sub(flat, movingMean), tf.sqrt(tf.add(movingVariance, 1e-2))), gamma),
+      beta,
+    );
     await expectClose(y, tf.reshape(expected, x.shape));
     await expectClose(layer.getWeights()[2], movingMean, 0);
     await expectClose(layer.getWeights()[3], movingVariance, 0);
@@ -104,16 +130,24 @@ describeWithBackends('BatchNormalization3D', () => {
       const theirs = tf.layers.batchNormalization({ axis: -1, momentum: 0.99, epsilon: 1e-3 });
       theirs.build([null, 5, 4, channels]);
       theirs.setWeights(ours.getWeights());
-      await expectClose(ours.apply(x4, { training }) as tf.Tensor, theirs.apply(x4, { training }) as tf.Tensor);
-      for (let i = 0; i < 4; i++) await expectClose(ours.getWeights()[i], theirs.getWeights()[i], 1e-6);
+      await expectClose(
+        ours.apply(x4, { training }) as tf.Tensor,
+        theirs.apply(x4, { training }) as tf.Tensor,
+      );
+      for (let i = 0; i < 4; i++)
+        await expectClose(ours.getWeights()[i], theirs.getWeights()[i], 1e-6);
 
       const ours5 = randomLayer(channels, 5);
       const folded = tf.layers.batchNormalization({ axis: -1 });
       folded.build([null, 12, 5, channels]);
       folded.setWeights(ours5.getWeights());
-      const viaFold = tf.reshape(folded.apply(tf.reshape(x5, [2, 12, 5, channels]), { training }) as tf.Tensor, x5.shape);
+      const viaFold = tf.reshape(
+        folded.apply(tf.reshape(x5, [2, 12, 5, channels]), { training }) as tf.Tensor,
+        x5.shape,
+      );
       await expectClose(ours5.apply(x5, { training }) as tf.Tensor, viaFold);
-      for (let i = 0; i < 4; i++) await expectClose(ours5.getWeights()[i], folded.getWeights()[i], 1e-6);
+      for (let i = 0; i < 4; i++)
+        await expectClose(ours5.getWeights()[i], folded.getWeights()[i], 1e-6);
     }
   });
 
@@ -126,7 +160,9 @@ describeWithBackends('BatchNormalization3D', () => {
       () => tf.sum(tf.mul(layer.apply(x, { training: true }) as tf.Tensor, upstream)) as tf.Scalar,
       layer.trainableWeights.map((w) => w.read() as tf.Variable),
     );
-    const dx = tf.grad((input: tf.Tensor) => tf.sum(tf.mul(layer.apply(input, { training: true }) as tf.Tensor, upstream)))(x);
+    const dx = tf.grad((input: tf.Tensor) =>
+      tf.sum(tf.mul(layer.apply(input, { training: true }) as tf.Tensor, upstream)),
+    )(x);
     const [rdx, rgamma, rbeta] = tf.grads((input: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor) =>
       tf.sum(tf.mul(reference(input, gamma, beta, 1e-3), tf.reshape(upstream, [-1, 4]))),
     )([x, gamma0, beta0]);
@@ -148,11 +184,26 @@ describeWithBackends('BatchNormalization3D', () => {
 
   it('survives a save/load round trip with its moving statistics', async () => {
     const model = tf.sequential({
-      layers: [new BatchNormalization3D({ batchInputShape: [null, 2, 3, 3, 4], momentum: 0.5, epsilon: 1e-2 })],
+      layers: [
+        new BatchNormalization3D({
+          batchInputShape: [null, 2, 3, 3, 4],
+          momentum: 0.5,
+          epsilon: 1e-2,
+        }),
+      ],
     });
-    tf.dispose(model.apply(tf.randomNormal([2, 2, 3, 3, 4], 3, 2), { training: true }) as tf.Tensor);
+    tf.dispose(
+      model.apply(tf.randomNormal([2, 2, 3, 3, 4], 3, 2), { training: true }) as tf.Tensor,
+    );
     let artifacts: tf.io.ModelArtifacts | undefined;
-    await model.save(tf.io.withSaveHandler(async (a) => ((artifacts = a), { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } })));
+    await model.save(
+      tf.io.withSaveHandler(
+        async (a) => (
+          (artifacts = a),
+          { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } }
+        ),
+      ),
+    );
     const loaded = await tf.loadLayersModel(tf.io.fromMemory(artifacts!));
     const layer = loaded.layers[0] as BatchNormalization3D;
     expect(layer).toBeInstanceOf(BatchNormalization3D);
@@ -162,6 +213,8 @@ describeWithBackends('BatchNormalization3D', () => {
   });
 
   it('rejects an input without a known channel dimension', () => {
-    expect(() => new BatchNormalization3D().apply(tf.input({ batchShape: [null, 2, 3, 3, null] }))).toThrow(/channel/);
+    expect(() =>
+      new BatchNormalization3D().apply(tf.input({ batchShape: [null, 2, 3, 3, null] })),
+    ).toThrow(/channel/);
   });
 });

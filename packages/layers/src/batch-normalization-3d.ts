@@ -90,29 +90,46 @@ export class BatchNormalization3D extends tf.layers.Layer {
     if (!(this.momentum >= 0 && this.momentum <= 1)) {
       throw new Error(`BatchNormalization3D: momentum must lie in [0, 1], got ${this.momentum}.`);
     }
-    if (!(this.epsilon > 0)) throw new Error(`BatchNormalization3D: epsilon must be > 0, got ${this.epsilon}.`);
+    if (!(this.epsilon > 0))
+      throw new Error(`BatchNormalization3D: epsilon must be > 0, got ${this.epsilon}.`);
   }
 
   override build(inputShape: tf.Shape | tf.Shape[]): void {
     const shape = onlyShape(inputShape);
     if (shape.length < 2) {
-      throw new Error(`BatchNormalization3D expects inputs of rank ≥ 2, got shape ${JSON.stringify(shape)}.`);
+      throw new Error(
+        `BatchNormalization3D expects inputs of rank ≥ 2, got shape ${JSON.stringify(shape)}.`,
+      );
     }
     const channels = shape[shape.length - 1];
     if (channels == null) {
-      throw new Error(`BatchNormalization3D needs a known channel (last) dimension, got ${JSON.stringify(shape)}.`);
+      throw new Error(
+        `BatchNormalization3D needs a known channel (last) dimension, got ${JSON.stringify(shape)}.`,
+      );
     }
     this.inputSpec = [new tf.InputSpec({ ndim: shape.length, axes: { [-1]: channels } })];
     const ones = tf.initializers.ones();
     const zeros = tf.initializers.zeros();
-    if (this.scale) this.gamma = this.addWeight('gamma', [channels], 'float32', ones, undefined, true);
-    if (this.center) this.beta = this.addWeight('beta', [channels], 'float32', zeros, undefined, true);
+    if (this.scale)
+      this.gamma = this.addWeight('gamma', [channels], 'float32', ones, undefined, true);
+    if (this.center)
+      this.beta = this.addWeight('beta', [channels], 'float32', zeros, undefined, true);
     this.movingMean = this.addWeight('moving_mean', [channels], 'float32', zeros, undefined, false);
-    this.movingVariance = this.addWeight('moving_variance', [channels], 'float32', ones, undefined, false);
+    this.movingVariance = this.addWeight(
+      'moving_variance',
+      [channels],
+      'float32',
+      ones,
+      undefined,
+      false,
+    );
     this.built = true;
   }
 
-  override call(inputs: tf.Tensor | tf.Tensor[], kwargs: tf.serialization.ConfigDict = {}): tf.Tensor {
+  override call(
+    inputs: tf.Tensor | tf.Tensor[],
+    kwargs: tf.serialization.ConfigDict = {},
+  ): tf.Tensor {
     return tf.tidy(() => {
       const x = onlyTensor(inputs);
       const channels = x.shape[x.shape.length - 1];

@@ -56,7 +56,12 @@ export interface ConvGeometry {
  * channelsLastLayout(5, 8, 8, 3); // { batch: 960, depth: 192, row: 24, col: 3, channel: 1 }
  * ```
  */
-export function channelsLastLayout(depth: number, height: number, width: number, channels: number): ConvLayout {
+export function channelsLastLayout(
+  depth: number,
+  height: number,
+  width: number,
+  channels: number,
+): ConvLayout {
   return {
     batch: depth * height * width * channels,
     depth: height * width * channels,
@@ -75,7 +80,13 @@ export function channelsLastLayout(depth: number, height: number, width: number,
  * ```
  */
 export function channelsFirstLayout(height: number, width: number, channels: number): ConvLayout {
-  return { batch: channels * height * width, depth: 0, row: width, col: 1, channel: height * width };
+  return {
+    batch: channels * height * width,
+    depth: 0,
+    row: width,
+    col: 1,
+    channel: height * width,
+  };
 }
 
 /** Rows of patches gathered at a time: a block that stays in cache while it is multiplied. */
@@ -83,7 +94,13 @@ function blockRows(columns: number): number {
   return Math.max(8, Math.min(256, Math.floor(65536 / Math.max(1, columns))));
 }
 
-function isRowMajor(layout: ConvLayout, depth: number, height: number, width: number, channels: number): boolean {
+function isRowMajor(
+  layout: ConvLayout,
+  depth: number,
+  height: number,
+  width: number,
+  channels: number,
+): boolean {
   const dense = channelsLastLayout(depth, height, width, channels);
   return (
     layout.channel === 1 &&
@@ -119,38 +136,86 @@ export function accumulateTransposedProduct(
   const m4 = m - (m % 4);
   for (let i = 0; i < k4; i += 4) {
     for (let j = 0; j < m4; j += 4) {
-      let c00 = 0, c01 = 0, c02 = 0, c03 = 0;
-      let c10 = 0, c11 = 0, c12 = 0, c13 = 0;
-      let c20 = 0, c21 = 0, c22 = 0, c23 = 0;
-      let c30 = 0, c31 = 0, c32 = 0, c33 = 0;
+      let c00 = 0,
+        c01 = 0,
+        c02 = 0,
+        c03 = 0;
+      let c10 = 0,
+        c11 = 0,
+        c12 = 0,
+        c13 = 0;
+      let c20 = 0,
+        c21 = 0,
+        c22 = 0,
+        c23 = 0;
+      let c30 = 0,
+        c31 = 0,
+        c32 = 0,
+        c33 = 0;
       let ia = aStart + i;
       let ib = bStart + j;
       for (let n = 0; n < rows; n++) {
-        const a0 = a[ia], a1 = a[ia + 1], a2 = a[ia + 2], a3 = a[ia + 3];
-        const b0 = b[ib], b1 = b[ib + 1], b2 = b[ib + 2], b3 = b[ib + 3];
-        c00 += a0 * b0; c01 += a0 * b1; c02 += a0 * b2; c03 += a0 * b3;
-        c10 += a1 * b0; c11 += a1 * b1; c12 += a1 * b2; c13 += a1 * b3;
-        c20 += a2 * b0; c21 += a2 * b1; c22 += a2 * b2; c23 += a2 * b3;
-        c30 += a3 * b0; c31 += a3 * b1; c32 += a3 * b2; c33 += a3 * b3;
+        const a0 = a[ia],
+          a1 = a[ia + 1],
+          a2 = a[ia + 2],
+          a3 = a[ia + 3];
+        const b0 = b[ib],
+          b1 = b[ib + 1],
+          b2 = b[ib + 2],
+          b3 = b[ib + 3];
+        c00 += a0 * b0;
+        c01 += a0 * b1;
+        c02 += a0 * b2;
+        c03 += a0 * b3;
+        c10 += a1 * b0;
+        c11 += a1 * b1;
+        c12 += a1 * b2;
+        c13 += a1 * b3;
+        c20 += a2 * b0;
+        c21 += a2 * b1;
+        c22 += a2 * b2;
+        c23 += a2 * b3;
+        c30 += a3 * b0;
+        c31 += a3 * b1;
+        c32 += a3 * b2;
+        c33 += a3 * b3;
         ia += k;
         ib += m;
       }
       let o = i * m + j;
-      c[o] += c00; c[o + 1] += c01; c[o + 2] += c02; c[o + 3] += c03;
+      c[o] += c00;
+      c[o + 1] += c01;
+      c[o + 2] += c02;
+      c[o + 3] += c03;
       o += m;
-      c[o] += c10; c[o + 1] += c11; c[o + 2] += c12; c[o + 3] += c13;
+      c[o] += c10;
+      c[o + 1] += c11;
+      c[o + 2] += c12;
+      c[o + 3] += c13;
       o += m;
-      c[o] += c20; c[o + 1] += c21; c[o + 2] += c22; c[o + 3] += c23;
+      c[o] += c20;
+      c[o + 1] += c21;
+      c[o + 2] += c22;
+      c[o + 3] += c23;
       o += m;
-      c[o] += c30; c[o + 1] += c31; c[o + 2] += c32; c[o + 3] += c33;
+      c[o] += c30;
+      c[o + 1] += c31;
+      c[o + 2] += c32;
+      c[o + 3] += c33;
     }
     for (let j = m4; j < m; j++) {
-      let c0 = 0, c1 = 0, c2 = 0, c3 = 0;
+      let c0 = 0,
+        c1 = 0,
+        c2 = 0,
+        c3 = 0;
       let ia = aStart + i;
       let ib = bStart + j;
       for (let n = 0; n < rows; n++) {
         const bv = b[ib];
-        c0 += a[ia] * bv; c1 += a[ia + 1] * bv; c2 += a[ia + 2] * bv; c3 += a[ia + 3] * bv;
+        c0 += a[ia] * bv;
+        c1 += a[ia + 1] * bv;
+        c2 += a[ia + 2] * bv;
+        c3 += a[ia + 3] * bv;
         ia += k;
         ib += m;
       }
@@ -162,17 +227,26 @@ export function accumulateTransposedProduct(
   }
   for (let i = k4; i < k; i++) {
     for (let j = 0; j < m4; j += 4) {
-      let c0 = 0, c1 = 0, c2 = 0, c3 = 0;
+      let c0 = 0,
+        c1 = 0,
+        c2 = 0,
+        c3 = 0;
       let ia = aStart + i;
       let ib = bStart + j;
       for (let n = 0; n < rows; n++) {
         const av = a[ia];
-        c0 += av * b[ib]; c1 += av * b[ib + 1]; c2 += av * b[ib + 2]; c3 += av * b[ib + 3];
+        c0 += av * b[ib];
+        c1 += av * b[ib + 1];
+        c2 += av * b[ib + 2];
+        c3 += av * b[ib + 3];
         ia += k;
         ib += m;
       }
       const o = i * m + j;
-      c[o] += c0; c[o + 1] += c1; c[o + 2] += c2; c[o + 3] += c3;
+      c[o] += c0;
+      c[o + 1] += c1;
+      c[o + 2] += c2;
+      c[o + 3] += c3;
     }
     for (let j = m4; j < m; j++) {
       let s = 0;
@@ -231,9 +305,15 @@ export function convFilterGradient(
   // A 1×1×1 filter with unit strides and no padding reads the input itself as the patches.
   const patchesAreInput =
     taps === 1 &&
-    g.strideDepth === 1 && g.strideHeight === 1 && g.strideWidth === 1 &&
-    g.padFront === 0 && g.padTop === 0 && g.padLeft === 0 &&
-    g.outDepth === g.inDepth && g.outHeight === g.inHeight && g.outWidth === g.inWidth &&
+    g.strideDepth === 1 &&
+    g.strideHeight === 1 &&
+    g.strideWidth === 1 &&
+    g.padFront === 0 &&
+    g.padTop === 0 &&
+    g.padLeft === 0 &&
+    g.outDepth === g.inDepth &&
+    g.outHeight === g.inHeight &&
+    g.outWidth === g.inWidth &&
     isRowMajor(xLayout, g.inDepth, g.inHeight, g.inWidth, ci);
   const dyIsRowMajor = isRowMajor(dyLayout, g.outDepth, g.outHeight, g.outWidth, m);
 
@@ -260,7 +340,8 @@ export function convFilterGradient(
         const oy = Math.floor(rest2 / g.outWidth);
         const ox = rest2 - oy * g.outWidth;
         if (!dyIsRowMajor) {
-          const src = b * dyLayout.batch + oz * dyLayout.depth + oy * dyLayout.row + ox * dyLayout.col;
+          const src =
+            b * dyLayout.batch + oz * dyLayout.depth + oy * dyLayout.row + ox * dyLayout.col;
           const dst = r * m;
           for (let j = 0; j < m; j++) grads[dst + j] = dy[src + j * yc];
         }
@@ -369,7 +450,8 @@ export function depthwiseFilterGradient(
               for (let c = 0; c < ci; c++) {
                 const xv = x[xStart + c];
                 const o = c * multiplier;
-                for (let q = 0; q < multiplier; q++) acc[accStart + o + q] += xv * dy[dyStart + o + q];
+                for (let q = 0; q < multiplier; q++)
+                  acc[accStart + o + q] += xv * dy[dyStart + o + q];
               }
             }
           }

@@ -4,10 +4,18 @@ import { describe, expect, it, vi } from 'vitest';
 import { expectNoLeaks } from '../../ctc/src/testing';
 import { registerConvBackpropKernels, replacedCpuKernel } from './index';
 
-type Pad2D = 'same' | 'valid' | number | [[number, number], [number, number], [number, number], [number, number]];
+type Pad2D =
+  | 'same'
+  | 'valid'
+  | number
+  | [[number, number], [number, number], [number, number], [number, number]];
 type Format = 'NHWC' | 'NCHW';
 
-const KERNELS = [tf.Conv2DBackpropFilter, tf.Conv3DBackpropFilterV2, tf.DepthwiseConv2dNativeBackpropFilter];
+const KERNELS = [
+  tf.Conv2DBackpropFilter,
+  tf.Conv3DBackpropFilterV2,
+  tf.DepthwiseConv2dNativeBackpropFilter,
+];
 
 /** Values on a 1/64 grid in [-2, 2]: exact in float32, so sums depend little on their order. */
 function randomValues(size: number, seed: number): Float32Array {
@@ -31,21 +39,33 @@ function expectClose(actual: ArrayLike<number>, expected: ArrayLike<number>): vo
 }
 
 /** Runs tfjs's own `cpu` kernel (the one replaced) and returns its values. */
-function runReplaced(kernelName: string, inputs: Record<string, tf.Tensor>, attrs: object): Float32Array {
+function runReplaced(
+  kernelName: string,
+  inputs: Record<string, tf.Tensor>,
+  attrs: object,
+): Float32Array {
   const original = replacedCpuKernel(kernelName);
   expect(original).toBeTypeOf('function');
   const backend = tf.backend() as unknown as {
     readSync(id: tf.DataId): tf.BackendValues;
     disposeData(id: tf.DataId): void;
   };
-  const info = original!({ inputs, backend: tf.backend(), attrs } as unknown as Parameters<tf.KernelFunc>[0]) as tf.TensorInfo;
+  const info = original!({
+    inputs,
+    backend: tf.backend(),
+    attrs,
+  } as unknown as Parameters<tf.KernelFunc>[0]) as tf.TensorInfo;
   const values = Float32Array.from(backend.readSync(info.dataId) as Float32Array);
   backend.disposeData(info.dataId);
   return values;
 }
 
 /** Runs the kernel registered now (the replacement) through the engine. */
-function runRegistered(kernelName: string, inputs: Record<string, tf.Tensor>, attrs: object): Float32Array {
+function runRegistered(
+  kernelName: string,
+  inputs: Record<string, tf.Tensor>,
+  attrs: object,
+): Float32Array {
   const result = tf.engine().runKernel(kernelName, inputs, attrs as tf.NamedAttrMap) as tf.Tensor;
   const values = result.dataSync() as Float32Array;
   result.dispose();
@@ -67,11 +87,21 @@ interface Conv2DCase {
   seed: number;
 }
 
-const explicitPad = fc
-  .tuple(fc.nat(2), fc.nat(2), fc.nat(2), fc.nat(2))
-  .map(([t, b, l, r]) => [[0, 0], [t, b], [l, r], [0, 0]] as Pad2D);
+const explicitPad = fc.tuple(fc.nat(2), fc.nat(2), fc.nat(2), fc.nat(2)).map(
+  ([t, b, l, r]) =>
+    [
+      [0, 0],
+      [t, b],
+      [l, r],
+      [0, 0],
+    ] as Pad2D,
+);
 
-function conv2dCase(options: { dilations: boolean; formats: Format[]; maxSide?: number }): fc.Arbitrary<Conv2DCase> {
+function conv2dCase(options: {
+  dilations: boolean;
+  formats: Format[];
+  maxSide?: number;
+}): fc.Arbitrary<Conv2DCase> {
   const side = fc.integer({ min: 1, max: options.maxSide ?? 12 });
   const stride = fc.constantFrom(1, 2);
   return fc.record({
@@ -83,7 +113,9 @@ function conv2dCase(options: { dilations: boolean; formats: Format[]; maxSide?: 
     filterHeight: fc.constantFrom(1, 3, 5),
     filterWidth: fc.constantFrom(1, 3, 5),
     stride: fc.tuple(stride, stride),
-    dilation: options.dilations ? fc.tuple(fc.constantFrom(1, 2), fc.constantFrom(1, 2)) : fc.constant([1, 1] as [number, number]),
+    dilation: options.dilations
+      ? fc.tuple(fc.constantFrom(1, 2), fc.constantFrom(1, 2))
+      : fc.constant([1, 1] as [number, number]),
     pad: fc.oneof(fc.constantFrom<Pad2D>('same', 'valid'), fc.nat(2), explicitPad),
     dataFormat: fc.constantFrom(...options.formats),
     seed: fc.nat(),
@@ -99,7 +131,10 @@ function conv2dInfo(c: Conv2DCase, depthwise = false): tf.backend_util.Conv2DInf
   const xShape: [number, number, number, number] = channelsFirst
     ? [c.batch, c.inChannels, c.height, c.width]
     : [c.batch, c.height, c.width, c.inChannels];
-  const pad = Array.isArray(c.pad) && channelsFirst ? ([c.pad[0], c.pad[3], c.pad[1], c.pad[2]] as Pad2D) : c.pad;
+  const pad =
+    Array.isArray(c.pad) && channelsFirst
+      ? ([c.pad[0], c.pad[3], c.pad[1], c.pad[2]] as Pad2D)
+      : c.pad;
   try {
     const info = tf.backend_util.computeConv2DInfo(
       xShape,
@@ -118,11 +153,26 @@ function conv2dInfo(c: Conv2DCase, depthwise = false): tf.backend_util.Conv2DInf
 }
 
 function conv2dInputs(c: Conv2DCase, info: tf.backend_util.Conv2DInfo) {
-  const x = tf.tensor(randomValues(info.inShape.reduce((a, b) => a * b, 1), c.seed), info.inShape);
-  const dy = tf.tensor(randomValues(info.outShape.reduce((a, b) => a * b, 1), c.seed + 1), info.outShape);
+  const x = tf.tensor(
+    randomValues(
+      info.inShape.reduce((a, b) => a * b, 1),
+      c.seed,
+    ),
+    info.inShape,
+  );
+  const dy = tf.tensor(
+    randomValues(
+      info.outShape.reduce((a, b) => a * b, 1),
+      c.seed + 1,
+    ),
+    info.outShape,
+  );
   const attrs = {
     strides: c.stride,
-    pad: Array.isArray(c.pad) && c.dataFormat === 'NCHW' ? [c.pad[0], c.pad[3], c.pad[1], c.pad[2]] : c.pad,
+    pad:
+      Array.isArray(c.pad) && c.dataFormat === 'NCHW'
+        ? [c.pad[0], c.pad[3], c.pad[1], c.pad[2]]
+        : c.pad,
     dataFormat: c.dataFormat,
     dimRoundingMode: undefined,
     filterShape: info.filterShape,
@@ -140,7 +190,9 @@ function conv2dFilterGradByLoops(
 ): Float32Array {
   const { batchSize, inHeight, inWidth, inChannels, outHeight, outWidth, outChannels } = info;
   const multiplier = depthwise ? outChannels / inChannels : 1;
-  const dw = new Float64Array(info.filterHeight * info.filterWidth * inChannels * (depthwise ? multiplier : outChannels));
+  const dw = new Float64Array(
+    info.filterHeight * info.filterWidth * inChannels * (depthwise ? multiplier : outChannels),
+  );
   for (let fy = 0; fy < info.filterHeight; fy++)
     for (let fx = 0; fx < info.filterWidth; fx++)
       for (let b = 0; b < batchSize; b++)
@@ -159,7 +211,8 @@ function conv2dFilterGradByLoops(
                 }
               } else {
                 for (let co = 0; co < outChannels; co++) {
-                  dw[((fy * info.filterWidth + fx) * inChannels + ci) * outChannels + co] += xv * dy[dyRow + co];
+                  dw[((fy * info.filterWidth + fx) * inChannels + ci) * outChannels + co] +=
+                    xv * dy[dyRow + co];
                 }
               }
             }
@@ -178,13 +231,19 @@ describe('conv backprop kernels: registration', () => {
   });
 
   it('is idempotent, also across a second copy of the module', async () => {
-    const before = KERNELS.map((name) => [tf.getKernel(name, 'cpu')!.kernelFunc, replacedCpuKernel(name)]);
+    const before = KERNELS.map((name) => [
+      tf.getKernel(name, 'cpu')!.kernelFunc,
+      replacedCpuKernel(name),
+    ]);
     registerConvBackpropKernels();
     registerConvBackpropKernels();
     vi.resetModules();
     const copy = await import('./conv-backprop-kernels');
     copy.registerConvBackpropKernels();
-    const after = KERNELS.map((name) => [tf.getKernel(name, 'cpu')!.kernelFunc, replacedCpuKernel(name)]);
+    const after = KERNELS.map((name) => [
+      tf.getKernel(name, 'cpu')!.kernelFunc,
+      replacedCpuKernel(name),
+    ]);
     expect(after).toEqual(before);
     for (let i = 0; i < KERNELS.length; i++) expect(after[i][0]).toBe(before[i][0]);
   });
@@ -234,7 +293,10 @@ describe('Conv2DBackpropFilter', () => {
       fc.pre(info != null);
       const { x, dy, attrs } = conv2dInputs(c, info!);
       const expected = runReplaced(tf.Conv2DBackpropFilter, { x, dy }, attrs);
-      const actual = expectNoLeaks(() => runRegistered(tf.Conv2DBackpropFilter, { x, dy }, attrs), 0);
+      const actual = expectNoLeaks(
+        () => runRegistered(tf.Conv2DBackpropFilter, { x, dy }, attrs),
+        0,
+      );
       expectClose(actual, expected);
       tf.dispose([x, dy]);
     },
@@ -246,7 +308,11 @@ describe('Conv2DBackpropFilter', () => {
       const info = conv2dInfo(c);
       fc.pre(info != null);
       const { x, dy, attrs } = conv2dInputs(c, info!);
-      const expected = conv2dFilterGradByLoops(x.dataSync() as Float32Array, dy.dataSync() as Float32Array, info!);
+      const expected = conv2dFilterGradByLoops(
+        x.dataSync() as Float32Array,
+        dy.dataSync() as Float32Array,
+        info!,
+      );
       expectClose(runRegistered(tf.Conv2DBackpropFilter, { x, dy }, attrs), expected);
       tf.dispose([x, dy]);
     },
@@ -255,12 +321,25 @@ describe('Conv2DBackpropFilter', () => {
   it('handles pointwise filters over many rows (the MobileNetV3 case)', () => {
     // 200 frames of 8×8: 12 800 rows, several blocks of patches, channels not a multiple of 4.
     const c: Conv2DCase = {
-      batch: 200, height: 8, width: 8, inChannels: 18, outChannels: 7, filterHeight: 1, filterWidth: 1,
-      stride: [1, 1], dilation: [1, 1], pad: 'valid', dataFormat: 'NHWC', seed: 7,
+      batch: 200,
+      height: 8,
+      width: 8,
+      inChannels: 18,
+      outChannels: 7,
+      filterHeight: 1,
+      filterWidth: 1,
+      stride: [1, 1],
+      dilation: [1, 1],
+      pad: 'valid',
+      dataFormat: 'NHWC',
+      seed: 7,
     };
     const info = conv2dInfo(c)!;
     const { x, dy, attrs } = conv2dInputs(c, info);
-    expectClose(runRegistered(tf.Conv2DBackpropFilter, { x, dy }, attrs), runReplaced(tf.Conv2DBackpropFilter, { x, dy }, attrs));
+    expectClose(
+      runRegistered(tf.Conv2DBackpropFilter, { x, dy }, attrs),
+      runReplaced(tf.Conv2DBackpropFilter, { x, dy }, attrs),
+    );
     tf.dispose([x, dy]);
   });
 
@@ -270,11 +349,25 @@ describe('Conv2DBackpropFilter', () => {
       const info = conv2dInfo(c);
       fc.pre(info != null);
       const { x, dy, attrs } = conv2dInputs(c, info!);
-      const filter = tf.tensor(randomValues(info!.filterShape.reduce((a, b) => a * b, 1), c.seed + 2), info!.filterShape);
+      const filter = tf.tensor(
+        randomValues(
+          info!.filterShape.reduce((a, b) => a * b, 1),
+          c.seed + 2,
+        ),
+        info!.filterShape,
+      );
       const loss = (w: tf.Tensor) =>
-        tf.sum(tf.mul(tf.conv2d(x as tf.Tensor4D, w as tf.Tensor4D, c.stride, attrs.pad as 'same', 'NHWC'), dy));
+        tf.sum(
+          tf.mul(
+            tf.conv2d(x as tf.Tensor4D, w as tf.Tensor4D, c.stride, attrs.pad as 'same', 'NHWC'),
+            dy,
+          ),
+        );
       const grad = expectNoLeaks(() => tf.grad(loss)(filter), 1);
-      expectClose(grad.dataSync(), conv2dFilterGradByLoops(x.dataSync() as Float32Array, dy.dataSync() as Float32Array, info!));
+      expectClose(
+        grad.dataSync(),
+        conv2dFilterGradByLoops(x.dataSync() as Float32Array, dy.dataSync() as Float32Array, info!),
+      );
       tf.dispose([x, dy, filter, grad]);
     },
   );
@@ -288,11 +381,12 @@ describe('Conv2DBackpropFilter', () => {
     // The loss is quadratic in the weights, so central differences are exact but for rounding.
     const step = 0.25;
     for (const i of [0, 7, 25, 53, 143]) {
-      const shifted = (delta: number) => tf.tidy(() => {
-        const values = Float32Array.from(w);
-        values[i] += delta;
-        return loss(tf.tensor4d(values, weights.shape)).dataSync()[0];
-      });
+      const shifted = (delta: number) =>
+        tf.tidy(() => {
+          const values = Float32Array.from(w);
+          values[i] += delta;
+          return loss(tf.tensor4d(values, weights.shape)).dataSync()[0];
+        });
       const numeric = (shifted(step) - shifted(-step)) / (2 * step);
       expect(Math.abs(grad[i] - numeric)).toBeLessThan(2e-3 * Math.max(1, Math.abs(numeric)));
     }
@@ -307,9 +401,27 @@ describe('DepthwiseConv2dNativeBackpropFilter', () => {
   function depthwiseInputs(c: Conv2DCase, multiplier: number) {
     const info = conv2dInfo({ ...c, outChannels: multiplier }, true);
     if (info == null) return null;
-    const x = tf.tensor(randomValues(info.inShape.reduce((a, b) => a * b, 1), c.seed), info.inShape);
-    const dy = tf.tensor(randomValues(info.outShape.reduce((a, b) => a * b, 1), c.seed + 1), info.outShape);
-    const attrs = { strides: c.stride, dilations: c.dilation, pad: c.pad, dimRoundingMode: undefined, filterShape: info.filterShape };
+    const x = tf.tensor(
+      randomValues(
+        info.inShape.reduce((a, b) => a * b, 1),
+        c.seed,
+      ),
+      info.inShape,
+    );
+    const dy = tf.tensor(
+      randomValues(
+        info.outShape.reduce((a, b) => a * b, 1),
+        c.seed + 1,
+      ),
+      info.outShape,
+    );
+    const attrs = {
+      strides: c.stride,
+      dilations: c.dilation,
+      pad: c.pad,
+      dimRoundingMode: undefined,
+      filterShape: info.filterShape,
+    };
     return { info, x, dy, attrs };
   }
 
@@ -323,25 +435,42 @@ describe('DepthwiseConv2dNativeBackpropFilter', () => {
     tf.dispose([x, dy]);
   });
 
-  test.prop([depthwiseCase(true)], { numRuns: 60 })('equals the definition with dilations', ([c, multiplier]) => {
-    const inputs = depthwiseInputs(c, multiplier);
-    fc.pre(inputs != null);
-    const { info, x, dy, attrs } = inputs!;
-    const expected = conv2dFilterGradByLoops(x.dataSync() as Float32Array, dy.dataSync() as Float32Array, info, true);
-    expectClose(runRegistered(tf.DepthwiseConv2dNativeBackpropFilter, { x, dy }, attrs), expected);
-    tf.dispose([x, dy]);
-  });
+  test.prop([depthwiseCase(true)], { numRuns: 60 })(
+    'equals the definition with dilations',
+    ([c, multiplier]) => {
+      const inputs = depthwiseInputs(c, multiplier);
+      fc.pre(inputs != null);
+      const { info, x, dy, attrs } = inputs!;
+      const expected = conv2dFilterGradByLoops(
+        x.dataSync() as Float32Array,
+        dy.dataSync() as Float32Array,
+        info,
+        true,
+      );
+      expectClose(
+        runRegistered(tf.DepthwiseConv2dNativeBackpropFilter, { x, dy }, attrs),
+        expected,
+      );
+      tf.dispose([x, dy]);
+    },
+  );
 
   it('is what tf.grad of tf.depthwiseConv2d gives for the filter', () => {
     const x = tf.tensor(randomValues(3 * 7 * 7 * 5, 21), [3, 7, 7, 5]) as tf.Tensor4D;
     const filter = tf.tensor(randomValues(3 * 3 * 5 * 2, 22), [3, 3, 5, 2]) as tf.Tensor4D;
     const dy = tf.tensor(randomValues(3 * 4 * 4 * 10, 23), [3, 4, 4, 10]);
     const grad = expectNoLeaks(
-      () => tf.grad((w: tf.Tensor) => tf.sum(tf.mul(tf.depthwiseConv2d(x, w as tf.Tensor4D, 2, 'same'), dy)))(filter),
+      () =>
+        tf.grad((w: tf.Tensor) =>
+          tf.sum(tf.mul(tf.depthwiseConv2d(x, w as tf.Tensor4D, 2, 'same'), dy)),
+        )(filter),
       1,
     );
     const attrs = { strides: 2, dilations: 1, pad: 'same', filterShape: [3, 3, 5, 2] };
-    expectClose(grad.dataSync(), runReplaced(tf.DepthwiseConv2dNativeBackpropFilter, { x, dy }, attrs));
+    expectClose(
+      grad.dataSync(),
+      runReplaced(tf.DepthwiseConv2dNativeBackpropFilter, { x, dy }, attrs),
+    );
     tf.dispose([x, filter, dy, grad]);
   });
 });
@@ -360,9 +489,14 @@ describe('Conv3DBackpropFilterV2', () => {
   });
 
   /** The filter gradient of an NDHWC convolution by its definition, in float64. */
-  function conv3dFilterGradByLoops(x: Float32Array, dy: Float32Array, info: tf.backend_util.Conv3DInfo): Float32Array {
+  function conv3dFilterGradByLoops(
+    x: Float32Array,
+    dy: Float32Array,
+    info: tf.backend_util.Conv3DInfo,
+  ): Float32Array {
     const dw = new Float64Array(info.filterShape.reduce((a, b) => a * b, 1));
-    const { inDepth, inHeight, inWidth, inChannels, outDepth, outHeight, outWidth, outChannels } = info;
+    const { inDepth, inHeight, inWidth, inChannels, outDepth, outHeight, outWidth, outChannels } =
+      info;
     for (let b = 0; b < info.batchSize; b++)
       for (let oz = 0; oz < outDepth; oz++)
         for (let oy = 0; oy < outHeight; oy++)
@@ -373,40 +507,100 @@ describe('Conv3DBackpropFilterV2', () => {
                   const iz = oz * info.strideDepth - info.padInfo.front + fz * info.dilationDepth;
                   const iy = oy * info.strideHeight - info.padInfo.top + fy * info.dilationHeight;
                   const ix = ox * info.strideWidth - info.padInfo.left + fx * info.dilationWidth;
-                  if (iz < 0 || iz >= inDepth || iy < 0 || iy >= inHeight || ix < 0 || ix >= inWidth) continue;
+                  if (
+                    iz < 0 ||
+                    iz >= inDepth ||
+                    iy < 0 ||
+                    iy >= inHeight ||
+                    ix < 0 ||
+                    ix >= inWidth
+                  )
+                    continue;
                   for (let ci = 0; ci < inChannels; ci++) {
-                    const xv = x[(((b * inDepth + iz) * inHeight + iy) * inWidth + ix) * inChannels + ci];
-                    const dyRow = (((b * outDepth + oz) * outHeight + oy) * outWidth + ox) * outChannels;
-                    const dwRow = (((fz * info.filterHeight + fy) * info.filterWidth + fx) * inChannels + ci) * outChannels;
+                    const xv =
+                      x[(((b * inDepth + iz) * inHeight + iy) * inWidth + ix) * inChannels + ci];
+                    const dyRow =
+                      (((b * outDepth + oz) * outHeight + oy) * outWidth + ox) * outChannels;
+                    const dwRow =
+                      (((fz * info.filterHeight + fy) * info.filterWidth + fx) * inChannels + ci) *
+                      outChannels;
                     for (let co = 0; co < outChannels; co++) dw[dwRow + co] += xv * dy[dyRow + co];
                   }
                 }
     return new Float32Array(dw);
   }
 
-  test.prop([conv3dCase, fc.tuple(fc.constantFrom(1, 2), fc.constantFrom(1, 2), fc.constantFrom(1, 2))], { numRuns: 60 })(
-    'equals the definition with dilations',
-    (c, dilations) => {
-      const xShape: [number, number, number, number, number] = [c.batch, c.depth, c.side, c.side, c.inChannels];
-      const filterShape: [number, number, number, number, number] = [...c.filter, c.inChannels, c.outChannels];
-      const info = tf.backend_util.computeConv3DInfo(xShape, filterShape, c.stride, dilations, c.pad);
-      fc.pre(info.outDepth > 0 && info.outHeight > 0 && info.outWidth > 0);
-      const x = tf.tensor(randomValues(xShape.reduce((a, b) => a * b, 1), c.seed), xShape);
-      const dy = tf.tensor(randomValues(info.outShape.reduce((a, b) => a * b, 1), c.seed + 1), info.outShape);
-      const attrs = { strides: c.stride, pad: c.pad, filterShape, dilations };
-      const expected = conv3dFilterGradByLoops(x.dataSync() as Float32Array, dy.dataSync() as Float32Array, info);
-      expectClose(runRegistered(tf.Conv3DBackpropFilterV2, { x, dy }, attrs), expected);
-      tf.dispose([x, dy]);
-    },
-  );
+  test.prop(
+    [conv3dCase, fc.tuple(fc.constantFrom(1, 2), fc.constantFrom(1, 2), fc.constantFrom(1, 2))],
+    { numRuns: 60 },
+  )('equals the definition with dilations', (c, dilations) => {
+    const xShape: [number, number, number, number, number] = [
+      c.batch,
+      c.depth,
+      c.side,
+      c.side,
+      c.inChannels,
+    ];
+    const filterShape: [number, number, number, number, number] = [
+      ...c.filter,
+      c.inChannels,
+      c.outChannels,
+    ];
+    const info = tf.backend_util.computeConv3DInfo(xShape, filterShape, c.stride, dilations, c.pad);
+    fc.pre(info.outDepth > 0 && info.outHeight > 0 && info.outWidth > 0);
+    const x = tf.tensor(
+      randomValues(
+        xShape.reduce((a, b) => a * b, 1),
+        c.seed,
+      ),
+      xShape,
+    );
+    const dy = tf.tensor(
+      randomValues(
+        info.outShape.reduce((a, b) => a * b, 1),
+        c.seed + 1,
+      ),
+      info.outShape,
+    );
+    const attrs = { strides: c.stride, pad: c.pad, filterShape, dilations };
+    const expected = conv3dFilterGradByLoops(
+      x.dataSync() as Float32Array,
+      dy.dataSync() as Float32Array,
+      info,
+    );
+    expectClose(runRegistered(tf.Conv3DBackpropFilterV2, { x, dy }, attrs), expected);
+    tf.dispose([x, dy]);
+  });
 
   test.prop([conv3dCase], { numRuns: 100 })('equals tfjs’s kernel', (c) => {
-    const xShape: [number, number, number, number, number] = [c.batch, c.depth, c.side, c.side, c.inChannels];
-    const filterShape: [number, number, number, number, number] = [...c.filter, c.inChannels, c.outChannels];
+    const xShape: [number, number, number, number, number] = [
+      c.batch,
+      c.depth,
+      c.side,
+      c.side,
+      c.inChannels,
+    ];
+    const filterShape: [number, number, number, number, number] = [
+      ...c.filter,
+      c.inChannels,
+      c.outChannels,
+    ];
     const info = tf.backend_util.computeConv3DInfo(xShape, filterShape, c.stride, 1, c.pad);
     fc.pre(info.outDepth > 0 && info.outHeight > 0 && info.outWidth > 0);
-    const x = tf.tensor(randomValues(xShape.reduce((a, b) => a * b, 1), c.seed), xShape);
-    const dy = tf.tensor(randomValues(info.outShape.reduce((a, b) => a * b, 1), c.seed + 1), info.outShape);
+    const x = tf.tensor(
+      randomValues(
+        xShape.reduce((a, b) => a * b, 1),
+        c.seed,
+      ),
+      xShape,
+    );
+    const dy = tf.tensor(
+      randomValues(
+        info.outShape.reduce((a, b) => a * b, 1),
+        c.seed + 1,
+      ),
+      info.outShape,
+    );
     const attrs = { strides: c.stride, pad: c.pad, filterShape };
     const name = tf.Conv3DBackpropFilterV2;
     const actual = expectNoLeaks(() => runRegistered(name, { x, dy }, attrs), 0);
@@ -419,7 +613,10 @@ describe('Conv3DBackpropFilterV2', () => {
     const filter = tf.tensor(randomValues(3 * 3 * 3 * 4 * 8, 32), [3, 3, 3, 4, 8]) as tf.Tensor5D;
     const dy = tf.tensor(randomValues(2 * 5 * 3 * 3 * 8, 33), [2, 5, 3, 3, 8]);
     const grad = expectNoLeaks(
-      () => tf.grad((w: tf.Tensor) => tf.sum(tf.mul(tf.conv3d(x, w as tf.Tensor5D, [1, 2, 2], 'same'), dy)))(filter),
+      () =>
+        tf.grad((w: tf.Tensor) =>
+          tf.sum(tf.mul(tf.conv3d(x, w as tf.Tensor5D, [1, 2, 2], 'same'), dy)),
+        )(filter),
       1,
     );
     const attrs = { strides: [1, 2, 2], pad: 'same', filterShape: [3, 3, 3, 4, 8] };

@@ -86,12 +86,16 @@ function conv2dGeometry(info: tf.backend_util.Conv2DInfo): ConvGeometry {
   };
 }
 
-function conv2dBackpropFilter(original: tf.KernelFunc | undefined, args: KernelArgs): tf.TensorInfo {
+function conv2dBackpropFilter(
+  original: tf.KernelFunc | undefined,
+  args: KernelArgs,
+): tf.TensorInfo {
   const { x, dy } = args.inputs as unknown as { x: tf.TensorInfo; dy: tf.TensorInfo };
   const attrs = (args.attrs ?? {}) as unknown as tf.Conv2DBackpropFilterAttrs & {
     dilations?: [number, number] | number;
   };
-  if (!realInputs(x, dy) || x.shape.length !== 4) return delegate(original, tf.Conv2DBackpropFilter, args);
+  if (!realInputs(x, dy) || x.shape.length !== 4)
+    return delegate(original, tf.Conv2DBackpropFilter, args);
   const backend = args.backend as SyncBackend;
   const channelsFirst = attrs.dataFormat === 'NCHW';
   const info = tf.backend_util.computeConv2DInfo(
@@ -116,12 +120,16 @@ function conv2dBackpropFilter(original: tf.KernelFunc | undefined, args: KernelA
   return backend.makeTensorInfo([...info.filterShape], 'float32', values);
 }
 
-function conv3dBackpropFilter(original: tf.KernelFunc | undefined, args: KernelArgs): tf.TensorInfo {
+function conv3dBackpropFilter(
+  original: tf.KernelFunc | undefined,
+  args: KernelArgs,
+): tf.TensorInfo {
   const { x, dy } = args.inputs as unknown as { x: tf.TensorInfo; dy: tf.TensorInfo };
   const attrs = (args.attrs ?? {}) as unknown as tf.Conv3DBackpropFilterV2Attrs & {
     dilations?: [number, number, number] | number;
   };
-  if (!realInputs(x, dy) || x.shape.length !== 5) return delegate(original, tf.Conv3DBackpropFilterV2, args);
+  if (!realInputs(x, dy) || x.shape.length !== 5)
+    return delegate(original, tf.Conv3DBackpropFilterV2, args);
   const backend = args.backend as SyncBackend;
   const info = tf.backend_util.computeConv3DInfo(
     x.shape as [number, number, number, number, number],
@@ -162,7 +170,10 @@ function conv3dBackpropFilter(original: tf.KernelFunc | undefined, args: KernelA
   return backend.makeTensorInfo([...info.filterShape], 'float32', values);
 }
 
-function depthwiseBackpropFilter(original: tf.KernelFunc | undefined, args: KernelArgs): tf.TensorInfo {
+function depthwiseBackpropFilter(
+  original: tf.KernelFunc | undefined,
+  args: KernelArgs,
+): tf.TensorInfo {
   const { x, dy } = args.inputs as unknown as { x: tf.TensorInfo; dy: tf.TensorInfo };
   const attrs = (args.attrs ?? {}) as unknown as tf.DepthwiseConv2dNativeBackpropFilterAttrs;
   if (!realInputs(x, dy) || x.shape.length !== 4) {
@@ -182,20 +193,29 @@ function depthwiseBackpropFilter(original: tf.KernelFunc | undefined, args: Kern
   return backend.makeTensorInfo([...info.filterShape], 'float32', values);
 }
 
-function delegate(original: tf.KernelFunc | undefined, kernelName: string, args: KernelArgs): tf.TensorInfo {
+function delegate(
+  original: tf.KernelFunc | undefined,
+  kernelName: string,
+  args: KernelArgs,
+): tf.TensorInfo {
   if (original == null) {
     throw new Error(`${kernelName}: unsupported inputs and no tfjs kernel to hand them to.`);
   }
   return original(args as unknown as Parameters<tf.KernelFunc>[0]) as tf.TensorInfo;
 }
 
-const IMPLEMENTATIONS: Record<(typeof REPLACED_KERNELS)[number], (original: tf.KernelFunc | undefined, args: KernelArgs) => tf.TensorInfo> = {
+const IMPLEMENTATIONS: Record<
+  (typeof REPLACED_KERNELS)[number],
+  (original: tf.KernelFunc | undefined, args: KernelArgs) => tf.TensorInfo
+> = {
   [tf.Conv2DBackpropFilter]: conv2dBackpropFilter,
   [tf.Conv3DBackpropFilterV2]: conv3dBackpropFilter,
   [tf.DepthwiseConv2dNativeBackpropFilter]: depthwiseBackpropFilter,
 };
 
-function isReplacement(kernelFunc: tf.KernelFunc | undefined): kernelFunc is tf.KernelFunc & ReplacementKernelFunc {
+function isReplacement(
+  kernelFunc: tf.KernelFunc | undefined,
+): kernelFunc is tf.KernelFunc & ReplacementKernelFunc {
   return kernelFunc != null && (kernelFunc as Partial<ReplacementKernelFunc>)[REPLACEMENT] === true;
 }
 

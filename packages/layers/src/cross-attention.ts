@@ -115,7 +115,11 @@ export class CrossAttention extends tf.layers.Layer {
   }
 
   private static shapes(inputShape: tf.Shape | tf.Shape[]): tf.Shape[] {
-    if (!Array.isArray(inputShape[0]) || (inputShape as tf.Shape[]).length < 2 || (inputShape as tf.Shape[]).length > 3) {
+    if (
+      !Array.isArray(inputShape[0]) ||
+      (inputShape as tf.Shape[]).length < 2 ||
+      (inputShape as tf.Shape[]).length > 3
+    ) {
       throw new Error(
         `CrossAttention expects inputs [query, keyValue] or [query, keyValue, keyMask], got ${JSON.stringify(inputShape)}.`,
       );
@@ -136,7 +140,9 @@ export class CrossAttention extends tf.layers.Layer {
     const queryDim = queryShape[2];
     const kvDim = kvShape[2];
     if (queryDim == null || kvDim == null) {
-      throw new Error('CrossAttention needs known feature (last) dimensions for query and keyValue.');
+      throw new Error(
+        'CrossAttention needs known feature (last) dimensions for query and keyValue.',
+      );
     }
     const outputDim = this.outputDim ?? queryDim;
     if (this.residual && outputDim !== queryDim) {
@@ -149,36 +155,83 @@ export class CrossAttention extends tf.layers.Layer {
     const zeros = tf.initializers.zeros();
     const headsK = this.numHeads * this.keyDim;
     const headsV = this.numHeads * this.valueDim;
-    this.queryKernel = this.addWeight('query_kernel', [queryDim, headsK], 'float32', glorot(), undefined, true);
-    this.keyKernel = this.addWeight('key_kernel', [kvDim, headsK], 'float32', glorot(), undefined, true);
-    this.valueKernel = this.addWeight('value_kernel', [kvDim, headsV], 'float32', glorot(), undefined, true);
-    this.outputKernel = this.addWeight('output_kernel', [headsV, outputDim], 'float32', glorot(), undefined, true);
+    this.queryKernel = this.addWeight(
+      'query_kernel',
+      [queryDim, headsK],
+      'float32',
+      glorot(),
+      undefined,
+      true,
+    );
+    this.keyKernel = this.addWeight(
+      'key_kernel',
+      [kvDim, headsK],
+      'float32',
+      glorot(),
+      undefined,
+      true,
+    );
+    this.valueKernel = this.addWeight(
+      'value_kernel',
+      [kvDim, headsV],
+      'float32',
+      glorot(),
+      undefined,
+      true,
+    );
+    this.outputKernel = this.addWeight(
+      'output_kernel',
+      [headsV, outputDim],
+      'float32',
+      glorot(),
+      undefined,
+      true,
+    );
     if (this.useBias) {
       this.queryBias = this.addWeight('query_bias', [headsK], 'float32', zeros, undefined, true);
       this.keyBias = this.addWeight('key_bias', [headsK], 'float32', zeros, undefined, true);
       this.valueBias = this.addWeight('value_bias', [headsV], 'float32', zeros, undefined, true);
-      this.outputBias = this.addWeight('output_bias', [outputDim], 'float32', zeros, undefined, true);
+      this.outputBias = this.addWeight(
+        'output_bias',
+        [outputDim],
+        'float32',
+        zeros,
+        undefined,
+        true,
+      );
     }
     this.built = true;
   }
 
   /** `[B, L, D]·W + b`, reshaped to heads `[B, H, L, d]`. */
-  private projectHeads(x: tf.Tensor, kernel: tf.LayerVariable, bias: tf.LayerVariable | null, headDim: number): tf.Tensor {
+  private projectHeads(
+    x: tf.Tensor,
+    kernel: tf.LayerVariable,
+    bias: tf.LayerVariable | null,
+    headDim: number,
+  ): tf.Tensor {
     const [batch, length, features] = x.shape as [number, number, number];
     let y = tf.matMul(tf.reshape(x, [batch * length, features]), kernel.read());
     if (bias != null) y = tf.add(y, bias.read());
     return tf.transpose(tf.reshape(y, [batch, length, this.numHeads, headDim]), [0, 2, 1, 3]);
   }
 
-  override call(inputs: tf.Tensor | tf.Tensor[], kwargs: tf.serialization.ConfigDict = {}): tf.Tensor {
+  override call(
+    inputs: tf.Tensor | tf.Tensor[],
+    kwargs: tf.serialization.ConfigDict = {},
+  ): tf.Tensor {
     return tf.tidy(() => {
       if (!Array.isArray(inputs) || inputs.length < 2 || inputs.length > 3) {
-        throw new Error('CrossAttention expects inputs [query, keyValue] or [query, keyValue, keyMask].');
+        throw new Error(
+          'CrossAttention expects inputs [query, keyValue] or [query, keyValue, keyMask].',
+        );
       }
       const [query, keyValue, keyMask] = inputs;
       const [batch, length] = query.shape as [number, number, number];
       if (keyValue.shape[0] !== batch) {
-        throw new Error(`CrossAttention: query batch ${batch} differs from keyValue batch ${keyValue.shape[0]}.`);
+        throw new Error(
+          `CrossAttention: query batch ${batch} differs from keyValue batch ${keyValue.shape[0]}.`,
+        );
       }
       const q = this.projectHeads(query, this.queryKernel, this.queryBias, this.keyDim); // [B, H, T, dk]
       const k = this.projectHeads(keyValue, this.keyKernel, this.keyBias, this.keyDim); // [B, H, Tk, dk]
@@ -189,9 +242,13 @@ export class CrossAttention extends tf.layers.Layer {
         scores = tf.add(scores, tf.reshape(blocked, [batch, 1, 1, -1]));
       }
       let weights = tf.softmax(scores);
-      if (kwargs['training'] === true && this.dropout > 0) weights = tf.dropout(weights, this.dropout);
+      if (kwargs['training'] === true && this.dropout > 0)
+        weights = tf.dropout(weights, this.dropout);
       const context = tf.matMul(weights, v); // [B, H, T, dv]
-      const merged = tf.reshape(tf.transpose(context, [0, 2, 1, 3]), [batch * length, this.numHeads * this.valueDim]);
+      const merged = tf.reshape(tf.transpose(context, [0, 2, 1, 3]), [
+        batch * length,
+        this.numHeads * this.valueDim,
+      ]);
       let out = tf.matMul(merged, this.outputKernel.read());
       if (this.outputBias != null) out = tf.add(out, this.outputBias.read());
       out = tf.reshape(out, [batch, length, this.resolvedOutputDim]);

@@ -11,38 +11,67 @@ beforeAll(async () => {
 function makeModel(): tf.LayersModel {
   const input = tf.input({ shape: [4] });
   let x = input as tf.SymbolicTensor;
-  for (const [name, units] of [['enc_1', 6], ['enc_2', 6], ['head', 3]] as const) {
-    x = tf.layers.dense({ units, name, activation: name === 'head' ? 'linear' : 'tanh', kernelInitializer: tf.initializers.glorotUniform({ seed: units }) }).apply(x) as tf.SymbolicTensor;
+  for (const [name, units] of [
+    ['enc_1', 6],
+    ['enc_2', 6],
+    ['head', 3],
+  ] as const) {
+    x = tf.layers
+      .dense({
+        units,
+        name,
+        activation: name === 'head' ? 'linear' : 'tanh',
+        kernelInitializer: tf.initializers.glorotUniform({ seed: units }),
+      })
+      .apply(x) as tf.SymbolicTensor;
   }
   const output = new LogSoftmax({ name: 'log_probs' }).apply(x) as tf.SymbolicTensor;
   return tf.model({ inputs: input, outputs: output });
 }
 
-const X = (): tf.Tensor2D => tf.tensor2d([[0.5, -1, 2, 0.1], [1, 0.3, -0.7, 0.2], [-1.5, 0.8, 0.4, -0.3]]);
+const X = (): tf.Tensor2D =>
+  tf.tensor2d([
+    [0.5, -1, 2, 0.1],
+    [1, 0.3, -0.7, 0.2],
+    [-1.5, 0.8, 0.4, -0.3],
+  ]);
 const Y = (): tf.Tensor2D => tf.oneHot(tf.tensor1d([0, 2, 1], 'int32'), 3).toFloat() as tf.Tensor2D;
 
 /** Negative log-likelihood of the model's log-probabilities. */
 function loss(model: tf.LayersModel, x: tf.Tensor, y: tf.Tensor): tf.Scalar {
-  return tf.neg(tf.mean(tf.sum(tf.mul(model.apply(x, { training: true }) as tf.Tensor, y), -1))) as tf.Scalar;
+  return tf.neg(
+    tf.mean(tf.sum(tf.mul(model.apply(x, { training: true }) as tf.Tensor, y), -1)),
+  ) as tf.Scalar;
 }
 
 /** Every weight's current values, by weight name. */
 function snapshot(model: tf.LayersModel): Map<string, Float32Array> {
-  return new Map(model.weights.map((w) => [w.originalName, w.read().dataSync().slice() as Float32Array]));
+  return new Map(
+    model.weights.map((w) => [w.originalName, w.read().dataSync().slice() as Float32Array]),
+  );
 }
 
 /** Names of the weights whose values differ between two snapshots. */
-function changedWeights(before: Map<string, Float32Array>, after: Map<string, Float32Array>): string[] {
+function changedWeights(
+  before: Map<string, Float32Array>,
+  after: Map<string, Float32Array>,
+): string[] {
   return [...before.keys()].filter((name) => {
     const [a, b] = [before.get(name) as Float32Array, after.get(name) as Float32Array];
     return a.some((v, i) => v !== b[i]);
   });
 }
 
-function minimizeStep(model: tf.LayersModel, optimizer: tf.Optimizer, explicitVariables: boolean): void {
+function minimizeStep(
+  model: tf.LayersModel,
+  optimizer: tf.Optimizer,
+  explicitVariables: boolean,
+): void {
   const x = X();
   const y = Y();
-  const variables = explicitVariables ? model.trainableWeights.map((w) => w.read() as tf.Variable) : undefined;
+  const variables = explicitVariables
+    ? model.trainableWeights.map((w) => w.read() as tf.Variable)
+    : undefined;
   optimizer.minimize(() => loss(model, x, y), false, variables);
   tf.dispose([x, y]);
 }
@@ -70,7 +99,14 @@ describe('setTrainable', () => {
     const before3 = snapshot(model);
     minimizeStep(model, optimizer, true);
     expect(changedWeights(before3, snapshot(model)).sort()).toEqual(
-      ['enc_1/kernel', 'enc_1/bias', 'enc_2/kernel', 'enc_2/bias', 'head/kernel', 'head/bias'].sort(),
+      [
+        'enc_1/kernel',
+        'enc_1/bias',
+        'enc_2/kernel',
+        'enc_2/bias',
+        'head/kernel',
+        'head/bias',
+      ].sort(),
     );
     optimizer.dispose();
     model.dispose();
@@ -101,7 +137,9 @@ describe('setTrainable', () => {
     expect(frozenBy('log_probs')).toEqual(['log_probs']);
     expect(frozenBy(/^enc_[12]$/)).toEqual(['enc_1', 'enc_2']);
     expect(frozenBy(/head/g)).toEqual(['head']); // the g flag's lastIndex does not skip layers
-    expect(frozenBy((name) => name !== 'head' && name !== 'log_probs' && !name.startsWith('input'))).toEqual(['enc_1', 'enc_2']);
+    expect(
+      frozenBy((name) => name !== 'head' && name !== 'log_probs' && !name.startsWith('input')),
+    ).toEqual(['enc_1', 'enc_2']);
     expect(frozenBy('enc_1.')).toEqual([]); // '.' is literal in globs
     expect(names).toHaveLength(5);
     model.dispose();
@@ -109,21 +147,38 @@ describe('setTrainable', () => {
 
   it('throws on a pattern that matches nothing, naming the layers, unless allowNoMatch', () => {
     const model = makeModel();
-    expect(() => setTrainable(model, 'enc', false)).toThrow(/setTrainable: enc matches no layer of model '.+' \(layers: input\d*, enc_1, enc_2, head, log_probs\)/);
+    expect(() => setTrainable(model, 'enc', false)).toThrow(
+      /setTrainable: enc matches no layer of model '.+' \(layers: input\d*, enc_1, enc_2, head, log_probs\)/,
+    );
     expect(() => setTrainable(model, /^decoder/, false)).toThrow(/\/\^decoder\/ matches no layer/);
     expect(setTrainable(model, 'enc', false, { allowNoMatch: true })).toEqual([]);
     model.dispose();
   });
 
   it('reaches layers of nested models and freezes a nested model as a whole, at any depth', () => {
-    const inner = tf.sequential({ name: 'inner', layers: [tf.layers.dense({ units: 5, inputShape: [4], name: 'inner_dense' })] });
-    const middle = tf.sequential({ name: 'middle', layers: [inner, tf.layers.dense({ units: 5, name: 'middle_dense' })] });
+    const inner = tf.sequential({
+      name: 'inner',
+      layers: [tf.layers.dense({ units: 5, inputShape: [4], name: 'inner_dense' })],
+    });
+    const middle = tf.sequential({
+      name: 'middle',
+      layers: [inner, tf.layers.dense({ units: 5, name: 'middle_dense' })],
+    });
     const input = tf.input({ shape: [4] });
     const features = middle.apply(input) as tf.SymbolicTensor;
-    const head = tf.layers.dense({ units: 3, name: 'outer_head' }).apply(features) as tf.SymbolicTensor;
-    const model = tf.model({ inputs: input, outputs: new LogSoftmax().apply(head) as tf.SymbolicTensor });
+    const head = tf.layers
+      .dense({ units: 3, name: 'outer_head' })
+      .apply(features) as tf.SymbolicTensor;
+    const model = tf.model({
+      inputs: input,
+      outputs: new LogSoftmax().apply(head) as tf.SymbolicTensor,
+    });
     const variableFlags = (): Record<string, boolean> =>
-      Object.fromEntries(model.weights.filter((w) => w.originalName.endsWith('kernel')).map((w) => [w.originalName, (w.read() as tf.Variable).trainable]));
+      Object.fromEntries(
+        model.weights
+          .filter((w) => w.originalName.endsWith('kernel'))
+          .map((w) => [w.originalName, (w.read() as tf.Variable).trainable]),
+      );
 
     expect(trainableLayerNames(model)).toEqual(['inner_dense', 'middle_dense', 'outer_head']);
     expect(setTrainable(model, 'inner_dense', false)).toEqual(['inner_dense']);
@@ -131,14 +186,25 @@ describe('setTrainable', () => {
 
     expect(setTrainable(model, 'middle', false)).toEqual(['middle']);
     expect(trainableLayerNames(model)).toEqual(['outer_head']);
-    expect(model.trainableWeights.map((w) => w.originalName)).toEqual(['outer_head/kernel', 'outer_head/bias']);
+    expect(model.trainableWeights.map((w) => w.originalName)).toEqual([
+      'outer_head/kernel',
+      'outer_head/bias',
+    ]);
     // tfjs's own setter on 'middle' would not reach inner_dense two levels down; setTrainable does.
-    expect(variableFlags()).toEqual({ 'inner_dense/kernel': false, 'middle_dense/kernel': false, 'outer_head/kernel': true });
+    expect(variableFlags()).toEqual({
+      'inner_dense/kernel': false,
+      'middle_dense/kernel': false,
+      'outer_head/kernel': true,
+    });
 
     // Unfreezing the nested model keeps inner_dense, frozen on its own, frozen.
     expect(setTrainable(model, 'middle', true)).toEqual(['middle']);
     expect(trainableLayerNames(model)).toEqual(['middle_dense', 'outer_head']);
-    expect(variableFlags()).toEqual({ 'inner_dense/kernel': false, 'middle_dense/kernel': true, 'outer_head/kernel': true });
+    expect(variableFlags()).toEqual({
+      'inner_dense/kernel': false,
+      'middle_dense/kernel': true,
+      'outer_head/kernel': true,
+    });
     model.dispose();
   });
 
@@ -147,7 +213,8 @@ describe('setTrainable', () => {
     // the two differ; the behaviour below is what matters.
     const warn = vi.spyOn(console, 'warn').mockImplementation(() => undefined);
     const model = makeModel();
-    const lossFn = (yTrue: tf.Tensor, yPred: tf.Tensor): tf.Tensor => tf.neg(tf.mean(tf.sum(tf.mul(yPred, yTrue), -1)));
+    const lossFn = (yTrue: tf.Tensor, yPred: tf.Tensor): tf.Tensor =>
+      tf.neg(tf.mean(tf.sum(tf.mul(yPred, yTrue), -1)));
     const compile = (): void => model.compile({ optimizer: tf.train.sgd(0.5), loss: lossFn });
     const [x, y] = [X(), Y()];
     const fitChanges = async (): Promise<string[]> => {
@@ -155,7 +222,14 @@ describe('setTrainable', () => {
       await model.fit(x, y, { epochs: 1, batchSize: 3, verbose: 0 });
       return changedWeights(before, snapshot(model)).sort();
     };
-    const all = ['enc_1/bias', 'enc_1/kernel', 'enc_2/bias', 'enc_2/kernel', 'head/bias', 'head/kernel'];
+    const all = [
+      'enc_1/bias',
+      'enc_1/kernel',
+      'enc_2/bias',
+      'enc_2/kernel',
+      'head/bias',
+      'head/kernel',
+    ];
 
     compile(); // everything trainable at compile time
     setTrainable(model, 'enc_*', false);

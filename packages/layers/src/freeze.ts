@@ -121,9 +121,13 @@ export function setTrainable(
 function parts(layer: tf.layers.Layer): tf.layers.Layer[] {
   const fields = layer as unknown as Record<string, unknown>;
   const isLayer = (value: unknown): value is tf.layers.Layer =>
-    typeof value === 'object' && value !== null && 'trainable' in value && '_trainableWeights' in value;
+    typeof value === 'object' &&
+    value !== null &&
+    'trainable' in value &&
+    '_trainableWeights' in value;
   const found: unknown[] = [];
-  for (const key of ['layers', 'cells']) if (Array.isArray(fields[key])) found.push(...(fields[key] as unknown[]));
+  for (const key of ['layers', 'cells'])
+    if (Array.isArray(fields[key])) found.push(...(fields[key] as unknown[]));
   for (const key of ['layer', 'cell', 'forwardLayer', 'backwardLayer']) found.push(fields[key]);
   return found.filter(isLayer);
 }
@@ -137,7 +141,8 @@ function parts(layer: tf.layers.Layer): tf.layers.Layer[] {
 function syncVariableFlags(layers: tf.layers.Layer[], enclosingTrainable: boolean): void {
   for (const layer of layers) {
     const effective = enclosingTrainable && layer.trainable;
-    const own = (layer as unknown as { _trainableWeights?: tf.LayerVariable[] })._trainableWeights ?? [];
+    const own =
+      (layer as unknown as { _trainableWeights?: tf.LayerVariable[] })._trainableWeights ?? [];
     for (const weight of own) weight.trainable = effective;
     syncVariableFlags(parts(layer), effective);
   }

@@ -25,7 +25,8 @@ function referenceValues(
     for (let g = 0; g < groups; g++) {
       const indices: number[] = [];
       for (let p = 0; p < positions; p++) {
-        for (let c = g * perGroup; c < (g + 1) * perGroup; c++) indices.push((b * positions + p) * channels + c);
+        for (let c = g * perGroup; c < (g + 1) * perGroup; c++)
+          indices.push((b * positions + p) * channels + c);
       }
       const mean = indices.reduce((sum, i) => sum + x[i], 0) / indices.length;
       const variance = indices.reduce((sum, i) => sum + (x[i] - mean) ** 2, 0) / indices.length;
@@ -40,7 +41,8 @@ function referenceValues(
 
 function maxRelativeError(actual: ArrayLike<number>, expected: ArrayLike<number>): number {
   let worst = 0;
-  for (let i = 0; i < expected.length; i++) worst = Math.max(worst, Math.abs(actual[i] - expected[i]) / (1 + Math.abs(expected[i])));
+  for (let i = 0; i < expected.length; i++)
+    worst = Math.max(worst, Math.abs(actual[i] - expected[i]) / (1 + Math.abs(expected[i])));
   return worst;
 }
 
@@ -60,20 +62,30 @@ const shapes = fc
   }));
 
 describeWithBackends('GroupNormalization', () => {
-  test.prop([shapes], { numRuns: 15 })('equals the reference computation for ranks 3 to 5', async ({ shape, groups, seed }) => {
-    const channels = shape[shape.length - 1];
-    const layer = new GroupNormalization({ groups, epsilon: 1e-3 });
-    layer.build([null, ...shape.slice(1)]);
-    const gamma = tf.randomUniform([channels], 0.5, 2, 'float32', seed);
-    const beta = tf.randomNormal([channels], 0, 1, 'float32', seed + 1);
-    layer.setWeights([gamma, beta]);
-    const x = tf.add(tf.mul(tf.randomNormal(shape, 0, 1, 'float32', seed + 2), 3), 2);
-    const y = layer.apply(x) as tf.Tensor;
-    expect(y.shape).toEqual(shape);
-    const expected = referenceValues(await x.data() as Float32Array, shape, groups, await gamma.data() as Float32Array, await beta.data() as Float32Array, 1e-3);
-    expect(maxRelativeError(await y.data(), expected)).toBeLessThan(1e-4);
-    tf.dispose([x, y, gamma, beta]);
-  });
+  test.prop([shapes], { numRuns: 15 })(
+    'equals the reference computation for ranks 3 to 5',
+    async ({ shape, groups, seed }) => {
+      const channels = shape[shape.length - 1];
+      const layer = new GroupNormalization({ groups, epsilon: 1e-3 });
+      layer.build([null, ...shape.slice(1)]);
+      const gamma = tf.randomUniform([channels], 0.5, 2, 'float32', seed);
+      const beta = tf.randomNormal([channels], 0, 1, 'float32', seed + 1);
+      layer.setWeights([gamma, beta]);
+      const x = tf.add(tf.mul(tf.randomNormal(shape, 0, 1, 'float32', seed + 2), 3), 2);
+      const y = layer.apply(x) as tf.Tensor;
+      expect(y.shape).toEqual(shape);
+      const expected = referenceValues(
+        (await x.data()) as Float32Array,
+        shape,
+        groups,
+        (await gamma.data()) as Float32Array,
+        (await beta.data()) as Float32Array,
+        1e-3,
+      );
+      expect(maxRelativeError(await y.data(), expected)).toBeLessThan(1e-4);
+      tf.dispose([x, y, gamma, beta]);
+    },
+  );
 
   it('normalises each sample on its own: the same in training and inference, whatever the batch', async () => {
     const layer = new GroupNormalization({ groups: 2 });
@@ -82,17 +94,23 @@ describeWithBackends('GroupNormalization', () => {
     const inference = layer.apply(x, { training: false }) as tf.Tensor;
     const second = layer.apply(tf.slice(x, [1], [1]), { training: true }) as tf.Tensor;
     expect(maxRelativeError(await inference.data(), await all.data())).toBe(0);
-    expect(maxRelativeError(await second.data(), await tf.slice(all, [1], [1]).data())).toBeLessThan(1e-5);
+    expect(
+      maxRelativeError(await second.data(), await tf.slice(all, [1], [1]).data()),
+    ).toBeLessThan(1e-5);
   });
 
   it('passes non-zero gradients to the input, gamma and beta', async () => {
     const layer = new GroupNormalization({ groups: 2 });
     const x = tf.randomNormal([2, 3, 2, 2, 4], 0, 1, 'float32', 4);
     const upstream = tf.randomNormal([2, 3, 2, 2, 4], 0, 1, 'float32', 5);
-    const f = (input: tf.Tensor): tf.Scalar => tf.sum(tf.mul(layer.apply(input) as tf.Tensor, upstream));
+    const f = (input: tf.Tensor): tf.Scalar =>
+      tf.sum(tf.mul(layer.apply(input) as tf.Tensor, upstream));
     tf.dispose(f(x));
     const dx = tf.grad(f)(x);
-    const { grads } = tf.variableGrads(() => f(x), layer.trainableWeights.map((w) => w.read() as tf.Variable));
+    const { grads } = tf.variableGrads(
+      () => f(x),
+      layer.trainableWeights.map((w) => w.read() as tf.Variable),
+    );
     for (const gradient of [dx, ...Object.values(grads)]) {
       const values = await gradient.data();
       expect(values.every(Number.isFinite)).toBe(true);
@@ -112,20 +130,36 @@ describeWithBackends('GroupNormalization', () => {
   });
 
   it('survives a save/load round trip', async () => {
-    const model = tf.sequential({ layers: [new GroupNormalization({ batchInputShape: [null, 4, 6], groups: 3, epsilon: 1e-5 })] });
+    const model = tf.sequential({
+      layers: [new GroupNormalization({ batchInputShape: [null, 4, 6], groups: 3, epsilon: 1e-5 })],
+    });
     model.setWeights([tf.randomNormal([6]), tf.randomNormal([6])]);
     let artifacts: tf.io.ModelArtifacts | undefined;
-    await model.save(tf.io.withSaveHandler(async (a) => ((artifacts = a), { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } })));
+    await model.save(
+      tf.io.withSaveHandler(
+        async (a) => (
+          (artifacts = a),
+          { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } }
+        ),
+      ),
+    );
     const loaded = await tf.loadLayersModel(tf.io.fromMemory(artifacts!));
     const layer = loaded.layers[0] as GroupNormalization;
     expect(layer).toBeInstanceOf(GroupNormalization);
     expect([layer.groups, layer.epsilon]).toEqual([3, 1e-5]);
     const x = tf.randomNormal([2, 4, 6]);
-    expect(maxRelativeError(await (loaded.predict(x) as tf.Tensor).data(), await (model.predict(x) as tf.Tensor).data())).toBe(0);
+    expect(
+      maxRelativeError(
+        await (loaded.predict(x) as tf.Tensor).data(),
+        await (model.predict(x) as tf.Tensor).data(),
+      ),
+    ).toBe(0);
   });
 
   it('rejects a channel count that the groups do not divide', () => {
-    expect(() => new GroupNormalization({ groups: 4 }).apply(tf.input({ shape: [3, 6] }))).toThrow(/not divisible/);
+    expect(() => new GroupNormalization({ groups: 4 }).apply(tf.input({ shape: [3, 6] }))).toThrow(
+      /not divisible/,
+    );
     expect(() => new GroupNormalization({ groups: 0 })).toThrow(/positive integer/);
   });
 });

@@ -59,17 +59,24 @@ export class GroupNormalization extends tf.layers.Layer {
     if (!Number.isInteger(this.groups) || this.groups < 1) {
       throw new Error(`GroupNormalization: groups must be a positive integer, got ${this.groups}.`);
     }
-    if (!(this.epsilon > 0)) throw new Error(`GroupNormalization: epsilon must be > 0, got ${this.epsilon}.`);
+    if (!(this.epsilon > 0))
+      throw new Error(`GroupNormalization: epsilon must be > 0, got ${this.epsilon}.`);
   }
 
   override build(inputShape: tf.Shape | tf.Shape[]): void {
-    const shape = (Array.isArray(inputShape[0]) ? (inputShape as tf.Shape[])[0] : inputShape) as tf.Shape;
+    const shape = (
+      Array.isArray(inputShape[0]) ? (inputShape as tf.Shape[])[0] : inputShape
+    ) as tf.Shape;
     if (shape.length < 2) {
-      throw new Error(`GroupNormalization expects inputs of rank ≥ 2, got shape ${JSON.stringify(shape)}.`);
+      throw new Error(
+        `GroupNormalization expects inputs of rank ≥ 2, got shape ${JSON.stringify(shape)}.`,
+      );
     }
     const channels = shape[shape.length - 1];
     if (channels == null) {
-      throw new Error(`GroupNormalization needs a known channel (last) dimension, got ${JSON.stringify(shape)}.`);
+      throw new Error(
+        `GroupNormalization needs a known channel (last) dimension, got ${JSON.stringify(shape)}.`,
+      );
     }
     if (channels % this.groups !== 0) {
       throw new Error(
@@ -77,8 +84,24 @@ export class GroupNormalization extends tf.layers.Layer {
       );
     }
     this.inputSpec = [new tf.InputSpec({ ndim: shape.length, axes: { [-1]: channels } })];
-    if (this.scale) this.gamma = this.addWeight('gamma', [channels], 'float32', tf.initializers.ones(), undefined, true);
-    if (this.center) this.beta = this.addWeight('beta', [channels], 'float32', tf.initializers.zeros(), undefined, true);
+    if (this.scale)
+      this.gamma = this.addWeight(
+        'gamma',
+        [channels],
+        'float32',
+        tf.initializers.ones(),
+        undefined,
+        true,
+      );
+    if (this.center)
+      this.beta = this.addWeight(
+        'beta',
+        [channels],
+        'float32',
+        tf.initializers.zeros(),
+        undefined,
+        true,
+      );
     this.built = true;
   }
 

@@ -22,19 +22,18 @@ async function saveAndLoad(model: tf.LayersModel): Promise<tf.LayersModel> {
 }
 
 describe('hardSwish / hardSigmoid', () => {
-  test.prop([fc.array(fc.float({ min: -10, max: 10, noNaN: true }), { minLength: 1, maxLength: 20 })])(
-    'equal PyTorch’s piecewise definitions',
-    (values) => {
-      const x = tf.tensor1d(values);
-      const swish = hardSwish(x).dataSync();
-      const sigmoid = hardSigmoid(x).dataSync();
-      values.forEach((v, i) => {
-        expect(swish[i]).toBeCloseTo(refHardSwish(v), 4);
-        expect(sigmoid[i]).toBeCloseTo(refHardSigmoid(v), 5);
-      });
-      tf.dispose(x);
-    },
-  );
+  test.prop([
+    fc.array(fc.float({ min: -10, max: 10, noNaN: true }), { minLength: 1, maxLength: 20 }),
+  ])('equal PyTorch’s piecewise definitions', (values) => {
+    const x = tf.tensor1d(values);
+    const swish = hardSwish(x).dataSync();
+    const sigmoid = hardSigmoid(x).dataSync();
+    values.forEach((v, i) => {
+      expect(swish[i]).toBeCloseTo(refHardSwish(v), 4);
+      expect(sigmoid[i]).toBeCloseTo(refHardSigmoid(v), 5);
+    });
+    tf.dispose(x);
+  });
 
   it('differs from tfjs’s built-in hardSigmoid activation (slope 0.2)', () => {
     const x = tf.tensor1d([1]);
@@ -45,7 +44,9 @@ describe('hardSwish / hardSigmoid', () => {
 
   it('has PyTorch’s gradient', () => {
     const points = [-5, -2.5, -1, 0, 0.5, 2.9, 4];
-    const grad = tf.grad((x: tf.Tensor) => tf.sum(hardSwish(x)))(tf.tensor1d(points)).dataSync();
+    const grad = tf
+      .grad((x: tf.Tensor) => tf.sum(hardSwish(x)))(tf.tensor1d(points))
+      .dataSync();
     points.forEach((p, i) => expect(grad[i]).toBeCloseTo(refHardSwishGrad(p), 5));
   });
 
@@ -88,7 +89,9 @@ describe('HardSwish and HardSigmoid layers', () => {
 
   it('round-trip through save and load inside a model', async () => {
     const input = tf.input({ shape: [4] });
-    const dense = tf.layers.dense({ units: 3, kernelInitializer: tf.initializers.glorotUniform({ seed: 1 }) }).apply(input);
+    const dense = tf.layers
+      .dense({ units: 3, kernelInitializer: tf.initializers.glorotUniform({ seed: 1 }) })
+      .apply(input);
     const swished = new HardSwish({ name: 'swish' }).apply(dense) as tf.SymbolicTensor;
     const gated = new HardSigmoid({ name: 'gate' }).apply(swished) as tf.SymbolicTensor;
     const model = tf.model({ inputs: input, outputs: gated });

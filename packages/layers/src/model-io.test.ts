@@ -29,16 +29,33 @@ function freshDir(): string {
 function makeModel(seed: number, units = 7): tf.LayersModel {
   const input = tf.input({ shape: [6, 4], name: 'frames' });
   const conv = tf.layers
-    .conv1d({ filters: 5, kernelSize: 3, padding: 'same', activation: 'relu', name: 'conv', kernelInitializer: tf.initializers.glorotUniform({ seed }), biasInitializer: tf.initializers.randomNormal({ seed: seed + 1 }) })
+    .conv1d({
+      filters: 5,
+      kernelSize: 3,
+      padding: 'same',
+      activation: 'relu',
+      name: 'conv',
+      kernelInitializer: tf.initializers.glorotUniform({ seed }),
+      biasInitializer: tf.initializers.randomNormal({ seed: seed + 1 }),
+    })
     .apply(input) as tf.SymbolicTensor;
   const logits = tf.layers
-    .dense({ units, name: 'logits', kernelInitializer: tf.initializers.glorotUniform({ seed: seed + 2 }), biasInitializer: tf.initializers.randomNormal({ seed: seed + 3 }) })
+    .dense({
+      units,
+      name: 'logits',
+      kernelInitializer: tf.initializers.glorotUniform({ seed: seed + 2 }),
+      biasInitializer: tf.initializers.randomNormal({ seed: seed + 3 }),
+    })
     .apply(conv) as tf.SymbolicTensor;
   const output = new LogSoftmax({ name: 'log_probs' }).apply(logits) as tf.SymbolicTensor;
   return tf.model({ inputs: input, outputs: output, name: `net_${seed}` });
 }
 
-const INPUT = (): tf.Tensor => tf.tensor3d(Array.from({ length: 2 * 6 * 4 }, (_, i) => Math.sin(i * 0.7) * 2), [2, 6, 4]);
+const INPUT = (): tf.Tensor =>
+  tf.tensor3d(
+    Array.from({ length: 2 * 6 * 4 }, (_, i) => Math.sin(i * 0.7) * 2),
+    [2, 6, 4],
+  );
 
 async function predict(model: tf.LayersModel): Promise<number[][][]> {
   const x = INPUT();
@@ -73,10 +90,15 @@ function topologyLayers(modelJson: tf.io.ModelJSON): TopologyLayer[] {
 async function artifactsFromFiles(dir: string): Promise<tf.io.ModelArtifacts> {
   const modelJson = await readModelJson(dir);
   const buffers = await Promise.all(
-    modelJson.weightsManifest.flatMap((group) => group.paths).map(async (p) => {
-      const bytes = await fsp.readFile(join(dir, p));
-      return bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
-    }),
+    modelJson.weightsManifest
+      .flatMap((group) => group.paths)
+      .map(async (p) => {
+        const bytes = await fsp.readFile(join(dir, p));
+        return bytes.buffer.slice(
+          bytes.byteOffset,
+          bytes.byteOffset + bytes.byteLength,
+        ) as ArrayBuffer;
+      }),
   );
   return {
     modelTopology: modelJson.modelTopology,
@@ -89,13 +111,17 @@ describe('saveModel / loadModel', () => {
   it('round-trips a model: same outputs, standard model.json, metadata', async () => {
     const dir = freshDir();
     const model = makeModel(1);
-    const info = await saveModel(model, dir, { metadata: { epoch: 3, vocabulary: ['<blank>', 'hello'] } });
+    const info = await saveModel(model, dir, {
+      metadata: { epoch: 3, vocabulary: ['<blank>', 'hello'] },
+    });
 
     expect(info.modelJsonPath).toBe(join(dir, 'model.json'));
     expect(info.weightsPaths).toHaveLength(1);
     expect(info.weightsPaths[0]).toMatch(/weights\.[0-9a-f]{16}\.bin$/);
     expect(info.weightDataBytes).toBe((3 * 4 * 5 + 5 + 5 * 7 + 7) * 4);
-    expect((await fsp.readdir(dir)).sort()).toEqual(['model.json', info.weightsPaths[0].split('/').pop()].sort());
+    expect((await fsp.readdir(dir)).sort()).toEqual(
+      ['model.json', info.weightsPaths[0].split('/').pop()].sort(),
+    );
 
     const modelJson = await readModelJson(dir);
     expect(modelJson.format).toBe('layers-model');
@@ -108,7 +134,12 @@ describe('saveModel / loadModel', () => {
       ['logits/kernel', [5, 7]],
       ['logits/bias', [7]],
     ]);
-    expect(topologyLayers(modelJson).map((l) => l.class_name)).toEqual(['InputLayer', 'Conv1D', 'Dense', 'SlrLogSoftmax']);
+    expect(topologyLayers(modelJson).map((l) => l.class_name)).toEqual([
+      'InputLayer',
+      'Conv1D',
+      'Dense',
+      'SlrLogSoftmax',
+    ]);
 
     const loaded = await loadModel(dir);
     expect(await predict(loaded)).toEqual(await predict(model));
@@ -135,7 +166,11 @@ describe('saveModel / loadModel', () => {
     const info = await saveModel(model, dir, { shardSizeBytes: 100 });
     const total = info.weightDataBytes;
     expect(info.weightsPaths.map((p) => p.split('/').pop())).toEqual(
-      Array.from({ length: Math.ceil(total / 100) }, (_, i) => expect.stringMatching(new RegExp(`^group1-shard${i + 1}of${Math.ceil(total / 100)}\\.[0-9a-f]{16}\\.bin$`))),
+      Array.from({ length: Math.ceil(total / 100) }, (_, i) =>
+        expect.stringMatching(
+          new RegExp(`^group1-shard${i + 1}of${Math.ceil(total / 100)}\\.[0-9a-f]{16}\\.bin$`),
+        ),
+      ),
     );
     const sizes = await Promise.all(info.weightsPaths.map(async (p) => (await fsp.stat(p)).size));
     expect(sizes.reduce((a, b) => a + b, 0)).toBe(total);
@@ -164,7 +199,9 @@ describe('saveModel / loadModel', () => {
     await saveModel(model, dir, { shardSizeBytes: 64, metadata: { note: 'http' } });
     const requested: string[] = [];
     const fetchFunc = async (input: RequestInfo | URL): Promise<Response> => {
-      const url = new URL(typeof input === 'string' ? input : input instanceof URL ? input.href : input.url);
+      const url = new URL(
+        typeof input === 'string' ? input : input instanceof URL ? input.href : input.url,
+      );
       requested.push(url.pathname);
       const file = join(dir, url.pathname.replace(/^\/models\/net\//, ''));
       try {
@@ -173,9 +210,15 @@ describe('saveModel / loadModel', () => {
         return new Response('not found', { status: 404 });
       }
     };
-    const loaded = await tf.loadLayersModel(tf.io.http('http://example.test/models/net/model.json', { fetchFunc }));
+    const loaded = await tf.loadLayersModel(
+      tf.io.http('http://example.test/models/net/model.json', { fetchFunc }),
+    );
     expect(requested[0]).toBe('/models/net/model.json');
-    expect(requested.slice(1).every((p) => /^\/models\/net\/group1-shard\d+of\d+\.[0-9a-f]{16}\.bin$/.test(p))).toBe(true);
+    expect(
+      requested
+        .slice(1)
+        .every((p) => /^\/models\/net\/group1-shard\d+of\d+\.[0-9a-f]{16}\.bin$/.test(p)),
+    ).toBe(true);
     expect(await predict(loaded)).toEqual(await predict(model));
     expect(loaded.getUserDefinedMetadata()).toEqual({ note: 'http' });
     loaded.dispose();
@@ -187,12 +230,25 @@ describe('saveModel / loadModel', () => {
     await fsp.mkdir(dir);
     const model = makeModel(6);
     let artifacts: tf.io.ModelArtifacts | undefined;
-    await model.save(tf.io.withSaveHandler(async (a) => ((artifacts = a), { modelArtifactsInfo: tf.io.getModelArtifactsInfoForJSON(a) })));
+    await model.save(
+      tf.io.withSaveHandler(
+        async (a) => (
+          (artifacts = a),
+          { modelArtifactsInfo: tf.io.getModelArtifactsInfoForJSON(a) }
+        ),
+      ),
+    );
     const a = artifacts as tf.io.ModelArtifacts;
     await fsp.writeFile(join(dir, 'weights.bin'), new Uint8Array(a.weightData as ArrayBuffer));
     await fsp.writeFile(
       join(dir, 'model.json'),
-      JSON.stringify({ modelTopology: a.modelTopology, format: a.format, generatedBy: a.generatedBy, convertedBy: null, weightsManifest: [{ paths: ['./weights.bin'], weights: a.weightSpecs }] }),
+      JSON.stringify({
+        modelTopology: a.modelTopology,
+        format: a.format,
+        generatedBy: a.generatedBy,
+        convertedBy: null,
+        weightsManifest: [{ paths: ['./weights.bin'], weights: a.weightSpecs }],
+      }),
     );
     const loaded = await loadModel(dir);
     expect(await predict(loaded)).toEqual(await predict(model));
@@ -200,7 +256,9 @@ describe('saveModel / loadModel', () => {
     const other = makeModel(7);
     const info = await saveModel(other, dir);
     expect(info.removedPaths).toEqual([join(dir, 'weights.bin')]);
-    expect((await fsp.readdir(dir)).sort()).toEqual(['model.json', info.weightsPaths[0].split('/').pop()].sort());
+    expect((await fsp.readdir(dir)).sort()).toEqual(
+      ['model.json', info.weightsPaths[0].split('/').pop()].sort(),
+    );
     [loaded, model, other].forEach((m) => m.dispose());
   });
 
@@ -214,7 +272,9 @@ describe('saveModel / loadModel', () => {
     expect(again.removedPaths).toEqual([]);
     const b = await saveModel(second, dir);
     expect(b.removedPaths).toEqual(a.weightsPaths);
-    expect((await fsp.readdir(dir)).sort()).toEqual(['model.json', b.weightsPaths[0].split('/').pop()].sort());
+    expect((await fsp.readdir(dir)).sort()).toEqual(
+      ['model.json', b.weightsPaths[0].split('/').pop()].sort(),
+    );
     const loaded = await loadModel(dir);
     expect(await predict(loaded)).toEqual(await predict(second));
     [loaded, first, second].forEach((m) => m.dispose());
@@ -239,7 +299,9 @@ describe('saveModel / loadModel', () => {
 
 describe('atomic saving', () => {
   /** Node's fs, with `rename` onto model.json failing: the moment a crash would hit. */
-  function crashingAtCommit(options: { processDies: boolean }): ModelIoFileSystem & { crashed: boolean } {
+  function crashingAtCommit(options: {
+    processDies: boolean;
+  }): ModelIoFileSystem & { crashed: boolean } {
     const fs = { ...fsp, crashed: false } as ModelIoFileSystem & { crashed: boolean };
     const dead = (): never => {
       throw new Error('process is gone');
@@ -248,7 +310,9 @@ describe('atomic saving', () => {
       if (fs.crashed && options.processDies) dead();
       if (String(to).endsWith('model.json')) {
         fs.crashed = true;
-        throw Object.assign(new Error('simulated crash before model.json was renamed'), { code: 'EIO' });
+        throw Object.assign(new Error('simulated crash before model.json was renamed'), {
+          code: 'EIO',
+        });
       }
       return fsp.rename(from, to);
     };
@@ -263,14 +327,18 @@ describe('atomic saving', () => {
     const next = makeModel(11, 9); // another architecture: mixing the two could not load at all
     const saved = await saveModel(old, dir);
 
-    const error = await rejection(saveModel(next, dir, { fs: crashingAtCommit({ processDies: false }) }));
+    const error = await rejection(
+      saveModel(next, dir, { fs: crashingAtCommit({ processDies: false }) }),
+    );
     expect(error.code).toBe('SAVE_FAILED');
     expect(error.message).toContain(join(dir, 'model.json'));
     expect(error.message).toContain('simulated crash');
     expect(error.message).toContain('is unchanged');
 
     // The failed save cleaned up after itself.
-    expect((await fsp.readdir(dir)).sort()).toEqual(['model.json', saved.weightsPaths[0].split('/').pop()].sort());
+    expect((await fsp.readdir(dir)).sort()).toEqual(
+      ['model.json', saved.weightsPaths[0].split('/').pop()].sort(),
+    );
     const loaded = await loadModel(dir);
     expect(await predict(loaded)).toEqual(await predict(old));
     [loaded, old, next].forEach((m) => m.dispose());
@@ -296,10 +364,15 @@ describe('atomic saving', () => {
     // The next successful save removes the crashed save's leftovers.
     const info = await saveModel(next, dir);
     expect(info.removedPaths.sort()).toEqual(
-      left.filter((f) => f !== 'model.json' && f !== info.weightsPaths[0].split('/').pop()).map((f) => join(dir, f)).sort(),
+      left
+        .filter((f) => f !== 'model.json' && f !== info.weightsPaths[0].split('/').pop())
+        .map((f) => join(dir, f))
+        .sort(),
     );
     expect(info.removedPaths).toContain(saved.weightsPaths[0]);
-    expect((await fsp.readdir(dir)).sort()).toEqual(['model.json', info.weightsPaths[0].split('/').pop()].sort());
+    expect((await fsp.readdir(dir)).sort()).toEqual(
+      ['model.json', info.weightsPaths[0].split('/').pop()].sort(),
+    );
     const reloaded = await loadModel(dir);
     expect(await predict(reloaded)).toEqual(await predict(next));
     [loaded, reloaded, old, next].forEach((m) => m.dispose());
@@ -322,9 +395,13 @@ describe('atomic saving', () => {
     const renames = operations.filter((op) => op.startsWith('rename'));
     expect(renames.length).toBeGreaterThan(2);
     expect(renames.at(-1)).toMatch(/^rename \.model\.json\.[0-9a-f]+\.slr-tmp -> model\.json$/);
-    for (const op of renames.slice(0, -1)) expect(op).toMatch(/^rename \.(group1-shard\d+of\d+\.[0-9a-f]{16}\.bin)\.[0-9a-f]+\.slr-tmp -> \1$/);
+    for (const op of renames.slice(0, -1))
+      expect(op).toMatch(
+        /^rename \.(group1-shard\d+of\d+\.[0-9a-f]{16}\.bin)\.[0-9a-f]+\.slr-tmp -> \1$/,
+      );
     // Every data file is created exclusively under its temporary name, never written in place.
-    for (const op of operations.filter((o) => o.startsWith('open') && o.endsWith(' wx'))) expect(op).toMatch(/\.slr-tmp wx$/);
+    for (const op of operations.filter((o) => o.startsWith('open') && o.endsWith(' wx')))
+      expect(op).toMatch(/\.slr-tmp wx$/);
     model.dispose();
   });
 
@@ -350,7 +427,9 @@ describe('atomic saving', () => {
 });
 
 describe('clear errors', () => {
-  async function savedDir(seed: number): Promise<{ dir: string; weights: string; model: tf.LayersModel }> {
+  async function savedDir(
+    seed: number,
+  ): Promise<{ dir: string; weights: string; model: tf.LayersModel }> {
     const dir = freshDir();
     const model = makeModel(seed);
     const info = await saveModel(model, dir);
@@ -381,21 +460,36 @@ describe('clear errors', () => {
     const error = await rejection(loadModel(dir));
     expect(error.code).toBe('MALFORMED_JSON');
     expect(error.path).toBe(file);
-    expect(error.message).toMatch(new RegExp(`^loadModel: ${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} is not valid JSON \\(.+\\); the file is corrupt`));
+    expect(error.message).toMatch(
+      new RegExp(
+        `^loadModel: ${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} is not valid JSON \\(.+\\); the file is corrupt`,
+      ),
+    );
     model.dispose();
   });
 
   it('JSON that is not a layers model', async () => {
     const dir = freshDir();
     await fsp.mkdir(dir);
-    await fsp.writeFile(join(dir, 'model.json'), JSON.stringify({ format: 'graph-model', modelTopology: {}, weightsManifest: [] }));
+    await fsp.writeFile(
+      join(dir, 'model.json'),
+      JSON.stringify({ format: 'graph-model', modelTopology: {}, weightsManifest: [] }),
+    );
     expect((await rejection(loadModel(dir))).message).toContain("its format is 'graph-model'");
     await fsp.writeFile(join(dir, 'model.json'), JSON.stringify({ weightsManifest: [] }));
     const error = await rejection(loadModel(dir));
     expect(error.code).toBe('NOT_A_LAYERS_MODEL');
     expect(error.message).toContain("'modelTopology' is missing");
-    await fsp.writeFile(join(dir, 'model.json'), JSON.stringify({ modelTopology: {}, weightsManifest: [{ paths: ['../../etc/passwd'], weights: [] }] }));
-    expect((await rejection(loadModel(dir))).message).toContain("'../../etc/passwd', which is outside");
+    await fsp.writeFile(
+      join(dir, 'model.json'),
+      JSON.stringify({
+        modelTopology: {},
+        weightsManifest: [{ paths: ['../../etc/passwd'], weights: [] }],
+      }),
+    );
+    expect((await rejection(loadModel(dir))).message).toContain(
+      "'../../etc/passwd', which is outside",
+    );
   });
 
   it('truncated weights', async () => {
@@ -417,21 +511,31 @@ describe('clear errors', () => {
     await fsp.unlink(weights);
     const error = await rejection(loadModel(dir));
     expect(error.code).toBe('WEIGHTS_MISSING');
-    expect(error.message).toBe(`loadModel: weights file ${weights} (named in ${join(dir, 'model.json')}) is missing.`);
+    expect(error.message).toBe(
+      `loadModel: weights file ${weights} (named in ${join(dir, 'model.json')}) is missing.`,
+    );
     model.dispose();
   });
 
   it('a manifest that does not match the architecture', async () => {
     const { dir, weights, model } = await savedDir(23);
     const modelJson = await readModelJson(dir);
-    const logits = topologyLayers(modelJson).find((l) => l.config.name === 'logits') as TopologyLayer;
+    const logits = topologyLayers(modelJson).find(
+      (l) => l.config.name === 'logits',
+    ) as TopologyLayer;
     logits.config.units = 8; // the architecture now wants a [5, 8] kernel; the weights hold [5, 7]
     await fsp.writeFile(join(dir, 'model.json'), JSON.stringify(modelJson));
     const error = await rejection(loadModel(dir));
     expect(error.code).toBe('ARCHITECTURE_MISMATCH');
-    expect(error.message).toContain(`the weights in ${weights} do not match the architecture in ${join(dir, 'model.json')}`);
-    expect(error.message).toContain("'logits/kernel' has shape [5,7] in the manifest but [5,8] in the architecture");
-    expect(error.message).toContain("'logits/bias' has shape [7] in the manifest but [8] in the architecture");
+    expect(error.message).toContain(
+      `the weights in ${weights} do not match the architecture in ${join(dir, 'model.json')}`,
+    );
+    expect(error.message).toContain(
+      "'logits/kernel' has shape [5,7] in the manifest but [5,8] in the architecture",
+    );
+    expect(error.message).toContain(
+      "'logits/bias' has shape [7] in the manifest but [8] in the architecture",
+    );
     expect(error.message).toContain('(tfjs: Shape mismatch');
     model.dispose();
   });
@@ -443,7 +547,9 @@ describe('clear errors', () => {
     await fsp.writeFile(join(dir, 'model.json'), JSON.stringify(modelJson));
     const error = await rejection(loadModel(dir));
     expect(error.code).toBe('ARCHITECTURE_MISMATCH');
-    expect(error.message).toContain("'logits/scale' is in the manifest but the architecture has no such weight");
+    expect(error.message).toContain(
+      "'logits/scale' is in the manifest but the architecture has no such weight",
+    );
     expect(error.message).toContain("'logits/bias' is in the architecture but not in the manifest");
     model.dispose();
   });
@@ -451,7 +557,10 @@ describe('clear errors', () => {
   it('an unregistered layer class', async () => {
     const { dir, model } = await savedDir(25);
     const file = join(dir, 'model.json');
-    await fsp.writeFile(file, (await fsp.readFile(file, 'utf8')).replace('"SlrLogSoftmax"', '"SlrNotImported"'));
+    await fsp.writeFile(
+      file,
+      (await fsp.readFile(file, 'utf8')).replace('"SlrLogSoftmax"', '"SlrNotImported"'),
+    );
     const error = await rejection(loadModel(dir));
     expect(error.code).toBe('UNKNOWN_CLASS');
     expect(error.message).toBe(
@@ -463,8 +572,12 @@ describe('clear errors', () => {
 
   it('bad save options', async () => {
     const model = makeModel(26);
-    await expect(saveModel(model, freshDir(), { shardSizeBytes: 0 })).rejects.toThrow(/shardSizeBytes must be a positive integer/);
-    await expect(saveModel(model, freshDir(), { metadata: [] as unknown as Record<string, unknown> })).rejects.toThrow(/plain JSON object/);
+    await expect(saveModel(model, freshDir(), { shardSizeBytes: 0 })).rejects.toThrow(
+      /shardSizeBytes must be a positive integer/,
+    );
+    await expect(
+      saveModel(model, freshDir(), { metadata: [] as unknown as Record<string, unknown> }),
+    ).rejects.toThrow(/plain JSON object/);
     const file = join(root, 'a-file');
     await fsp.writeFile(file, 'x');
     const error = await rejection(saveModel(model, join(file, 'sub')));

@@ -150,13 +150,17 @@ async function nodeBuiltin<T>(name: string): Promise<T> {
   return (await import(/* webpackIgnore: true */ /* @vite-ignore */ name)) as T;
 }
 
-async function nodeModules(fs: ModelIoFileSystem | undefined): Promise<{ fs: ModelIoFileSystem; path: NodePath }> {
+async function nodeModules(
+  fs: ModelIoFileSystem | undefined,
+): Promise<{ fs: ModelIoFileSystem; path: NodePath }> {
   const path = await nodeBuiltin<NodePath>('node:path');
   return { fs: fs ?? (await nodeBuiltin<ModelIoFileSystem>('node:fs/promises')), path };
 }
 
 function errorCode(error: unknown): string | undefined {
-  return typeof error === 'object' && error !== null && 'code' in error ? String(error.code) : undefined;
+  return typeof error === 'object' && error !== null && 'code' in error
+    ? String(error.code)
+    : undefined;
 }
 
 function messageOf(error: unknown): string {
@@ -186,7 +190,11 @@ function insideDir(path: NodePath, dir: string, relative: string): string | unde
   return path.join(dir, relative);
 }
 
-async function writeDurably(fs: ModelIoFileSystem, file: string, data: Uint8Array | string): Promise<void> {
+async function writeDurably(
+  fs: ModelIoFileSystem,
+  file: string,
+  data: Uint8Array | string,
+): Promise<void> {
   const handle = await fs.open(file, 'wx');
   try {
     await handle.writeFile(data);
@@ -210,12 +218,19 @@ async function syncDir(fs: ModelIoFileSystem, dir: string): Promise<void> {
 }
 
 /** Weight-file paths (relative, as written in the manifest) referenced by `dir/model.json`. */
-async function referencedWeightFiles(fs: ModelIoFileSystem, modelJsonPath: string): Promise<string[]> {
+async function referencedWeightFiles(
+  fs: ModelIoFileSystem,
+  modelJsonPath: string,
+): Promise<string[]> {
   try {
-    const parsed = JSON.parse(await fs.readFile(modelJsonPath, 'utf8')) as { weightsManifest?: unknown };
+    const parsed = JSON.parse(await fs.readFile(modelJsonPath, 'utf8')) as {
+      weightsManifest?: unknown;
+    };
     if (!Array.isArray(parsed.weightsManifest)) return [];
     return parsed.weightsManifest.flatMap((group: unknown) =>
-      typeof group === 'object' && group !== null && Array.isArray((group as { paths?: unknown }).paths)
+      typeof group === 'object' &&
+      group !== null &&
+      Array.isArray((group as { paths?: unknown }).paths)
         ? (group as { paths: unknown[] }).paths.filter((p): p is string => typeof p === 'string')
         : [],
     );
@@ -234,8 +249,12 @@ function splitShards(bytes: Uint8Array, shardSizeBytes: number | undefined): Uin
 }
 
 function isPlainJsonObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value) &&
-    (Object.getPrototypeOf(value) === Object.prototype || Object.getPrototypeOf(value) === null);
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    !Array.isArray(value) &&
+    (Object.getPrototypeOf(value) === Object.prototype || Object.getPrototypeOf(value) === null)
+  );
 }
 
 /**
@@ -270,7 +289,9 @@ export async function saveModel(
   const modelJsonPath = path.join(dir, MODEL_JSON);
   const { shardSizeBytes, metadata } = options;
   if (shardSizeBytes !== undefined && !(Number.isInteger(shardSizeBytes) && shardSizeBytes > 0)) {
-    throw new RangeError(`saveModel: shardSizeBytes must be a positive integer, got ${shardSizeBytes}.`);
+    throw new RangeError(
+      `saveModel: shardSizeBytes must be a positive integer, got ${shardSizeBytes}.`,
+    );
   }
   if (metadata !== undefined && !isPlainJsonObject(metadata)) {
     throw new TypeError('saveModel: options.metadata must be a plain JSON object.');
@@ -286,14 +307,23 @@ export async function saveModel(
       { includeOptimizer: options.includeOptimizer ?? false },
     );
   } catch (error) {
-    throw new ModelIoError('SAVE_FAILED', modelJsonPath, `saveModel: could not serialise model '${model.name}' for ${modelJsonPath}: ${messageOf(error)}`, { cause: error });
+    throw new ModelIoError(
+      'SAVE_FAILED',
+      modelJsonPath,
+      `saveModel: could not serialise model '${model.name}' for ${modelJsonPath}: ${messageOf(error)}`,
+      { cause: error },
+    );
   }
   const artifacts = captured as tf.io.ModelArtifacts;
-  const weightData = new Uint8Array(tf.io.CompositeArrayBuffer.join(artifacts.weightData ?? new ArrayBuffer(0)));
+  const weightData = new Uint8Array(
+    tf.io.CompositeArrayBuffer.join(artifacts.weightData ?? new ArrayBuffer(0)),
+  );
   const tag = await contentTag(weightData);
   const shards = splitShards(weightData, shardSizeBytes);
   const names =
-    shards.length === 1 ? [`weights.${tag}.bin`] : shards.map((_, i) => `group1-shard${i + 1}of${shards.length}.${tag}.bin`);
+    shards.length === 1
+      ? [`weights.${tag}.bin`]
+      : shards.map((_, i) => `group1-shard${i + 1}of${shards.length}.${tag}.bin`);
 
   const modelJson: tf.io.ModelJSON = {
     modelTopology: artifacts.modelTopology as {},
@@ -304,12 +334,18 @@ export async function saveModel(
   };
   if (artifacts.trainingConfig != null) modelJson.trainingConfig = artifacts.trainingConfig;
   const userDefinedMetadata = metadata ?? artifacts.userDefinedMetadata;
-  if (userDefinedMetadata != null) modelJson.userDefinedMetadata = userDefinedMetadata as { [key: string]: {} };
+  if (userDefinedMetadata != null)
+    modelJson.userDefinedMetadata = userDefinedMetadata as { [key: string]: {} };
 
   try {
     await fs.mkdir(dir, { recursive: true });
   } catch (error) {
-    throw new ModelIoError('SAVE_FAILED', dir, `saveModel: cannot create directory ${dir}: ${messageOf(error)}`, { cause: error });
+    throw new ModelIoError(
+      'SAVE_FAILED',
+      dir,
+      `saveModel: cannot create directory ${dir}: ${messageOf(error)}`,
+      { cause: error },
+    );
   }
   const previous = await referencedWeightFiles(fs, modelJsonPath);
   const tmpSuffix = `.${randomTag()}${TMP_SUFFIX}`;
@@ -337,8 +373,15 @@ export async function saveModel(
     await syncDir(fs, dir);
   } catch (error) {
     // Best effort: remove what this save created; the previous model is untouched.
-    await Promise.all([...pendingTmp, ...placed].map((file) => fs.unlink(file).catch(() => undefined)));
-    throw new ModelIoError('SAVE_FAILED', current, `saveModel: could not write ${current}: ${messageOf(error)} (the model previously in ${dir}, if any, is unchanged)`, { cause: error });
+    await Promise.all(
+      [...pendingTmp, ...placed].map((file) => fs.unlink(file).catch(() => undefined)),
+    );
+    throw new ModelIoError(
+      'SAVE_FAILED',
+      current,
+      `saveModel: could not write ${current}: ${messageOf(error)} (the model previously in ${dir}, if any, is unchanged)`,
+      { cause: error },
+    );
   }
 
   // Committed. Delete the replaced model's weights and leftovers of crashed saves.
@@ -347,7 +390,8 @@ export async function saveModel(
   try {
     for (const entry of await fs.readdir(dir)) {
       if (names.includes(entry)) continue;
-      if (OWN_WEIGHTS_FILE.test(entry) || (entry.startsWith('.') && entry.endsWith(TMP_SUFFIX))) stale.add(entry);
+      if (OWN_WEIGHTS_FILE.test(entry) || (entry.startsWith('.') && entry.endsWith(TMP_SUFFIX)))
+        stale.add(entry);
     }
   } catch {
     // Listing failed: only the previous model's own files are removed.
@@ -390,13 +434,20 @@ function specByteLength(spec: tf.io.WeightsManifestEntry): number | undefined {
 
 function validateModelJson(value: unknown, file: string): tf.io.ModelJSON {
   const fail = (what: string): never => {
-    throw new ModelIoError('NOT_A_LAYERS_MODEL', file, `loadModel: ${file} is not a tfjs layers-model model.json: ${what}.`);
+    throw new ModelIoError(
+      'NOT_A_LAYERS_MODEL',
+      file,
+      `loadModel: ${file} is not a tfjs layers-model model.json: ${what}.`,
+    );
   };
   if (!isPlainJsonObject(value)) return fail('the top level is not a JSON object');
   if (value.format === 'graph-model') {
-    return fail("its format is 'graph-model' (a converted TensorFlow graph); load it with tf.loadGraphModel");
+    return fail(
+      "its format is 'graph-model' (a converted TensorFlow graph); load it with tf.loadGraphModel",
+    );
   }
-  if (!isPlainJsonObject(value.modelTopology)) return fail("'modelTopology' is missing or not an object");
+  if (!isPlainJsonObject(value.modelTopology))
+    return fail("'modelTopology' is missing or not an object");
   const manifest = value.weightsManifest;
   if (manifest !== undefined) {
     if (!Array.isArray(manifest)) return fail("'weightsManifest' is not an array");
@@ -405,11 +456,15 @@ function validateModelJson(value: unknown, file: string): tf.io.ModelJSON {
       if (!Array.isArray(group.paths) || !group.paths.every((p) => typeof p === 'string')) {
         return fail(`weightsManifest[${g}].paths is not an array of file names`);
       }
-      if (!Array.isArray(group.weights)) return fail(`weightsManifest[${g}].weights is not an array`);
+      if (!Array.isArray(group.weights))
+        return fail(`weightsManifest[${g}].weights is not an array`);
       group.weights.forEach((spec: unknown, w) => {
         if (
-          !isPlainJsonObject(spec) || typeof spec.name !== 'string' || typeof spec.dtype !== 'string' ||
-          !Array.isArray(spec.shape) || !spec.shape.every((d) => Number.isInteger(d) && (d as number) >= 0)
+          !isPlainJsonObject(spec) ||
+          typeof spec.name !== 'string' ||
+          typeof spec.dtype !== 'string' ||
+          !Array.isArray(spec.shape) ||
+          !spec.shape.every((d) => Number.isInteger(d) && (d as number) >= 0)
         ) {
           fail(`weightsManifest[${g}].weights[${w}] lacks a name, dtype or valid shape`);
         }
@@ -420,21 +475,40 @@ function validateModelJson(value: unknown, file: string): tf.io.ModelJSON {
   return value as unknown as tf.io.ModelJSON;
 }
 
-async function readModelJsonText(fs: ModelIoFileSystem, dir: string, file: string): Promise<string> {
+async function readModelJsonText(
+  fs: ModelIoFileSystem,
+  dir: string,
+  file: string,
+): Promise<string> {
   try {
     return await fs.readFile(file, 'utf8');
   } catch (error) {
     if (errorCode(error) !== 'ENOENT' && errorCode(error) !== 'ENOTDIR') {
-      throw new ModelIoError('LOAD_FAILED', file, `loadModel: cannot read ${file}: ${messageOf(error)}`, { cause: error });
+      throw new ModelIoError(
+        'LOAD_FAILED',
+        file,
+        `loadModel: cannot read ${file}: ${messageOf(error)}`,
+        { cause: error },
+      );
     }
     let isDirectory = false;
     try {
       isDirectory = (await fs.stat(dir)).isDirectory();
     } catch {
-      throw new ModelIoError('NO_DIRECTORY', dir, `loadModel: directory ${dir} does not exist.`, { cause: error });
+      throw new ModelIoError('NO_DIRECTORY', dir, `loadModel: directory ${dir} does not exist.`, {
+        cause: error,
+      });
     }
-    if (!isDirectory) throw new ModelIoError('NO_DIRECTORY', dir, `loadModel: ${dir} is not a directory.`, { cause: error });
-    throw new ModelIoError('NO_MODEL_JSON', file, `loadModel: ${dir} holds no model.json (${file} is missing; nothing was saved there, or no save has completed).`, { cause: error });
+    if (!isDirectory)
+      throw new ModelIoError('NO_DIRECTORY', dir, `loadModel: ${dir} is not a directory.`, {
+        cause: error,
+      });
+    throw new ModelIoError(
+      'NO_MODEL_JSON',
+      file,
+      `loadModel: ${dir} holds no model.json (${file} is missing; nothing was saved there, or no save has completed).`,
+      { cause: error },
+    );
   }
 }
 
@@ -453,7 +527,11 @@ async function readWeights(
     for (const relative of group.paths) {
       const file = insideDir(path, dir, relative);
       if (file === undefined) {
-        throw new ModelIoError('NOT_A_LAYERS_MODEL', modelJsonPath, `loadModel: ${modelJsonPath} names weights file '${relative}', which is outside ${dir}.`);
+        throw new ModelIoError(
+          'NOT_A_LAYERS_MODEL',
+          modelJsonPath,
+          `loadModel: ${modelJsonPath} names weights file '${relative}', which is outside ${dir}.`,
+        );
       }
       files.push(file);
       let bytes: Uint8Array;
@@ -470,14 +548,19 @@ async function readWeights(
           { cause: error },
         );
       }
-      buffers.push(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer);
+      buffers.push(
+        bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer,
+      );
       groupBytes += bytes.byteLength;
     }
     const lengths = group.weights.map(specByteLength);
     if (lengths.every((n): n is number => n !== undefined)) {
       const expected = lengths.reduce((a, b) => a + b, 0);
       if (groupBytes !== expected) {
-        const which = files.length === 1 ? `weights file ${files[0]}` : `weights files ${files.join(', ')} (group ${g + 1})`;
+        const which =
+          files.length === 1
+            ? `weights file ${files[0]}`
+            : `weights files ${files.join(', ')} (group ${g + 1})`;
         throw new ModelIoError(
           'WEIGHTS_SIZE',
           files[files.length - 1] ?? modelJsonPath,
@@ -491,10 +574,15 @@ async function readWeights(
 }
 
 /** Compares the manifest with the weights the architecture declares; `undefined` if it cannot. */
-async function describeMismatch(modelJson: tf.io.ModelJSON, specs: tf.io.WeightsManifestEntry[]): Promise<string | undefined> {
+async function describeMismatch(
+  modelJson: tf.io.ModelJSON,
+  specs: tf.io.WeightsManifestEntry[],
+): Promise<string | undefined> {
   let model: tf.LayersModel;
   try {
-    model = await tf.models.modelFromJSON({ modelTopology: modelJson.modelTopology as tf.serialization.ConfigDict });
+    model = await tf.models.modelFromJSON({
+      modelTopology: modelJson.modelTopology as tf.serialization.ConfigDict,
+    });
   } catch {
     return undefined;
   }
@@ -504,13 +592,17 @@ async function describeMismatch(modelJson: tf.io.ModelJSON, specs: tf.io.Weights
     for (const spec of specs) {
       if (spec.group === 'optimizer') continue;
       const shape = declared.get(spec.name);
-      if (shape === undefined) problems.push(`'${spec.name}' is in the manifest but the architecture has no such weight`);
+      if (shape === undefined)
+        problems.push(`'${spec.name}' is in the manifest but the architecture has no such weight`);
       else if (JSON.stringify(shape) !== JSON.stringify(spec.shape)) {
-        problems.push(`'${spec.name}' has shape [${spec.shape}] in the manifest but [${shape}] in the architecture`);
+        problems.push(
+          `'${spec.name}' has shape [${spec.shape}] in the manifest but [${shape}] in the architecture`,
+        );
       }
       declared.delete(spec.name);
     }
-    for (const name of declared.keys()) problems.push(`'${name}' is in the architecture but not in the manifest`);
+    for (const name of declared.keys())
+      problems.push(`'${name}' is in the architecture but not in the manifest`);
     return problems.length > 0 ? problems.join('; ') : undefined;
   } finally {
     model.dispose();
@@ -522,28 +614,43 @@ async function loadArtifacts(
   path: NodePath,
   dir: string,
   modelJsonPath: string,
-): Promise<{ modelJson: tf.io.ModelJSON; artifacts: tf.io.ModelArtifacts; weightsFiles: string[] }> {
+): Promise<{
+  modelJson: tf.io.ModelJSON;
+  artifacts: tf.io.ModelArtifacts;
+  weightsFiles: string[];
+}> {
   for (let attempt = 0; ; attempt++) {
     const text = await readModelJsonText(fs, dir, modelJsonPath);
     let parsed: unknown;
     try {
       parsed = JSON.parse(text);
     } catch (error) {
-      throw new ModelIoError('MALFORMED_JSON', modelJsonPath, `loadModel: ${modelJsonPath} is not valid JSON (${messageOf(error)}); the file is corrupt or was not written by tfjs.`, { cause: error });
+      throw new ModelIoError(
+        'MALFORMED_JSON',
+        modelJsonPath,
+        `loadModel: ${modelJsonPath} is not valid JSON (${messageOf(error)}); the file is corrupt or was not written by tfjs.`,
+        { cause: error },
+      );
     }
     const modelJson = validateModelJson(parsed, modelJsonPath);
     const manifest = modelJson.weightsManifest ?? [];
     const weightsFiles = manifest.flatMap((group) => group.paths.map((p) => path.join(dir, p)));
     try {
       const weightData = await readWeights(fs, path, dir, modelJsonPath, manifest);
-      const artifacts = tf.io.getModelArtifactsForJSONSync(modelJson, tf.io.getWeightSpecs(manifest), weightData);
+      const artifacts = tf.io.getModelArtifactsForJSONSync(
+        modelJson,
+        tf.io.getWeightSpecs(manifest),
+        weightData,
+      );
       return { modelJson, artifacts, weightsFiles };
     } catch (error) {
       // A save may have replaced the model between reading model.json and its weights: retry
       // on the new model.json.
       const replaced =
-        error instanceof ModelIoError && (error.code === 'WEIGHTS_MISSING' || error.code === 'WEIGHTS_SIZE') &&
-        attempt < 3 && (await fs.readFile(modelJsonPath, 'utf8').catch(() => text)) !== text;
+        error instanceof ModelIoError &&
+        (error.code === 'WEIGHTS_MISSING' || error.code === 'WEIGHTS_SIZE') &&
+        attempt < 3 &&
+        (await fs.readFile(modelJsonPath, 'utf8').catch(() => text)) !== text;
       if (!replaced) throw error;
     }
   }
@@ -567,12 +674,18 @@ async function loadArtifacts(
  * const { epoch } = model.getUserDefinedMetadata() as { epoch: number };
  * ```
  */
-export async function loadModel(dir: string, options: LoadModelOptions = {}): Promise<tf.LayersModel> {
+export async function loadModel(
+  dir: string,
+  options: LoadModelOptions = {},
+): Promise<tf.LayersModel> {
   const { fs, path } = await nodeModules(options.fs);
   const modelJsonPath = path.join(dir, MODEL_JSON);
   const { modelJson, artifacts, weightsFiles } = await loadArtifacts(fs, path, dir, modelJsonPath);
   try {
-    return await tf.loadLayersModel({ load: async () => artifacts }, { strict: options.strict ?? true });
+    return await tf.loadLayersModel(
+      { load: async () => artifacts },
+      { strict: options.strict ?? true },
+    );
   } catch (error) {
     const message = messageOf(error);
     const unknown = /^Unknown ([a-z ]+): ([^\s.]+)\./.exec(message);
@@ -587,7 +700,11 @@ export async function loadModel(dir: string, options: LoadModelOptions = {}): Pr
         { cause: error },
       );
     }
-    if (/Shape mismatch|weights are not set|has no target variable|Duplicate weight name/.test(message)) {
+    if (
+      /Shape mismatch|weights are not set|has no target variable|Duplicate weight name/.test(
+        message,
+      )
+    ) {
       const details = (await describeMismatch(modelJson, artifacts.weightSpecs ?? [])) ?? message;
       const files = weightsFiles.length === 1 ? weightsFiles[0] : weightsFiles.join(', ');
       throw new ModelIoError(
@@ -597,6 +714,11 @@ export async function loadModel(dir: string, options: LoadModelOptions = {}): Pr
         { cause: error },
       );
     }
-    throw new ModelIoError('LOAD_FAILED', modelJsonPath, `loadModel: cannot build the model in ${modelJsonPath}: ${message}`, { cause: error });
+    throw new ModelIoError(
+      'LOAD_FAILED',
+      modelJsonPath,
+      `loadModel: cannot build the model in ${modelJsonPath}: ${message}`,
+      { cause: error },
+    );
   }
 }

@@ -18,8 +18,12 @@ describe('lstmInitializers', () => {
         // Spread over the range, not collapsed (uniform: standard deviation limit/√3).
         expect(tf.moments(weights).variance.dataSync()[0]).toBeCloseTo((limit * limit) / 3, 3);
       }
-      expect(Array.from(second.kernelInitializer.apply([32, 4 * units]).dataSync())).toEqual(Array.from(kernel.dataSync()));
-      expect(Array.from(recurrent.dataSync())).not.toEqual(Array.from(kernel.dataSync()).slice(0, units * 4 * units));
+      expect(Array.from(second.kernelInitializer.apply([32, 4 * units]).dataSync())).toEqual(
+        Array.from(kernel.dataSync()),
+      );
+      expect(Array.from(recurrent.dataSync())).not.toEqual(
+        Array.from(kernel.dataSync()).slice(0, units * 4 * units),
+      );
     });
   });
 

@@ -33,6 +33,10 @@ export function lstmInitializers(
   const limit = 1 / Math.sqrt(units);
   return {
     kernelInitializer: tf.initializers.randomUniform({ minval: -limit, maxval: limit, seed }),
-    recurrentInitializer: tf.initializers.randomUniform({ minval: -limit, maxval: limit, seed: seed === undefined ? undefined : seed + 1 }),
+    recurrentInitializer: tf.initializers.randomUniform({
+      minval: -limit,
+      maxval: limit,
+      seed: seed === undefined ? undefined : seed + 1,
+    }),
   };
 }

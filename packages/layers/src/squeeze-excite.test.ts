@@ -33,11 +33,15 @@ function referenceSe(x: tf.Tensor, weights: tf.Tensor[], gate: (v: number) => nu
   const out = new Array<number>(data.length);
   for (let b = 0; b < batch; b++) {
     const mean = new Array<number>(channels).fill(0);
-    for (let p = 0; p < positions; p++) for (let c = 0; c < channels; c++) mean[c] += data[(b * positions + p) * channels + c] / positions;
+    for (let p = 0; p < positions; p++)
+      for (let c = 0; c < channels; c++)
+        mean[c] += data[(b * positions + p) * channels + c] / positions;
     const hidden = Array.from({ length: squeeze }, (_, s) =>
       Math.max(0, b1[s] + mean.reduce((sum, m, c) => sum + m * k1[c * squeeze + s], 0)),
     );
-    const scale = Array.from({ length: channels }, (_, c) => gate(b2[c] + hidden.reduce((sum, h, s) => sum + h * k2[s * channels + c], 0)));
+    const scale = Array.from({ length: channels }, (_, c) =>
+      gate(b2[c] + hidden.reduce((sum, h, s) => sum + h * k2[s * channels + c], 0)),
+    );
     for (let p = 0; p < positions; p++) {
       for (let c = 0; c < channels; c++) {
         const i = (b * positions + p) * channels + c;
@@ -89,7 +93,11 @@ describe('SqueezeExcite', () => {
   });
 
   it('computes pool → 1×1 conv → ReLU → 1×1 conv → hard-sigmoid → multiply, on rank 3, 4 and 5 inputs', () => {
-    for (const shape of [[2, 5, 8], [2, 3, 4, 8], [2, 2, 3, 2, 8]]) {
+    for (const shape of [
+      [2, 5, 8],
+      [2, 3, 4, 8],
+      [2, 2, 3, 2, 8],
+    ]) {
       const layer = new SqueezeExcite({ squeezeChannels: 4, seed: 3 });
       const x = tf.randomNormal(shape, 0, 2, 'float32', 5);
       layer.build(x.shape);
@@ -138,7 +146,8 @@ describe('SqueezeExcite', () => {
       layer.trainableWeights.map((w) => w.read() as tf.Variable),
     );
     expect(Object.keys(grads)).toHaveLength(4);
-    for (const grad of Object.values(grads)) expect(tf.max(tf.abs(grad)).dataSync()[0]).toBeGreaterThan(0);
+    for (const grad of Object.values(grads))
+      expect(tf.max(tf.abs(grad)).dataSync()[0]).toBeGreaterThan(0);
     const dx = tf.grad((input: tf.Tensor) => tf.sum(layer.apply(input) as tf.Tensor))(x);
     expect(dx.shape).toEqual(x.shape);
     tf.dispose([x, dx, ...Object.values(grads)]);
@@ -152,7 +161,9 @@ describe('SqueezeExcite', () => {
 
   it('round-trips through save and load, config and weights', async () => {
     const input = tf.input({ shape: [6, 6, 16] });
-    const excited = new SqueezeExcite({ gate: 'sigmoid', seed: 4, name: 'se' }).apply(input) as tf.SymbolicTensor;
+    const excited = new SqueezeExcite({ gate: 'sigmoid', seed: 4, name: 'se' }).apply(
+      input,
+    ) as tf.SymbolicTensor;
     const model = tf.model({ inputs: input, outputs: excited });
     const loaded = await saveAndLoad(model);
     const layer = loaded.getLayer('se') as SqueezeExcite;

@@ -15,7 +15,9 @@ import { hardSigmoid } from './hard-swish';
  */
 export function makeDivisible(value: number, divisor = 8, minValue: number = divisor): number {
   if (!(divisor > 0) || !Number.isFinite(value)) {
-    throw new Error(`makeDivisible: expected a finite value and a positive divisor, got ${value} and ${divisor}.`);
+    throw new Error(
+      `makeDivisible: expected a finite value and a positive divisor, got ${value} and ${divisor}.`,
+    );
   }
   let rounded = Math.max(minValue, Math.floor((value + divisor / 2) / divisor) * divisor);
   if (rounded < 0.9 * value) rounded += divisor;
@@ -98,10 +100,14 @@ export class SqueezeExcite extends tf.layers.Layer {
     const { squeezeChannels, gate, seed, ...base } = args;
     super(base);
     if (squeezeChannels != null && !(Number.isInteger(squeezeChannels) && squeezeChannels > 0)) {
-      throw new Error(`SqueezeExcite: squeezeChannels must be a positive integer, got ${squeezeChannels}.`);
+      throw new Error(
+        `SqueezeExcite: squeezeChannels must be a positive integer, got ${squeezeChannels}.`,
+      );
     }
     if (gate != null && gate !== 'hardSigmoid' && gate !== 'sigmoid') {
-      throw new Error(`SqueezeExcite: gate must be 'hardSigmoid' or 'sigmoid', got '${String(gate)}'.`);
+      throw new Error(
+        `SqueezeExcite: gate must be 'hardSigmoid' or 'sigmoid', got '${String(gate)}'.`,
+      );
     }
     this.squeezeChannelsArg = squeezeChannels ?? null;
     this.gate = gate ?? 'hardSigmoid';
@@ -116,10 +122,13 @@ export class SqueezeExcite extends tf.layers.Layer {
   override build(inputShape: tf.Shape | tf.Shape[]): void {
     const shape = (Array.isArray(inputShape[0]) ? inputShape[0] : inputShape) as tf.Shape;
     if (shape.length < 3) {
-      throw new Error(`SqueezeExcite expects channels-last inputs of rank 3 or more, got shape [${shape.join(', ')}].`);
+      throw new Error(
+        `SqueezeExcite expects channels-last inputs of rank 3 or more, got shape [${shape.join(', ')}].`,
+      );
     }
     const channels = shape[shape.length - 1];
-    if (channels == null) throw new Error('SqueezeExcite needs a known channel dimension (the last axis).');
+    if (channels == null)
+      throw new Error('SqueezeExcite needs a known channel dimension (the last axis).');
     const squeeze = this.squeezeChannelsFor(channels);
     const kernelInit = (offset: number) =>
       tf.initializers.varianceScaling({
@@ -128,9 +137,19 @@ export class SqueezeExcite extends tf.layers.Layer {
         distribution: 'normal',
         seed: this.seed == null ? undefined : this.seed + offset,
       });
-    this.reduceKernel = this.addWeight('reduce_kernel', [channels, squeeze], 'float32', kernelInit(0));
+    this.reduceKernel = this.addWeight(
+      'reduce_kernel',
+      [channels, squeeze],
+      'float32',
+      kernelInit(0),
+    );
     this.reduceBias = this.addWeight('reduce_bias', [squeeze], 'float32', tf.initializers.zeros());
-    this.expandKernel = this.addWeight('expand_kernel', [squeeze, channels], 'float32', kernelInit(1));
+    this.expandKernel = this.addWeight(
+      'expand_kernel',
+      [squeeze, channels],
+      'float32',
+      kernelInit(1),
+    );
     this.expandBias = this.addWeight('expand_bias', [channels], 'float32', tf.initializers.zeros());
     this.built = true;
   }
@@ -141,8 +160,16 @@ export class SqueezeExcite extends tf.layers.Layer {
       const rank = x.rank;
       const axes = Array.from({ length: rank - 2 }, (_, i) => i + 1);
       const pooled = tf.mean(x, axes) as tf.Tensor2D; // [B, C]
-      const squeezed = tf.relu(tf.add(tf.matMul(pooled, this.reduceKernel!.read() as tf.Tensor2D), this.reduceBias!.read()));
-      const expanded = tf.add(tf.matMul(squeezed as tf.Tensor2D, this.expandKernel!.read() as tf.Tensor2D), this.expandBias!.read());
+      const squeezed = tf.relu(
+        tf.add(
+          tf.matMul(pooled, this.reduceKernel!.read() as tf.Tensor2D),
+          this.reduceBias!.read(),
+        ),
+      );
+      const expanded = tf.add(
+        tf.matMul(squeezed as tf.Tensor2D, this.expandKernel!.read() as tf.Tensor2D),
+        this.expandBias!.read(),
+      );
       const gate = this.gate === 'sigmoid' ? tf.sigmoid(expanded) : hardSigmoid(expanded);
       const channels = x.shape[rank - 1];
       const broadcastShape = [x.shape[0], ...new Array<number>(rank - 2).fill(1), channels];

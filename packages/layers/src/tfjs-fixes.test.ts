@@ -5,13 +5,21 @@ import './tfjs-fixes';
 
 describe('tfjs fixes', () => {
   it('differentiates tf.unstack along an axis of length 1', () => {
-    const grad = tf.tidy(() => tf.grad((x: tf.Tensor) => tf.sum(tf.mul(tf.unstack(x, 1)[0], 3)))(tf.ones([2, 1, 4])).arraySync());
+    const grad = tf.tidy(() =>
+      tf
+        .grad((x: tf.Tensor) => tf.sum(tf.mul(tf.unstack(x, 1)[0], 3)))(tf.ones([2, 1, 4]))
+        .arraySync(),
+    );
     expect(grad).toEqual([[[3, 3, 3, 3]], [[3, 3, 3, 3]]]);
   });
 
   it('trains a bidirectional LSTM over a single time step', () => {
     const lstm = tf.layers.bidirectional({
-      layer: tf.layers.lstm({ units: 4, returnSequences: true, ...lstmInitializers(4, 3) }) as tf.RNN,
+      layer: tf.layers.lstm({
+        units: 4,
+        returnSequences: true,
+        ...lstmInitializers(4, 3),
+      }) as tf.RNN,
       mergeMode: 'concat',
     });
     // A trainable input puts the LSTM's unstack of time on the gradient path, as in a model.

@@ -11,7 +11,10 @@ import {
 } from './index';
 
 function trainableCount(model: tf.LayersModel): number {
-  return model.trainableWeights.reduce((sum, w) => sum + w.shape.reduce<number>((a, b) => a * (b as number), 1), 0);
+  return model.trainableWeights.reduce(
+    (sum, w) => sum + w.shape.reduce<number>((a, b) => a * (b as number), 1),
+    0,
+  );
 }
 
 beforeAll(async () => {
@@ -38,29 +41,58 @@ describe('buildI3DBackbone', () => {
 
   it('lays out the Inception blocks with the reference widths and normalisation layers', () => {
     const model = buildI3DBackbone({ inputShape: [8, 64, 64, 3] });
-    const widths = I3D_INCEPTION_BLOCKS.map(({ name }) => model.getLayer(`${name}_concat`).outputShape[4]);
+    const widths = I3D_INCEPTION_BLOCKS.map(
+      ({ name }) => model.getLayer(`${name}_concat`).outputShape[4],
+    );
     expect(widths).toEqual([256, 480, 512, 512, 512, 528, 832, 832, 1024]);
     const convs = model.layers.filter((layer) => layer.getClassName() === 'Conv3D');
     expect(convs).toHaveLength(3 + 9 * 6);
-    for (const conv of convs) expect(conv.getConfig()).toMatchObject({ useBias: false, padding: 'same' });
-    expect(model.layers.filter((layer) => layer instanceof BatchNormalization3D)).toHaveLength(convs.length);
-    expect(model.getLayer('Conv3d_1a_7x7_bn').getConfig()).toMatchObject({ momentum: 0.99, epsilon: 1e-3 });
-    expect(model.getLayer('Conv3d_1a_7x7_conv').getConfig()).toMatchObject({ kernelSize: [7, 7, 7], strides: [2, 2, 2] });
-    expect(model.getLayer('MaxPool3d_4a_3x3').getConfig()).toMatchObject({ poolSize: [3, 3, 3], strides: [2, 2, 2] });
-    expect(model.getLayer('MaxPool3d_5a_2x2').getConfig()).toMatchObject({ poolSize: [2, 2, 2], strides: [2, 2, 2] });
+    for (const conv of convs)
+      expect(conv.getConfig()).toMatchObject({ useBias: false, padding: 'same' });
+    expect(model.layers.filter((layer) => layer instanceof BatchNormalization3D)).toHaveLength(
+      convs.length,
+    );
+    expect(model.getLayer('Conv3d_1a_7x7_bn').getConfig()).toMatchObject({
+      momentum: 0.99,
+      epsilon: 1e-3,
+    });
+    expect(model.getLayer('Conv3d_1a_7x7_conv').getConfig()).toMatchObject({
+      kernelSize: [7, 7, 7],
+      strides: [2, 2, 2],
+    });
+    expect(model.getLayer('MaxPool3d_4a_3x3').getConfig()).toMatchObject({
+      poolSize: [3, 3, 3],
+      strides: [2, 2, 2],
+    });
+    expect(model.getLayer('MaxPool3d_5a_2x2').getConfig()).toMatchObject({
+      poolSize: [2, 2, 2],
+      strides: [2, 2, 2],
+    });
     model.dispose();
   });
 
   it('outputs [B, ⌈T/stride⌉, ⌈H/32⌉, ⌈W/32⌉, C] for several clip sizes, as its symbolic shape says', async () => {
     for (const temporalStride of [8, 4] as const) {
-      const model = buildI3DBackbone({ inputShape: [null, null, null, 3], widthMultiplier: 1 / 16, temporalStride });
+      const model = buildI3DBackbone({
+        inputShape: [null, null, null, 3],
+        widthMultiplier: 1 / 16,
+        temporalStride,
+      });
       for (const [batch, frames, height, width] of [
         [1, 8, 32, 32],
         [2, 9, 24, 40],
         [1, 17, 16, 16],
       ]) {
-        const output = model.predict(tf.randomNormal([batch, frames, height, width, 3])) as tf.Tensor;
-        const expected = [batch, Math.ceil(frames / temporalStride), Math.ceil(height / 32), Math.ceil(width / 32), 64];
+        const output = model.predict(
+          tf.randomNormal([batch, frames, height, width, 3]),
+        ) as tf.Tensor;
+        const expected = [
+          batch,
+          Math.ceil(frames / temporalStride),
+          Math.ceil(height / 32),
+          Math.ceil(width / 32),
+          64,
+        ];
         expect(output.shape).toEqual(expected);
         expect((await output.data()).every(Number.isFinite)).toBe(true);
         output.dispose();
@@ -72,17 +104,32 @@ describe('buildI3DBackbone', () => {
     fixed.dispose();
   });
 
-  it('returns per-frame logits [B, T\', classes] with logitsClasses', () => {
-    const model = buildI3DBackbone({ inputShape: [null, 32, 32, 3], widthMultiplier: 1 / 16, logitsClasses: 5 });
-    expect(model.getLayer('Logits_conv').getConfig()).toMatchObject({ useBias: true, filters: 5, kernelSize: [1, 1, 1] });
+  it("returns per-frame logits [B, T', classes] with logitsClasses", () => {
+    const model = buildI3DBackbone({
+      inputShape: [null, 32, 32, 3],
+      widthMultiplier: 1 / 16,
+      logitsClasses: 5,
+    });
+    expect(model.getLayer('Logits_conv').getConfig()).toMatchObject({
+      useBias: true,
+      filters: 5,
+      kernelSize: [1, 1, 1],
+    });
     const output = model.predict(tf.randomNormal([2, 12, 32, 32, 3])) as tf.Tensor;
     expect(output.shape).toEqual([2, 2, 5]);
     output.dispose();
   });
 
   it("uses GroupNormalization with normalization: 'group'", () => {
-    const model = buildI3DBackbone({ inputShape: [8, 32, 32, 3], widthMultiplier: 1 / 8, normalization: 'group', groups: 4 });
-    const norms = model.layers.filter((layer) => layer instanceof GroupNormalization) as GroupNormalization[];
+    const model = buildI3DBackbone({
+      inputShape: [8, 32, 32, 3],
+      widthMultiplier: 1 / 8,
+      normalization: 'group',
+      groups: 4,
+    });
+    const norms = model.layers.filter(
+      (layer) => layer instanceof GroupNormalization,
+    ) as GroupNormalization[];
     expect(norms).toHaveLength(57);
     expect(model.layers.some((layer) => layer instanceof BatchNormalization3D)).toBe(false);
     for (const norm of norms) expect(norm.groups).toBeLessThanOrEqual(4);
@@ -91,10 +138,18 @@ describe('buildI3DBackbone', () => {
   });
 
   it('rejects invalid options', () => {
-    expect(() => buildI3DBackbone({ inputShape: [8, 32, 32] as unknown as [number, number, number, number] })).toThrow(/inputShape/);
-    expect(() => buildI3DBackbone({ inputShape: [8, 32, 32, 3], widthMultiplier: 0 })).toThrow(/widthMultiplier/);
-    expect(() => buildI3DBackbone({ inputShape: [8, 32, 32, 3], temporalStride: 2 as 4 })).toThrow(/temporalStride/);
-    expect(() => buildI3DBackbone({ inputShape: [8, 32, 32, 3], normalization: 'layer' as 'batch' })).toThrow(/normalization/);
+    expect(() =>
+      buildI3DBackbone({ inputShape: [8, 32, 32] as unknown as [number, number, number, number] }),
+    ).toThrow(/inputShape/);
+    expect(() => buildI3DBackbone({ inputShape: [8, 32, 32, 3], widthMultiplier: 0 })).toThrow(
+      /widthMultiplier/,
+    );
+    expect(() => buildI3DBackbone({ inputShape: [8, 32, 32, 3], temporalStride: 2 as 4 })).toThrow(
+      /temporalStride/,
+    );
+    expect(() =>
+      buildI3DBackbone({ inputShape: [8, 32, 32, 3], normalization: 'layer' as 'batch' }),
+    ).toThrow(/normalization/);
   });
 });
 
@@ -115,7 +170,9 @@ describe('scaleChannels and output lengths', () => {
   test.prop([fc.array(fc.nat(10_000), { maxLength: 8 }), fc.constantFrom(4 as const, 8 as const)])(
     'is ⌈L / stride⌉ for every length',
     (lengths, stride) => {
-      expect(i3dOutputLengths(lengths, stride)).toEqual(lengths.map((length) => Math.ceil(length / stride)));
+      expect(i3dOutputLengths(lengths, stride)).toEqual(
+        lengths.map((length) => Math.ceil(length / stride)),
+      );
     },
   );
 });

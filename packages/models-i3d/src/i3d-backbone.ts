@@ -158,7 +158,10 @@ export function i3dTemporalStrides(temporalStride: I3DTemporalStride = 8): numbe
  * i3dOutputLengths([32, 27, 9], 4); // [8, 7, 3]
  * ```
  */
-export function i3dOutputLengths(inputLengths: readonly number[], temporalStride: I3DTemporalStride = 8): number[] {
+export function i3dOutputLengths(
+  inputLengths: readonly number[],
+  temporalStride: I3DTemporalStride = 8,
+): number[] {
   const strides = i3dTemporalStrides(temporalStride);
   return inputLengths.map((length) => {
     if (!Number.isInteger(length) || length < 0) {
@@ -193,12 +196,16 @@ function resolveOptions(options: I3DBackboneOptions): ResolvedOptions {
   }
   for (const size of inputShape) {
     if (size !== null && (!Number.isInteger(size) || size < 1)) {
-      throw new Error(`I3D: inputShape entries must be positive integers or null, got ${JSON.stringify(inputShape)}.`);
+      throw new Error(
+        `I3D: inputShape entries must be positive integers or null, got ${JSON.stringify(inputShape)}.`,
+      );
     }
   }
-  if (inputShape[3] == null) throw new Error('I3D: the channel count (inputShape[3]) must be known.');
+  if (inputShape[3] == null)
+    throw new Error('I3D: the channel count (inputShape[3]) must be known.');
   const width = options.widthMultiplier ?? 1;
-  if (!(width > 0 && Number.isFinite(width))) throw new Error(`I3D: widthMultiplier must be > 0, got ${width}.`);
+  if (!(width > 0 && Number.isFinite(width)))
+    throw new Error(`I3D: widthMultiplier must be > 0, got ${width}.`);
   const minChannels = options.minChannels ?? 4;
   if (!Number.isInteger(minChannels) || minChannels < 1) {
     throw new Error(`I3D: minChannels must be a positive integer, got ${minChannels}.`);
@@ -248,26 +255,67 @@ export function applyI3DBackbone(
   const o = resolveOptions(options);
   const ch = (channels: number): number => scaleChannels(channels, o.width, o.minChannels);
 
-  const unit = (x: tf.SymbolicTensor, filters: number, kernel: Triple, name: string, strides: Triple = [1, 1, 1]): tf.SymbolicTensor => {
+  const unit = (
+    x: tf.SymbolicTensor,
+    filters: number,
+    kernel: Triple,
+    name: string,
+    strides: Triple = [1, 1, 1],
+  ): tf.SymbolicTensor => {
     let y = tf.layers
-      .conv3d({ filters, kernelSize: kernel, strides, padding: 'same', useBias: false, name: `${name}_conv` })
+      .conv3d({
+        filters,
+        kernelSize: kernel,
+        strides,
+        padding: 'same',
+        useBias: false,
+        name: `${name}_conv`,
+      })
       .apply(x) as tf.SymbolicTensor;
     const norm =
       o.normalization === 'batch'
         ? new BatchNormalization3D({ momentum: o.momentum, epsilon: o.epsilon, name: `${name}_bn` })
-        : new GroupNormalization({ groups: groupCount(filters, o.groups), epsilon: o.epsilon, name: `${name}_gn` });
+        : new GroupNormalization({
+            groups: groupCount(filters, o.groups),
+            epsilon: o.epsilon,
+            name: `${name}_gn`,
+          });
     y = norm.apply(y) as tf.SymbolicTensor;
     return tf.layers.reLU({ name: `${name}_relu` }).apply(y) as tf.SymbolicTensor;
   };
-  const maxPool = (x: tf.SymbolicTensor, poolSize: Triple, strides: Triple, name: string): tf.SymbolicTensor =>
-    tf.layers.maxPooling3d({ poolSize, strides, padding: 'same', name }).apply(x) as tf.SymbolicTensor;
+  const maxPool = (
+    x: tf.SymbolicTensor,
+    poolSize: Triple,
+    strides: Triple,
+    name: string,
+  ): tf.SymbolicTensor =>
+    tf.layers
+      .maxPooling3d({ poolSize, strides, padding: 'same', name })
+      .apply(x) as tf.SymbolicTensor;
   const mixed = (x: tf.SymbolicTensor, block: I3DInceptionBlock): tf.SymbolicTensor => {
     const { name } = block;
     const b0 = unit(x, ch(block.b0), [1, 1, 1], `${name}_b0`);
-    const b1 = unit(unit(x, ch(block.b1a), [1, 1, 1], `${name}_b1a`), ch(block.b1b), [3, 3, 3], `${name}_b1b`);
-    const b2 = unit(unit(x, ch(block.b2a), [1, 1, 1], `${name}_b2a`), ch(block.b2b), [3, 3, 3], `${name}_b2b`);
-    const b3 = unit(maxPool(x, [3, 3, 3], [1, 1, 1], `${name}_b3a_pool`), ch(block.b3), [1, 1, 1], `${name}_b3b`);
-    return tf.layers.concatenate({ axis: -1, name: `${name}_concat` }).apply([b0, b1, b2, b3]) as tf.SymbolicTensor;
+    const b1 = unit(
+      unit(x, ch(block.b1a), [1, 1, 1], `${name}_b1a`),
+      ch(block.b1b),
+      [3, 3, 3],
+      `${name}_b1b`,
+    );
+    const b2 = unit(
+      unit(x, ch(block.b2a), [1, 1, 1], `${name}_b2a`),
+      ch(block.b2b),
+      [3, 3, 3],
+      `${name}_b2b`,
+    );
+    const b3 = unit(
+      maxPool(x, [3, 3, 3], [1, 1, 1], `${name}_b3a_pool`),
+      ch(block.b3),
+      [1, 1, 1],
+      `${name}_b3b`,
+    );
+    return tf.layers
+      .concatenate({ axis: -1, name: `${name}_concat` })
+      .apply([b0, b1, b2, b3]) as tf.SymbolicTensor;
   };
 
   const strides = i3dTemporalStrides(o.temporalStride);
@@ -313,12 +361,21 @@ export function buildI3DBackbone(options: I3DBackboneOptions): tf.LayersModel {
   let output = features;
   if (options.logitsClasses != null) {
     if (!Number.isInteger(options.logitsClasses) || options.logitsClasses < 1) {
-      throw new Error(`I3D: logitsClasses must be a positive integer, got ${options.logitsClasses}.`);
+      throw new Error(
+        `I3D: logitsClasses must be a positive integer, got ${options.logitsClasses}.`,
+      );
     }
     const logits = tf.layers
-      .conv3d({ filters: options.logitsClasses, kernelSize: [1, 1, 1], useBias: true, name: 'Logits_conv' })
+      .conv3d({
+        filters: options.logitsClasses,
+        kernelSize: [1, 1, 1],
+        useBias: true,
+        name: 'Logits_conv',
+      })
       .apply(features) as tf.SymbolicTensor;
-    output = new SpatialAveragePooling({ name: 'Logits_spatial_mean' }).apply(logits) as tf.SymbolicTensor;
+    output = new SpatialAveragePooling({ name: 'Logits_spatial_mean' }).apply(
+      logits,
+    ) as tf.SymbolicTensor;
   }
   return tf.model({ inputs: input, outputs: output, name: options.name ?? 'i3d_backbone' });
 }

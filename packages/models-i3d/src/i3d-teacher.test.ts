@@ -25,8 +25,20 @@ function pose(batch: number, frames: number, seed: number): tf.Tensor4D {
 
 function lossOf(teacher: I3DTeacher, inputs: tf.Tensor | tf.Tensor[], frames: number[]): tf.Scalar {
   // Two glosses need at least two output frames: T ≥ 5 at stride 4.
-  const targets = tf.tensor2d([[1, 2], [3, -1]], [2, 2], 'int32');
-  return ctcLoss(teacher.apply(inputs, true), targets, teacher.outputLengths(frames), [2, 1]) as tf.Scalar;
+  const targets = tf.tensor2d(
+    [
+      [1, 2],
+      [3, -1],
+    ],
+    [2, 2],
+    'int32',
+  );
+  return ctcLoss(
+    teacher.apply(inputs, true),
+    targets,
+    teacher.outputLengths(frames),
+    [2, 1],
+  ) as tf.Scalar;
 }
 
 beforeAll(async () => {
@@ -34,7 +46,7 @@ beforeAll(async () => {
 });
 
 describe('buildI3DTeacher', () => {
-  it('returns time-major [T\', B, V] log-probabilities for several batch sizes and lengths', () => {
+  it("returns time-major [T', B, V] log-probabilities for several batch sizes and lengths", () => {
     const teacher = buildI3DTeacher(TINY);
     expect(teacher.temporalStride).toBe(4);
     expect(teacher.numClasses).toBe(7);
@@ -53,7 +65,13 @@ describe('buildI3DTeacher', () => {
 
   it('computes outputLengths exactly: they equal the real output frames for T = 8…33, strides 4 and 8', () => {
     for (const temporalStride of [4, 8] as const) {
-      const teacher = buildI3DTeacher({ ...TINY, inputShape: [null, 16, 16, 3], widthMultiplier: 1 / 16, lstmUnits: 4, temporalStride });
+      const teacher = buildI3DTeacher({
+        ...TINY,
+        inputShape: [null, 16, 16, 3],
+        widthMultiplier: 1 / 16,
+        lstmUnits: 4,
+        temporalStride,
+      });
       const lengths = Array.from({ length: 26 }, (_, i) => 8 + i);
       const actual = lengths.map((frames) => {
         const output = teacher.apply(video(1, frames, frames, 16), false);
@@ -89,7 +107,8 @@ describe('buildI3DTeacher', () => {
     for (const variable of variables) {
       const gradient = grads[variable.name];
       const values = gradient == null ? null : await gradient.data();
-      if (values == null || !values.every(Number.isFinite) || !values.some((v) => v !== 0)) silent.push(variable.name);
+      if (values == null || !values.every(Number.isFinite) || !values.some((v) => v !== 0))
+        silent.push(variable.name);
     }
     expect(silent).toEqual([]);
     expect(variables.length).toBeGreaterThan(57 * 3);
@@ -108,7 +127,8 @@ describe('buildI3DTeacher', () => {
     // batch norm over a handful of values per channel the tiny network's loss is rough at the
     // scale of one step, so take three.
     const before = (await lossOf(teacher, inputs, frames).data())[0];
-    for (let step = 0; step < 3; step++) tf.dispose(optimizer.minimize(() => lossOf(teacher, inputs, frames), true)!);
+    for (let step = 0; step < 3; step++)
+      tf.dispose(optimizer.minimize(() => lossOf(teacher, inputs, frames), true)!);
     const after = (await lossOf(teacher, inputs, frames).data())[0];
     expect(after).toBeLessThan(0.98 * before);
     const moved = await tf.abs(tf.sub(bn.getWeights()[2], movingMean)).max().data();
@@ -118,7 +138,9 @@ describe('buildI3DTeacher', () => {
   it("trains with normalization: 'group', and each sample's output is then independent of the batch", async () => {
     const teacher = buildI3DTeacher({ ...TINY, normalization: 'group', groups: 4 });
     expect(teacher.model.layers.some((layer) => layer instanceof BatchNormalization3D)).toBe(false);
-    expect(teacher.model.layers.filter((layer) => layer instanceof GroupNormalization)).toHaveLength(57);
+    expect(
+      teacher.model.layers.filter((layer) => layer instanceof GroupNormalization),
+    ).toHaveLength(57);
     const clips = video(2, 8, 5);
     const both = teacher.apply(clips, false);
     const first = teacher.apply(tf.slice(clips, [0], [1]), false);
@@ -144,7 +166,9 @@ describe('buildI3DTeacher', () => {
     expect(teacher.outputLengths([16, 9])).toEqual([2, 2]);
     expect(Math.max(...(await tf.abs(tf.sub(a, b)).data()))).toBeGreaterThan(1e-6);
     expect(() => teacher.apply(clip, false)).toThrow(/\[video, pose\]/);
-    expect(() => buildI3DTeacher(TINY).apply([clip, pose(2, 16, 7)], false)).toThrow(/video tensor alone/);
+    expect(() => buildI3DTeacher(TINY).apply([clip, pose(2, 16, 7)], false)).toThrow(
+      /video tensor alone/,
+    );
   });
 
   it('is tidy: apply leaves only its output behind, in training and inference', () => {
@@ -171,14 +195,17 @@ describe('buildI3DTeacher', () => {
         return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
       }),
     );
-    const loaded = wrapI3DTeacher(await tf.loadLayersModel(tf.io.fromMemory(artifacts!)), { temporalStride: 4 });
+    const loaded = wrapI3DTeacher(await tf.loadLayersModel(tf.io.fromMemory(artifacts!)), {
+      temporalStride: 4,
+    });
     expect(loaded.usesPose).toBe(true);
     expect(loaded.numClasses).toBe(7);
     expect(loaded.outputLengths([10, 7])).toEqual(teacher.outputLengths([10, 7]));
     const expected = await teacher.apply(inputs, false).data();
     const actual = await loaded.apply(inputs, false).data();
     expect(actual.length).toBe(expected.length);
-    for (let i = 0; i < expected.length; i++) expect(Math.abs(actual[i] - expected[i])).toBeLessThan(1e-5);
+    for (let i = 0; i < expected.length; i++)
+      expect(Math.abs(actual[i] - expected[i])).toBeLessThan(1e-5);
   });
 
   it('rejects invalid options', () => {

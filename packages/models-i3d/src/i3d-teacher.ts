@@ -82,7 +82,8 @@ export interface I3DTeacher extends SequenceModel {
 }
 
 function positiveInteger(name: string, value: number): number {
-  if (!Number.isInteger(value) || value < 1) throw new Error(`I3D teacher: ${name} must be a positive integer, got ${value}.`);
+  if (!Number.isInteger(value) || value < 1)
+    throw new Error(`I3D teacher: ${name} must be a positive integer, got ${value}.`);
   return value;
 }
 
@@ -113,13 +114,16 @@ export function buildI3DTeacher(options: I3DTeacherOptions): I3DTeacher {
   const numClasses = positiveInteger('numClasses', options.numClasses);
   const temporalStride = options.temporalStride ?? 4;
   const dropout = options.dropout ?? 0.3;
-  if (!(dropout >= 0 && dropout < 1)) throw new Error(`I3D teacher: dropout must lie in [0, 1), got ${dropout}.`);
+  if (!(dropout >= 0 && dropout < 1))
+    throw new Error(`I3D teacher: dropout must lie in [0, 1), got ${dropout}.`);
   const lstmUnits = positiveInteger('lstmUnits', options.lstmUnits ?? 256);
   const lstmLayers = positiveInteger('lstmLayers', options.lstmLayers ?? 1);
 
   const video = tf.input({ shape: [...options.inputShape], name: 'video' });
   const { features } = applyI3DBackbone(video, { ...options, temporalStride });
-  let sequence = new SpatialAveragePooling({ name: 'spatial_mean' }).apply(features) as tf.SymbolicTensor; // [B, T', C]
+  let sequence = new SpatialAveragePooling({ name: 'spatial_mean' }).apply(
+    features,
+  ) as tf.SymbolicTensor; // [B, T', C]
 
   const inputs = [video];
   if (options.pose != null) {
@@ -129,13 +133,22 @@ export function buildI3DTeacher(options: I3DTeacherOptions): I3DTeacher {
     const layers = positiveInteger('pose.layers', options.pose.layers ?? 2);
     const pose = tf.input({ shape: [options.inputShape[0], keypoints, channels], name: 'pose' });
     inputs.push(pose);
-    let poseSequence = tf.layers.reshape({ targetShape: [-1, keypoints * channels], name: 'pose_flatten' }).apply(pose) as tf.SymbolicTensor;
+    let poseSequence = tf.layers
+      .reshape({ targetShape: [-1, keypoints * channels], name: 'pose_flatten' })
+      .apply(pose) as tf.SymbolicTensor;
     for (let i = 0; i < layers; i++) {
-      poseSequence = tf.layers.dense({ units, activation: 'relu', name: `pose_dense_${i + 1}` }).apply(poseSequence) as tf.SymbolicTensor;
+      poseSequence = tf.layers
+        .dense({ units, activation: 'relu', name: `pose_dense_${i + 1}` })
+        .apply(poseSequence) as tf.SymbolicTensor;
     }
     // The same frame arithmetic as the video stream: ⌈T / stride⌉ frames ('same' padding).
     poseSequence = tf.layers
-      .averagePooling1d({ poolSize: temporalStride, strides: temporalStride, padding: 'same', name: 'pose_temporal_pool' })
+      .averagePooling1d({
+        poolSize: temporalStride,
+        strides: temporalStride,
+        padding: 'same',
+        name: 'pose_temporal_pool',
+      })
       .apply(poseSequence) as tf.SymbolicTensor;
     sequence = new CrossAttention({
       numHeads: positiveInteger('attentionHeads', options.attentionHeads ?? 8),
@@ -149,14 +162,24 @@ export function buildI3DTeacher(options: I3DTeacherOptions): I3DTeacher {
   for (let i = 0; i < lstmLayers; i++) {
     sequence = tf.layers
       .bidirectional({
-        layer: tf.layers.lstm({ units: lstmUnits, returnSequences: true, name: `lstm_${i + 1}`, ...lstmInitializers(lstmUnits) }) as tf.RNN,
+        layer: tf.layers.lstm({
+          units: lstmUnits,
+          returnSequences: true,
+          name: `lstm_${i + 1}`,
+          ...lstmInitializers(lstmUnits),
+        }) as tf.RNN,
         mergeMode: 'concat',
         name: `bilstm_${i + 1}`,
       })
       .apply(sequence) as tf.SymbolicTensor;
   }
-  if (dropout > 0) sequence = tf.layers.dropout({ rate: dropout, name: 'dropout' }).apply(sequence) as tf.SymbolicTensor;
-  const logits = tf.layers.dense({ units: numClasses, name: 'classifier' }).apply(sequence) as tf.SymbolicTensor;
+  if (dropout > 0)
+    sequence = tf.layers
+      .dropout({ rate: dropout, name: 'dropout' })
+      .apply(sequence) as tf.SymbolicTensor;
+  const logits = tf.layers
+    .dense({ units: numClasses, name: 'classifier' })
+    .apply(sequence) as tf.SymbolicTensor;
   const logProbs = new LogSoftmax({ name: 'log_softmax' }).apply(logits) as tf.SymbolicTensor;
   const model = tf.model({ inputs, outputs: logProbs, name: options.name ?? 'i3d_teacher' });
   return wrapTeacher(model, { temporalStride, numClasses, usesPose: options.pose != null });
@@ -172,12 +195,19 @@ export function buildI3DTeacher(options: I3DTeacherOptions): I3DTeacher {
  * const teacher = wrapI3DTeacher(loaded, { temporalStride: 4 });
  * ```
  */
-export function wrapI3DTeacher(model: tf.LayersModel, options: { temporalStride: I3DTemporalStride }): I3DTeacher {
+export function wrapI3DTeacher(
+  model: tf.LayersModel,
+  options: { temporalStride: I3DTemporalStride },
+): I3DTeacher {
   const numClasses = model.outputs[0].shape[model.outputs[0].shape.length - 1];
   if (model.outputs.length !== 1 || model.outputs[0].shape.length !== 3 || numClasses == null) {
-    throw new Error('wrapI3DTeacher: expected a model with one output [B, T\', V].');
+    throw new Error("wrapI3DTeacher: expected a model with one output [B, T', V].");
   }
-  return wrapTeacher(model, { temporalStride: options.temporalStride, numClasses, usesPose: model.inputs.length === 2 });
+  return wrapTeacher(model, {
+    temporalStride: options.temporalStride,
+    numClasses,
+    usesPose: model.inputs.length === 2,
+  });
 }
 
 function wrapTeacher(
@@ -197,7 +227,10 @@ function wrapTeacher(
             : `I3D teacher: expected the video tensor alone, got ${list.length} tensors.`,
         );
       }
-      if (list[0].rank !== 5) throw new Error(`I3D teacher: video must be [B, T, H, W, C], got shape [${list[0].shape}].`);
+      if (list[0].rank !== 5)
+        throw new Error(
+          `I3D teacher: video must be [B, T, H, W, C], got shape [${list[0].shape}].`,
+        );
       return tf.tidy(() => {
         const output = model.apply(list.length === 1 ? list[0] : list, { training }) as tf.Tensor;
         return tf.transpose(output, [1, 0, 2]) as tf.Tensor3D;

@@ -21,9 +21,13 @@ export class SpatialAveragePooling extends tf.layers.Layer {
   }
 
   override build(inputShape: tf.Shape | tf.Shape[]): void {
-    const shape = (Array.isArray(inputShape[0]) ? (inputShape as tf.Shape[])[0] : inputShape) as tf.Shape;
+    const shape = (
+      Array.isArray(inputShape[0]) ? (inputShape as tf.Shape[])[0] : inputShape
+    ) as tf.Shape;
     if (shape.length !== 5) {
-      throw new Error(`SpatialAveragePooling expects [B, T, H, W, C], got ${JSON.stringify(shape)}.`);
+      throw new Error(
+        `SpatialAveragePooling expects [B, T, H, W, C], got ${JSON.stringify(shape)}.`,
+      );
     }
     this.inputSpec = [new tf.InputSpec({ ndim: 5 })];
     this.built = true;
@@ -38,7 +42,9 @@ export class SpatialAveragePooling extends tf.layers.Layer {
   }
 
   override computeOutputShape(inputShape: tf.Shape | tf.Shape[]): tf.Shape | tf.Shape[] {
-    const shape = (Array.isArray(inputShape[0]) ? (inputShape as tf.Shape[])[0] : inputShape) as tf.Shape;
+    const shape = (
+      Array.isArray(inputShape[0]) ? (inputShape as tf.Shape[])[0] : inputShape
+    ) as tf.Shape;
     return [shape[0], shape[1], shape[4]];
   }
 

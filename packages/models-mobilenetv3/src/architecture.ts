@@ -170,12 +170,17 @@ export interface MobileNetV3Architecture {
  * arch.lastConvChannels;  // 144
  * ```
  */
-export function mobileNetV3Architecture(variant: MobileNetV3Variant, widthMultiplier = 1): MobileNetV3Architecture {
+export function mobileNetV3Architecture(
+  variant: MobileNetV3Variant,
+  widthMultiplier = 1,
+): MobileNetV3Architecture {
   if (variant !== 'large' && variant !== 'small') {
     throw new Error(`MobileNetV3: variant must be 'large' or 'small', got '${String(variant)}'.`);
   }
   if (!(Number.isFinite(widthMultiplier) && widthMultiplier > 0)) {
-    throw new Error(`MobileNetV3: widthMultiplier must be a positive number, got ${widthMultiplier}.`);
+    throw new Error(
+      `MobileNetV3: widthMultiplier must be a positive number, got ${widthMultiplier}.`,
+    );
   }
   const adjust = (channels: number) => makeDivisible(channels * widthMultiplier, 8);
   const specs = variant === 'large' ? MOBILENET_V3_LARGE_BLOCKS : MOBILENET_V3_SMALL_BLOCKS;

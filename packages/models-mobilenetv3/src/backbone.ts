@@ -19,14 +19,20 @@ export type SeedSequence = () => number | undefined;
 /** @internal */
 export function seedSequence(seed: number | undefined): SeedSequence {
   if (seed == null) return () => undefined;
-  if (!Number.isInteger(seed)) throw new Error(`MobileNetV3: seed must be an integer, got ${seed}.`);
+  if (!Number.isInteger(seed))
+    throw new Error(`MobileNetV3: seed must be an integer, got ${seed}.`);
   let next = seed;
   return () => next++;
 }
 
 /** He-normal with fan-out as torchvision initialises convolutions (`kaiming_normal_(mode='fan_out')`). */
 function convInitializer(seed: number | undefined) {
-  return tf.initializers.varianceScaling({ scale: 2, mode: 'fanOut', distribution: 'normal', seed });
+  return tf.initializers.varianceScaling({
+    scale: 2,
+    mode: 'fanOut',
+    distribution: 'normal',
+    seed,
+  });
 }
 
 /**
@@ -80,7 +86,13 @@ function convBnAct(
   if (stride !== 1 && kernelSize > 1) {
     const pad = (kernelSize - 1) / 2;
     y = tf.layers
-      .zeroPadding2d({ padding: [[pad, pad], [pad, pad]], name: `${name}_pad` })
+      .zeroPadding2d({
+        padding: [
+          [pad, pad],
+          [pad, pad],
+        ],
+        name: `${name}_pad`,
+      })
       .apply(y) as tf.SymbolicTensor;
     padding = 'valid';
   }
@@ -108,7 +120,11 @@ function convBnAct(
   y = tf.layers
     .batchNormalization({ epsilon: BN_EPSILON, momentum: args.momentum, name: `${name}_bn` })
     .apply(y) as tf.SymbolicTensor;
-  if (args.activation != null) y = activation(args.activation, `${name}_${args.activation === 'relu' ? 'relu' : 'hswish'}`).apply(y) as tf.SymbolicTensor;
+  if (args.activation != null)
+    y = activation(
+      args.activation,
+      `${name}_${args.activation === 'relu' ? 'relu' : 'hswish'}`,
+    ).apply(y) as tf.SymbolicTensor;
   return y;
 }
 
@@ -141,7 +157,11 @@ function invertedResidual(
     momentum,
   });
   if (block.squeezeExcite) {
-    y = new SqueezeExcite({ squeezeChannels: block.squeezeChannels, seed: seeds(), name: `${name}_se` }).apply(y) as tf.SymbolicTensor;
+    y = new SqueezeExcite({
+      squeezeChannels: block.squeezeChannels,
+      seed: seeds(),
+      name: `${name}_se`,
+    }).apply(y) as tf.SymbolicTensor;
   }
   y = convBnAct(y, {
     name: `${name}_project`,
@@ -198,7 +218,14 @@ export function applyMobileNetV3Features(
 export function checkImageShape(shape: readonly (number | null)[], what: string): void {
   const [height, width, channels] = shape;
   const dimOk = (d: number | null) => d === null || (Number.isInteger(d) && d > 0);
-  if (shape.length !== 3 || !dimOk(height) || !dimOk(width) || !(Number.isInteger(channels) && (channels as number) > 0)) {
-    throw new Error(`${what}: inputShape must be [H, W, C] with positive integers (H, W may be null), got [${shape.join(', ')}].`);
+  if (
+    shape.length !== 3 ||
+    !dimOk(height) ||
+    !dimOk(width) ||
+    !(Number.isInteger(channels) && (channels as number) > 0)
+  ) {
+    throw new Error(
+      `${what}: inputShape must be [H, W, C] with positive integers (H, W may be null), got [${shape.join(', ')}].`,
+    );
   }
 }

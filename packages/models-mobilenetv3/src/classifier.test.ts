@@ -1,10 +1,17 @@
 import * as tf from '@tensorflow/tfjs';
 import { HardSwish, SqueezeExcite } from '@slr/layers';
 import { describe, expect, it } from 'vitest';
-import { buildMobileNetV3Classifier, buildMobileNetV3Features, mobileNetV3Architecture } from './index';
+import {
+  buildMobileNetV3Classifier,
+  buildMobileNetV3Features,
+  mobileNetV3Architecture,
+} from './index';
 
 function trainableParameters(model: tf.LayersModel): number {
-  return model.trainableWeights.reduce((sum, w) => sum + w.shape.reduce((a: number, b) => a * (b as number), 1), 0);
+  return model.trainableWeights.reduce(
+    (sum, w) => sum + w.shape.reduce((a: number, b) => a * (b as number), 1),
+    0,
+  );
 }
 
 async function saveToMemory(model: tf.LayersModel): Promise<tf.io.ModelArtifacts> {
@@ -22,52 +29,75 @@ describe('buildMobileNetV3Classifier: the ImageNet architecture', () => {
   it.each([
     ['large', 5_483_032, 2_971_952, 960],
     ['small', 2_542_856, 927_008, 576],
-  ] as const)('%s has torchvision’s trainable parameter counts', (variant, total, features, channels) => {
-    const classifier = buildMobileNetV3Classifier({ variant, numClasses: 1000, inputShape: [224, 224, 3] });
-    const extractor = buildMobileNetV3Features({ variant, inputShape: [224, 224, 3] });
-    try {
-      expect(trainableParameters(classifier)).toBe(total);
-      expect(trainableParameters(extractor)).toBe(features);
-      expect(classifier.outputShape).toEqual([null, 1000]);
-      expect(extractor.outputShape).toEqual([null, 7, 7, channels]);
-      // Every convolution is bias-free; BatchNorm's moving statistics are not trainable.
-      for (const layer of classifier.layers) {
-        if (layer.getClassName() === 'Conv2D' || layer.getClassName() === 'DepthwiseConv2D') {
-          expect(layer.getConfig().useBias, layer.name).toBe(false);
-        }
-        if (layer.getClassName() === 'BatchNormalization') {
-          expect(layer.getConfig().epsilon).toBe(0.001);
-          expect(layer.trainableWeights).toHaveLength(2);
-        }
-      }
-    } finally {
-      classifier.dispose();
-      extractor.dispose();
-    }
-  });
-
-  it.each(['large', 'small'] as const)('%s halves the resolution as torchvision: 224 → 112 → … → 7', (variant) => {
-    const model = buildMobileNetV3Features({ variant, inputShape: [224, 224, 3] });
-    try {
-      const arch = mobileNetV3Architecture(variant);
-      expect(model.getLayer('stem_hswish').outputShape).toEqual([null, 112, 112, 16]);
-      let size = 112;
-      arch.blocks.forEach((block, i) => {
-        size = block.stride === 2 ? size / 2 : size;
-        const name = block.residual ? `block${i + 1}_add` : `block${i + 1}_project_bn`;
-        expect(model.getLayer(name).outputShape, name).toEqual([null, size, size, block.outputChannels]);
-        expect(model.layers.some((l) => l.name === `block${i + 1}_expand_conv`)).toBe(block.expandedChannels !== block.inputChannels);
-        expect(model.layers.some((l) => l.name === `block${i + 1}_se`)).toBe(block.squeezeExcite);
+  ] as const)(
+    '%s has torchvision’s trainable parameter counts',
+    (variant, total, features, channels) => {
+      const classifier = buildMobileNetV3Classifier({
+        variant,
+        numClasses: 1000,
+        inputShape: [224, 224, 3],
       });
-      expect(size).toBe(7);
-      expect(model.layers.filter((l) => l instanceof SqueezeExcite)).toHaveLength(arch.blocks.filter((b) => b.squeezeExcite).length);
-    } finally {
-      model.dispose();
-    }
-  });
+      const extractor = buildMobileNetV3Features({ variant, inputShape: [224, 224, 3] });
+      try {
+        expect(trainableParameters(classifier)).toBe(total);
+        expect(trainableParameters(extractor)).toBe(features);
+        expect(classifier.outputShape).toEqual([null, 1000]);
+        expect(extractor.outputShape).toEqual([null, 7, 7, channels]);
+        // Every convolution is bias-free; BatchNorm's moving statistics are not trainable.
+        for (const layer of classifier.layers) {
+          if (layer.getClassName() === 'Conv2D' || layer.getClassName() === 'DepthwiseConv2D') {
+            expect(layer.getConfig().useBias, layer.name).toBe(false);
+          }
+          if (layer.getClassName() === 'BatchNormalization') {
+            expect(layer.getConfig().epsilon).toBe(0.001);
+            expect(layer.trainableWeights).toHaveLength(2);
+          }
+        }
+      } finally {
+        classifier.dispose();
+        extractor.dispose();
+      }
+    },
+  );
+
+  it.each(['large', 'small'] as const)(
+    '%s halves the resolution as torchvision: 224 → 112 → … → 7',
+    (variant) => {
+      const model = buildMobileNetV3Features({ variant, inputShape: [224, 224, 3] });
+      try {
+        const arch = mobileNetV3Architecture(variant);
+        expect(model.getLayer('stem_hswish').outputShape).toEqual([null, 112, 112, 16]);
+        let size = 112;
+        arch.blocks.forEach((block, i) => {
+          size = block.stride === 2 ? size / 2 : size;
+          const name = block.residual ? `block${i + 1}_add` : `block${i + 1}_project_bn`;
+          expect(model.getLayer(name).outputShape, name).toEqual([
+            null,
+            size,
+            size,
+            block.outputChannels,
+          ]);
+          expect(model.layers.some((l) => l.name === `block${i + 1}_expand_conv`)).toBe(
+            block.expandedChannels !== block.inputChannels,
+          );
+          expect(model.layers.some((l) => l.name === `block${i + 1}_se`)).toBe(block.squeezeExcite);
+        });
+        expect(size).toBe(7);
+        expect(model.layers.filter((l) => l instanceof SqueezeExcite)).toHaveLength(
+          arch.blocks.filter((b) => b.squeezeExcite).length,
+        );
+      } finally {
+        model.dispose();
+      }
+    },
+  );
 
   it('pads stride-2 convolutions symmetrically, (k − 1) / 2 on each side, as PyTorch', () => {
-    const model = buildMobileNetV3Features({ variant: 'small', widthMultiplier: 0.25, inputShape: [4, 4, 1] });
+    const model = buildMobileNetV3Features({
+      variant: 'small',
+      widthMultiplier: 0.25,
+      inputShape: [4, 4, 1],
+    });
     const stem = model.getLayer('stem_conv');
     // getWeights() hands out the variables' own tensors: never dispose them.
     const ones = tf.onesLike(stem.getWeights()[0]);
@@ -92,16 +122,25 @@ describe('buildMobileNetV3Classifier: forward passes on small configurations', (
     ['large', 0.5, [96, 96, 3], 7],
     ['small', 0.5, [48, 80, 3], 3],
     ['large', 0.25, [224, 224, 3], 5],
-  ] as const)('%s ×%s at %j gives [B, classes]', (variant, widthMultiplier, inputShape, numClasses) => {
-    const model = buildMobileNetV3Classifier({ variant, widthMultiplier, inputShape: [...inputShape], numClasses, seed: 1 });
-    const batch = inputShape[0] === 224 ? 1 : 2;
-    const x = tf.randomUniform([batch, ...inputShape], -1, 1, 'float32', 3);
-    const y = model.predict(x) as tf.Tensor;
-    expect(y.shape).toEqual([batch, numClasses]);
-    expect(Array.from(y.dataSync()).every(Number.isFinite)).toBe(true);
-    tf.dispose([x, y]);
-    model.dispose();
-  });
+  ] as const)(
+    '%s ×%s at %j gives [B, classes]',
+    (variant, widthMultiplier, inputShape, numClasses) => {
+      const model = buildMobileNetV3Classifier({
+        variant,
+        widthMultiplier,
+        inputShape: [...inputShape],
+        numClasses,
+        seed: 1,
+      });
+      const batch = inputShape[0] === 224 ? 1 : 2;
+      const x = tf.randomUniform([batch, ...inputShape], -1, 1, 'float32', 3);
+      const y = model.predict(x) as tf.Tensor;
+      expect(y.shape).toEqual([batch, numClasses]);
+      expect(Array.from(y.dataSync()).every(Number.isFinite)).toBe(true);
+      tf.dispose([x, y]);
+      model.dispose();
+    },
+  );
 
   it('accepts any image size when H and W are null, and a softmax output', () => {
     const model = buildMobileNetV3Classifier({
@@ -121,30 +160,62 @@ describe('buildMobileNetV3Classifier: forward passes on small configurations', (
   });
 
   it('initialises reproducibly from a seed', () => {
-    const build = (seed: number) => buildMobileNetV3Classifier({ variant: 'small', widthMultiplier: 0.25, inputShape: [32, 32, 3], numClasses: 3, seed });
+    const build = (seed: number) =>
+      buildMobileNetV3Classifier({
+        variant: 'small',
+        widthMultiplier: 0.25,
+        inputShape: [32, 32, 3],
+        numClasses: 3,
+        seed,
+      });
     const [a, b, c] = [build(5), build(5), build(6)];
-    const first = (m: tf.LayersModel) => Array.from(m.getLayer('block4_se').getWeights()[0].dataSync());
+    const first = (m: tf.LayersModel) =>
+      Array.from(m.getLayer('block4_se').getWeights()[0].dataSync());
     expect(first(a)).toEqual(first(b));
     expect(first(a)).not.toEqual(first(c));
     [a, b, c].forEach((m) => m.dispose());
   });
 
   it('rejects bad options', () => {
-    expect(() => buildMobileNetV3Classifier({ variant: 'large', numClasses: 0, inputShape: [32, 32, 3] })).toThrow(/numClasses/);
-    expect(() => buildMobileNetV3Classifier({ variant: 'tiny' as never, numClasses: 2, inputShape: [32, 32, 3] })).toThrow(/variant/);
-    expect(() => buildMobileNetV3Classifier({ variant: 'small', numClasses: 2, inputShape: [32, 32] as never })).toThrow(/inputShape/);
+    expect(() =>
+      buildMobileNetV3Classifier({ variant: 'large', numClasses: 0, inputShape: [32, 32, 3] }),
+    ).toThrow(/numClasses/);
+    expect(() =>
+      buildMobileNetV3Classifier({
+        variant: 'tiny' as never,
+        numClasses: 2,
+        inputShape: [32, 32, 3],
+      }),
+    ).toThrow(/variant/);
+    expect(() =>
+      buildMobileNetV3Classifier({
+        variant: 'small',
+        numClasses: 2,
+        inputShape: [32, 32] as never,
+      }),
+    ).toThrow(/inputShape/);
   });
 });
 
 describe('buildMobileNetV3Classifier: serialisation', () => {
   it('round-trips through withSaveHandler → fromMemory and modelFromJSON with the same outputs', async () => {
-    const model = buildMobileNetV3Classifier({ variant: 'small', widthMultiplier: 0.25, inputShape: [64, 64, 3], numClasses: 5, seed: 2 });
+    const model = buildMobileNetV3Classifier({
+      variant: 'small',
+      widthMultiplier: 0.25,
+      inputShape: [64, 64, 3],
+      numClasses: 5,
+      seed: 2,
+    });
     const artifacts = await saveToMemory(model);
     const loaded = await tf.loadLayersModel(tf.io.fromMemory(artifacts));
-    const fromJson = await tf.models.modelFromJSON(artifacts.modelTopology as tf.io.ModelJSON['modelTopology']);
+    const fromJson = await tf.models.modelFromJSON(
+      artifacts.modelTopology as tf.io.ModelJSON['modelTopology'],
+    );
     fromJson.setWeights(model.getWeights());
     try {
-      expect(loaded.layers.map((l) => l.getClassName())).toEqual(model.layers.map((l) => l.getClassName()));
+      expect(loaded.layers.map((l) => l.getClassName())).toEqual(
+        model.layers.map((l) => l.getClassName()),
+      );
       expect(loaded.layers.some((l) => l instanceof HardSwish)).toBe(true);
       expect(loaded.layers.some((l) => l instanceof SqueezeExcite)).toBe(true);
       expect(trainableParameters(loaded)).toBe(trainableParameters(model));
@@ -162,12 +233,29 @@ describe('buildMobileNetV3Classifier: serialisation', () => {
 
 describe('batchNormMomentum', () => {
   it('sets the momentum of every BatchNorm layer of the backbone', () => {
-    const model = buildMobileNetV3Features({ variant: 'small', inputShape: [32, 32, 3], widthMultiplier: 0.25, batchNormMomentum: 0.9 });
-    const momenta = model.layers.filter((layer) => layer.getClassName() === 'BatchNormalization').map((layer) => layer.getConfig().momentum);
+    const model = buildMobileNetV3Features({
+      variant: 'small',
+      inputShape: [32, 32, 3],
+      widthMultiplier: 0.25,
+      batchNormMomentum: 0.9,
+    });
+    const momenta = model.layers
+      .filter((layer) => layer.getClassName() === 'BatchNormalization')
+      .map((layer) => layer.getConfig().momentum);
     expect(momenta.length).toBeGreaterThan(10);
     expect(new Set(momenta)).toEqual(new Set([0.9]));
-    const standard = buildMobileNetV3Features({ variant: 'small', inputShape: [32, 32, 3], widthMultiplier: 0.25 });
-    expect(new Set(standard.layers.filter((layer) => layer.getClassName() === 'BatchNormalization').map((layer) => layer.getConfig().momentum))).toEqual(new Set([0.99]));
+    const standard = buildMobileNetV3Features({
+      variant: 'small',
+      inputShape: [32, 32, 3],
+      widthMultiplier: 0.25,
+    });
+    expect(
+      new Set(
+        standard.layers
+          .filter((layer) => layer.getClassName() === 'BatchNormalization')
+          .map((layer) => layer.getConfig().momentum),
+      ),
+    ).toEqual(new Set([0.99]));
     model.dispose();
     standard.dispose();
   });

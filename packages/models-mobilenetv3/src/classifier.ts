@@ -46,7 +46,11 @@ export function buildMobileNetV3Features(options: MobileNetV3FeaturesOptions): t
     seeds: seedSequence(options.seed),
     batchNormMomentum: options.batchNormMomentum,
   });
-  return tf.model({ inputs: input, outputs: output, name: options.name ?? `mobilenet_v3_${options.variant}_features` });
+  return tf.model({
+    inputs: input,
+    outputs: output,
+    name: options.name ?? `mobilenet_v3_${options.variant}_features`,
+  });
 }
 
 /**
@@ -86,7 +90,9 @@ export interface MobileNetV3ClassifierOptions extends MobileNetV3FeaturesOptions
 export function buildMobileNetV3Classifier(options: MobileNetV3ClassifierOptions): tf.LayersModel {
   checkImageShape(options.inputShape, 'buildMobileNetV3Classifier');
   if (!(Number.isInteger(options.numClasses) && options.numClasses > 0)) {
-    throw new Error(`buildMobileNetV3Classifier: numClasses must be a positive integer, got ${options.numClasses}.`);
+    throw new Error(
+      `buildMobileNetV3Classifier: numClasses must be a positive integer, got ${options.numClasses}.`,
+    );
   }
   const dropout = options.dropout ?? 0.2;
   if (!(dropout >= 0 && dropout < 1)) {
@@ -109,7 +115,9 @@ export function buildMobileNetV3Classifier(options: MobileNetV3ClassifierOptions
     })
     .apply(x) as tf.SymbolicTensor;
   x = new HardSwish({ name: 'classifier_hswish' }).apply(x) as tf.SymbolicTensor;
-  x = tf.layers.dropout({ rate: dropout, name: 'classifier_dropout' }).apply(x) as tf.SymbolicTensor;
+  x = tf.layers
+    .dropout({ rate: dropout, name: 'classifier_dropout' })
+    .apply(x) as tf.SymbolicTensor;
   x = tf.layers
     .dense({
       units: options.numClasses,
@@ -118,5 +126,9 @@ export function buildMobileNetV3Classifier(options: MobileNetV3ClassifierOptions
       name: 'logits',
     })
     .apply(x) as tf.SymbolicTensor;
-  return tf.model({ inputs: input, outputs: x, name: options.name ?? `mobilenet_v3_${options.variant}` });
+  return tf.model({
+    inputs: input,
+    outputs: x,
+    name: options.name ?? `mobilenet_v3_${options.variant}`,
+  });
 }

@@ -3,7 +3,13 @@ import { ctcLoss } from '@slr/ctc';
 import { HardSwish, LogSoftmax, SqueezeExcite } from '@slr/layers';
 import { afterAll, describe, expect, it } from 'vitest';
 import { expectNoLeaks } from '../../ctc/src/testing';
-import { buildMobileNetV3Student, FoldTime, UnfoldTime, wrapMobileNetV3Student, type MobileNetV3StudentOptions } from './index';
+import {
+  buildMobileNetV3Student,
+  FoldTime,
+  UnfoldTime,
+  wrapMobileNetV3Student,
+  type MobileNetV3StudentOptions,
+} from './index';
 
 /** The tiny configuration of the tests: Small ×0.25 at 32×32, V = 6 (blank 0). */
 const TINY: MobileNetV3StudentOptions = {
@@ -21,7 +27,14 @@ const TINY: MobileNetV3StudentOptions = {
 const BATCH = 2;
 const FRAMES = 8;
 const videos = tf.randomUniform([BATCH, FRAMES, 32, 32, 3], -1, 1, 'float32', 21);
-const targets = tf.tensor2d([[1, 2], [3, -1]], [2, 2], 'int32');
+const targets = tf.tensor2d(
+  [
+    [1, 2],
+    [3, -1],
+  ],
+  [2, 2],
+  'int32',
+);
 const targetLengths = [2, 1];
 
 afterAll(() => tf.dispose([videos, targets]));
@@ -79,14 +92,25 @@ describe('buildMobileNetV3Student: shapes and lengths', () => {
       ['K3-P2', [4, 5, 9, 10]],
       ['K5-P2-K5-P2', [16, 17, 19, 22]],
       ['none', [1, 3]],
-      [[{ type: 'conv', kernelSize: 3, padding: 'same' }, { type: 'pool', size: 3, stride: 2 }], [3, 6]],
+      [
+        [
+          { type: 'conv', kernelSize: 3, padding: 'same' },
+          { type: 'pool', size: 3, stride: 2 },
+        ],
+        [3, 6],
+      ],
     ];
     for (const [temporalHead, lengths] of cases) {
-      const model = temporalHead === 'K3-P2' ? student : buildMobileNetV3Student({ ...TINY, temporalHead, lstmUnits: 8 });
+      const model =
+        temporalHead === 'K3-P2'
+          ? student
+          : buildMobileNetV3Student({ ...TINY, temporalHead, lstmUnits: 8 });
       for (const frames of lengths) {
         const x = tf.randomUniform([1, frames, 32, 32, 3], -1, 1, 'float32', frames);
         const logProbs = model.apply(x, false);
-        expect(logProbs.shape[0], `${JSON.stringify(temporalHead)} T=${frames}`).toBe(model.outputLengths([frames])[0]);
+        expect(logProbs.shape[0], `${JSON.stringify(temporalHead)} T=${frames}`).toBe(
+          model.outputLengths([frames])[0],
+        );
         tf.dispose([x, logProbs]);
       }
       expect(model.outputLengths(lengths)).toEqual(lengths.map((t) => model.outputLengths([t])[0]));
@@ -96,11 +120,23 @@ describe('buildMobileNetV3Student: shapes and lengths', () => {
   });
 
   it('builds with a fixed T and rejects clips the temporal head cannot take', () => {
-    const fixed = buildMobileNetV3Student({ ...TINY, inputShape: [20, 32, 32, 3], temporalHead: 'K5-P2-K5-P2' });
+    const fixed = buildMobileNetV3Student({
+      ...TINY,
+      inputShape: [20, 32, 32, 3],
+      temporalHead: 'K5-P2-K5-P2',
+    });
     expect(fixed.model.outputShape).toEqual([null, 2, 6]);
-    expect(fixed.model.countParams()).toBe(buildMobileNetV3Student({ ...TINY, temporalHead: 'K5-P2-K5-P2' }).model.countParams());
+    expect(fixed.model.countParams()).toBe(
+      buildMobileNetV3Student({ ...TINY, temporalHead: 'K5-P2-K5-P2' }).model.countParams(),
+    );
     fixed.model.dispose();
-    expect(() => buildMobileNetV3Student({ ...TINY, inputShape: [12, 32, 32, 3], temporalHead: 'K5-P2-K5-P2' })).toThrow(/T ≥ 16/);
+    expect(() =>
+      buildMobileNetV3Student({
+        ...TINY,
+        inputShape: [12, 32, 32, 3],
+        temporalHead: 'K5-P2-K5-P2',
+      }),
+    ).toThrow(/T ≥ 16/);
     expect(() => student.apply(tf.zeros([1, 2, 32, 32, 3]), false)).toThrow(/T ≥ 4/);
     expect(() => student.apply(tf.zeros([1, 32, 32, 3]), false)).toThrow(/\[B, T, H, W, C\]/);
     expect(() => buildMobileNetV3Student({ ...TINY, numClasses: 1 })).toThrow(/numClasses/);
@@ -112,7 +148,8 @@ describe('buildMobileNetV3Student: shapes and lengths', () => {
     noLstm.model.dispose();
     const again = buildMobileNetV3Student(TINY);
     // Trainable weights only: earlier training-mode passes moved this student's BatchNorm statistics.
-    const values = (s: typeof student) => s.model.getWeights(true).map((w) => Array.from(w.dataSync()));
+    const values = (s: typeof student) =>
+      s.model.getWeights(true).map((w) => Array.from(w.dataSync()));
     expect(values(again)).toEqual(values(student));
     const bilstm = student.model.getLayer('bilstm').getWeights();
     expect(Array.from(bilstm[3].dataSync())).not.toEqual(Array.from(bilstm[0].dataSync()));
@@ -126,11 +163,20 @@ describe('buildMobileNetV3Student: training with ctcLoss', () => {
     const student = buildMobileNetV3Student({ ...TINY, dropout: 0.1 });
     const variables = student.model.trainableWeights.map((w) => w.read() as tf.Variable);
     const { value, grads } = tf.variableGrads(
-      () => ctcLoss(student.apply(videos, true), targets, student.outputLengths([FRAMES, FRAMES]), targetLengths) as tf.Scalar,
+      () =>
+        ctcLoss(
+          student.apply(videos, true),
+          targets,
+          student.outputLengths([FRAMES, FRAMES]),
+          targetLengths,
+        ) as tf.Scalar,
       variables,
     );
     expect(Number.isFinite(value.dataSync()[0])).toBe(true);
-    const silent = variables.filter((v) => grads[v.name] == null || tf.tidy(() => tf.max(tf.abs(grads[v.name])).dataSync()[0]) === 0);
+    const silent = variables.filter(
+      (v) =>
+        grads[v.name] == null || tf.tidy(() => tf.max(tf.abs(grads[v.name])).dataSync()[0]) === 0,
+    );
     expect(silent.map((v) => v.name)).toEqual([]);
     expect(Object.keys(grads)).toHaveLength(variables.length);
     tf.dispose([value, ...Object.values(grads)]);
@@ -141,7 +187,13 @@ describe('buildMobileNetV3Student: training with ctcLoss', () => {
     const student = buildMobileNetV3Student(TINY);
     const variables = student.model.trainableWeights.map((w) => w.read() as tf.Variable);
     const optimizer = tf.train.adam(1e-3);
-    const loss = () => ctcLoss(student.apply(videos, true), targets, student.outputLengths([FRAMES, FRAMES]), targetLengths) as tf.Scalar;
+    const loss = () =>
+      ctcLoss(
+        student.apply(videos, true),
+        targets,
+        student.outputLengths([FRAMES, FRAMES]),
+        targetLengths,
+      ) as tf.Scalar;
     const before = tf.tidy(() => loss().dataSync()[0]);
     for (let step = 0; step < 3; step++) optimizer.minimize(loss, false, variables);
     const after = tf.tidy(() => loss().dataSync()[0]);

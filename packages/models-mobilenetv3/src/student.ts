@@ -1,8 +1,18 @@
 import * as tf from '@tensorflow/tfjs';
 import { LogSoftmax, type SequenceModel, lstmInitializers } from '@slr/layers';
 import type { MobileNetV3Variant } from './architecture';
-import { applyMobileNetV3Features, checkImageShape, seedSequence, type SeedSequence } from './backbone';
-import { parseTemporalHead, temporalOutputLength, type TemporalHeadSpec, type TemporalOp } from './temporal-head';
+import {
+  applyMobileNetV3Features,
+  checkImageShape,
+  seedSequence,
+  type SeedSequence,
+} from './backbone';
+import {
+  parseTemporalHead,
+  temporalOutputLength,
+  type TemporalHeadSpec,
+  type TemporalOp,
+} from './temporal-head';
 import { FoldTime, UnfoldTime } from './time-folding';
 
 /**
@@ -52,7 +62,6 @@ function minimumFrames(ops: TemporalOp[]): number {
   return t;
 }
 
-
 /**
  * The MobileNetV3 student of a continuous sign-language recogniser: videos `[B, T, H, W, 3]` in,
  * per-frame gloss log-probabilities out.
@@ -77,32 +86,42 @@ export function buildMobileNetV3Student(options: MobileNetV3StudentOptions): Seq
   const what = 'buildMobileNetV3Student';
   const { numClasses, inputShape } = options;
   if (!(Number.isInteger(numClasses) && numClasses > 1)) {
-    throw new Error(`${what}: numClasses (the blank included) must be an integer of at least 2, got ${numClasses}.`);
+    throw new Error(
+      `${what}: numClasses (the blank included) must be an integer of at least 2, got ${numClasses}.`,
+    );
   }
   if (!Array.isArray(inputShape) || inputShape.length !== 4) {
     throw new Error(`${what}: inputShape must be [T, H, W, C], got ${JSON.stringify(inputShape)}.`);
   }
   const [frames, ...imageShape] = inputShape;
   if (frames !== null && !(Number.isInteger(frames) && frames > 0)) {
-    throw new Error(`${what}: T (inputShape[0]) must be a positive integer or null, got ${frames}.`);
+    throw new Error(
+      `${what}: T (inputShape[0]) must be a positive integer or null, got ${frames}.`,
+    );
   }
   checkImageShape(imageShape, what);
-  if (imageShape[0] == null || imageShape[1] == null) throw new Error(`${what}: H and W must be known.`);
+  if (imageShape[0] == null || imageShape[1] == null)
+    throw new Error(`${what}: H and W must be known.`);
   const ops = parseTemporalHead(options.temporalHead ?? 'K5-P2-K5-P2');
   const minFrames = minimumFrames(ops);
   if (frames !== null && temporalOutputLength(frames, ops) < 1) {
-    throw new Error(`${what}: the temporal head leaves no frame of T=${frames}; it needs T ≥ ${minFrames}.`);
+    throw new Error(
+      `${what}: the temporal head leaves no frame of T=${frames}; it needs T ≥ ${minFrames}.`,
+    );
   }
   const temporalChannels = options.temporalChannels ?? 512;
   const lstmUnits = options.lstmUnits ?? 256;
   const dropout = options.dropout ?? 0.1;
   if (!(Number.isInteger(temporalChannels) && temporalChannels > 0)) {
-    throw new Error(`${what}: temporalChannels must be a positive integer, got ${temporalChannels}.`);
+    throw new Error(
+      `${what}: temporalChannels must be a positive integer, got ${temporalChannels}.`,
+    );
   }
   if (!(Number.isInteger(lstmUnits) && lstmUnits >= 0)) {
     throw new Error(`${what}: lstmUnits must be a non-negative integer, got ${lstmUnits}.`);
   }
-  if (!(dropout >= 0 && dropout < 1)) throw new Error(`${what}: dropout must be in [0, 1), got ${dropout}.`);
+  if (!(dropout >= 0 && dropout < 1))
+    throw new Error(`${what}: dropout must be in [0, 1), got ${dropout}.`);
 
   const seeds = seedSequence(options.seed);
   const videos = tf.input({ shape: [...inputShape], name: 'videos' });
@@ -113,7 +132,9 @@ export function buildMobileNetV3Student(options: MobileNetV3StudentOptions): Seq
     seeds,
     batchNormMomentum: options.batchNormMomentum,
   });
-  const pooled = tf.layers.globalAveragePooling2d({ name: 'spatial_pool' }).apply(featureMaps) as tf.SymbolicTensor;
+  const pooled = tf.layers
+    .globalAveragePooling2d({ name: 'spatial_pool' })
+    .apply(featureMaps) as tf.SymbolicTensor;
   let x = new UnfoldTime({ name: 'unfold_time' }).apply([pooled, videos]) as tf.SymbolicTensor; // [B, T, C]
 
   ops.forEach((op, i) => {
@@ -125,15 +146,27 @@ export function buildMobileNetV3Student(options: MobileNetV3StudentOptions): Seq
           kernelSize: op.kernelSize,
           padding: op.padding ?? 'valid',
           useBias: false,
-          kernelInitializer: tf.initializers.varianceScaling({ scale: 2, mode: 'fanOut', distribution: 'normal', seed: seeds() }),
+          kernelInitializer: tf.initializers.varianceScaling({
+            scale: 2,
+            mode: 'fanOut',
+            distribution: 'normal',
+            seed: seeds(),
+          }),
           name: `${name}_conv`,
         })
         .apply(x) as tf.SymbolicTensor;
-      x = tf.layers.batchNormalization({ epsilon: 1e-5, momentum: 0.9, name: `${name}_bn` }).apply(x) as tf.SymbolicTensor;
+      x = tf.layers
+        .batchNormalization({ epsilon: 1e-5, momentum: 0.9, name: `${name}_bn` })
+        .apply(x) as tf.SymbolicTensor;
       x = tf.layers.reLU({ name: `${name}_relu` }).apply(x) as tf.SymbolicTensor;
     } else {
       x = tf.layers
-        .maxPooling1d({ poolSize: op.size, strides: op.stride ?? op.size, padding: 'valid', name: `${name}_pool` })
+        .maxPooling1d({
+          poolSize: op.size,
+          strides: op.stride ?? op.size,
+          padding: 'valid',
+          name: `${name}_pool`,
+        })
         .apply(x) as tf.SymbolicTensor;
     }
   });
@@ -141,26 +174,47 @@ export function buildMobileNetV3Student(options: MobileNetV3StudentOptions): Seq
   let bidirectional: tf.layers.Layer | null = null;
   let backwardSeeds: { kernel?: number; recurrent?: number } = {};
   if (lstmUnits > 0) {
-    const lstm = tf.layers.lstm({ units: lstmUnits, returnSequences: true, ...lstmInitializers(lstmUnits, seeds()) });
+    const lstm = tf.layers.lstm({
+      units: lstmUnits,
+      returnSequences: true,
+      ...lstmInitializers(lstmUnits, seeds()),
+    });
     // Bidirectional clones the layer's config for both directions, seeds included: draw the
     // backward direction's seeds now and re-initialise it below so that the two differ.
     backwardSeeds = { kernel: seeds(), recurrent: seeds() };
-    bidirectional = tf.layers.bidirectional({ layer: lstm as tf.RNN, mergeMode: 'concat', name: 'bilstm' });
+    bidirectional = tf.layers.bidirectional({
+      layer: lstm as tf.RNN,
+      mergeMode: 'concat',
+      name: 'bilstm',
+    });
     x = bidirectional.apply(x) as tf.SymbolicTensor;
   }
-  if (dropout > 0) x = tf.layers.dropout({ rate: dropout, name: 'dropout' }).apply(x) as tf.SymbolicTensor;
+  if (dropout > 0)
+    x = tf.layers.dropout({ rate: dropout, name: 'dropout' }).apply(x) as tf.SymbolicTensor;
   x = tf.layers
-    .dense({ units: numClasses, kernelInitializer: tf.initializers.glorotUniform({ seed: seeds() }), name: 'classifier' })
+    .dense({
+      units: numClasses,
+      kernelInitializer: tf.initializers.glorotUniform({ seed: seeds() }),
+      name: 'classifier',
+    })
     .apply(x) as tf.SymbolicTensor;
   const logProbs = new LogSoftmax({ name: 'log_softmax' }).apply(x) as tf.SymbolicTensor;
-  const model = tf.model({ inputs: videos, outputs: logProbs, name: options.name ?? `mobilenet_v3_${options.variant}_student` });
+  const model = tf.model({
+    inputs: videos,
+    outputs: logProbs,
+    name: options.name ?? `mobilenet_v3_${options.variant}_student`,
+  });
 
   if (bidirectional != null && backwardSeeds.kernel !== undefined) {
     const weights = bidirectional.getWeights(); // forward kernel, recurrent, bias; backward the same
     const limit = 1 / Math.sqrt(lstmUnits);
     const fresh = tf.tidy(() => [
-      tf.initializers.randomUniform({ minval: -limit, maxval: limit, seed: backwardSeeds.kernel }).apply(weights[3].shape),
-      tf.initializers.randomUniform({ minval: -limit, maxval: limit, seed: backwardSeeds.recurrent }).apply(weights[4].shape),
+      tf.initializers
+        .randomUniform({ minval: -limit, maxval: limit, seed: backwardSeeds.kernel })
+        .apply(weights[3].shape),
+      tf.initializers
+        .randomUniform({ minval: -limit, maxval: limit, seed: backwardSeeds.recurrent })
+        .apply(weights[4].shape),
     ]);
     bidirectional.setWeights([weights[0], weights[1], weights[2], fresh[0], fresh[1], weights[5]]);
     tf.dispose(fresh);
@@ -185,15 +239,29 @@ export function wrapMobileNetV3Student(model: tf.LayersModel): SequenceModel {
   const ops: TemporalOp[] = [];
   for (const layer of model.layers) {
     const config = layer.getConfig();
-    const first = (value: unknown) => (Array.isArray(value) ? (value[0] as number) : (value as number));
+    const first = (value: unknown) =>
+      Array.isArray(value) ? (value[0] as number) : (value as number);
     if (layer.getClassName() === 'Conv1D') {
       if (first(config.strides) !== 1 || first(config.dilationRate ?? 1) !== 1) {
-        throw new Error(`wrapMobileNetV3Student: temporal convolution '${layer.name}' must have stride 1 and no dilation.`);
+        throw new Error(
+          `wrapMobileNetV3Student: temporal convolution '${layer.name}' must have stride 1 and no dilation.`,
+        );
       }
-      ops.push({ type: 'conv', kernelSize: first(config.kernelSize), padding: config.padding as 'valid' | 'same' });
+      ops.push({
+        type: 'conv',
+        kernelSize: first(config.kernelSize),
+        padding: config.padding as 'valid' | 'same',
+      });
     } else if (layer.getClassName() === 'MaxPooling1D') {
-      if (config.padding !== 'valid') throw new Error(`wrapMobileNetV3Student: pooling '${layer.name}' must use 'valid' padding.`);
-      ops.push({ type: 'pool', size: first(config.poolSize), stride: first(config.strides ?? config.poolSize) });
+      if (config.padding !== 'valid')
+        throw new Error(
+          `wrapMobileNetV3Student: pooling '${layer.name}' must use 'valid' padding.`,
+        );
+      ops.push({
+        type: 'pool',
+        size: first(config.poolSize),
+        stride: first(config.strides ?? config.poolSize),
+      });
     }
   }
   return new MobileNetV3Student(model, ops, minimumFrames(ops));
@@ -209,11 +277,15 @@ class MobileNetV3Student implements SequenceModel {
   apply(inputs: tf.Tensor | tf.Tensor[], training: boolean): tf.Tensor3D {
     const videos = Array.isArray(inputs) ? inputs[0] : inputs;
     if (videos.rank !== 5) {
-      throw new Error(`MobileNetV3 student: expected videos [B, T, H, W, C], got shape [${videos.shape.join(', ')}].`);
+      throw new Error(
+        `MobileNetV3 student: expected videos [B, T, H, W, C], got shape [${videos.shape.join(', ')}].`,
+      );
     }
     const frames = (videos.shape as number[])[1];
     if (frames < this.minFrames) {
-      throw new Error(`MobileNetV3 student: the temporal head needs T ≥ ${this.minFrames} frames, got ${frames}.`);
+      throw new Error(
+        `MobileNetV3 student: the temporal head needs T ≥ ${this.minFrames} frames, got ${frames}.`,
+      );
     }
     return tf.tidy(() => {
       const batchMajor = this.model.apply(videos, { training }) as tf.Tensor3D; // [B, T', V]

@@ -10,8 +10,16 @@ function actualLength(frames: number, ops: TemporalOp[]): number {
     for (const op of ops) {
       const layer =
         op.type === 'conv'
-          ? tf.layers.conv1d({ filters: 1, kernelSize: op.kernelSize, padding: op.padding ?? 'valid' })
-          : tf.layers.maxPooling1d({ poolSize: op.size, strides: op.stride ?? op.size, padding: 'valid' });
+          ? tf.layers.conv1d({
+              filters: 1,
+              kernelSize: op.kernelSize,
+              padding: op.padding ?? 'valid',
+            })
+          : tf.layers.maxPooling1d({
+              poolSize: op.size,
+              strides: op.stride ?? op.size,
+              padding: 'valid',
+            });
       x = layer.apply(x) as tf.Tensor;
       layer.dispose();
     }
@@ -20,8 +28,16 @@ function actualLength(frames: number, ops: TemporalOp[]): number {
 }
 
 const opArbitrary: fc.Arbitrary<TemporalOp> = fc.oneof(
-  fc.record({ type: fc.constant('conv' as const), kernelSize: fc.integer({ min: 1, max: 6 }), padding: fc.constantFrom('valid' as const, 'same' as const) }),
-  fc.record({ type: fc.constant('pool' as const), size: fc.integer({ min: 1, max: 4 }), stride: fc.integer({ min: 1, max: 4 }) }),
+  fc.record({
+    type: fc.constant('conv' as const),
+    kernelSize: fc.integer({ min: 1, max: 6 }),
+    padding: fc.constantFrom('valid' as const, 'same' as const),
+  }),
+  fc.record({
+    type: fc.constant('pool' as const),
+    size: fc.integer({ min: 1, max: 4 }),
+    stride: fc.integer({ min: 1, max: 4 }),
+  }),
 );
 
 describe('parseTemporalHead', () => {
@@ -35,7 +51,9 @@ describe('parseTemporalHead', () => {
     expect(parseTemporalHead('k3')).toEqual([{ type: 'conv', kernelSize: 3, padding: 'valid' }]);
     expect(parseTemporalHead('none')).toEqual([]);
     expect(parseTemporalHead('')).toEqual([]);
-    expect(parseTemporalHead([{ type: 'pool', size: 3, stride: 1 }])).toEqual([{ type: 'pool', size: 3, stride: 1 }]);
+    expect(parseTemporalHead([{ type: 'pool', size: 3, stride: 1 }])).toEqual([
+      { type: 'pool', size: 3, stride: 1 },
+    ]);
   });
 
   it('rejects malformed heads', () => {
@@ -48,19 +66,21 @@ describe('parseTemporalHead', () => {
 describe('temporalOutputLength', () => {
   it('follows K5-P2-K5-P2: T → floor((floor((T − 4) / 2) − 4) / 2)', () => {
     for (let t = 16; t < 80; t++) {
-      expect(temporalOutputLength(t, 'K5-P2-K5-P2')).toBe(Math.floor((Math.floor((t - 4) / 2) - 4) / 2));
+      expect(temporalOutputLength(t, 'K5-P2-K5-P2')).toBe(
+        Math.floor((Math.floor((t - 4) / 2) - 4) / 2),
+      );
     }
     expect(temporalOutputLength(15, 'K5-P2-K5-P2')).toBe(0);
     expect(temporalOutputLength(0, 'K5-P2-K5-P2')).toBe(0);
     expect(temporalOutputLength(13, 'none')).toBe(13);
   });
 
-  test.prop([fc.array(opArbitrary, { minLength: 0, maxLength: 4 }), fc.integer({ min: 1, max: 40 })], { numRuns: 60 })(
-    'equals the length tfjs’s Conv1D and MaxPool1D layers produce',
-    (ops, frames) => {
-      const expected = temporalOutputLength(frames, ops);
-      fc.pre(expected > 0); // tfjs rejects layers that would leave no frame
-      expect(actualLength(frames, ops)).toBe(expected);
-    },
-  );
+  test.prop(
+    [fc.array(opArbitrary, { minLength: 0, maxLength: 4 }), fc.integer({ min: 1, max: 40 })],
+    { numRuns: 60 },
+  )('equals the length tfjs’s Conv1D and MaxPool1D layers produce', (ops, frames) => {
+    const expected = temporalOutputLength(frames, ops);
+    fc.pre(expected > 0); // tfjs rejects layers that would leave no frame
+    expect(actualLength(frames, ops)).toBe(expected);
+  });
 });

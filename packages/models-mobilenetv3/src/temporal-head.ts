@@ -62,21 +62,30 @@ export function parseTemporalHead(spec: TemporalHeadSpec): TemporalOp[] {
     ops = text.split('-').map((token): TemporalOp => {
       const match = /^([KkPp])(\d+)$/.exec(token.trim());
       if (match == null) {
-        throw new Error(`Temporal head '${spec}': token '${token}' is neither K<kernel> nor P<pool> (e.g. 'K5-P2-K5-P2').`);
+        throw new Error(
+          `Temporal head '${spec}': token '${token}' is neither K<kernel> nor P<pool> (e.g. 'K5-P2-K5-P2').`,
+        );
       }
       const n = Number(match[2]);
-      return match[1].toUpperCase() === 'K' ? { type: 'conv', kernelSize: n } : { type: 'pool', size: n };
+      return match[1].toUpperCase() === 'K'
+        ? { type: 'conv', kernelSize: n }
+        : { type: 'pool', size: n };
     });
   } else if (Array.isArray(spec)) {
     ops = spec;
   } else {
-    throw new Error(`Temporal head: expected a string such as 'K5-P2-K5-P2' or a list of operations, got ${String(spec)}.`);
+    throw new Error(
+      `Temporal head: expected a string such as 'K5-P2-K5-P2' or a list of operations, got ${String(spec)}.`,
+    );
   }
   return ops.map((op): TemporalOp => {
     if (op.type === 'conv') {
       positiveInteger(op.kernelSize, 'a convolution kernel size');
       const padding = op.padding ?? 'valid';
-      if (padding !== 'valid' && padding !== 'same') throw new Error(`Temporal head: padding must be 'valid' or 'same', got '${String(padding)}'.`);
+      if (padding !== 'valid' && padding !== 'same')
+        throw new Error(
+          `Temporal head: padding must be 'valid' or 'same', got '${String(padding)}'.`,
+        );
       return { type: 'conv', kernelSize: op.kernelSize, padding };
     }
     if (op.type === 'pool') {

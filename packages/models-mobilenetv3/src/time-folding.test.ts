@@ -8,7 +8,10 @@ describe('FoldTime / UnfoldTime', () => {
     const folded = new FoldTime({ name: 'fold' }).apply(videos) as tf.SymbolicTensor;
     expect(folded.shape).toEqual([null, 2, 2, 3]);
     const pooled = tf.layers.globalAveragePooling2d({}).apply(folded) as tf.SymbolicTensor;
-    const unfolded = new UnfoldTime({ name: 'unfold' }).apply([pooled, videos]) as tf.SymbolicTensor;
+    const unfolded = new UnfoldTime({ name: 'unfold' }).apply([
+      pooled,
+      videos,
+    ]) as tf.SymbolicTensor;
     expect(unfolded.shape).toEqual([null, null, 3]);
     const model = tf.model({ inputs: videos, outputs: unfolded });
     for (const frames of [1, 4]) {
@@ -24,8 +27,15 @@ describe('FoldTime / UnfoldTime', () => {
 
   it('compute static shapes and reject mismatched inputs', () => {
     expect(new FoldTime().computeOutputShape([4, 5, 7, 7, 3])).toEqual([20, 7, 7, 3]);
-    expect(new UnfoldTime().computeOutputShape([[null, 16], [null, 5, 7, 7, 3]])).toEqual([null, 5, 16]);
-    expect(() => new UnfoldTime().apply([tf.zeros([5, 2]), tf.zeros([2, 3, 1])])).toThrow(/B=2 × T=3/);
+    expect(
+      new UnfoldTime().computeOutputShape([
+        [null, 16],
+        [null, 5, 7, 7, 3],
+      ]),
+    ).toEqual([null, 5, 16]);
+    expect(() => new UnfoldTime().apply([tf.zeros([5, 2]), tf.zeros([2, 3, 1])])).toThrow(
+      /B=2 × T=3/,
+    );
     expect(() => new FoldTime().apply(tf.zeros([4]))).toThrow(/rank 3/);
   });
 

@@ -28,14 +28,20 @@ export class FoldTime extends tf.layers.Layer {
     return tf.tidy(() => {
       const x = first(inputs);
       const shape = x.shape as number[];
-      if (shape.length < 3) throw new Error(`FoldTime expects [B, T, ...] of rank 3 or more, got shape [${x.shape.join(', ')}].`);
+      if (shape.length < 3)
+        throw new Error(
+          `FoldTime expects [B, T, ...] of rank 3 or more, got shape [${x.shape.join(', ')}].`,
+        );
       return tf.reshape(x, [shape[0] * shape[1], ...shape.slice(2)]);
     });
   }
 
   override computeOutputShape(inputShape: tf.Shape | tf.Shape[]): tf.Shape {
     const shape = (Array.isArray(inputShape[0]) ? inputShape[0] : inputShape) as tf.Shape;
-    if (shape.length < 3) throw new Error(`FoldTime expects [B, T, ...] of rank 3 or more, got shape [${shape.join(', ')}].`);
+    if (shape.length < 3)
+      throw new Error(
+        `FoldTime expects [B, T, ...] of rank 3 or more, got shape [${shape.join(', ')}].`,
+      );
     const [batch, time, ...rest] = shape;
     return [batch != null && time != null ? batch * time : null, ...rest];
   }
@@ -71,12 +77,16 @@ export class UnfoldTime extends tf.layers.Layer {
   override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
     return tf.tidy(() => {
       if (!Array.isArray(inputs) || inputs.length !== 2) {
-        throw new Error('UnfoldTime expects two inputs: [folded [B·T, ...], reference [B, T, ...]].');
+        throw new Error(
+          'UnfoldTime expects two inputs: [folded [B·T, ...], reference [B, T, ...]].',
+        );
       }
       const [folded, reference] = inputs;
       const [batch, time] = reference.shape;
       if (folded.shape[0] !== batch * time) {
-        throw new Error(`UnfoldTime: ${folded.shape[0]} folded rows do not make B=${batch} × T=${time}.`);
+        throw new Error(
+          `UnfoldTime: ${folded.shape[0]} folded rows do not make B=${batch} × T=${time}.`,
+        );
       }
       return tf.reshape(folded, [batch, time, ...folded.shape.slice(1)]);
     });

@@ -5,8 +5,12 @@ type Fs = typeof import('node:fs/promises');
 type NodePath = typeof import('node:path');
 
 async function node(): Promise<{ fs: Fs; path: NodePath }> {
-  const fs = (await import(/* webpackIgnore: true */ /* @vite-ignore */ 'node:fs/promises' as string)) as Fs;
-  const path = (await import(/* webpackIgnore: true */ /* @vite-ignore */ 'node:path' as string)) as NodePath;
+  const fs = (await import(
+    /* webpackIgnore: true */ /* @vite-ignore */ 'node:fs/promises' as string
+  )) as Fs;
+  const path = (await import(
+    /* webpackIgnore: true */ /* @vite-ignore */ 'node:path' as string
+  )) as NodePath;
   return { fs, path };
 }
 
@@ -203,7 +207,11 @@ export async function saveCheckpoint(
     await writeDurably(
       fs,
       path.join(tmpDir, 'optimizer.json'),
-      JSON.stringify({ className: contents.optimizer.getClassName(), byteLength: bytes.byteLength, specs }),
+      JSON.stringify({
+        className: contents.optimizer.getClassName(),
+        byteLength: bytes.byteLength,
+        specs,
+      }),
     );
     await writeDurably(fs, path.join(tmpDir, 'state.json'), JSON.stringify(contents.state));
     await syncDir(fs, tmpDir);
@@ -215,7 +223,11 @@ export async function saveCheckpoint(
     throw error;
   }
   const latestTmp = path.join(dir, `.${LATEST}.${tag()}.tmp`);
-  await writeDurably(fs, latestTmp, JSON.stringify({ checkpoint: name, step: contents.state.step, epoch: contents.state.epoch }));
+  await writeDurably(
+    fs,
+    latestTmp,
+    JSON.stringify({ checkpoint: name, step: contents.state.step, epoch: contents.state.epoch }),
+  );
   await fs.rename(latestTmp, path.join(dir, LATEST)); // the commit point
   await syncDir(fs, dir);
   // Prune: keep the newest `keep` complete checkpoints; remove leftovers of crashed saves.
@@ -225,7 +237,8 @@ export async function saveCheckpoint(
     .filter((m): m is RegExpExecArray => m !== null)
     .map((m) => Number(m[1]))
     .sort((a, b) => b - a);
-  for (const step of steps.slice(keep)) await fs.rm(path.join(dir, `checkpoint-${step}`), { recursive: true, force: true });
+  for (const step of steps.slice(keep))
+    await fs.rm(path.join(dir, `checkpoint-${step}`), { recursive: true, force: true });
   for (const entry of entries) {
     if (entry.startsWith('.') && entry.endsWith('.tmp') && path.join(dir, entry) !== tmpDir) {
       await fs.rm(path.join(dir, entry), { recursive: true, force: true }).catch(() => undefined);
@@ -239,22 +252,40 @@ async function readJson(fs: Fs, file: string): Promise<unknown> {
   try {
     text = await fs.readFile(file, 'utf8');
   } catch (error) {
-    throw new CheckpointError(file, `Checkpoint file ${file} cannot be read: ${(error as Error).message}`, { cause: error });
+    throw new CheckpointError(
+      file,
+      `Checkpoint file ${file} cannot be read: ${(error as Error).message}`,
+      { cause: error },
+    );
   }
   try {
     return JSON.parse(text) as unknown;
   } catch (error) {
-    throw new CheckpointError(file, `Checkpoint file ${file} is corrupt (bad JSON): ${(error as Error).message}`, { cause: error });
+    throw new CheckpointError(
+      file,
+      `Checkpoint file ${file} is corrupt (bad JSON): ${(error as Error).message}`,
+      { cause: error },
+    );
   }
 }
 
 function checkState(value: unknown, file: string): TrainingState {
   const s = value as Partial<TrainingState> | null;
   const ok =
-    typeof s === 'object' && s !== null && Number.isInteger(s.step) && Number.isInteger(s.epoch) &&
-    Number.isInteger(s.batchInEpoch) && Number.isSafeInteger(s.seed) && Array.isArray(s.history) &&
-    typeof s.epochAccumulator === 'object' && typeof s.plateau === 'object';
-  if (!ok) throw new CheckpointError(file, `Checkpoint file ${file} is corrupt: it is not a training state (step, epoch, batchInEpoch, seed, history).`);
+    typeof s === 'object' &&
+    s !== null &&
+    Number.isInteger(s.step) &&
+    Number.isInteger(s.epoch) &&
+    Number.isInteger(s.batchInEpoch) &&
+    Number.isSafeInteger(s.seed) &&
+    Array.isArray(s.history) &&
+    typeof s.epochAccumulator === 'object' &&
+    typeof s.plateau === 'object';
+  if (!ok)
+    throw new CheckpointError(
+      file,
+      `Checkpoint file ${file} is corrupt: it is not a training state (step, epoch, batchInEpoch, seed, history).`,
+    );
   const state = s as TrainingState;
   if (state.plateau.best === null) state.plateau.best = Infinity; // JSON turns Infinity into null
   return state;
@@ -276,20 +307,42 @@ export async function loadCheckpoint(dir: string): Promise<LoadedCheckpoint> {
   const { fs, path } = await node();
   let checkpointDir = dir;
   const latestFile = path.join(dir, LATEST);
-  const hasLatest = await fs.stat(latestFile).then(() => true, () => false);
+  const hasLatest = await fs.stat(latestFile).then(
+    () => true,
+    () => false,
+  );
   if (hasLatest) {
     const latest = (await readJson(fs, latestFile)) as { checkpoint?: unknown } | null;
-    if (latest === null || typeof latest.checkpoint !== 'string' || !CHECKPOINT_DIR.test(latest.checkpoint)) {
-      throw new CheckpointError(latestFile, `Checkpoint file ${latestFile} is corrupt: no 'checkpoint' entry naming a checkpoint-<step> directory.`);
+    if (
+      latest === null ||
+      typeof latest.checkpoint !== 'string' ||
+      !CHECKPOINT_DIR.test(latest.checkpoint)
+    ) {
+      throw new CheckpointError(
+        latestFile,
+        `Checkpoint file ${latestFile} is corrupt: no 'checkpoint' entry naming a checkpoint-<step> directory.`,
+      );
     }
     checkpointDir = path.join(dir, latest.checkpoint);
   }
   const stateFile = path.join(checkpointDir, 'state.json');
   const state = checkState(await readJson(fs, stateFile), stateFile);
   const optimizerJson = path.join(checkpointDir, 'optimizer.json');
-  const manifest = (await readJson(fs, optimizerJson)) as { className?: unknown; byteLength?: unknown; specs?: unknown } | null;
-  if (manifest === null || typeof manifest.className !== 'string' || !Array.isArray(manifest.specs) || typeof manifest.byteLength !== 'number') {
-    throw new CheckpointError(optimizerJson, `Checkpoint file ${optimizerJson} is corrupt: it lacks className, byteLength or specs.`);
+  const manifest = (await readJson(fs, optimizerJson)) as {
+    className?: unknown;
+    byteLength?: unknown;
+    specs?: unknown;
+  } | null;
+  if (
+    manifest === null ||
+    typeof manifest.className !== 'string' ||
+    !Array.isArray(manifest.specs) ||
+    typeof manifest.byteLength !== 'number'
+  ) {
+    throw new CheckpointError(
+      optimizerJson,
+      `Checkpoint file ${optimizerJson} is corrupt: it lacks className, byteLength or specs.`,
+    );
   }
   const specs = manifest.specs as tf.io.WeightsManifestEntry[];
   const binFile = path.join(checkpointDir, 'optimizer.bin');
@@ -297,17 +350,33 @@ export async function loadCheckpoint(dir: string): Promise<LoadedCheckpoint> {
   try {
     bytes = await fs.readFile(binFile);
   } catch (error) {
-    throw new CheckpointError(binFile, `Checkpoint file ${binFile} cannot be read: ${(error as Error).message}`, { cause: error });
+    throw new CheckpointError(
+      binFile,
+      `Checkpoint file ${binFile} cannot be read: ${(error as Error).message}`,
+      { cause: error },
+    );
   }
   const expected = specs.reduce((sum, spec) => sum + spec.shape.reduce((a, b) => a * b, 1) * 4, 0);
   if (bytes.byteLength !== manifest.byteLength || bytes.byteLength !== expected) {
-    throw new CheckpointError(binFile, `Checkpoint file ${binFile} is corrupt (truncated?): ${bytes.byteLength} bytes, expected ${expected}.`);
+    throw new CheckpointError(
+      binFile,
+      `Checkpoint file ${binFile} is corrupt (truncated?): ${bytes.byteLength} bytes, expected ${expected}.`,
+    );
   }
-  const buffer = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
+  const buffer = bytes.buffer.slice(
+    bytes.byteOffset,
+    bytes.byteOffset + bytes.byteLength,
+  ) as ArrayBuffer;
   const decoded = tf.io.decodeWeights(buffer, specs);
   const optimizerWeights = specs.map((spec) => ({ name: spec.name, tensor: decoded[spec.name] }));
   const model = await loadModel(path.join(checkpointDir, 'model'));
-  return { path: checkpointDir, model, optimizerWeights, optimizerClass: manifest.className, state };
+  return {
+    path: checkpointDir,
+    model,
+    optimizerWeights,
+    optimizerClass: manifest.className,
+    state,
+  };
 }
 
 /**
@@ -321,9 +390,7 @@ export async function loadCheckpoint(dir: string): Promise<LoadedCheckpoint> {
  * if (found) for (const s of found.skipped) console.warn(s.error.message);
  * ```
  */
-export async function loadLatestValidCheckpoint(
-  dir: string,
-): Promise<
+export async function loadLatestValidCheckpoint(dir: string): Promise<
   | {
       /** The checkpoint that loaded. */
       checkpoint: LoadedCheckpoint;
@@ -353,7 +420,15 @@ export async function loadLatestValidCheckpoint(
     .sort((a, b) => Number(b[1]) - Number(a[1]));
   for (const match of candidates) {
     const candidate = path.join(dir, match[0]);
-    if (skipped.some((s) => s.error instanceof Error && 'path' in s.error && String((s.error as CheckpointError).path).startsWith(candidate))) continue;
+    if (
+      skipped.some(
+        (s) =>
+          s.error instanceof Error &&
+          'path' in s.error &&
+          String((s.error as CheckpointError).path).startsWith(candidate),
+      )
+    )
+      continue;
     try {
       return { checkpoint: await loadCheckpoint(candidate), skipped };
     } catch (error) {

@@ -33,23 +33,35 @@ describe('clipByGlobalNorm', () => {
     tf.dispose([grads, result.grads]);
   });
 
-  it.each([Number.NaN, Number.POSITIVE_INFINITY])('reports a non-finite global norm (%f) and does not scale', (bad) => {
-    const grads = { a: tf.tensor1d([1, bad]), b: tf.tensor1d([100]) };
-    const result = clipByGlobalNorm(grads, 1);
-    expect(result.finite).toBe(false);
-    expect(result.clipped).toBe(false);
-    expect(Number.isFinite(result.globalNorm)).toBe(false);
-    expect(result.grads.b.dataSync()[0]).toBe(100);
-    tf.dispose([grads, result.grads]);
-  });
+  it.each([Number.NaN, Number.POSITIVE_INFINITY])(
+    'reports a non-finite global norm (%f) and does not scale',
+    (bad) => {
+      const grads = { a: tf.tensor1d([1, bad]), b: tf.tensor1d([100]) };
+      const result = clipByGlobalNorm(grads, 1);
+      expect(result.finite).toBe(false);
+      expect(result.clipped).toBe(false);
+      expect(Number.isFinite(result.globalNorm)).toBe(false);
+      expect(result.grads.b.dataSync()[0]).toBe(100);
+      tf.dispose([grads, result.grads]);
+    },
+  );
 
   it('handles an empty map', () => {
-    expect(clipByGlobalNorm({}, 1)).toEqual({ grads: {}, globalNorm: 0, finite: true, clipped: false });
+    expect(clipByGlobalNorm({}, 1)).toEqual({
+      grads: {},
+      globalNorm: 0,
+      finite: true,
+      clipped: false,
+    });
   });
 
   it('rejects a non-positive maxNorm and a bad given norm, naming the field', () => {
-    expect(() => clipByGlobalNorm({}, 0)).toThrow(/Invalid 'maxNorm': expected a finite number > 0, but got 0/);
-    expect(() => clipByGlobalNorm({}, 1, -2)).toThrow("Invalid 'globalNorm': expected a number >= 0 (Infinity for non-finite gradients), but got -2.");
+    expect(() => clipByGlobalNorm({}, 0)).toThrow(
+      /Invalid 'maxNorm': expected a finite number > 0, but got 0/,
+    );
+    expect(() => clipByGlobalNorm({}, 1, -2)).toThrow(
+      "Invalid 'globalNorm': expected a number >= 0 (Infinity for non-finite gradients), but got -2.",
+    );
   });
 
   it('uses a given norm (read asynchronously by globalGradientNorm) without reading the tensors back', async () => {
@@ -71,20 +83,29 @@ describe('clipByGlobalNorm', () => {
     tf.dispose([grads, result.grads, unclipped.grads, skipped.grads]);
   });
 
-  test.prop([fc.array(fc.array(fc.double({ min: -100, max: 100, noNaN: true }), { minLength: 1, maxLength: 5 }), { minLength: 1, maxLength: 4 }), fc.double({ min: 0.01, max: 50, noNaN: true })])(
-    'the clipped norm is min(norm, ≈maxNorm) and no tensor leaks',
-    (arrays, maxNorm) => {
-      const grads: tf.NamedTensorMap = {};
-      arrays.forEach((values, i) => (grads[`g${i}`] = tf.tensor1d(values)));
-      const expectedNorm = Math.sqrt(arrays.flat().reduce((s, x) => s + x * x, 0));
-      const before = tf.memory().numTensors;
-      const result = clipByGlobalNorm(grads, maxNorm);
-      expect(tf.memory().numTensors).toBe(before + arrays.length);
-      expect(result.globalNorm).toBeCloseTo(expectedNorm, 2);
-      const clippedNorm = Math.sqrt(Object.values(result.grads).reduce((s, t) => s + Array.from(t.dataSync()).reduce((u, x) => u + x * x, 0), 0));
-      expect(clippedNorm).toBeLessThanOrEqual(Math.max(maxNorm, result.globalNorm) * (1 + 1e-5));
-      if (result.clipped) expect(Math.abs(clippedNorm - maxNorm)).toBeLessThan(1e-4 * Math.max(1, maxNorm));
-      tf.dispose([grads, result.grads]);
-    },
-  );
+  test.prop([
+    fc.array(
+      fc.array(fc.double({ min: -100, max: 100, noNaN: true }), { minLength: 1, maxLength: 5 }),
+      { minLength: 1, maxLength: 4 },
+    ),
+    fc.double({ min: 0.01, max: 50, noNaN: true }),
+  ])('the clipped norm is min(norm, ≈maxNorm) and no tensor leaks', (arrays, maxNorm) => {
+    const grads: tf.NamedTensorMap = {};
+    arrays.forEach((values, i) => (grads[`g${i}`] = tf.tensor1d(values)));
+    const expectedNorm = Math.sqrt(arrays.flat().reduce((s, x) => s + x * x, 0));
+    const before = tf.memory().numTensors;
+    const result = clipByGlobalNorm(grads, maxNorm);
+    expect(tf.memory().numTensors).toBe(before + arrays.length);
+    expect(result.globalNorm).toBeCloseTo(expectedNorm, 2);
+    const clippedNorm = Math.sqrt(
+      Object.values(result.grads).reduce(
+        (s, t) => s + Array.from(t.dataSync()).reduce((u, x) => u + x * x, 0),
+        0,
+      ),
+    );
+    expect(clippedNorm).toBeLessThanOrEqual(Math.max(maxNorm, result.globalNorm) * (1 + 1e-5));
+    if (result.clipped)
+      expect(Math.abs(clippedNorm - maxNorm)).toBeLessThan(1e-4 * Math.max(1, maxNorm));
+    tf.dispose([grads, result.grads]);
+  });
 });

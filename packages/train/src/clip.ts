@@ -39,10 +39,19 @@ export interface ClipResult {
  * tf.dispose([value, grads, clipped.grads]);
  * ```
  */
-export function clipByGlobalNorm(grads: tf.NamedTensorMap, maxNorm: number, globalNorm?: number): ClipResult {
+export function clipByGlobalNorm(
+  grads: tf.NamedTensorMap,
+  maxNorm: number,
+  globalNorm?: number,
+): ClipResult {
   requireNumber('maxNorm', maxNorm, 0, false);
-  if (globalNorm !== undefined && (typeof globalNorm !== 'number' || Number.isNaN(globalNorm) || globalNorm < 0)) {
-    throw new Error(configError('globalNorm', 'a number >= 0 (Infinity for non-finite gradients)', globalNorm));
+  if (
+    globalNorm !== undefined &&
+    (typeof globalNorm !== 'number' || Number.isNaN(globalNorm) || globalNorm < 0)
+  ) {
+    throw new Error(
+      configError('globalNorm', 'a number >= 0 (Infinity for non-finite gradients)', globalNorm),
+    );
   }
   const names = Object.keys(grads);
   let norm: number;
@@ -57,7 +66,8 @@ export function clipByGlobalNorm(grads: tf.NamedTensorMap, maxNorm: number, glob
   const clipped = finite && norm > maxNorm;
   const scale = clipped ? maxNorm / (norm + 1e-6) : 1;
   const out: tf.NamedTensorMap = {};
-  for (const name of names) out[name] = clipped ? tf.tidy(() => tf.mul(grads[name], scale)) : tf.clone(grads[name]);
+  for (const name of names)
+    out[name] = clipped ? tf.tidy(() => tf.mul(grads[name], scale)) : tf.clone(grads[name]);
   return { grads: out, globalNorm: norm, finite, clipped };
 }
 
@@ -65,7 +75,8 @@ export function clipByGlobalNorm(grads: tf.NamedTensorMap, maxNorm: number, glob
 function normTensor(grads: tf.NamedTensorMap): tf.Scalar {
   return tf.tidy(() => {
     let total: tf.Tensor = tf.scalar(0);
-    for (const name of Object.keys(grads)) total = tf.add(total, tf.sum(tf.square(tf.cast(grads[name], 'float32'))));
+    for (const name of Object.keys(grads))
+      total = tf.add(total, tf.sum(tf.square(tf.cast(grads[name], 'float32'))));
     return tf.sqrt(total) as tf.Scalar;
   });
 }

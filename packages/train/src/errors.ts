@@ -20,13 +20,23 @@ export function configError(field: string, expected: string, actual: unknown): s
  * requireNumber('beta1', 0.9, 0, true, 1, false); // 0.9 (checks 0 <= beta1 < 1)
  * ```
  */
-export function requireNumber(field: string, value: unknown, min: number, minInclusive: boolean, max = Infinity, maxInclusive = false): number {
+export function requireNumber(
+  field: string,
+  value: unknown,
+  min: number,
+  minInclusive: boolean,
+  max = Infinity,
+  maxInclusive = false,
+): number {
   const lo = `${minInclusive ? '>=' : '>'} ${min}`;
   const hi = max === Infinity ? '' : ` and ${maxInclusive ? '<=' : '<'} ${max}`;
   const expected = `a finite number ${lo}${hi}`;
-  if (typeof value !== 'number' || !Number.isFinite(value)) throw new Error(configError(field, expected, value));
-  if (minInclusive ? value < min : value <= min) throw new Error(configError(field, expected, value));
-  if (maxInclusive ? value > max : value >= max) throw new Error(configError(field, expected, value));
+  if (typeof value !== 'number' || !Number.isFinite(value))
+    throw new Error(configError(field, expected, value));
+  if (minInclusive ? value < min : value <= min)
+    throw new Error(configError(field, expected, value));
+  if (maxInclusive ? value > max : value >= max)
+    throw new Error(configError(field, expected, value));
   return value;
 }
 
@@ -40,6 +50,7 @@ export function requireNumber(field: string, value: unknown, min: number, minInc
  */
 export function requireInteger(field: string, value: unknown, min: number): number {
   const expected = `an integer >= ${min}`;
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < min) throw new Error(configError(field, expected, value));
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min)
+    throw new Error(configError(field, expected, value));
   return value;
 }

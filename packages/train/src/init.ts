@@ -20,7 +20,10 @@ function layersOf(layers: tf.layers.Layer[]): tf.layers.Layer[] {
  * xavierReinit(sequenceModel.model, { gain: 1, seed: 7 }); // ['dense/kernel', ...]
  * ```
  */
-export function xavierReinit(model: tf.LayersModel, options: { gain?: number; seed?: number } = {}): string[] {
+export function xavierReinit(
+  model: tf.LayersModel,
+  options: { gain?: number; seed?: number } = {},
+): string[] {
   const gain = requireNumber('initialization.xavier.gain', options.gain ?? 1, 0, false);
   const rng = new SeededRandom(options.seed ?? 0);
   const names: string[] = [];

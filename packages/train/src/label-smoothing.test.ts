@@ -22,22 +22,32 @@ const p = (t: number, b: number, k: number): number => PROBS[t][b][k];
 
 /** CTC by hand: sample 0 (T=2, target [1]) and sample 1 (T=3, target [1]). */
 function handCtc(): number[] {
-  const nll0 = -Math.log(p(0, 0, 1) * p(1, 0, 1) + p(0, 0, 0) * p(1, 0, 1) + p(0, 0, 1) * p(1, 0, 0));
+  const nll0 = -Math.log(
+    p(0, 0, 1) * p(1, 0, 1) + p(0, 0, 0) * p(1, 0, 1) + p(0, 0, 1) * p(1, 0, 0),
+  );
   // Paths for a single 1 in 3 frames: any string over {0,1} collapsing to "1": 1 then contiguous.
   const paths = ['100', '010', '001', '110', '011', '111'];
-  const prob1 = paths.reduce((s, path) => s + [...path].reduce((q, c, t) => q * p(t, 1, Number(c)), 1), 0);
+  const prob1 = paths.reduce(
+    (s, path) => s + [...path].reduce((q, c, t) => q * p(t, 1, Number(c)), 1),
+    0,
+  );
   return [nll0, -Math.log(prob1)];
 }
 
 /** KL(u ‖ p) averaged over valid frames, by hand. */
 function handKl(b: number, frames: number): number {
   let total = 0;
-  for (let t = 0; t < frames; t++) total += 0.5 * (Math.log(0.5) - Math.log(p(t, b, 0))) + 0.5 * (Math.log(0.5) - Math.log(p(t, b, 1)));
+  for (let t = 0; t < frames; t++)
+    total +=
+      0.5 * (Math.log(0.5) - Math.log(p(t, b, 0))) + 0.5 * (Math.log(0.5) - Math.log(p(t, b, 1)));
   return total / frames;
 }
 
 function inputs(): { logProbs: tf.Tensor3D; targets: tf.Tensor2D } {
-  return { logProbs: tf.log(tf.tensor3d(PROBS)) as tf.Tensor3D, targets: tf.tensor2d([[1], [1]], [2, 1], 'int32') };
+  return {
+    logProbs: tf.log(tf.tensor3d(PROBS)) as tf.Tensor3D,
+    targets: tf.tensor2d([[1], [1]], [2, 1], 'int32'),
+  };
 }
 
 describe('smoothedCtcLoss', () => {
@@ -46,13 +56,21 @@ describe('smoothedCtcLoss', () => {
     const eps = 0.2;
     const ctc = handCtc();
     const kl = [handKl(0, 2), handKl(1, 3)];
-    const none = smoothedCtcLoss(logProbs, targets, [2, 3], [1, 1], { epsilon: eps, reduction: 'none' });
+    const none = smoothedCtcLoss(logProbs, targets, [2, 3], [1, 1], {
+      epsilon: eps,
+      reduction: 'none',
+    });
     const values = Array.from(none.dataSync());
     expect(values[0]).toBeCloseTo((1 - eps) * ctc[0] + eps * kl[0], 5);
     expect(values[1]).toBeCloseTo((1 - eps) * ctc[1] + eps * kl[1], 5);
-    const sum = smoothedCtcLoss(logProbs, targets, [2, 3], [1, 1], { epsilon: eps, reduction: 'sum' });
+    const sum = smoothedCtcLoss(logProbs, targets, [2, 3], [1, 1], {
+      epsilon: eps,
+      reduction: 'sum',
+    });
     expect(sum.dataSync()[0]).toBeCloseTo(values[0] + values[1], 5);
-    const mean = smoothedCtcLoss(logProbs, targets, tf.tensor1d([2, 3], 'int32'), [1, 1], { epsilon: eps });
+    const mean = smoothedCtcLoss(logProbs, targets, tf.tensor1d([2, 3], 'int32'), [1, 1], {
+      epsilon: eps,
+    });
     // CTC mean divides by max(targetLength, 1) = 1, then averages the batch.
     expect(mean.dataSync()[0]).toBeCloseTo((values[0] + values[1]) / 2, 5);
     tf.dispose([logProbs, targets, none, sum, mean]);
@@ -68,7 +86,10 @@ describe('smoothedCtcLoss', () => {
 
   it('ε = 1 is the masked KL term alone (padding frames ignored)', () => {
     const { logProbs, targets } = inputs();
-    const out = smoothedCtcLoss(logProbs, targets, [2, 3], [1, 1], { epsilon: 1, reduction: 'none' });
+    const out = smoothedCtcLoss(logProbs, targets, [2, 3], [1, 1], {
+      epsilon: 1,
+      reduction: 'none',
+    });
     const values = Array.from(out.dataSync());
     expect(values[0]).toBeCloseTo(handKl(0, 2), 6);
     expect(values[1]).toBeCloseTo(handKl(1, 3), 6);
@@ -77,9 +98,18 @@ describe('smoothedCtcLoss', () => {
 
   it('has a finite gradient with respect to the logits and does not leak', () => {
     const logits = tf.randomNormal([6, 2, 4], 0, 3, 'float32', 7) as tf.Tensor3D;
-    const targets = tf.tensor2d([[1, 2], [3, 3]], [2, 2], 'int32');
+    const targets = tf.tensor2d(
+      [
+        [1, 2],
+        [3, 3],
+      ],
+      [2, 2],
+      'int32',
+    );
     const before = tf.memory().numTensors;
-    const grad = tf.grad((x: tf.Tensor) => smoothedCtcLoss(logSoftmax(x) as tf.Tensor3D, targets, [6, 5], [2, 2], { epsilon: 0.1 }))(logits);
+    const grad = tf.grad((x: tf.Tensor) =>
+      smoothedCtcLoss(logSoftmax(x) as tf.Tensor3D, targets, [6, 5], [2, 2], { epsilon: 0.1 }),
+    )(logits);
     expect(tf.memory().numTensors).toBe(before + 1);
     const values = Array.from(grad.dataSync());
     expect(values.every(Number.isFinite)).toBe(true);
@@ -91,7 +121,9 @@ describe('smoothedCtcLoss', () => {
 
   it.each([-0.1, 1.5, Number.NaN])('rejects epsilon %f, naming the field', (epsilon) => {
     const { logProbs, targets } = inputs();
-    expect(() => smoothedCtcLoss(logProbs, targets, [2, 3], [1, 1], { epsilon })).toThrow(/Invalid 'epsilon': expected a finite number >= 0 and <= 1/);
+    expect(() => smoothedCtcLoss(logProbs, targets, [2, 3], [1, 1], { epsilon })).toThrow(
+      /Invalid 'epsilon': expected a finite number >= 0 and <= 1/,
+    );
     tf.dispose([logProbs, targets]);
   });
 });

@@ -40,20 +40,35 @@ export function smoothedCtcLoss(
   targetLengths: Lengths,
   options: SmoothedCtcLossOptions,
 ): tf.Tensor {
-  if (options == null || typeof options !== 'object') throw new Error(configError('options', 'an object with epsilon', options));
+  if (options == null || typeof options !== 'object')
+    throw new Error(configError('options', 'an object with epsilon', options));
   const epsilon = requireNumber('epsilon', options.epsilon, 0, true, 1, true);
   const { blank = 0, reduction = 'mean' } = options;
-  if (epsilon === 0) return ctcLoss(logProbs, targets, inputLengths, targetLengths, { blank, reduction });
+  if (epsilon === 0)
+    return ctcLoss(logProbs, targets, inputLengths, targetLengths, { blank, reduction });
   return tf.tidy(() => {
     const ctc = ctcLoss(logProbs, targets, inputLengths, targetLengths, { blank, reduction });
     const [frames, batch, classes] = logProbs.shape;
     const lengths =
-      inputLengths instanceof tf.Tensor ? tf.cast(inputLengths, 'float32') : tf.tensor1d(Array.from(inputLengths), 'float32');
+      inputLengths instanceof tf.Tensor
+        ? tf.cast(inputLengths, 'float32')
+        : tf.tensor1d(Array.from(inputLengths), 'float32');
     // KL(u ‖ p) per frame: −log V − mean_k log p_k, shape [T, B].
     const kl = tf.sub(tf.neg(tf.mean(logProbs, 2)), Math.log(classes));
-    const mask = tf.cast(tf.less(tf.reshape(tf.range(0, frames, 1, 'float32'), [frames, 1]), tf.reshape(lengths, [1, batch])), 'float32');
+    const mask = tf.cast(
+      tf.less(
+        tf.reshape(tf.range(0, frames, 1, 'float32'), [frames, 1]),
+        tf.reshape(lengths, [1, batch]),
+      ),
+      'float32',
+    );
     const perSample = tf.div(tf.sum(tf.mul(kl, mask), 0), tf.maximum(lengths, 1)); // [B]
-    const smoothing = reduction === 'none' ? perSample : reduction === 'sum' ? tf.sum(perSample) : tf.mean(perSample);
+    const smoothing =
+      reduction === 'none'
+        ? perSample
+        : reduction === 'sum'
+          ? tf.sum(perSample)
+          : tf.mean(perSample);
     return tf.add(tf.mul(ctc, 1 - epsilon), tf.mul(smoothing, epsilon));
   });
 }

@@ -1,6 +1,13 @@
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
-import { AdamWOptimizer, SgdOptimizer, createOptimizer, getLearningRate, setLearningRate, type OptimizerConfig } from './optimizers';
+import {
+  AdamWOptimizer,
+  SgdOptimizer,
+  createOptimizer,
+  getLearningRate,
+  setLearningRate,
+  type OptimizerConfig,
+} from './optimizers';
 
 const GRADS = [
   [0.5, -1.2, 3.0],
@@ -12,7 +19,13 @@ const W0 = [1.0, -2.0, 0.5];
 const LRS = [0.01, 0.02, 0.005, 0.01];
 
 /** Runs the optimizer on a variable with the fixed gradients, changing the LR per step. */
-function run(opt: tf.Optimizer, name: string, steps = GRADS.length, w0 = W0, variable?: tf.Variable): { values: number[][]; variable: tf.Variable } {
+function run(
+  opt: tf.Optimizer,
+  name: string,
+  steps = GRADS.length,
+  w0 = W0,
+  variable?: tf.Variable,
+): { values: number[][]; variable: tf.Variable } {
   const w = variable ?? tf.variable(tf.tensor1d(w0), true, name);
   const values: number[][] = [];
   for (let s = 0; s < steps; s++) {
@@ -64,7 +77,9 @@ function sgdReference(momentum: number, nesterov: boolean, wd: number): number[]
 
 function expectClose(actual: number[][], expected: number[][], tol = 1e-6): void {
   expect(actual.length).toBe(expected.length);
-  actual.forEach((row, s) => row.forEach((x, i) => expect(Math.abs(x - expected[s][i])).toBeLessThan(tol)));
+  actual.forEach((row, s) =>
+    row.forEach((x, i) => expect(Math.abs(x - expected[s][i])).toBeLessThan(tol)),
+  );
 }
 
 let counter = 0;
@@ -91,7 +106,14 @@ describe('createOptimizer', () => {
   });
 
   it('adamw differs from adam with L2 (decay is not fed to the moments)', () => {
-    const opt = createOptimizer({ name: 'adamw', learningRate: 0.01, weightDecay: 0.5, beta1: 0.8, beta2: 0.99, epsilon: 1e-6 });
+    const opt = createOptimizer({
+      name: 'adamw',
+      learningRate: 0.01,
+      weightDecay: 0.5,
+      beta1: 0.8,
+      beta2: 0.99,
+      epsilon: 1e-6,
+    });
     const { values, variable } = run(opt, uniqueName());
     expectClose(values, adamwReference(0.5, 0.8, 0.99, 1e-6));
     variable.dispose();
@@ -104,7 +126,10 @@ describe('createOptimizer', () => {
 
     const first = createOptimizer({ name: 'adamw', learningRate: 0.01, weightDecay: 0.1 });
     const part = run(first, uniqueName(), 2);
-    const saved = (await first.getWeights()).map((w) => ({ name: w.name, tensor: w.tensor.clone() }));
+    const saved = (await first.getWeights()).map((w) => ({
+      name: w.name,
+      tensor: w.tensor.clone(),
+    }));
     first.dispose();
     const second = createOptimizer({ name: 'adamw', learningRate: 0.01, weightDecay: 0.1 });
     await second.setWeights(saved);
@@ -121,10 +146,21 @@ describe('createOptimizer', () => {
   });
 
   it('adamw serializes through getConfig / registerClass', () => {
-    const opt = createOptimizer({ name: 'adamw', learningRate: 0.003, weightDecay: 0.02, beta1: 0.85 }) as AdamWOptimizer;
+    const opt = createOptimizer({
+      name: 'adamw',
+      learningRate: 0.003,
+      weightDecay: 0.02,
+      beta1: 0.85,
+    }) as AdamWOptimizer;
     expect(opt.getClassName()).toBe('AdamW');
     const config = opt.getConfig();
-    expect(config).toMatchObject({ learningRate: 0.003, beta1: 0.85, beta2: 0.999, epsilon: 1e-8, weightDecay: 0.02 });
+    expect(config).toMatchObject({
+      learningRate: 0.003,
+      beta1: 0.85,
+      beta2: 0.999,
+      epsilon: 1e-8,
+      weightDecay: 0.02,
+    });
     const registered = tf.serialization.SerializationMap.getMap().classNameMap.AdamW;
     expect(registered).toBeDefined();
     const copy = AdamWOptimizer.fromConfig(AdamWOptimizer, config) as AdamWOptimizer;
@@ -138,14 +174,23 @@ describe('createOptimizer', () => {
     [0.9, false, 0],
     [0.5, true, 0.01],
     [0, false, 0.1],
-  ])('sgd momentum %f nesterov %s weightDecay %f follows the PyTorch formula', (momentum, nesterov, wd) => {
-    const opt = createOptimizer({ name: 'sgd', learningRate: 0.01, momentum, nesterov, weightDecay: wd });
-    expect(opt).toBeInstanceOf(SgdOptimizer);
-    const { values, variable } = run(opt, uniqueName());
-    expectClose(values, sgdReference(momentum, nesterov, wd));
-    variable.dispose();
-    opt.dispose();
-  });
+  ])(
+    'sgd momentum %f nesterov %s weightDecay %f follows the PyTorch formula',
+    (momentum, nesterov, wd) => {
+      const opt = createOptimizer({
+        name: 'sgd',
+        learningRate: 0.01,
+        momentum,
+        nesterov,
+        weightDecay: wd,
+      });
+      expect(opt).toBeInstanceOf(SgdOptimizer);
+      const { values, variable } = run(opt, uniqueName());
+      expectClose(values, sgdReference(momentum, nesterov, wd));
+      variable.dispose();
+      opt.dispose();
+    },
+  );
 
   it('setLearningRate is read on every applyGradients call, for all three optimizers', () => {
     for (const name of ['adam', 'adamw', 'sgd'] as const) {
@@ -168,7 +213,12 @@ describe('createOptimizer', () => {
 
   it('does not leak tensors per step', () => {
     for (const name of ['adam', 'adamw', 'sgd'] as const) {
-      const opt = createOptimizer({ name, learningRate: 0.1, weightDecay: name === 'adam' ? 0 : 0.1, momentum: name === 'sgd' ? 0.9 : undefined });
+      const opt = createOptimizer({
+        name,
+        learningRate: 0.1,
+        weightDecay: name === 'adam' ? 0 : 0.1,
+        momentum: name === 'sgd' ? 0.9 : undefined,
+      });
       const w = tf.variable(tf.tensor1d([1, 2]), true, uniqueName());
       const g = tf.tensor1d([1, -1]);
       opt.applyGradients({ [w.name]: g });
@@ -184,15 +234,24 @@ describe('createOptimizer', () => {
   });
 
   it.each<[Record<string, unknown>, RegExp]>([
-    [{ name: 'rmsprop' }, /Invalid 'name': expected one of 'adam', 'adamw', 'sgd', but got 'rmsprop'/],
+    [
+      { name: 'rmsprop' },
+      /Invalid 'name': expected one of 'adam', 'adamw', 'sgd', but got 'rmsprop'/,
+    ],
     [{ learningRate: -0.1 }, /Invalid 'learningRate': expected a finite number > 0, but got -0.1/],
     [{ learningRate: Number.NaN }, /Invalid 'learningRate'.*got NaN/],
     [{ beta1: 1 }, /Invalid 'beta1': expected a finite number >= 0 and < 1, but got 1/],
     [{ beta2: -0.1 }, /Invalid 'beta2': expected a finite number >= 0 and < 1, but got -0.1/],
-    [{ name: 'adamw', weightDecay: -0.01 }, /Invalid 'weightDecay': expected a finite number >= 0, but got -0.01/],
+    [
+      { name: 'adamw', weightDecay: -0.01 },
+      /Invalid 'weightDecay': expected a finite number >= 0, but got -0.01/,
+    ],
     [{ name: 'adam', weightDecay: 0.01 }, /Invalid 'weightDecay': expected 0 for 'adam'/],
     [{ name: 'sgd', momentum: 1.5 }, /Invalid 'momentum'.*got 1.5/],
-    [{ name: 'sgd', nesterov: true }, /Invalid 'momentum': expected a value > 0 when 'nesterov' is true, but got 0/],
+    [
+      { name: 'sgd', nesterov: true },
+      /Invalid 'momentum': expected a value > 0 when 'nesterov' is true, but got 0/,
+    ],
     [{ epsilon: 0 }, /Invalid 'epsilon'.*got 0/],
   ])('rejects %o', (override, message) => {
     const config = { name: 'adam', learningRate: 0.001, ...override } as unknown as OptimizerConfig;

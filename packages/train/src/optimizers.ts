@@ -73,7 +73,13 @@ export class AdamWOptimizer extends tf.AdamOptimizer {
   /** The decoupled weight-decay factor. */
   readonly weightDecay: number;
 
-  constructor(learningRate: number, beta1: number, beta2: number, epsilon: number, weightDecay: number) {
+  constructor(
+    learningRate: number,
+    beta1: number,
+    beta2: number,
+    epsilon: number,
+    weightDecay: number,
+  ) {
     super(learningRate, beta1, beta2, epsilon);
     this.weightDecay = weightDecay;
   }
@@ -91,11 +97,15 @@ export class AdamWOptimizer extends tf.AdamOptimizer {
   /** Applies decoupled decay `w ← w·(1 − lr·wd)` to every variable with a gradient, then the Adam step. */
   override applyGradients(variableGradients: VariableGradients): void {
     if (this.weightDecay !== 0) {
-      const names = Array.isArray(variableGradients) ? variableGradients.map((g) => g.name) : Object.keys(variableGradients);
+      const names = Array.isArray(variableGradients)
+        ? variableGradients.map((g) => g.name)
+        : Object.keys(variableGradients);
       const factor = 1 - this.learningRate * this.weightDecay;
       tf.tidy(() => {
         names.forEach((name, i) => {
-          const gradient = Array.isArray(variableGradients) ? variableGradients[i].tensor : variableGradients[name];
+          const gradient = Array.isArray(variableGradients)
+            ? variableGradients[i].tensor
+            : variableGradients[name];
           if (gradient == null) return;
           const variable = tf.engine().registeredVariables[name];
           variable.assign(tf.mul(variable, factor));
@@ -163,19 +173,26 @@ export class SgdOptimizer extends tf.MomentumOptimizer {
       return;
     }
     const decayed = tf.tidy(() => {
-      const add = (name: string, g: tf.Tensor): tf.Tensor => tf.add(g, tf.mul(tf.engine().registeredVariables[name], this.weightDecay));
+      const add = (name: string, g: tf.Tensor): tf.Tensor =>
+        tf.add(g, tf.mul(tf.engine().registeredVariables[name], this.weightDecay));
       if (Array.isArray(variableGradients)) {
-        return variableGradients.map((g) => ({ name: g.name, tensor: g.tensor == null ? g.tensor : add(g.name, g.tensor) }));
+        return variableGradients.map((g) => ({
+          name: g.name,
+          tensor: g.tensor == null ? g.tensor : add(g.name, g.tensor),
+        }));
       }
       const out: tf.NamedTensorMap = {};
       // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition
-      for (const [name, g] of Object.entries(variableGradients)) if (g != null) out[name] = add(name, g);
+      for (const [name, g] of Object.entries(variableGradients))
+        if (g != null) out[name] = add(name, g);
       return out;
     }) as VariableGradients;
     try {
       super.applyGradients(decayed);
     } finally {
-      tf.dispose(Array.isArray(decayed) ? decayed.map((g) => g.tensor) : (decayed as tf.NamedTensorMap));
+      tf.dispose(
+        Array.isArray(decayed) ? decayed.map((g) => g.tensor) : (decayed as tf.NamedTensorMap),
+      );
     }
   }
 
@@ -210,24 +227,41 @@ tf.serialization.registerClass(SgdOptimizer);
  */
 export function validateOptimizerConfig(config: OptimizerConfig, prefix = ''): void {
   const f = (name: string): string => `${prefix}${name}`;
-  if (config == null || typeof config !== 'object') throw new Error(configError(f('optimizer config'), 'an object', config));
+  if (config == null || typeof config !== 'object')
+    throw new Error(configError(f('optimizer config'), 'an object', config));
   if (!OPTIMIZER_NAMES.includes(config.name)) {
-    throw new Error(configError(f('name'), `one of ${OPTIMIZER_NAMES.map((n) => `'${n}'`).join(', ')}`, config.name));
+    throw new Error(
+      configError(
+        f('name'),
+        `one of ${OPTIMIZER_NAMES.map((n) => `'${n}'`).join(', ')}`,
+        config.name,
+      ),
+    );
   }
   requireNumber(f('learningRate'), config.learningRate, 0, false);
   if (config.beta1 !== undefined) requireNumber(f('beta1'), config.beta1, 0, true, 1, false);
   if (config.beta2 !== undefined) requireNumber(f('beta2'), config.beta2, 0, true, 1, false);
   if (config.epsilon !== undefined) requireNumber(f('epsilon'), config.epsilon, 0, false);
-  if (config.weightDecay !== undefined) requireNumber(f('weightDecay'), config.weightDecay, 0, true);
-  if (config.momentum !== undefined) requireNumber(f('momentum'), config.momentum, 0, true, 1, false);
+  if (config.weightDecay !== undefined)
+    requireNumber(f('weightDecay'), config.weightDecay, 0, true);
+  if (config.momentum !== undefined)
+    requireNumber(f('momentum'), config.momentum, 0, true, 1, false);
   if (config.nesterov !== undefined && typeof config.nesterov !== 'boolean') {
     throw new Error(configError(f('nesterov'), 'a boolean', config.nesterov));
   }
   if (config.name === 'adam' && (config.weightDecay ?? 0) !== 0) {
-    throw new Error(configError(f('weightDecay'), "0 for 'adam' (use 'adamw' for decoupled weight decay)", config.weightDecay));
+    throw new Error(
+      configError(
+        f('weightDecay'),
+        "0 for 'adam' (use 'adamw' for decoupled weight decay)",
+        config.weightDecay,
+      ),
+    );
   }
   if (config.name === 'sgd' && config.nesterov === true && (config.momentum ?? 0) === 0) {
-    throw new Error(configError(f('momentum'), "a value > 0 when 'nesterov' is true", config.momentum ?? 0));
+    throw new Error(
+      configError(f('momentum'), "a value > 0 when 'nesterov' is true", config.momentum ?? 0),
+    );
   }
 }
 
@@ -244,7 +278,15 @@ export function validateOptimizerConfig(config: OptimizerConfig, prefix = ''): v
  */
 export function createOptimizer(config: OptimizerConfig): tf.Optimizer {
   validateOptimizerConfig(config);
-  const { learningRate, beta1 = 0.9, beta2 = 0.999, epsilon = 1e-8, weightDecay = 0, momentum = 0, nesterov = false } = config;
+  const {
+    learningRate,
+    beta1 = 0.9,
+    beta2 = 0.999,
+    epsilon = 1e-8,
+    weightDecay = 0,
+    momentum = 0,
+    nesterov = false,
+  } = config;
   switch (config.name) {
     case 'adam':
       return tf.train.adam(learningRate, beta1, beta2, epsilon);
@@ -271,10 +313,16 @@ export function createOptimizer(config: OptimizerConfig): tf.Optimizer {
  */
 export function setLearningRate(optimizer: tf.Optimizer, learningRate: number): void {
   requireNumber('learningRate', learningRate, 0, true);
-  const target = optimizer as unknown as { learningRate?: number; setLearningRate?: (lr: number) => void };
+  const target = optimizer as unknown as {
+    learningRate?: number;
+    setLearningRate?: (lr: number) => void;
+  };
   if (typeof target.setLearningRate === 'function') target.setLearningRate(learningRate);
   else if (typeof target.learningRate === 'number') target.learningRate = learningRate;
-  else throw new Error(configError('optimizer', 'an optimizer with a learningRate field', optimizer.getClassName()));
+  else
+    throw new Error(
+      configError('optimizer', 'an optimizer with a learningRate field', optimizer.getClassName()),
+    );
 }
 
 /**
@@ -287,6 +335,9 @@ export function setLearningRate(optimizer: tf.Optimizer, learningRate: number): 
  */
 export function getLearningRate(optimizer: tf.Optimizer): number {
   const lr = (optimizer as unknown as { learningRate?: number }).learningRate;
-  if (typeof lr !== 'number') throw new Error(configError('optimizer', 'an optimizer with a learningRate field', optimizer.getClassName()));
+  if (typeof lr !== 'number')
+    throw new Error(
+      configError('optimizer', 'an optimizer with a learningRate field', optimizer.getClassName()),
+    );
   return lr;
 }

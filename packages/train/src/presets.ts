@@ -90,7 +90,11 @@ export const PRESETS: Readonly<Record<PresetName, Readonly<TrainingConfig>>> = O
  * PRESET_NAMES.map((name) => preset(name).epochs); // [2000, 3000, 4000]
  * ```
  */
-export const PRESET_NAMES: readonly PresetName[] = ['conservative', 'aggressive', 'very-conservative'];
+export const PRESET_NAMES: readonly PresetName[] = [
+  'conservative',
+  'aggressive',
+  'very-conservative',
+];
 
 /**
  * A mutable copy of a built-in preset.
@@ -102,7 +106,10 @@ export const PRESET_NAMES: readonly PresetName[] = ['conservative', 'aggressive'
  * ```
  */
 export function preset(name: PresetName): TrainingConfig {
-  if (!PRESET_NAMES.includes(name)) throw new Error(configError('preset', `one of ${PRESET_NAMES.map((n) => `'${n}'`).join(', ')}`, name));
+  if (!PRESET_NAMES.includes(name))
+    throw new Error(
+      configError('preset', `one of ${PRESET_NAMES.map((n) => `'${n}'`).join(', ')}`, name),
+    );
   return { ...PRESETS[name] };
 }
 
@@ -117,19 +124,32 @@ export function preset(name: PresetName): TrainingConfig {
  * ```
  */
 export function validateTrainingConfig(config: TrainingConfig): void {
-  if (config == null || typeof config !== 'object') throw new Error(configError('training config', 'an object', config));
+  if (config == null || typeof config !== 'object')
+    throw new Error(configError('training config', 'an object', config));
   if (!OPTIMIZER_NAMES.includes(config.optimizer)) {
-    throw new Error(configError('optimizer', `one of ${OPTIMIZER_NAMES.map((n) => `'${n}'`).join(', ')}`, config.optimizer));
+    throw new Error(
+      configError(
+        'optimizer',
+        `one of ${OPTIMIZER_NAMES.map((n) => `'${n}'`).join(', ')}`,
+        config.optimizer,
+      ),
+    );
   }
   if (config.samples !== undefined) requireInteger('samples', config.samples, 1);
   requireInteger('epochs', config.epochs, 1);
   requireNumber('learningRate', config.learningRate, 0, false);
   requireInteger('warmupEpochs', config.warmupEpochs, 0);
   if (config.warmupEpochs > config.epochs) {
-    throw new Error(configError('warmupEpochs', `an integer <= epochs (${config.epochs})`, config.warmupEpochs));
+    throw new Error(
+      configError('warmupEpochs', `an integer <= epochs (${config.epochs})`, config.warmupEpochs),
+    );
   }
   requireNumber('dropout', config.dropout, 0, true, 1, false);
   requireNumber('weightDecay', config.weightDecay, 0, true);
   requireNumber('clipNorm', config.clipNorm, 0, false);
-  validateOptimizerConfig({ name: config.optimizer, learningRate: config.learningRate, weightDecay: config.weightDecay });
+  validateOptimizerConfig({
+    name: config.optimizer,
+    learningRate: config.learningRate,
+    weightDecay: config.weightDecay,
+  });
 }

@@ -11,12 +11,27 @@ function collector(isTTY: boolean): { stream: NodeJS.WriteStream; text: () => st
       done();
     },
   }) as unknown as NodeJS.WriteStream;
-  Object.assign(stream, { isTTY, columns: 120, cursorTo: () => true, clearLine: () => true, moveCursor: () => true });
+  Object.assign(stream, {
+    isTTY,
+    columns: 120,
+    cursorTo: () => true,
+    clearLine: () => true,
+    moveCursor: () => true,
+  });
   return { stream, text: () => text };
 }
 
 const record = (epoch: number, wer?: number): EpochRecord =>
-  ({ epoch, step: epoch * 2, loss: 1 / epoch, lr: 1e-3, gradNorm: 1, wer, skippedSteps: 0, seconds: 0.1 }) as EpochRecord;
+  ({
+    epoch,
+    step: epoch * 2,
+    loss: 1 / epoch,
+    lr: 1e-3,
+    gradNorm: 1,
+    wer,
+    skippedSteps: 0,
+    seconds: 0.1,
+  }) as EpochRecord;
 
 describe('createEpochProgress', () => {
   it('writes one plain line per epoch when the stream is not a terminal', () => {
@@ -25,7 +40,9 @@ describe('createEpochProgress', () => {
     progress.update(record(1));
     progress.update(record(2, 0.25));
     progress.stop();
-    expect(text()).toBe('epoch 1/3 step 2 loss 1.0000 lr 1.00e-3 WER —\nepoch 2/3 step 4 loss 0.5000 lr 1.00e-3 WER 25.0%\n');
+    expect(text()).toBe(
+      'epoch 1/3 step 2 loss 1.0000 lr 1.00e-3 WER —\nepoch 2/3 step 4 loss 0.5000 lr 1.00e-3 WER 25.0%\n',
+    );
   });
 
   it('draws a progress bar on a terminal', () => {

@@ -61,7 +61,9 @@ export function createEpochProgress(
     return {
       update: (record) => {
         const { loss, lr, wer } = summary(record);
-        stream.write(`epoch ${record.epoch}/${totalEpochs} step ${record.step} loss ${loss} lr ${lr} WER ${wer}\n`);
+        stream.write(
+          `epoch ${record.epoch}/${totalEpochs} step ${record.step} loss ${loss} lr ${lr} WER ${wer}\n`,
+        );
       },
       stop: () => undefined,
     };

@@ -4,7 +4,8 @@ import { createSchedule, type ScheduleConfig } from './schedules';
 
 function expectTable(config: ScheduleConfig, table: [number, number][]): void {
   const schedule = createSchedule(config);
-  for (const [step, expected] of table) expect(schedule(step), `step ${step}`).toBeCloseTo(expected, 12);
+  for (const [step, expected] of table)
+    expect(schedule(step), `step ${step}`).toBeCloseTo(expected, 12);
 }
 
 describe('createSchedule', () => {
@@ -21,28 +22,53 @@ describe('createSchedule', () => {
   });
 
   it('warmup from startFactor', () => {
-    expectTable({ base: 'constant', learningRate: 0.002, totalSteps: 10, warmup: { steps: 5, startFactor: 0.1 } }, [
-      [0, 0.0002],
-      [1, 0.002 * (0.1 + 0.9 / 5)],
-      [4, 0.002 * (0.1 + (0.9 * 4) / 5)],
-      [5, 0.002],
-    ]);
+    expectTable(
+      {
+        base: 'constant',
+        learningRate: 0.002,
+        totalSteps: 10,
+        warmup: { steps: 5, startFactor: 0.1 },
+      },
+      [
+        [0, 0.0002],
+        [1, 0.002 * (0.1 + 0.9 / 5)],
+        [4, 0.002 * (0.1 + (0.9 * 4) / 5)],
+        [5, 0.002],
+      ],
+    );
   });
 
   it('cosine annealing to minLearningRate (CosineAnnealingLR closed form, T_max = 8)', () => {
     // eta_t = eta_min + (eta_max − eta_min)(1 + cos(π t / T_max)) / 2 with t = step − 2.
-    expectTable({ base: 'cosine', learningRate: 0.1, minLearningRate: 0.01, totalSteps: 10, warmup: { steps: 2 } }, [
-      [0, 0],
-      [1, 0.05],
-      [2, 0.1],
-      [3, 0.01 + 0.09 * (1 + Math.cos(Math.PI / 8)) / 2], // 0.0965587...
-      [4, 0.01 + 0.09 * (1 + Math.SQRT1_2) / 2], // 0.0868198...
-      [6, 0.055],
-      [8, 0.01 + 0.09 * (1 - Math.SQRT1_2) / 2], // 0.0231802...
-      [10, 0.01],
-      [15, 0.01],
-    ]);
-    expect(createSchedule({ base: 'cosine', learningRate: 0.1, minLearningRate: 0.01, totalSteps: 10, warmup: { steps: 2 } })(4)).toBeCloseTo(0.08681980515339464, 15);
+    expectTable(
+      {
+        base: 'cosine',
+        learningRate: 0.1,
+        minLearningRate: 0.01,
+        totalSteps: 10,
+        warmup: { steps: 2 },
+      },
+      [
+        [0, 0],
+        [1, 0.05],
+        [2, 0.1],
+        [3, 0.01 + (0.09 * (1 + Math.cos(Math.PI / 8))) / 2], // 0.0965587...
+        [4, 0.01 + (0.09 * (1 + Math.SQRT1_2)) / 2], // 0.0868198...
+        [6, 0.055],
+        [8, 0.01 + (0.09 * (1 - Math.SQRT1_2)) / 2], // 0.0231802...
+        [10, 0.01],
+        [15, 0.01],
+      ],
+    );
+    expect(
+      createSchedule({
+        base: 'cosine',
+        learningRate: 0.1,
+        minLearningRate: 0.01,
+        totalSteps: 10,
+        warmup: { steps: 2 },
+      })(4),
+    ).toBeCloseTo(0.08681980515339464, 15);
   });
 
   it('cosine without warmup starts at the peak and defaults eta_min to 0', () => {
@@ -56,15 +82,25 @@ describe('createSchedule', () => {
   });
 
   it('step decay (StepLR gamma 0.5 every 3 steps, after 1 warmup step)', () => {
-    expectTable({ base: 'step', learningRate: 0.08, gamma: 0.5, stepSize: 3, totalSteps: 12, warmup: { steps: 1 } }, [
-      [0, 0],
-      [1, 0.08],
-      [3, 0.08],
-      [4, 0.04],
-      [6, 0.04],
-      [7, 0.02],
-      [10, 0.01],
-    ]);
+    expectTable(
+      {
+        base: 'step',
+        learningRate: 0.08,
+        gamma: 0.5,
+        stepSize: 3,
+        totalSteps: 12,
+        warmup: { steps: 1 },
+      },
+      [
+        [0, 0],
+        [1, 0.08],
+        [3, 0.08],
+        [4, 0.04],
+        [6, 0.04],
+        [7, 0.02],
+        [10, 0.01],
+      ],
+    );
   });
 
   it('step decay defaults gamma to 0.1', () => {
@@ -77,37 +113,60 @@ describe('createSchedule', () => {
 
   it('cyclic triangular (CyclicLR base_lr 0.001, max_lr 0.006, step_size_up 4)', () => {
     // cycle = ⌊1 + t/8⌋, x = |t/4 − 2·cycle + 1|, lr = base + (max − base)·max(0, 1 − x)
-    expectTable({ base: 'cyclic', learningRate: 0.001, maxLearningRate: 0.006, stepSize: 4, totalSteps: 20 }, [
-      [0, 0.001],
-      [1, 0.00225],
-      [2, 0.0035],
-      [3, 0.00475],
-      [4, 0.006],
-      [5, 0.00475],
-      [7, 0.00225],
-      [8, 0.001],
-      [10, 0.0035],
-      [12, 0.006],
-      [16, 0.001],
-    ]);
+    expectTable(
+      { base: 'cyclic', learningRate: 0.001, maxLearningRate: 0.006, stepSize: 4, totalSteps: 20 },
+      [
+        [0, 0.001],
+        [1, 0.00225],
+        [2, 0.0035],
+        [3, 0.00475],
+        [4, 0.006],
+        [5, 0.00475],
+        [7, 0.00225],
+        [8, 0.001],
+        [10, 0.0035],
+        [12, 0.006],
+        [16, 0.001],
+      ],
+    );
   });
 
   it('cyclic after warmup starts its cycle at the end of warmup', () => {
-    expectTable({ base: 'cyclic', learningRate: 0.001, maxLearningRate: 0.003, stepSize: 2, totalSteps: 20, warmup: { steps: 2 } }, [
-      [0, 0],
-      [1, 0.0005],
-      [2, 0.001],
-      [3, 0.002],
-      [4, 0.003],
-      [6, 0.001],
-    ]);
+    expectTable(
+      {
+        base: 'cyclic',
+        learningRate: 0.001,
+        maxLearningRate: 0.003,
+        stepSize: 2,
+        totalSteps: 20,
+        warmup: { steps: 2 },
+      },
+      [
+        [0, 0],
+        [1, 0.0005],
+        [2, 0.001],
+        [3, 0.002],
+        [4, 0.003],
+        [6, 0.001],
+      ],
+    );
   });
 
-  test.prop([fc.integer({ min: 1, max: 500 }), fc.integer({ min: 0, max: 500 }), fc.double({ min: 1e-6, max: 1, noNaN: true })])(
+  test.prop([
+    fc.integer({ min: 1, max: 500 }),
+    fc.integer({ min: 0, max: 500 }),
+    fc.double({ min: 1e-6, max: 1, noNaN: true }),
+  ])(
     'warmup is monotone and reaches the rate; cosine stays within [min, lr]',
     (total, warm, lr) => {
       const warmupSteps = Math.min(warm, total);
-      const schedule = createSchedule({ base: 'cosine', learningRate: lr, minLearningRate: lr / 10, totalSteps: total, warmup: { steps: warmupSteps } });
+      const schedule = createSchedule({
+        base: 'cosine',
+        learningRate: lr,
+        minLearningRate: lr / 10,
+        totalSteps: total,
+        warmup: { steps: warmupSteps },
+      });
       let previous = -1;
       for (let s = 0; s <= warmupSteps; s++) {
         const value = schedule(s);
@@ -122,19 +181,38 @@ describe('createSchedule', () => {
   );
 
   it.each<[Record<string, unknown>, RegExp]>([
-    [{ warmup: { steps: 11 } }, /Invalid 'warmup.steps': expected an integer <= totalSteps \(10\), but got 11/],
+    [
+      { warmup: { steps: 11 } },
+      /Invalid 'warmup.steps': expected an integer <= totalSteps \(10\), but got 11/,
+    ],
     [{ warmup: { steps: -1 } }, /Invalid 'warmup.steps': expected an integer >= 0, but got -1/],
     [{ warmup: { steps: 2, startFactor: 1.5 } }, /Invalid 'warmup.startFactor'.*got 1.5/],
-    [{ base: 'linear' }, /Invalid 'base': expected one of 'constant', 'cosine', 'step', 'cyclic', but got 'linear'/],
+    [
+      { base: 'linear' },
+      /Invalid 'base': expected one of 'constant', 'cosine', 'step', 'cyclic', but got 'linear'/,
+    ],
     [{ learningRate: -1 }, /Invalid 'learningRate': expected a finite number > 0, but got -1/],
     [{ totalSteps: 0 }, /Invalid 'totalSteps': expected an integer >= 1, but got 0/],
     [{ base: 'step' }, /Invalid 'stepSize': expected an integer >= 1, but got undefined/],
     [{ base: 'step', stepSize: 2, gamma: 0 }, /Invalid 'gamma'/],
     [{ base: 'cyclic', stepSize: 2 }, /Invalid 'maxLearningRate'.*got undefined/],
-    [{ base: 'cyclic', stepSize: 2, maxLearningRate: 0.0001 }, /Invalid 'maxLearningRate': expected a number >= learningRate \(0.001\), but got 0.0001/],
-    [{ base: 'cosine', minLearningRate: 0.01 }, /Invalid 'minLearningRate': expected a number <= learningRate/],
+    [
+      { base: 'cyclic', stepSize: 2, maxLearningRate: 0.0001 },
+      /Invalid 'maxLearningRate': expected a number >= learningRate \(0.001\), but got 0.0001/,
+    ],
+    [
+      { base: 'cosine', minLearningRate: 0.01 },
+      /Invalid 'minLearningRate': expected a number <= learningRate/,
+    ],
   ])('rejects %o', (override, message) => {
-    expect(() => createSchedule({ base: 'constant', learningRate: 0.001, totalSteps: 10, ...override } as unknown as ScheduleConfig)).toThrow(message);
+    expect(() =>
+      createSchedule({
+        base: 'constant',
+        learningRate: 0.001,
+        totalSteps: 10,
+        ...override,
+      } as unknown as ScheduleConfig),
+    ).toThrow(message);
   });
 
   it('rejects negative or fractional steps', () => {
@@ -144,7 +222,12 @@ describe('createSchedule', () => {
   });
 
   it('allows warmup equal to training length', () => {
-    const schedule = createSchedule({ base: 'cosine', learningRate: 0.01, totalSteps: 5, warmup: { steps: 5 } });
+    const schedule = createSchedule({
+      base: 'cosine',
+      learningRate: 0.01,
+      totalSteps: 5,
+      warmup: { steps: 5 },
+    });
     expect(schedule(4)).toBeCloseTo(0.008, 15);
     expect(schedule(5)).toBe(0.01);
   });

@@ -82,23 +82,39 @@ export type Schedule = (step: number) => number;
  * ```
  */
 export function validateScheduleConfig(config: ScheduleConfig): void {
-  if (config == null || typeof config !== 'object') throw new Error(configError('schedule config', 'an object', config));
+  if (config == null || typeof config !== 'object')
+    throw new Error(configError('schedule config', 'an object', config));
   if (!SCHEDULE_BASES.includes(config.base)) {
-    throw new Error(configError('base', `one of ${SCHEDULE_BASES.map((b) => `'${b}'`).join(', ')}`, config.base));
+    throw new Error(
+      configError('base', `one of ${SCHEDULE_BASES.map((b) => `'${b}'`).join(', ')}`, config.base),
+    );
   }
   requireNumber('learningRate', config.learningRate, 0, false);
   requireInteger('totalSteps', config.totalSteps, 1);
   if (config.warmup !== undefined) {
     requireInteger('warmup.steps', config.warmup.steps, 0);
     if (config.warmup.steps > config.totalSteps) {
-      throw new Error(configError('warmup.steps', `an integer <= totalSteps (${config.totalSteps})`, config.warmup.steps));
+      throw new Error(
+        configError(
+          'warmup.steps',
+          `an integer <= totalSteps (${config.totalSteps})`,
+          config.warmup.steps,
+        ),
+      );
     }
-    if (config.warmup.startFactor !== undefined) requireNumber('warmup.startFactor', config.warmup.startFactor, 0, true, 1, true);
+    if (config.warmup.startFactor !== undefined)
+      requireNumber('warmup.startFactor', config.warmup.startFactor, 0, true, 1, true);
   }
   if (config.base === 'cosine' && config.minLearningRate !== undefined) {
     requireNumber('minLearningRate', config.minLearningRate, 0, true);
     if (config.minLearningRate > config.learningRate) {
-      throw new Error(configError('minLearningRate', `a number <= learningRate (${config.learningRate})`, config.minLearningRate));
+      throw new Error(
+        configError(
+          'minLearningRate',
+          `a number <= learningRate (${config.learningRate})`,
+          config.minLearningRate,
+        ),
+      );
     }
   }
   if (config.base === 'step') {
@@ -109,7 +125,13 @@ export function validateScheduleConfig(config: ScheduleConfig): void {
     requireInteger('stepSize', config.stepSize, 1);
     requireNumber('maxLearningRate', config.maxLearningRate, 0, false);
     if ((config.maxLearningRate as number) < config.learningRate) {
-      throw new Error(configError('maxLearningRate', `a number >= learningRate (${config.learningRate})`, config.maxLearningRate));
+      throw new Error(
+        configError(
+          'maxLearningRate',
+          `a number >= learningRate (${config.learningRate})`,
+          config.maxLearningRate,
+        ),
+      );
     }
   }
 }
@@ -158,7 +180,8 @@ export function createSchedule(config: ScheduleConfig): Schedule {
   };
 
   return (step: number): number => {
-    if (typeof step !== 'number' || !Number.isInteger(step) || step < 0) throw new Error(configError('step', 'an integer >= 0', step));
+    if (typeof step !== 'number' || !Number.isInteger(step) || step < 0)
+      throw new Error(configError('step', 'an integer >= 0', step));
     if (step < warmupSteps) return lr * (startFactor + ((1 - startFactor) * step) / warmupSteps);
     return base(step - warmupSteps);
   };

@@ -7,7 +7,12 @@ import { fileURLToPath } from 'node:url';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { GlossVocabulary } from '@slr/data';
 import { Trainer, train, type TrainOptions } from './trainer';
-import { loadCheckpoint, loadLatestValidCheckpoint, saveCheckpoint, CheckpointError } from './checkpoint';
+import {
+  loadCheckpoint,
+  loadLatestValidCheckpoint,
+  saveCheckpoint,
+  CheckpointError,
+} from './checkpoint';
 import { createOptimizer } from './optimizers';
 import { tinySamples, tinySequenceModel } from './testing/tiny';
 
@@ -24,18 +29,28 @@ beforeAll(async () => {
   await tf.setBackend('cpu');
 });
 
-const samples = tinySamples([[1, 2], [3, 4], [2, 3], [4, 1]]);
+const samples = tinySamples([
+  [1, 2],
+  [3, 4],
+  [2, 3],
+  [4, 1],
+]);
 const base = (over: Partial<TrainOptions> = {}): TrainOptions => ({
   model: tinySequenceModel({ features: 12, numClasses: 5 }),
-  trainSamples: samples, epochs: 2, batchSize: 2, seed: 3,
-  optimizer: { name: 'adam', learningRate: 0.02 }, callbacks: { onWarning: () => undefined },
+  trainSamples: samples,
+  epochs: 2,
+  batchSize: 2,
+  seed: 3,
+  optimizer: { name: 'adam', learningRate: 0.02 },
+  callbacks: { onWarning: () => undefined },
   ...over,
 });
-const weightsOf = (o: TrainOptions): number[][] => o.model.model.getWeights().map((w) => Array.from(w.dataSync()));
+const weightsOf = (o: TrainOptions): number[][] =>
+  o.model.model.getWeights().map((w) => Array.from(w.dataSync()));
 
 describe('configuration errors name the field before training', () => {
   it.each([
-    [{ optimizer: { name: 'adagrad', learningRate: 0.1 } }, "optimizer.name"],
+    [{ optimizer: { name: 'adagrad', learningRate: 0.1 } }, 'optimizer.name'],
     [{ optimizer: { name: 'adam', learningRate: -1 } }, 'optimizer.learningRate'],
     [{ schedule: { base: 'cosine', warmupEpochs: 5 } }, 'schedule.warmupEpochs'],
     [{ schedule: { base: 'cosine', warmupSteps: 100 } }, 'schedule.warmupSteps'],
@@ -43,23 +58,44 @@ describe('configuration errors name the field before training', () => {
     [{ earlyStop: { werZero: true } }, 'evalSamples'],
   ] as [Partial<TrainOptions>, string][])('%j', (over, field) => {
     let stepped = false;
-    const o = base({ ...over, callbacks: { onStep: () => { stepped = true; } } });
+    const o = base({
+      ...over,
+      callbacks: {
+        onStep: () => {
+          stepped = true;
+        },
+      },
+    });
     expect(() => new Trainer(o)).toThrow(field);
     expect(stepped).toBe(false);
   });
   it('accepts a matching vocabulary', () => {
-    expect(() => new Trainer(base({ vocabulary: GlossVocabulary.ordered(['A', 'B', 'C', 'D']) }))).not.toThrow();
+    expect(
+      () => new Trainer(base({ vocabulary: GlossVocabulary.ordered(['A', 'B', 'C', 'D']) })),
+    ).not.toThrow();
   });
 });
 
 describe('train', () => {
   it('keeps tf.memory().numTensors flat over 50 steps', async () => {
-    const o = base({ epochs: 25, labelSmoothing: 0.1, clipNorm: 1, schedule: { base: 'cosine', warmupEpochs: 1 } });
+    const o = base({
+      epochs: 25,
+      labelSmoothing: 0.1,
+      clipNorm: 1,
+      schedule: { base: 'cosine', warmupEpochs: 1 },
+    });
     // Counted at epoch ends (mid-epoch counts include the prefetched next batch); from epoch 1
     // on, the optimizer's slots exist and nothing else may accumulate.
     const counts: number[] = [];
     let steps = 0;
-    o.callbacks = { onStep: () => { steps++; }, onEpochEnd: () => { counts.push(tf.memory().numTensors); } };
+    o.callbacks = {
+      onStep: () => {
+        steps++;
+      },
+      onEpochEnd: () => {
+        counts.push(tf.memory().numTensors);
+      },
+    };
     await train(o);
     expect(steps).toBe(50);
     expect(counts).toHaveLength(25);
@@ -68,10 +104,24 @@ describe('train', () => {
 
   it('overfits 3 samples to 0% WER (integration)', async () => {
     const three = tinySamples([[1, 2], [3, 4, 1], [2]]);
-    const o = base({ trainSamples: three, evalSamples: three, epochs: 300, batchSize: 3, optimizer: { name: 'adam', learningRate: 0.03 },
-      earlyStop: { werZero: true, lossBelow: 0.5 }, evalEvery: 5, evalBeamWidth: 4, initialization: { xavier: { gain: 1 } }, dropout: 0 });
+    const o = base({
+      trainSamples: three,
+      evalSamples: three,
+      epochs: 300,
+      batchSize: 3,
+      optimizer: { name: 'adam', learningRate: 0.03 },
+      earlyStop: { werZero: true, lossBelow: 0.5 },
+      evalEvery: 5,
+      evalBeamWidth: 4,
+      initialization: { xavier: { gain: 1 } },
+      dropout: 0,
+    });
     const evaluations: number[] = [];
-    o.callbacks = { onEvaluation: (e) => { evaluations.push(e.wer); } };
+    o.callbacks = {
+      onEvaluation: (e) => {
+        evaluations.push(e.wer);
+      },
+    };
     o.evalEvery = 1;
     const result = await train(o);
     expect(result.stoppedEarly).toBe(true);
@@ -86,7 +136,12 @@ describe('train', () => {
     const bad = tinySamples([[1, 2]]);
     bad[0].frames[0] = NaN;
     const warnings: string[] = [];
-    const o = base({ trainSamples: bad, epochs: 2, batchSize: 1, callbacks: { onWarning: (w) => warnings.push(w) } });
+    const o = base({
+      trainSamples: bad,
+      epochs: 2,
+      batchSize: 1,
+      callbacks: { onWarning: (w) => warnings.push(w) },
+    });
     const before = weightsOf(o);
     const result = await train(o);
     expect(result.state.skippedSteps).toBe(2);
@@ -97,29 +152,71 @@ describe('train', () => {
 
   it('freezes, unfreezes progressively and writes a JSON-lines history', async () => {
     const dir = tempDir();
-    const o = base({ epochs: 3, freeze: 'hidden', progressiveUnfreezing: [{ epoch: 2, pattern: 'hidden' }], historyFile: join(dir, 'h.jsonl') });
-    const hiddenBefore = Array.from(o.model.model.getLayer("hidden").getWeights()[0].dataSync());
+    const o = base({
+      epochs: 3,
+      freeze: 'hidden',
+      progressiveUnfreezing: [{ epoch: 2, pattern: 'hidden' }],
+      historyFile: join(dir, 'h.jsonl'),
+    });
+    const hiddenBefore = Array.from(o.model.model.getLayer('hidden').getWeights()[0].dataSync());
     const hiddenAfterEpoch: number[][] = [];
-    o.callbacks = { onEpochEnd: () => { hiddenAfterEpoch.push(Array.from(o.model.model.getLayer("hidden").getWeights()[0].dataSync())); } };
+    o.callbacks = {
+      onEpochEnd: () => {
+        hiddenAfterEpoch.push(
+          Array.from(o.model.model.getLayer('hidden').getWeights()[0].dataSync()),
+        );
+      },
+    };
     await train(o);
     expect(hiddenAfterEpoch[1]).toEqual(hiddenBefore); // frozen for epochs 1–2
     expect(hiddenAfterEpoch[2]).not.toEqual(hiddenBefore); // unfrozen at epoch index 2
-    const lines = readFileSync(join(dir, 'h.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const lines = readFileSync(join(dir, 'h.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(lines.map((l) => l.epoch)).toEqual([1, 2, 3]);
-    for (const l of lines) expect(Object.keys(l)).toEqual(expect.arrayContaining(['epoch', 'step', 'loss', 'lr', 'gradNorm', 'skippedSteps', 'seconds']));
+    for (const l of lines)
+      expect(Object.keys(l)).toEqual(
+        expect.arrayContaining([
+          'epoch',
+          'step',
+          'loss',
+          'lr',
+          'gradNorm',
+          'skippedSteps',
+          'seconds',
+        ]),
+      );
   });
 
   it('resumes exactly: N steps straight = N/2 + checkpoint + reload + N/2', async () => {
-    const straight = base({ epochs: 4, schedule: { base: 'cosine', warmupSteps: 2 }, optimizer: { name: 'adamw', learningRate: 0.02, weightDecay: 0.01 } });
+    const straight = base({
+      epochs: 4,
+      schedule: { base: 'cosine', warmupSteps: 2 },
+      optimizer: { name: 'adamw', learningRate: 0.02, weightDecay: 0.01 },
+    });
     await train(straight);
     const dir = tempDir();
-    const first = base({ ...straight, model: tinySequenceModel({ features: 12, numClasses: 5 }), checkpointDir: dir, epochs: 4 });
+    const first = base({
+      ...straight,
+      model: tinySequenceModel({ features: 12, numClasses: 5 }),
+      checkpointDir: dir,
+      epochs: 4,
+    });
     let steps = 0;
-    first.callbacks = { onStep: () => { if (++steps === 4) throw new Error('stop'); } };
+    first.callbacks = {
+      onStep: () => {
+        if (++steps === 4) throw new Error('stop');
+      },
+    };
     first.checkpointEverySteps = 1;
     await expect(train(first)).rejects.toThrow('stop');
     expect((await loadCheckpoint(dir)).state.step).toBe(3);
-    const second = base({ ...straight, model: tinySequenceModel({ features: 12, numClasses: 5, seed: 99 }), checkpointDir: dir });
+    const second = base({
+      ...straight,
+      model: tinySequenceModel({ features: 12, numClasses: 5, seed: 99 }),
+      checkpointDir: dir,
+    });
     const result = await train(second);
     expect(result.resumedFrom).toMatch(/checkpoint-3$/);
     expect(result.state.step).toBe(8);
@@ -134,7 +231,11 @@ describe('checkpoints', () => {
     const dir = tempDir();
     const o = base({ epochs: 2, checkpointDir: dir });
     await train(o);
-    expect(readdirSync(dir).filter((e) => e.startsWith('checkpoint-')).sort()).toEqual(['checkpoint-2', 'checkpoint-4']);
+    expect(
+      readdirSync(dir)
+        .filter((e) => e.startsWith('checkpoint-'))
+        .sort(),
+    ).toEqual(['checkpoint-2', 'checkpoint-4']);
     writeFileSync(join(dir, 'checkpoint-4', 'state.json'), '{"step": 4,');
     await expect(loadCheckpoint(dir)).rejects.toThrow(/checkpoint-4\/state\.json.*bad JSON/);
     const bin = join(dir, 'checkpoint-2', 'optimizer.bin');
@@ -142,7 +243,9 @@ describe('checkpoints', () => {
     expect(found?.checkpoint.state.step).toBe(2);
     expect(found?.skipped[0].error).toBeInstanceOf(CheckpointError);
     writeFileSync(bin, readFileSync(bin).subarray(0, 10));
-    await expect(loadCheckpoint(join(dir, 'checkpoint-2'))).rejects.toThrow(/optimizer\.bin is corrupt \(truncated/);
+    await expect(loadCheckpoint(join(dir, 'checkpoint-2'))).rejects.toThrow(
+      /optimizer\.bin is corrupt \(truncated/,
+    );
     expect(await loadLatestValidCheckpoint(dir)).toBeUndefined();
   });
 
@@ -151,10 +254,26 @@ describe('checkpoints', () => {
     const o = base({ epochs: 1 });
     const trainer = new Trainer(o);
     await trainer.run();
-    const path = await saveCheckpoint(dir, { model: o.model.model, optimizer: trainer.optimizer, state: { step: 2, epoch: 1, batchInEpoch: 0, seed: 3, skippedSteps: 0, history: [], epochAccumulator: { lossSum: 0, gradNormSum: 0, applied: 0, lr: 0, seconds: 0 }, plateau: { best: Infinity, epochsWithoutImprovement: 0 }, finished: false } });
+    const path = await saveCheckpoint(dir, {
+      model: o.model.model,
+      optimizer: trainer.optimizer,
+      state: {
+        step: 2,
+        epoch: 1,
+        batchInEpoch: 0,
+        seed: 3,
+        skippedSteps: 0,
+        history: [],
+        epochAccumulator: { lossSum: 0, gradNormSum: 0, applied: 0, lr: 0, seconds: 0 },
+        plateau: { best: Infinity, epochsWithoutImprovement: 0 },
+        finished: false,
+      },
+    });
     const loaded = await loadCheckpoint(path);
     const original = await trainer.optimizer.getWeights();
-    expect(loaded.optimizerWeights.map((w) => w.tensor.shape)).toEqual(original.map((w) => w.tensor.shape));
+    expect(loaded.optimizerWeights.map((w) => w.tensor.shape)).toEqual(
+      original.map((w) => w.tensor.shape),
+    );
     const fresh = createOptimizer({ name: 'adam', learningRate: 0.02 });
     await fresh.setWeights(loaded.optimizerWeights);
     expect(fresh.iterations).toBe(2);
@@ -164,13 +283,22 @@ describe('checkpoints', () => {
   it('survives SIGKILL of a child process and resumes in another one', async () => {
     const dir = tempDir();
     const script = fileURLToPath(new URL('./testing/child-train.ts', import.meta.url));
-    const run = (out: string, delay: string) => spawn('npx', ['tsx', script, dir, out, delay], { stdio: ['ignore', 'ignore', 'pipe'], detached: true });
+    const run = (out: string, delay: string) =>
+      spawn('npx', ['tsx', script, dir, out, delay], {
+        stdio: ['ignore', 'ignore', 'pipe'],
+        detached: true,
+      });
     const killed = run(join(dir, 'never.json'), '150');
     let stderr = '';
-    killed.stderr.on('data', (d) => { stderr += String(d); });
+    killed.stderr.on('data', (d) => {
+      stderr += String(d);
+    });
     const exited = new Promise<void>((resolve) => killed.on('exit', () => resolve()));
     const deadline = Date.now() + 40_000;
-    while (!existsSync(join(dir, 'latest.json')) || JSON.parse(readFileSync(join(dir, 'latest.json'), 'utf8')).step < 3) {
+    while (
+      !existsSync(join(dir, 'latest.json')) ||
+      JSON.parse(readFileSync(join(dir, 'latest.json'), 'utf8')).step < 3
+    ) {
       if (Date.now() > deadline) throw new Error(`no checkpoint appeared: ${stderr}`);
       await new Promise((r) => setTimeout(r, 50));
     }
@@ -180,20 +308,27 @@ describe('checkpoints', () => {
     const out = join(dir, 'final.json');
     const resumed = run(out, '0');
     let err2 = '';
-    resumed.stderr.on('data', (d) => { err2 += String(d); });
+    resumed.stderr.on('data', (d) => {
+      err2 += String(d);
+    });
     const code = await new Promise<number | null>((resolve) => resumed.on('exit', resolve));
     expect(code, err2).toBe(0);
     const final = JSON.parse(readFileSync(out, 'utf8'));
     expect(final.resumedFrom).toMatch(/checkpoint-\d+$/);
     expect(final.step).toBe(12);
     expect(final.epochs).toBe(6);
-    const lines = readFileSync(join(dir, 'history.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const lines = readFileSync(join(dir, 'history.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(lines.map((l) => l.epoch)).toEqual([1, 2, 3, 4, 5, 6]);
     expect(lines.map((l) => l.step)).toEqual([2, 4, 6, 8, 10, 12]);
     // The same run uninterrupted, in this process, ends with the same weights.
     const o = base({ epochs: 6, seed: 3, schedule: { base: 'cosine', warmupSteps: 2 } });
     await train(o);
     const a = weightsOf(o);
-    a.forEach((w, i) => w.forEach((v, j) => expect(Math.abs(v - final.weights[i][j])).toBeLessThan(1e-6)));
+    a.forEach((w, i) =>
+      w.forEach((v, j) => expect(Math.abs(v - final.weights[i][j])).toBeLessThan(1e-6)),
+    );
   });
 });

@@ -1,15 +1,33 @@
 import * as tf from '@tensorflow/tfjs';
 import { ctcBeamSearch, ctcGreedyDecode, ctcLoss, wordErrorRate } from '@slr/ctc';
 import { gradientHealth } from '@slr/diagnostics';
-import { batches, disposeBatch, makeBatch, type BatchSource, type GlossVocabulary, type SignBatch, type SignSample } from '@slr/data';
+import {
+  batches,
+  disposeBatch,
+  makeBatch,
+  type BatchSource,
+  type GlossVocabulary,
+  type SignBatch,
+  type SignSample,
+} from '@slr/data';
 import { setTrainable, type LayerPattern, type SequenceModel } from '@slr/layers';
 import { clipByGlobalNorm } from './clip';
 import { createEpochProgress, type ProgressMode } from './progress';
 import { configError, requireInteger, requireNumber } from './errors';
 import { smoothedCtcLoss } from './label-smoothing';
-import { createOptimizer, setLearningRate, validateOptimizerConfig, type OptimizerConfig } from './optimizers';
+import {
+  createOptimizer,
+  setLearningRate,
+  validateOptimizerConfig,
+  type OptimizerConfig,
+} from './optimizers';
 import { createSchedule, validateScheduleConfig, type ScheduleBase } from './schedules';
-import { loadLatestValidCheckpoint, saveCheckpoint, type EpochRecord, type TrainingState } from './checkpoint';
+import {
+  loadLatestValidCheckpoint,
+  saveCheckpoint,
+  type EpochRecord,
+  type TrainingState,
+} from './checkpoint';
 import { setDropoutRate, xavierReinit } from './init';
 import { distillationLossTerms } from './distill/distillation-loss';
 import { SoftTargets } from './distill/soft-targets';
@@ -154,7 +172,13 @@ export interface TrainOptions {
     /** After each evaluation. */
     onEvaluation?: (result: EvaluationResult) => void | Promise<void>;
     /** After each step: its number, loss, gradient norm (before clipping), learning rate, and whether it was skipped. */
-    onStep?: (info: { step: number; loss: number; gradNorm: number; lr: number; skipped: boolean }) => void;
+    onStep?: (info: {
+      step: number;
+      loss: number;
+      gradNorm: number;
+      lr: number;
+      skipped: boolean;
+    }) => void;
   };
   /** Where checkpoints go (and are resumed from). */
   checkpointDir?: string;
@@ -218,57 +242,124 @@ export function validateTrainOptions(options: TrainOptions): {
   /** Steps of the linear warmup. */
   warmupSteps: number;
 } {
-  if (options.model == null || typeof options.model.apply !== 'function') throw new Error(configError('model', 'a SequenceModel', options.model));
+  if (options.model == null || typeof options.model.apply !== 'function')
+    throw new Error(configError('model', 'a SequenceModel', options.model));
   requireInteger('epochs', options.epochs, 1);
   requireInteger('batchSize', options.batchSize, 1);
   validateOptimizerConfig(options.optimizer, 'optimizer.');
   let batchesPerEpoch: number;
   if (Array.isArray(options.trainSamples)) {
-    if (options.trainSamples.length === 0) throw new Error(configError('trainSamples', 'at least one sample', '[]'));
+    if (options.trainSamples.length === 0)
+      throw new Error(configError('trainSamples', 'at least one sample', '[]'));
     batchesPerEpoch = Math.ceil(options.trainSamples.length / options.batchSize);
   } else if (typeof options.trainSamples === 'function') {
     batchesPerEpoch = requireInteger('batchesPerEpoch', options.batchesPerEpoch, 1);
-  } else throw new Error(configError('trainSamples', 'an array of samples or a function returning a source', options.trainSamples));
+  } else
+    throw new Error(
+      configError(
+        'trainSamples',
+        'an array of samples or a function returning a source',
+        options.trainSamples,
+      ),
+    );
   const totalSteps = options.epochs * batchesPerEpoch;
   const s = options.schedule ?? { base: 'constant' };
-  if (s.warmupEpochs !== undefined && s.warmupSteps !== undefined) throw new Error(configError('schedule.warmupEpochs', 'unset when schedule.warmupSteps is set', s.warmupEpochs));
+  if (s.warmupEpochs !== undefined && s.warmupSteps !== undefined)
+    throw new Error(
+      configError(
+        'schedule.warmupEpochs',
+        'unset when schedule.warmupSteps is set',
+        s.warmupEpochs,
+      ),
+    );
   if (s.warmupEpochs !== undefined) requireNumber('schedule.warmupEpochs', s.warmupEpochs, 0, true);
   const warmupSteps = s.warmupSteps ?? Math.round((s.warmupEpochs ?? 0) * batchesPerEpoch);
   requireInteger('schedule.warmupSteps', warmupSteps, 0);
   if (warmupSteps > totalSteps) {
-    throw new Error(configError(s.warmupSteps !== undefined ? 'schedule.warmupSteps' : 'schedule.warmupEpochs', `a warmup no longer than training (${totalSteps} steps = ${options.epochs} epochs)`, s.warmupSteps ?? s.warmupEpochs));
+    throw new Error(
+      configError(
+        s.warmupSteps !== undefined ? 'schedule.warmupSteps' : 'schedule.warmupEpochs',
+        `a warmup no longer than training (${totalSteps} steps = ${options.epochs} epochs)`,
+        s.warmupSteps ?? s.warmupEpochs,
+      ),
+    );
   }
   try {
-    validateScheduleConfig({ ...s, learningRate: options.optimizer.learningRate, totalSteps, warmup: { steps: warmupSteps, startFactor: s.warmupStartFactor } } as never);
+    validateScheduleConfig({
+      ...s,
+      learningRate: options.optimizer.learningRate,
+      totalSteps,
+      warmup: { steps: warmupSteps, startFactor: s.warmupStartFactor },
+    } as never);
   } catch (error) {
     throw new Error((error as Error).message.replace("Invalid '", "Invalid 'schedule."));
   }
   if (options.clipNorm !== undefined) requireNumber('clipNorm', options.clipNorm, 0, false);
-  if (options.labelSmoothing !== undefined) requireNumber('labelSmoothing', options.labelSmoothing, 0, true, 1, true);
+  if (options.labelSmoothing !== undefined)
+    requireNumber('labelSmoothing', options.labelSmoothing, 0, true, 1, true);
   if (options.distillation !== undefined) {
     const d = options.distillation;
-    if (!(d.targets instanceof SoftTargets)) throw new Error(configError('distillation.targets', 'SoftTargets (extractSoftTargets or loadSoftTargets)', d.targets));
-    if (d.temperature !== undefined) requireNumber('distillation.temperature', d.temperature, 0, false);
+    if (!(d.targets instanceof SoftTargets))
+      throw new Error(
+        configError(
+          'distillation.targets',
+          'SoftTargets (extractSoftTargets or loadSoftTargets)',
+          d.targets,
+        ),
+      );
+    if (d.temperature !== undefined)
+      requireNumber('distillation.temperature', d.temperature, 0, false);
     if (d.alpha !== undefined) requireNumber('distillation.alpha', d.alpha, 0, true, 1, true);
-    if ((options.labelSmoothing ?? 0) > 0) throw new Error(configError('labelSmoothing', '0 or unset when distillation is set', options.labelSmoothing));
+    if ((options.labelSmoothing ?? 0) > 0)
+      throw new Error(
+        configError(
+          'labelSmoothing',
+          '0 or unset when distillation is set',
+          options.labelSmoothing,
+        ),
+      );
   }
-  if (options.seed !== undefined && !Number.isSafeInteger(options.seed)) throw new Error(configError('seed', 'a safe integer', options.seed));
+  if (options.seed !== undefined && !Number.isSafeInteger(options.seed))
+    throw new Error(configError('seed', 'a safe integer', options.seed));
   if (options.evalEvery !== undefined) requireInteger('evalEvery', options.evalEvery, 1);
-  if (options.evalBeamWidth !== undefined) requireInteger('evalBeamWidth', options.evalBeamWidth, 1);
-  if (options.checkpointEverySteps !== undefined) requireInteger('checkpointEverySteps', options.checkpointEverySteps, 1);
+  if (options.evalBeamWidth !== undefined)
+    requireInteger('evalBeamWidth', options.evalBeamWidth, 1);
+  if (options.checkpointEverySteps !== undefined)
+    requireInteger('checkpointEverySteps', options.checkpointEverySteps, 1);
   if (options.dropout !== undefined) requireNumber('dropout', options.dropout, 0, true, 1, false);
-  if (options.earlyStop?.devPlateau !== undefined) requireInteger('earlyStop.devPlateau', options.earlyStop.devPlateau, 1);
-  if (options.earlyStop?.lossBelow !== undefined) requireNumber('earlyStop.lossBelow', options.earlyStop.lossBelow, 0, false);
-  if ((options.earlyStop?.werZero || options.earlyStop?.devPlateau !== undefined) && !options.evalSamples?.length) {
-    throw new Error(configError('evalSamples', 'evaluation samples when earlyStop.werZero or earlyStop.devPlateau is set', options.evalSamples));
+  if (options.earlyStop?.devPlateau !== undefined)
+    requireInteger('earlyStop.devPlateau', options.earlyStop.devPlateau, 1);
+  if (options.earlyStop?.lossBelow !== undefined)
+    requireNumber('earlyStop.lossBelow', options.earlyStop.lossBelow, 0, false);
+  if (
+    (options.earlyStop?.werZero || options.earlyStop?.devPlateau !== undefined) &&
+    !options.evalSamples?.length
+  ) {
+    throw new Error(
+      configError(
+        'evalSamples',
+        'evaluation samples when earlyStop.werZero or earlyStop.devPlateau is set',
+        options.evalSamples,
+      ),
+    );
   }
-  options.progressiveUnfreezing?.forEach((stage, i) => requireInteger(`progressiveUnfreezing[${i}].epoch`, stage.epoch, 0));
+  options.progressiveUnfreezing?.forEach((stage, i) =>
+    requireInteger(`progressiveUnfreezing[${i}].epoch`, stage.epoch, 0),
+  );
   const classes = numClassesOf(options.model);
   if (options.vocabulary !== undefined && options.vocabulary.size !== classes) {
-    throw new Error(`Invalid 'vocabulary': mismatched vocabulary: the model has ${classes} classes but the vocabulary has ${options.vocabulary.size} (glosses + blank).`);
+    throw new Error(
+      `Invalid 'vocabulary': mismatched vocabulary: the model has ${classes} classes but the vocabulary has ${options.vocabulary.size} (glosses + blank).`,
+    );
   }
   if (options.distillation !== undefined && options.distillation.targets.numClasses !== classes) {
-    throw new Error(configError('distillation.targets', `soft targets over the model's ${classes} classes`, `targets over ${options.distillation.targets.numClasses} classes (teacher '${options.distillation.targets.teacher.name}')`));
+    throw new Error(
+      configError(
+        'distillation.targets',
+        `soft targets over the model's ${classes} classes`,
+        `targets over ${options.distillation.targets.numClasses} classes (teacher '${options.distillation.targets.teacher.name}')`,
+      ),
+    );
   }
   return { batchesPerEpoch, totalSteps, warmupSteps };
 }
@@ -291,7 +382,11 @@ async function evaluate(options: TrainOptions, epoch: number): Promise<Evaluatio
       try {
         for (const h of await ctcGreedyDecode(logProbs, lengths)) hyps.push(h.tokens);
         if (options.evalBeamWidth !== undefined) {
-          for (const h of await ctcBeamSearch(logProbs, lengths, { beamWidth: options.evalBeamWidth, nBest: 1 })) beamHyps.push(h[0]?.tokens ?? []);
+          for (const h of await ctcBeamSearch(logProbs, lengths, {
+            beamWidth: options.evalBeamWidth,
+            nBest: 1,
+          }))
+            beamHyps.push(h[0]?.tokens ?? []);
         }
       } finally {
         logProbs.dispose();
@@ -358,7 +453,12 @@ export class Trainer {
     this.batchesPerEpoch = v.batchesPerEpoch;
     this.totalSteps = v.totalSteps;
     const s = options.schedule ?? { base: 'constant' as const };
-    this.schedule = createSchedule({ ...s, learningRate: options.optimizer.learningRate, totalSteps: v.totalSteps, warmup: { steps: v.warmupSteps, startFactor: s.warmupStartFactor } });
+    this.schedule = createSchedule({
+      ...s,
+      learningRate: options.optimizer.learningRate,
+      totalSteps: v.totalSteps,
+      warmup: { steps: v.warmupSteps, startFactor: s.warmupStartFactor },
+    });
     this.optimizer = createOptimizer(options.optimizer);
   }
 
@@ -371,28 +471,48 @@ export class Trainer {
   private refreshVariables(): void {
     const current = this.options.model.model.trainableWeights.map((w) => w.read() as tf.Variable);
     const kept = this.varOrder.filter((v) => current.includes(v));
-    if (kept.length !== this.varOrder.length) this.warn('train: some weights became frozen; their optimizer slots now shift.');
+    if (kept.length !== this.varOrder.length)
+      this.warn('train: some weights became frozen; their optimizer slots now shift.');
     this.varOrder = [...kept, ...current.filter((v) => !kept.includes(v))];
   }
 
   private applyUnfreezing(upToEpoch: number, onlyEpoch?: number): void {
     for (const stage of this.options.progressiveUnfreezing ?? []) {
-      if (onlyEpoch !== undefined ? stage.epoch === onlyEpoch : stage.epoch <= upToEpoch) setTrainable(this.options.model.model, stage.pattern, true);
+      if (onlyEpoch !== undefined ? stage.epoch === onlyEpoch : stage.epoch <= upToEpoch)
+        setTrainable(this.options.model.model, stage.pattern, true);
     }
     this.refreshVariables();
   }
 
   private async writeHistory(history: EpochRecord[], append?: EpochRecord): Promise<void> {
     if (this.options.historyFile === undefined) return;
-    const fs = (await import(/* @vite-ignore */ 'node:fs/promises' as string)) as typeof import('node:fs/promises');
-    const path = (await import(/* @vite-ignore */ 'node:path' as string)) as typeof import('node:path');
+    const fs = (await import(
+      /* @vite-ignore */ 'node:fs/promises' as string
+    )) as typeof import('node:fs/promises');
+    const path = (await import(
+      /* @vite-ignore */ 'node:path' as string
+    )) as typeof import('node:path');
     await fs.mkdir(path.dirname(this.options.historyFile), { recursive: true });
     if (append) await fs.appendFile(this.options.historyFile, `${JSON.stringify(append)}\n`);
-    else await fs.writeFile(this.options.historyFile, history.map((r) => `${JSON.stringify(r)}\n`).join(''));
+    else
+      await fs.writeFile(
+        this.options.historyFile,
+        history.map((r) => `${JSON.stringify(r)}\n`).join(''),
+      );
   }
 
   /** One training step on `batch`; returns the loss (and its distillation terms), the global norm and whether it was skipped. */
-  private async step(batch: SignBatch, step: number): Promise<{ loss: number; kd?: number; ctc?: number; gradNorm: number; lr: number; skipped: boolean }> {
+  private async step(
+    batch: SignBatch,
+    step: number,
+  ): Promise<{
+    loss: number;
+    kd?: number;
+    ctc?: number;
+    gradNorm: number;
+    lr: number;
+    skipped: boolean;
+  }> {
     const { model, labelSmoothing = 0, clipNorm, distillation } = this.options;
     const lengths = model.outputLengths(batch.inputLengths);
     const teacher = distillation?.targets.batch(batch.ids);
@@ -401,29 +521,44 @@ export class Trainer {
       const logProbs = model.apply(modelInputs(this.options, batch), true);
       if (distillation !== undefined && teacher !== undefined) {
         const t = distillationLossTerms(logProbs, teacher.logProbs, {
-          studentLengths: lengths, teacherLengths: teacher.lengths, temperature: distillation.temperature,
-          alpha: distillation.alpha, includeBlank: distillation.includeBlank,
+          studentLengths: lengths,
+          teacherLengths: teacher.lengths,
+          temperature: distillation.temperature,
+          alpha: distillation.alpha,
+          includeBlank: distillation.includeBlank,
           ctc: { targets: batch.targets, targetLengths: batch.targetLengths },
         });
         terms = [tf.keep(t.kd), tf.keep(t.ctc as tf.Tensor)];
         return t.loss as tf.Scalar;
       }
-      return (labelSmoothing > 0
-        ? smoothedCtcLoss(logProbs, batch.targets, lengths, batch.targetLengths, { epsilon: labelSmoothing })
-        : ctcLoss(logProbs, batch.targets, lengths, batch.targetLengths)) as tf.Scalar;
+      return (
+        labelSmoothing > 0
+          ? smoothedCtcLoss(logProbs, batch.targets, lengths, batch.targetLengths, {
+              epsilon: labelSmoothing,
+            })
+          : ctcLoss(logProbs, batch.targets, lengths, batch.targetLengths)
+      ) as tf.Scalar;
     }, this.varOrder);
     const ordered: tf.NamedTensorMap = {};
     for (const v of this.varOrder) if (grads[v.name]) ordered[v.name] = grads[v.name];
     try {
       const loss = (await value.data())[0];
-      const parts = terms.length ? { kd: (await terms[0].data())[0], ctc: (await terms[1].data())[0] } : {};
+      const parts = terms.length
+        ? { kd: (await terms[0].data())[0], ctc: (await terms[1].data())[0] }
+        : {};
       const health = await gradientHealth(ordered);
       const lr = this.schedule(Math.min(step, this.totalSteps - 1));
-      if (!health.ok && health.nonFinite.length > 0 || !Number.isFinite(loss)) {
-        this.warn(`train: step ${step} skipped: non-finite ${Number.isFinite(loss) ? `gradients (${health.nonFinite.join(', ')})` : `loss (${loss})`}.`);
+      if ((!health.ok && health.nonFinite.length > 0) || !Number.isFinite(loss)) {
+        this.warn(
+          `train: step ${step} skipped: non-finite ${Number.isFinite(loss) ? `gradients (${health.nonFinite.join(', ')})` : `loss (${loss})`}.`,
+        );
         return { loss, ...parts, gradNorm: health.globalNorm, lr, skipped: true };
       }
-      const clipped = clipByGlobalNorm(ordered, clipNorm ?? Number.MAX_VALUE, Number.isFinite(health.globalNorm) ? health.globalNorm : Infinity);
+      const clipped = clipByGlobalNorm(
+        ordered,
+        clipNorm ?? Number.MAX_VALUE,
+        Number.isFinite(health.globalNorm) ? health.globalNorm : Infinity,
+      );
       try {
         if (!clipped.finite) {
           this.warn(`train: step ${step} skipped: gradient norm is ${clipped.globalNorm}.`);
@@ -446,18 +581,32 @@ export class Trainer {
   /** Runs training to the end (or an early stop) and returns the history. */
   async run(): Promise<TrainResult> {
     const o = this.options;
-    const progress = createEpochProgress(o.epochs, o.progress === true ? 'auto' : o.progress === false || o.progress === undefined ? 'off' : o.progress);
+    const progress = createEpochProgress(
+      o.epochs,
+      o.progress === true
+        ? 'auto'
+        : o.progress === false || o.progress === undefined
+          ? 'off'
+          : o.progress,
+    );
     const seed = o.seed ?? 0;
     let state: TrainingState = {
-      step: 0, epoch: 0, batchInEpoch: 0, seed, skippedSteps: 0, history: [],
+      step: 0,
+      epoch: 0,
+      batchInEpoch: 0,
+      seed,
+      skippedSteps: 0,
+      history: [],
       epochAccumulator: { lossSum: 0, gradNormSum: 0, applied: 0, lr: 0, seconds: 0 },
-      plateau: { best: Infinity, epochsWithoutImprovement: 0 }, finished: false,
+      plateau: { best: Infinity, epochsWithoutImprovement: 0 },
+      finished: false,
     };
     if (o.dropout !== undefined) setDropoutRate(o.model.model, o.dropout);
     let resumedFrom: string | undefined;
     if (o.checkpointDir !== undefined && o.resume !== false) {
       const found = await loadLatestValidCheckpoint(o.checkpointDir);
-      for (const s of found?.skipped ?? []) this.warn(`train: checkpoint ${s.path} is unusable, falling back: ${s.error.message}`);
+      for (const s of found?.skipped ?? [])
+        this.warn(`train: checkpoint ${s.path} is unusable, falling back: ${s.error.message}`);
       if (found) {
         const { checkpoint } = found;
         o.model.model.setWeights(checkpoint.model.getWeights());
@@ -473,7 +622,8 @@ export class Trainer {
       }
     }
     if (resumedFrom === undefined) {
-      if (o.initialization?.xavier) xavierReinit(o.model.model, { gain: o.initialization.xavier.gain, seed });
+      if (o.initialization?.xavier)
+        xavierReinit(o.model.model, { gain: o.initialization.xavier.gain, seed });
       if (o.freeze !== undefined) setTrainable(o.model.model, o.freeze, false);
       this.refreshVariables();
       this.applyUnfreezing(0);
@@ -482,15 +632,27 @@ export class Trainer {
     let stopReason: string | undefined;
     let lastEvaluation: EvaluationResult | undefined;
     const checkpoint = async (): Promise<void> => {
-      if (o.checkpointDir !== undefined) await saveCheckpoint(o.checkpointDir, { model: o.model.model, optimizer: this.optimizer, state });
+      if (o.checkpointDir !== undefined)
+        await saveCheckpoint(o.checkpointDir, {
+          model: o.model.model,
+          optimizer: this.optimizer,
+          state,
+        });
     };
     while (!state.finished && state.epoch < o.epochs) {
       const epoch = state.epoch;
       if (state.batchInEpoch === 0 && epoch > 0) this.applyUnfreezing(epoch, epoch);
       const started = Date.now();
-      const source = Array.isArray(o.trainSamples) ? (o.trainSamples as readonly SignSample[]) : (o.trainSamples as (e: number) => BatchSource)(epoch);
+      const source = Array.isArray(o.trainSamples)
+        ? (o.trainSamples as readonly SignSample[])
+        : (o.trainSamples as (e: number) => BatchSource)(epoch);
       let index = 0;
-      for await (const batch of batches(source, { batchSize: o.batchSize, shuffle: o.shuffle ?? true, seed, epoch })) {
+      for await (const batch of batches(source, {
+        batchSize: o.batchSize,
+        shuffle: o.shuffle ?? true,
+        seed,
+        epoch,
+      })) {
         try {
           if (index++ < state.batchInEpoch) continue; // consumed before the checkpoint we resumed from
           const r = await this.step(batch, state.step);
@@ -502,14 +664,20 @@ export class Trainer {
             state.epochAccumulator.lossSum += r.loss;
             state.epochAccumulator.gradNormSum += r.gradNorm;
             state.epochAccumulator.applied++;
-            if (r.kd !== undefined) state.epochAccumulator.kdSum = (state.epochAccumulator.kdSum ?? 0) + r.kd;
-            if (r.ctc !== undefined) state.epochAccumulator.ctcSum = (state.epochAccumulator.ctcSum ?? 0) + r.ctc;
+            if (r.kd !== undefined)
+              state.epochAccumulator.kdSum = (state.epochAccumulator.kdSum ?? 0) + r.kd;
+            if (r.ctc !== undefined)
+              state.epochAccumulator.ctcSum = (state.epochAccumulator.ctcSum ?? 0) + r.ctc;
           }
           o.callbacks?.onStep?.({ step: state.step, ...r });
         } finally {
           disposeBatch(batch);
         }
-        if (o.checkpointEverySteps !== undefined && state.step % o.checkpointEverySteps === 0 && state.batchInEpoch < this.batchesPerEpoch) {
+        if (
+          o.checkpointEverySteps !== undefined &&
+          state.step % o.checkpointEverySteps === 0 &&
+          state.batchInEpoch < this.batchesPerEpoch
+        ) {
           state.epochAccumulator.seconds += (Date.now() - started) / 1000;
           await checkpoint();
           state.epochAccumulator.seconds -= (Date.now() - started) / 1000;
@@ -517,18 +685,26 @@ export class Trainer {
       }
       const acc = state.epochAccumulator;
       const record: EpochRecord = {
-        epoch: epoch + 1, step: state.step, loss: acc.applied ? acc.lossSum / acc.applied : NaN, lr: acc.lr,
-        gradNorm: acc.applied ? acc.gradNormSum / acc.applied : NaN, skippedSteps: state.skippedSteps,
+        epoch: epoch + 1,
+        step: state.step,
+        loss: acc.applied ? acc.lossSum / acc.applied : NaN,
+        lr: acc.lr,
+        gradNorm: acc.applied ? acc.gradNormSum / acc.applied : NaN,
+        skippedSteps: state.skippedSteps,
         seconds: acc.seconds + (Date.now() - started) / 1000,
       };
       if (acc.kdSum !== undefined) record.kdLoss = acc.applied ? acc.kdSum / acc.applied : NaN;
       if (acc.ctcSum !== undefined) record.ctcLoss = acc.applied ? acc.ctcSum / acc.applied : NaN;
-      if (o.evalSamples?.length && ((epoch + 1) % (o.evalEvery ?? 1) === 0 || epoch + 1 === o.epochs)) {
+      if (
+        o.evalSamples?.length &&
+        ((epoch + 1) % (o.evalEvery ?? 1) === 0 || epoch + 1 === o.epochs)
+      ) {
         lastEvaluation = await evaluate(o, epoch + 1);
         record.wer = lastEvaluation.wer;
         if (lastEvaluation.beamWer !== undefined) record.beamWer = lastEvaluation.beamWer;
         await o.callbacks?.onEvaluation?.(lastEvaluation);
-        if (lastEvaluation.wer < state.plateau.best) state.plateau = { best: lastEvaluation.wer, epochsWithoutImprovement: 0 };
+        if (lastEvaluation.wer < state.plateau.best)
+          state.plateau = { best: lastEvaluation.wer, epochsWithoutImprovement: 0 };
         else state.plateau.epochsWithoutImprovement++;
       }
       state.history.push(record);
@@ -539,9 +715,17 @@ export class Trainer {
       if (es) {
         const lossOk = es.lossBelow === undefined || record.loss < es.lossBelow;
         const werOk = !es.werZero || record.wer === 0;
-        if ((es.lossBelow !== undefined || es.werZero) && lossOk && werOk && (es.werZero ? record.wer !== undefined : true)) {
+        if (
+          (es.lossBelow !== undefined || es.werZero) &&
+          lossOk &&
+          werOk &&
+          (es.werZero ? record.wer !== undefined : true)
+        ) {
           stopReason = `overfit reached at epoch ${record.epoch} (loss ${record.loss.toFixed(4)}${record.wer !== undefined ? `, WER ${record.wer}` : ''})`;
-        } else if (es.devPlateau !== undefined && state.plateau.epochsWithoutImprovement >= es.devPlateau) {
+        } else if (
+          es.devPlateau !== undefined &&
+          state.plateau.epochsWithoutImprovement >= es.devPlateau
+        ) {
           stopReason = `dev WER has not improved for ${state.plateau.epochsWithoutImprovement} evaluations (best ${state.plateau.best})`;
         }
       }
@@ -552,6 +736,13 @@ export class Trainer {
       await checkpoint();
     }
     progress.stop();
-    return { history: state.history, state, stoppedEarly: stopReason !== undefined, stopReason, lastEvaluation, resumedFrom };
+    return {
+      history: state.history,
+      state,
+      stoppedEarly: stopReason !== undefined,
+      stopReason,
+      lastEvaluation,
+      resumedFrom,
+    };
   }
 }

@@ -2,14 +2,25 @@ import * as tf from '@tensorflow/tfjs';
 import { fc, test } from '@fast-check/vitest';
 import { describe, expect, it } from 'vitest';
 import { NGramLanguageModel, type LanguageModel } from '../lm/language-model';
-import { bruteForceLabelings, describeWithBackends, logSoftmaxRows, toTensor3d, TRIGRAM_ARPA, TRIGRAM_VOCABULARY, type FrameLogProbs } from '../testing';
+import {
+  bruteForceLabelings,
+  describeWithBackends,
+  logSoftmaxRows,
+  toTensor3d,
+  TRIGRAM_ARPA,
+  TRIGRAM_VOCABULARY,
+  type FrameLogProbs,
+} from '../testing';
 import { ctcBeamSearch } from './beam-search';
 import { ctcGreedyDecode } from './greedy';
 import type { CtcBeamSearchOptions, CtcHypothesis } from './types';
 
-
 /** Beam search of one utterance given as `[T][V]`. */
-async function search(logProbs: FrameLogProbs, V: number, options: CtcBeamSearchOptions): Promise<CtcHypothesis[]> {
+async function search(
+  logProbs: FrameLogProbs,
+  V: number,
+  options: CtcBeamSearchOptions,
+): Promise<CtcHypothesis[]> {
   const input = toTensor3d(
     logProbs.map((row) => [row]),
     1,
@@ -44,7 +55,8 @@ function referenceBeamSearch(
   logProbs: FrameLogProbs,
   options: Required<Omit<CtcBeamSearchOptions, 'lm'>> & { lm?: LanguageModel },
 ): CtcHypothesis[] {
-  const { blank, beamWidth, nBest, tokenCutoff, pruneLogProb, lm, lmWeight, insertionBonus } = options;
+  const { blank, beamWidth, nBest, tokenCutoff, pruneLogProb, lm, lmWeight, insertionBonus } =
+    options;
   interface Entry {
     tokens: number[];
     blank: number;
@@ -57,7 +69,8 @@ function referenceBeamSearch(
     lmLogProb: number;
     score: number;
   }
-  const bonusOf = (e: Entry): number => (lm ? lmWeight * e.lmLogProb : 0) + insertionBonus * e.tokens.length;
+  const bonusOf = (e: Entry): number =>
+    (lm ? lmWeight * e.lmLogProb : 0) + insertionBonus * e.tokens.length;
   const bestOf = (e: Entry) =>
     e.bestBlank >= e.bestNonBlank
       ? { best: e.bestBlank, frames: e.blankFrames }
@@ -67,7 +80,13 @@ function referenceBeamSearch(
       .sort((a, b) => b.score - a.score || compareTokens(a.tokens, b.tokens))
       .filter((e, i) => i === 0 || e.score > -Infinity)
       .slice(0, limit);
-  const empty = { blank: -Infinity, nonBlank: -Infinity, bestBlank: -Infinity, bestNonBlank: -Infinity, score: -Infinity };
+  const empty = {
+    blank: -Infinity,
+    nonBlank: -Infinity,
+    bestBlank: -Infinity,
+    bestNonBlank: -Infinity,
+    score: -Infinity,
+  };
   const root: Entry = {
     ...empty,
     tokens: [],
@@ -124,22 +143,33 @@ function referenceBeamSearch(
           };
           next.set(key, child);
         }
-        const from = token === last ? { best: entry.bestBlank, frames: entry.blankFrames } : bestOf(entry);
-        child.nonBlank = logAddExp(child.nonBlank, (token === last ? entry.blank : total) + row[token]);
+        const from =
+          token === last ? { best: entry.bestBlank, frames: entry.blankFrames } : bestOf(entry);
+        child.nonBlank = logAddExp(
+          child.nonBlank,
+          (token === last ? entry.blank : total) + row[token],
+        );
         if (from.best + row[token] > child.bestNonBlank) {
           child.bestNonBlank = from.best + row[token];
           child.nonBlankFrames = [...from.frames, t];
         }
       }
     }
-    for (const entry of next.values()) entry.score = logAddExp(entry.blank, entry.nonBlank) + bonusOf(entry);
+    for (const entry of next.values())
+      entry.score = logAddExp(entry.blank, entry.nonBlank) + bonusOf(entry);
     beam = new Map(rank([...next.values()], beamWidth).map((e) => [e.tokens.join(','), e]));
   });
   const finals = [...beam.values()].map((e) => {
     const end = lm ? lm.finish(e.lmState) : 0;
     const acousticScore = logAddExp(e.blank, e.nonBlank);
     const score = acousticScore + bonusOf(e) + (lm ? lmWeight * end : 0);
-    return { tokens: e.tokens, score, frames: bestOf(e).frames, acousticScore, lmScore: e.lmLogProb + end };
+    return {
+      tokens: e.tokens,
+      score,
+      frames: bestOf(e).frames,
+      acousticScore,
+      lmScore: e.lmLogProb + end,
+    };
   });
   return rank(finals, nBest);
 }
@@ -236,7 +266,8 @@ describeWithBackends('ctcBeamSearch', () => {
         if (i > 0) {
           const previous = hypotheses[i - 1];
           expect(previous.score).toBeGreaterThanOrEqual(h.score);
-          if (previous.score === h.score) expect(compareTokens(previous.tokens, h.tokens)).toBeLessThan(0);
+          if (previous.score === h.score)
+            expect(compareTokens(previous.tokens, h.tokens)).toBeLessThan(0);
         }
       });
     },
@@ -255,9 +286,15 @@ describeWithBackends('ctcBeamSearch', () => {
   ])(
     'matches a plain reference prefix beam search under every pruning option',
     async ({ V, logProbs }, { withLm, ...rest }) => {
-      const lm = withLm && V === 4 ? NGramLanguageModel.fromArpa(ARPA, { vocabulary: VOCABULARY }) : undefined;
+      const lm =
+        withLm && V === 4
+          ? NGramLanguageModel.fromArpa(ARPA, { vocabulary: VOCABULARY })
+          : undefined;
       const options = { ...rest, blank: 0, nBest: rest.beamWidth, lm };
-      expectSameHypotheses(await search(logProbs, V, options), referenceBeamSearch(logProbs, options));
+      expectSameHypotheses(
+        await search(logProbs, V, options),
+        referenceBeamSearch(logProbs, options),
+      );
     },
   );
 
@@ -270,19 +307,36 @@ describeWithBackends('ctcBeamSearch', () => {
       insertionBonus: fc.constantFrom(0, 0.7),
       lmWeight: fc.constantFrom(0, 0.5, 2),
     }),
-  ])('matches the reference on a larger vocabulary, where tokens are selected in two rounds', async (logits, rest) => {
-    const logProbs = logSoftmaxRows(logits.map((row, t) => row.map((x, v) => x + 1e-2 * Math.sqrt(2 + 7 * t + 3 * v))));
-    // An LM that sinks some of the acoustically best tokens, so that later ones matter.
-    const lm: LanguageModel<number> = {
-      initialState: () => 0,
-      score: (previous, token) => ({ logProb: -((token + previous) % 5) * 1.5, state: token }),
-      finish: (last) => -(last % 3) * 0.5,
-    };
-    const options = { ...rest, blank: 0, nBest: rest.beamWidth, lm: rest.lmWeight === 0 ? undefined : lm };
-    expectSameHypotheses(await search(logProbs, 24, options), referenceBeamSearch(logProbs, options));
-  });
+  ])(
+    'matches the reference on a larger vocabulary, where tokens are selected in two rounds',
+    async (logits, rest) => {
+      const logProbs = logSoftmaxRows(
+        logits.map((row, t) => row.map((x, v) => x + 1e-2 * Math.sqrt(2 + 7 * t + 3 * v))),
+      );
+      // An LM that sinks some of the acoustically best tokens, so that later ones matter.
+      const lm: LanguageModel<number> = {
+        initialState: () => 0,
+        score: (previous, token) => ({ logProb: -((token + previous) % 5) * 1.5, state: token }),
+        finish: (last) => -(last % 3) * 0.5,
+      };
+      const options = {
+        ...rest,
+        blank: 0,
+        nBest: rest.beamWidth,
+        lm: rest.lmWeight === 0 ? undefined : lm,
+      };
+      expectSameHypotheses(
+        await search(logProbs, 24, options),
+        referenceBeamSearch(logProbs, options),
+      );
+    },
+  );
 
-  test.prop([utterance(continuous, { minV: 4, generic: true }), fc.constantFrom(0.4, 1, 2), fc.constantFrom(0, 1.5)])(
+  test.prop([
+    utterance(continuous, { minV: 4, generic: true }),
+    fc.constantFrom(0.4, 1, 2),
+    fc.constantFrom(0, 1.5),
+  ])(
     'with an LM and a wide beam, returns the labeling that maximises acoustic + weighted LM + bonus',
     async ({ logProbs }, lmWeight, insertionBonus) => {
       const lm = NGramLanguageModel.fromArpa(ARPA, { vocabulary: VOCABULARY });
@@ -297,7 +351,8 @@ describeWithBackends('ctcBeamSearch', () => {
       expect(best.score).toBeCloseTo(mine.score, 9);
       expect(best.score).toBeCloseTo(totals[0].score, 9);
       expect(best.lmScore).toBeCloseTo(lm.scoreTokens(best.tokens), 9);
-      const total = best.acousticScore + lmWeight * best.lmScore + insertionBonus * best.tokens.length;
+      const total =
+        best.acousticScore + lmWeight * best.lmScore + insertionBonus * best.tokens.length;
       expect(best.score).toBeCloseTo(total, 9);
     },
   );
@@ -358,7 +413,11 @@ describeWithBackends('ctcBeamSearch', () => {
     const uniform = [[third, third, third]];
     const first = await search(uniform, 3, { nBest: 3, beamWidth: 3 });
     expect(first.map((h) => h.tokens)).toEqual([[], [1], [2]]);
-    expect(first.map((h) => h.score)).toEqual([Math.fround(third), Math.fround(third), Math.fround(third)]);
+    expect(first.map((h) => h.score)).toEqual([
+      Math.fround(third),
+      Math.fround(third),
+      Math.fround(third),
+    ]);
     // A beam of 2 keeps the lexicographically smaller of the tied labelings, every time.
     for (let run = 0; run < 3; run++) {
       const narrow = await search(uniform, 3, { nBest: 2, beamWidth: 2 });
@@ -380,7 +439,11 @@ describeWithBackends('ctcBeamSearch', () => {
     const logProbs = [[Math.log(0.5), Math.log(0.3), Math.log(0.2)]];
     const cut = await search(logProbs, 3, { nBest: 3, beamWidth: 3, tokenCutoff: 1 });
     expect(cut.map((h) => h.tokens)).toEqual([[], [1]]);
-    const pruned = await search(logProbs, 3, { nBest: 3, beamWidth: 3, pruneLogProb: Math.log(0.25) });
+    const pruned = await search(logProbs, 3, {
+      nBest: 3,
+      beamWidth: 3,
+      pruneLogProb: Math.log(0.25),
+    });
     expect(pruned.map((h) => h.tokens)).toEqual([[], [1]]);
     // Blank and the repeat of a prefix's last token are scored whatever the cutoff.
     const repeated = [
@@ -389,7 +452,11 @@ describeWithBackends('ctcBeamSearch', () => {
     ];
     const [kept] = await search(repeated, 3, { tokenCutoff: 1, beamWidth: 1 });
     expect(kept.tokens).toEqual([1, 2]);
-    const [alone] = await search(repeated, 3, { tokenCutoff: 1, beamWidth: 1, pruneLogProb: Math.log(0.9) });
+    const [alone] = await search(repeated, 3, {
+      tokenCutoff: 1,
+      beamWidth: 1,
+      pruneLogProb: Math.log(0.9),
+    });
     expect(alone.tokens).toEqual([]);
     expect(alone.score).toBeCloseTo(Math.log(0.1) * 2, 6);
   });
@@ -410,8 +477,14 @@ describeWithBackends('ctcBeamSearch', () => {
   it('reports the same tokens and frames as greedy decoding on a peaked input', async () => {
     const path = [0, 3, 3, 0, 0, 1, 2, 2, 0, 2, 0, 0, 4, 4, 4, 0];
     const V = 5;
-    const logProbs = logSoftmaxRows(path.map((token) => Array.from({ length: V }, (_, v) => (v === token ? 8 : 0))));
-    const input = toTensor3d(logProbs.map((row) => [row]), 1, V);
+    const logProbs = logSoftmaxRows(
+      path.map((token) => Array.from({ length: V }, (_, v) => (v === token ? 8 : 0))),
+    );
+    const input = toTensor3d(
+      logProbs.map((row) => [row]),
+      1,
+      V,
+    );
     const [greedy] = await ctcGreedyDecode(input);
     const [[best]] = await ctcBeamSearch(input);
     input.dispose();
@@ -425,38 +498,44 @@ describeWithBackends('ctcBeamSearch', () => {
       fc.record({
         V: fc.constant(V),
         T: fc.integer({ min: 0, max: 5 }),
-        items: fc.array(fc.array(fc.array(continuous, { minLength: V, maxLength: V }), { maxLength: 5 }), {
-          minLength: 1,
-          maxLength: 3,
-        }),
+        items: fc.array(
+          fc.array(fc.array(continuous, { minLength: V, maxLength: V }), { maxLength: 5 }),
+          {
+            minLength: 1,
+            maxLength: 3,
+          },
+        ),
       }),
     ),
-  ])('decodes each batch item as on its own, never reading frames past its length', async ({ V, T, items }) => {
-    const utterances = items.map((logits) => logSoftmaxRows(logits.slice(0, T)));
-    const frames = Array.from({ length: T }, (_, t) =>
-      utterances.map((u) => (t < u.length ? u[t] : new Array<number>(V).fill(NaN))),
-    );
-    const batch = toTensor3d(frames, utterances.length, V);
-    const options = { nBest: 2, beamWidth: 3 };
-    const batched = await ctcBeamSearch(
-      batch,
-      utterances.map((u) => u.length),
-      options,
-    );
-    batch.dispose();
-    for (const [b, logProbs] of utterances.entries()) {
-      expect(batched[b]).toEqual(await search(logProbs, V, options));
-      for (const h of batched[b]) expect(Number.isFinite(h.score)).toBe(true);
-    }
-  });
+  ])(
+    'decodes each batch item as on its own, never reading frames past its length',
+    async ({ V, T, items }) => {
+      const utterances = items.map((logits) => logSoftmaxRows(logits.slice(0, T)));
+      const frames = Array.from({ length: T }, (_, t) =>
+        utterances.map((u) => (t < u.length ? u[t] : new Array<number>(V).fill(NaN))),
+      );
+      const batch = toTensor3d(frames, utterances.length, V);
+      const options = { nBest: 2, beamWidth: 3 };
+      const batched = await ctcBeamSearch(
+        batch,
+        utterances.map((u) => u.length),
+        options,
+      );
+      batch.dispose();
+      for (const [b, logProbs] of utterances.entries()) {
+        expect(batched[b]).toEqual(await search(logProbs, V, options));
+        for (const h of batched[b]) expect(Number.isFinite(h.score)).toBe(true);
+      }
+    },
+  );
 
   it('returns the empty hypothesis for zero frames, with the LM end of sentence', async () => {
     const empty = tf.zeros([0, 2, 4]) as tf.Tensor3D;
     const lm = NGramLanguageModel.fromArpa(ARPA, { vocabulary: VOCABULARY });
-    const [[plain], [withLm]] = await ctcBeamSearch(empty, undefined, { lm: undefined, nBest: 1 }).then(async (a) => [
-      a[0],
-      (await ctcBeamSearch(empty, undefined, { lm, lmWeight: 2 }))[1],
-    ]);
+    const [[plain], [withLm]] = await ctcBeamSearch(empty, undefined, {
+      lm: undefined,
+      nBest: 1,
+    }).then(async (a) => [a[0], (await ctcBeamSearch(empty, undefined, { lm, lmWeight: 2 }))[1]]);
     empty.dispose();
     expect(plain).toEqual({ tokens: [], frames: [], score: 0, acousticScore: 0, lmScore: 0 });
     // ln P(</s> | <s>) = bow(<s>) + P(</s>) = -0.4 - 0.8 (log10)
@@ -478,7 +557,9 @@ describeWithBackends('ctcBeamSearch', () => {
   });
 
   it('decodes a sign-language-sized input', async () => {
-    const logProbs = tf.tidy(() => tf.logSoftmax(tf.randomNormal([150, 2, 1296], 0, 2, 'float32', 3)) as tf.Tensor3D);
+    const logProbs = tf.tidy(
+      () => tf.logSoftmax(tf.randomNormal([150, 2, 1296], 0, 2, 'float32', 3)) as tf.Tensor3D,
+    );
     const results = await ctcBeamSearch(logProbs, [150, 90], { nBest: 3 });
     logProbs.dispose();
     expect(results).toHaveLength(2);
@@ -490,7 +571,9 @@ describeWithBackends('ctcBeamSearch', () => {
   });
 
   it('creates no tensors', async () => {
-    const logProbs = tf.tidy(() => tf.logSoftmax(tf.randomNormal([20, 3, 7], 0, 1, 'float32', 1)) as tf.Tensor3D);
+    const logProbs = tf.tidy(
+      () => tf.logSoftmax(tf.randomNormal([20, 3, 7], 0, 1, 'float32', 1)) as tf.Tensor3D,
+    );
     const lm: LanguageModel<null> = {
       initialState: () => null,
       score: () => ({ logProb: -1, state: null }),
@@ -503,7 +586,11 @@ describeWithBackends('ctcBeamSearch', () => {
   });
 
   describe('argument checks', () => {
-    const check = async (options: CtcBeamSearchOptions, message: string, inputLengths?: number[]) => {
+    const check = async (
+      options: CtcBeamSearchOptions,
+      message: string,
+      inputLengths?: number[],
+    ) => {
       const logProbs = tf.zeros([4, 2, 3]) as tf.Tensor3D;
       try {
         await expect(ctcBeamSearch(logProbs, inputLengths, options)).rejects.toThrow(message);
@@ -522,27 +609,66 @@ describeWithBackends('ctcBeamSearch', () => {
     });
 
     it('rejects bad inputLengths and blank', async () => {
-      await check({}, `${arg('inputLengths')} must have length B = 2 (one per batch item), but got length 3`, [1, 2, 3]);
-      await check({}, `${arg('inputLengths')} must hold integers in [0, T = 4], but got inputLengths[0] = -2`, [-2, 1]);
-      await check({}, `${arg('inputLengths')} must hold integers in [0, T = 4], but got inputLengths[1] = 9`, [1, 9]);
-      await check({ blank: 3 }, `${arg('options.blank')} must be an integer in [0, V = 3), but got 3`);
+      await check(
+        {},
+        `${arg('inputLengths')} must have length B = 2 (one per batch item), but got length 3`,
+        [1, 2, 3],
+      );
+      await check(
+        {},
+        `${arg('inputLengths')} must hold integers in [0, T = 4], but got inputLengths[0] = -2`,
+        [-2, 1],
+      );
+      await check(
+        {},
+        `${arg('inputLengths')} must hold integers in [0, T = 4], but got inputLengths[1] = 9`,
+        [1, 9],
+      );
+      await check(
+        { blank: 3 },
+        `${arg('options.blank')} must be an integer in [0, V = 3), but got 3`,
+      );
     });
 
     it('rejects a beamWidth below 1', async () => {
-      await check({ beamWidth: 0 }, `${arg('options.beamWidth')} must be an integer >= 1, but got 0`);
-      await check({ beamWidth: 2.5 }, `${arg('options.beamWidth')} must be an integer >= 1, but got 2.5`);
+      await check(
+        { beamWidth: 0 },
+        `${arg('options.beamWidth')} must be an integer >= 1, but got 0`,
+      );
+      await check(
+        { beamWidth: 2.5 },
+        `${arg('options.beamWidth')} must be an integer >= 1, but got 2.5`,
+      );
     });
 
     it('rejects an nBest outside [1, beamWidth]', async () => {
-      await check({ beamWidth: 4, nBest: 5 }, `${arg('options.nBest')} must be an integer in [1, beamWidth = 4], but got 5`);
-      await check({ nBest: 0 }, `${arg('options.nBest')} must be an integer in [1, beamWidth = 10], but got 0`);
+      await check(
+        { beamWidth: 4, nBest: 5 },
+        `${arg('options.nBest')} must be an integer in [1, beamWidth = 4], but got 5`,
+      );
+      await check(
+        { nBest: 0 },
+        `${arg('options.nBest')} must be an integer in [1, beamWidth = 10], but got 0`,
+      );
     });
 
     it('rejects bad pruning, weights and LM', async () => {
-      await check({ tokenCutoff: 0 }, `${arg('options.tokenCutoff')} must be an integer >= 1 or Infinity, but got 0`);
-      await check({ pruneLogProb: NaN }, `${arg('options.pruneLogProb')} must be a number (a log-probability), but got NaN`);
-      await check({ lmWeight: Infinity }, `${arg('options.lmWeight')} must be a finite number, but got Infinity`);
-      await check({ insertionBonus: NaN }, `${arg('options.insertionBonus')} must be a finite number, but got NaN`);
+      await check(
+        { tokenCutoff: 0 },
+        `${arg('options.tokenCutoff')} must be an integer >= 1 or Infinity, but got 0`,
+      );
+      await check(
+        { pruneLogProb: NaN },
+        `${arg('options.pruneLogProb')} must be a number (a log-probability), but got NaN`,
+      );
+      await check(
+        { lmWeight: Infinity },
+        `${arg('options.lmWeight')} must be a finite number, but got Infinity`,
+      );
+      await check(
+        { insertionBonus: NaN },
+        `${arg('options.insertionBonus')} must be a finite number, but got NaN`,
+      );
       await check(
         { lm: {} as LanguageModel },
         `${arg('options.lm')} must be a LanguageModel with initialState(), score() and finish(), but got [object Object]`,

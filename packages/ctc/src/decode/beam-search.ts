@@ -178,7 +178,8 @@ class PrefixTrie {
     this.blankEmission[row] = this.nextBlankEmission[row];
     this.bestNonBlank[row] = this.nextBestNonBlank[row];
     const emission = this.nextNonBlankEmission[row];
-    this.nonBlankEmission[row] = this.nextEmitted[row] === 1 ? this.addEmission(t, emission) : emission;
+    this.nonBlankEmission[row] =
+      this.nextEmitted[row] === 1 ? this.addEmission(t, emission) : emission;
   }
 
   tokens(row: number): number[] {
@@ -190,7 +191,10 @@ class PrefixTrie {
   /** Emission frames along the prefix's most probable path. */
   frames(row: number): number[] {
     const frames: number[] = [];
-    const first = this.bestBlank[row] >= this.bestNonBlank[row] ? this.blankEmission[row] : this.nonBlankEmission[row];
+    const first =
+      this.bestBlank[row] >= this.bestNonBlank[row]
+        ? this.blankEmission[row]
+        : this.nonBlankEmission[row];
     for (let e = first; e >= 0; e = this.emissionPrevious[e]) frames.push(this.emissionFrame[e]);
     return frames.reverse();
   }
@@ -324,7 +328,12 @@ function insertionSort(tokens: Int32Array, logProbs: Float64Array, count: number
     const token = tokens[i];
     const logProb = logProbs[i];
     let j = i;
-    for (; j > 0 && (logProbs[j - 1] < logProb || (logProbs[j - 1] === logProb && tokens[j - 1] > token)); j--) {
+    for (
+      ;
+      j > 0 &&
+      (logProbs[j - 1] < logProb || (logProbs[j - 1] === logProb && tokens[j - 1] > token));
+      j--
+    ) {
       tokens[j] = tokens[j - 1];
       logProbs[j] = logProbs[j - 1];
     }
@@ -353,15 +362,21 @@ function resolveOptions(options: CtcBeamSearchOptions, blank: number): ResolvedO
   }
   const nBest = options.nBest ?? 1;
   if (!isInteger(nBest) || nBest < 1 || nBest > beamWidth) {
-    throw new Error(`${arg('nBest')} must be an integer in [1, beamWidth = ${beamWidth}], but got ${nBest}`);
+    throw new Error(
+      `${arg('nBest')} must be an integer in [1, beamWidth = ${beamWidth}], but got ${nBest}`,
+    );
   }
   const tokenCutoff = options.tokenCutoff ?? DEFAULT_TOKEN_CUTOFF;
   if (!(isInteger(tokenCutoff) || tokenCutoff === Infinity) || tokenCutoff < 1) {
-    throw new Error(`${arg('tokenCutoff')} must be an integer >= 1 or Infinity, but got ${tokenCutoff}`);
+    throw new Error(
+      `${arg('tokenCutoff')} must be an integer >= 1 or Infinity, but got ${tokenCutoff}`,
+    );
   }
   const pruneLogProb = options.pruneLogProb ?? -Infinity;
   if (typeof pruneLogProb !== 'number' || Number.isNaN(pruneLogProb)) {
-    throw new Error(`${arg('pruneLogProb')} must be a number (a log-probability), but got ${pruneLogProb}`);
+    throw new Error(
+      `${arg('pruneLogProb')} must be a number (a log-probability), but got ${pruneLogProb}`,
+    );
   }
   const lmWeight = options.lmWeight ?? DEFAULT_LM_WEIGHT;
   if (typeof lmWeight !== 'number' || !Number.isFinite(lmWeight)) {
@@ -374,13 +389,24 @@ function resolveOptions(options: CtcBeamSearchOptions, blank: number): ResolvedO
   const { lm } = options;
   if (
     lm != null &&
-    (typeof lm.initialState !== 'function' || typeof lm.score !== 'function' || typeof lm.finish !== 'function')
+    (typeof lm.initialState !== 'function' ||
+      typeof lm.score !== 'function' ||
+      typeof lm.finish !== 'function')
   ) {
     throw new Error(
       `${arg('lm')} must be a LanguageModel with initialState(), score() and finish(), but got ${String(lm)}`,
     );
   }
-  return { blank, beamWidth, nBest, tokenCutoff, pruneLogProb, lm: lm ?? undefined, lmWeight, insertionBonus };
+  return {
+    blank,
+    beamWidth,
+    nBest,
+    tokenCutoff,
+    pruneLogProb,
+    lm: lm ?? undefined,
+    lmWeight,
+    insertionBonus,
+  };
 }
 
 /**
@@ -396,7 +422,8 @@ function searchItem(
   length: number,
   options: ResolvedOptions,
 ): CtcHypothesis[] {
-  const { blank, beamWidth, nBest, tokenCutoff, pruneLogProb, lm, lmWeight, insertionBonus } = options;
+  const { blank, beamWidth, nBest, tokenCutoff, pruneLogProb, lm, lmWeight, insertionBonus } =
+    options;
   const weighted = (logProb: number): number => (lmWeight === 0 ? 0 : lmWeight * logProb);
   /** Row of `prefix` + `token`, made (and scored by the LM) on first use. */
   const childOf = (prefix: number, token: number): number => {
@@ -428,12 +455,14 @@ function searchItem(
   const bounds = new Float64Array(beamWidth);
   let boundCount = 0;
   const addBound = (score: number): void => {
-    if (!(score > -Infinity) || (boundCount === beamWidth && score <= bounds[beamWidth - 1])) return;
+    if (!(score > -Infinity) || (boundCount === beamWidth && score <= bounds[beamWidth - 1]))
+      return;
     let i = boundCount < beamWidth ? boundCount++ : beamWidth - 1;
     for (; i > 0 && bounds[i - 1] < score; i--) bounds[i] = bounds[i - 1];
     bounds[i] = score;
   };
-  const belowBeam = (score: number): boolean => boundCount === beamWidth && score < bounds[beamWidth - 1];
+  const belowBeam = (score: number): boolean =>
+    boundCount === beamWidth && score < bounds[beamWidth - 1];
   // Most the LM can add to an appended token's score: 0, as its log-probabilities are <= 0
   // (unbounded with a negative weight).
   const lmHeadroom = lm !== undefined && lmWeight < 0 ? Infinity : 0;
@@ -455,9 +484,19 @@ function searchItem(
     trie.nextNonBlankEmission[child] = -1;
     trie.nextEmitted[child] = 0;
     if (repeat) {
-      trie.addEmittingPaths(child, logProb, trie.bestBlank[prefix] + tokenLogProb, trie.blankEmission[prefix]);
+      trie.addEmittingPaths(
+        child,
+        logProb,
+        trie.bestBlank[prefix] + tokenLogProb,
+        trie.blankEmission[prefix],
+      );
     } else {
-      trie.addEmittingPaths(child, logProb, trie.best[prefix] + tokenLogProb, trie.bestEmission[prefix]);
+      trie.addEmittingPaths(
+        child,
+        logProb,
+        trie.best[prefix] + tokenLogProb,
+        trie.bestEmission[prefix],
+      );
     }
     candidates.push(child);
     addBound(logProb + trie.bonus[child]);
@@ -524,7 +563,16 @@ function searchItem(
     let limit = sortedTokens ? Math.min(cutoff, beamWidth + FIRST_ROUND_EXTRA) : cutoff;
     resume.fill(0, 0, beam.length);
     for (;;) {
-      const tokenCount = selectFrameTokens(data, offset, V, blank, minLogProb, limit, frameTokens, frameLogProbs);
+      const tokenCount = selectFrameTokens(
+        data,
+        offset,
+        V,
+        blank,
+        minLogProb,
+        limit,
+        frameTokens,
+        frameLogProbs,
+      );
       for (let i = 0; i < beam.length; i++) {
         const p = beam[i];
         const headroom = trie.bonus[p] + insertionBonus + lmHeadroom;
@@ -547,7 +595,12 @@ function searchItem(
       for (let i = 0; i < beam.length; i++) {
         const p = beam[i];
         if (resume[i] === STOPPED) continue;
-        const best = trie.total[p] + frameLogProbs[tokenCount - 1] + trie.bonus[p] + insertionBonus + lmHeadroom;
+        const best =
+          trie.total[p] +
+          frameLogProbs[tokenCount - 1] +
+          trie.bonus[p] +
+          insertionBonus +
+          lmHeadroom;
         if (belowBeam(best)) resume[i] = STOPPED;
         else unfinished = true;
       }
@@ -586,8 +639,15 @@ function searchItem(
   finals.sort((x, y) => (trie.ranksBefore(x.p, y.p) ? -1 : trie.ranksBefore(y.p, x.p) ? 1 : 0));
   const hypotheses: CtcHypothesis[] = [];
   for (const { p, acousticScore, lmScore } of finals) {
-    if (hypotheses.length === nBest || (trie.score[p] === -Infinity && hypotheses.length > 0)) break;
-    hypotheses.push({ tokens: trie.tokens(p), score: trie.score[p], frames: trie.frames(p), acousticScore, lmScore });
+    if (hypotheses.length === nBest || (trie.score[p] === -Infinity && hypotheses.length > 0))
+      break;
+    hypotheses.push({
+      tokens: trie.tokens(p),
+      score: trie.score[p],
+      frames: trie.frames(p),
+      acousticScore,
+      lmScore,
+    });
   }
   return hypotheses;
 }
@@ -639,7 +699,12 @@ export async function ctcBeamSearch(
   inputLengths?: number[],
   options: CtcBeamSearchOptions = {},
 ): Promise<CtcHypothesis[][]> {
-  const { B, V, lengths, blank } = checkDecoderInput('ctcBeamSearch', logProbs, inputLengths, options.blank);
+  const { B, V, lengths, blank } = checkDecoderInput(
+    'ctcBeamSearch',
+    logProbs,
+    inputLengths,
+    options.blank,
+  );
   const resolved = resolveOptions(options, blank);
   const data = await logProbs.data<'float32'>();
   const results: CtcHypothesis[][] = [];

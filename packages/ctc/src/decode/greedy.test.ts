@@ -1,18 +1,29 @@
 import * as tf from '@tensorflow/tfjs';
 import { fc, test } from '@fast-check/vitest';
 import { describe, expect, it } from 'vitest';
-import { bruteForceBestPath, describeWithBackends, logSoftmaxRows, toTensor3d, type FrameLogProbs } from '../testing';
+import {
+  bruteForceBestPath,
+  describeWithBackends,
+  logSoftmaxRows,
+  toTensor3d,
+  type FrameLogProbs,
+} from '../testing';
 import { ctcGreedyDecode } from './greedy';
-
 
 /** One utterance as `[T, 1, V]`. */
 function single(logProbs: FrameLogProbs, V: number): tf.Tensor3D {
-  return toTensor3d(logProbs.map((row) => [row]), 1, V);
+  return toTensor3d(
+    logProbs.map((row) => [row]),
+    1,
+    V,
+  );
 }
 
 /** Frame of each emitted token along a path: where a non-blank run starts. */
 function runStarts(path: readonly number[], blank: number): number[] {
-  return path.flatMap((token, t) => (token !== blank && (t === 0 || path[t - 1] !== token) ? [t] : []));
+  return path.flatMap((token, t) =>
+    token !== blank && (t === 0 || path[t - 1] !== token) ? [t] : [],
+  );
 }
 
 /** V in [2, 4], T in [0, 5], small integer logits (so that ties are common), a blank in [0, V). */
@@ -21,7 +32,9 @@ const utterance = fc.integer({ min: 2, max: 4 }).chain((V) =>
     V: fc.constant(V),
     blank: fc.integer({ min: 0, max: V - 1 }),
     logProbs: fc
-      .array(fc.array(fc.integer({ min: -3, max: 3 }), { minLength: V, maxLength: V }), { maxLength: 5 })
+      .array(fc.array(fc.integer({ min: -3, max: 3 }), { minLength: V, maxLength: V }), {
+        maxLength: 5,
+      })
       .map(logSoftmaxRows),
   }),
 );
@@ -38,15 +51,18 @@ describeWithBackends('ctcGreedyDecode', () => {
     expect(hypothesis.lmScore).toBe(0);
   });
 
-  test.prop([utterance])('equals the brute-force best path (labels, frames, score)', async ({ V, blank, logProbs }) => {
-    const input = single(logProbs, V);
-    const [hypothesis] = await ctcGreedyDecode(input, undefined, { blank });
-    input.dispose();
-    const best = bruteForceBestPath(logProbs, blank);
-    expect(hypothesis.tokens).toEqual(best.labels);
-    expect(hypothesis.frames).toEqual(runStarts(best.path, blank));
-    expect(hypothesis.score).toBeCloseTo(logProbs.length === 0 ? 0 : best.logProb, 9);
-  });
+  test.prop([utterance])(
+    'equals the brute-force best path (labels, frames, score)',
+    async ({ V, blank, logProbs }) => {
+      const input = single(logProbs, V);
+      const [hypothesis] = await ctcGreedyDecode(input, undefined, { blank });
+      input.dispose();
+      const best = bruteForceBestPath(logProbs, blank);
+      expect(hypothesis.tokens).toEqual(best.labels);
+      expect(hypothesis.frames).toEqual(runStarts(best.path, blank));
+      expect(hypothesis.score).toBeCloseTo(logProbs.length === 0 ? 0 : best.logProb, 9);
+    },
+  );
 
   it('merges repeats, keeps a token repeated across a blank, and breaks ties towards the lowest id', async () => {
     const eq = Math.log(1 / 3);
@@ -89,7 +105,13 @@ describeWithBackends('ctcGreedyDecode', () => {
     empty.dispose();
     padded.dispose();
     for (const hypothesis of results) {
-      expect(hypothesis).toEqual({ tokens: [], frames: [], score: 0, acousticScore: 0, lmScore: 0 });
+      expect(hypothesis).toEqual({
+        tokens: [],
+        frames: [],
+        score: 0,
+        acousticScore: 0,
+        lmScore: 0,
+      });
     }
   });
 
@@ -99,32 +121,39 @@ describeWithBackends('ctcGreedyDecode', () => {
         V: fc.constant(V),
         T: fc.integer({ min: 0, max: 6 }),
         items: fc.array(
-          fc.array(fc.array(fc.integer({ min: -3, max: 3 }), { minLength: V, maxLength: V }), { maxLength: 6 }),
+          fc.array(fc.array(fc.integer({ min: -3, max: 3 }), { minLength: V, maxLength: V }), {
+            maxLength: 6,
+          }),
           { minLength: 1, maxLength: 3 },
         ),
       }),
     ),
-  ])('decodes each batch item as on its own, never reading frames past its length', async ({ V, T, items }) => {
-    const utterances = items.map((logits) => logSoftmaxRows(logits.slice(0, T)));
-    const lengths = utterances.map((u) => u.length);
-    // Padding is NaN: reading it would show up in the scores.
-    const frames = Array.from({ length: T }, (_, t) =>
-      utterances.map((u) => (t < u.length ? u[t] : new Array<number>(V).fill(NaN))),
-    );
-    const batch = toTensor3d(frames, utterances.length, V);
-    const batched = await ctcGreedyDecode(batch, lengths);
-    batch.dispose();
-    for (const [b, logProbs] of utterances.entries()) {
-      const input = single(logProbs, V);
-      const [alone] = await ctcGreedyDecode(input);
-      input.dispose();
-      expect(batched[b]).toEqual(alone);
-      expect(Number.isFinite(batched[b].score)).toBe(true);
-    }
-  });
+  ])(
+    'decodes each batch item as on its own, never reading frames past its length',
+    async ({ V, T, items }) => {
+      const utterances = items.map((logits) => logSoftmaxRows(logits.slice(0, T)));
+      const lengths = utterances.map((u) => u.length);
+      // Padding is NaN: reading it would show up in the scores.
+      const frames = Array.from({ length: T }, (_, t) =>
+        utterances.map((u) => (t < u.length ? u[t] : new Array<number>(V).fill(NaN))),
+      );
+      const batch = toTensor3d(frames, utterances.length, V);
+      const batched = await ctcGreedyDecode(batch, lengths);
+      batch.dispose();
+      for (const [b, logProbs] of utterances.entries()) {
+        const input = single(logProbs, V);
+        const [alone] = await ctcGreedyDecode(input);
+        input.dispose();
+        expect(batched[b]).toEqual(alone);
+        expect(Number.isFinite(batched[b].score)).toBe(true);
+      }
+    },
+  );
 
   it('creates no tensors', async () => {
-    const logProbs = tf.tidy(() => tf.logSoftmax(tf.randomNormal([20, 3, 7], 0, 1, 'float32', 1)) as tf.Tensor3D);
+    const logProbs = tf.tidy(
+      () => tf.logSoftmax(tf.randomNormal([20, 3, 7], 0, 1, 'float32', 1)) as tf.Tensor3D,
+    );
     const before = tf.memory().numTensors;
     await ctcGreedyDecode(logProbs, [20, 5, 0]);
     expect(tf.memory().numTensors).toBe(before);
@@ -132,7 +161,10 @@ describeWithBackends('ctcGreedyDecode', () => {
   });
 
   describe('argument checks', () => {
-    const check = async (run: (logProbs: tf.Tensor3D) => Promise<unknown>, message: string | RegExp) => {
+    const check = async (
+      run: (logProbs: tf.Tensor3D) => Promise<unknown>,
+      message: string | RegExp,
+    ) => {
       const logProbs = tf.zeros([4, 2, 3]) as tf.Tensor3D;
       try {
         await expect(run(logProbs)).rejects.toThrow(message);

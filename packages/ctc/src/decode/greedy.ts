@@ -31,7 +31,12 @@ export async function ctcGreedyDecode(
   inputLengths?: number[],
   options: CtcGreedyDecodeOptions = {},
 ): Promise<CtcHypothesis[]> {
-  const { B, V, lengths, blank } = checkDecoderInput('ctcGreedyDecode', logProbs, inputLengths, options.blank);
+  const { B, V, lengths, blank } = checkDecoderInput(
+    'ctcGreedyDecode',
+    logProbs,
+    inputLengths,
+    options.blank,
+  );
   const data = await logProbs.data<'float32'>();
   const hypotheses: CtcHypothesis[] = [];
   for (let b = 0; b < B; b++) {

@@ -121,7 +121,9 @@ export function checkDecoderInput(
 ): DecoderInput {
   const arg = (name: string): string => `Argument '${name}' passed to '${op}'`;
   if (logProbs == null || !Array.isArray(logProbs.shape)) {
-    throw new Error(`${arg('logProbs')} must be a tf.Tensor3D [T, B, V], but got ${String(logProbs)}`);
+    throw new Error(
+      `${arg('logProbs')} must be a tf.Tensor3D [T, B, V], but got ${String(logProbs)}`,
+    );
   }
   if (logProbs.rank !== 3) {
     throw new Error(`${arg('logProbs')} must be rank 3 [T, B, V], but got rank ${logProbs.rank}`);
@@ -132,14 +134,18 @@ export function checkDecoderInput(
   const [T, B, V] = logProbs.shape;
   const resolvedBlank = blank ?? 0;
   if (!Number.isInteger(resolvedBlank) || resolvedBlank < 0 || resolvedBlank >= V) {
-    throw new Error(`${arg('options.blank')} must be an integer in [0, V = ${V}), but got ${resolvedBlank}`);
+    throw new Error(
+      `${arg('options.blank')} must be an integer in [0, V = ${V}), but got ${resolvedBlank}`,
+    );
   }
   let lengths: number[];
   if (inputLengths == null) {
     lengths = new Array<number>(B).fill(T);
   } else {
     if (!Array.isArray(inputLengths)) {
-      throw new Error(`${arg('inputLengths')} must be an array of B = ${B} integers, but got ${String(inputLengths)}`);
+      throw new Error(
+        `${arg('inputLengths')} must be an array of B = ${B} integers, but got ${String(inputLengths)}`,
+      );
     }
     if (inputLengths.length !== B) {
       throw new Error(

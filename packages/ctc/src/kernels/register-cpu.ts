@@ -4,7 +4,12 @@ import { ctcLossGradCpuConfig } from './cpu/CtcLossGrad';
 import { logSoftmaxCpuConfig } from './cpu/LogSoftmax';
 import { logSoftmaxGradCpuConfig } from './cpu/LogSoftmaxGrad';
 
-const cpuKernels: tf.KernelConfig[] = [ctcLossCpuConfig, ctcLossGradCpuConfig, logSoftmaxCpuConfig, logSoftmaxGradCpuConfig];
+const cpuKernels: tf.KernelConfig[] = [
+  ctcLossCpuConfig,
+  ctcLossGradCpuConfig,
+  logSoftmaxCpuConfig,
+  logSoftmaxGradCpuConfig,
+];
 
 /**
  * Registers the fused `cpu` kernels of `@slr/ctc`. Importing the package calls it; calling it

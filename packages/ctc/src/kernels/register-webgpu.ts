@@ -3,7 +3,12 @@ import { ctcLossWebGpuConfig } from './webgpu/CtcLoss';
 import { ctcLossGradWebGpuConfig } from './webgpu/CtcLossGrad';
 import { logSoftmaxGradWebGpuConfig, logSoftmaxWebGpuConfig } from './webgpu/LogSoftmax';
 
-const webGpuKernels: tf.KernelConfig[] = [ctcLossWebGpuConfig, ctcLossGradWebGpuConfig, logSoftmaxWebGpuConfig, logSoftmaxGradWebGpuConfig];
+const webGpuKernels: tf.KernelConfig[] = [
+  ctcLossWebGpuConfig,
+  ctcLossGradWebGpuConfig,
+  logSoftmaxWebGpuConfig,
+  logSoftmaxGradWebGpuConfig,
+];
 
 /**
  * Registers the WGSL kernels of `@slr/ctc` for the `webgpu` backend. Importing the package

@@ -42,7 +42,16 @@ describe('parseArpa', () => {
   });
 
   it('accepts CRLF line ends, spaces or tabs, and -inf', () => {
-    const lines = ['\\data\\', 'ngram 1=2', 'ngram 2=1', '', '\\1-grams:', '-inf  <s>   -0.5', '-0.3 A', ''];
+    const lines = [
+      '\\data\\',
+      'ngram 1=2',
+      'ngram 2=1',
+      '',
+      '\\1-grams:',
+      '-inf  <s>   -0.5',
+      '-0.3 A',
+      '',
+    ];
     const text = [...lines, '\\2-grams:', '-0.1 <s>\tA', '\\end\\', ''].join('\r\n');
     const model = parseArpa(text);
     expect(model.ngrams.get('<s>')).toEqual({ log10Prob: -Infinity, log10Backoff: -0.5 });
@@ -53,14 +62,24 @@ describe('parseArpa', () => {
   describe('rejects malformed input, naming the line', () => {
     /** [what is wrong, the lines, the line the error names, the message]. */
     const cases: [string, string[], number, RegExp][] = [
-      ['no \\data\\', ['ngram 1=1', '\\1-grams:', '-1 A', '\\end\\'], 4, /no \\data\\ header found/],
+      [
+        'no \\data\\',
+        ['ngram 1=1', '\\1-grams:', '-1 A', '\\end\\'],
+        4,
+        /no \\data\\ header found/,
+      ],
       [
         'a bad count line',
         ['\\data\\', 'ngram 1=1', 'ngram two=3'],
         3,
         /expected 'ngram N=count' or '\\1-grams:', but got 'ngram two=3'/,
       ],
-      ['counts out of order', ['\\data\\', 'ngram 2=1'], 2, /expected the count of order 1, but got 'ngram 2=\.\.\.'/],
+      [
+        'counts out of order',
+        ['\\data\\', 'ngram 2=1'],
+        2,
+        /expected the count of order 1, but got 'ngram 2=\.\.\.'/,
+      ],
       [
         'a section out of order',
         ['\\data\\', 'ngram 1=1', 'ngram 2=1', '\\1-grams:', '-1 A', '\\3-grams:'],
@@ -69,7 +88,16 @@ describe('parseArpa', () => {
       ],
       [
         'too few words',
-        ['\\data\\', 'ngram 1=1', 'ngram 2=1', 'ngram 3=1', '\\1-grams:', '-1 A', '\\2-grams:', '-1 A'],
+        [
+          '\\data\\',
+          'ngram 1=1',
+          'ngram 2=1',
+          'ngram 3=1',
+          '\\1-grams:',
+          '-1 A',
+          '\\2-grams:',
+          '-1 A',
+        ],
         8,
         /a 2-gram entry must be a log10 probability, 2 word\(s\) and an optional log10 back-off, but got 2 field\(s\): '-1 A'/,
       ],
@@ -216,7 +244,10 @@ describe('NGramLanguageModel', () => {
   });
 
   it('uses unknownLogProb, when given, for words the model lacks', () => {
-    const withD = NGramLanguageModel.fromArpa(TRIGRAM, { vocabulary: [...VOCABULARY, 'D'], unknownLogProb: -7 });
+    const withD = NGramLanguageModel.fromArpa(TRIGRAM, {
+      vocabulary: [...VOCABULARY, 'D'],
+      unknownLogProb: -7,
+    });
     const { logProbs, state } = walk(withD, [4]);
     expect(logProbs[0]).toBe(-7);
     expect(state.context).toEqual(['<unk>']);
@@ -229,9 +260,12 @@ describe('NGramLanguageModel', () => {
   });
 
   it('handles a unigram model, with or without </s>', () => {
-    const unigram = NGramLanguageModel.fromArpa(arpa(['-0.6\tA', '-1\tB', '-0.7\t</s>', '-99\t<s>']), {
-      vocabulary: VOCABULARY.slice(0, 3),
-    });
+    const unigram = NGramLanguageModel.fromArpa(
+      arpa(['-0.6\tA', '-1\tB', '-0.7\t</s>', '-99\t<s>']),
+      {
+        vocabulary: VOCABULARY.slice(0, 3),
+      },
+    );
     expect(unigram.initialState().context).toEqual([]);
     expect(unigram.scoreTokens([A, B, A])).toBeCloseTo(ln(-0.6 - 1 - 0.6 - 0.7), 12);
     const noEnd = NGramLanguageModel.fromArpa(arpa(['-0.6\tA']), { vocabulary: [null, 'A'] });
@@ -240,7 +274,9 @@ describe('NGramLanguageModel', () => {
 
   describe('errors', () => {
     it('rejects a vocabulary word the model lacks when it has no <unk> and no unknownLogProb', () => {
-      expect(() => NGramLanguageModel.fromArpa(arpa(['-0.5\tA']), { vocabulary: [null, 'A', 'Z'] })).toThrow(
+      expect(() =>
+        NGramLanguageModel.fromArpa(arpa(['-0.5\tA']), { vocabulary: [null, 'A', 'Z'] }),
+      ).toThrow(
         "Option 'vocabulary' passed to 'NGramLanguageModel' has the word 'Z' (token 2), which the language model lacks; " +
           'the model has no <unk>, so pass options.unknownLogProb or remove the word',
       );
@@ -251,7 +287,8 @@ describe('NGramLanguageModel', () => {
     });
 
     it('rejects tokens without a word', () => {
-      const message = (token: number) => `NGramLanguageModel.score: token ${token} has no word in the vocabulary (length 4)`;
+      const message = (token: number) =>
+        `NGramLanguageModel.score: token ${token} has no word in the vocabulary (length 4)`;
       expect(() => lm.score(lm.initialState(), 0)).toThrow(message(0));
       expect(() => lm.score(lm.initialState(), 4)).toThrow(message(4));
     });
@@ -269,7 +306,9 @@ describe('NGramLanguageModel', () => {
     });
 
     it('passes ARPA errors through', () => {
-      expect(() => NGramLanguageModel.fromArpa('\\data\\\nngram 1=1\n\\1-grams:\nA -1\n')).toThrow(ArpaParseError);
+      expect(() => NGramLanguageModel.fromArpa('\\data\\\nngram 1=1\n\\1-grams:\nA -1\n')).toThrow(
+        ArpaParseError,
+      );
     });
   });
 });

@@ -120,23 +120,35 @@ export function parseArpa(text: string): ArpaModel {
   for (;;) {
     line = next();
     if (line === undefined) {
-      throw new ArpaParseError('reached the end of the text before the \\1-grams: section', lines.length);
+      throw new ArpaParseError(
+        'reached the end of the text before the \\1-grams: section',
+        lines.length,
+      );
     }
     if (line === '') continue;
     if (SECTION_LINE.test(line)) break;
     const match = COUNT_LINE.exec(line);
     if (match == null) {
-      throw new ArpaParseError(`expected 'ngram N=count' or '\\1-grams:', but got '${line}'`, index);
+      throw new ArpaParseError(
+        `expected 'ngram N=count' or '\\1-grams:', but got '${line}'`,
+        index,
+      );
     }
     const order = Number(match[1]);
     if (order !== counts.length + 1) {
-      throw new ArpaParseError(`expected the count of order ${counts.length + 1}, but got 'ngram ${order}=...'`, index);
+      throw new ArpaParseError(
+        `expected the count of order ${counts.length + 1}, but got 'ngram ${order}=...'`,
+        index,
+      );
     }
     counts.push(Number(match[2]));
     countLines.push(index);
   }
   if (counts.length === 0) {
-    throw new ArpaParseError("expected at least one 'ngram N=count' line before the first section", index);
+    throw new ArpaParseError(
+      "expected at least one 'ngram N=count' line before the first section",
+      index,
+    );
   }
   const order = counts.length;
 
@@ -155,7 +167,8 @@ export function parseArpa(text: string): ArpaModel {
   };
 
   for (;;) {
-    if (line === undefined) throw new ArpaParseError('reached the end of the text without \\end\\', lines.length);
+    if (line === undefined)
+      throw new ArpaParseError('reached the end of the text without \\end\\', lines.length);
     if (line === '\\end\\') {
       closeSection(index);
       if (section !== order) {
@@ -178,7 +191,10 @@ export function parseArpa(text: string): ArpaModel {
       const fields = line.split(/\s+/);
       const maxFields = section < order ? section + 2 : section + 1;
       if (fields.length < section + 1 || fields.length > maxFields) {
-        const backoff = section < order ? ' and an optional log10 back-off' : ' (the highest order has no back-off)';
+        const backoff =
+          section < order
+            ? ' and an optional log10 back-off'
+            : ' (the highest order has no back-off)';
         throw new ArpaParseError(
           `a ${section}-gram entry must be a log10 probability, ${section} word(s)${backoff}, ` +
             `but got ${fields.length} field(s): '${line}'`,
@@ -189,11 +205,15 @@ export function parseArpa(text: string): ArpaModel {
       if (log10Prob > 0) {
         throw new ArpaParseError(`a log10 probability must be <= 0, but got ${fields[0]}`, index);
       }
-      const log10Backoff = fields.length === section + 2 ? parseLog10(fields[section + 1], 'back-off', index) : 0;
+      const log10Backoff =
+        fields.length === section + 2 ? parseLog10(fields[section + 1], 'back-off', index) : 0;
       const key = fields.slice(1, section + 1).join(' ');
       const previous = entryLines.get(key);
       if (previous !== undefined) {
-        throw new ArpaParseError(`duplicate ${section}-gram '${key}' (first on line ${previous})`, index);
+        throw new ArpaParseError(
+          `duplicate ${section}-gram '${key}' (first on line ${previous})`,
+          index,
+        );
       }
       ngrams.set(key, { log10Prob, log10Backoff });
       entryLines.set(key, index);

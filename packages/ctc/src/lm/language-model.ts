@@ -118,7 +118,8 @@ class NGramTable {
 
   constructor(model: ArpaModel) {
     for (const key of model.ngrams.keys()) {
-      for (const word of key.split(' ')) if (!this.wordIds.has(word)) this.wordIds.set(word, this.wordIds.size);
+      for (const word of key.split(' '))
+        if (!this.wordIds.has(word)) this.wordIds.set(word, this.wordIds.size);
     }
     for (const [key, entry] of model.ngrams) {
       const words = key.split(' ');
@@ -140,7 +141,8 @@ class NGramTable {
   /** The id of a word sequence, or -1 when no n-gram starts with it. */
   find(words: readonly number[]): number {
     let sequence = 0;
-    for (let i = 0; i < words.length && sequence >= 0; i++) sequence = this.child(sequence, words[i]);
+    for (let i = 0; i < words.length && sequence >= 0; i++)
+      sequence = this.child(sequence, words[i]);
     return sequence;
   }
 
@@ -236,8 +238,13 @@ export class NGramLanguageModel implements LanguageModel<NGramState> {
     this.endWordId = this.unigram(SENTENCE_END);
     const { vocabulary, unknownLogProb } = options;
     const arg = (name: string): string => `Option '${name}' passed to 'NGramLanguageModel'`;
-    if (unknownLogProb !== undefined && (typeof unknownLogProb !== 'number' || !(unknownLogProb <= 0))) {
-      throw new Error(`${arg('unknownLogProb')} must be a natural-log probability <= 0, but got ${unknownLogProb}`);
+    if (
+      unknownLogProb !== undefined &&
+      (typeof unknownLogProb !== 'number' || !(unknownLogProb <= 0))
+    ) {
+      throw new Error(
+        `${arg('unknownLogProb')} must be a natural-log probability <= 0, but got ${unknownLogProb}`,
+      );
     }
     this.unknownLogProb = unknownLogProb;
     if (vocabulary !== undefined) {
@@ -272,7 +279,9 @@ export class NGramLanguageModel implements LanguageModel<NGramState> {
     this.vocabulary = vocabulary;
     const start = this.unigram(SENTENCE_START);
     const startSequence = start >= 0 ? this.table.child(0, start) : -1;
-    this.start = this.context(startSequence >= 0 && this.table.usable[startSequence] ? startSequence : 0);
+    this.start = this.context(
+      startSequence >= 0 && this.table.usable[startSequence] ? startSequence : 0,
+    );
   }
 
   /**
@@ -300,7 +309,8 @@ export class NGramLanguageModel implements LanguageModel<NGramState> {
    * ```
    */
   wordOf(token: number): string | undefined {
-    if (this.vocabulary === undefined) return Number.isInteger(token) && token >= 0 ? String(token) : undefined;
+    if (this.vocabulary === undefined)
+      return Number.isInteger(token) && token >= 0 ? String(token) : undefined;
     return this.vocabulary[token] ?? undefined;
   }
 
@@ -358,7 +368,9 @@ export class NGramLanguageModel implements LanguageModel<NGramState> {
       if (text === undefined) {
         const size = this.vocabulary?.length;
         const length = size === undefined ? '' : ` (length ${size})`;
-        throw new Error(`NGramLanguageModel.score: token ${token} has no word in the vocabulary${length}`);
+        throw new Error(
+          `NGramLanguageModel.score: token ${token} has no word in the vocabulary${length}`,
+        );
       }
       word = this.unigram(text);
       if (word < 0 && this.unknownWordId < 0 && this.unknownLogProb === undefined) {
@@ -372,7 +384,8 @@ export class NGramLanguageModel implements LanguageModel<NGramState> {
     const history = this.intern(state);
     if (word < 0) {
       if (this.unknownLogProb !== undefined) {
-        const next = this.unknownWordId >= 0 ? this.next(history, this.unknownWordId) : this.context(0);
+        const next =
+          this.unknownWordId >= 0 ? this.next(history, this.unknownWordId) : this.context(0);
         return { logProb: this.unknownLogProb, state: next };
       }
       word = this.unknownWordId;
@@ -419,7 +432,8 @@ export class NGramLanguageModel implements LanguageModel<NGramState> {
     let backoff = 0;
     for (let j = 0; j < suffixes.length; j++) {
       const ngram = suffixes[j] >= 0 ? this.table.child(suffixes[j], word) : -1;
-      if (ngram >= 0 && !Number.isNaN(this.table.logProbs[ngram])) return backoff + this.table.logProbs[ngram];
+      if (ngram >= 0 && !Number.isNaN(this.table.logProbs[ngram]))
+        return backoff + this.table.logProbs[ngram];
       backoff += suffixBackoffs[j];
     }
     return -Infinity; // unreachable for a listed word: its unigram ends the loop

@@ -13,7 +13,11 @@ function referenceTable(a: readonly unknown[], b: readonly unknown[]): number[][
   );
   for (let i = 1; i <= a.length; i++) {
     for (let j = 1; j <= b.length; j++) {
-      d[i][j] = Math.min(d[i - 1][j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1), d[i - 1][j] + 1, d[i][j - 1] + 1);
+      d[i][j] = Math.min(
+        d[i - 1][j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1),
+        d[i - 1][j] + 1,
+        d[i][j - 1] + 1,
+      );
     }
   }
   return d;
@@ -70,7 +74,13 @@ describe('editDistance: hand examples', () => {
   });
 
   it('empty sequences', () => {
-    expect(editDistance([], [])).toEqual({ distance: 0, substitutions: 0, deletions: 0, insertions: 0, alignment: [] });
+    expect(editDistance([], [])).toEqual({
+      distance: 0,
+      substitutions: 0,
+      deletions: 0,
+      insertions: 0,
+      alignment: [],
+    });
     expect(editDistance([], ['a', 'b'])).toEqual({
       distance: 2,
       substitutions: 0,
@@ -103,8 +113,16 @@ describe('editDistance: hand examples', () => {
       { op: 'insertion', hyp: 'c', hypIndex: 1 },
       { op: 'match', ref: 'b', hyp: 'b', refIndex: 1, hypIndex: 2 },
     ]);
-    expect(editDistance([1, 2, 3], [1, 3])).toMatchObject({ distance: 1, substitutions: 0, deletions: 1, insertions: 0 });
-    expect(editDistance(['Hello'], ['hello'], { equals: (a, b) => a.toLowerCase() === b.toLowerCase() }).distance).toBe(0);
+    expect(editDistance([1, 2, 3], [1, 3])).toMatchObject({
+      distance: 1,
+      substitutions: 0,
+      deletions: 1,
+      insertions: 0,
+    });
+    expect(
+      editDistance(['Hello'], ['hello'], { equals: (a, b) => a.toLowerCase() === b.toLowerCase() })
+        .distance,
+    ).toBe(0);
   });
 
   it('one deletion in the middle', () => {
@@ -152,28 +170,32 @@ describe('editDistance: tie-breaking', () => {
     ]);
   });
 
-  test.prop([seq, seq])('every backtrace step is the first optimal move in match/substitution > deletion > insertion order', (a, b) => {
-    const d = referenceTable(a, b);
-    const { alignment } = editDistance(a, b);
-    let i = a.length;
-    let j = b.length;
-    for (let k = alignment.length - 1; k >= 0; k--) {
-      const here = d[i][j];
-      const diagonal = i > 0 && j > 0 && d[i - 1][j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1) === here;
-      const deletion = i > 0 && d[i - 1][j] + 1 === here;
-      const expected: AlignmentOp = diagonal
-        ? a[i - 1] === b[j - 1]
-          ? 'match'
-          : 'substitution'
-        : deletion
-          ? 'deletion'
-          : 'insertion';
-      expect(alignment[k].op).toBe(expected);
-      if (expected !== 'insertion') i--;
-      if (expected !== 'deletion') j--;
-    }
-    expect([i, j]).toEqual([0, 0]);
-  });
+  test.prop([seq, seq])(
+    'every backtrace step is the first optimal move in match/substitution > deletion > insertion order',
+    (a, b) => {
+      const d = referenceTable(a, b);
+      const { alignment } = editDistance(a, b);
+      let i = a.length;
+      let j = b.length;
+      for (let k = alignment.length - 1; k >= 0; k--) {
+        const here = d[i][j];
+        const diagonal =
+          i > 0 && j > 0 && d[i - 1][j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1) === here;
+        const deletion = i > 0 && d[i - 1][j] + 1 === here;
+        const expected: AlignmentOp = diagonal
+          ? a[i - 1] === b[j - 1]
+            ? 'match'
+            : 'substitution'
+          : deletion
+            ? 'deletion'
+            : 'insertion';
+        expect(alignment[k].op).toBe(expected);
+        if (expected !== 'insertion') i--;
+        if (expected !== 'deletion') j--;
+      }
+      expect([i, j]).toEqual([0, 0]);
+    },
+  );
 
   test.prop([seq, seq])('is deterministic', (a, b) => {
     expect(editDistance(a, b)).toEqual(editDistance(a, b));
@@ -192,16 +214,19 @@ describe('editDistance: properties', () => {
     expect(editDistance(a, b).distance).toBe(referenceTable(a, b)[a.length][b.length]);
   });
 
-  test.prop([seq, seq])('distance = substitutions + deletions + insertions, and the counts match the alignment', (a, b) => {
-    const r = editDistance(a, b);
-    expect(r.distance).toBe(r.substitutions + r.deletions + r.insertions);
-    const count = (op: AlignmentOp) => r.alignment.filter((s) => s.op === op).length;
-    expect(count('substitution')).toBe(r.substitutions);
-    expect(count('deletion')).toBe(r.deletions);
-    expect(count('insertion')).toBe(r.insertions);
-    expect(count('match') + r.substitutions + r.deletions).toBe(a.length);
-    expect(count('match') + r.substitutions + r.insertions).toBe(b.length);
-  });
+  test.prop([seq, seq])(
+    'distance = substitutions + deletions + insertions, and the counts match the alignment',
+    (a, b) => {
+      const r = editDistance(a, b);
+      expect(r.distance).toBe(r.substitutions + r.deletions + r.insertions);
+      const count = (op: AlignmentOp) => r.alignment.filter((s) => s.op === op).length;
+      expect(count('substitution')).toBe(r.substitutions);
+      expect(count('deletion')).toBe(r.deletions);
+      expect(count('insertion')).toBe(r.insertions);
+      expect(count('match') + r.substitutions + r.deletions).toBe(a.length);
+      expect(count('match') + r.substitutions + r.insertions).toBe(b.length);
+    },
+  );
 
   test.prop([seq, seq])('the alignment replays ref into hyp', (a, b) => {
     expect(replay(a, editDistance(a, b).alignment)).toEqual(b);
@@ -216,21 +241,24 @@ describe('editDistance: properties', () => {
     expect(ab.deletions - ab.insertions).toBe(a.length - b.length);
   });
 
-  test.prop([seq, seq])('the mirrored alignment (S kept, D ↔ I) is an optimal alignment of hyp into ref', (a, b) => {
-    const ab = editDistance(a, b);
-    const mirrored = ab.alignment.map((s): AlignmentStep<number> => {
-      switch (s.op) {
-        case 'deletion':
-          return { op: 'insertion', hyp: s.ref, hypIndex: s.refIndex };
-        case 'insertion':
-          return { op: 'deletion', ref: s.hyp, refIndex: s.hypIndex };
-        default:
-          return { op: s.op, ref: s.hyp, hyp: s.ref, refIndex: s.hypIndex, hypIndex: s.refIndex };
-      }
-    });
-    expect(replay(b, mirrored)).toEqual(a);
-    expect(mirrored.filter((s) => s.op !== 'match')).toHaveLength(editDistance(b, a).distance);
-  });
+  test.prop([seq, seq])(
+    'the mirrored alignment (S kept, D ↔ I) is an optimal alignment of hyp into ref',
+    (a, b) => {
+      const ab = editDistance(a, b);
+      const mirrored = ab.alignment.map((s): AlignmentStep<number> => {
+        switch (s.op) {
+          case 'deletion':
+            return { op: 'insertion', hyp: s.ref, hypIndex: s.refIndex };
+          case 'insertion':
+            return { op: 'deletion', ref: s.hyp, refIndex: s.hypIndex };
+          default:
+            return { op: s.op, ref: s.hyp, hyp: s.ref, refIndex: s.hypIndex, hypIndex: s.refIndex };
+        }
+      });
+      expect(replay(b, mirrored)).toEqual(a);
+      expect(mirrored.filter((s) => s.op !== 'match')).toHaveLength(editDistance(b, a).distance);
+    },
+  );
 
   it('swapping ref and hyp can change the counts (not the distance) through tie-breaking', () => {
     // Both alignments cost 3; the backtrace from the end picks different ones.
@@ -241,7 +269,9 @@ describe('editDistance: properties', () => {
   });
 
   test.prop([seq, seq, seq])('satisfies the triangle inequality', (a, b, c) => {
-    expect(editDistance(a, c).distance).toBeLessThanOrEqual(editDistance(a, b).distance + editDistance(b, c).distance);
+    expect(editDistance(a, c).distance).toBeLessThanOrEqual(
+      editDistance(a, b).distance + editDistance(b, c).distance,
+    );
   });
 
   test.prop([seq, seq])('is bounded by |len(a) − len(b)| ≤ d ≤ max(len(a), len(b))', (a, b) => {
@@ -250,9 +280,12 @@ describe('editDistance: properties', () => {
     expect(distance).toBeLessThanOrEqual(Math.max(a.length, b.length));
   });
 
-  test.prop([seq, seq])('a custom equals that matches the default gives the same result', (a, b) => {
-    expect(editDistance(a, b, { equals: (x, y) => x === y })).toEqual(editDistance(a, b));
-  });
+  test.prop([seq, seq])(
+    'a custom equals that matches the default gives the same result',
+    (a, b) => {
+      expect(editDistance(a, b, { equals: (x, y) => x === y })).toEqual(editDistance(a, b));
+    },
+  );
 
   test.prop([seq, seq])('does not modify its inputs', (a, b) => {
     const fa = Object.freeze([...a]);
@@ -270,9 +303,17 @@ describe('editDistance: token types and options', () => {
   });
 
   it('uses a custom equals', () => {
-    const r = editDistance(['The', 'CAT'], ['the', 'cat', 'sat'], { equals: (a, b) => a.toLowerCase() === b.toLowerCase() });
+    const r = editDistance(['The', 'CAT'], ['the', 'cat', 'sat'], {
+      equals: (a, b) => a.toLowerCase() === b.toLowerCase(),
+    });
     expect(r).toMatchObject({ distance: 1, insertions: 1 });
-    expect(r.alignment[0]).toEqual({ op: 'match', ref: 'The', hyp: 'the', refIndex: 0, hypIndex: 0 });
+    expect(r.alignment[0]).toEqual({
+      op: 'match',
+      ref: 'The',
+      hyp: 'the',
+      refIndex: 0,
+      hypIndex: 0,
+    });
   });
 
   it('works on object tokens compared by a key', () => {
@@ -285,7 +326,12 @@ describe('editDistance: token types and options', () => {
   it('handles sequences larger than the reused scratch table', () => {
     const a = Array.from({ length: 1200 }, (_, i) => i % 7);
     const b = a.filter((_, i) => i % 100 !== 0); // 12 deletions
-    expect(editDistance(a, b)).toMatchObject({ distance: 12, deletions: 12, insertions: 0, substitutions: 0 });
+    expect(editDistance(a, b)).toMatchObject({
+      distance: 12,
+      deletions: 12,
+      insertions: 0,
+      substitutions: 0,
+    });
   });
 
   it('is re-entrant (an equals that calls editDistance)', () => {
@@ -304,14 +350,16 @@ describe('editDistance: argument errors', () => {
     expect(() => editDistance([], null as unknown as number[])).toThrow(
       "Argument 'hyp' passed to 'editDistance' must be an array, but got null",
     );
-    expect(() => editDistance([], new Set() as unknown as number[])).toThrow(/'hyp'.*must be an array, but got Set/);
+    expect(() => editDistance([], new Set() as unknown as number[])).toThrow(
+      /'hyp'.*must be an array, but got Set/,
+    );
     expect(() => editDistance(undefined as unknown as number[], [])).toThrow(TypeError);
   });
 
   it('rejects an equals that is not a function', () => {
-    expect(() => editDistance([1], [1], { equals: 1 as unknown as (a: number, b: number) => boolean })).toThrow(
-      "Option 'equals' passed to 'editDistance' must be a function, but got number",
-    );
+    expect(() =>
+      editDistance([1], [1], { equals: 1 as unknown as (a: number, b: number) => boolean }),
+    ).toThrow("Option 'equals' passed to 'editDistance' must be a function, but got number");
     expect(() => editDistance([1], [1], 'x' as never)).toThrow(
       "Argument 'options' passed to 'editDistance' must be an object, but got string",
     );

@@ -152,7 +152,9 @@ function describeValue(value: unknown): string {
 /** Throws a `TypeError` unless `value` is an array. */
 function assertArray(value: unknown, argument: string, fn: string): void {
   if (!Array.isArray(value)) {
-    throw new TypeError(`Argument '${argument}' passed to '${fn}' must be an array, but got ${describeValue(value)}`);
+    throw new TypeError(
+      `Argument '${argument}' passed to '${fn}' must be an array, but got ${describeValue(value)}`,
+    );
   }
 }
 
@@ -215,7 +217,13 @@ function backtrace<T>(
         j--;
         if (!same) substitutions++;
         if (steps) {
-          steps.push({ op: same ? 'match' : 'substitution', ref: ref[i], hyp: hyp[j], refIndex: i, hypIndex: j });
+          steps.push({
+            op: same ? 'match' : 'substitution',
+            ref: ref[i],
+            hyp: hyp[j],
+            refIndex: i,
+            hypIndex: j,
+          });
         }
         continue;
       }
@@ -273,7 +281,9 @@ function alignSequences<T>(
 function resolveEquals<T>(options: EditDistanceOptions<T> | undefined, fn: string): Equals<T> {
   if (options === undefined || options === null) return sameValueZero;
   if (typeof options !== 'object') {
-    throw new TypeError(`Argument 'options' passed to '${fn}' must be an object, but got ${describeValue(options)}`);
+    throw new TypeError(
+      `Argument 'options' passed to '${fn}' must be an object, but got ${describeValue(options)}`,
+    );
   }
   const { equals } = options;
   if (equals === undefined) return sameValueZero;

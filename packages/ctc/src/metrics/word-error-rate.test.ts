@@ -35,7 +35,12 @@ describe('wordErrorRate: hand examples', () => {
 
   it('is 0 for a perfect transcription', () => {
     const refs = [['a', 'b'], ['c'], []];
-    expect(wordErrorRate(refs, refs.map((s) => [...s]))).toMatchObject({ wer: 0, errors: 0, referenceLength: 3, sentences: 3 });
+    expect(
+      wordErrorRate(
+        refs,
+        refs.map((s) => [...s]),
+      ),
+    ).toMatchObject({ wer: 0, errors: 0, referenceLength: 3, sentences: 3 });
   });
 
   it('is a corpus-level rate, not an average of sentence rates', () => {
@@ -76,7 +81,12 @@ describe('wordErrorRate: empty references', () => {
   });
 
   it('is 0 when every reference and hypothesis is empty', () => {
-    expect(wordErrorRate([[], []], [[], []])).toMatchObject({ wer: 0, errors: 0, referenceLength: 0, sentences: 2 });
+    expect(wordErrorRate([[], []], [[], []])).toMatchObject({
+      wer: 0,
+      errors: 0,
+      referenceLength: 0,
+      sentences: 2,
+    });
   });
 
   it('is Infinity when the references are empty but the hypotheses are not, with the counts kept', () => {
@@ -93,28 +103,43 @@ describe('wordErrorRate: empty references', () => {
 });
 
 describe('wordErrorRate: properties', () => {
-  test.prop([corpus])('sums the per-sentence edit operations and divides by the reference length', (pairs) => {
-    const refs = pairs.map(([r]) => r);
-    const hyps = pairs.map(([, h]) => h);
-    const result = wordErrorRate(refs, hyps);
-    let s = 0;
-    let d = 0;
-    let i = 0;
-    for (const [r, h] of pairs) {
-      const e = editDistance(r, h);
-      s += e.substitutions;
-      d += e.deletions;
-      i += e.insertions;
-    }
-    const n = refs.reduce((sum, r) => sum + r.length, 0);
-    expect(result).toMatchObject({ substitutions: s, deletions: d, insertions: i, errors: s + d + i, referenceLength: n, sentences: pairs.length });
-    if (n > 0) expect(result.wer).toBe((s + d + i) / n);
-    else expect(result.wer).toBe(s + d + i === 0 ? 0 : Infinity);
-  });
+  test.prop([corpus])(
+    'sums the per-sentence edit operations and divides by the reference length',
+    (pairs) => {
+      const refs = pairs.map(([r]) => r);
+      const hyps = pairs.map(([, h]) => h);
+      const result = wordErrorRate(refs, hyps);
+      let s = 0;
+      let d = 0;
+      let i = 0;
+      for (const [r, h] of pairs) {
+        const e = editDistance(r, h);
+        s += e.substitutions;
+        d += e.deletions;
+        i += e.insertions;
+      }
+      const n = refs.reduce((sum, r) => sum + r.length, 0);
+      expect(result).toMatchObject({
+        substitutions: s,
+        deletions: d,
+        insertions: i,
+        errors: s + d + i,
+        referenceLength: n,
+        sentences: pairs.length,
+      });
+      if (n > 0) expect(result.wer).toBe((s + d + i) / n);
+      else expect(result.wer).toBe(s + d + i === 0 ? 0 : Infinity);
+    },
+  );
 
   test.prop([corpus])('is 0 against itself', (pairs) => {
     const refs = pairs.map(([r]) => r);
-    expect(wordErrorRate(refs, refs.map((r) => [...r])).wer).toBe(0);
+    expect(
+      wordErrorRate(
+        refs,
+        refs.map((r) => [...r]),
+      ).wer,
+    ).toBe(0);
   });
 
   test.prop([corpus])('is non-negative and at most max(N, hyp length)/N', (pairs) => {
@@ -127,7 +152,8 @@ describe('wordErrorRate: properties', () => {
   });
 
   test.prop([corpus, corpus])('is additive over concatenated corpora', (p, q) => {
-    const split = (pairs: [number[], number[]][]) => [pairs.map(([r]) => r), pairs.map(([, h]) => h)] as const;
+    const split = (pairs: [number[], number[]][]) =>
+      [pairs.map(([r]) => r), pairs.map(([, h]) => h)] as const;
     const [r1, h1] = split(p);
     const [r2, h2] = split(q);
     const a = wordErrorRate(r1, h1);
@@ -151,7 +177,9 @@ describe('wordErrorRate: argument errors', () => {
 
   it('rejects different numbers of sentences, naming both lengths', () => {
     expect(() => wordErrorRate([['a'], ['b'], ['c']], [['a'], ['b']])).toThrow(
-      new RangeError("Argument 'hyps' passed to 'wordErrorRate' must have the same length as 'refs' (3), but got 2"),
+      new RangeError(
+        "Argument 'hyps' passed to 'wordErrorRate' must have the same length as 'refs' (3), but got 2",
+      ),
     );
     expect(() => wordErrorRate([], [['a']])).toThrow(/same length as 'refs' \(0\), but got 1/);
   });
@@ -172,7 +200,10 @@ describe('wordErrorRate: argument errors', () => {
 
 describe('wordErrorRate: speed', () => {
   it('scores a 2000-sentence corpus of 20-token sentences quickly', () => {
-    const rand = fc.sample(fc.array(fc.integer({ min: 0, max: 50 }), { minLength: 20, maxLength: 20 }), { numRuns: 4000, seed: 42 });
+    const rand = fc.sample(
+      fc.array(fc.integer({ min: 0, max: 50 }), { minLength: 20, maxLength: 20 }),
+      { numRuns: 4000, seed: 42 },
+    );
     const refs = rand.slice(0, 2000);
     const hyps = rand.slice(2000);
     const start = performance.now();

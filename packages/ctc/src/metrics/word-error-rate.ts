@@ -50,7 +50,9 @@ function describe(value: unknown): string {
 
 function mustBeArray(value: unknown, argument: string): void {
   if (!Array.isArray(value)) {
-    throw new TypeError(`Argument '${argument}' passed to 'wordErrorRate' must be an array, but got ${describe(value)}`);
+    throw new TypeError(
+      `Argument '${argument}' passed to 'wordErrorRate' must be an array, but got ${describe(value)}`,
+    );
   }
 }
 
@@ -113,5 +115,13 @@ export function wordErrorRate<T>(
   }
   const errors = substitutions + deletions + insertions;
   const wer = referenceLength > 0 ? errors / referenceLength : errors === 0 ? 0 : Infinity;
-  return { wer, substitutions, deletions, insertions, referenceLength, errors, sentences: refs.length };
+  return {
+    wer,
+    substitutions,
+    deletions,
+    insertions,
+    referenceLength,
+    errors,
+    sentences: refs.length,
+  };
 }

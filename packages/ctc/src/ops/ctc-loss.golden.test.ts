@@ -25,7 +25,10 @@ interface GoldenCase {
 }
 
 const fixture = JSON.parse(
-  readFileSync(fileURLToPath(new URL('../../test-fixtures/ctc-golden.json', import.meta.url)), 'utf8'),
+  readFileSync(
+    fileURLToPath(new URL('../../test-fixtures/ctc-golden.json', import.meta.url)),
+    'utf8',
+  ),
 ) as { cases: GoldenCase[] };
 
 const toNumber = (value: number | 'Infinity'): number => (value === 'Infinity' ? Infinity : value);
@@ -37,10 +40,17 @@ function expectLossClose(actual: number, expected: number, label: string): void 
     return;
   }
   const tolerance = 1e-4 * Math.max(1, Math.abs(expected));
-  expect(Math.abs(actual - expected), `${label}: ${actual} vs ${expected}`).toBeLessThanOrEqual(tolerance);
+  expect(Math.abs(actual - expected), `${label}: ${actual} vs ${expected}`).toBeLessThanOrEqual(
+    tolerance,
+  );
 }
 
-function expectGradClose(actual: number[][][], expected: number[][][], finiteSamples: boolean[], label: string): void {
+function expectGradClose(
+  actual: number[][][],
+  expected: number[][][],
+  finiteSamples: boolean[],
+  label: string,
+): void {
   let worst = 0;
   expected.forEach((frame, t) =>
     frame.forEach((row, b) =>
@@ -61,7 +71,10 @@ describeWithBackends('ctcLoss golden values from PyTorch', () => {
       const targets = tf.tensor2d(golden.targets, [golden.B, golden.targets[0].length], 'int32');
       const options = { blank: golden.blank, zeroInfinity: golden.zeroInfinity };
       const loss = (x: tf.Tensor, reduction: 'none' | 'sum' | 'mean') =>
-        ctcLoss(logSoftmax(x as tf.Tensor3D), targets, golden.inputLengths, golden.targetLengths, { ...options, reduction });
+        ctcLoss(logSoftmax(x as tf.Tensor3D), targets, golden.inputLengths, golden.targetLengths, {
+          ...options,
+          reduction,
+        });
       const result = await readTensors(() => ({
         none: loss(logits, 'none'),
         sum: loss(logits, 'sum'),
@@ -71,12 +84,24 @@ describeWithBackends('ctcLoss golden values from PyTorch', () => {
       }));
       tf.dispose([logits, targets]);
 
-      golden.losses.forEach((expected, b) => expectLossClose((result.none as number[])[b], toNumber(expected), `loss[${b}]`));
+      golden.losses.forEach((expected, b) =>
+        expectLossClose((result.none as number[])[b], toNumber(expected), `loss[${b}]`),
+      );
       expectLossClose(result.sum as number, toNumber(golden.lossSum), 'sum');
       expectLossClose(result.mean as number, toNumber(golden.lossMean), 'mean');
       const finiteSamples = golden.losses.map((value) => value !== 'Infinity');
-      expectGradClose(result.gradMean as number[][][], golden.gradMeanLogits, finiteSamples, 'grad mean');
-      expectGradClose(result.gradSum as number[][][], golden.gradSumLogits, finiteSamples, 'grad sum');
+      expectGradClose(
+        result.gradMean as number[][][],
+        golden.gradMeanLogits,
+        finiteSamples,
+        'grad mean',
+      );
+      expectGradClose(
+        result.gradSum as number[][][],
+        golden.gradSumLogits,
+        finiteSamples,
+        'grad sum',
+      );
     });
   }
 });

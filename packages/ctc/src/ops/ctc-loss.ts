@@ -44,7 +44,8 @@ const REDUCTIONS: readonly CtcReduction[] = ['none', 'sum', 'mean'];
  */
 function backendHasFusedKernels(maxTargetLength: number): boolean {
   const backend = tf.getBackend();
-  if (tf.getKernel(CTC_LOSS, backend) == null || tf.getKernel(CTC_LOSS_GRAD, backend) == null) return false;
+  if (tf.getKernel(CTC_LOSS, backend) == null || tf.getKernel(CTC_LOSS_GRAD, backend) == null)
+    return false;
   return backend !== 'webgpu' || 2 * maxTargetLength + 1 <= WEBGPU_MAX_STATES;
 }
 
@@ -65,7 +66,8 @@ function labelTensors(checked: ValidatedCtcInputs): tf.NamedTensorMap {
 function reductionFactors(checked: ValidatedCtcInputs, reduction: CtcReduction): Float32Array {
   const factors = new Float32Array(checked.batch).fill(1);
   if (reduction === 'mean') {
-    for (let b = 0; b < checked.batch; b++) factors[b] = 1 / (checked.batch * Math.max(checked.targetLengths[b], 1));
+    for (let b = 0; b < checked.batch; b++)
+      factors[b] = 1 / (checked.batch * Math.max(checked.targetLengths[b], 1));
   }
   return factors;
 }
@@ -79,12 +81,23 @@ function ctcLoss_(
 ): tf.Tensor {
   const { blank = 0, reduction = 'mean', zeroInfinity = false } = options;
   if (!REDUCTIONS.includes(reduction)) {
-    throw new Error(`Argument 'reduction' passed to 'ctcLoss' must be one of 'none', 'sum', 'mean', but got '${String(reduction)}'.`);
+    throw new Error(
+      `Argument 'reduction' passed to 'ctcLoss' must be one of 'none', 'sum', 'mean', but got '${String(reduction)}'.`,
+    );
   }
   if (typeof zeroInfinity !== 'boolean') {
-    throw new Error(`Argument 'zeroInfinity' passed to 'ctcLoss' must be a boolean, but got ${typeof zeroInfinity}.`);
+    throw new Error(
+      `Argument 'zeroInfinity' passed to 'ctcLoss' must be a boolean, but got ${typeof zeroInfinity}.`,
+    );
   }
-  const checked = validateCtcInputs(logProbs, targets, inputLengths, targetLengths, blank, 'ctcLoss');
+  const checked = validateCtcInputs(
+    logProbs,
+    targets,
+    inputLengths,
+    targetLengths,
+    blank,
+    'ctcLoss',
+  );
   const attrs: CtcLossAttrs = { blank: checked.blank };
   const factors = reductionFactors(checked, reduction);
   const fused = backendHasFusedKernels(checked.maxTargetLength);
@@ -100,7 +113,13 @@ function ctcLoss_(
     const save = args[1] as tf.GradSaveFunc;
     let nll: tf.Tensor1D;
     if (fused) {
-      const [perSample, state] = tf.engine().runKernel(CTC_LOSS, { logProbs: lp, ...labelTensors(checked) }, attrs as unknown as tf.NamedAttrMap) as tf.Tensor[];
+      const [perSample, state] = tf
+        .engine()
+        .runKernel(
+          CTC_LOSS,
+          { logProbs: lp, ...labelTensors(checked) },
+          attrs as unknown as tf.NamedAttrMap,
+        ) as tf.Tensor[];
       nll = perSample as tf.Tensor1D;
       save([lp, nll, state]);
     } else {
@@ -117,15 +136,32 @@ function ctcLoss_(
     const gradFunc = (dy: tf.Tensor, saved: tf.Tensor[]): tf.Tensor => {
       const [savedLogProbs, savedNll, savedState] = saved;
       // d(value)/d(nll_b), broadcast to [B]; the kernels zero samples whose nll is infinite.
-      const gradScale = tf.mul(tf.broadcastTo(dy, [checked.batch]), tf.tensor1d(factors)) as tf.Tensor1D;
+      const gradScale = tf.mul(
+        tf.broadcastTo(dy, [checked.batch]),
+        tf.tensor1d(factors),
+      ) as tf.Tensor1D;
       if (fused) {
-        return tf.engine().runKernel(
-          CTC_LOSS_GRAD,
-          { logProbs: savedLogProbs, ...labelTensors(checked), nll: savedNll, state: savedState, gradScale },
-          attrs as unknown as tf.NamedAttrMap,
-        ) as tf.Tensor;
+        return tf
+          .engine()
+          .runKernel(
+            CTC_LOSS_GRAD,
+            {
+              logProbs: savedLogProbs,
+              ...labelTensors(checked),
+              nll: savedNll,
+              state: savedState,
+              gradScale,
+            },
+            attrs as unknown as tf.NamedAttrMap,
+          ) as tf.Tensor;
       }
-      return ctcBackwardComposite(savedLogProbs as tf.Tensor3D, checked, savedNll as tf.Tensor1D, savedState as tf.Tensor3D, gradScale);
+      return ctcBackwardComposite(
+        savedLogProbs as tf.Tensor3D,
+        checked,
+        savedNll as tf.Tensor1D,
+        savedState as tf.Tensor3D,
+        gradScale,
+      );
     };
     return { value, gradFunc };
   });

@@ -4,13 +4,20 @@ import { LOG_SOFTMAX, LOG_SOFTMAX_GRAD } from '../kernels/kernel-names';
 function logSoftmax_<T extends tf.Tensor>(logits: T | tf.TensorLike): T {
   const x = logits instanceof tf.Tensor ? logits : tf.tensor(logits);
   if (x.dtype !== 'float32') {
-    throw new Error(`Argument 'logits' passed to 'logSoftmax' must be float32, but got ${x.dtype}.`);
+    throw new Error(
+      `Argument 'logits' passed to 'logSoftmax' must be float32, but got ${x.dtype}.`,
+    );
   }
   if (x.rank < 1) {
-    throw new Error(`Argument 'logits' passed to 'logSoftmax' must have rank at least 1, but got rank 0.`);
+    throw new Error(
+      `Argument 'logits' passed to 'logSoftmax' must have rank at least 1, but got rank 0.`,
+    );
   }
   const backend = tf.getBackend();
-  if (tf.getKernel(LOG_SOFTMAX, backend) == null || tf.getKernel(LOG_SOFTMAX_GRAD, backend) == null) {
+  if (
+    tf.getKernel(LOG_SOFTMAX, backend) == null ||
+    tf.getKernel(LOG_SOFTMAX_GRAD, backend) == null
+  ) {
     return tf.logSoftmax(x, -1) as T;
   }
   const fused = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {

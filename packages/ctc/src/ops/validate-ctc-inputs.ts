@@ -47,7 +47,8 @@ function readSyncIfPossible(tensor: tf.Tensor): ArrayLike<number> | undefined {
 }
 
 function describeValue(value: unknown): string {
-  if (value instanceof tf.Tensor) return `a ${value.dtype} tensor of shape [${value.shape.join(', ')}]`;
+  if (value instanceof tf.Tensor)
+    return `a ${value.dtype} tensor of shape [${value.shape.join(', ')}]`;
   if (Array.isArray(value)) return `an array of length ${value.length}`;
   return value === null ? 'null' : `${typeof value} ${String(value)}`;
 }
@@ -60,7 +61,13 @@ function describeValue(value: unknown): string {
  * checkInteger(0, 'blank', 'ctcLoss', 0, 9);
  * ```
  */
-export function checkInteger(value: unknown, name: string, opName: string, min: number, max: number): number {
+export function checkInteger(
+  value: unknown,
+  name: string,
+  opName: string,
+  min: number,
+  max: number,
+): number {
   if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
     throw new Error(
       `Argument '${name}' passed to '${opName}' must be an integer in [${min}, ${max}], but got ${describeValue(value)}.`,
@@ -69,14 +76,25 @@ export function checkInteger(value: unknown, name: string, opName: string, min: 
   return value;
 }
 
-function readLengths(lengths: unknown, name: string, opName: string, batch: number, limit: number, limitName: string): Int32Array {
+function readLengths(
+  lengths: unknown,
+  name: string,
+  opName: string,
+  batch: number,
+  limit: number,
+  limitName: string,
+): Int32Array {
   let values: ArrayLike<number>;
   if (lengths instanceof tf.Tensor) {
     if (lengths.rank !== 1) {
-      throw new Error(`Argument '${name}' passed to '${opName}' must be rank 1 [B], but got rank ${lengths.rank}.`);
+      throw new Error(
+        `Argument '${name}' passed to '${opName}' must be rank 1 [B], but got rank ${lengths.rank}.`,
+      );
     }
     if (lengths.dtype !== 'int32' && lengths.dtype !== 'float32') {
-      throw new Error(`Argument '${name}' passed to '${opName}' must be int32, but got ${lengths.dtype}.`);
+      throw new Error(
+        `Argument '${name}' passed to '${opName}' must be int32, but got ${lengths.dtype}.`,
+      );
     }
     const read = readSyncIfPossible(lengths);
     if (read === undefined) {
@@ -89,7 +107,9 @@ function readLengths(lengths: unknown, name: string, opName: string, batch: numb
   } else if (Array.isArray(lengths) || lengths instanceof Int32Array) {
     values = lengths as ArrayLike<number>;
   } else {
-    throw new Error(`Argument '${name}' passed to '${opName}' must be a Tensor1D or an array of numbers, but got ${describeValue(lengths)}.`);
+    throw new Error(
+      `Argument '${name}' passed to '${opName}' must be a Tensor1D or an array of numbers, but got ${describeValue(lengths)}.`,
+    );
   }
   if (values.length !== batch) {
     throw new Error(
@@ -100,10 +120,14 @@ function readLengths(lengths: unknown, name: string, opName: string, batch: numb
   for (let b = 0; b < batch; b++) {
     const value = values[b];
     if (typeof value !== 'number' || !Number.isInteger(value)) {
-      throw new Error(`Argument '${name}' passed to '${opName}' must hold integers, but got ${String(value)} at batch item ${b}.`);
+      throw new Error(
+        `Argument '${name}' passed to '${opName}' must hold integers, but got ${String(value)} at batch item ${b}.`,
+      );
     }
     if (value < 0) {
-      throw new Error(`Expected ${name} to have non-negative values, but got value ${value} at batch item ${b} (in '${opName}').`);
+      throw new Error(
+        `Expected ${name} to have non-negative values, but got value ${value} at batch item ${b} (in '${opName}').`,
+      );
     }
     if (value > limit) {
       throw new Error(
@@ -132,7 +156,9 @@ export function validateCtcInputs(
   opName: string,
 ): ValidatedCtcInputs {
   if (!(logProbs instanceof tf.Tensor)) {
-    throw new Error(`Argument 'logProbs' passed to '${opName}' must be a Tensor3D [T, B, V], but got ${describeValue(logProbs)}.`);
+    throw new Error(
+      `Argument 'logProbs' passed to '${opName}' must be a Tensor3D [T, B, V], but got ${describeValue(logProbs)}.`,
+    );
   }
   if (logProbs.rank !== 3) {
     throw new Error(
@@ -140,15 +166,25 @@ export function validateCtcInputs(
     );
   }
   if (logProbs.dtype !== 'float32') {
-    throw new Error(`Argument 'logProbs' passed to '${opName}' must be float32, but got ${logProbs.dtype}.`);
+    throw new Error(
+      `Argument 'logProbs' passed to '${opName}' must be float32, but got ${logProbs.dtype}.`,
+    );
   }
   const [frames, batch, classes] = logProbs.shape;
-  if (batch < 1) throw new Error(`Argument 'logProbs' passed to '${opName}' must have a batch size of at least 1, but got ${batch}.`);
-  if (classes < 1) throw new Error(`Argument 'logProbs' passed to '${opName}' must have at least 1 class, but got ${classes}.`);
+  if (batch < 1)
+    throw new Error(
+      `Argument 'logProbs' passed to '${opName}' must have a batch size of at least 1, but got ${batch}.`,
+    );
+  if (classes < 1)
+    throw new Error(
+      `Argument 'logProbs' passed to '${opName}' must have at least 1 class, but got ${classes}.`,
+    );
   const blankIndex = checkInteger(blank, 'blank', opName, 0, classes - 1);
 
   if (!(targets instanceof tf.Tensor)) {
-    throw new Error(`Argument 'targets' passed to '${opName}' must be an int32 Tensor2D [B, S], but got ${describeValue(targets)}.`);
+    throw new Error(
+      `Argument 'targets' passed to '${opName}' must be an int32 Tensor2D [B, S], but got ${describeValue(targets)}.`,
+    );
   }
   if (targets.rank !== 2) {
     throw new Error(
@@ -156,7 +192,9 @@ export function validateCtcInputs(
     );
   }
   if (targets.dtype !== 'int32') {
-    throw new Error(`Argument 'targets' passed to '${opName}' must be int32, but got ${targets.dtype}.`);
+    throw new Error(
+      `Argument 'targets' passed to '${opName}' must be int32, but got ${targets.dtype}.`,
+    );
   }
   if (targets.shape[0] !== batch) {
     throw new Error(
@@ -164,11 +202,26 @@ export function validateCtcInputs(
     );
   }
   const maxTargetLength = targets.shape[1];
-  const inputs = readLengths(inputLengths, 'inputLengths', opName, batch, frames, 'T, the frames of logProbs');
-  const lengths = readLengths(targetLengths, 'targetLengths', opName, batch, maxTargetLength, 'S, the columns of targets');
+  const inputs = readLengths(
+    inputLengths,
+    'inputLengths',
+    opName,
+    batch,
+    frames,
+    'T, the frames of logProbs',
+  );
+  const lengths = readLengths(
+    targetLengths,
+    'targetLengths',
+    opName,
+    batch,
+    maxTargetLength,
+    'S, the columns of targets',
+  );
 
   const raw = readSyncIfPossible(targets);
-  const labels = raw === undefined ? undefined : new Int32Array(batch * maxTargetLength).fill(blankIndex);
+  const labels =
+    raw === undefined ? undefined : new Int32Array(batch * maxTargetLength).fill(blankIndex);
   for (let b = 0; raw !== undefined && labels !== undefined && b < batch; b++) {
     for (let i = 0; i < lengths[b]; i++) {
       const label = raw[b * maxTargetLength + i];

@@ -51,7 +51,10 @@ export function registerCompositeTestBackend(): void {
 export function testBackends(): string[] {
   const fromEnv = typeof process !== 'undefined' ? process.env.SLR_TEST_BACKENDS : undefined;
   if (fromEnv != null && fromEnv.trim() !== '') {
-    return fromEnv.split(',').map((name) => name.trim()).filter((name) => name !== '');
+    return fromEnv
+      .split(',')
+      .map((name) => name.trim())
+      .filter((name) => name !== '');
   }
   return ['cpu', COMPOSITE_TEST_BACKEND];
 }
@@ -98,7 +101,9 @@ export async function useBackend(name: string): Promise<void> {
   for (const prepare of preparers) await prepare(name);
   const ok = await tf.setBackend(name);
   if (!ok || tf.getBackend() !== name) {
-    throw new Error(`Backend '${name}' could not be initialised (tf.getBackend() is '${tf.getBackend()}').`);
+    throw new Error(
+      `Backend '${name}' could not be initialised (tf.getBackend() is '${tf.getBackend()}').`,
+    );
   }
 }
 
@@ -170,12 +175,14 @@ export type ReadResult<T> = T extends tf.Tensor
  * const { loss, grad } = await readTensors(() => ({ loss: f(x), grad: tf.grad(f)(x) }));
  * ```
  */
-export async function readTensors<T extends tf.Tensor | readonly tf.Tensor[] | Record<string, tf.Tensor>>(
-  build: () => T,
-): Promise<ReadResult<T>> {
+export async function readTensors<
+  T extends tf.Tensor | readonly tf.Tensor[] | Record<string, tf.Tensor>,
+>(build: () => T): Promise<ReadResult<T>> {
   const built = tf.tidy(build as () => tf.TensorContainer) as unknown as T;
   const entries: [string, tf.Tensor][] =
-    built instanceof tf.Tensor ? [['value', built]] : Object.entries(built as Record<string, tf.Tensor>);
+    built instanceof tf.Tensor
+      ? [['value', built]]
+      : Object.entries(built as Record<string, tf.Tensor>);
   try {
     const values = await Promise.all(entries.map(([, tensor]) => tensor.array()));
     if (built instanceof tf.Tensor) return values[0] as ReadResult<T>;

@@ -77,7 +77,11 @@ export function forEachPath(
  * bruteForceCtcLoss([[Math.log(0.5), Math.log(0.5)]], [1]); // ≈ 0.693
  * ```
  */
-export function bruteForceCtcLoss(logProbs: FrameLogProbs, target: readonly number[], blank = 0): number {
+export function bruteForceCtcLoss(
+  logProbs: FrameLogProbs,
+  target: readonly number[],
+  blank = 0,
+): number {
   let total = -Infinity;
   const key = target.join(',');
   forEachPath(logProbs, (path, logProb) => {
@@ -146,5 +150,7 @@ export function bruteForceLabelings(
     for (let i = 0; i < Math.min(a.length, b.length); i++) if (a[i] !== b[i]) return a[i] - b[i];
     return a.length - b.length;
   };
-  return [...totals.values()].sort((a, b) => b.logProb - a.logProb || compareLabels(a.labels, b.labels));
+  return [...totals.values()].sort(
+    (a, b) => b.logProb - a.logProb || compareLabels(a.labels, b.labels),
+  );
 }

@@ -27,7 +27,11 @@ export function logSoftmaxRows(logits: readonly (readonly number[])[]): number[]
  * const logProbs = toTensor3d([[[-0.1, -2.3]]], 1, 2);
  * ```
  */
-export function toTensor3d(frames: readonly (readonly (readonly number[])[])[], B: number, V: number): tf.Tensor3D {
+export function toTensor3d(
+  frames: readonly (readonly (readonly number[])[])[],
+  B: number,
+  V: number,
+): tf.Tensor3D {
   return tf.tensor3d(frames.flat(2) as number[], [frames.length, B, V]);
 }
 

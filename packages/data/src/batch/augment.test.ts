@@ -38,7 +38,10 @@ function coded(frames: number, signs: number, size = 4, keypoints = 2): SignSamp
 function sourceFrames(sample: SignSample, originalFrames: number): number[] {
   const [frames, h, w] = sample.frameShape;
   const frameSize = h * w * 3;
-  return Array.from({ length: frames }, (_, t) => Math.round(sample.frames[t * frameSize] * (originalFrames + 1)) - 1);
+  return Array.from(
+    { length: frames },
+    (_, t) => Math.round(sample.frames[t * frameSize] * (originalFrames + 1)) - 1,
+  );
 }
 
 describe('augmentSample', () => {
@@ -49,11 +52,15 @@ describe('augmentSample', () => {
     expect(out).not.toBe(input);
     expect(out).toEqual(input);
     expect(rng.next()).toBe(new SeededRandom(5).next());
-    expect(augmentSample(input, { timeScale: 0, brightness: 0 }, new SeededRandom(1))).toEqual(input);
+    expect(augmentSample(input, { timeScale: 0, brightness: 0 }, new SeededRandom(1))).toEqual(
+      input,
+    );
     expect(augmentSample(input, { cropScale: [1, 1] }, new SeededRandom(1))).toEqual(input);
   });
 
-  test.prop([fc.integer({ min: 1, max: 40 }), fc.integer({ min: 1, max: 5 }), fc.integer()], { numRuns: 60 })(
+  test.prop([fc.integer({ min: 1, max: 40 }), fc.integer({ min: 1, max: 5 }), fc.integer()], {
+    numRuns: 60,
+  })(
     'temporal resampling stays within ±20 % and moves spans and keypoints with the frames',
     (frames, signs, seed) => {
       const input = coded(frames, Math.min(signs, frames));
@@ -88,21 +95,31 @@ describe('augmentSample', () => {
 
   it('resamples both ways across seeds, and the lengths scale about ±20 %', () => {
     const input = coded(50, 4);
-    const lengths = Array.from({ length: 200 }, (_, seed) => augmentSample(input, { timeScale: 0.2 }, new SeededRandom(seed)).frameShape[0]);
+    const lengths = Array.from(
+      { length: 200 },
+      (_, seed) => augmentSample(input, { timeScale: 0.2 }, new SeededRandom(seed)).frameShape[0],
+    );
     expect(Math.min(...lengths)).toBeGreaterThanOrEqual(40);
     expect(Math.max(...lengths)).toBeLessThanOrEqual(60);
     expect(Math.min(...lengths)).toBeLessThan(43);
     expect(Math.max(...lengths)).toBeGreaterThan(57);
   });
 
-  test.prop([fc.integer(), fc.integer({ min: 1, max: 12 })], { numRuns: 40 })('keeps every value in [0, 1] with all transforms on', (seed, frames) => {
-    const input = coded(frames, 1, 6);
-    // Include extremes so brightness must clamp.
-    input.frames[0] = 0;
-    input.frames[1] = 1;
-    const out = augmentSample(input, { timeScale: 0.2, cropScale: [0.5, 1], brightness: 0.5 }, new SeededRandom(seed));
-    expect(out.frames.every((v) => v >= 0 && v <= 1)).toBe(true);
-  });
+  test.prop([fc.integer(), fc.integer({ min: 1, max: 12 })], { numRuns: 40 })(
+    'keeps every value in [0, 1] with all transforms on',
+    (seed, frames) => {
+      const input = coded(frames, 1, 6);
+      // Include extremes so brightness must clamp.
+      input.frames[0] = 0;
+      input.frames[1] = 1;
+      const out = augmentSample(
+        input,
+        { timeScale: 0.2, cropScale: [0.5, 1], brightness: 0.5 },
+        new SeededRandom(seed),
+      );
+      expect(out.frames.every((v) => v >= 0 && v <= 1)).toBe(true);
+    },
+  );
 
   it('moves keypoints with the crop', () => {
     const size = 32;
@@ -159,8 +176,12 @@ describe('augmentSample', () => {
     expect(() => augmentSample(input, { timeScale: 1 }, rng)).toThrow(/option 'timeScale'/);
     expect(() => augmentSample(input, { timeScale: -0.1 }, rng)).toThrow(/option 'timeScale'/);
     expect(() => augmentSample(input, { cropScale: [0, 1] }, rng)).toThrow(/option 'cropScale'/);
-    expect(() => augmentSample(input, { cropScale: [0.9, 0.8] }, rng)).toThrow(/option 'cropScale'/);
+    expect(() => augmentSample(input, { cropScale: [0.9, 0.8] }, rng)).toThrow(
+      /option 'cropScale'/,
+    );
     expect(() => augmentSample(input, { brightness: 2 }, rng)).toThrow(/option 'brightness'/);
-    expect(() => augmentSample({ ...input, frames: new Float32Array(3) }, {}, rng)).toThrow(/sample 'coded-4' has 3 frame values/);
+    expect(() => augmentSample({ ...input, frames: new Float32Array(3) }, {}, rng)).toThrow(
+      /sample 'coded-4' has 3 frame values/,
+    );
   });
 });

@@ -49,11 +49,23 @@ export interface AugmentOptions {
  * checkAugmentOptions({ timeScale: 2 });   // throws: option 'timeScale' must be in [0, 1) …
  * ```
  */
-export function checkAugmentOptions(options: AugmentOptions, caller = 'augmentSample', prefix = ''): void {
-  if (options == null || typeof options !== 'object') throw new Error(`${caller}: option '${prefix || 'augment'}' must be an object, but got ${String(options)}.`);
+export function checkAugmentOptions(
+  options: AugmentOptions,
+  caller = 'augmentSample',
+  prefix = '',
+): void {
+  if (options == null || typeof options !== 'object')
+    throw new Error(
+      `${caller}: option '${prefix || 'augment'}' must be an object, but got ${String(options)}.`,
+    );
   const { timeScale, cropScale, brightness } = options;
-  if (timeScale !== undefined && (typeof timeScale !== 'number' || !(timeScale >= 0 && timeScale < 1))) {
-    throw new Error(`${caller}: option '${prefix}timeScale' must be a number in [0, 1), but got ${String(timeScale)}.`);
+  if (
+    timeScale !== undefined &&
+    (typeof timeScale !== 'number' || !(timeScale >= 0 && timeScale < 1))
+  ) {
+    throw new Error(
+      `${caller}: option '${prefix}timeScale' must be a number in [0, 1), but got ${String(timeScale)}.`,
+    );
   }
   if (cropScale !== undefined) {
     const ok =
@@ -63,20 +75,35 @@ export function checkAugmentOptions(options: AugmentOptions, caller = 'augmentSa
       cropScale[0] > 0 &&
       cropScale[0] <= cropScale[1] &&
       cropScale[1] <= 1;
-    if (!ok) throw new Error(`${caller}: option '${prefix}cropScale' must be [min, max] with 0 < min ≤ max ≤ 1, but got ${JSON.stringify(cropScale)}.`);
+    if (!ok)
+      throw new Error(
+        `${caller}: option '${prefix}cropScale' must be [min, max] with 0 < min ≤ max ≤ 1, but got ${JSON.stringify(cropScale)}.`,
+      );
   }
-  if (brightness !== undefined && (typeof brightness !== 'number' || !(brightness >= 0 && brightness <= 1))) {
-    throw new Error(`${caller}: option '${prefix}brightness' must be a number in [0, 1], but got ${String(brightness)}.`);
+  if (
+    brightness !== undefined &&
+    (typeof brightness !== 'number' || !(brightness >= 0 && brightness <= 1))
+  ) {
+    throw new Error(
+      `${caller}: option '${prefix}brightness' must be a number in [0, 1], but got ${String(brightness)}.`,
+    );
   }
 }
 
 /** Bilinear taps along one axis: for each output index, two source indices and the weight of the second. */
-function taps(size: number, offset: number, scale: number): { lo: Int32Array; hi: Int32Array; weight: Float32Array } {
+function taps(
+  size: number,
+  offset: number,
+  scale: number,
+): { lo: Int32Array; hi: Int32Array; weight: Float32Array } {
   const lo = new Int32Array(size);
   const hi = new Int32Array(size);
   const weight = new Float32Array(size);
   for (let i = 0; i < size; i++) {
-    const source = Math.min(size - 1, Math.max(0, (offset + ((i + 0.5) / size) * scale) * size - 0.5));
+    const source = Math.min(
+      size - 1,
+      Math.max(0, (offset + ((i + 0.5) / size) * scale) * size - 0.5),
+    );
     const floor = Math.floor(source);
     lo[i] = floor;
     hi[i] = Math.min(size - 1, floor + 1);
@@ -113,14 +140,19 @@ function firstFrameFrom(sourceOf: Int32Array, frame: number): number {
  * augmented.frameShape[0]; // within ±20 % of sample.frameShape[0]
  * ```
  */
-export function augmentSample(sample: SignSample, options: AugmentOptions, rng: SeededRandom): SignSample {
+export function augmentSample(
+  sample: SignSample,
+  options: AugmentOptions,
+  rng: SeededRandom,
+): SignSample {
   checkAugmentOptions(options);
   const dims = checkSample(sample, 'augmentSample');
   const { timeScale, cropScale, brightness } = options;
   const { frames, height, width } = dims;
 
   let outFrames = frames;
-  if (timeScale !== undefined && timeScale > 0) outFrames = Math.max(1, Math.round(frames * rng.uniform(1 - timeScale, 1 + timeScale)));
+  if (timeScale !== undefined && timeScale > 0)
+    outFrames = Math.max(1, Math.round(frames * rng.uniform(1 - timeScale, 1 + timeScale)));
   let scale = 1;
   let x0 = 0;
   let y0 = 0;
@@ -130,14 +162,16 @@ export function augmentSample(sample: SignSample, options: AugmentOptions, rng: 
     x0 = rng.uniform(0, 1 - scale);
     y0 = rng.uniform(0, 1 - scale);
   }
-  const delta = brightness !== undefined && brightness > 0 ? rng.uniform(-brightness, brightness) : 0;
+  const delta =
+    brightness !== undefined && brightness > 0 ? rng.uniform(-brightness, brightness) : 0;
 
   const retime = outFrames !== frames;
   const crop = scale !== 1 || x0 !== 0 || y0 !== 0;
   if (!retime && !crop && delta === 0) return { ...sample };
 
   const sourceOf = new Int32Array(outFrames);
-  for (let t = 0; t < outFrames; t++) sourceOf[t] = Math.min(frames - 1, Math.floor(((t + 0.5) * frames) / outFrames));
+  for (let t = 0; t < outFrames; t++)
+    sourceOf[t] = Math.min(frames - 1, Math.floor(((t + 0.5) * frames) / outFrames));
 
   const frameSize = height * width * 3;
   const out = new Float32Array(outFrames * frameSize);
@@ -169,15 +203,22 @@ export function augmentSample(sample: SignSample, options: AugmentOptions, rng: 
       const from = sourceOf[t] * frameSize;
       const to = t * frameSize;
       if (delta === 0) out.set(input.subarray(from, from + frameSize), to);
-      else for (let k = 0; k < frameSize; k++) out[to + k] = Math.min(1, Math.max(0, input[from + k] + delta));
+      else
+        for (let k = 0; k < frameSize; k++)
+          out[to + k] = Math.min(1, Math.max(0, input[from + k] + delta));
     }
   }
 
   const result: SignSample = { ...sample, frameShape: [outFrames, height, width, 3], frames: out };
   if (sample.spans !== undefined) {
-    result.spans = sample.spans.map(
-      (span): SignSpan =>
-        retime ? { ...span, start: firstFrameFrom(sourceOf, span.start), end: firstFrameFrom(sourceOf, span.end) } : { ...span },
+    result.spans = sample.spans.map((span): SignSpan =>
+      retime
+        ? {
+            ...span,
+            start: firstFrameFrom(sourceOf, span.start),
+            end: firstFrameFrom(sourceOf, span.end),
+          }
+        : { ...span },
     );
   }
   if (sample.keypoints !== undefined && (retime || crop)) {

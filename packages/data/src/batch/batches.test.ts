@@ -7,7 +7,11 @@ import { type SignBatch, disposeBatch, makeBatch } from './make-batch';
 import { SeededRandom } from './random';
 
 /** A tiny sample (1×1 frames unless told) whose values encode its index. */
-function sample(index: number, frames: number, o: { size?: number; glosses?: number } = {}): SignSample {
+function sample(
+  index: number,
+  frames: number,
+  o: { size?: number; glosses?: number } = {},
+): SignSample {
   const { size = 1, glosses = 1 + (index % 3) } = o;
   const names = Array.from({ length: glosses }, (_, g) => `G${g + 1}`);
   return {
@@ -28,7 +32,8 @@ function corpus(count: number, seed = 1, minT = 1, maxT = 12): SignSample[] {
 
 /** Runs an epoch, disposing each batch; returns what the consumer saw. */
 async function collect(source: BatchSource, options: BatchesOptions, read = false) {
-  const seen: { ids: string[]; inputLengths: number[]; paddedFrames: number; videos?: number[] }[] = [];
+  const seen: { ids: string[]; inputLengths: number[]; paddedFrames: number; videos?: number[] }[] =
+    [];
   for await (const batch of batches(source, options)) {
     seen.push({
       ids: batch.ids,
@@ -42,7 +47,10 @@ async function collect(source: BatchSource, options: BatchesOptions, read = fals
 }
 
 /** A lazy source that counts the samples pulled from it and whether it was closed. */
-function countingSource(samples: readonly SignSample[] | ((i: number) => SignSample), count = Infinity) {
+function countingSource(
+  samples: readonly SignSample[] | ((i: number) => SignSample),
+  count = Infinity,
+) {
   const state = { pulled: 0, closed: false };
   const source = {
     async *[Symbol.asyncIterator]() {
@@ -82,7 +90,10 @@ describe('batches', () => {
     const iterator = batches(samples, { batchSize: 5, shuffle: true, seed: 3, padTo: 4 });
     const { value: batch } = (await iterator.next()) as { value: SignBatch };
     const byId = new Map(samples.map((s) => [s.id, s]));
-    const expected = makeBatch(batch.ids.map((id) => byId.get(id)!), { padTo: 4 });
+    const expected = makeBatch(
+      batch.ids.map((id) => byId.get(id)!),
+      { padTo: 4 },
+    );
     expect(batch.videos.shape).toEqual([5, 8, 2, 2, 3]);
     expect(Array.from(await batch.videos.data())).toEqual(Array.from(await expected.videos.data()));
     expect(await batch.targets.array()).toEqual(await expected.targets.array());
@@ -126,34 +137,68 @@ describe('batches', () => {
       fc.integer(),
     ],
     { numRuns: 80 },
-  )('every sample appears exactly once per epoch', async (count, batchSize, dropRemainder, shuffle, bucketKind, kind, prefetch, shuffleBuffer, seed) => {
-    const samples = corpus(count, seed);
-    const source: BatchSource =
-      kind === 'array' ? samples : kind === 'iterable' ? { [Symbol.iterator]: () => samples[Symbol.iterator]() } : countingSource(samples).source;
-    const bucketing = bucketKind === 'boundaries' ? { boundaries: [4, 8] } : bucketKind === 'sortWindow' ? { sortWindow: 2 } : undefined;
-    const before = tf.memory().numTensors;
-    const seen = await collect(source, { batchSize, dropRemainder, shuffle, seed, bucketing, prefetch, shuffleBuffer });
-    expect(tf.memory().numTensors).toBe(before);
-    const ids = seen.flatMap((b) => b.ids);
-    expect(new Set(ids).size).toBe(ids.length);
-    for (const b of seen) {
-      expect(b.ids.length).toBeGreaterThan(0);
-      expect(b.ids.length).toBeLessThanOrEqual(batchSize);
-      if (dropRemainder) expect(b.ids.length).toBe(batchSize);
-    }
-    if (!dropRemainder) expect([...ids].sort()).toEqual(samples.map((s) => s.id).sort());
-    else {
-      const buckets = bucketKind === 'boundaries' ? 3 : 1;
-      expect(count - ids.length).toBeLessThan(Math.max(1, buckets * batchSize));
-      if (bucketKind !== 'boundaries') expect(ids.length).toBe(Math.floor(count / batchSize) * batchSize);
-    }
-  });
+  )(
+    'every sample appears exactly once per epoch',
+    async (
+      count,
+      batchSize,
+      dropRemainder,
+      shuffle,
+      bucketKind,
+      kind,
+      prefetch,
+      shuffleBuffer,
+      seed,
+    ) => {
+      const samples = corpus(count, seed);
+      const source: BatchSource =
+        kind === 'array'
+          ? samples
+          : kind === 'iterable'
+            ? { [Symbol.iterator]: () => samples[Symbol.iterator]() }
+            : countingSource(samples).source;
+      const bucketing =
+        bucketKind === 'boundaries'
+          ? { boundaries: [4, 8] }
+          : bucketKind === 'sortWindow'
+            ? { sortWindow: 2 }
+            : undefined;
+      const before = tf.memory().numTensors;
+      const seen = await collect(source, {
+        batchSize,
+        dropRemainder,
+        shuffle,
+        seed,
+        bucketing,
+        prefetch,
+        shuffleBuffer,
+      });
+      expect(tf.memory().numTensors).toBe(before);
+      const ids = seen.flatMap((b) => b.ids);
+      expect(new Set(ids).size).toBe(ids.length);
+      for (const b of seen) {
+        expect(b.ids.length).toBeGreaterThan(0);
+        expect(b.ids.length).toBeLessThanOrEqual(batchSize);
+        if (dropRemainder) expect(b.ids.length).toBe(batchSize);
+      }
+      if (!dropRemainder) expect([...ids].sort()).toEqual(samples.map((s) => s.id).sort());
+      else {
+        const buckets = bucketKind === 'boundaries' ? 3 : 1;
+        expect(count - ids.length).toBeLessThan(Math.max(1, buckets * batchSize));
+        if (bucketKind !== 'boundaries')
+          expect(ids.length).toBe(Math.floor(count / batchSize) * batchSize);
+      }
+    },
+  );
 
   it('bucketing by length cuts padding', async () => {
     const samples = corpus(96, 5, 5, 60);
     const real = samples.reduce((sum, s) => sum + s.frameShape[0], 0);
     const padding = async (bucketing?: BatchesOptions['bucketing']) =>
-      (await collect(samples, { batchSize: 8, shuffle: true, seed: 2, bucketing })).reduce((sum, b) => sum + b.paddedFrames, 0) - real;
+      (await collect(samples, { batchSize: 8, shuffle: true, seed: 2, bucketing })).reduce(
+        (sum, b) => sum + b.paddedFrames,
+        0,
+      ) - real;
     const none = await padding();
     const window = await padding({ sortWindow: 4 });
     const boundaries = await padding({ boundaries: [15, 30, 45] });
@@ -191,7 +236,13 @@ describe('batches', () => {
     const { source, state } = countingSource((i) => sample(i, 2 + (i % 4)));
     const before = tf.memory().numTensors;
     let received = 0;
-    for await (const batch of batches(source, { batchSize: 4, shuffle: true, shuffleBuffer: 10, prefetch: 2, bucketing: { sortWindow: 2 } })) {
+    for await (const batch of batches(source, {
+      batchSize: 4,
+      shuffle: true,
+      shuffleBuffer: 10,
+      prefetch: 2,
+      bucketing: { sortWindow: 2 },
+    })) {
       received++;
       await settle();
       // shuffle buffer + the sort window + the batches in flight
@@ -218,10 +269,19 @@ describe('batches', () => {
   });
 
   it('reports a bad sample from inside the pipeline, naming it, without leaking', async () => {
-    const samples = [sample(0, 2, { size: 2 }), sample(1, 2, { size: 2 }), sample(2, 2, { size: 3 }), sample(3, 2, { size: 2 })];
+    const samples = [
+      sample(0, 2, { size: 2 }),
+      sample(1, 2, { size: 2 }),
+      sample(2, 2, { size: 3 }),
+      sample(3, 2, { size: 2 }),
+    ];
     const before = tf.memory().numTensors;
-    await expect(collect(samples, { batchSize: 4 })).rejects.toThrow(/sample 's2' has frames of 3×3/);
-    await expect(collect(samples, { batchSize: 2, prefetch: 3 })).rejects.toThrow(/sample 's3' has frames of 2×2, but sample 's2'/);
+    await expect(collect(samples, { batchSize: 4 })).rejects.toThrow(
+      /sample 's2' has frames of 3×3/,
+    );
+    await expect(collect(samples, { batchSize: 2, prefetch: 3 })).rejects.toThrow(
+      /sample 's3' has frames of 2×2, but sample 's2'/,
+    );
     expect(tf.memory().numTensors).toBe(before);
   });
 
@@ -243,7 +303,10 @@ describe('batches', () => {
       [{ batchSize: 2, augment: { cropScale: [0.5, 2] } }, /option 'augment.cropScale'/],
       [{ batchSize: 2, padTo: 0 }, /option 'padTo'/],
     ];
-    for (const [options, message] of cases) expect(() => batches(samples, options as BatchesOptions)).toThrow(message);
-    expect(() => batches(null as unknown as BatchSource, { batchSize: 1 })).toThrow(/argument 'source'/);
+    for (const [options, message] of cases)
+      expect(() => batches(samples, options as BatchesOptions)).toThrow(message);
+    expect(() => batches(null as unknown as BatchSource, { batchSize: 1 })).toThrow(
+      /argument 'source'/,
+    );
   });
 });

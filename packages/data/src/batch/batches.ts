@@ -123,43 +123,102 @@ interface CheckedOptions {
 
 function checkInteger(value: unknown, name: string, min: number): void {
   if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min) {
-    throw new Error(`batches: option '${name}' must be ${min === 0 ? 'a non-negative' : min === 1 ? 'a positive' : 'an'} integer, but got ${String(value)}.`);
+    throw new Error(
+      `batches: option '${name}' must be ${min === 0 ? 'a non-negative' : min === 1 ? 'a positive' : 'an'} integer, but got ${String(value)}.`,
+    );
   }
 }
 
 function checkOptions(source: BatchSource, options: BatchesOptions): CheckedOptions {
-  if (options == null || typeof options !== 'object') throw new Error(`batches: options must be an object with at least batchSize, but got ${String(options)}.`);
+  if (options == null || typeof options !== 'object')
+    throw new Error(
+      `batches: options must be an object with at least batchSize, but got ${String(options)}.`,
+    );
   const isArray = Array.isArray(source);
-  if (!isArray && (source == null || (typeof (source as Iterable<SignSample>)[Symbol.iterator] !== 'function' && typeof (source as AsyncIterable<SignSample>)[Symbol.asyncIterator] !== 'function'))) {
-    throw new Error(`batches: argument 'source' must be an array or a (sync or async) iterable of SignSamples, but got ${String(source)}.`);
+  if (
+    !isArray &&
+    (source == null ||
+      (typeof (source as Iterable<SignSample>)[Symbol.iterator] !== 'function' &&
+        typeof (source as AsyncIterable<SignSample>)[Symbol.asyncIterator] !== 'function'))
+  ) {
+    throw new Error(
+      `batches: argument 'source' must be an array or a (sync or async) iterable of SignSamples, but got ${String(source)}.`,
+    );
   }
-  const { batchSize, shuffle = false, seed = 0, epoch = 0, bucketing, dropRemainder = false, prefetch = 2, augment, padTo, keypoints, vocabulary } = options;
+  const {
+    batchSize,
+    shuffle = false,
+    seed = 0,
+    epoch = 0,
+    bucketing,
+    dropRemainder = false,
+    prefetch = 2,
+    augment,
+    padTo,
+    keypoints,
+    vocabulary,
+  } = options;
   checkInteger(batchSize, 'batchSize', 1);
-  if (typeof shuffle !== 'boolean') throw new Error(`batches: option 'shuffle' must be a boolean, but got ${String(shuffle)}.`);
+  if (typeof shuffle !== 'boolean')
+    throw new Error(`batches: option 'shuffle' must be a boolean, but got ${String(shuffle)}.`);
   checkInteger(seed, 'seed', Number.MIN_SAFE_INTEGER);
   checkInteger(epoch, 'epoch', 0);
-  const shuffleBuffer = options.shuffleBuffer ?? (isArray ? Math.max(1, (source as readonly SignSample[]).length) : 4 * batchSize);
+  const shuffleBuffer =
+    options.shuffleBuffer ??
+    (isArray ? Math.max(1, (source as readonly SignSample[]).length) : 4 * batchSize);
   checkInteger(shuffleBuffer, 'shuffleBuffer', 1);
-  if (typeof dropRemainder !== 'boolean') throw new Error(`batches: option 'dropRemainder' must be a boolean, but got ${String(dropRemainder)}.`);
+  if (typeof dropRemainder !== 'boolean')
+    throw new Error(
+      `batches: option 'dropRemainder' must be a boolean, but got ${String(dropRemainder)}.`,
+    );
   checkInteger(prefetch, 'prefetch', 0);
   if (bucketing !== undefined) {
-    if (bucketing == null || typeof bucketing !== 'object' || (bucketing.boundaries === undefined) === (bucketing.sortWindow === undefined)) {
-      throw new Error(`batches: option 'bucketing' must be { boundaries: number[] } or { sortWindow: number }, but got ${JSON.stringify(bucketing)}.`);
+    if (
+      bucketing == null ||
+      typeof bucketing !== 'object' ||
+      (bucketing.boundaries === undefined) === (bucketing.sortWindow === undefined)
+    ) {
+      throw new Error(
+        `batches: option 'bucketing' must be { boundaries: number[] } or { sortWindow: number }, but got ${JSON.stringify(bucketing)}.`,
+      );
     }
     if (bucketing.boundaries !== undefined) {
       const { boundaries } = bucketing;
-      const ok = Array.isArray(boundaries) && boundaries.length > 0 && boundaries.every((b, i) => Number.isSafeInteger(b) && b >= 1 && (i === 0 || b > boundaries[i - 1]));
-      if (!ok) throw new Error(`batches: option 'bucketing.boundaries' must be a non-empty list of strictly increasing positive integers, but got ${JSON.stringify(boundaries)}.`);
+      const ok =
+        Array.isArray(boundaries) &&
+        boundaries.length > 0 &&
+        boundaries.every(
+          (b, i) => Number.isSafeInteger(b) && b >= 1 && (i === 0 || b > boundaries[i - 1]),
+        );
+      if (!ok)
+        throw new Error(
+          `batches: option 'bucketing.boundaries' must be a non-empty list of strictly increasing positive integers, but got ${JSON.stringify(boundaries)}.`,
+        );
     } else checkInteger(bucketing.sortWindow, 'bucketing.sortWindow', 1);
   }
   if (augment !== undefined) checkAugmentOptions(augment, 'batches', 'augment.');
   const batch: MakeBatchOptions = { padTo, keypoints, vocabulary };
   checkMakeBatchOptions(batch, 'batches');
-  return { batchSize, shuffle, seed, epoch, shuffleBuffer, bucketing, dropRemainder, prefetch, augment, batch };
+  return {
+    batchSize,
+    shuffle,
+    seed,
+    epoch,
+    shuffleBuffer,
+    bucketing,
+    dropRemainder,
+    prefetch,
+    augment,
+    batch,
+  };
 }
 
 /** Emits a uniformly drawn buffered sample whenever the buffer is full; then drains it. */
-async function* shuffled(source: BatchSource, size: number, rng: SeededRandom): AsyncGenerator<SignSample> {
+async function* shuffled(
+  source: BatchSource,
+  size: number,
+  rng: SeededRandom,
+): AsyncGenerator<SignSample> {
   const buffer: SignSample[] = [];
   const take = (): SignSample => {
     const i = rng.int(buffer.length);
@@ -175,7 +234,11 @@ async function* shuffled(source: BatchSource, size: number, rng: SeededRandom): 
   while (buffer.length > 0) yield take();
 }
 
-async function* augmented(samples: AsyncIterable<SignSample>, options: AugmentOptions, rng: SeededRandom): AsyncGenerator<SignSample> {
+async function* augmented(
+  samples: AsyncIterable<SignSample>,
+  options: AugmentOptions,
+  rng: SeededRandom,
+): AsyncGenerator<SignSample> {
   for await (const sample of samples) yield augmentSample(sample, options, rng.fork());
 }
 
@@ -184,7 +247,11 @@ function lengthOf(sample: SignSample): number {
 }
 
 /** Groups of up to batchSize samples (full ones, then at most the remainder). */
-async function* grouped(samples: AsyncIterable<SignSample>, o: CheckedOptions, rng: SeededRandom): AsyncGenerator<SignSample[]> {
+async function* grouped(
+  samples: AsyncIterable<SignSample>,
+  o: CheckedOptions,
+  rng: SeededRandom,
+): AsyncGenerator<SignSample[]> {
   const { batchSize, bucketing } = o;
   if (bucketing?.boundaries !== undefined) {
     const { boundaries } = bucketing;
@@ -210,7 +277,8 @@ async function* grouped(samples: AsyncIterable<SignSample>, o: CheckedOptions, r
       const sorted = window.map((sample, index) => ({ sample, index, length: lengthOf(sample) }));
       sorted.sort((a, b) => a.length - b.length || a.index - b.index);
       const groups: SignSample[][] = [];
-      for (let i = 0; i < sorted.length; i += batchSize) groups.push(sorted.slice(i, i + batchSize).map((entry) => entry.sample));
+      for (let i = 0; i < sorted.length; i += batchSize)
+        groups.push(sorted.slice(i, i + batchSize).map((entry) => entry.sample));
       if (o.shuffle) rng.shuffle(groups);
       yield* groups;
     };
@@ -236,7 +304,10 @@ async function* grouped(samples: AsyncIterable<SignSample>, o: CheckedOptions, r
   if (group.length > 0) yield group;
 }
 
-async function* built(groups: AsyncIterable<SignSample[]>, o: CheckedOptions): AsyncGenerator<SignBatch> {
+async function* built(
+  groups: AsyncIterable<SignSample[]>,
+  o: CheckedOptions,
+): AsyncGenerator<SignBatch> {
   for await (const group of groups) {
     if (o.dropRemainder && group.length < o.batchSize) continue;
     const batch = makeBatch(group, o.batch);
@@ -253,7 +324,10 @@ async function* built(groups: AsyncIterable<SignSample[]>, o: CheckedOptions): A
  * Runs `inner` ahead of the consumer, holding at most `limit` finished batches; disposes the
  * held batches if the consumer stops early.
  */
-async function* prefetched(inner: AsyncGenerator<SignBatch>, limit: number): AsyncGenerator<SignBatch, void, undefined> {
+async function* prefetched(
+  inner: AsyncGenerator<SignBatch>,
+  limit: number,
+): AsyncGenerator<SignBatch, void, undefined> {
   if (limit === 0) {
     yield* inner;
     return;
@@ -347,13 +421,18 @@ async function* prefetched(inner: AsyncGenerator<SignBatch>, limit: number): Asy
  * }
  * ```
  */
-export function batches(source: BatchSource, options: BatchesOptions): AsyncGenerator<SignBatch, void, undefined> {
+export function batches(
+  source: BatchSource,
+  options: BatchesOptions,
+): AsyncGenerator<SignBatch, void, undefined> {
   const o = checkOptions(source, options);
   const root = new SeededRandom([o.seed, o.epoch]);
   const shuffleRng = root.fork();
   const augmentRng = root.fork();
   const bucketRng = root.fork();
-  let samples: AsyncIterable<SignSample> = o.shuffle ? shuffled(source, o.shuffleBuffer, shuffleRng) : toAsync(source);
+  let samples: AsyncIterable<SignSample> = o.shuffle
+    ? shuffled(source, o.shuffleBuffer, shuffleRng)
+    : toAsync(source);
   if (o.augment !== undefined) samples = augmented(samples, o.augment, augmentRng);
   return prefetched(built(grouped(samples, o, bucketRng), o), o.prefetch);
 }

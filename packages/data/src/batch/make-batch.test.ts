@@ -5,9 +5,16 @@ import { GlossVocabulary } from '../vocabulary';
 import { disposeBatch, makeBatch } from './make-batch';
 
 /** A small sample whose frame values are all non-zero (so zero padding is visible). */
-function sample(id: string, frames: number, glosses: number, o: { height?: number; width?: number; keypoints?: number } = {}): SignSample {
+function sample(
+  id: string,
+  frames: number,
+  glosses: number,
+  o: { height?: number; width?: number; keypoints?: number } = {},
+): SignSample {
   const { height = 2, width = 3, keypoints } = o;
-  const values = new Float32Array(frames * height * width * 3).map((_, i) => ((i * 7 + id.length) % 97) / 100 + 0.01);
+  const values = new Float32Array(frames * height * width * 3).map(
+    (_, i) => ((i * 7 + id.length) % 97) / 100 + 0.01,
+  );
   const names = Array.from({ length: glosses }, (_, g) => `G${g + 1}`);
   const s: SignSample = {
     id,
@@ -26,7 +33,11 @@ function sample(id: string, frames: number, glosses: number, o: { height?: numbe
 
 describe('makeBatch', () => {
   it('pads frames with zeros and targets with -1; lengths are the samples’ own', async () => {
-    const samples = [sample('a', 3, 2, { keypoints: 4 }), sample('bb', 5, 0, { keypoints: 4 }), sample('ccc', 2, 3, { keypoints: 4 })];
+    const samples = [
+      sample('a', 3, 2, { keypoints: 4 }),
+      sample('bb', 5, 0, { keypoints: 4 }),
+      sample('ccc', 2, 3, { keypoints: 4 }),
+    ];
     const batch = makeBatch(samples);
     expect(batch.videos.shape).toEqual([3, 5, 2, 3, 3]);
     expect(batch.videos.dtype).toBe('float32');
@@ -76,20 +87,26 @@ describe('makeBatch', () => {
     const batch = makeBatch([sample('a', 2, 3)], { vocabulary });
     expect(await batch.targets.array()).toEqual([[3, 2, 1]]);
     disposeBatch(batch);
-    expect(() => makeBatch([sample('a', 2, 4)], { vocabulary })).toThrow(/Unknown gloss 'G4' in sample 'a'/);
+    expect(() => makeBatch([sample('a', 2, 4)], { vocabulary })).toThrow(
+      /Unknown gloss 'G4' in sample 'a'/,
+    );
   });
 
   it('rejects samples of another frame size, naming the sample', () => {
-    expect(() => makeBatch([sample('first', 2, 1), sample('odd-one', 2, 1, { height: 4 })])).toThrow(
-      /sample 'odd-one' has frames of 4×3, but sample 'first' has 2×3/,
-    );
+    expect(() =>
+      makeBatch([sample('first', 2, 1), sample('odd-one', 2, 1, { height: 4 })]),
+    ).toThrow(/sample 'odd-one' has frames of 4×3, but sample 'first' has 2×3/);
   });
 
   it('handles keypoints: all, none, mixed, forced', () => {
     const mixed = [sample('with', 2, 1, { keypoints: 2 }), sample('without', 2, 1)];
     expect(() => makeBatch(mixed)).toThrow(/sample 'without' has no keypoints.*keypoints: false/);
-    expect(() => makeBatch([sample('a', 2, 1)], { keypoints: true })).toThrow(/sample 'a' has no keypoints/);
-    expect(() => makeBatch([sample('a', 2, 1, { keypoints: 2 }), sample('b', 2, 1, { keypoints: 3 })])).toThrow(/sample 'b' has 3 keypoints per frame/);
+    expect(() => makeBatch([sample('a', 2, 1)], { keypoints: true })).toThrow(
+      /sample 'a' has no keypoints/,
+    );
+    expect(() =>
+      makeBatch([sample('a', 2, 1, { keypoints: 2 }), sample('b', 2, 1, { keypoints: 3 })]),
+    ).toThrow(/sample 'b' has 3 keypoints per frame/);
     const before = tf.memory().numTensors;
     const batch = makeBatch(mixed, { keypoints: false });
     expect(batch.keypoints).toBeUndefined();
@@ -105,7 +122,9 @@ describe('makeBatch', () => {
     const mismatch = { ...sample('mm', 2, 2), glossIds: [1] };
     expect(() => makeBatch([mismatch])).toThrow(/sample 'mm' has 2 glosses but 1 glossIds/);
     const empty = sample('empty', 1, 0);
-    expect(() => makeBatch([{ ...empty, frameShape: [0, 2, 3, 3], frames: new Float32Array(0) }])).toThrow(/sample 'empty'.*at least 1/);
+    expect(() =>
+      makeBatch([{ ...empty, frameShape: [0, 2, 3, 3], frames: new Float32Array(0) }]),
+    ).toThrow(/sample 'empty'.*at least 1/);
     const badPoints = { ...sample('kp', 2, 1, { keypoints: 3 }), keypointNames: ['a'] };
     expect(() => makeBatch([badPoints])).toThrow(/sample 'kp' has 12 keypoint values/);
   });
@@ -114,14 +133,21 @@ describe('makeBatch', () => {
     const s = [sample('a', 2, 1)];
     expect(() => makeBatch(s, { padTo: 0 })).toThrow(/option 'padTo'/);
     expect(() => makeBatch(s, { padTo: 1.5 })).toThrow(/option 'padTo'/);
-    expect(() => makeBatch(s, { keypoints: 'yes' as unknown as boolean })).toThrow(/option 'keypoints'/);
-    expect(() => makeBatch(s, { vocabulary: {} as GlossVocabulary })).toThrow(/option 'vocabulary'/);
+    expect(() => makeBatch(s, { keypoints: 'yes' as unknown as boolean })).toThrow(
+      /option 'keypoints'/,
+    );
+    expect(() => makeBatch(s, { vocabulary: {} as GlossVocabulary })).toThrow(
+      /option 'vocabulary'/,
+    );
     expect(() => makeBatch([])).toThrow(/at least one sample/);
   });
 
   it('leaves no tensors behind once disposed (twice is fine)', () => {
     const before = tf.memory().numTensors;
-    const batch = makeBatch([sample('a', 3, 2, { keypoints: 1 }), sample('b', 4, 1, { keypoints: 1 })]);
+    const batch = makeBatch([
+      sample('a', 3, 2, { keypoints: 1 }),
+      sample('b', 4, 1, { keypoints: 1 }),
+    ]);
     expect(tf.memory().numTensors).toBe(before + 3);
     disposeBatch(batch);
     disposeBatch(batch);

@@ -72,11 +72,15 @@ function targetIds(sample: SignSample, vocabulary: GlossVocabulary | undefined):
   if (vocabulary !== undefined) return vocabulary.encode(sample.glosses, name);
   const ids = sample.glossIds;
   if (ids.length !== sample.glosses.length) {
-    throw new Error(`makeBatch: ${name} has ${sample.glosses.length} glosses but ${ids.length} glossIds.`);
+    throw new Error(
+      `makeBatch: ${name} has ${sample.glosses.length} glosses but ${ids.length} glossIds.`,
+    );
   }
   for (const id of ids) {
     if (!Number.isInteger(id) || id < 1 || id > 2147483647) {
-      throw new Error(`makeBatch: ${name} has gloss id ${String(id)}; ids must be integers ≥ 1 (0 is the CTC blank).`);
+      throw new Error(
+        `makeBatch: ${name} has gloss id ${String(id)}; ids must be integers ≥ 1 (0 is the CTC blank).`,
+      );
     }
   }
   return ids;
@@ -101,9 +105,13 @@ function targetIds(sample: SignSample, vocabulary: GlossVocabulary | undefined):
  * disposeBatch(batch);
  * ```
  */
-export function makeBatch(samples: readonly SignSample[], options: MakeBatchOptions = {}): SignBatch {
+export function makeBatch(
+  samples: readonly SignSample[],
+  options: MakeBatchOptions = {},
+): SignBatch {
   checkMakeBatchOptions(options, 'makeBatch');
-  if (!Array.isArray(samples) || samples.length === 0) throw new Error('makeBatch: needs at least one sample.');
+  if (!Array.isArray(samples) || samples.length === 0)
+    throw new Error('makeBatch: needs at least one sample.');
   const { padTo = 1, vocabulary } = options;
   const dims = samples.map((sample) => checkSample(sample, 'makeBatch'));
   const [{ height, width }] = dims;
@@ -121,19 +129,26 @@ export function makeBatch(samples: readonly SignSample[], options: MakeBatchOpti
     const having = dims.filter((d) => d.keypoints !== undefined).length;
     if (having > 0 && having < dims.length) {
       const missing = samples[dims.findIndex((d) => d.keypoints === undefined)];
-      throw new Error(`makeBatch: ${nameOf(missing)} has no keypoints but other samples of the batch do; pass keypoints: false to leave them out.`);
+      throw new Error(
+        `makeBatch: ${nameOf(missing)} has no keypoints but other samples of the batch do; pass keypoints: false to leave them out.`,
+      );
     }
     withKeypoints = having > 0;
   }
   let keypointCount = 0;
   if (withKeypoints) {
     dims.forEach((d, b) => {
-      if (d.keypoints === undefined) throw new Error(`makeBatch: ${nameOf(samples[b])} has no keypoints (option 'keypoints' is true).`);
+      if (d.keypoints === undefined)
+        throw new Error(
+          `makeBatch: ${nameOf(samples[b])} has no keypoints (option 'keypoints' is true).`,
+        );
     });
     keypointCount = dims[0].keypoints!;
     dims.forEach((d, b) => {
       if (d.keypoints !== keypointCount) {
-        throw new Error(`makeBatch: ${nameOf(samples[b])} has ${d.keypoints} keypoints per frame, but ${nameOf(samples[0])} has ${keypointCount}.`);
+        throw new Error(
+          `makeBatch: ${nameOf(samples[b])} has ${d.keypoints} keypoints per frame, but ${nameOf(samples[0])} has ${keypointCount}.`,
+        );
       }
     });
   }
@@ -161,8 +176,14 @@ export function makeBatch(samples: readonly SignSample[], options: MakeBatchOpti
   };
   if (withKeypoints) {
     const keypointData = new Float32Array(batchSize * maxFrames * keypointCount * 2);
-    samples.forEach((sample, b) => keypointData.set(sample.keypoints!, b * maxFrames * keypointCount * 2));
-    batch.keypoints = tf.tensor4d(keypointData, [batchSize, maxFrames, keypointCount, 2], 'float32');
+    samples.forEach((sample, b) =>
+      keypointData.set(sample.keypoints!, b * maxFrames * keypointCount * 2),
+    );
+    batch.keypoints = tf.tensor4d(
+      keypointData,
+      [batchSize, maxFrames, keypointCount, 2],
+      'float32',
+    );
   }
   return batch;
 }

@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { fc, test } from '@fast-check/vitest';
 import { SeededRandom } from './random';
 
-const draws = (rng: SeededRandom, n: number): number[] => Array.from({ length: n }, () => rng.nextUint32());
+const draws = (rng: SeededRandom, n: number): number[] =>
+  Array.from({ length: n }, () => rng.nextUint32());
 
 describe('SeededRandom', () => {
   it('is deterministic for a seed and differs between seeds', () => {
@@ -25,19 +26,22 @@ describe('SeededRandom', () => {
     expect(draws(forkA, 4)).toEqual(draws(forkB, 4));
   });
 
-  test.prop([fc.integer(), fc.integer({ min: 1, max: 1000 })])('next, uniform and int stay in range', (seed, n) => {
-    const rng = new SeededRandom(seed);
-    for (let i = 0; i < 50; i++) {
-      const u = rng.next();
-      expect(u).toBeGreaterThanOrEqual(0);
-      expect(u).toBeLessThan(1);
-      const v = rng.uniform(-2, 3);
-      expect(v).toBeGreaterThanOrEqual(-2);
-      expect(v).toBeLessThan(3);
-      const k = rng.int(n);
-      expect(Number.isInteger(k) && k >= 0 && k < n).toBe(true);
-    }
-  });
+  test.prop([fc.integer(), fc.integer({ min: 1, max: 1000 })])(
+    'next, uniform and int stay in range',
+    (seed, n) => {
+      const rng = new SeededRandom(seed);
+      for (let i = 0; i < 50; i++) {
+        const u = rng.next();
+        expect(u).toBeGreaterThanOrEqual(0);
+        expect(u).toBeLessThan(1);
+        const v = rng.uniform(-2, 3);
+        expect(v).toBeGreaterThanOrEqual(-2);
+        expect(v).toBeLessThan(3);
+        const k = rng.int(n);
+        expect(Number.isInteger(k) && k >= 0 && k < n).toBe(true);
+      }
+    },
+  );
 
   it('is roughly uniform and normal() has the right moments', () => {
     const rng = new SeededRandom(1);
@@ -56,12 +60,15 @@ describe('SeededRandom', () => {
     expect(Math.sqrt(squares / 20000 - mean * mean)).toBeCloseTo(2, 1);
   });
 
-  test.prop([fc.array(fc.integer(), { maxLength: 30 }), fc.integer()])('shuffle is a permutation, in place', (items, seed) => {
-    const copy = [...items];
-    const result = new SeededRandom(seed).shuffle(copy);
-    expect(result).toBe(copy);
-    expect([...result].sort((a, b) => a - b)).toEqual([...items].sort((a, b) => a - b));
-  });
+  test.prop([fc.array(fc.integer(), { maxLength: 30 }), fc.integer()])(
+    'shuffle is a permutation, in place',
+    (items, seed) => {
+      const copy = [...items];
+      const result = new SeededRandom(seed).shuffle(copy);
+      expect(result).toBe(copy);
+      expect([...result].sort((a, b) => a - b)).toEqual([...items].sort((a, b) => a - b));
+    },
+  );
 
   it('rejects bad seeds and bounds', () => {
     expect(() => new SeededRandom(1.5)).toThrow(/seed/);

@@ -22,7 +22,8 @@ function rotl(x: number, k: number): number {
 
 /** The seed words of a number: low and high 32 bits of a safe integer. */
 function seedWords(seed: number, what: string): [number, number] {
-  if (!Number.isSafeInteger(seed)) throw new Error(`${what} must be a safe integer, but got ${String(seed)}.`);
+  if (!Number.isSafeInteger(seed))
+    throw new Error(`${what} must be a safe integer, but got ${String(seed)}.`);
   return [seed >>> 0, Math.floor(seed / 4294967296) >>> 0];
 }
 
@@ -52,7 +53,8 @@ export class SeededRandom {
 
   constructor(seed: number | readonly number[] = 0) {
     const words: number[] = [];
-    for (const value of typeof seed === 'number' ? [seed] : seed) words.push(...seedWords(value, 'A SeededRandom seed'));
+    for (const value of typeof seed === 'number' ? [seed] : seed)
+      words.push(...seedWords(value, 'A SeededRandom seed'));
     let h = mix32(GOLDEN ^ words.length);
     for (const word of words) h = mix32((h + GOLDEN) ^ word);
     this.s0 = mix32(h + 1 * GOLDEN);
@@ -117,7 +119,8 @@ export class SeededRandom {
    * ```
    */
   int(n: number): number {
-    if (!Number.isInteger(n) || n < 1 || n > 4294967296) throw new Error(`SeededRandom.int: n must be an integer in [1, 2^32], but got ${n}.`);
+    if (!Number.isInteger(n) || n < 1 || n > 4294967296)
+      throw new Error(`SeededRandom.int: n must be an integer in [1, 2^32], but got ${n}.`);
     const limit = Math.floor(4294967296 / n) * n;
     for (;;) {
       const x = this.nextUint32();
@@ -169,6 +172,11 @@ export class SeededRandom {
    * ```
    */
   fork(): SeededRandom {
-    return new SeededRandom([this.nextUint32(), this.nextUint32(), this.nextUint32(), this.nextUint32()]);
+    return new SeededRandom([
+      this.nextUint32(),
+      this.nextUint32(),
+      this.nextUint32(),
+      this.nextUint32(),
+    ]);
   }
 }

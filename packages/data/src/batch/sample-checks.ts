@@ -22,29 +22,47 @@ export function nameOf(sample: SignSample): string {
  * Errors name the sample and `caller`.
  */
 export function checkSample(sample: SignSample, caller: string): SampleDims {
-  if (sample == null || typeof sample !== 'object') throw new Error(`${caller}: expected a SignSample, but got ${String(sample)}.`);
+  if (sample == null || typeof sample !== 'object')
+    throw new Error(`${caller}: expected a SignSample, but got ${String(sample)}.`);
   const name = nameOf(sample);
   const shape = sample.frameShape;
-  if (!Array.isArray(shape) || shape.length !== 4 || !shape.every((d) => Number.isInteger(d) && d >= 0) || shape[3] !== 3) {
-    throw new Error(`${caller}: ${name} has frameShape ${JSON.stringify(shape)}, but it must be [T, H, W, 3] with non-negative integers.`);
+  if (
+    !Array.isArray(shape) ||
+    shape.length !== 4 ||
+    !shape.every((d) => Number.isInteger(d) && d >= 0) ||
+    shape[3] !== 3
+  ) {
+    throw new Error(
+      `${caller}: ${name} has frameShape ${JSON.stringify(shape)}, but it must be [T, H, W, 3] with non-negative integers.`,
+    );
   }
   const [frames, height, width] = shape;
-  if (frames < 1 || height < 1 || width < 1) throw new Error(`${caller}: ${name} has frameShape ${JSON.stringify(shape)}; T, H and W must be at least 1.`);
-  if (!(sample.frames instanceof Float32Array)) throw new Error(`${caller}: ${name} has frames that are not a Float32Array.`);
+  if (frames < 1 || height < 1 || width < 1)
+    throw new Error(
+      `${caller}: ${name} has frameShape ${JSON.stringify(shape)}; T, H and W must be at least 1.`,
+    );
+  if (!(sample.frames instanceof Float32Array))
+    throw new Error(`${caller}: ${name} has frames that are not a Float32Array.`);
   const expected = frames * height * width * 3;
   if (sample.frames.length !== expected) {
-    throw new Error(`${caller}: ${name} has ${sample.frames.length} frame values, but frameShape ${JSON.stringify(shape)} needs ${expected}.`);
+    throw new Error(
+      `${caller}: ${name} has ${sample.frames.length} frame values, but frameShape ${JSON.stringify(shape)} needs ${expected}.`,
+    );
   }
-  if (!Array.isArray(sample.glosses) || !Array.isArray(sample.glossIds)) throw new Error(`${caller}: ${name} needs glosses and glossIds arrays.`);
+  if (!Array.isArray(sample.glosses) || !Array.isArray(sample.glossIds))
+    throw new Error(`${caller}: ${name} needs glosses and glossIds arrays.`);
   const dims: SampleDims = { frames, height, width };
   if (sample.keypoints !== undefined) {
-    if (!(sample.keypoints instanceof Float32Array)) throw new Error(`${caller}: ${name} has keypoints that are not a Float32Array.`);
+    if (!(sample.keypoints instanceof Float32Array))
+      throw new Error(`${caller}: ${name} has keypoints that are not a Float32Array.`);
     const perFrame = sample.keypoints.length / (frames * 2);
     const count = sample.keypointNames !== undefined ? sample.keypointNames.length : perFrame;
     if (!Number.isInteger(perFrame) || perFrame !== count) {
       throw new Error(
         `${caller}: ${name} has ${sample.keypoints.length} keypoint values, which is not [T=${frames}, K, 2]` +
-          (sample.keypointNames !== undefined ? ` with K=${sample.keypointNames.length} keypointNames` : '') +
+          (sample.keypointNames !== undefined
+            ? ` with K=${sample.keypointNames.length} keypointNames`
+            : '') +
           '.',
       );
     }
@@ -55,16 +73,23 @@ export function checkSample(sample: SignSample, caller: string): SampleDims {
 
 /** Checks {@link MakeBatchOptions}; errors name `caller` and the option. */
 export function checkMakeBatchOptions(options: MakeBatchOptions, caller: string): void {
-  if (options == null || typeof options !== 'object') throw new Error(`${caller}: options must be an object, but got ${String(options)}.`);
+  if (options == null || typeof options !== 'object')
+    throw new Error(`${caller}: options must be an object, but got ${String(options)}.`);
   const { padTo, keypoints, vocabulary } = options;
   if (padTo !== undefined && (!Number.isInteger(padTo) || padTo < 1)) {
-    throw new Error(`${caller}: option 'padTo' must be a positive integer, but got ${String(padTo)}.`);
+    throw new Error(
+      `${caller}: option 'padTo' must be a positive integer, but got ${String(padTo)}.`,
+    );
   }
   if (keypoints !== undefined && typeof keypoints !== 'boolean') {
-    throw new Error(`${caller}: option 'keypoints' must be a boolean, but got ${String(keypoints)}.`);
+    throw new Error(
+      `${caller}: option 'keypoints' must be a boolean, but got ${String(keypoints)}.`,
+    );
   }
-  if (vocabulary !== undefined && (vocabulary == null || typeof (vocabulary as GlossVocabulary).encode !== 'function')) {
+  if (
+    vocabulary !== undefined &&
+    (vocabulary == null || typeof (vocabulary as GlossVocabulary).encode !== 'function')
+  ) {
     throw new Error(`${caller}: option 'vocabulary' must be a GlossVocabulary.`);
   }
 }
-

@@ -16,9 +16,18 @@ const cli = join(repoRoot, 'packages', 'data', 'src', 'cli.ts');
 
 function run(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(tsx, [cli, ...args], { cwd: repoRoot, encoding: 'utf8', timeout: 60_000 }, (error, stdout, stderr) => {
-      resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr });
-    });
+    execFile(
+      tsx,
+      [cli, ...args],
+      { cwd: repoRoot, encoding: 'utf8', timeout: 60_000 },
+      (error, stdout, stderr) => {
+        resolve({
+          code: error ? (typeof error.code === 'number' ? error.code : 1) : 0,
+          stdout,
+          stderr,
+        });
+      },
+    );
   });
 }
 
@@ -33,22 +42,55 @@ describe('slr-data-synth', () => {
   it('writes a tiny synthetic corpus in the PHOENIX layout', async () => {
     const out = join(mkdtempSync(join(tmpdir(), 'slr-synth-cli-')), 'corpus');
     roots.push(out);
-    const { code, stdout, stderr } = await run(['--out', out, '--glosses', '4', '--train', '3', '--dev', '1', '--test', '1', '--size', '16x12', '--fps', '5', '--seed', '3', '--keypoints']);
+    const { code, stdout, stderr } = await run([
+      '--out',
+      out,
+      '--glosses',
+      '4',
+      '--train',
+      '3',
+      '--dev',
+      '1',
+      '--test',
+      '1',
+      '--size',
+      '16x12',
+      '--fps',
+      '5',
+      '--seed',
+      '3',
+      '--keypoints',
+    ]);
     expect(stderr).toMatch(/^train: 3\/3 samples, \d+ frames, \d+ frames\/s done$/m);
     expect(code, stderr).toBe(0);
-    expect(stdout).toMatch(/^Wrote .*: train 3 samples \/ \d+ frames, dev 1 samples \/ \d+ frames, test 1 samples \/ \d+ frames; 4 glosses; 16x12 at 5 fps, keypoints/);
+    expect(stdout).toMatch(
+      /^Wrote .*: train 3 samples \/ \d+ frames, dev 1 samples \/ \d+ frames, test 1 samples \/ \d+ frames; 4 glosses; 16x12 at 5 fps, keypoints/,
+    );
 
-    const corpus = generateSignCorpus({ seed: 3, glosses: 4, trainSamples: 3, devSamples: 1, testSamples: 1, difficulty: 0.3 });
+    const corpus = generateSignCorpus({
+      seed: 3,
+      glosses: 4,
+      trainSamples: 3,
+      devSamples: 1,
+      testSamples: 1,
+      difficulty: 0.3,
+    });
     const paths = phoenixPaths(out);
     expect(JSON.parse(readFileSync(paths.vocabulary, 'utf8'))).toEqual(corpus.vocabulary.toJSON());
     for (const split of ['train', 'dev', 'test'] as const) {
       const lines = readFileSync(paths.corpusCsv(split), 'utf8').trimEnd().split('\n');
       expect(lines[0]).toBe(PHOENIX_CSV_HEADER);
-      expect(lines.slice(1)).toEqual(corpus.splits[split].map((spec) => `${spec.id}|${spec.id}/1/*.png|${spec.signer}|${spec.glosses.join(' ')}`));
+      expect(lines.slice(1)).toEqual(
+        corpus.splits[split].map(
+          (spec) => `${spec.id}|${spec.id}/1/*.png|${spec.signer}|${spec.glosses.join(' ')}`,
+        ),
+      );
       for (const spec of corpus.splits[split]) {
         const frames = readdirSync(paths.frameDir(split, spec.id)).sort();
         expect(frames[0]).toBe('images0001.png');
-        expect(frames.every((name, index) => name === `images${String(index + 1).padStart(4, '0')}.png`)).toBe(true);
+        expect(
+          frames.every((name, index) => name === `images${String(index + 1).padStart(4, '0')}.png`),
+        ).toBe(true);
         expect(existsSync(paths.keypoints(split, spec.id))).toBe(true);
       }
     }
@@ -59,13 +101,19 @@ describe('slr-data-synth', () => {
     const read: SignSample[] = [];
     for await (const sample of readPhoenixSplit(out, 'train')) read.push(sample);
     read.forEach((sample, index) => {
-      const rendered = corpus.renderSample(corpus.splits.train[index], { height: 16, width: 12, fps: 5, keypoints: true });
+      const rendered = corpus.renderSample(corpus.splits.train[index], {
+        height: 16,
+        width: 12,
+        fps: 5,
+        keypoints: true,
+      });
       expect(sample.frameShape).toEqual(rendered.frameShape);
       expect(sample.glossIds).toEqual(rendered.glossIds);
       expect(sample.keypoints).toEqual(rendered.keypoints);
       expect(sample.keypointNames).toEqual(rendered.keypointNames);
       let max = 0;
-      for (let i = 0; i < rendered.frames.length; i++) max = Math.max(max, Math.abs(rendered.frames[i] - sample.frames[i]));
+      for (let i = 0; i < rendered.frames.length; i++)
+        max = Math.max(max, Math.abs(rendered.frames[i] - sample.frames[i]));
       expect(max).toBeLessThanOrEqual(0.5 / 255 + 1e-6);
     });
   });
@@ -81,10 +129,23 @@ describe('slr-data-synth', () => {
     ]);
     expect(help.code).toBe(0);
     expect(help.stdout).toContain('Usage: slr-data-synth --out DIR');
-    for (const flag of ['--glosses', '--train', '--dev', '--test', '--size', '--fps', '--difficulty', '--seed', '--keypoints']) expect(help.stdout).toContain(flag);
-    expect([unknown.code, size.code, count.code, difficulty.code, missing.code]).toEqual([2, 2, 2, 2, 2]);
+    for (const flag of [
+      '--glosses',
+      '--train',
+      '--dev',
+      '--test',
+      '--size',
+      '--fps',
+      '--difficulty',
+      '--seed',
+      '--keypoints',
+    ])
+      expect(help.stdout).toContain(flag);
+    expect([unknown.code, size.code, count.code, difficulty.code, missing.code]).toEqual([
+      2, 2, 2, 2, 2,
+    ]);
     expect(unknown.stderr).toContain("'--bogus'");
-    expect(size.stderr).toContain("--size must be HxW");
+    expect(size.stderr).toContain('--size must be HxW');
     expect(count.stderr).toContain("--train must be an integer ≥ 0, but got 'abc'");
     expect(difficulty.stderr).toContain('--difficulty must be a number');
     expect(missing.stderr).toContain('--out DIR is required');

@@ -35,7 +35,11 @@ export function temporaryPath(path: string): string {
 }
 
 /** Runs `task(0 … count-1)` with at most `limit` at once; the first failure rejects. */
-export async function forEachLimited(count: number, limit: number, task: (index: number) => Promise<void>): Promise<void> {
+export async function forEachLimited(
+  count: number,
+  limit: number,
+  task: (index: number) => Promise<void>,
+): Promise<void> {
   let next = 0;
   let failed = false;
   const worker = async () => {
@@ -51,4 +55,3 @@ export async function forEachLimited(count: number, limit: number, task: (index:
   };
   await Promise.all(Array.from({ length: Math.min(limit, count) }, worker));
 }
-

@@ -80,7 +80,8 @@ export interface PhoenixKeypoints {
  * ```
  */
 export function float32Text(value: number): string {
-  if (!Number.isFinite(value)) throw new Error(`Cannot write the non-finite number ${value} as JSON.`);
+  if (!Number.isFinite(value))
+    throw new Error(`Cannot write the non-finite number ${value} as JSON.`);
   const target = Math.fround(value);
   for (let digits = 1; digits < 9; digits++) {
     const text = String(Number(target.toPrecision(digits)));
@@ -97,9 +98,17 @@ export function float32Text(value: number): string {
  * await writeKeypointsFile(paths.keypoints('train', sample.id), sample.id, sample.frameShape[0], sample.keypoints!, sample.keypointNames);
  * ```
  */
-export async function writeKeypointsFile(path: string, id: string, frames: number, points: Float32Array, names?: readonly string[]): Promise<void> {
+export async function writeKeypointsFile(
+  path: string,
+  id: string,
+  frames: number,
+  points: Float32Array,
+  names?: readonly string[],
+): Promise<void> {
   if (frames <= 0 || points.length % (frames * 2) !== 0) {
-    throw new Error(`Sample '${id}': ${points.length} keypoint numbers do not make [${frames}, K, 2].`);
+    throw new Error(
+      `Sample '${id}': ${points.length} keypoint numbers do not make [${frames}, K, 2].`,
+    );
   }
   const keypoints = points.length / (frames * 2);
   if (names !== undefined && names.length !== keypoints) {
@@ -108,10 +117,18 @@ export async function writeKeypointsFile(path: string, id: string, frames: numbe
   const values = new Array<string>(points.length);
   for (let index = 0; index < points.length; index++) {
     const value = points[index];
-    if (!Number.isFinite(value)) throw new Error(`Sample '${id}': keypoint value ${index} is ${value}.`);
+    if (!Number.isFinite(value))
+      throw new Error(`Sample '${id}': keypoint value ${index} is ${value}.`);
     values[index] = float32Text(value);
   }
-  const header = JSON.stringify({ format: 'slr-phoenix-keypoints', version: 1, id, frames, keypoints, ...(names ? { names } : {}) });
+  const header = JSON.stringify({
+    format: 'slr-phoenix-keypoints',
+    version: 1,
+    id,
+    frames,
+    keypoints,
+    ...(names ? { names } : {}),
+  });
   await writeFileAtomic(path, `${header.slice(0, -1)},"points":[${values.join(',')}]}\n`);
 }
 
@@ -124,23 +141,48 @@ export async function writeKeypointsFile(path: string, id: string, frames: numbe
  * const { points, names } = await readKeypointsFile(paths.keypoints('dev', id), id, 48);
  * ```
  */
-export async function readKeypointsFile(path: string, expectedId?: string, expectedFrames?: number): Promise<PhoenixKeypoints> {
+export async function readKeypointsFile(
+  path: string,
+  expectedId?: string,
+  expectedFrames?: number,
+): Promise<PhoenixKeypoints> {
   let json: Partial<PhoenixKeypointsJson>;
   try {
     json = JSON.parse(await readFile(path, 'utf8')) as Partial<PhoenixKeypointsJson>;
   } catch (error) {
-    throw new PhoenixDataError(path, undefined, `cannot read the keypoint file: ${(error as Error).message}`, { cause: error });
+    throw new PhoenixDataError(
+      path,
+      undefined,
+      `cannot read the keypoint file: ${(error as Error).message}`,
+      { cause: error },
+    );
   }
   const bad = (message: string) => new PhoenixDataError(path, undefined, message);
-  if (json == null || json.format !== 'slr-phoenix-keypoints' || json.version !== 1) throw bad("not a keypoint file (expected format 'slr-phoenix-keypoints', version 1).");
+  if (json == null || json.format !== 'slr-phoenix-keypoints' || json.version !== 1)
+    throw bad("not a keypoint file (expected format 'slr-phoenix-keypoints', version 1).");
   const { frames, keypoints, names, points } = json;
-  if (!Number.isInteger(frames) || frames! <= 0 || !Number.isInteger(keypoints) || keypoints! <= 0) throw bad('frames and keypoints must be positive integers.');
-  if (!Array.isArray(points) || points.length !== frames! * keypoints! * 2) throw bad(`points must hold frames × keypoints × 2 = ${frames! * keypoints! * 2} numbers.`);
-  if (!points.every((value) => typeof value === 'number' && Number.isFinite(value))) throw bad('points must be finite numbers.');
-  if (names !== undefined && (!Array.isArray(names) || names.length !== keypoints || !names.every((name) => typeof name === 'string'))) {
+  if (!Number.isInteger(frames) || frames! <= 0 || !Number.isInteger(keypoints) || keypoints! <= 0)
+    throw bad('frames and keypoints must be positive integers.');
+  if (!Array.isArray(points) || points.length !== frames! * keypoints! * 2)
+    throw bad(`points must hold frames × keypoints × 2 = ${frames! * keypoints! * 2} numbers.`);
+  if (!points.every((value) => typeof value === 'number' && Number.isFinite(value)))
+    throw bad('points must be finite numbers.');
+  if (
+    names !== undefined &&
+    (!Array.isArray(names) ||
+      names.length !== keypoints ||
+      !names.every((name) => typeof name === 'string'))
+  ) {
     throw bad(`names must be ${keypoints} strings.`);
   }
-  if (expectedId !== undefined && json.id !== expectedId) throw bad(`the file is for sample '${json.id}', not '${expectedId}'.`);
-  if (expectedFrames !== undefined && frames !== expectedFrames) throw bad(`the file has ${frames} frames but the sample has ${expectedFrames}.`);
-  return { frames: frames!, keypoints: keypoints!, ...(names ? { names } : {}), points: Float32Array.from(points) };
+  if (expectedId !== undefined && json.id !== expectedId)
+    throw bad(`the file is for sample '${json.id}', not '${expectedId}'.`);
+  if (expectedFrames !== undefined && frames !== expectedFrames)
+    throw bad(`the file has ${frames} frames but the sample has ${expectedFrames}.`);
+  return {
+    frames: frames!,
+    keypoints: keypoints!,
+    ...(names ? { names } : {}),
+    points: Float32Array.from(points),
+  };
 }

@@ -132,9 +132,11 @@ export function phoenixPaths(dir: string, options: PhoenixLayoutOptions = {}) {
     /** `features/{frameFolder}/{split}/{id}/1`: the frames of one sample as written. */
     frameDir: (split: Split, id: string) => join(framesRoot(split), id, '1'),
     /** `…/{id}/1/images0001.png` for frame index 0. */
-    frameFile: (split: Split, id: string, index: number) => join(framesRoot(split), id, '1', phoenixFrameName(index)),
+    frameFile: (split: Split, id: string, index: number) =>
+      join(framesRoot(split), id, '1', phoenixFrameName(index)),
     /** `features/keypoints/{split}/{id}.json`. */
-    keypoints: (split: Split, id: string) => join(dir, 'features', 'keypoints', split, `${id}.json`),
+    keypoints: (split: Split, id: string) =>
+      join(dir, 'features', 'keypoints', split, `${id}.json`),
   };
 }
 
@@ -188,17 +190,27 @@ export interface PhoenixCsvEntry {
 export function parsePhoenixCsvLine(text: string, file: string, line: number): PhoenixCsvEntry {
   const columns = text.replace(/\r$/, '').split('|');
   if (columns.length !== 4) {
-    throw new PhoenixDataError(file, line, `expected 4 '|'-separated columns (${PHOENIX_CSV_HEADER}) but found ${columns.length}: '${truncate(text)}'.`);
+    throw new PhoenixDataError(
+      file,
+      line,
+      `expected 4 '|'-separated columns (${PHOENIX_CSV_HEADER}) but found ${columns.length}: '${truncate(text)}'.`,
+    );
   }
   const [id, folder, signer, annotation] = columns.map((column) => column.trim());
   if (id === '') throw new PhoenixDataError(file, line, 'the id column is empty.');
-  if (!isSafeName(id)) throw new PhoenixDataError(file, line, `the id '${id}' is not a plain folder name.`);
+  if (!isSafeName(id))
+    throw new PhoenixDataError(file, line, `the id '${id}' is not a plain folder name.`);
   if (folder === '') throw new PhoenixDataError(file, line, 'the folder column is empty.');
   if (folder.startsWith('/') || folder.split('/').some((part) => part === '..' || part === '')) {
-    throw new PhoenixDataError(file, line, `the folder '${folder}' must be a relative path like '<id>/1/*.png'.`);
+    throw new PhoenixDataError(
+      file,
+      line,
+      `the folder '${folder}' must be a relative path like '<id>/1/*.png'.`,
+    );
   }
   const glosses = annotation === '' ? [] : annotation.split(/\s+/);
-  if (glosses.length === 0) throw new PhoenixDataError(file, line, `the annotation of '${id}' is empty.`);
+  if (glosses.length === 0)
+    throw new PhoenixDataError(file, line, `the annotation of '${id}' is empty.`);
   return { id, folder, signer, glosses, file, line };
 }
 
@@ -211,7 +223,11 @@ export function parsePhoenixCsvLine(text: string, file: string, line: number): P
  * // 'a-0|a-0/1/*.png|Signer01|REGEN'
  * ```
  */
-export function formatPhoenixCsvLine(sample: { id: string; signer: string; glosses: readonly string[] }): string {
+export function formatPhoenixCsvLine(sample: {
+  id: string;
+  signer: string;
+  glosses: readonly string[];
+}): string {
   return `${sample.id}|${sample.id}/1/*.png|${sample.signer}|${sample.glosses.join(' ')}`;
 }
 

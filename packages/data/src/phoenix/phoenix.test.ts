@@ -1,4 +1,13 @@
-import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  appendFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
@@ -42,12 +51,25 @@ function random(seed: number): () => number {
 
 const KEYPOINT_NAMES = ['nose', 'leftWrist', 'rightWrist'];
 
-function makeSample(id: string, glosses: string[], seed: number, shape: [number, number, number] = [4, 10, 8], keypoints = false): SignSample {
+function makeSample(
+  id: string,
+  glosses: string[],
+  seed: number,
+  shape: [number, number, number] = [4, 10, 8],
+  keypoints = false,
+): SignSample {
   const next = random(seed);
   const [T, H, W] = shape;
   const frames = new Float32Array(T * H * W * 3);
   for (let index = 0; index < frames.length; index++) frames[index] = next();
-  const sample: SignSample = { id, signer: `Signer0${(seed % 9) + 1}`, frameShape: [T, H, W, 3], frames, glosses, glossIds: glosses.map(() => 1) };
+  const sample: SignSample = {
+    id,
+    signer: `Signer0${(seed % 9) + 1}`,
+    frameShape: [T, H, W, 3],
+    frames,
+    glosses,
+    glossIds: glosses.map(() => 1),
+  };
   if (keypoints) {
     sample.keypoints = Float32Array.from({ length: T * KEYPOINT_NAMES.length * 2 }, () => next());
     sample.keypointNames = [...KEYPOINT_NAMES];
@@ -62,12 +84,19 @@ function corpus() {
       makeSample('train-1', ['SONNE', 'WIND', 'REGEN'], 2, [3, 12, 6]),
       makeSample('train-2', ['NORD', 'WIND'], 3, [5, 10, 8], true),
     ],
-    dev: [makeSample('dev-0', ['WIND', 'REGEN'], 4), makeSample('dev-1', ['SONNE'], 5, [2, 10, 8], true)],
+    dev: [
+      makeSample('dev-0', ['WIND', 'REGEN'], 4),
+      makeSample('dev-1', ['SONNE'], 5, [2, 10, 8], true),
+    ],
     test: [makeSample('test-0', ['MORGEN', 'NORD'], 6)],
   };
 }
 
-async function readAll(dir: string, split: Split, options: ReadPhoenixOptions = {}): Promise<SignSample[]> {
+async function readAll(
+  dir: string,
+  split: Split,
+  options: ReadPhoenixOptions = {},
+): Promise<SignSample[]> {
   const samples: SignSample[] = [];
   for await (const sample of readPhoenixSplit(dir, split, options)) samples.push(sample);
   return samples;
@@ -81,7 +110,12 @@ function maxAbsDiff(a: Float32Array, b: Float32Array): number {
 }
 
 /** Expects `promise` to reject with a PhoenixDataError whose message names `file:line` and matches `pattern`. */
-async function expectDataError(promise: Promise<unknown>, file: string, line: number | undefined, pattern: RegExp): Promise<PhoenixDataError> {
+async function expectDataError(
+  promise: Promise<unknown>,
+  file: string,
+  line: number | undefined,
+  pattern: RegExp,
+): Promise<PhoenixDataError> {
   const error = await promise.then(
     () => undefined,
     (reason: unknown) => reason,
@@ -90,7 +124,9 @@ async function expectDataError(promise: Promise<unknown>, file: string, line: nu
   const dataError = error as PhoenixDataError;
   expect(dataError.file).toBe(file);
   expect(dataError.line).toBe(line);
-  expect(dataError.message.startsWith(line === undefined ? `${file}: ` : `${file}:${line}: `)).toBe(true);
+  expect(dataError.message.startsWith(line === undefined ? `${file}: ` : `${file}:${line}: `)).toBe(
+    true,
+  );
   expect(dataError.message).toMatch(pattern);
   return dataError;
 }
@@ -102,24 +138,35 @@ describe('writePhoenixCorpus / readPhoenixSplit round trip', () => {
     const dir = temporaryDir();
     const data = corpus();
     const summary = await writePhoenixCorpus(dir, data, quiet);
-    expect(summary.splits).toEqual({ train: { samples: 3, frames: 12 }, dev: { samples: 2, frames: 6 }, test: { samples: 1, frames: 4 } });
+    expect(summary.splits).toEqual({
+      train: { samples: 3, frames: 12 },
+      dev: { samples: 2, frames: 6 },
+      test: { samples: 1, frames: 4 },
+    });
 
     const paths = phoenixPaths(dir);
     const csv = readFileSync(paths.corpusCsv('train'), 'utf8').split('\n');
     expect(csv[0]).toBe(PHOENIX_CSV_HEADER);
     expect(csv[1]).toBe('train-0|train-0/1/*.png|Signer02|REGEN MORGEN');
     expect(csv).toHaveLength(5); // header, 3 lines, final newline
-    expect(readdirSync(join(dir, 'features', 'fullFrame-210x260px', 'train', 'train-0', '1'))).toEqual([
-      'images0001.png',
-      'images0002.png',
-      'images0003.png',
-      'images0004.png',
-    ]);
+    expect(
+      readdirSync(join(dir, 'features', 'fullFrame-210x260px', 'train', 'train-0', '1')),
+    ).toEqual(['images0001.png', 'images0002.png', 'images0003.png', 'images0004.png']);
     const metadata = await sharp(paths.frameFile('train', 'train-1', 0)).metadata();
-    expect([metadata.format, metadata.width, metadata.height, metadata.channels, metadata.depth]).toEqual(['png', 6, 12, 3, 'uchar']);
+    expect([
+      metadata.format,
+      metadata.width,
+      metadata.height,
+      metadata.channels,
+      metadata.depth,
+    ]).toEqual(['png', 6, 12, 3, 'uchar']);
     expect(existsSync(paths.keypoints('train', 'train-2'))).toBe(true);
     expect(existsSync(paths.keypoints('train', 'train-0'))).toBe(false);
-    expect(readdirSync(join(dir, 'annotations', 'manual')).sort()).toEqual(['dev.corpus.csv', 'test.corpus.csv', 'train.corpus.csv']);
+    expect(readdirSync(join(dir, 'annotations', 'manual')).sort()).toEqual([
+      'dev.corpus.csv',
+      'test.corpus.csv',
+      'train.corpus.csv',
+    ]);
     expect(readdirSync(join(dir, 'annotations'))).not.toContain(expect.stringContaining('.tmp'));
 
     const vocabulary = GlossVocabulary.fromJSON(JSON.parse(readFileSync(paths.vocabulary, 'utf8')));
@@ -164,7 +211,11 @@ describe('writePhoenixCorpus / readPhoenixSplit round trip', () => {
     const dir = temporaryDir();
     const uniform = makeSample('flat', ['X'], 1, [3, 26, 21]);
     uniform.frames.fill(0.4);
-    await writePhoenixCorpus(dir, { train: [uniform, makeSample('noisy', ['X'], 2, [2, 26, 21])] }, quiet);
+    await writePhoenixCorpus(
+      dir,
+      { train: [uniform, makeSample('noisy', ['X'], 2, [2, 26, 21])] },
+      quiet,
+    );
     for (const size of [
       [16, 12],
       [40, 50],
@@ -173,7 +224,12 @@ describe('writePhoenixCorpus / readPhoenixSplit round trip', () => {
       expect(flat.frameShape).toEqual([3, ...size, 3]);
       expect(noisy.frameShape).toEqual([2, ...size, 3]);
       expect(flat.frames.length).toBe(3 * size[0] * size[1] * 3);
-      expect(maxAbsDiff(flat.frames, new Float32Array(flat.frames.length).fill(Math.round(0.4 * 255) / 255))).toBeLessThanOrEqual(1 / 255 + 1e-6);
+      expect(
+        maxAbsDiff(
+          flat.frames,
+          new Float32Array(flat.frames.length).fill(Math.round(0.4 * 255) / 255),
+        ),
+      ).toBeLessThanOrEqual(1 / 255 + 1e-6);
       expect(noisy.frames.every((value) => value >= 0 && value <= 1)).toBe(true);
     }
     const [covered] = await readAll(dir, 'train', { size: [8, 8], fit: 'cover', limit: 1 });
@@ -191,8 +247,12 @@ describe('writePhoenixCorpus / readPhoenixSplit round trip', () => {
       expect(sample.frameShape).toEqual([kept.length, 6, 5, 3]);
       kept.forEach((frame, t) => {
         const expected = original.frames.subarray(frame * frameSize, (frame + 1) * frameSize);
-        expect(maxAbsDiff(sample.frames.subarray(t * frameSize, (t + 1) * frameSize), expected)).toBeLessThanOrEqual(0.5 / 255 + 1e-6);
-        expect(sample.keypoints!.subarray(t * pointsSize, (t + 1) * pointsSize)).toEqual(original.keypoints!.subarray(frame * pointsSize, (frame + 1) * pointsSize));
+        expect(
+          maxAbsDiff(sample.frames.subarray(t * frameSize, (t + 1) * frameSize), expected),
+        ).toBeLessThanOrEqual(0.5 / 255 + 1e-6);
+        expect(sample.keypoints!.subarray(t * pointsSize, (t + 1) * pointsSize)).toEqual(
+          original.keypoints!.subarray(frame * pointsSize, (frame + 1) * pointsSize),
+        );
       });
     };
     await check({ frameStep: 2 }, [0, 2, 4, 6, 8]);
@@ -221,24 +281,46 @@ describe('writePhoenixCorpus / readPhoenixSplit round trip', () => {
         callback();
       },
     });
-    await writePhoenixCorpus(temporaryDir(), { train: [makeSample('a', ['X'], 1)], dev: [makeSample('b', ['X'], 2)] }, { progressStream: stream });
+    await writePhoenixCorpus(
+      temporaryDir(),
+      { train: [makeSample('a', ['X'], 1)], dev: [makeSample('b', ['X'], 2)] },
+      { progressStream: stream },
+    );
     expect(text).toMatch(/^train: 1\/1 samples, 4 frames, \d+ frames\/s done$/m);
     expect(text).toMatch(/^dev: 1\/1 samples, 4 frames, \d+ frames\/s done$/m);
     text = '';
-    await writePhoenixCorpus(temporaryDir(), { train: [makeSample('a', ['X'], 1)] }, { progressStream: stream, progress: false });
+    await writePhoenixCorpus(
+      temporaryDir(),
+      { train: [makeSample('a', ['X'], 1)] },
+      { progressStream: stream, progress: false },
+    );
     expect(text).toBe('');
   });
 
   it('rejects bad samples on write and leaves no half-written CSV', async () => {
     const dir = temporaryDir();
-    await expect(writePhoenixCorpus(dir, { train: [makeSample('a', ['X'], 1), makeSample('a', ['Y'], 2)] }, quiet)).rejects.toThrow(/'a' appears twice in train/);
-    await expect(writePhoenixCorpus(dir, { train: [makeSample('a/b', ['X'], 1)] }, quiet)).rejects.toThrow(/plain folder name/);
-    await expect(writePhoenixCorpus(dir, { train: [makeSample('a', ['X'], 1)] }, { ...quiet, vocabulary: GlossVocabulary.ordered(['Y']) })).rejects.toThrow(
-      /Unknown gloss 'X' in sample 'a' of train/,
-    );
+    await expect(
+      writePhoenixCorpus(
+        dir,
+        { train: [makeSample('a', ['X'], 1), makeSample('a', ['Y'], 2)] },
+        quiet,
+      ),
+    ).rejects.toThrow(/'a' appears twice in train/);
+    await expect(
+      writePhoenixCorpus(dir, { train: [makeSample('a/b', ['X'], 1)] }, quiet),
+    ).rejects.toThrow(/plain folder name/);
+    await expect(
+      writePhoenixCorpus(
+        dir,
+        { train: [makeSample('a', ['X'], 1)] },
+        { ...quiet, vocabulary: GlossVocabulary.ordered(['Y']) },
+      ),
+    ).rejects.toThrow(/Unknown gloss 'X' in sample 'a' of train/);
     const broken = makeSample('c', ['X'], 1);
     broken.frames = broken.frames.subarray(1);
-    await expect(writePhoenixCorpus(dir, { train: [broken] }, quiet)).rejects.toThrow(/do not make frameShape/);
+    await expect(writePhoenixCorpus(dir, { train: [broken] }, quiet)).rejects.toThrow(
+      /do not make frameShape/,
+    );
     expect(readdirSync(join(dir, 'annotations', 'manual'))).toEqual([]);
   });
 });
@@ -275,7 +357,11 @@ describe('vocabulary', () => {
   it('uses a given vocabulary as is, and can build one without saving it', async () => {
     const dir = temporaryDir();
     const vocabulary = GlossVocabulary.ordered(['Z', 'Y', 'X']);
-    await writePhoenixCorpus(dir, { train: [makeSample('a', ['X', 'Z'], 1)] }, { ...quiet, vocabulary });
+    await writePhoenixCorpus(
+      dir,
+      { train: [makeSample('a', ['X', 'Z'], 1)] },
+      { ...quiet, vocabulary },
+    );
     expect((await loadOrBuildVocabulary(dir)).glosses).toEqual(['Z', 'Y', 'X']);
     const [sample] = await readAll(dir, 'train');
     expect(sample.glossIds).toEqual([3, 1]);
@@ -305,7 +391,14 @@ describe('keypoint side files', () => {
     await writePhoenixCorpus(dir, { dev: [sample] }, quiet);
     const path = phoenixPaths(dir).keypoints('dev', 'kp');
     const json = JSON.parse(readFileSync(path, 'utf8'));
-    expect(json).toMatchObject({ format: 'slr-phoenix-keypoints', version: 1, id: 'kp', frames: 4, keypoints: 3, names: KEYPOINT_NAMES });
+    expect(json).toMatchObject({
+      format: 'slr-phoenix-keypoints',
+      version: 1,
+      id: 'kp',
+      frames: 4,
+      keypoints: 3,
+      names: KEYPOINT_NAMES,
+    });
     expect(json.points.slice(0, 3)).toEqual([0.3, 0, 1]);
     const read = await readKeypointsFile(path, 'kp', 4);
     expect(read.points).toEqual(sample.keypoints);
@@ -336,8 +429,16 @@ describe('keypoint side files', () => {
     const path = phoenixPaths(dir).keypoints('train', 'kp');
     const csv = phoenixPaths(dir).corpusCsv('train');
     const json = JSON.parse(readFileSync(path, 'utf8'));
-    writeFileSync(path, JSON.stringify({ ...json, frames: 3, points: [...json.points, 0, 0, 0, 0, 0, 0] }));
-    const error = await expectDataError(readAll(dir, 'train'), csv, 2, /has 3 frames but the sample has 2/);
+    writeFileSync(
+      path,
+      JSON.stringify({ ...json, frames: 3, points: [...json.points, 0, 0, 0, 0, 0, 0] }),
+    );
+    const error = await expectDataError(
+      readAll(dir, 'train'),
+      csv,
+      2,
+      /has 3 frames but the sample has 2/,
+    );
     expect(error.message).toContain(path);
     writeFileSync(path, JSON.stringify({ ...json, points: json.points.slice(1) }));
     await expectDataError(readAll(dir, 'train'), csv, 2, /points must hold/);
@@ -347,7 +448,17 @@ describe('keypoint side files', () => {
 describe('bad files', () => {
   async function smallCorpus() {
     const dir = temporaryDir();
-    await writePhoenixCorpus(dir, { train: [makeSample('t0', ['A', 'B'], 1), makeSample('t1', ['B'], 2), makeSample('t2', ['A'], 3)] }, quiet);
+    await writePhoenixCorpus(
+      dir,
+      {
+        train: [
+          makeSample('t0', ['A', 'B'], 1),
+          makeSample('t1', ['B'], 2),
+          makeSample('t2', ['A'], 3),
+        ],
+      },
+      quiet,
+    );
     const paths = phoenixPaths(dir);
     return { dir, paths, csv: paths.corpusCsv('train') };
   }
@@ -355,7 +466,12 @@ describe('bad files', () => {
   it('a missing frame folder', async () => {
     const { dir, paths, csv } = await smallCorpus();
     rmSync(paths.sampleDir('train', 't1'), { recursive: true });
-    const error = await expectDataError(readAll(dir, 'train'), csv, 3, /frame folder .* of 't1' does not exist/);
+    const error = await expectDataError(
+      readAll(dir, 'train'),
+      csv,
+      3,
+      /frame folder .* of 't1' does not exist/,
+    );
     expect(error.message).toContain(paths.frameDir('train', 't1'));
   });
 
@@ -373,7 +489,12 @@ describe('bad files', () => {
     const { dir, paths, csv } = await smallCorpus();
     const png = paths.frameFile('train', 't1', 2);
     writeFileSync(png, 'this is not a PNG');
-    let error = await expectDataError(readAll(dir, 'train'), csv, 3, /cannot decode the frame .*images0003\.png of 't1'/);
+    let error = await expectDataError(
+      readAll(dir, 'train'),
+      csv,
+      3,
+      /cannot decode the frame .*images0003\.png of 't1'/,
+    );
     expect(error.message).toContain(png);
     // A truncated PNG: a valid header, then nothing.
     const good = readFileSync(paths.frameFile('train', 't1', 0));
@@ -387,7 +508,12 @@ describe('bad files', () => {
     await sharp({ create: { width: 3, height: 3, channels: 3, background: '#808080' } })
       .png()
       .toFile(paths.frameFile('train', 't0', 3));
-    await expectDataError(readAll(dir, 'train'), csv, 2, /is 3×3×3 but the sample's frames are 8×10×3/);
+    await expectDataError(
+      readAll(dir, 'train'),
+      csv,
+      2,
+      /is 3×3×3 but the sample's frames are 8×10×3/,
+    );
     expect((await readAll(dir, 'train', { size: [5, 5] }))[0].frameShape).toEqual([4, 5, 5, 3]);
   });
 
@@ -396,7 +522,12 @@ describe('bad files', () => {
     const lines = readFileSync(csv, 'utf8').split('\n');
     lines[2] = 't1|t1/1/*.png|Signer01';
     writeFileSync(csv, lines.join('\n'));
-    await expectDataError(readAll(dir, 'train'), csv, 3, /expected 4 '\|'-separated columns .* but found 3/);
+    await expectDataError(
+      readAll(dir, 'train'),
+      csv,
+      3,
+      /expected 4 '\|'-separated columns .* but found 3/,
+    );
     lines[2] = 't1|t1/1/*.png|Signer01|B|extra';
     writeFileSync(csv, lines.join('\n'));
     await expectDataError(readAll(dir, 'train'), csv, 3, /but found 5/);
@@ -415,24 +546,47 @@ describe('bad files', () => {
     const { dir, csv, paths } = await smallCorpus();
     const lines = readFileSync(csv, 'utf8').split('\n');
     writeFileSync(csv, lines.slice(1).join('\n'));
-    await expectDataError(readAll(dir, 'train'), csv, 1, /expected the header 'id\|folder\|signer\|annotation' but found 't0\|/);
+    await expectDataError(
+      readAll(dir, 'train'),
+      csv,
+      1,
+      /expected the header 'id\|folder\|signer\|annotation' but found 't0\|/,
+    );
     writeFileSync(csv, ['name|folder|signer|annotation', ...lines.slice(1)].join('\n'));
     await expectDataError(readAll(dir, 'train'), csv, 1, /expected the header/);
     writeFileSync(csv, '');
     await expectDataError(readAll(dir, 'train'), csv, 1, /the file is empty/);
-    await expectDataError(readAll(dir, 'dev'), paths.corpusCsv('dev'), undefined, /cannot read the dev annotations/);
+    await expectDataError(
+      readAll(dir, 'dev'),
+      paths.corpusCsv('dev'),
+      undefined,
+      /cannot read the dev annotations/,
+    );
     // With no vocabulary.json and no train CSV, building the vocabulary names the train CSV.
     rmSync(paths.vocabulary);
     rmSync(csv);
-    await expectDataError(loadOrBuildVocabulary(dir), csv, undefined, /cannot read the train annotations/);
+    await expectDataError(
+      loadOrBuildVocabulary(dir),
+      csv,
+      undefined,
+      /cannot read the train annotations/,
+    );
   });
 
   it('an unknown gloss, with a given vocabulary or the corpus one', async () => {
     const { dir, csv, paths } = await smallCorpus();
-    await expectDataError(readAll(dir, 'train', { vocabulary: GlossVocabulary.ordered(['A']) }), csv, 2, /unknown gloss 'B' in the annotation of 't0'/);
+    await expectDataError(
+      readAll(dir, 'train', { vocabulary: GlossVocabulary.ordered(['A']) }),
+      csv,
+      2,
+      /unknown gloss 'B' in the annotation of 't0'/,
+    );
     // A dev gloss that the vocabulary built from train lacks.
     rmSync(paths.vocabulary);
-    writeFileSync(paths.corpusCsv('dev'), `${PHOENIX_CSV_HEADER}\nt0|t0/1/*.png|Signer01|A\nd1|t1/1/*.png|Signer01|A NEU\n`);
+    writeFileSync(
+      paths.corpusCsv('dev'),
+      `${PHOENIX_CSV_HEADER}\nt0|t0/1/*.png|Signer01|A\nd1|t1/1/*.png|Signer01|A NEU\n`,
+    );
     const { mkdir, cp } = await import('node:fs/promises');
     await mkdir(paths.framesRoot('dev'), { recursive: true });
     await cp(paths.sampleDir('train', 't0'), paths.sampleDir('dev', 't0'), { recursive: true });
@@ -455,20 +609,39 @@ describe('streaming', () => {
   it('yields the first sample before it reads the next one', async () => {
     const dir = temporaryDir();
     const paths = phoenixPaths(dir);
-    await writePhoenixCorpus(dir, { train: [makeSample('first', ['A'], 1), makeSample('second', ['A'], 2), makeSample('third', ['A'], 3)] }, quiet);
+    await writePhoenixCorpus(
+      dir,
+      {
+        train: [
+          makeSample('first', ['A'], 1),
+          makeSample('second', ['A'], 2),
+          makeSample('third', ['A'], 3),
+        ],
+      },
+      quiet,
+    );
     const iterator = readPhoenixSplit(dir, 'train');
     const first = await iterator.next();
     expect(first.done).toBe(false);
     expect((first.value as SignSample).id).toBe('first');
     // The second sample's frames are not read yet: removing them now makes the next step fail.
     rmSync(paths.sampleDir('train', 'second'), { recursive: true });
-    await expectDataError(iterator.next(), paths.corpusCsv('train'), 3, /of 'second' does not exist/);
+    await expectDataError(
+      iterator.next(),
+      paths.corpusCsv('train'),
+      3,
+      /of 'second' does not exist/,
+    );
   });
 
   it('a missing later folder does not stop earlier samples from arriving first', async () => {
     const dir = temporaryDir();
     const paths = phoenixPaths(dir);
-    await writePhoenixCorpus(dir, { train: [makeSample('first', ['A'], 1), makeSample('second', ['A'], 2)] }, quiet);
+    await writePhoenixCorpus(
+      dir,
+      { train: [makeSample('first', ['A'], 1), makeSample('second', ['A'], 2)] },
+      quiet,
+    );
     rmSync(paths.sampleDir('train', 'second'), { recursive: true });
     const seen: string[] = [];
     await expectDataError(
@@ -484,8 +657,15 @@ describe('streaming', () => {
 
   it('stops early with limit and when the consumer breaks', async () => {
     const dir = temporaryDir();
-    await writePhoenixCorpus(dir, { train: [makeSample('a', ['A'], 1), makeSample('b', ['A'], 2), makeSample('c', ['A'], 3)] }, quiet);
-    expect((await readAll(dir, 'train', { limit: 2 })).map((sample) => sample.id)).toEqual(['a', 'b']);
+    await writePhoenixCorpus(
+      dir,
+      { train: [makeSample('a', ['A'], 1), makeSample('b', ['A'], 2), makeSample('c', ['A'], 3)] },
+      quiet,
+    );
+    expect((await readAll(dir, 'train', { limit: 2 })).map((sample) => sample.id)).toEqual([
+      'a',
+      'b',
+    ]);
     for await (const sample of readPhoenixSplit(dir, 'train')) {
       expect(sample.id).toBe('a');
       break;
@@ -510,7 +690,11 @@ describe('layout helpers', () => {
     await writePhoenixCorpus(dir, { train: [sample] }, quiet);
     // Rename to unpadded PHOENIX-like names (fn1 … fn11) that sort wrongly as plain strings.
     const { rename } = await import('node:fs/promises');
-    for (let t = 0; t < 11; t++) await rename(paths.frameFile('train', 'odd', t), join(paths.frameDir('train', 'odd'), `odd.avi_fn${t + 1}-0.png`));
+    for (let t = 0; t < 11; t++)
+      await rename(
+        paths.frameFile('train', 'odd', t),
+        join(paths.frameDir('train', 'odd'), `odd.avi_fn${t + 1}-0.png`),
+      );
     const [back] = await readAll(dir, 'train');
     expect(maxAbsDiff(back.frames, sample.frames)).toBeLessThanOrEqual(0.5 / 255 + 1e-6);
   });

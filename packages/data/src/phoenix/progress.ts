@@ -63,7 +63,12 @@ export interface ProgressReporter {
  */
 export function createProgress(options: ProgressOptions = {}): ProgressReporter {
   const stream = options.progressStream ?? process.stderr;
-  const requested = options.progress === true || options.progress === undefined ? 'auto' : options.progress === false ? 'off' : options.progress;
+  const requested =
+    options.progress === true || options.progress === undefined
+      ? 'auto'
+      : options.progress === false
+        ? 'off'
+        : options.progress;
   const mode = requested === 'auto' ? (stream.isTTY ? 'bar' : 'lines') : requested;
   if (mode === 'off') return { start() {}, tick() {}, finish() {} };
   return mode === 'bar' ? new BarProgress(stream) : new LineProgress(stream);
@@ -79,7 +84,14 @@ abstract class StageCounter {
 
   start(label: string, total?: number): void {
     if (this.active) this.finish();
-    Object.assign(this, { label, total, samples: 0, frames: 0, startedAt: performance.now(), active: true });
+    Object.assign(this, {
+      label,
+      total,
+      samples: 0,
+      frames: 0,
+      startedAt: performance.now(),
+      active: true,
+    });
   }
 
   tick(frames: number): void {
@@ -124,7 +136,9 @@ class LineProgress extends StageCounter {
 
   private print(suffix = ''): void {
     const of = this.total === undefined ? '' : `/${this.total}`;
-    this.stream.write(`${this.label}: ${this.samples}${of} samples, ${this.frames} frames, ${this.framesPerSecond()} frames/s${suffix}\n`);
+    this.stream.write(
+      `${this.label}: ${this.samples}${of} samples, ${this.frames} frames, ${this.framesPerSecond()} frames/s${suffix}\n`,
+    );
   }
 }
 
@@ -141,7 +155,10 @@ class BarProgress extends StageCounter {
       total === undefined
         ? '{label} {value} samples | {frames} frames | {fps} frames/s | {duration_formatted}'
         : '{label} [{bar}] {value}/{total} samples | {frames} frames | {fps} frames/s | ETA {eta_formatted}';
-    this.bar = new cliProgress.SingleBar({ format, stream: this.stream, hideCursor: true, clearOnComplete: false, etaBuffer: 20 }, cliProgress.Presets.shades_classic);
+    this.bar = new cliProgress.SingleBar(
+      { format, stream: this.stream, hideCursor: true, clearOnComplete: false, etaBuffer: 20 },
+      cliProgress.Presets.shades_classic,
+    );
     this.bar.start(total ?? 0, 0, { label, frames: 0, fps: 0 });
   }
 

@@ -11,7 +11,14 @@ import type { SignSample, Split } from '../types';
 import { GlossVocabulary } from '../vocabulary';
 import { forEachLimited, writeFileAtomic } from './internal';
 import { readKeypointsFile } from './keypoints';
-import { parsePhoenixCsvLine, PHOENIX_CSV_HEADER, PhoenixDataError, phoenixPaths, type PhoenixCsvEntry, type PhoenixLayoutOptions } from './layout';
+import {
+  parsePhoenixCsvLine,
+  PHOENIX_CSV_HEADER,
+  PhoenixDataError,
+  phoenixPaths,
+  type PhoenixCsvEntry,
+  type PhoenixLayoutOptions,
+} from './layout';
 
 /**
  * Streams the data lines of `annotations/manual/{split}.corpus.csv`, checking the header and
@@ -25,13 +32,21 @@ import { parsePhoenixCsvLine, PHOENIX_CSV_HEADER, PhoenixDataError, phoenixPaths
  * }
  * ```
  */
-export async function* readPhoenixAnnotations(dir: string, split: Split): AsyncGenerator<PhoenixCsvEntry> {
+export async function* readPhoenixAnnotations(
+  dir: string,
+  split: Split,
+): AsyncGenerator<PhoenixCsvEntry> {
   const file = phoenixPaths(dir).corpusCsv(split);
   try {
     if (!(await stat(file)).isFile()) throw new PhoenixDataError(file, undefined, 'is not a file.');
   } catch (error) {
     if (error instanceof PhoenixDataError) throw error;
-    throw new PhoenixDataError(file, undefined, `cannot read the ${split} annotations: ${(error as Error).message}`, { cause: error });
+    throw new PhoenixDataError(
+      file,
+      undefined,
+      `cannot read the ${split} annotations: ${(error as Error).message}`,
+      { cause: error },
+    );
   }
   const input = createReadStream(file, { encoding: 'utf8' });
   const lines = createInterface({ input, crlfDelay: Infinity });
@@ -42,12 +57,18 @@ export async function* readPhoenixAnnotations(dir: string, split: Split): AsyncG
       number += 1;
       if (number === 1) {
         const header = text.replace(/^\uFEFF/, '').trim();
-        if (header !== PHOENIX_CSV_HEADER) throw new PhoenixDataError(file, 1, `expected the header '${PHOENIX_CSV_HEADER}' but found '${header.slice(0, 80)}'.`);
+        if (header !== PHOENIX_CSV_HEADER)
+          throw new PhoenixDataError(
+            file,
+            1,
+            `expected the header '${PHOENIX_CSV_HEADER}' but found '${header.slice(0, 80)}'.`,
+          );
         continue;
       }
       if (text.trim() === '') continue;
       const entry = parsePhoenixCsvLine(text, file, number);
-      if (ids.has(entry.id)) throw new PhoenixDataError(file, number, `the id '${entry.id}' appears twice.`);
+      if (ids.has(entry.id))
+        throw new PhoenixDataError(file, number, `the id '${entry.id}' appears twice.`);
       ids.add(entry.id);
       yield entry;
     }
@@ -55,7 +76,12 @@ export async function* readPhoenixAnnotations(dir: string, split: Split): AsyncG
     lines.close();
     input.destroy();
   }
-  if (number === 0) throw new PhoenixDataError(file, 1, `the file is empty (expected the header '${PHOENIX_CSV_HEADER}').`);
+  if (number === 0)
+    throw new PhoenixDataError(
+      file,
+      1,
+      `the file is empty (expected the header '${PHOENIX_CSV_HEADER}').`,
+    );
 }
 
 /**
@@ -84,23 +110,35 @@ export interface LoadVocabularyOptions {
  * vocabulary.size; // numClasses for the model, blank included
  * ```
  */
-export async function loadOrBuildVocabulary(dir: string, options: LoadVocabularyOptions = {}): Promise<GlossVocabulary> {
+export async function loadOrBuildVocabulary(
+  dir: string,
+  options: LoadVocabularyOptions = {},
+): Promise<GlossVocabulary> {
   const path = phoenixPaths(dir).vocabulary;
   let text: string | undefined;
   try {
     text = await readFile(path, 'utf8');
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw new PhoenixDataError(path, undefined, `cannot read: ${(error as Error).message}`, { cause: error });
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT')
+      throw new PhoenixDataError(path, undefined, `cannot read: ${(error as Error).message}`, {
+        cause: error,
+      });
   }
   if (text !== undefined) {
     try {
       return GlossVocabulary.fromJSON(JSON.parse(text), path);
     } catch (error) {
-      throw new PhoenixDataError(path, undefined, `not a valid vocabulary: ${(error as Error).message}`, { cause: error });
+      throw new PhoenixDataError(
+        path,
+        undefined,
+        `not a valid vocabulary: ${(error as Error).message}`,
+        { cause: error },
+      );
     }
   }
   const glosses = new Set<string>();
-  for await (const entry of readPhoenixAnnotations(dir, 'train')) for (const gloss of entry.glosses) glosses.add(gloss);
+  for await (const entry of readPhoenixAnnotations(dir, 'train'))
+    for (const gloss of entry.glosses) glosses.add(gloss);
   const vocabulary = GlossVocabulary.fromGlosses(glosses, options.blank);
   if (options.save !== false) {
     await mkdir(dirname(path), { recursive: true });
@@ -156,14 +194,28 @@ export interface ReadPhoenixOptions extends PhoenixLayoutOptions {
  * }
  * ```
  */
-export async function* readPhoenixSplit(dir: string, split: Split, options: ReadPhoenixOptions = {}): AsyncGenerator<SignSample> {
+export async function* readPhoenixSplit(
+  dir: string,
+  split: Split,
+  options: ReadPhoenixOptions = {},
+): AsyncGenerator<SignSample> {
   const paths = phoenixPaths(dir, options);
   const step = options.frameStep ?? 1;
-  if (!Number.isInteger(step) || step < 1) throw new Error(`frameStep must be a positive integer, got ${step}.`);
-  if (options.maxFrames !== undefined && !(Number.isInteger(options.maxFrames) && options.maxFrames >= 1)) {
+  if (!Number.isInteger(step) || step < 1)
+    throw new Error(`frameStep must be a positive integer, got ${step}.`);
+  if (
+    options.maxFrames !== undefined &&
+    !(Number.isInteger(options.maxFrames) && options.maxFrames >= 1)
+  ) {
     throw new Error(`maxFrames must be a positive integer, got ${options.maxFrames}.`);
   }
-  if (options.size !== undefined && !(options.size.length === 2 && options.size.every((value) => Number.isInteger(value) && value >= 1))) {
+  if (
+    options.size !== undefined &&
+    !(
+      options.size.length === 2 &&
+      options.size.every((value) => Number.isInteger(value) && value >= 1)
+    )
+  ) {
     throw new Error(`size must be [H, W] with positive integers, got [${options.size}].`);
   }
   const vocabulary = options.vocabulary ?? (await loadOrBuildVocabulary(dir));
@@ -174,13 +226,23 @@ export async function* readPhoenixSplit(dir: string, split: Split, options: Read
     count += 1;
     const { file, line } = entry;
     const glossIds = entry.glosses.map((gloss) => {
-      if (!vocabulary.has(gloss)) throw new PhoenixDataError(file, line, `unknown gloss '${gloss}' in the annotation of '${entry.id}': it is not in the vocabulary of ${vocabulary.glosses.length} glosses.`);
+      if (!vocabulary.has(gloss))
+        throw new PhoenixDataError(
+          file,
+          line,
+          `unknown gloss '${gloss}' in the annotation of '${entry.id}': it is not in the vocabulary of ${vocabulary.glosses.length} glosses.`,
+        );
       return vocabulary.idOf(gloss);
     });
 
     const framePaths = await listFrames(paths.framesRoot(split), entry);
     const selected = subsample(framePaths.length, step, options.maxFrames);
-    const { frames, height, width } = await decodeFrames(selected.map((index) => framePaths[index]), entry, options, concurrency);
+    const { frames, height, width } = await decodeFrames(
+      selected.map((index) => framePaths[index]),
+      entry,
+      options,
+      concurrency,
+    );
     const sample: SignSample = {
       id: entry.id,
       signer: entry.signer,
@@ -200,7 +262,12 @@ export async function* readPhoenixSplit(dir: string, split: Split, options: Read
         }
         const perFrame = keypoints.keypoints * 2;
         const points = new Float32Array(selected.length * perFrame);
-        selected.forEach((frame, t) => points.set(keypoints.points.subarray(frame * perFrame, (frame + 1) * perFrame), t * perFrame));
+        selected.forEach((frame, t) =>
+          points.set(
+            keypoints.points.subarray(frame * perFrame, (frame + 1) * perFrame),
+            t * perFrame,
+          ),
+        );
         sample.keypoints = points;
         if (keypoints.names) sample.keypointNames = keypoints.names;
       }
@@ -220,18 +287,36 @@ async function listFrames(framesRoot: string, entry: PhoenixCsvEntry): Promise<s
     names = await readdir(folderPath);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    const reason = code === 'ENOENT' ? 'does not exist' : code === 'ENOTDIR' ? 'is not a folder' : `cannot be read (${(error as Error).message})`;
-    throw new PhoenixDataError(file, line, `the frame folder ${folderPath} of '${entry.id}' ${reason}.`, { cause: error });
+    const reason =
+      code === 'ENOENT'
+        ? 'does not exist'
+        : code === 'ENOTDIR'
+          ? 'is not a folder'
+          : `cannot be read (${(error as Error).message})`;
+    throw new PhoenixDataError(
+      file,
+      line,
+      `the frame folder ${folderPath} of '${entry.id}' ${reason}.`,
+      { cause: error },
+    );
   }
   const frames = names.filter((name) => pattern.test(name)).sort(naturalOrder.compare);
-  if (frames.length === 0) throw new PhoenixDataError(file, line, `the frame folder ${folderPath} of '${entry.id}' has no file matching '${folder}'.`);
+  if (frames.length === 0)
+    throw new PhoenixDataError(
+      file,
+      line,
+      `the frame folder ${folderPath} of '${entry.id}' has no file matching '${folder}'.`,
+    );
   return frames.map((name) => join(folderPath, name));
 }
 
 const naturalOrder = new Intl.Collator('en', { numeric: true, sensitivity: 'variant' });
 
 function globToRegExp(glob: string): RegExp {
-  const body = glob.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '[^/]*').replace(/\?/g, '[^/]');
+  const body = glob
+    .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+    .replace(/\*/g, '[^/]*')
+    .replace(/\?/g, '[^/]');
   return new RegExp(`^${body}$`);
 }
 
@@ -240,7 +325,10 @@ function subsample(count: number, step: number, maxFrames?: number): number[] {
   const stepped: number[] = [];
   for (let index = 0; index < count; index += step) stepped.push(index);
   if (maxFrames === undefined || stepped.length <= maxFrames) return stepped;
-  return Array.from({ length: maxFrames }, (_, i) => stepped[Math.floor((i * stepped.length) / maxFrames)]);
+  return Array.from(
+    { length: maxFrames },
+    (_, i) => stepped[Math.floor((i * stepped.length) / maxFrames)],
+  );
 }
 
 const BYTE_TO_UNIT = Float32Array.from({ length: 256 }, (_, value) => value / 255);
@@ -258,11 +346,18 @@ async function decodeFrames(
     const path = files[t];
     let decoded: { data: Buffer; info: sharp.OutputInfo };
     try {
-      let image = sharp(await readFile(path)).removeAlpha().toColourspace('srgb');
+      let image = sharp(await readFile(path))
+        .removeAlpha()
+        .toColourspace('srgb');
       if (options.size) image = image.resize(width, height, { fit: options.fit ?? 'fill' });
       decoded = await image.raw({ depth: 'uchar' }).toBuffer({ resolveWithObject: true });
     } catch (error) {
-      throw new PhoenixDataError(entry.file, entry.line, `cannot decode the frame ${path} of '${entry.id}': ${(error as Error).message}`, { cause: error });
+      throw new PhoenixDataError(
+        entry.file,
+        entry.line,
+        `cannot decode the frame ${path} of '${entry.id}': ${(error as Error).message}`,
+        { cause: error },
+      );
     }
     const { data, info } = decoded;
     if (frames === undefined) {
@@ -278,7 +373,8 @@ async function decodeFrames(
       );
     }
     const offset = t * height * width * 3;
-    for (let index = 0; index < data.length; index++) frames[offset + index] = BYTE_TO_UNIT[data[index]];
+    for (let index = 0; index < data.length; index++)
+      frames[offset + index] = BYTE_TO_UNIT[data[index]];
   };
   await decodeInto(0);
   await forEachLimited(files.length - 1, concurrency, (index) => decodeInto(index + 1));

@@ -10,7 +10,13 @@ import type { SignSample, Split } from '../types';
 import { GlossVocabulary } from '../vocabulary';
 import { writeKeypointsFile } from './keypoints';
 import { forEachLimited, isSafeName, temporaryPath, writeFileAtomic } from './internal';
-import { formatPhoenixCsvLine, PHOENIX_CSV_HEADER, PHOENIX_SPLITS, phoenixPaths, type PhoenixLayoutOptions } from './layout';
+import {
+  formatPhoenixCsvLine,
+  PHOENIX_CSV_HEADER,
+  PHOENIX_SPLITS,
+  phoenixPaths,
+  type PhoenixLayoutOptions,
+} from './layout';
 import { createProgress, type ProgressOptions } from './progress';
 
 /**
@@ -106,7 +112,11 @@ export interface WritePhoenixSummary {
  * summary.splits.train; // { samples: 100, frames: 4800 }
  * ```
  */
-export async function writePhoenixCorpus(dir: string, samplesBySplit: PhoenixSamplesBySplit, options: WritePhoenixOptions = {}): Promise<WritePhoenixSummary> {
+export async function writePhoenixCorpus(
+  dir: string,
+  samplesBySplit: PhoenixSamplesBySplit,
+  options: WritePhoenixOptions = {},
+): Promise<WritePhoenixSummary> {
   const paths = phoenixPaths(dir, options);
   const size = options.size;
   if (size !== undefined) checkSize(size, 'options.size');
@@ -134,18 +144,29 @@ export async function writePhoenixCorpus(dir: string, samplesBySplit: PhoenixSam
         for await (const sample of source) {
           const where = `sample '${sample.id}' of ${split}`;
           checkSample(sample, where);
-          if (ids.has(sample.id)) throw new Error(`The id '${sample.id}' appears twice in ${split}.`);
+          if (ids.has(sample.id))
+            throw new Error(`The id '${sample.id}' appears twice in ${split}.`);
           ids.add(sample.id);
           if (options.vocabulary) options.vocabulary.encode(sample.glosses, where);
           for (const gloss of sample.glosses) seen.add(gloss);
 
           await rm(paths.sampleDir(split, sample.id), { recursive: true, force: true });
           await mkdir(paths.frameDir(split, sample.id), { recursive: true });
-          await encodeFrames(sample, (t) => paths.frameFile(split, sample.id, t), { size, concurrency, compressionLevel });
+          await encodeFrames(sample, (t) => paths.frameFile(split, sample.id, t), {
+            size,
+            concurrency,
+            compressionLevel,
+          });
           const keypointPath = paths.keypoints(split, sample.id);
           if (sample.keypoints !== undefined) {
             await mkdir(dirname(keypointPath), { recursive: true });
-            await writeKeypointsFile(keypointPath, sample.id, sample.frameShape[0], sample.keypoints, sample.keypointNames);
+            await writeKeypointsFile(
+              keypointPath,
+              sample.id,
+              sample.frameShape[0],
+              sample.keypoints,
+              sample.keypointNames,
+            );
           } else {
             await rm(keypointPath, { force: true });
           }
@@ -180,7 +201,11 @@ interface EncodeOptions {
 }
 
 /** Encodes each frame of `sample` to `pathOf(t)` as an 8-bit RGB PNG. */
-async function encodeFrames(sample: SignSample, pathOf: (t: number) => string, options: EncodeOptions): Promise<void> {
+async function encodeFrames(
+  sample: SignSample,
+  pathOf: (t: number) => string,
+  options: EncodeOptions,
+): Promise<void> {
   const [frames, height, width] = sample.frameShape;
   const frameSize = height * width * 3;
   await forEachLimited(frames, options.concurrency, async (t) => {
@@ -192,7 +217,13 @@ async function encodeFrames(sample: SignSample, pathOf: (t: number) => string, o
 }
 
 /** `values[offset … offset + length)` in [0, 1] to bytes (round to nearest, clamp). */
-function quantise(values: Float32Array, offset: number, length: number, id: string, frame: number): Buffer {
+function quantise(
+  values: Float32Array,
+  offset: number,
+  length: number,
+  id: string,
+  frame: number,
+): Buffer {
   const bytes = Buffer.allocUnsafe(length);
   for (let index = 0; index < length; index++) {
     const value = values[offset + index];
@@ -203,22 +234,31 @@ function quantise(values: Float32Array, offset: number, length: number, id: stri
 }
 
 function checkSample(sample: SignSample, where: string): void {
-  if (typeof sample.id !== 'string' || !isSafeName(sample.id)) throw new Error(`The id of ${where} must be a plain folder name (no '/', '|' or spaces).`);
-  if (typeof sample.signer !== 'string' || /[|\r\n]/.test(sample.signer)) throw new Error(`The signer of ${where} must not contain '|' or line breaks.`);
+  if (typeof sample.id !== 'string' || !isSafeName(sample.id))
+    throw new Error(`The id of ${where} must be a plain folder name (no '/', '|' or spaces).`);
+  if (typeof sample.signer !== 'string' || /[|\r\n]/.test(sample.signer))
+    throw new Error(`The signer of ${where} must not contain '|' or line breaks.`);
   if (sample.glosses.length === 0) throw new Error(`${where} has no glosses.`);
   for (const gloss of sample.glosses) {
-    if (gloss === '' || /[\s|]/.test(gloss)) throw new Error(`The gloss '${gloss}' of ${where} must be a non-empty word without spaces or '|'.`);
+    if (gloss === '' || /[\s|]/.test(gloss))
+      throw new Error(
+        `The gloss '${gloss}' of ${where} must be a non-empty word without spaces or '|'.`,
+      );
   }
   const [frames, height, width, channels] = sample.frameShape;
-  if (!(frames >= 1) || channels !== 3) throw new Error(`${where}: frameShape [${sample.frameShape}] must be [T ≥ 1, H, W, 3].`);
+  if (!(frames >= 1) || channels !== 3)
+    throw new Error(`${where}: frameShape [${sample.frameShape}] must be [T ≥ 1, H, W, 3].`);
   checkSize([height, width], `the frameShape of ${where}`);
   if (sample.frames.length !== frames * height * width * 3) {
-    throw new Error(`${where}: ${sample.frames.length} frame values do not make frameShape [${sample.frameShape}].`);
+    throw new Error(
+      `${where}: ${sample.frames.length} frame values do not make frameShape [${sample.frameShape}].`,
+    );
   }
 }
 
 function checkSize(size: readonly number[], what: string): void {
-  if (size.length !== 2 || !size.every((value) => Number.isInteger(value) && value >= 1)) throw new Error(`${what} must be [H, W] with positive integers, got [${size}].`);
+  if (size.length !== 2 || !size.every((value) => Number.isInteger(value) && value >= 1))
+    throw new Error(`${what} must be [H, W] with positive integers, got [${size}].`);
 }
 
 function writeText(stream: WriteStream, text: string): Promise<void> {

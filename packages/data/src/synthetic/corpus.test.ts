@@ -25,34 +25,65 @@ describe('generateSignCorpus', () => {
     const b = generateSignCorpus(options);
     const c = generateSignCorpus({ ...options, seed: 8 });
     expect(a.splits).toEqual(b.splits);
-    expect(c.splits.train.map((spec) => spec.glosses)).not.toEqual(a.splits.train.map((spec) => spec.glosses));
+    expect(c.splits.train.map((spec) => spec.glosses)).not.toEqual(
+      a.splits.train.map((spec) => spec.glosses),
+    );
     const renderA = a.renderSample(a.splits.dev[0], { ...small, keypoints: true });
     const renderB = b.renderSample(b.splits.dev[0], { ...small, keypoints: true });
     expect(renderB.glosses).toEqual(renderA.glosses);
     expect(renderB.frameShape).toEqual(renderA.frameShape);
-    expect(Buffer.from(renderB.frames.buffer).equals(Buffer.from(renderA.frames.buffer))).toBe(true);
+    expect(Buffer.from(renderB.frames.buffer).equals(Buffer.from(renderA.frames.buffer))).toBe(
+      true,
+    );
     expect(renderB.keypoints).toEqual(renderA.keypoints);
     // The same sentence and signer with a different seed: different frames.
     const spec = a.splits.dev[0];
     const other = a.renderSample({ ...spec, seed: spec.seed + 1 }, small);
     expect(other.glosses).toEqual(renderA.glosses);
-    expect(other.frameShape[0] !== renderA.frameShape[0] || !Buffer.from(other.frames.buffer).equals(Buffer.from(renderA.frames.buffer))).toBe(true);
+    expect(
+      other.frameShape[0] !== renderA.frameShape[0] ||
+        !Buffer.from(other.frames.buffer).equals(Buffer.from(renderA.frames.buffer)),
+    ).toBe(true);
     // Another corpus seed: different signs, so different frames for the same spec.
-    const differentSigns = c.renderSample(c.specFor(spec.glosses, { signer: spec.signerIndex, seed: spec.seed }), small);
-    expect(Buffer.from(differentSigns.frames.buffer).equals(Buffer.from(renderA.frames.buffer))).toBe(false);
+    const differentSigns = c.renderSample(
+      c.specFor(spec.glosses, { signer: spec.signerIndex, seed: spec.seed }),
+      small,
+    );
+    expect(
+      Buffer.from(differentSigns.frames.buffer).equals(Buffer.from(renderA.frames.buffer)),
+    ).toBe(false);
   });
 
   it('keeps dev and test sentences out of train (held-out bigrams) and covers every gloss in train', () => {
-    for (const [glosses, seed] of [[20, 0], [60, 1], [1295, 2]] as const) {
-      const corpus = generateSignCorpus({ seed, glosses, trainSamples: Math.max(1500, glosses), devSamples: 150, testSamples: 150 });
+    for (const [glosses, seed] of [
+      [20, 0],
+      [60, 1],
+      [1295, 2],
+    ] as const) {
+      const corpus = generateSignCorpus({
+        seed,
+        glosses,
+        trainSamples: Math.max(1500, glosses),
+        devSamples: 150,
+        testSamples: 150,
+      });
       const key = (glossList: readonly string[]): string => glossList.join(' ');
       const train = new Set(corpus.splits.train.map((spec) => key(spec.glosses)));
       const dev = new Set(corpus.splits.dev.map((spec) => key(spec.glosses)));
-      for (const spec of [...corpus.splits.dev, ...corpus.splits.test]) expect(train.has(key(spec.glosses)), `${spec.id}: ${key(spec.glosses)}`).toBe(false);
+      for (const spec of [...corpus.splits.dev, ...corpus.splits.test])
+        expect(train.has(key(spec.glosses)), `${spec.id}: ${key(spec.glosses)}`).toBe(false);
       for (const spec of corpus.splits.test) expect(dev.has(key(spec.glosses))).toBe(false);
-      const trainBigrams = new Set(corpus.splits.train.flatMap((spec) => spec.glosses.slice(1).map((gloss, i) => `${spec.glosses[i]} ${gloss}`)));
+      const trainBigrams = new Set(
+        corpus.splits.train.flatMap((spec) =>
+          spec.glosses.slice(1).map((gloss, i) => `${spec.glosses[i]} ${gloss}`),
+        ),
+      );
       for (const [a, b] of [...corpus.grammar.heldOut.dev, ...corpus.grammar.heldOut.test]) {
-        expect(trainBigrams.has(`${corpus.vocabulary.glossOf(a + 1)} ${corpus.vocabulary.glossOf(b + 1)}`)).toBe(false);
+        expect(
+          trainBigrams.has(
+            `${corpus.vocabulary.glossOf(a + 1)} ${corpus.vocabulary.glossOf(b + 1)}`,
+          ),
+        ).toBe(false);
       }
       const seen = new Set(corpus.splits.train.flatMap((spec) => spec.glosses));
       expect(seen.size).toBe(glosses);
@@ -64,13 +95,32 @@ describe('generateSignCorpus', () => {
     }
   });
 
-  test.prop([fc.integer({ min: 0, max: 2 ** 31 - 1 }), fc.constantFrom('train', 'dev', 'test' as const), fc.integer({ min: 0, max: 19 }), fc.double({ min: 2, max: 60, noNaN: true })], { numRuns: 60 })(
+  test.prop(
+    [
+      fc.integer({ min: 0, max: 2 ** 31 - 1 }),
+      fc.constantFrom('train', 'dev', 'test' as const),
+      fc.integer({ min: 0, max: 19 }),
+      fc.double({ min: 2, max: 60, noNaN: true }),
+    ],
+    { numRuns: 60 },
+  )(
     'plans spans that partition the frames in order, one per gloss, at any fps',
     (seed, split, index, fps) => {
-      const corpus = generateSignCorpus({ seed, glosses: 15, trainSamples: 20, devSamples: 20, testSamples: 20 });
+      const corpus = generateSignCorpus({
+        seed,
+        glosses: 15,
+        trainSamples: 20,
+        devSamples: 20,
+        testSamples: 20,
+      });
       const spec = corpus.splits[split][index];
       const timeline = corpus.timeline(spec, fps);
-      expectSpansPartition({ ...spec, frameShape: [timeline.frameCount, 1, 1, 3], frames: new Float32Array(0), spans: timeline.spans } as SignSample);
+      expectSpansPartition({
+        ...spec,
+        frameShape: [timeline.frameCount, 1, 1, 3],
+        frames: new Float32Array(0),
+        spans: timeline.spans,
+      } as SignSample);
       timeline.coreSpans.forEach((core, i) => {
         expect(core.start).toBeGreaterThanOrEqual(timeline.spans[i].start);
         expect(core.end).toBeLessThanOrEqual(timeline.spans[i].end);
@@ -79,7 +129,13 @@ describe('generateSignCorpus', () => {
   );
 
   it('renders samples whose spans partition the frames and whose metadata matches the spec', () => {
-    const corpus = generateSignCorpus({ seed: 3, glosses: 30, trainSamples: 10, devSamples: 5, testSamples: 5 });
+    const corpus = generateSignCorpus({
+      seed: 3,
+      glosses: 30,
+      trainSamples: 10,
+      devSamples: 5,
+      testSamples: 5,
+    });
     for (const spec of [...corpus.splits.train.slice(0, 4), ...corpus.splits.test.slice(0, 2)]) {
       const sample = corpus.renderSample(spec, small);
       expect(sample.id).toBe(spec.id);
@@ -93,7 +149,13 @@ describe('generateSignCorpus', () => {
   });
 
   it('renders any H×W, and T scales with fps', () => {
-    const corpus = generateSignCorpus({ seed: 4, glosses: 20, trainSamples: 5, devSamples: 1, testSamples: 1 });
+    const corpus = generateSignCorpus({
+      seed: 4,
+      glosses: 20,
+      trainSamples: 5,
+      devSamples: 1,
+      testSamples: 1,
+    });
     const spec = corpus.splits.train[2];
     const wide = corpus.renderSample(spec, { height: 32, width: 48, fps: 25 });
     const square = corpus.renderSample(spec, { height: 112, width: 112, fps: 25 });
@@ -120,9 +182,23 @@ describe('generateSignCorpus', () => {
   });
 
   it('returns keypoints [T, 20, 2] in [0, 1] that follow the hands', () => {
-    const corpus = generateSignCorpus({ seed: 5, glosses: 20, trainSamples: 6, devSamples: 1, testSamples: 1 });
-    for (const size of [[48, 48], [40, 64]] as const) {
-      const sample = corpus.renderSample(corpus.splits.train[1], { height: size[0], width: size[1], keypoints: true, noise: 0 });
+    const corpus = generateSignCorpus({
+      seed: 5,
+      glosses: 20,
+      trainSamples: 6,
+      devSamples: 1,
+      testSamples: 1,
+    });
+    for (const size of [
+      [48, 48],
+      [40, 64],
+    ] as const) {
+      const sample = corpus.renderSample(corpus.splits.train[1], {
+        height: size[0],
+        width: size[1],
+        keypoints: true,
+        noise: 0,
+      });
       const [T, H, W] = sample.frameShape;
       const K = SYNTHETIC_KEYPOINT_NAMES.length;
       expect(K).toBe(20);
@@ -173,7 +249,13 @@ describe('generateSignCorpus', () => {
   });
 
   it('iterates splits lazily, sync and async, in spec order', async () => {
-    const corpus = generateSignCorpus({ seed: 8, glosses: 10, trainSamples: 3, devSamples: 2, testSamples: 2 });
+    const corpus = generateSignCorpus({
+      seed: 8,
+      glosses: 10,
+      trainSamples: 3,
+      devSamples: 2,
+      testSamples: 2,
+    });
     const ids = [...corpus.samples('train', small)].map((sample) => sample.id);
     expect(ids).toEqual(corpus.splits.train.map((spec) => spec.id));
     const streamed: string[] = [];
@@ -184,22 +266,45 @@ describe('generateSignCorpus', () => {
   });
 
   it('varies signers: positions, colours and speed differ between them', () => {
-    const corpus = generateSignCorpus({ seed: 9, glosses: 10, signers: 4, trainSamples: 1, devSamples: 1, testSamples: 1 });
-    expect(corpus.signers.map((signer) => signer.id)).toEqual(['Signer01', 'Signer02', 'Signer03', 'Signer04']);
+    const corpus = generateSignCorpus({
+      seed: 9,
+      glosses: 10,
+      signers: 4,
+      trainSamples: 1,
+      devSamples: 1,
+      testSamples: 1,
+    });
+    expect(corpus.signers.map((signer) => signer.id)).toEqual([
+      'Signer01',
+      'Signer02',
+      'Signer03',
+      'Signer04',
+    ]);
     expect(new Set(corpus.signers.map((signer) => signer.speed)).size).toBe(4);
-    const renders = [0, 1].map((signer) => corpus.renderSample(corpus.specFor(['REGEN'], { signer, seed: 1 }), { ...small, noise: 0 }));
+    const renders = [0, 1].map((signer) =>
+      corpus.renderSample(corpus.specFor(['REGEN'], { signer, seed: 1 }), { ...small, noise: 0 }),
+    );
     expect(renders[0].signer).toBe('Signer01');
     expect(renders[1].signer).toBe('Signer02');
-    expect(Buffer.from(renders[0].frames.buffer).equals(Buffer.from(renders[1].frames.buffer))).toBe(false);
+    expect(
+      Buffer.from(renders[0].frames.buffer).equals(Buffer.from(renders[1].frames.buffer)),
+    ).toBe(false);
   });
 
   it('rejects bad options and mismatched specs with clear errors', () => {
     expect(() => generateSignCorpus({ glosses: 1 })).toThrow(/at least 2 glosses/);
     expect(() => generateSignCorpus({ difficulty: 2 })).toThrow(/difficulty/);
-    const corpus = generateSignCorpus({ glosses: 10, trainSamples: 1, devSamples: 1, testSamples: 1 });
+    const corpus = generateSignCorpus({
+      glosses: 10,
+      trainSamples: 1,
+      devSamples: 1,
+      testSamples: 1,
+    });
     expect(() => corpus.specFor(['NOPE'])).toThrow(/Unknown gloss 'NOPE'/);
     const spec = corpus.splits.train[0];
-    expect(() => corpus.renderSample({ ...spec, glosses: spec.glosses.map(() => 'X') }, small)).toThrow(/is not 'X'/);
+    expect(() =>
+      corpus.renderSample({ ...spec, glosses: spec.glosses.map(() => 'X') }, small),
+    ).toThrow(/is not 'X'/);
     expect(() => corpus.renderSample(spec, { height: 0 })).toThrow(/height/);
   });
 });

@@ -109,7 +109,9 @@ export class SyntheticSignCorpus {
   readonly splits: Readonly<Record<Split, readonly SyntheticSampleSpec[]>>;
 
   constructor(options: SignCorpusOptions = {}) {
-    const names = options.glossNames ? [...options.glossNames] : syntheticGlossNames(options.glosses ?? 20);
+    const names = options.glossNames
+      ? [...options.glossNames]
+      : syntheticGlossNames(options.glosses ?? 20);
     this.options = {
       seed: options.seed ?? 0,
       glosses: names.length,
@@ -126,14 +128,30 @@ export class SyntheticSignCorpus {
     };
     const o = this.options;
     for (const key of ['trainSamples', 'devSamples', 'testSamples'] as const) {
-      if (!Number.isInteger(o[key]) || o[key] < 0) throw new Error(`${key} must be a non-negative integer, but got ${o[key]}.`);
+      if (!Number.isInteger(o[key]) || o[key] < 0)
+        throw new Error(`${key} must be a non-negative integer, but got ${o[key]}.`);
     }
     this.vocabulary = GlossVocabulary.ordered(names);
-    this.signs = generateSyntheticSigns(names, { seed: mixSeed(o.seed, 1), difficulty: o.difficulty, familySize: o.familySize });
+    this.signs = generateSyntheticSigns(names, {
+      seed: mixSeed(o.seed, 1),
+      difficulty: o.difficulty,
+      familySize: o.familySize,
+    });
     this.signers = generateSyntheticSigners(o.signers, mixSeed(o.seed, 2));
-    this.grammar = createSyntheticGrammar(names, { seed: mixSeed(o.seed, 3), successors: o.successors, heldOutFraction: o.heldOutFraction, maxSentenceLength: o.maxSentenceLength });
-    const pivots = o.coverAllGlosses ? new SeededRandom(mixSeed(o.seed, 4)).shuffle([...names.keys()]) : [];
-    const counts: Record<Split, number> = { train: o.trainSamples, dev: o.devSamples, test: o.testSamples };
+    this.grammar = createSyntheticGrammar(names, {
+      seed: mixSeed(o.seed, 3),
+      successors: o.successors,
+      heldOutFraction: o.heldOutFraction,
+      maxSentenceLength: o.maxSentenceLength,
+    });
+    const pivots = o.coverAllGlosses
+      ? new SeededRandom(mixSeed(o.seed, 4)).shuffle([...names.keys()])
+      : [];
+    const counts: Record<Split, number> = {
+      train: o.trainSamples,
+      dev: o.devSamples,
+      test: o.testSamples,
+    };
     const splits = {} as Record<Split, SyntheticSampleSpec[]>;
     for (const split of SPLITS) {
       splits[split] = Array.from({ length: counts[split] }, (_, index) => {
@@ -166,9 +184,18 @@ export class SyntheticSignCorpus {
    * const sample = corpus.renderSample(spec, { height: 64, width: 64 });
    * ```
    */
-  specFor(glosses: readonly string[], options: { signer?: number | string; seed?: number; id?: string; split?: Split } = {}): SyntheticSampleSpec {
-    const signerIndex = typeof options.signer === 'string' ? this.signers.findIndex((signer) => signer.id === options.signer) : options.signer ?? 0;
-    if (!this.signers[signerIndex]) throw new Error(`Unknown signer ${String(options.signer)} (the corpus has ${this.signers.length}).`);
+  specFor(
+    glosses: readonly string[],
+    options: { signer?: number | string; seed?: number; id?: string; split?: Split } = {},
+  ): SyntheticSampleSpec {
+    const signerIndex =
+      typeof options.signer === 'string'
+        ? this.signers.findIndex((signer) => signer.id === options.signer)
+        : (options.signer ?? 0);
+    if (!this.signers[signerIndex])
+      throw new Error(
+        `Unknown signer ${String(options.signer)} (the corpus has ${this.signers.length}).`,
+      );
     const seed = options.seed ?? 0;
     return {
       id: options.id ?? `custom_${seed}_${glosses.join('-')}`.slice(0, 120),
@@ -191,7 +218,12 @@ export class SyntheticSignCorpus {
    * ```
    */
   timeline(spec: SyntheticSampleSpec, fps = 25): SyntheticTimeline {
-    return planSyntheticTimeline(this.signsOf(spec), this.signers[spec.signerIndex], spec.seed, fps);
+    return planSyntheticTimeline(
+      this.signsOf(spec),
+      this.signers[spec.signerIndex],
+      spec.seed,
+      fps,
+    );
   }
 
   /**
@@ -206,7 +238,10 @@ export class SyntheticSignCorpus {
   renderSample(spec: SyntheticSampleSpec, options: SyntheticRenderOptions = {}): SignSample {
     const signer = this.signers[spec.signerIndex];
     if (!signer) throw new Error(`Sample ${spec.id}: unknown signer index ${spec.signerIndex}.`);
-    return renderSyntheticVideo({ id: spec.id, signs: this.signsOf(spec), glossIds: spec.glossIds, signer, seed: spec.seed }, options);
+    return renderSyntheticVideo(
+      { id: spec.id, signs: this.signsOf(spec), glossIds: spec.glossIds, signer, seed: spec.seed },
+      options,
+    );
   }
 
   /**
@@ -218,7 +253,10 @@ export class SyntheticSignCorpus {
    * for (const sample of corpus.samples('train', { height: 112, width: 112 })) consume(sample);
    * ```
    */
-  *samples(split: Split, options: SyntheticRenderOptions = {}): Generator<SignSample, void, undefined> {
+  *samples(
+    split: Split,
+    options: SyntheticRenderOptions = {},
+  ): Generator<SignSample, void, undefined> {
     for (const spec of this.splits[split]) yield this.renderSample(spec, options);
   }
 
@@ -231,7 +269,10 @@ export class SyntheticSignCorpus {
    * for await (const sample of corpus.stream('dev', { height: 224, width: 224 })) await write(sample);
    * ```
    */
-  async *stream(split: Split, options: SyntheticRenderOptions = {}): AsyncGenerator<SignSample, void, undefined> {
+  async *stream(
+    split: Split,
+    options: SyntheticRenderOptions = {},
+  ): AsyncGenerator<SignSample, void, undefined> {
     for (const spec of this.splits[split]) {
       await new Promise<void>((resolve) => setTimeout(resolve, 0));
       yield this.renderSample(spec, options);
@@ -239,10 +280,16 @@ export class SyntheticSignCorpus {
   }
 
   private signsOf(spec: SyntheticSampleSpec): SyntheticSign[] {
-    if (spec.glossIds.length !== spec.glosses.length) throw new Error(`Sample ${spec.id}: ${spec.glosses.length} glosses but ${spec.glossIds.length} ids.`);
+    if (spec.glossIds.length !== spec.glosses.length)
+      throw new Error(
+        `Sample ${spec.id}: ${spec.glosses.length} glosses but ${spec.glossIds.length} ids.`,
+      );
     return spec.glossIds.map((id, i) => {
       const sign = this.signs[id - 1];
-      if (!sign || sign.gloss !== spec.glosses[i]) throw new Error(`Sample ${spec.id}: gloss id ${id} is not '${spec.glosses[i]}' in this corpus.`);
+      if (!sign || sign.gloss !== spec.glosses[i])
+        throw new Error(
+          `Sample ${spec.id}: gloss id ${id} is not '${spec.glosses[i]}' in this corpus.`,
+        );
       return sign;
     });
   }

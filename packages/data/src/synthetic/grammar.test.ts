@@ -1,7 +1,11 @@
 import { fc, test } from '@fast-check/vitest';
 import { describe, expect, it } from 'vitest';
 import { createSyntheticGrammar } from './grammar';
-import { SYNTHETIC_BUILT_IN_GLOSS_COUNT, syntheticGlossCategory, syntheticGlossNames } from './glosses';
+import {
+  SYNTHETIC_BUILT_IN_GLOSS_COUNT,
+  syntheticGlossCategory,
+  syntheticGlossNames,
+} from './glosses';
 
 describe('synthetic gloss names', () => {
   it('are PHOENIX-style words, then GLOSS_nnnn, all distinct, and prefixes of each other', () => {
@@ -17,10 +21,24 @@ describe('synthetic gloss names', () => {
 });
 
 describe('synthetic grammar', () => {
-  test.prop([fc.integer({ min: 2, max: 60 }), fc.integer(), fc.integer({ min: 1, max: 10 }), fc.double({ min: 0.02, max: 0.5, noNaN: true }), fc.integer({ min: 2, max: 8 })], { numRuns: 40 })(
+  test.prop(
+    [
+      fc.integer({ min: 2, max: 60 }),
+      fc.integer(),
+      fc.integer({ min: 1, max: 10 }),
+      fc.double({ min: 0.02, max: 0.5, noNaN: true }),
+      fc.integer({ min: 2, max: 8 }),
+    ],
+    { numRuns: 40 },
+  )(
     'keeps held-out bigrams out of train, puts one in every dev and test sentence, and keeps sentences within maxSentenceLength',
     (count, seed, successors, heldOutFraction, maxSentenceLength) => {
-      const grammar = createSyntheticGrammar(syntheticGlossNames(count), { seed, successors, heldOutFraction, maxSentenceLength });
+      const grammar = createSyntheticGrammar(syntheticGlossNames(count), {
+        seed,
+        successors,
+        heldOutFraction,
+        maxSentenceLength,
+      });
       expect(grammar.heldOut.dev.length).toBeGreaterThan(0);
       expect(grammar.heldOut.test.length).toBeGreaterThan(0);
       for (let i = 0; i < 30; i++) {
@@ -28,7 +46,9 @@ describe('synthetic grammar', () => {
           const sentence = grammar.sample(split, seed + i);
           expect(sentence.length).toBeGreaterThanOrEqual(split === 'train' ? 1 : 2);
           expect(sentence.length).toBeLessThanOrEqual(maxSentenceLength);
-          const kinds = sentence.slice(1).map((gloss, k) => grammar.bigramSplit(sentence[k], gloss));
+          const kinds = sentence
+            .slice(1)
+            .map((gloss, k) => grammar.bigramSplit(sentence[k], gloss));
           expect(kinds.every((kind) => kind === 'train' || kind === split)).toBe(true); // only grammar bigrams, no other split's
           if (split !== 'train') expect(kinds).toContain(split);
           for (let k = 1; k < sentence.length; k++) expect(sentence[k]).not.toBe(sentence[k - 1]);
@@ -55,8 +75,12 @@ describe('synthetic grammar', () => {
 
   it('rejects fewer than two glosses and sentence limits outside 2 … 8', () => {
     expect(() => createSyntheticGrammar(['REGEN'])).toThrow(/at least 2 glosses/);
-    expect(() => createSyntheticGrammar(syntheticGlossNames(5), { maxSentenceLength: 1 })).toThrow('maxSentenceLength must be an integer in [2, 8], but got 1.');
-    expect(() => createSyntheticGrammar(syntheticGlossNames(5), { maxSentenceLength: 9 })).toThrow('maxSentenceLength must be an integer in [2, 8], but got 9.');
+    expect(() => createSyntheticGrammar(syntheticGlossNames(5), { maxSentenceLength: 1 })).toThrow(
+      'maxSentenceLength must be an integer in [2, 8], but got 1.',
+    );
+    expect(() => createSyntheticGrammar(syntheticGlossNames(5), { maxSentenceLength: 9 })).toThrow(
+      'maxSentenceLength must be an integer in [2, 8], but got 9.',
+    );
   });
 
   it('keeps the default corpus unchanged: the default limit is the full 1–8 range', () => {

@@ -88,22 +88,35 @@ export class SyntheticGrammar {
     options: SyntheticGrammarOptions = {},
   ) {
     const count = glosses.length;
-    if (count < 2) throw new Error(`A synthetic grammar needs at least 2 glosses (held-out bigrams need two), but got ${count}.`);
+    if (count < 2)
+      throw new Error(
+        `A synthetic grammar needs at least 2 glosses (held-out bigrams need two), but got ${count}.`,
+      );
     const seed = options.seed ?? 0;
     const successorCount = Math.min(options.successors ?? 8, count - 1);
     const heldOutFraction = options.heldOutFraction ?? 0.1;
-    if (!(successorCount >= 1)) throw new Error(`successors must be at least 1, but got ${options.successors}.`);
-    if (!(heldOutFraction >= 0 && heldOutFraction < 1)) throw new Error(`heldOutFraction must be in [0, 1), but got ${heldOutFraction}.`);
+    if (!(successorCount >= 1))
+      throw new Error(`successors must be at least 1, but got ${options.successors}.`);
+    if (!(heldOutFraction >= 0 && heldOutFraction < 1))
+      throw new Error(`heldOutFraction must be in [0, 1), but got ${heldOutFraction}.`);
     const maxSentenceLength = options.maxSentenceLength ?? MAX_LENGTH;
-    if (!Number.isInteger(maxSentenceLength) || maxSentenceLength < 2 || maxSentenceLength > MAX_LENGTH) {
-      throw new Error(`maxSentenceLength must be an integer in [2, ${MAX_LENGTH}], but got ${options.maxSentenceLength}.`);
+    if (
+      !Number.isInteger(maxSentenceLength) ||
+      maxSentenceLength < 2 ||
+      maxSentenceLength > MAX_LENGTH
+    ) {
+      throw new Error(
+        `maxSentenceLength must be an integer in [2, ${MAX_LENGTH}], but got ${options.maxSentenceLength}.`,
+      );
     }
     this.maxSentenceLength = maxSentenceLength;
     const random = new SeededRandom(mixSeed(seed, 0x6a11));
 
     // Zipf-like unigram frequencies over a random ranking.
     const frequency = new Float64Array(count);
-    random.shuffle([...Array(count).keys()]).forEach((gloss, rank) => (frequency[gloss] = 1 / Math.pow(rank + 1, 0.6)));
+    random
+      .shuffle([...Array(count).keys()])
+      .forEach((gloss, rank) => (frequency[gloss] = 1 / Math.pow(rank + 1, 0.6)));
     const categoryCount = SYNTHETIC_GLOSS_CATEGORIES.length;
     const members: number[][] = Array.from({ length: categoryCount }, () => []);
     for (let g = 0; g < count; g++) members[g % categoryCount].push(g);
@@ -127,18 +140,26 @@ export class SyntheticGrammar {
     };
 
     this.startWeights = new Float64Array(count);
-    for (let g = 0; g < count; g++) this.startWeights[g] = CATEGORY_START[g % categoryCount] * frequency[g];
+    for (let g = 0; g < count; g++)
+      this.startWeights[g] = CATEGORY_START[g % categoryCount] * frequency[g];
 
     const successors: number[][] = [];
     const weights: number[][] = [];
     for (let g = 0; g < count; g++) {
-      const row = CATEGORY_NEXT[g % categoryCount].map((w, c) => (members[c].length > (c === g % categoryCount ? 1 : 0) ? w : 0));
+      const row = CATEGORY_NEXT[g % categoryCount].map((w, c) =>
+        members[c].length > (c === g % categoryCount ? 1 : 0) ? w : 0,
+      );
       const chosen: number[] = [];
-      for (let attempt = 0; chosen.length < successorCount && attempt < 40 * successorCount; attempt++) {
+      for (
+        let attempt = 0;
+        chosen.length < successorCount && attempt < 40 * successorCount;
+        attempt++
+      ) {
         const next = pickInCategory(random.weighted(row));
         if (next !== g && !chosen.includes(next)) chosen.push(next);
       }
-      for (let next = 0; chosen.length < successorCount; next++) if (next !== g && !chosen.includes(next)) chosen.push(next);
+      for (let next = 0; chosen.length < successorCount; next++)
+        if (next !== g && !chosen.includes(next)) chosen.push(next);
       successors.push(chosen);
       weights.push(chosen.map((_, rank) => 1 / (rank + 1)));
     }
@@ -147,7 +168,8 @@ export class SyntheticGrammar {
 
     const edges: [number, number][] = [];
     successors.forEach((list, g) => list.forEach((next) => edges.push([g, next])));
-    const heldOutCount = heldOutFraction === 0 ? 0 : Math.max(2, Math.round(heldOutFraction * edges.length));
+    const heldOutCount =
+      heldOutFraction === 0 ? 0 : Math.max(2, Math.round(heldOutFraction * edges.length));
     const shuffled = random.shuffle(edges).slice(0, heldOutCount);
     const devCount = Math.ceil(shuffled.length / 2);
     this.heldOut = { dev: shuffled.slice(0, devCount), test: shuffled.slice(devCount) };
@@ -155,7 +177,11 @@ export class SyntheticGrammar {
     this.heldOut.test.forEach(([a, b]) => this.reserved.set(a * count + b, 2));
 
     this.predecessors = Array.from({ length: count }, () => []);
-    successors.forEach((list, g) => list.forEach((next, rank) => this.predecessors[next].push({ from: g, weight: weights[g][rank] })));
+    successors.forEach((list, g) =>
+      list.forEach((next, rank) =>
+        this.predecessors[next].push({ from: g, weight: weights[g][rank] }),
+      ),
+    );
   }
 
   /**
@@ -205,11 +231,21 @@ export class SyntheticGrammar {
     }
     if (pivot !== undefined) throw new Error('A pivot gloss is only for train sentences.');
     const mine = code === 1 ? this.heldOut.dev : this.heldOut.test;
-    if (mine.length === 0) throw new Error(`The grammar holds out no ${split} bigrams (raise heldOutFraction or the gloss count).`);
-    const hasMine = (sentence: number[]): boolean => sentence.some((g, i) => i > 0 && (this.reserved.get(sentence[i - 1] * this.glosses.length + g) ?? 0) === code);
+    if (mine.length === 0)
+      throw new Error(
+        `The grammar holds out no ${split} bigrams (raise heldOutFraction or the gloss count).`,
+      );
+    const hasMine = (sentence: number[]): boolean =>
+      sentence.some(
+        (g, i) =>
+          i > 0 && (this.reserved.get(sentence[i - 1] * this.glosses.length + g) ?? 0) === code,
+      );
     const atLeastTwo = lengthWeights.map((w, i) => (i === 0 ? 0 : w));
     for (let attempt = 0; attempt < 500; attempt++) {
-      const sentence = forward([random.weighted(this.startWeights)], 1 + random.weighted(atLeastTwo));
+      const sentence = forward(
+        [random.weighted(this.startWeights)],
+        1 + random.weighted(atLeastTwo),
+      );
       if (hasMine(sentence)) return sentence;
     }
     // Rare fallback: start at a held-out bigram of this split.
@@ -227,6 +263,9 @@ export class SyntheticGrammar {
  * grammar.heldOut.dev.length; // about 5 % of the 1295 · 8 bigrams
  * ```
  */
-export function createSyntheticGrammar(glosses: readonly string[], options: SyntheticGrammarOptions = {}): SyntheticGrammar {
+export function createSyntheticGrammar(
+  glosses: readonly string[],
+  options: SyntheticGrammarOptions = {},
+): SyntheticGrammar {
   return new SyntheticGrammar(glosses, options);
 }

@@ -27,7 +27,11 @@ export interface RgbImage {
  * fillGradient(image, [0.4, 0.4, 0.5], [0.3, 0.3, 0.35]);
  * ```
  */
-export function fillGradient(image: RgbImage, top: readonly number[], bottom: readonly number[]): void {
+export function fillGradient(
+  image: RgbImage,
+  top: readonly number[],
+  bottom: readonly number[],
+): void {
   const { data, width, height } = image;
   for (let y = 0; y < height; y++) {
     const t = height > 1 ? y / (height - 1) : 0;
@@ -50,7 +54,15 @@ export function fillGradient(image: RgbImage, top: readonly number[], bottom: re
  * fillCapsule(image, 10, 10, 30, 20, 3, [0.9, 0.7, 0.6]);
  * ```
  */
-export function fillCapsule(image: RgbImage, ax: number, ay: number, bx: number, by: number, radius: number, color: readonly number[]): void {
+export function fillCapsule(
+  image: RgbImage,
+  ax: number,
+  ay: number,
+  bx: number,
+  by: number,
+  radius: number,
+  color: readonly number[],
+): void {
   const { data, width, height, antialias } = image;
   const reach = radius + 1;
   const x0 = Math.max(0, Math.floor(Math.min(ax, bx) - reach));
@@ -100,7 +112,15 @@ export function fillCapsule(image: RgbImage, ax: number, ay: number, bx: number,
  * fillEllipse(image, 24, 16, 6, 4, Math.PI / 6, [0.9, 0.7, 0.6]);
  * ```
  */
-export function fillEllipse(image: RgbImage, cx: number, cy: number, rx: number, ry: number, angle: number, color: readonly number[]): void {
+export function fillEllipse(
+  image: RgbImage,
+  cx: number,
+  cy: number,
+  rx: number,
+  ry: number,
+  angle: number,
+  color: readonly number[],
+): void {
   const { data, width, height, antialias } = image;
   const reach = Math.max(rx, ry) + 1;
   const x0 = Math.max(0, Math.floor(cx - reach));
@@ -158,7 +178,11 @@ export function fillEllipse(image: RgbImage, cx: number, cy: number, rx: number,
  * fillConvexPolygon(image, [10, 10, 30, 10, 34, 40, 6, 40], [0.1, 0.1, 0.2]);
  * ```
  */
-export function fillConvexPolygon(image: RgbImage, points: readonly number[], color: readonly number[]): void {
+export function fillConvexPolygon(
+  image: RgbImage,
+  points: readonly number[],
+  color: readonly number[],
+): void {
   const { data, width, height, antialias } = image;
   const n = points.length / 2;
   let area = 0;
@@ -169,7 +193,10 @@ export function fillConvexPolygon(image: RgbImage, points: readonly number[], co
   const orientation = area >= 0 ? 1 : -1;
   // Inward edge normals (unit) and offsets: distance inside = nx·x + ny·y + d.
   const edges: number[] = [];
-  let minX = Infinity, maxX = -Infinity, minY = Infinity, maxY = -Infinity;
+  let minX = Infinity,
+    maxX = -Infinity,
+    minY = Infinity,
+    maxY = -Infinity;
   for (let k = 0; k < n; k++) {
     const j = (k + 1) % n;
     const ex = points[2 * j] - points[2 * k];
@@ -190,7 +217,8 @@ export function fillConvexPolygon(image: RgbImage, points: readonly number[], co
   for (let y = y0; y <= y1; y++) {
     for (let x = x0; x <= x1; x++) {
       let inside = Infinity;
-      for (let k = 0; k < edges.length; k += 3) inside = Math.min(inside, edges[k] * (x + 0.5) + edges[k + 1] * (y + 0.5) + edges[k + 2]);
+      for (let k = 0; k < edges.length; k += 3)
+        inside = Math.min(inside, edges[k] * (x + 0.5) + edges[k + 1] * (y + 0.5) + edges[k + 2]);
       const a = antialias ? Math.min(1, inside + 0.5) : inside >= 0 ? 1 : 0;
       if (a <= 0) continue;
       const i = (y * width + x) * 3;

@@ -4,7 +4,15 @@
  * planned motion, plus pixel noise; optionally the same motion's 2-D keypoints.
  */
 import type { SignSample } from '../types';
-import { HAND, interpolatePose, decodeSign, POSE, REST_POSE, signPose, type DecodedSign } from './motion';
+import {
+  HAND,
+  interpolatePose,
+  decodeSign,
+  POSE,
+  REST_POSE,
+  signPose,
+  type DecodedSign,
+} from './motion';
 import { mixSeed, SeededRandom } from './random';
 import { fillCapsule, fillConvexPolygon, fillEllipse, fillGradient, type RgbImage } from './raster';
 import type { SyntheticSigner } from './signers';
@@ -21,9 +29,26 @@ import { planSyntheticTimeline } from './timeline';
  * ```
  */
 export const SYNTHETIC_KEYPOINT_NAMES: readonly string[] = [
-  'head', 'neck', 'rightShoulder', 'leftShoulder', 'rightElbow', 'leftElbow', 'rightWrist', 'leftWrist', 'rightHand', 'leftHand',
-  'rightThumbTip', 'rightIndexTip', 'rightMiddleTip', 'rightRingTip', 'rightPinkyTip',
-  'leftThumbTip', 'leftIndexTip', 'leftMiddleTip', 'leftRingTip', 'leftPinkyTip',
+  'head',
+  'neck',
+  'rightShoulder',
+  'leftShoulder',
+  'rightElbow',
+  'leftElbow',
+  'rightWrist',
+  'leftWrist',
+  'rightHand',
+  'leftHand',
+  'rightThumbTip',
+  'rightIndexTip',
+  'rightMiddleTip',
+  'rightRingTip',
+  'rightPinkyTip',
+  'leftThumbTip',
+  'leftIndexTip',
+  'leftMiddleTip',
+  'leftRingTip',
+  'leftPinkyTip',
 ];
 
 /**
@@ -108,14 +133,22 @@ interface Segment {
  * sample.frameShape; // [T, 112, 112, 3]
  * ```
  */
-export function renderSyntheticVideo(input: SyntheticVideoInput, options: SyntheticRenderOptions = {}): SignSample {
+export function renderSyntheticVideo(
+  input: SyntheticVideoInput,
+  options: SyntheticRenderOptions = {},
+): SignSample {
   const height = options.height ?? 112;
   const width = options.width ?? 112;
   const fps = options.fps ?? 25;
-  for (const [name, value] of [['height', height], ['width', width]] as const) {
-    if (!Number.isInteger(value) || value < 1) throw new Error(`${name} must be a positive integer, but got ${value}.`);
+  for (const [name, value] of [
+    ['height', height],
+    ['width', width],
+  ] as const) {
+    if (!Number.isInteger(value) || value < 1)
+      throw new Error(`${name} must be a positive integer, but got ${value}.`);
   }
-  if (input.glossIds.length !== input.signs.length) throw new Error(`${input.signs.length} signs but ${input.glossIds.length} gloss ids.`);
+  if (input.glossIds.length !== input.signs.length)
+    throw new Error(`${input.signs.length} signs but ${input.glossIds.length} gloss ids.`);
   const { signer } = input;
   const timeline = planSyntheticTimeline(input.signs, signer, input.seed, fps);
   const T = timeline.frameCount;
@@ -124,9 +157,11 @@ export function renderSyntheticVideo(input: SyntheticVideoInput, options: Synthe
   const random = new SeededRandom(mixSeed(input.seed, 0x7e1d));
   const scale = Math.min(width, height) * ZOOM * signer.scale * random.range(0.97, 1.03);
   const originX = width / 2 + (signer.offsetX + random.range(-0.015, 0.015) - 0.5) * scale;
-  const originY = height / 2 + (signer.offsetY + SHIFT_Y + random.range(-0.015, 0.015) - 0.5) * scale;
+  const originY =
+    height / 2 + (signer.offsetY + SHIFT_Y + random.range(-0.015, 0.015) - 0.5) * scale;
   const gain = signer.brightness * random.range(0.93, 1.07);
-  const light = (color: readonly number[], factor = 1): number[] => color.map((c) => Math.min(1, Math.max(0, c * factor * gain + signer.lightOffset)));
+  const light = (color: readonly number[], factor = 1): number[] =>
+    color.map((c) => Math.min(1, Math.max(0, c * factor * gain + signer.lightOffset)));
   const noiseAmplitude = signer.noise * (options.noise ?? 1);
   const noiseSeed = options.noiseSeed ?? mixSeed(input.seed, 0x4015e);
   const X = (u: number): number => originX + u * scale;
@@ -134,25 +169,64 @@ export function renderSyntheticVideo(input: SyntheticVideoInput, options: Synthe
 
   // Static layer: background, torso, neck, head.
   const frameSize = height * width * 3;
-  const layer: RgbImage = { data: new Float32Array(frameSize), width, height, antialias: options.antialias ?? true };
+  const layer: RgbImage = {
+    data: new Float32Array(frameSize),
+    width,
+    height,
+    antialias: options.antialias ?? true,
+  };
   fillGradient(layer, light(signer.backgroundTop), light(signer.backgroundBottom));
   const clothing = light(signer.clothing);
   const build = signer.build;
   const shoulderR = [0.5 - SHOULDER_HALF_SPAN * build, SHOULDER_Y];
   const shoulderL = [0.5 + SHOULDER_HALF_SPAN * build, SHOULDER_Y];
-  fillConvexPolygon(layer, [X(0.5 - 0.15 * build), Y(0.4), X(0.5 + 0.15 * build), Y(0.4), X(0.5 + 0.19 * build), Y(1.3), X(0.5 - 0.19 * build), Y(1.3)], clothing);
-  fillCapsule(layer, X(shoulderR[0]), Y(shoulderR[1]), X(shoulderL[0]), Y(shoulderL[1]), 0.045 * scale, clothing);
+  fillConvexPolygon(
+    layer,
+    [
+      X(0.5 - 0.15 * build),
+      Y(0.4),
+      X(0.5 + 0.15 * build),
+      Y(0.4),
+      X(0.5 + 0.19 * build),
+      Y(1.3),
+      X(0.5 - 0.19 * build),
+      Y(1.3),
+    ],
+    clothing,
+  );
+  fillCapsule(
+    layer,
+    X(shoulderR[0]),
+    Y(shoulderR[1]),
+    X(shoulderL[0]),
+    Y(shoulderL[1]),
+    0.045 * scale,
+    clothing,
+  );
   const skin = light(signer.skin);
   fillCapsule(layer, X(0.5), Y(0.3), X(0.5), Y(0.38), 0.034 * scale, light(signer.skin, 0.88));
   fillEllipse(layer, X(HEAD.x), Y(HEAD.y), HEAD.rx * scale, HEAD.ry * scale, 0, skin);
-  fillEllipse(layer, X(HEAD.x), Y(HEAD.y - 0.055), HEAD.rx * 1.05 * scale, HEAD.ry * 0.55 * scale, 0, light(signer.clothing, 0.6));
+  fillEllipse(
+    layer,
+    X(HEAD.x),
+    Y(HEAD.y - 0.055),
+    HEAD.rx * 1.05 * scale,
+    HEAD.ry * 0.55 * scale,
+    0,
+    light(signer.clothing, 0.6),
+  );
   const sleeve = light(signer.clothing.map((c) => c * 1.35 + 0.04));
   const palmColor = light(signer.skin.map((c) => Math.min(1, c * 1.06 + 0.03)));
   const backColor = light(signer.skin, 0.8);
 
   // Segments with their end poses.
   const decoded = input.signs.map(decodeSign);
-  const segments: Segment[] = timeline.segments.map((segment) => ({ kind: segment.kind, start: segment.start, end: segment.end, sign: segment.sign === undefined ? undefined : decoded[segment.sign] }));
+  const segments: Segment[] = timeline.segments.map((segment) => ({
+    kind: segment.kind,
+    start: segment.start,
+    end: segment.end,
+    sign: segment.sign === undefined ? undefined : decoded[segment.sign],
+  }));
   segments.forEach((segment, i) => {
     if (segment.kind !== 'transition') return;
     const before = segments[i - 1];
@@ -229,9 +303,18 @@ export function renderSyntheticVideo(input: SyntheticVideoInput, options: Synthe
     const cx = wx + dirX * palmLength * 0.9;
     const cy = wy + dirY * palmLength * 0.9;
     setPoint(8 + side, cx, cy);
-    for (let c = 0; c < 3; c++) colorScratch[c] = backColor[c] + (palmColor[c] - backColor[c]) * facing;
+    for (let c = 0; c < 3; c++)
+      colorScratch[c] = backColor[c] + (palmColor[c] - backColor[c]) * facing;
     fillCapsule(image, X(wx), Y(wy), X(cx), Y(cy), 0.024 * size * scale, colorScratch);
-    fillEllipse(image, X(cx), Y(cy), palmLength * scale, palmWidth * scale, Math.atan2(dirY, dirX), colorScratch);
+    fillEllipse(
+      image,
+      X(cx),
+      Y(cy),
+      palmLength * scale,
+      palmWidth * scale,
+      Math.atan2(dirY, dirX),
+      colorScratch,
+    );
     const perpX = -dirY;
     const perpY = dirX;
     const tipBase = 10 + side * 5;
@@ -254,7 +337,16 @@ export function renderSyntheticVideo(input: SyntheticVideoInput, options: Synthe
       const tx = bx + Math.sin(angle) * Math.max(length, 0.008 * size);
       const ty = by - Math.cos(angle) * Math.max(length, 0.008 * size);
       setPoint(tipBase + f, tx, ty);
-      if (length > 0.004) fillCapsule(image, X(bx), Y(by), X(tx), Y(ty), (f === 0 ? 0.011 : 0.0095) * size * scale, colorScratch);
+      if (length > 0.004)
+        fillCapsule(
+          image,
+          X(bx),
+          Y(by),
+          X(tx),
+          Y(ty),
+          (f === 0 ? 0.011 : 0.0095) * size * scale,
+          colorScratch,
+        );
     }
   };
 
@@ -263,7 +355,13 @@ export function renderSyntheticVideo(input: SyntheticVideoInput, options: Synthe
     while (segmentIndex < segments.length - 1 && time >= segments[segmentIndex].end) segmentIndex++;
     const segment = segments[segmentIndex];
     if (segment.kind === 'rest') pose.set(REST_POSE);
-    else if (segment.kind === 'transition') interpolatePose(segment.from!, segment.to!, (time - segment.start) / (segment.end - segment.start), pose);
+    else if (segment.kind === 'transition')
+      interpolatePose(
+        segment.from!,
+        segment.to!,
+        (time - segment.start) / (segment.end - segment.start),
+        pose,
+      );
     else signPose(segment.sign!, (time - segment.start) / (segment.end - segment.start), pose);
 
     const offset = k * frameSize;

@@ -43,7 +43,12 @@ export interface SyntheticSigner {
 }
 
 const SKINS: [number, number, number][] = [
-  [0.96, 0.8, 0.69], [0.92, 0.72, 0.58], [0.85, 0.64, 0.5], [0.76, 0.55, 0.4], [0.62, 0.43, 0.3], [0.45, 0.31, 0.22],
+  [0.96, 0.8, 0.69],
+  [0.92, 0.72, 0.58],
+  [0.85, 0.64, 0.5],
+  [0.76, 0.55, 0.4],
+  [0.62, 0.43, 0.3],
+  [0.45, 0.31, 0.22],
 ];
 
 /**
@@ -56,7 +61,8 @@ const SKINS: [number, number, number][] = [
  * ```
  */
 export function generateSyntheticSigners(count: number, seed = 0): SyntheticSigner[] {
-  if (!Number.isInteger(count) || count < 1) throw new Error(`The signer count must be a positive integer, but got ${count}.`);
+  if (!Number.isInteger(count) || count < 1)
+    throw new Error(`The signer count must be a positive integer, but got ${count}.`);
   return Array.from({ length: count }, (_, i) => {
     const random = new SeededRandom(mixSeed(seed, 0x5164, i));
     const hue = random.next();
@@ -68,7 +74,11 @@ export function generateSyntheticSigners(count: number, seed = 0): SyntheticSign
     const level = random.range(0.3, 0.6);
     const clothingHue = random.next();
     const clothingLevel = random.range(0.08, 0.22);
-    const skin = SKINS[random.int(SKINS.length)].map((c) => c * random.range(0.95, 1.05)) as [number, number, number];
+    const skin = SKINS[random.int(SKINS.length)].map((c) => c * random.range(0.95, 1.05)) as [
+      number,
+      number,
+      number,
+    ];
     return {
       id: `Signer${String(i + 1).padStart(2, '0')}`,
       offsetX: random.range(-0.06, 0.06),
@@ -78,7 +88,9 @@ export function generateSyntheticSigners(count: number, seed = 0): SyntheticSign
       speed: random.range(0.8, 1.25),
       backgroundTop: tint(level + 0.06, 0.12),
       backgroundBottom: tint(level - 0.06, 0.1),
-      clothing: [0, 1, 2].map((c) => clothingLevel * (1 + 0.5 * Math.cos(2 * Math.PI * (clothingHue - c / 3)))) as [number, number, number],
+      clothing: [0, 1, 2].map(
+        (c) => clothingLevel * (1 + 0.5 * Math.cos(2 * Math.PI * (clothingHue - c / 3))),
+      ) as [number, number, number],
       skin,
       brightness: random.range(0.85, 1.15),
       lightOffset: random.range(-0.04, 0.04),

@@ -2,7 +2,12 @@ import { fc, test } from '@fast-check/vitest';
 import { describe, expect, it } from 'vitest';
 import { generateSignCorpus } from './corpus';
 import { syntheticGlossNames } from './glosses';
-import { generateSyntheticSigns, nearestSignDistance, SYNTHETIC_SIGN_PARAMETERS, signParameterDistance } from './signs';
+import {
+  generateSyntheticSigns,
+  nearestSignDistance,
+  SYNTHETIC_SIGN_PARAMETERS,
+  signParameterDistance,
+} from './signs';
 import type { SignSample } from '../types';
 
 /**
@@ -46,7 +51,10 @@ function frameDistance(a: SignSample, b: SignSample, steps = 12, pool = 4): numb
 }
 
 describe('synthetic signs', () => {
-  test.prop([fc.integer(), fc.double({ min: 0, max: 1, noNaN: true }), fc.integer({ min: 1, max: 6 })], { numRuns: 30 })(
+  test.prop(
+    [fc.integer(), fc.double({ min: 0, max: 1, noNaN: true }), fc.integer({ min: 1, max: 6 })],
+    { numRuns: 30 },
+  )(
     'have raw parameters in [0, 1], one vector per gloss, stable per index',
     (seed, difficulty, familySize) => {
       const names = syntheticGlossNames(12);
@@ -65,18 +73,36 @@ describe('synthetic signs', () => {
   it('bring the nearest signs closer as difficulty grows (parameters), also at G = 1295', () => {
     for (const count of [30, 1295]) {
       const names = syntheticGlossNames(count);
-      const distances = [0, 0.25, 0.5, 0.75, 1].map((difficulty) => nearestSignDistance(generateSyntheticSigns(names, { seed: 5, difficulty })));
-      for (let i = 1; i < distances.length; i++) expect(distances[i]).toBeLessThan(distances[i - 1]);
+      const distances = [0, 0.25, 0.5, 0.75, 1].map((difficulty) =>
+        nearestSignDistance(generateSyntheticSigns(names, { seed: 5, difficulty })),
+      );
+      for (let i = 1; i < distances.length; i++)
+        expect(distances[i]).toBeLessThan(distances[i - 1]);
       expect(distances[4]).toBeLessThan(distances[0] / 2);
     }
   });
 
   it('bring the nearest signs closer as difficulty grows (renders)', () => {
     const nearestRender = (difficulty: number): number => {
-      const corpus = generateSignCorpus({ seed: 2, glosses: 9, difficulty, trainSamples: 0, devSamples: 0, testSamples: 0 });
-      const renders = corpus.vocabulary.glosses.map((gloss) => corpus.renderSample(corpus.specFor([gloss], { signer: 0, seed: 1 }), { height: 32, width: 32, noise: 0 }));
+      const corpus = generateSignCorpus({
+        seed: 2,
+        glosses: 9,
+        difficulty,
+        trainSamples: 0,
+        devSamples: 0,
+        testSamples: 0,
+      });
+      const renders = corpus.vocabulary.glosses.map((gloss) =>
+        corpus.renderSample(corpus.specFor([gloss], { signer: 0, seed: 1 }), {
+          height: 32,
+          width: 32,
+          noise: 0,
+        }),
+      );
       let best = Infinity;
-      for (let i = 0; i < renders.length; i++) for (let j = i + 1; j < renders.length; j++) best = Math.min(best, frameDistance(renders[i], renders[j], 12, 2));
+      for (let i = 0; i < renders.length; i++)
+        for (let j = i + 1; j < renders.length; j++)
+          best = Math.min(best, frameDistance(renders[i], renders[j], 12, 2));
       return best;
     };
     const easy = nearestRender(0);
@@ -87,13 +113,25 @@ describe('synthetic signs', () => {
 
   it('render distinct glosses further apart than the same gloss with different noise', () => {
     for (const seed of [11, 13]) {
-      const corpus = generateSignCorpus({ seed, glosses: 12, trainSamples: 0, devSamples: 0, testSamples: 0 });
+      const corpus = generateSignCorpus({
+        seed,
+        glosses: 12,
+        trainSamples: 0,
+        devSamples: 0,
+        testSamples: 0,
+      });
       const options = { height: 64, width: 64 };
       const glosses = corpus.vocabulary.glosses;
-      const render = (gloss: string, noiseSeed?: number) => corpus.renderSample(corpus.specFor([gloss], { signer: 1, seed: 3 }), { ...options, noiseSeed });
+      const render = (gloss: string, noiseSeed?: number) =>
+        corpus.renderSample(corpus.specFor([gloss], { signer: 1, seed: 3 }), {
+          ...options,
+          noiseSeed,
+        });
       const renders = glosses.map((gloss) => render(gloss));
       let nearestDifferent = Infinity;
-      for (let i = 0; i < glosses.length; i++) for (let j = i + 1; j < glosses.length; j++) nearestDifferent = Math.min(nearestDifferent, frameDistance(renders[i], renders[j]));
+      for (let i = 0; i < glosses.length; i++)
+        for (let j = i + 1; j < glosses.length; j++)
+          nearestDifferent = Math.min(nearestDifferent, frameDistance(renders[i], renders[j]));
       let farthestSame = 0;
       for (const [i, gloss] of glosses.entries()) {
         const again = render(gloss, 1000 + i);

@@ -18,16 +18,44 @@ import { mixSeed, SeededRandom } from './random';
  */
 export const SYNTHETIC_SIGN_PARAMETERS = [
   // Location (dominant hand's start and end, in the signing space).
-  'startX', 'startY', 'endX', 'endY',
+  'startX',
+  'startY',
+  'endX',
+  'endY',
   // Movement.
-  'arc', 'oscFrequency', 'oscAmplitude', 'oscPhase', 'oscAspect', 'duration', 'hold',
+  'arc',
+  'oscFrequency',
+  'oscAmplitude',
+  'oscPhase',
+  'oscAspect',
+  'duration',
+  'hold',
   // Orientation (in-plane rotation and palm facing, at start and end; non-dominant hand's).
-  'orientStart', 'orientEnd', 'facingStart', 'facingEnd', 'weakOrient', 'weakFacing',
+  'orientStart',
+  'orientEnd',
+  'facingStart',
+  'facingEnd',
+  'weakOrient',
+  'weakFacing',
   // Dominant hand shape.
-  'extThumb', 'extIndex', 'extMiddle', 'extRing', 'extPinky', 'spread', 'handSize',
+  'extThumb',
+  'extIndex',
+  'extMiddle',
+  'extRing',
+  'extPinky',
+  'spread',
+  'handSize',
   // Non-dominant ("weak") hand: involvement, mirror vs. static base, base location, hand shape.
-  'weakInvolvement', 'weakSymmetry', 'weakX', 'weakY',
-  'weakExtThumb', 'weakExtIndex', 'weakExtMiddle', 'weakExtRing', 'weakExtPinky', 'weakSpread',
+  'weakInvolvement',
+  'weakSymmetry',
+  'weakX',
+  'weakY',
+  'weakExtThumb',
+  'weakExtIndex',
+  'weakExtMiddle',
+  'weakExtRing',
+  'weakExtPinky',
+  'weakSpread',
 ] as const;
 
 /**
@@ -40,7 +68,10 @@ export const SYNTHETIC_SIGN_PARAMETERS = [
  */
 export type SyntheticSignParameter = (typeof SYNTHETIC_SIGN_PARAMETERS)[number];
 
-const INDEX = Object.fromEntries(SYNTHETIC_SIGN_PARAMETERS.map((name, i) => [name, i])) as Record<SyntheticSignParameter, number>;
+const INDEX = Object.fromEntries(SYNTHETIC_SIGN_PARAMETERS.map((name, i) => [name, i])) as Record<
+  SyntheticSignParameter,
+  number
+>;
 
 /** Parameter groups ("phonological parameters"); minimal pairs differ mainly in one or two. */
 const GROUPS: readonly (readonly number[])[] = [
@@ -48,7 +79,18 @@ const GROUPS: readonly (readonly number[])[] = [
   ['arc', 'oscFrequency', 'oscAmplitude', 'oscPhase', 'oscAspect', 'duration', 'hold'],
   ['orientStart', 'orientEnd', 'facingStart', 'facingEnd', 'weakOrient', 'weakFacing'],
   ['extThumb', 'extIndex', 'extMiddle', 'extRing', 'extPinky', 'spread', 'handSize'],
-  ['weakInvolvement', 'weakSymmetry', 'weakX', 'weakY', 'weakExtThumb', 'weakExtIndex', 'weakExtMiddle', 'weakExtRing', 'weakExtPinky', 'weakSpread'],
+  [
+    'weakInvolvement',
+    'weakSymmetry',
+    'weakX',
+    'weakY',
+    'weakExtThumb',
+    'weakExtIndex',
+    'weakExtMiddle',
+    'weakExtRing',
+    'weakExtPinky',
+    'weakSpread',
+  ],
 ].map((names) => names.map((name) => INDEX[name as SyntheticSignParameter]));
 
 /**
@@ -115,12 +157,17 @@ function freeVector(seed: number, index: number): Float64Array {
  * nearestSignDistance(signs); // the closest pair's parameter distance
  * ```
  */
-export function generateSyntheticSigns(glosses: readonly string[], options: SyntheticSignOptions = {}): SyntheticSign[] {
+export function generateSyntheticSigns(
+  glosses: readonly string[],
+  options: SyntheticSignOptions = {},
+): SyntheticSign[] {
   const seed = options.seed ?? 0;
   const difficulty = options.difficulty ?? 0.3;
   const familySize = options.familySize ?? 3;
-  if (!(difficulty >= 0 && difficulty <= 1)) throw new Error(`difficulty must be in [0, 1], but got ${difficulty}.`);
-  if (!Number.isInteger(familySize) || familySize < 1) throw new Error(`familySize must be a positive integer, but got ${familySize}.`);
+  if (!(difficulty >= 0 && difficulty <= 1))
+    throw new Error(`difficulty must be in [0, 1], but got ${difficulty}.`);
+  if (!Number.isInteger(familySize) || familySize < 1)
+    throw new Error(`familySize must be a positive integer, but got ${familySize}.`);
   const keep = 1 - 0.97 * difficulty;
   const contrast = 1 - 0.8 * difficulty;
   return glosses.map((gloss, index) => {
@@ -134,7 +181,8 @@ export function generateSyntheticSigns(glosses: readonly string[], options: Synt
     if (random.next() < 0.5) contrastGroups.add(random.int(GROUPS.length));
     const vector = new Float64Array(free.length);
     for (let i = 0; i < free.length; i++) vector[i] = anchor[i] + (free[i] - anchor[i]) * keep;
-    for (const group of contrastGroups) for (const i of GROUPS[group]) vector[i] = anchor[i] + (free[i] - anchor[i]) * contrast;
+    for (const group of contrastGroups)
+      for (const i of GROUPS[group]) vector[i] = anchor[i] + (free[i] - anchor[i]) * contrast;
     return { gloss, index, family, vector };
   });
 }
@@ -169,7 +217,9 @@ export function signParameterDistance(a: SyntheticSign, b: SyntheticSign): numbe
  */
 export function nearestSignDistance(signs: readonly SyntheticSign[]): number {
   let best = Infinity;
-  for (let i = 0; i < signs.length; i++) for (let j = i + 1; j < signs.length; j++) best = Math.min(best, signParameterDistance(signs[i], signs[j]));
+  for (let i = 0; i < signs.length; i++)
+    for (let j = i + 1; j < signs.length; j++)
+      best = Math.min(best, signParameterDistance(signs[i], signs[j]));
   return best;
 }
 

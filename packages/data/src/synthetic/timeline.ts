@@ -55,7 +55,8 @@ export interface SyntheticTimeline {
   coreSpans: SignSpan[];
 }
 
-const jitter = (random: SeededRandom, amount: number): number => 1 + amount * (2 * random.next() - 1);
+const jitter = (random: SeededRandom, amount: number): number =>
+  1 + amount * (2 * random.next() - 1);
 
 /**
  * Plans a sentence of `signs` as `signer` would sign it, at `fps` frames per second. `seed`
@@ -69,7 +70,12 @@ const jitter = (random: SeededRandom, amount: number): number => 1 + amount * (2
  * spans.map((span) => span.end - span.start); // frames per sign
  * ```
  */
-export function planSyntheticTimeline(signs: readonly SyntheticSign[], signer: SyntheticSigner, seed: number, fps: number): SyntheticTimeline {
+export function planSyntheticTimeline(
+  signs: readonly SyntheticSign[],
+  signer: SyntheticSigner,
+  seed: number,
+  fps: number,
+): SyntheticTimeline {
   if (signs.length === 0) throw new Error('A synthetic sample needs at least one sign.');
   if (!(fps > 0)) throw new Error(`fps must be positive, but got ${fps}.`);
   const random = new SeededRandom(mixSeed(seed, 0x71e));
@@ -77,14 +83,19 @@ export function planSyntheticTimeline(signs: readonly SyntheticSign[], signer: S
   const segments: SyntheticTimelineSegment[] = [];
   let time = 0;
   const push = (kind: SyntheticTimelineSegment['kind'], seconds: number, sign?: number): void => {
-    const segment: SyntheticTimelineSegment = { kind, start: time, end: time + seconds / signer.speed };
+    const segment: SyntheticTimelineSegment = {
+      kind,
+      start: time,
+      end: time + seconds / signer.speed,
+    };
     if (sign !== undefined) segment.sign = sign;
     segments.push(segment);
     time = segment.end;
   };
   const from = new Float64Array(POSE);
   const to = new Float64Array(POSE);
-  const travel = (a: Float64Array, b: Float64Array): number => Math.max(Math.hypot(a[0] - b[0], a[1] - b[1]), Math.hypot(a[11] - b[11], a[12] - b[12]));
+  const travel = (a: Float64Array, b: Float64Array): number =>
+    Math.max(Math.hypot(a[0] - b[0], a[1] - b[1]), Math.hypot(a[11] - b[11], a[12] - b[12]));
   push('rest', random.range(0.1, 0.3));
   from.set(REST_POSE);
   decoded.forEach((sign: DecodedSign, i) => {
@@ -111,9 +122,16 @@ export function planSyntheticTimeline(signs: readonly SyntheticSign[], signer: S
   for (let i = 1; i < n; i++) bounds[i] = Math.max(bounds[i], bounds[i - 1] + 1);
   for (let i = n - 1; i >= 1; i--) bounds[i] = Math.min(bounds[i], bounds[i + 1] - 1);
   const glossOf = (i: number): string => signs[i].gloss;
-  const spans = signSegments.map((_, i) => ({ gloss: glossOf(i), start: bounds[i], end: bounds[i + 1] }));
+  const spans = signSegments.map((_, i) => ({
+    gloss: glossOf(i),
+    start: bounds[i],
+    end: bounds[i + 1],
+  }));
   const coreSpans = signSegments.map((segment, i) => {
-    const start = Math.min(spans[i].end, Math.max(spans[i].start, Math.ceil(segment.start * toFrames - 0.5)));
+    const start = Math.min(
+      spans[i].end,
+      Math.max(spans[i].start, Math.ceil(segment.start * toFrames - 0.5)),
+    );
     const end = Math.max(start, Math.min(spans[i].end, Math.ceil(segment.end * toFrames - 0.5)));
     return { gloss: glossOf(i), start, end };
   });

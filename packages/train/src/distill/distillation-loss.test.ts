@@ -11,7 +11,13 @@ beforeAll(async () => {
 });
 
 /** Seeded log-probabilities `[T, B, V]` as nested arrays (float64) and a tensor. */
-function randomLogProbs(frames: number, batch: number, classes: number, seed: number, scale = 2): { values: number[][][]; tensor: tf.Tensor3D } {
+function randomLogProbs(
+  frames: number,
+  batch: number,
+  classes: number,
+  seed: number,
+  scale = 2,
+): { values: number[][][]; tensor: tf.Tensor3D } {
   let s = seed >>> 0 || 1;
   const rand = (): number => {
     s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
@@ -42,7 +48,9 @@ function referenceKd(
   blank = 0,
 ): number[] {
   const classes = student[0][0].length;
-  const keep = Array.from({ length: classes }, (_, k) => k).filter((k) => includeBlank || k !== blank);
+  const keep = Array.from({ length: classes }, (_, k) => k).filter(
+    (k) => includeBlank || k !== blank,
+  );
   const softmax = (row: number[]): number[] => {
     const z = keep.map((k) => row[k] / temperature);
     const m = Math.max(...z);
@@ -63,7 +71,8 @@ function referenceKd(
         softmax(teacher[j][b]).forEach((v, k) => (p[k] += wij * v));
       }
       const q = softmax(student[i][b]);
-      for (let k = 0; k < keep.length; k++) if (p[k] > 0) total += p[k] * (Math.log(p[k]) - Math.log(q[k]));
+      for (let k = 0; k < keep.length; k++)
+        if (p[k] > 0) total += p[k] * (Math.log(p[k]) - Math.log(q[k]));
     }
     return (temperature * temperature * total) / ls;
   });
@@ -74,9 +83,19 @@ describe('distillationLoss', () => {
     for (const includeBlank of [true, false]) {
       for (const temperature of [0.5, 1, 4]) {
         const { tensor } = randomLogProbs(6, 3, 5, 11);
-        const loss = distillationLoss(tensor, tensor, { studentLengths: [6, 4, 0], temperature, includeBlank });
+        const loss = distillationLoss(tensor, tensor, {
+          studentLengths: [6, 4, 0],
+          temperature,
+          includeBlank,
+        });
         expect(loss.dataSync()[0]).toBeCloseTo(0, 6);
-        const grad = tf.grad((s: tf.Tensor) => distillationLoss(s as tf.Tensor3D, tensor, { studentLengths: [6, 4, 0], temperature, includeBlank }))(tensor);
+        const grad = tf.grad((s: tf.Tensor) =>
+          distillationLoss(s as tf.Tensor3D, tensor, {
+            studentLengths: [6, 4, 0],
+            temperature,
+            includeBlank,
+          }),
+        )(tensor);
         expect(Math.max(...Array.from(grad.dataSync(), Math.abs))).toBeLessThan(1e-6);
         tf.dispose([tensor, loss, grad]);
       }
@@ -94,29 +113,71 @@ describe('distillationLoss', () => {
       fc.integer({ min: 1, max: 1000 }), // seed
     ],
     { numRuns: 40 },
-  )('matches a plain float64 implementation (lengths, resampling, τ², blank)', (batch, classes, sFrames, tFrames, temperature, includeBlank, seed) => {
-    const student = randomLogProbs(sFrames, batch, classes, seed);
-    const teacher = randomLogProbs(tFrames, batch, classes, seed + 7);
-    const studentLengths = Array.from({ length: batch }, (_, b) => (b === 0 ? sFrames : (seed * (b + 3)) % (sFrames + 1)));
-    const teacherLengths = studentLengths.map((l, b) => (l === 0 ? (b % 2) * tFrames : Math.max(1, tFrames - ((seed + b) % tFrames))));
-    const perSample = distillationLoss(student.tensor, teacher.tensor, { studentLengths, teacherLengths, temperature, includeBlank, reduction: 'none' });
-    const expected = referenceKd(student.values, teacher.values, studentLengths, teacherLengths, temperature, includeBlank);
-    const got = Array.from(perSample.dataSync());
-    got.forEach((v, b) => expect(v).toBeCloseTo(expected[b], 4));
-    const mean = distillationLoss(student.tensor, teacher.tensor, { studentLengths, teacherLengths, temperature, includeBlank });
-    expect(mean.dataSync()[0]).toBeCloseTo(expected.reduce((a, x) => a + x, 0) / batch, 4);
-    const sum = distillationLoss(student.tensor, teacher.tensor, { studentLengths, teacherLengths, temperature, includeBlank, reduction: 'sum' });
-    expect(sum.dataSync()[0]).toBeCloseTo(expected.reduce((a, x) => a + x, 0), 4);
-    tf.dispose([student.tensor, teacher.tensor, perSample, mean, sum]);
-  });
+  )(
+    'matches a plain float64 implementation (lengths, resampling, τ², blank)',
+    (batch, classes, sFrames, tFrames, temperature, includeBlank, seed) => {
+      const student = randomLogProbs(sFrames, batch, classes, seed);
+      const teacher = randomLogProbs(tFrames, batch, classes, seed + 7);
+      const studentLengths = Array.from({ length: batch }, (_, b) =>
+        b === 0 ? sFrames : (seed * (b + 3)) % (sFrames + 1),
+      );
+      const teacherLengths = studentLengths.map((l, b) =>
+        l === 0 ? (b % 2) * tFrames : Math.max(1, tFrames - ((seed + b) % tFrames)),
+      );
+      const perSample = distillationLoss(student.tensor, teacher.tensor, {
+        studentLengths,
+        teacherLengths,
+        temperature,
+        includeBlank,
+        reduction: 'none',
+      });
+      const expected = referenceKd(
+        student.values,
+        teacher.values,
+        studentLengths,
+        teacherLengths,
+        temperature,
+        includeBlank,
+      );
+      const got = Array.from(perSample.dataSync());
+      got.forEach((v, b) => expect(v).toBeCloseTo(expected[b], 4));
+      const mean = distillationLoss(student.tensor, teacher.tensor, {
+        studentLengths,
+        teacherLengths,
+        temperature,
+        includeBlank,
+      });
+      expect(mean.dataSync()[0]).toBeCloseTo(expected.reduce((a, x) => a + x, 0) / batch, 4);
+      const sum = distillationLoss(student.tensor, teacher.tensor, {
+        studentLengths,
+        teacherLengths,
+        temperature,
+        includeBlank,
+        reduction: 'sum',
+      });
+      expect(sum.dataSync()[0]).toBeCloseTo(
+        expected.reduce((a, x) => a + x, 0),
+        4,
+      );
+      tf.dispose([student.tensor, teacher.tensor, perSample, mean, sum]);
+    },
+  );
 
   it('scales the KL divergence by τ² (same distributions, loss(τ) = τ²·KL_τ)', () => {
     const student = randomLogProbs(5, 2, 6, 3);
     const teacher = randomLogProbs(5, 2, 6, 4);
     const at = (temperature: number): number =>
-      distillationLoss(student.tensor, teacher.tensor, { studentLengths: [5, 5], temperature }).dataSync()[0];
+      distillationLoss(student.tensor, teacher.tensor, {
+        studentLengths: [5, 5],
+        temperature,
+      }).dataSync()[0];
     const klAt = (temperature: number): number =>
-      referenceKd(student.values, teacher.values, [5, 5], [5, 5], temperature, true).reduce((a, x) => a + x, 0) / 2 / (temperature * temperature);
+      referenceKd(student.values, teacher.values, [5, 5], [5, 5], temperature, true).reduce(
+        (a, x) => a + x,
+        0,
+      ) /
+      2 /
+      (temperature * temperature);
     for (const t of [1, 2, 3]) expect(at(t)).toBeCloseTo(t * t * klAt(t), 5);
     // τ = 1 is the plain KL divergence.
     expect(at(1)).toBeCloseTo(klAt(1), 5);
@@ -126,8 +187,14 @@ describe('distillationLoss', () => {
   it('has the gradient of central differences (through log-softmax of student logits)', () => {
     const logits = tf.tensor3d(randomLogProbs(4, 2, 5, 21).values, [4, 2, 5]);
     const teacher = randomLogProbs(3, 2, 5, 22);
-    const options = { studentLengths: [4, 3], teacherLengths: [3, 2], temperature: 2, includeBlank: false };
-    const f = (x: tf.Tensor): tf.Tensor => distillationLoss(logSoftmax(x as tf.Tensor3D), teacher.tensor, options);
+    const options = {
+      studentLengths: [4, 3],
+      teacherLengths: [3, 2],
+      temperature: 2,
+      includeBlank: false,
+    };
+    const f = (x: tf.Tensor): tf.Tensor =>
+      distillationLoss(logSoftmax(x as tf.Tensor3D), teacher.tensor, options);
     const analytic = tf.grad(f)(logits).dataSync();
     const base = logits.dataSync();
     const h = 1e-2;
@@ -153,7 +220,13 @@ describe('distillationLoss', () => {
     const teacher = randomLogProbs(6, 2, 4, 6);
     const options = { studentLengths: [6, 3], temperature: 1.5 };
     const padded = (x: number[][][], seed: number): tf.Tensor3D =>
-      tf.tensor3d(x.map((row, t) => row.map((frame, b) => (b === 1 && t >= 3 ? frame.map((_, k) => (seed * (k + 1) * (t + 1)) % 7 - 50) : frame))));
+      tf.tensor3d(
+        x.map((row, t) =>
+          row.map((frame, b) =>
+            b === 1 && t >= 3 ? frame.map((_, k) => ((seed * (k + 1) * (t + 1)) % 7) - 50) : frame,
+          ),
+        ),
+      );
     const a = distillationLoss(student.tensor, teacher.tensor, options).dataSync()[0];
     const s2 = padded(student.values, 3);
     const t2 = padded(teacher.values, 5);
@@ -165,7 +238,9 @@ describe('distillationLoss', () => {
   it('detaches the teacher: no gradient flows into its outputs', () => {
     const student = randomLogProbs(4, 1, 4, 8);
     const teacher = randomLogProbs(4, 1, 4, 9);
-    const g = tf.grad((t: tf.Tensor) => distillationLoss(student.tensor, t as tf.Tensor3D, { studentLengths: [4] }))(teacher.tensor);
+    const g = tf.grad((t: tf.Tensor) =>
+      distillationLoss(student.tensor, t as tf.Tensor3D, { studentLengths: [4] }),
+    )(teacher.tensor);
     expect(Array.from(g.dataSync()).every((v) => v === 0)).toBe(true);
     tf.dispose([student.tensor, teacher.tensor, g]);
   });
@@ -173,29 +248,81 @@ describe('distillationLoss', () => {
   it('combines with CTC as α·CTC + (1 − α)·KD, or with separate weights', () => {
     const student = randomLogProbs(8, 2, 5, 12);
     const teacher = randomLogProbs(8, 2, 5, 13);
-    const targets = tf.tensor2d([[1, 2, 3], [4, 4, -1]], [2, 3], 'int32');
+    const targets = tf.tensor2d(
+      [
+        [1, 2, 3],
+        [4, 4, -1],
+      ],
+      [2, 3],
+      'int32',
+    );
     const ctc = { targets, targetLengths: [3, 2] };
     const lengths = [8, 6];
     const ctcValue = ctcLoss(student.tensor, targets, lengths, [3, 2]).dataSync()[0];
-    const kdValue = distillationLoss(student.tensor, teacher.tensor, { studentLengths: lengths, temperature: 2 }).dataSync()[0];
-    const combined = distillationLoss(student.tensor, teacher.tensor, { studentLengths: lengths, temperature: 2, alpha: 0.3, ctc }).dataSync()[0];
+    const kdValue = distillationLoss(student.tensor, teacher.tensor, {
+      studentLengths: lengths,
+      temperature: 2,
+    }).dataSync()[0];
+    const combined = distillationLoss(student.tensor, teacher.tensor, {
+      studentLengths: lengths,
+      temperature: 2,
+      alpha: 0.3,
+      ctc,
+    }).dataSync()[0];
     expect(combined).toBeCloseTo(0.3 * ctcValue + 0.7 * kdValue, 4);
-    const weighted = distillationLoss(student.tensor, teacher.tensor, { studentLengths: lengths, temperature: 2, weights: { ctc: 1, kd: 2 }, ctc }).dataSync()[0];
+    const weighted = distillationLoss(student.tensor, teacher.tensor, {
+      studentLengths: lengths,
+      temperature: 2,
+      weights: { ctc: 1, kd: 2 },
+      ctc,
+    }).dataSync()[0];
     expect(weighted).toBeCloseTo(ctcValue + 2 * kdValue, 4);
-    const terms = distillationLossTerms(student.tensor, teacher.tensor, { studentLengths: lengths, temperature: 2, ctc });
+    const terms = distillationLossTerms(student.tensor, teacher.tensor, {
+      studentLengths: lengths,
+      temperature: 2,
+      ctc,
+    });
     expect(terms.ctc?.dataSync()[0]).toBeCloseTo(ctcValue, 5);
     expect(terms.kd.dataSync()[0]).toBeCloseTo(kdValue, 5);
     expect(terms.loss.dataSync()[0]).toBeCloseTo(0.5 * ctcValue + 0.5 * kdValue, 4);
-    tf.dispose([student.tensor, teacher.tensor, targets, terms.loss, terms.kd, terms.ctc as tf.Tensor]);
+    tf.dispose([
+      student.tensor,
+      teacher.tensor,
+      targets,
+      terms.loss,
+      terms.kd,
+      terms.ctc as tf.Tensor,
+    ]);
   });
 
   it('is tidy: no tensor is left behind by the loss or its gradient', () => {
     const student = randomLogProbs(6, 2, 5, 14);
     const teacher = randomLogProbs(3, 2, 5, 15);
-    const targets = tf.tensor2d([[1, 2], [3, -1]], [2, 2], 'int32');
-    const options = { studentLengths: [6, 5], teacherLengths: [3, 3], temperature: 2, includeBlank: false, ctc: { targets, targetLengths: [2, 1] } };
+    const targets = tf.tensor2d(
+      [
+        [1, 2],
+        [3, -1],
+      ],
+      [2, 2],
+      'int32',
+    );
+    const options = {
+      studentLengths: [6, 5],
+      teacherLengths: [3, 3],
+      temperature: 2,
+      includeBlank: false,
+      ctc: { targets, targetLengths: [2, 1] },
+    };
     expectNoLeaks(() => distillationLoss(student.tensor, teacher.tensor, options).dispose(), 0);
-    expectNoLeaks(() => tf.grad((s: tf.Tensor) => distillationLoss(s as tf.Tensor3D, teacher.tensor, options))(student.tensor).dispose(), 0);
+    expectNoLeaks(
+      () =>
+        tf
+          .grad((s: tf.Tensor) => distillationLoss(s as tf.Tensor3D, teacher.tensor, options))(
+            student.tensor,
+          )
+          .dispose(),
+      0,
+    );
     tf.dispose([student.tensor, teacher.tensor, targets]);
   });
 
@@ -204,16 +331,49 @@ describe('distillationLoss', () => {
     const t = randomLogProbs(4, 2, 5, 2).tensor;
     const other = randomLogProbs(4, 3, 5, 2).tensor;
     const cases: [() => unknown, RegExp][] = [
-      [() => distillationLoss(tf.zeros([4, 5]) as unknown as tf.Tensor3D, t, { studentLengths: [4, 4] }), /'studentLogProbs': expected a rank-3 tensor \[T, B, V\], but got 'shape \[4,5\]'/],
-      [() => distillationLoss(s, other, { studentLengths: [4, 4] }), /'teacherLogProbs': expected shape \[T, 2, 5\].*but got 'shape \[4,3,5\]'/],
-      [() => distillationLoss(s, t, { studentLengths: [4] }), /'studentLengths': expected 2 lengths \(one per sample\), but got '1 lengths'/],
-      [() => distillationLoss(s, t, { studentLengths: [4, 5] }), /'studentLengths\[1\]': expected an integer in \[0, 4\]/],
-      [() => distillationLoss(s, t, { studentLengths: [4, 4], temperature: 0 }), /'temperature': expected a finite number > 0, but got 0/],
-      [() => distillationLoss(s, t, { studentLengths: [4, 4], alpha: 0.5 }), /'ctc': expected CTC targets when the CTC weight is 0.5/],
-      [() => distillationLoss(s, t, { studentLengths: [4, 4], alpha: 1.5 }), /'alpha': expected a finite number >= 0 and <= 1, but got 1.5/],
-      [() => distillationLoss(s, t, { studentLengths: [4, 4], blank: 5 }), /'blank': expected a class index < 5, but got 5/],
-      [() => distillationLoss(s, t, { studentLengths: [4, 4], teacherLengths: [4, 0] }), /'teacherLengths\[1\]': expected at least one teacher frame for the student's 4, but got 0/],
-      [() => distillationLoss(s, t, { studentLengths: [4, 4], reduction: 'avg' as never }), /'reduction': expected 'none', 'sum' or 'mean', but got 'avg'/],
+      [
+        () =>
+          distillationLoss(tf.zeros([4, 5]) as unknown as tf.Tensor3D, t, {
+            studentLengths: [4, 4],
+          }),
+        /'studentLogProbs': expected a rank-3 tensor \[T, B, V\], but got 'shape \[4,5\]'/,
+      ],
+      [
+        () => distillationLoss(s, other, { studentLengths: [4, 4] }),
+        /'teacherLogProbs': expected shape \[T, 2, 5\].*but got 'shape \[4,3,5\]'/,
+      ],
+      [
+        () => distillationLoss(s, t, { studentLengths: [4] }),
+        /'studentLengths': expected 2 lengths \(one per sample\), but got '1 lengths'/,
+      ],
+      [
+        () => distillationLoss(s, t, { studentLengths: [4, 5] }),
+        /'studentLengths\[1\]': expected an integer in \[0, 4\]/,
+      ],
+      [
+        () => distillationLoss(s, t, { studentLengths: [4, 4], temperature: 0 }),
+        /'temperature': expected a finite number > 0, but got 0/,
+      ],
+      [
+        () => distillationLoss(s, t, { studentLengths: [4, 4], alpha: 0.5 }),
+        /'ctc': expected CTC targets when the CTC weight is 0.5/,
+      ],
+      [
+        () => distillationLoss(s, t, { studentLengths: [4, 4], alpha: 1.5 }),
+        /'alpha': expected a finite number >= 0 and <= 1, but got 1.5/,
+      ],
+      [
+        () => distillationLoss(s, t, { studentLengths: [4, 4], blank: 5 }),
+        /'blank': expected a class index < 5, but got 5/,
+      ],
+      [
+        () => distillationLoss(s, t, { studentLengths: [4, 4], teacherLengths: [4, 0] }),
+        /'teacherLengths\[1\]': expected at least one teacher frame for the student's 4, but got 0/,
+      ],
+      [
+        () => distillationLoss(s, t, { studentLengths: [4, 4], reduction: 'avg' as never }),
+        /'reduction': expected 'none', 'sum' or 'mean', but got 'avg'/,
+      ],
     ];
     for (const [call, message] of cases) expect(call).toThrow(message);
     tf.dispose([s, t, other]);

@@ -76,19 +76,32 @@ export interface DistillationLossTerms {
 function readLengths(name: string, lengths: Lengths, batch: number, frames: number): number[] {
   let values: number[];
   if (lengths instanceof tf.Tensor) {
-    if (lengths.rank !== 1) throw new Error(configError(name, 'a rank-1 tensor of lengths', `a rank-${lengths.rank} tensor`));
+    if (lengths.rank !== 1)
+      throw new Error(
+        configError(name, 'a rank-1 tensor of lengths', `a rank-${lengths.rank} tensor`),
+      );
     values = Array.from(lengths.dataSync());
-  } else if (Array.isArray(lengths) || lengths instanceof Int32Array) values = Array.from(lengths as ArrayLike<number>);
+  } else if (Array.isArray(lengths) || lengths instanceof Int32Array)
+    values = Array.from(lengths as ArrayLike<number>);
   else throw new Error(configError(name, 'an array of lengths or a rank-1 tensor', lengths));
-  if (values.length !== batch) throw new Error(configError(name, `${batch} lengths (one per sample)`, `${values.length} lengths`));
+  if (values.length !== batch)
+    throw new Error(
+      configError(name, `${batch} lengths (one per sample)`, `${values.length} lengths`),
+    );
   values.forEach((v, b) => {
-    if (!Number.isInteger(v) || v < 0 || v > frames) throw new Error(configError(`${name}[${b}]`, `an integer in [0, ${frames}] (the frames of the outputs)`, v));
+    if (!Number.isInteger(v) || v < 0 || v > frames)
+      throw new Error(
+        configError(`${name}[${b}]`, `an integer in [0, ${frames}] (the frames of the outputs)`, v),
+      );
   });
   return values;
 }
 
 /** `x` with a zero gradient: the teacher's outputs are targets, not something to train. */
-const detach = tf.customGrad(((x: tf.Tensor) => ({ value: tf.clone(x), gradFunc: (dy: tf.Tensor) => tf.zerosLike(dy) })) as unknown as Parameters<typeof tf.customGrad>[0]);
+const detach = tf.customGrad(((x: tf.Tensor) => ({
+  value: tf.clone(x),
+  gradFunc: (dy: tf.Tensor) => tf.zerosLike(dy),
+})) as unknown as Parameters<typeof tf.customGrad>[0]);
 
 /**
  * {@link distillationLoss} with its parts: `loss`, the KL term `kd` and, when `ctc` targets
@@ -108,67 +121,146 @@ export function distillationLossTerms(
   options: DistillationLossOptions,
 ): DistillationLossTerms {
   if (!(studentLogProbs instanceof tf.Tensor) || studentLogProbs.rank !== 3) {
-    throw new Error(configError('studentLogProbs', 'a rank-3 tensor [T, B, V]', studentLogProbs instanceof tf.Tensor ? `shape [${studentLogProbs.shape}]` : studentLogProbs));
+    throw new Error(
+      configError(
+        'studentLogProbs',
+        'a rank-3 tensor [T, B, V]',
+        studentLogProbs instanceof tf.Tensor ? `shape [${studentLogProbs.shape}]` : studentLogProbs,
+      ),
+    );
   }
   if (!(teacherLogProbs instanceof tf.Tensor) || teacherLogProbs.rank !== 3) {
-    throw new Error(configError('teacherLogProbs', 'a rank-3 tensor [T, B, V]', teacherLogProbs instanceof tf.Tensor ? `shape [${teacherLogProbs.shape}]` : teacherLogProbs));
+    throw new Error(
+      configError(
+        'teacherLogProbs',
+        'a rank-3 tensor [T, B, V]',
+        teacherLogProbs instanceof tf.Tensor ? `shape [${teacherLogProbs.shape}]` : teacherLogProbs,
+      ),
+    );
   }
-  if (options == null || typeof options !== 'object') throw new Error(configError('options', 'an object with studentLengths', options));
+  if (options == null || typeof options !== 'object')
+    throw new Error(configError('options', 'an object with studentLengths', options));
   const [frames, batch, classes] = studentLogProbs.shape;
   const [teacherFrames, teacherBatch, teacherClasses] = teacherLogProbs.shape;
   if (teacherBatch !== batch || teacherClasses !== classes) {
-    throw new Error(configError('teacherLogProbs', `shape [T, ${batch}, ${classes}] (the student's batch and classes)`, `shape [${teacherLogProbs.shape}]`));
+    throw new Error(
+      configError(
+        'teacherLogProbs',
+        `shape [T, ${batch}, ${classes}] (the student's batch and classes)`,
+        `shape [${teacherLogProbs.shape}]`,
+      ),
+    );
   }
   const temperature = requireNumber('temperature', options.temperature ?? 1, 0, false);
   const blank = requireInteger('blank', options.blank ?? 0, 0);
   if (blank >= classes) throw new Error(configError('blank', `a class index < ${classes}`, blank));
   const includeBlank = options.includeBlank ?? true;
-  if (!includeBlank && classes < 3) throw new Error(configError('includeBlank', 'true when there are fewer than 2 non-blank classes', includeBlank));
+  if (!includeBlank && classes < 3)
+    throw new Error(
+      configError(
+        'includeBlank',
+        'true when there are fewer than 2 non-blank classes',
+        includeBlank,
+      ),
+    );
   const reduction = options.reduction ?? 'mean';
-  if (reduction !== 'none' && reduction !== 'sum' && reduction !== 'mean') throw new Error(configError('reduction', "'none', 'sum' or 'mean'", reduction));
-  if (options.alpha !== undefined && options.weights !== undefined) throw new Error(configError('alpha', 'unset when weights are given', options.alpha));
+  if (reduction !== 'none' && reduction !== 'sum' && reduction !== 'mean')
+    throw new Error(configError('reduction', "'none', 'sum' or 'mean'", reduction));
+  if (options.alpha !== undefined && options.weights !== undefined)
+    throw new Error(configError('alpha', 'unset when weights are given', options.alpha));
   let weights: { ctc: number; kd: number };
   if (options.weights !== undefined) {
-    weights = { ctc: requireNumber('weights.ctc', options.weights.ctc, 0, true), kd: requireNumber('weights.kd', options.weights.kd, 0, true) };
+    weights = {
+      ctc: requireNumber('weights.ctc', options.weights.ctc, 0, true),
+      kd: requireNumber('weights.kd', options.weights.kd, 0, true),
+    };
   } else {
-    const alpha = requireNumber('alpha', options.alpha ?? (options.ctc ? 0.5 : 0), 0, true, 1, true);
+    const alpha = requireNumber(
+      'alpha',
+      options.alpha ?? (options.ctc ? 0.5 : 0),
+      0,
+      true,
+      1,
+      true,
+    );
     weights = { ctc: alpha, kd: 1 - alpha };
   }
-  if (weights.ctc > 0 && options.ctc === undefined) throw new Error(configError('ctc', `CTC targets when the CTC weight is ${weights.ctc}`, undefined));
+  if (weights.ctc > 0 && options.ctc === undefined)
+    throw new Error(
+      configError('ctc', `CTC targets when the CTC weight is ${weights.ctc}`, undefined),
+    );
   const studentLengths = readLengths('studentLengths', options.studentLengths, batch, frames);
-  const teacherLengths = options.teacherLengths === undefined ? studentLengths : readLengths('teacherLengths', options.teacherLengths, batch, teacherFrames);
+  const teacherLengths =
+    options.teacherLengths === undefined
+      ? studentLengths
+      : readLengths('teacherLengths', options.teacherLengths, batch, teacherFrames);
   if (options.teacherLengths === undefined && teacherFrames < Math.max(0, ...studentLengths)) {
-    throw new Error(configError('teacherLengths', `the teacher's lengths: its ${teacherFrames} frames are fewer than the student's longest length ${Math.max(...studentLengths)}`, undefined));
+    throw new Error(
+      configError(
+        'teacherLengths',
+        `the teacher's lengths: its ${teacherFrames} frames are fewer than the student's longest length ${Math.max(...studentLengths)}`,
+        undefined,
+      ),
+    );
   }
   teacherLengths.forEach((l, b) => {
-    if (l === 0 && studentLengths[b] > 0) throw new Error(configError(`teacherLengths[${b}]`, `at least one teacher frame for the student's ${studentLengths[b]}`, l));
+    if (l === 0 && studentLengths[b] > 0)
+      throw new Error(
+        configError(
+          `teacherLengths[${b}]`,
+          `at least one teacher frame for the student's ${studentLengths[b]}`,
+          l,
+        ),
+      );
   });
   const resample = teacherLengths.some((l, b) => l !== studentLengths[b]);
 
   return tf.tidy(() => {
-    const columns = includeBlank ? null : tf.tensor1d(Array.from({ length: classes }, (_, k) => k).filter((k) => k !== blank), 'int32');
-    const pick = (x: tf.Tensor3D): tf.Tensor3D => (columns ? (tf.gather(x, columns, 2) as tf.Tensor3D) : x);
+    const columns = includeBlank
+      ? null
+      : tf.tensor1d(
+          Array.from({ length: classes }, (_, k) => k).filter((k) => k !== blank),
+          'int32',
+        );
+    const pick = (x: tf.Tensor3D): tf.Tensor3D =>
+      columns ? (tf.gather(x, columns, 2) as tf.Tensor3D) : x;
     // Teacher: softmax(teacher / τ) at its own frames, resampled (in probability space) onto the student's.
     const teacher = detach(teacherLogProbs) as tf.Tensor3D;
     let p = tf.softmax(tf.div(pick(teacher), temperature)) as tf.Tensor3D;
-    if (resample || teacherFrames !== frames) p = resampleOverTime(p, teacherLengths, studentLengths, frames);
+    if (resample || teacherFrames !== frames)
+      p = resampleOverTime(p, teacherLengths, studentLengths, frames);
     const logQ = tf.logSoftmax(tf.div(pick(studentLogProbs), temperature)) as tf.Tensor3D;
     // Σ_k p (log p − log q); p = 0 contributes 0 (log p is clamped so that 0·log 0 stays 0, not NaN).
     const logP = tf.log(tf.maximum(p, 1e-30));
     const perFrame = tf.sum(tf.mul(p, tf.sub(logP, logQ)), 2); // [T, B]
     const mask = tf.tensor2d(
-      Float32Array.from({ length: frames * batch }, (_, i) => (Math.floor(i / batch) < studentLengths[i % batch] ? 1 : 0)),
+      Float32Array.from({ length: frames * batch }, (_, i) =>
+        Math.floor(i / batch) < studentLengths[i % batch] ? 1 : 0,
+      ),
       [frames, batch],
     );
-    const counts = tf.tensor1d(studentLengths.map((l) => Math.max(l, 1)), 'float32');
-    const perSample = tf.mul(tf.div(tf.sum(tf.mul(perFrame, mask), 0), counts), temperature * temperature); // [B]
-    const reduce = (x: tf.Tensor): tf.Tensor => (reduction === 'none' ? x : reduction === 'sum' ? tf.sum(x) : tf.mean(x));
+    const counts = tf.tensor1d(
+      studentLengths.map((l) => Math.max(l, 1)),
+      'float32',
+    );
+    const perSample = tf.mul(
+      tf.div(tf.sum(tf.mul(perFrame, mask), 0), counts),
+      temperature * temperature,
+    ); // [B]
+    const reduce = (x: tf.Tensor): tf.Tensor =>
+      reduction === 'none' ? x : reduction === 'sum' ? tf.sum(x) : tf.mean(x);
     const kd = reduce(perSample);
     if (options.ctc === undefined) {
       const loss = weights.kd === 1 ? tf.clone(kd) : tf.mul(kd, weights.kd);
       return { loss, kd };
     }
-    const ctc = ctcLoss(studentLogProbs, options.ctc.targets, studentLengths, options.ctc.targetLengths, { blank, reduction });
+    const ctc = ctcLoss(
+      studentLogProbs,
+      options.ctc.targets,
+      studentLengths,
+      options.ctc.targetLengths,
+      { blank, reduction },
+    );
     const loss = tf.add(tf.mul(ctc, weights.ctc), tf.mul(kd, weights.kd));
     return { loss, kd, ctc };
   });
@@ -195,6 +287,10 @@ export function distillationLossTerms(
  * });
  * ```
  */
-export function distillationLoss(studentLogProbs: tf.Tensor3D, teacherLogProbs: tf.Tensor3D, options: DistillationLossOptions): tf.Tensor {
+export function distillationLoss(
+  studentLogProbs: tf.Tensor3D,
+  teacherLogProbs: tf.Tensor3D,
+  options: DistillationLossOptions,
+): tf.Tensor {
   return tf.tidy(() => distillationLossTerms(studentLogProbs, teacherLogProbs, options).loss);
 }

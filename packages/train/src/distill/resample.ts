@@ -14,8 +14,10 @@ import { configError } from '../errors';
  * ```
  */
 export function temporalInterpolationWeights(fromLength: number, toLength: number): Float32Array {
-  if (!Number.isInteger(fromLength) || fromLength < 1) throw new Error(configError('fromLength', 'an integer >= 1', fromLength));
-  if (!Number.isInteger(toLength) || toLength < 0) throw new Error(configError('toLength', 'an integer >= 0', toLength));
+  if (!Number.isInteger(fromLength) || fromLength < 1)
+    throw new Error(configError('fromLength', 'an integer >= 1', fromLength));
+  if (!Number.isInteger(toLength) || toLength < 0)
+    throw new Error(configError('toLength', 'an integer >= 0', toLength));
   const weights = new Float32Array(toLength * fromLength);
   for (let i = 0; i < toLength; i++) {
     const x = Math.min(Math.max(((i + 0.5) * fromLength) / toLength - 0.5, 0), fromLength - 1);
@@ -48,19 +50,31 @@ export function resampleOverTime(
   minFrames = 0,
 ): tf.Tensor3D {
   const [frames, batch, classes] = values.shape;
-  if (fromLengths.length !== batch) throw new Error(configError('fromLengths', `${batch} lengths (one per sample)`, `${fromLengths.length}`));
-  if (toLengths.length !== batch) throw new Error(configError('toLengths', `${batch} lengths (one per sample)`, `${toLengths.length}`));
+  if (fromLengths.length !== batch)
+    throw new Error(
+      configError('fromLengths', `${batch} lengths (one per sample)`, `${fromLengths.length}`),
+    );
+  if (toLengths.length !== batch)
+    throw new Error(
+      configError('toLengths', `${batch} lengths (one per sample)`, `${toLengths.length}`),
+    );
   const outFrames = Math.max(minFrames, 0, ...toLengths);
   const weights = new Float32Array(batch * outFrames * frames);
   for (let b = 0; b < batch; b++) {
     const from = fromLengths[b];
     const to = toLengths[b];
-    if (!Number.isInteger(from) || from < 0 || from > frames) throw new Error(configError(`fromLengths[${b}]`, `an integer in [0, ${frames}]`, from));
-    if (!Number.isInteger(to) || to < 0) throw new Error(configError(`toLengths[${b}]`, 'an integer >= 0', to));
+    if (!Number.isInteger(from) || from < 0 || from > frames)
+      throw new Error(configError(`fromLengths[${b}]`, `an integer in [0, ${frames}]`, from));
+    if (!Number.isInteger(to) || to < 0)
+      throw new Error(configError(`toLengths[${b}]`, 'an integer >= 0', to));
     if (to === 0) continue;
-    if (from === 0) throw new Error(configError(`fromLengths[${b}]`, `at least one frame to resample onto ${to} frames`, from));
+    if (from === 0)
+      throw new Error(
+        configError(`fromLengths[${b}]`, `at least one frame to resample onto ${to} frames`, from),
+      );
     const w = temporalInterpolationWeights(from, to);
-    for (let i = 0; i < to; i++) weights.set(w.subarray(i * from, (i + 1) * from), (b * outFrames + i) * frames);
+    for (let i = 0; i < to; i++)
+      weights.set(w.subarray(i * from, (i + 1) * from), (b * outFrames + i) * frames);
   }
   return tf.tidy(() => {
     const w = tf.tensor3d(weights, [batch, outFrames, frames]);

@@ -6,7 +6,15 @@ import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { makeBatch, disposeBatch, GlossVocabulary } from '@slr/data';
 import { tinySamples, tinySequenceModel } from '../testing/tiny';
 import { train } from '../trainer';
-import { extractSoftTargets, loadSoftTargets, modelFingerprint, saveSoftTargets, SoftTargets, SoftTargetsError, teacherTranscripts } from './soft-targets';
+import {
+  extractSoftTargets,
+  loadSoftTargets,
+  modelFingerprint,
+  saveSoftTargets,
+  SoftTargets,
+  SoftTargetsError,
+  teacherTranscripts,
+} from './soft-targets';
 
 const dirs: string[] = [];
 const tempDir = (): string => {
@@ -39,7 +47,9 @@ describe('extractSoftTargets', () => {
       const entry = targets.get(sample.id)!;
       expect(entry.frames).toBe(sample.frameShape[0]);
       for (let t = 0; t < entry.frames; t++) {
-        Array.from(entry.logProbs.subarray(t * 5, t * 5 + 5)).forEach((v, k) => expect(v).toBeCloseTo(out[t][b][k], 5));
+        Array.from(entry.logProbs.subarray(t * 5, t * 5 + 5)).forEach((v, k) =>
+          expect(v).toBeCloseTo(out[t][b][k], 5),
+        );
       }
     });
     // batch(): time-major, padded with the uniform distribution, lengths per sample.
@@ -51,7 +61,9 @@ describe('extractSoftTargets', () => {
     expect(a[5][0][0]).toBeCloseTo(-Math.log(5), 6);
     tf.dispose([logProbs]);
     disposeBatch(batch);
-    expect(() => targets.batch(['nope'])).toThrow("Invalid 'ids': expected ids of samples with soft targets (4 cached, teacher 'tiny-teacher'), but got ''nope', which has none'.");
+    expect(() => targets.batch(['nope'])).toThrow(
+      "Invalid 'ids': expected ids of samples with soft targets (4 cached, teacher 'tiny-teacher'), but got ''nope', which has none'.",
+    );
   });
 
   it('fingerprints change with the weights', async () => {
@@ -71,7 +83,13 @@ describe('saveSoftTargets / loadSoftTargets', () => {
     const file = join(dir, 'kd', 'soft-targets.bin');
     await saveSoftTargets(file, targets);
     expect(readdirSync(join(dir, 'kd'))).toEqual(['soft-targets.bin']); // no temporary file left
-    const loaded = await loadSoftTargets(file, { expectTeacher: { name: 'tiny-teacher', fingerprint: targets.teacher.fingerprint, config: { hidden: 16 } } });
+    const loaded = await loadSoftTargets(file, {
+      expectTeacher: {
+        name: 'tiny-teacher',
+        fingerprint: targets.teacher.fingerprint,
+        config: { hidden: 16 },
+      },
+    });
     expect(loaded.teacher).toEqual(targets.teacher);
     expect(loaded.numClasses).toBe(5);
     expect([...loaded.entries.keys()]).toEqual([...targets.entries.keys()]);
@@ -82,7 +100,10 @@ describe('saveSoftTargets / loadSoftTargets', () => {
       expect(got.hypothesis).toEqual(entry.hypothesis);
     }
     // Overwriting replaces the file in one step.
-    await saveSoftTargets(file, new SoftTargets(targets.teacher, 5, new Map([...targets.entries].slice(0, 1))));
+    await saveSoftTargets(
+      file,
+      new SoftTargets(targets.teacher, 5, new Map([...targets.entries].slice(0, 1))),
+    );
     expect((await loadSoftTargets(file)).size).toBe(1);
   });
 
@@ -92,8 +113,12 @@ describe('saveSoftTargets / loadSoftTargets', () => {
     const dir = tempDir();
     const file = join(dir, 'soft-targets.bin');
     await saveSoftTargets(file, targets);
-    await expect(loadSoftTargets(file, { expectTeacher: { fingerprint: 'abc' } })).rejects.toThrow(/were made by another teacher: expected teacher fingerprint "abc", but the file has "[0-9a-f]{64}"/);
-    await expect(loadSoftTargets(file, { expectTeacher: { config: { hidden: 32 } } })).rejects.toThrow(/expected teacher config \{"hidden":32\}/);
+    await expect(loadSoftTargets(file, { expectTeacher: { fingerprint: 'abc' } })).rejects.toThrow(
+      /were made by another teacher: expected teacher fingerprint "abc", but the file has "[0-9a-f]{64}"/,
+    );
+    await expect(
+      loadSoftTargets(file, { expectTeacher: { config: { hidden: 32 } } }),
+    ).rejects.toThrow(/expected teacher config \{"hidden":32\}/);
     const bytes = readFileSync(file);
     bytes[bytes.length - 3] ^= 0x55;
     writeFileSync(file, bytes);
@@ -102,7 +127,9 @@ describe('saveSoftTargets / loadSoftTargets', () => {
     const error = await loadSoftTargets(file).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(SoftTargetsError);
     expect((error as SoftTargetsError).path).toBe(file);
-    expect((error as Error).message).toMatch(/are truncated or corrupt: expected \d+ bytes of data, but found \d+/);
+    expect((error as Error).message).toMatch(
+      /are truncated or corrupt: expected \d+ bytes of data, but found \d+/,
+    );
     writeFileSync(file, 'hello world, not soft targets');
     await expect(loadSoftTargets(file)).rejects.toThrow(/is|are not a soft-target file/);
     await expect(loadSoftTargets(join(dir, 'missing.bin'))).rejects.toThrow(/cannot be read/);
@@ -125,7 +152,9 @@ describe('teacherTranscripts (sequence-level distillation)', () => {
       }
     });
     const plain = await extractSoftTargets(teacher, samples, { identity });
-    expect(() => teacherTranscripts(samples, plain, vocabulary)).toThrow(/extracted with beamWidth/);
+    expect(() => teacherTranscripts(samples, plain, vocabulary)).toThrow(
+      /extracted with beamWidth/,
+    );
   });
 });
 
@@ -143,7 +172,16 @@ describe('inputs: what apply takes from a batch', () => {
       },
     };
     const inputs = (batch: { videos: tf.Tensor }): tf.Tensor[] => [batch.videos, tf.scalar(0.5)];
-    await train({ model, inputs, trainSamples: samples, evalSamples: samples, epochs: 1, batchSize: 2, optimizer: { name: 'adam', learningRate: 0.01 }, callbacks: { onWarning: () => undefined } });
+    await train({
+      model,
+      inputs,
+      trainSamples: samples,
+      evalSamples: samples,
+      epochs: 1,
+      batchSize: 2,
+      optimizer: { name: 'adam', learningRate: 0.01 },
+      callbacks: { onWarning: () => undefined },
+    });
     expect(seen).toEqual([0.5, 0.5, 0.5, 0.5]); // two steps, two evaluation batches
     seen.length = 0;
     const targets = await extractSoftTargets(model, samples, { identity, inputs, batchSize: 4 });
@@ -155,13 +193,27 @@ describe('inputs: what apply takes from a batch', () => {
 describe('train() with distillation', () => {
   it("learns from a trained teacher's cached outputs and logs both terms", async () => {
     const teacher = tinySequenceModel({ features: 12, numClasses: 5, seed: 2 });
-    await train({ model: teacher, trainSamples: samples, epochs: 60, batchSize: 4, seed: 1, optimizer: { name: 'adam', learningRate: 0.05 }, callbacks: { onWarning: () => undefined } });
+    await train({
+      model: teacher,
+      trainSamples: samples,
+      epochs: 60,
+      batchSize: 4,
+      seed: 1,
+      optimizer: { name: 'adam', learningRate: 0.05 },
+      callbacks: { onWarning: () => undefined },
+    });
     const targets = await extractSoftTargets(teacher, samples, { identity });
     const student = tinySequenceModel({ features: 12, numClasses: 5, seed: 9, hidden: 8 });
     const counts: number[] = [];
     const result = await train({
-      model: student, trainSamples: samples, evalSamples: samples, epochs: 40, batchSize: 2, seed: 1,
-      optimizer: { name: 'adam', learningRate: 0.05 }, distillation: { targets, temperature: 2, alpha: 0.5 },
+      model: student,
+      trainSamples: samples,
+      evalSamples: samples,
+      epochs: 40,
+      batchSize: 2,
+      seed: 1,
+      optimizer: { name: 'adam', learningRate: 0.05 },
+      distillation: { targets, temperature: 2, alpha: 0.5 },
       callbacks: { onWarning: () => undefined, onStep: () => counts.push(tf.memory().numTensors) },
     });
     const first = result.history[0];
@@ -181,8 +233,14 @@ describe('train() with distillation', () => {
     const run = async (distil: boolean): Promise<number[]> => {
       const model = tinySequenceModel({ features: 12, numClasses: 5, seed: 4 });
       const r = await train({
-        model, trainSamples: samples, epochs: 3, batchSize: 2, seed: 1, optimizer: { name: 'adam', learningRate: 0.05 },
-        ...(distil ? { distillation: { targets, alpha: 1 } } : {}), callbacks: { onWarning: () => undefined },
+        model,
+        trainSamples: samples,
+        epochs: 3,
+        batchSize: 2,
+        seed: 1,
+        optimizer: { name: 'adam', learningRate: 0.05 },
+        ...(distil ? { distillation: { targets, alpha: 1 } } : {}),
+        callbacks: { onWarning: () => undefined },
       });
       return r.history.map((h) => h.loss);
     };
@@ -195,9 +253,21 @@ describe('train() with distillation', () => {
     const teacher = tinySequenceModel({ features: 12, numClasses: 6, seed: 2 });
     const targets = await extractSoftTargets(teacher, samples, { identity });
     const student = tinySequenceModel({ features: 12, numClasses: 5, seed: 4 });
-    const base = { model: student, trainSamples: samples, epochs: 1, batchSize: 2, optimizer: { name: 'adam' as const, learningRate: 0.05 } };
-    await expect(train({ ...base, distillation: { targets } })).rejects.toThrow("Invalid 'distillation.targets': expected soft targets over the model's 5 classes, but got 'targets over 6 classes (teacher 'tiny-teacher')'.");
-    await expect(train({ ...base, distillation: { targets, temperature: -1 } })).rejects.toThrow("Invalid 'distillation.temperature'");
-    await expect(train({ ...base, labelSmoothing: 0.1, distillation: { targets } })).rejects.toThrow("Invalid 'labelSmoothing': expected 0 or unset when distillation is set");
+    const base = {
+      model: student,
+      trainSamples: samples,
+      epochs: 1,
+      batchSize: 2,
+      optimizer: { name: 'adam' as const, learningRate: 0.05 },
+    };
+    await expect(train({ ...base, distillation: { targets } })).rejects.toThrow(
+      "Invalid 'distillation.targets': expected soft targets over the model's 5 classes, but got 'targets over 6 classes (teacher 'tiny-teacher')'.",
+    );
+    await expect(train({ ...base, distillation: { targets, temperature: -1 } })).rejects.toThrow(
+      "Invalid 'distillation.temperature'",
+    );
+    await expect(
+      train({ ...base, labelSmoothing: 0.1, distillation: { targets } }),
+    ).rejects.toThrow("Invalid 'labelSmoothing': expected 0 or unset when distillation is set");
   });
 });

@@ -1,6 +1,12 @@
 import * as tf from '@tensorflow/tfjs';
 import { ctcBeamSearch, type LanguageModel } from '@slr/ctc';
-import { disposeBatch, makeBatch, type GlossVocabulary, type SignBatch, type SignSample } from '@slr/data';
+import {
+  disposeBatch,
+  makeBatch,
+  type GlossVocabulary,
+  type SignBatch,
+  type SignSample,
+} from '@slr/data';
 import type { SequenceModel } from '@slr/layers';
 import { configError, requireInteger } from '../errors';
 
@@ -92,7 +98,13 @@ export class SoftTargets {
     requireInteger('numClasses', numClasses, 1);
     for (const [id, entry] of entries) {
       if (entry.logProbs.length !== entry.frames * numClasses) {
-        throw new Error(configError(`entries['${id}'].logProbs`, `${entry.frames} × ${numClasses} values`, `${entry.logProbs.length}`));
+        throw new Error(
+          configError(
+            `entries['${id}'].logProbs`,
+            `${entry.frames} × ${numClasses} values`,
+            `${entry.logProbs.length}`,
+          ),
+        );
       }
     }
   }
@@ -136,7 +148,13 @@ export class SoftTargets {
     const entries = ids.map((id) => {
       const entry = this.entries.get(id);
       if (entry === undefined) {
-        throw new Error(configError('ids', `ids of samples with soft targets (${this.size} cached, teacher '${this.teacher.name}')`, `'${id}', which has none`));
+        throw new Error(
+          configError(
+            'ids',
+            `ids of samples with soft targets (${this.size} cached, teacher '${this.teacher.name}')`,
+            `'${id}', which has none`,
+          ),
+        );
       }
       return entry;
     });
@@ -145,9 +163,16 @@ export class SoftTargets {
     const frames = Math.max(1, ...entries.map((e) => e.frames));
     const data = new Float32Array(frames * batch * classes).fill(-Math.log(classes));
     entries.forEach((entry, b) => {
-      for (let t = 0; t < entry.frames; t++) data.set(entry.logProbs.subarray(t * classes, (t + 1) * classes), (t * batch + b) * classes);
+      for (let t = 0; t < entry.frames; t++)
+        data.set(
+          entry.logProbs.subarray(t * classes, (t + 1) * classes),
+          (t * batch + b) * classes,
+        );
     });
-    return { logProbs: tf.tensor3d(data, [frames, batch, classes]), lengths: entries.map((e) => e.frames) };
+    return {
+      logProbs: tf.tensor3d(data, [frames, batch, classes]),
+      lengths: entries.map((e) => e.frames),
+    };
   }
 }
 
@@ -230,8 +255,10 @@ export async function extractSoftTargets(
   samples: Iterable<SignSample> | AsyncIterable<SignSample>,
   options: ExtractSoftTargetsOptions,
 ): Promise<SoftTargets> {
-  if (teacher == null || typeof teacher.apply !== 'function') throw new Error(configError('teacher', 'a SequenceModel', teacher));
-  if (options?.identity == null || typeof options.identity.name !== 'string') throw new Error(configError('identity', 'an object with a name', options?.identity));
+  if (teacher == null || typeof teacher.apply !== 'function')
+    throw new Error(configError('teacher', 'a SequenceModel', teacher));
+  if (options?.identity == null || typeof options.identity.name !== 'string')
+    throw new Error(configError('identity', 'an object with a name', options?.identity));
   const batchSize = requireInteger('batchSize', options.batchSize ?? 8, 1);
   if (options.beamWidth !== undefined) requireInteger('beamWidth', options.beamWidth, 1);
   const shape = teacher.model.outputs[0].shape;
@@ -242,22 +269,35 @@ export async function extractSoftTargets(
     if (pending.length === 0) return;
     const batch = makeBatch(pending);
     try {
-      const logProbs = tf.tidy(() => teacher.apply(options.inputs ? options.inputs(batch) : batch.videos, false));
+      const logProbs = tf.tidy(() =>
+        teacher.apply(options.inputs ? options.inputs(batch) : batch.videos, false),
+      );
       try {
         const lengths = teacher.outputLengths(batch.inputLengths);
         const [, b] = logProbs.shape;
         const data = (await logProbs.data()) as Float32Array;
         let hypotheses: number[][] | undefined;
         if (options.beamWidth !== undefined) {
-          const decoded = await ctcBeamSearch(logProbs, lengths, { beamWidth: options.beamWidth, nBest: 1, lm: options.languageModel, lmWeight: options.lmWeight });
+          const decoded = await ctcBeamSearch(logProbs, lengths, {
+            beamWidth: options.beamWidth,
+            nBest: 1,
+            lm: options.languageModel,
+            lmWeight: options.lmWeight,
+          });
           hypotheses = decoded.map((n) => n[0]?.tokens ?? []);
         }
         pending.forEach((sample, i) => {
-          if (entries.has(sample.id)) throw new Error(configError('samples', 'unique sample ids', `'${sample.id}' twice`));
+          if (entries.has(sample.id))
+            throw new Error(configError('samples', 'unique sample ids', `'${sample.id}' twice`));
           const frames = lengths[i];
           const own = new Float32Array(frames * classes);
-          for (let t = 0; t < frames; t++) own.set(data.subarray((t * b + i) * classes, (t * b + i + 1) * classes), t * classes);
-          entries.set(sample.id, { frames, logProbs: own, ...(hypotheses ? { hypothesis: hypotheses[i] } : {}) });
+          for (let t = 0; t < frames; t++)
+            own.set(data.subarray((t * b + i) * classes, (t * b + i + 1) * classes), t * classes);
+          entries.set(sample.id, {
+            frames,
+            logProbs: own,
+            ...(hypotheses ? { hypothesis: hypotheses[i] } : {}),
+          });
         });
       } finally {
         logProbs.dispose();
@@ -274,7 +314,11 @@ export async function extractSoftTargets(
   }
   await flush();
   const fingerprint = await modelFingerprint(teacher.model);
-  return new SoftTargets({ name: options.identity.name, config: options.identity.config ?? {}, fingerprint }, classes, entries);
+  return new SoftTargets(
+    { name: options.identity.name, config: options.identity.config ?? {}, fingerprint },
+    classes,
+    entries,
+  );
 }
 
 /**
@@ -290,14 +334,36 @@ export async function extractSoftTargets(
  * await train({ model: student, trainSamples: relabelled, ... });
  * ```
  */
-export function teacherTranscripts(samples: readonly SignSample[], targets: SoftTargets, vocabulary: GlossVocabulary): SignSample[] {
+export function teacherTranscripts(
+  samples: readonly SignSample[],
+  targets: SoftTargets,
+  vocabulary: GlossVocabulary,
+): SignSample[] {
   return samples.map((sample) => {
     const entry = targets.get(sample.id);
-    if (entry === undefined) throw new Error(configError('samples', `samples with soft targets (teacher '${targets.teacher.name}')`, `'${sample.id}', which has none`));
-    if (entry.hypothesis === undefined) throw new Error(configError('targets', 'soft targets extracted with beamWidth (they hold no transcripts)', `'${sample.id}' without one`));
+    if (entry === undefined)
+      throw new Error(
+        configError(
+          'samples',
+          `samples with soft targets (teacher '${targets.teacher.name}')`,
+          `'${sample.id}', which has none`,
+        ),
+      );
+    if (entry.hypothesis === undefined)
+      throw new Error(
+        configError(
+          'targets',
+          'soft targets extracted with beamWidth (they hold no transcripts)',
+          `'${sample.id}' without one`,
+        ),
+      );
     if (entry.hypothesis.length === 0) return sample;
     const { spans: _spans, ...rest } = sample; // the annotation's alignment no longer matches
-    return { ...rest, glossIds: [...entry.hypothesis], glosses: entry.hypothesis.map((id) => vocabulary.glossOf(id)) };
+    return {
+      ...rest,
+      glossIds: [...entry.hypothesis],
+      glosses: entry.hypothesis.map((id) => vocabulary.glossOf(id)),
+    };
   });
 }
 
@@ -324,25 +390,43 @@ async function nodeModules(): Promise<{ fs: Fs; path: Path; crypto: Crypto }> {
 export async function saveSoftTargets(file: string, targets: SoftTargets): Promise<void> {
   const { fs, path, crypto } = await nodeModules();
   const ids = [...targets.entries.keys()];
-  const total = ids.reduce((n, id) => n + (targets.entries.get(id) as SoftTargetEntry).logProbs.length, 0);
+  const total = ids.reduce(
+    (n, id) => n + (targets.entries.get(id) as SoftTargetEntry).logProbs.length,
+    0,
+  );
   const data = new Float32Array(total);
   let offset = 0;
   const samples = ids.map((id) => {
     const entry = targets.entries.get(id) as SoftTargetEntry;
     data.set(entry.logProbs, offset);
     offset += entry.logProbs.length;
-    return { id, frames: entry.frames, ...(entry.hypothesis ? { hypothesis: entry.hypothesis } : {}) };
+    return {
+      id,
+      frames: entry.frames,
+      ...(entry.hypothesis ? { hypothesis: entry.hypothesis } : {}),
+    };
   });
   const bytes = new Uint8Array(data.buffer);
   const sha256 = crypto.createHash('sha256').update(bytes).digest('hex');
-  const header = new TextEncoder().encode(JSON.stringify({ format: 1, teacher: targets.teacher, numClasses: targets.numClasses, sha256, samples }));
+  const header = new TextEncoder().encode(
+    JSON.stringify({
+      format: 1,
+      teacher: targets.teacher,
+      numClasses: targets.numClasses,
+      sha256,
+      samples,
+    }),
+  );
   const prefix = new Uint8Array(12);
   prefix.set(new TextEncoder().encode(MAGIC), 0);
   new DataView(prefix.buffer).setUint32(8, header.byteLength, true);
   // Float32 data starts at a multiple of 4 bytes.
   const pad = (4 - ((12 + header.byteLength) % 4)) % 4;
   await fs.mkdir(path.dirname(file), { recursive: true });
-  const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.${Date.now()}.tmp`);
+  const tmp = path.join(
+    path.dirname(file),
+    `.${path.basename(file)}.${process.pid}.${Date.now()}.tmp`,
+  );
   const handle = await fs.open(tmp, 'w');
   try {
     await handle.writeFile(prefix);
@@ -382,39 +466,74 @@ export interface LoadSoftTargetsOptions {
  * const targets = await loadSoftTargets('runs/teacher/soft-targets.bin', { expectTeacher: { name: 'i3d-tiny', fingerprint } });
  * ```
  */
-export async function loadSoftTargets(file: string, options: LoadSoftTargetsOptions = {}): Promise<SoftTargets> {
+export async function loadSoftTargets(
+  file: string,
+  options: LoadSoftTargetsOptions = {},
+): Promise<SoftTargets> {
   const { fs, crypto } = await nodeModules();
   let buffer: Uint8Array;
   try {
     buffer = await fs.readFile(file);
   } catch (error) {
-    throw new SoftTargetsError(file, `Soft targets ${file} cannot be read: ${(error as Error).message}`, { cause: error });
+    throw new SoftTargetsError(
+      file,
+      `Soft targets ${file} cannot be read: ${(error as Error).message}`,
+      { cause: error },
+    );
   }
   if (buffer.byteLength < 12 || new TextDecoder().decode(buffer.subarray(0, 8)) !== MAGIC) {
-    throw new SoftTargetsError(file, `Soft targets ${file} are not a soft-target file (expected the '${MAGIC}' header).`);
+    throw new SoftTargetsError(
+      file,
+      `Soft targets ${file} are not a soft-target file (expected the '${MAGIC}' header).`,
+    );
   }
   const headerLength = new DataView(buffer.buffer, buffer.byteOffset, 12).getUint32(8, true);
-  if (12 + headerLength > buffer.byteLength) throw new SoftTargetsError(file, `Soft targets ${file} are truncated (header of ${headerLength} bytes, file of ${buffer.byteLength}).`);
-  let header: { format: number; teacher: TeacherIdentity; numClasses: number; sha256: string; samples: { id: string; frames: number; hypothesis?: number[] }[] };
+  if (12 + headerLength > buffer.byteLength)
+    throw new SoftTargetsError(
+      file,
+      `Soft targets ${file} are truncated (header of ${headerLength} bytes, file of ${buffer.byteLength}).`,
+    );
+  let header: {
+    format: number;
+    teacher: TeacherIdentity;
+    numClasses: number;
+    sha256: string;
+    samples: { id: string; frames: number; hypothesis?: number[] }[];
+  };
   try {
     header = JSON.parse(new TextDecoder().decode(buffer.subarray(12, 12 + headerLength)));
   } catch (error) {
-    throw new SoftTargetsError(file, `Soft targets ${file} have a corrupt header: ${(error as Error).message}`, { cause: error });
+    throw new SoftTargetsError(
+      file,
+      `Soft targets ${file} have a corrupt header: ${(error as Error).message}`,
+      { cause: error },
+    );
   }
   const start = 12 + headerLength + ((4 - ((12 + headerLength) % 4)) % 4);
   const expectedBytes = header.samples.reduce((n, s) => n + s.frames * header.numClasses, 0) * 4;
   if (buffer.byteLength - start !== expectedBytes) {
-    throw new SoftTargetsError(file, `Soft targets ${file} are truncated or corrupt: expected ${expectedBytes} bytes of data, but found ${buffer.byteLength - start}.`);
+    throw new SoftTargetsError(
+      file,
+      `Soft targets ${file} are truncated or corrupt: expected ${expectedBytes} bytes of data, but found ${buffer.byteLength - start}.`,
+    );
   }
   const bytes = buffer.subarray(start);
   const sha256 = crypto.createHash('sha256').update(bytes).digest('hex');
-  if (sha256 !== header.sha256) throw new SoftTargetsError(file, `Soft targets ${file} are corrupt: their data's SHA-256 is ${sha256}, the header says ${header.sha256}.`);
+  if (sha256 !== header.sha256)
+    throw new SoftTargetsError(
+      file,
+      `Soft targets ${file} are corrupt: their data's SHA-256 is ${sha256}, the header says ${header.sha256}.`,
+    );
   const expect = options.expectTeacher ?? {};
   for (const key of ['name', 'fingerprint', 'config'] as const) {
     if (expect[key] === undefined) continue;
     const want = JSON.stringify(expect[key]);
     const got = JSON.stringify(header.teacher[key]);
-    if (want !== got) throw new SoftTargetsError(file, `Soft targets ${file} were made by another teacher: expected teacher ${key} ${want}, but the file has ${got}.`);
+    if (want !== got)
+      throw new SoftTargetsError(
+        file,
+        `Soft targets ${file} were made by another teacher: expected teacher ${key} ${want}, but the file has ${got}.`,
+      );
   }
   const copy = new Uint8Array(bytes.byteLength); // aligned, and independent of Node's Buffer pool
   copy.set(bytes);
@@ -423,7 +542,11 @@ export async function loadSoftTargets(file: string, options: LoadSoftTargetsOpti
   let offset = 0;
   for (const s of header.samples) {
     const length = s.frames * header.numClasses;
-    entries.set(s.id, { frames: s.frames, logProbs: data.subarray(offset, offset + length), ...(s.hypothesis ? { hypothesis: s.hypothesis } : {}) });
+    entries.set(s.id, {
+      frames: s.frames,
+      logProbs: data.subarray(offset, offset + length),
+      ...(s.hypothesis ? { hypothesis: s.hypothesis } : {}),
+    });
     offset += length;
   }
   return new SoftTargets(header.teacher, header.numClasses, entries);

@@ -11,12 +11,32 @@ import { LogSoftmax, type SequenceModel } from '@slr/layers';
  * const model = tinySequenceModel({ features: 12, numClasses: 5, seed: 1 });
  * ```
  */
-export function tinySequenceModel(options: { features: number; numClasses: number; hidden?: number; seed?: number; dropout?: number }): SequenceModel {
+export function tinySequenceModel(options: {
+  features: number;
+  numClasses: number;
+  hidden?: number;
+  seed?: number;
+  dropout?: number;
+}): SequenceModel {
   const seed = options.seed ?? 1;
   const input = tf.input({ shape: [null, options.features] });
-  let x = tf.layers.dense({ units: options.hidden ?? 16, activation: 'tanh', name: 'hidden', kernelInitializer: tf.initializers.glorotUniform({ seed }) }).apply(input) as tf.SymbolicTensor;
-  if (options.dropout !== undefined) x = tf.layers.dropout({ rate: options.dropout, name: 'drop' }).apply(x) as tf.SymbolicTensor;
-  x = tf.layers.dense({ units: options.numClasses, name: 'classifier', kernelInitializer: tf.initializers.glorotUniform({ seed: seed + 1 }) }).apply(x) as tf.SymbolicTensor;
+  let x = tf.layers
+    .dense({
+      units: options.hidden ?? 16,
+      activation: 'tanh',
+      name: 'hidden',
+      kernelInitializer: tf.initializers.glorotUniform({ seed }),
+    })
+    .apply(input) as tf.SymbolicTensor;
+  if (options.dropout !== undefined)
+    x = tf.layers.dropout({ rate: options.dropout, name: 'drop' }).apply(x) as tf.SymbolicTensor;
+  x = tf.layers
+    .dense({
+      units: options.numClasses,
+      name: 'classifier',
+      kernelInitializer: tf.initializers.glorotUniform({ seed: seed + 1 }),
+    })
+    .apply(x) as tf.SymbolicTensor;
   const output = new LogSoftmax().apply(x) as tf.SymbolicTensor;
   const model = tf.model({ inputs: input, outputs: output });
   return {
@@ -50,9 +70,18 @@ export function tinySamples(sequences: number[][], framesPerGloss = 3, seed = 5)
     const frames = new Float32Array(t * 12);
     ids.forEach((g, k) => {
       for (let f = 0; f < framesPerGloss; f++) {
-        for (let j = 0; j < 12; j++) frames[(k * framesPerGloss + f) * 12 + j] = Math.sin((g + 1) * (j + 1)) + 0.05 * rng.normal();
+        for (let j = 0; j < 12; j++)
+          frames[(k * framesPerGloss + f) * 12 + j] =
+            Math.sin((g + 1) * (j + 1)) + 0.05 * rng.normal();
       }
     });
-    return { id: `s${i}`, signer: 'a', frameShape: [t, 2, 2, 3], frames, glosses: ids.map((g) => `G${g}`), glossIds: ids };
+    return {
+      id: `s${i}`,
+      signer: 'a',
+      frameShape: [t, 2, 2, 3],
+      frames,
+      glosses: ids.map((g) => `G${g}`),
+      glossIds: ids,
+    };
   });
 }

@@ -87,7 +87,10 @@ function logSumExpOverStates(x: tf.Tensor2D): tf.Tensor1D {
   return tf.tidy(() => {
     const max = tf.max(x, 1, true);
     const safeMax = tf.where(tf.isInf(max), tf.zerosLike(max), max);
-    return tf.reshape(tf.add(tf.log(tf.sum(tf.exp(tf.sub(x, safeMax)), 1, true)), safeMax), [-1]) as tf.Tensor1D;
+    return tf.reshape(
+      tf.add(tf.log(tf.sum(tf.exp(tf.sub(x, safeMax)), 1, true)), safeMax),
+      [-1],
+    ) as tf.Tensor1D;
   });
 }
 
@@ -142,7 +145,9 @@ export function ctcForwardComposite(
     // 0 - x rather than -x, so that a certain path gives +0, not -0.
     const nll = tf.sub(0, logSumExpOverStates(tf.add(previous, labels.endMask))) as tf.Tensor1D;
     const logAlpha =
-      alphas.length > 0 ? (tf.stack(alphas) as tf.Tensor3D) : tf.zeros([0, inputs.batch, states]) as tf.Tensor3D;
+      alphas.length > 0
+        ? (tf.stack(alphas) as tf.Tensor3D)
+        : (tf.zeros([0, inputs.batch, states]) as tf.Tensor3D);
     return { nll, logAlpha };
   });
 }
@@ -190,15 +195,35 @@ export function ctcBackwardComposite(
     // frames, and for samples with an infinite loss.
     const finiteNll = tf.logicalNot(tf.isInf(nll));
     const safeNll = tf.where(finiteNll, nll, tf.zerosLike(nll));
-    const reachable = tf.logicalAnd(tf.logicalNot(tf.isInf(logAlpha)), tf.logicalNot(tf.isInf(logBeta)));
-    const logOccupancy = tf.add(tf.sub(tf.add(logAlpha, logBeta), emissionStack), tf.reshape(safeNll, [1, batch, 1]));
+    const reachable = tf.logicalAnd(
+      tf.logicalNot(tf.isInf(logAlpha)),
+      tf.logicalNot(tf.isInf(logBeta)),
+    );
+    const logOccupancy = tf.add(
+      tf.sub(tf.add(logAlpha, logBeta), emissionStack),
+      tf.reshape(safeNll, [1, batch, 1]),
+    );
     const frameIndex = tf.reshape(tf.range(0, frames, 1, 'int32'), [frames, 1, 1]);
     const validFrame = tf.less(frameIndex, tf.reshape(labels.inputLengths, [1, batch, 1]));
-    const keep = tf.logicalAnd(tf.logicalAnd(reachable, validFrame), tf.reshape(finiteNll, [1, batch, 1]));
-    const scale = tf.reshape(tf.where(finiteNll, gradScale, tf.zerosLike(gradScale)), [1, batch, 1]);
-    const occupancy = tf.mul(tf.where(keep, tf.exp(logOccupancy), tf.zerosLike(logOccupancy)), scale);
+    const keep = tf.logicalAnd(
+      tf.logicalAnd(reachable, validFrame),
+      tf.reshape(finiteNll, [1, batch, 1]),
+    );
+    const scale = tf.reshape(tf.where(finiteNll, gradScale, tf.zerosLike(gradScale)), [
+      1,
+      batch,
+      1,
+    ]);
+    const occupancy = tf.mul(
+      tf.where(keep, tf.exp(logOccupancy), tf.zerosLike(logOccupancy)),
+      scale,
+    );
     // Sum the occupancies of states that share a label: [B, T, S'] × one-hot [B, S', V].
-    const oneHotLabels = tf.reshape(tf.oneHot(labels.stateLabels, classes, 1, 0, 'float32'), [batch, states, classes]);
+    const oneHotLabels = tf.reshape(tf.oneHot(labels.stateLabels, classes, 1, 0, 'float32'), [
+      batch,
+      states,
+      classes,
+    ]);
     const perLabel = tf.matMul(tf.transpose(occupancy, [1, 0, 2]), oneHotLabels);
     return tf.neg(tf.transpose(perLabel, [1, 0, 2])) as tf.Tensor3D;
   });

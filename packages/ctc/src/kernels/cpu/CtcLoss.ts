@@ -11,7 +11,12 @@ function ctcLossCpu(args: { inputs: NamedTensorInfoMap; backend: unknown; attrs?
   return [
     makeTensor(backend, [problem.batch], 'float32', Float32Array.from(nll)),
     // The float64 state travels as the raw bytes of an int32 tensor that only CtcLossGrad reads.
-    makeTensor(backend, [2 * stateLength(problem)], 'int32', new Int32Array(state.buffer, state.byteOffset, 2 * state.length)),
+    makeTensor(
+      backend,
+      [2 * stateLength(problem)],
+      'int32',
+      new Int32Array(state.buffer, state.byteOffset, 2 * state.length),
+    ),
   ];
 }
 

@@ -8,7 +8,11 @@ function float64View(bytes: Int32Array): Float64Array {
   return new Float64Array(bytes.buffer, bytes.byteOffset, bytes.length / 2);
 }
 
-function ctcLossGradCpu(args: { inputs: NamedTensorInfoMap; backend: unknown; attrs?: NamedAttrMap }) {
+function ctcLossGradCpu(args: {
+  inputs: NamedTensorInfoMap;
+  backend: unknown;
+  attrs?: NamedAttrMap;
+}) {
   const backend = args.backend as Parameters<typeof readCtcProblem>[0];
   const inputs = args.inputs as CtcLossGradInputs;
   const problem = readCtcProblem(backend, inputs, args.attrs as CtcLossAttrs);

@@ -8,7 +8,11 @@ function logSoftmaxCpu(args: { inputs: NamedTensorInfoMap; backend: unknown }) {
   const x = args.inputs.x as TensorInfo;
   const classes = x.shape[x.shape.length - 1];
   const rows = classes === 0 ? 0 : x.shape.reduce((a, b) => a * b, 1) / classes;
-  const { logProbs, shiftedExp, inverseSum } = logSoftmaxForward(readValues<Float32Array>(backend, x), rows, classes);
+  const { logProbs, shiftedExp, inverseSum } = logSoftmaxForward(
+    readValues<Float32Array>(backend, x),
+    rows,
+    classes,
+  );
   return [
     makeTensor(backend, [...x.shape], 'float32', logProbs),
     makeTensor(backend, [...x.shape], 'float32', shiftedExp),

@@ -4,7 +4,12 @@ import { bruteForceCtcLoss } from '../../testing/brute-force';
 import { type CtcProblem, ctcBackward, ctcForward, samplesInLogSpace } from './ctc-loss-impl';
 
 /** A random CTC problem: log-softmax of scaled normal logits, random lengths and labels. */
-const problemArbitrary = (limits: { frames: number; classes: number; batch: number; targetLength: number }) =>
+const problemArbitrary = (limits: {
+  frames: number;
+  classes: number;
+  batch: number;
+  targetLength: number;
+}) =>
   fc
     .record({
       frames: fc.integer({ min: 0, max: limits.frames }),
@@ -18,8 +23,14 @@ const problemArbitrary = (limits: { frames: number; classes: number; batch: numb
       fc.record({
         shape: fc.constant(shape),
         blank: fc.integer({ min: 0, max: shape.classes - 1 }),
-        inputLengths: fc.array(fc.integer({ min: 0, max: shape.frames }), { minLength: shape.batch, maxLength: shape.batch }),
-        targetLengths: fc.array(fc.integer({ min: 0, max: shape.maxTargetLength }), { minLength: shape.batch, maxLength: shape.batch }),
+        inputLengths: fc.array(fc.integer({ min: 0, max: shape.frames }), {
+          minLength: shape.batch,
+          maxLength: shape.batch,
+        }),
+        targetLengths: fc.array(fc.integer({ min: 0, max: shape.maxTargetLength }), {
+          minLength: shape.batch,
+          maxLength: shape.batch,
+        }),
         labels: fc.array(fc.integer({ min: 0, max: shape.classes - 2 }), {
           minLength: shape.batch * shape.maxTargetLength,
           maxLength: shape.batch * shape.maxTargetLength,
@@ -59,17 +70,30 @@ const problemArbitrary = (limits: { frames: number; classes: number; batch: numb
 
 function rowsOf(problem: CtcProblem, b: number): number[][] {
   return Array.from({ length: problem.inputLengths[b] }, (_, t) =>
-    Array.from(problem.logProbs.subarray((t * problem.batch + b) * problem.classes, (t * problem.batch + b + 1) * problem.classes)),
+    Array.from(
+      problem.logProbs.subarray(
+        (t * problem.batch + b) * problem.classes,
+        (t * problem.batch + b + 1) * problem.classes,
+      ),
+    ),
   );
 }
 
 function targetOf(problem: CtcProblem, b: number): number[] {
-  return Array.from(problem.targets.subarray(b * problem.maxTargetLength, b * problem.maxTargetLength + problem.targetLengths[b]));
+  return Array.from(
+    problem.targets.subarray(
+      b * problem.maxTargetLength,
+      b * problem.maxTargetLength + problem.targetLengths[b],
+    ),
+  );
 }
 
 function expectClose(actual: number, expected: number, relative: number): void {
   if (!Number.isFinite(expected)) expect(actual).toBe(expected);
-  else expect(Math.abs(actual - expected)).toBeLessThanOrEqual(relative * Math.max(1, Math.abs(expected)));
+  else
+    expect(Math.abs(actual - expected)).toBeLessThanOrEqual(
+      relative * Math.max(1, Math.abs(expected)),
+    );
 }
 
 describe('CTC typed-array kernels', () => {
@@ -78,27 +102,32 @@ describe('CTC typed-array kernels', () => {
     (problem) => {
       const { nll } = ctcForward(problem);
       for (let b = 0; b < problem.batch; b++) {
-        const expected = problem.inputLengths[b] === 0 ? (problem.targetLengths[b] === 0 ? 0 : Infinity) : bruteForceCtcLoss(rowsOf(problem, b), targetOf(problem, b), problem.blank);
+        const expected =
+          problem.inputLengths[b] === 0
+            ? problem.targetLengths[b] === 0
+              ? 0
+              : Infinity
+            : bruteForceCtcLoss(rowsOf(problem, b), targetOf(problem, b), problem.blank);
         expectClose(nll[b], expected, 1e-9);
       }
     },
   );
 
-  test.prop([problemArbitrary({ frames: 40, classes: 6, batch: 3, targetLength: 12 }), fc.float({ min: Math.fround(-2), max: Math.fround(2), noNaN: true })])(
-    'scaled linear space and log space agree on loss and gradient',
-    (problem, scale) => {
-      const gradScale = new Float32Array(problem.batch).fill(scale);
-      const auto = ctcForward(problem, 'auto');
-      const log = ctcForward(problem, 'log');
-      for (let b = 0; b < problem.batch; b++) expectClose(auto.nll[b], log.nll[b], 1e-9);
-      const gradAuto = ctcBackward(problem, auto.state, gradScale);
-      const gradLog = ctcBackward(problem, log.state, gradScale);
-      for (let i = 0; i < gradAuto.length; i++) {
-        expect(Number.isFinite(gradAuto[i])).toBe(true);
-        expect(Math.abs(gradAuto[i] - gradLog[i])).toBeLessThanOrEqual(1e-6);
-      }
-    },
-  );
+  test.prop([
+    problemArbitrary({ frames: 40, classes: 6, batch: 3, targetLength: 12 }),
+    fc.float({ min: Math.fround(-2), max: Math.fround(2), noNaN: true }),
+  ])('scaled linear space and log space agree on loss and gradient', (problem, scale) => {
+    const gradScale = new Float32Array(problem.batch).fill(scale);
+    const auto = ctcForward(problem, 'auto');
+    const log = ctcForward(problem, 'log');
+    for (let b = 0; b < problem.batch; b++) expectClose(auto.nll[b], log.nll[b], 1e-9);
+    const gradAuto = ctcBackward(problem, auto.state, gradScale);
+    const gradLog = ctcBackward(problem, log.state, gradScale);
+    for (let i = 0; i < gradAuto.length; i++) {
+      expect(Number.isFinite(gradAuto[i])).toBe(true);
+      expect(Math.abs(gradAuto[i] - gradLog[i])).toBeLessThanOrEqual(1e-6);
+    }
+  });
 
   it('falls back to log space for a very peaky long sequence, with the same result', () => {
     const frames = 400;
@@ -108,7 +137,8 @@ describe('CTC typed-array kernels', () => {
     for (let t = 0; t < frames; t++) {
       // A peaky model: one class near probability 1, the others around e^-90.
       const winner = t % classes;
-      for (let k = 0; k < classes; k++) logProbs[t * classes + k] = k === winner ? -4 * Math.exp(-90) : -90 - k;
+      for (let k = 0; k < classes; k++)
+        logProbs[t * classes + k] = k === winner ? -4 * Math.exp(-90) : -90 - k;
     }
     const targets = Int32Array.from({ length: maxTargetLength }, (_, i) => 1 + (i % 4));
     const problem: CtcProblem = {

@@ -55,17 +55,28 @@ export function extendedLength(maxTargetLength: number): number {
   return 2 * maxTargetLength + 1;
 }
 
-function stateLayout(problem: Pick<CtcProblem, 'frames' | 'batch' | 'maxTargetLength'>): StateLayout {
+function stateLayout(
+  problem: Pick<CtcProblem, 'frames' | 'batch' | 'maxTargetLength'>,
+): StateLayout {
   const states = extendedLength(problem.maxTargetLength);
   const alphaOffset = 0;
   const scaleOffset = problem.batch * problem.frames * states;
   const nllOffset = scaleOffset + problem.batch * problem.frames;
   const modeOffset = nllOffset + problem.batch;
-  return { states, alphaOffset, scaleOffset, nllOffset, modeOffset, length: modeOffset + problem.batch };
+  return {
+    states,
+    alphaOffset,
+    scaleOffset,
+    nllOffset,
+    modeOffset,
+    length: modeOffset + problem.batch,
+  };
 }
 
 /** Number of float64 values in the state buffer of {@link ctcForward}. */
-export function stateLength(problem: Pick<CtcProblem, 'frames' | 'batch' | 'maxTargetLength'>): number {
+export function stateLength(
+  problem: Pick<CtcProblem, 'frames' | 'batch' | 'maxTargetLength'>,
+): number {
   return stateLayout(problem).length;
 }
 
@@ -126,7 +137,8 @@ class SampleScratch {
    * label and frame, shared by every state that carries the label.
    */
   scaleEmissions(logProbs: Float32Array, row: number, shift: number): void {
-    for (let k = 0; k < this.distinctCount; k++) this.emission[k] = expNonPositive(logProbs[row + this.distinct[k]] - shift);
+    for (let k = 0; k < this.distinctCount; k++)
+      this.emission[k] = expNonPositive(logProbs[row + this.distinct[k]] - shift);
   }
 
   private occupancyBuffer = new Float64Array(0);
@@ -150,7 +162,13 @@ function band(states: number, sampleFrames: number, t: number): [number, number]
 }
 
 /** Largest of `logProbs[t, b, l'_s]` over the states `[low, high)`. */
-function largestEmission(problem: CtcProblem, labels: Int32Array, row: number, low: number, high: number): number {
+function largestEmission(
+  problem: CtcProblem,
+  labels: Int32Array,
+  row: number,
+  low: number,
+  high: number,
+): number {
   const { logProbs } = problem;
   let max = -Infinity;
   for (let s = low; s < high; s++) {
@@ -198,7 +216,8 @@ function forwardLinear(
     let smallest = Infinity;
     for (let s = low; s < high; s++) {
       let incoming: number;
-      if (t === 0) incoming = s < 2 ? 1 : 0; // eq. 6: start in the first blank or label
+      if (t === 0)
+        incoming = s < 2 ? 1 : 0; // eq. 6: start in the first blank or label
       else {
         incoming = previous[s];
         if (s > 0) incoming += previous[s - 1];
@@ -235,14 +254,21 @@ function logSumExp3(a: number, b: number, c: number): number {
   let max = a > b ? a : b;
   if (c > max) max = c;
   if (max === -Infinity) return -Infinity;
-  return max + Math.log(expNonPositive(a - max) + expNonPositive(b - max) + expNonPositive(c - max));
+  return (
+    max + Math.log(expNonPositive(a - max) + expNonPositive(b - max) + expNonPositive(c - max))
+  );
 }
 
 /**
  * Log-space α of sample `b` (eq. 6–7), written into `logAlpha` as `[T_b, S']` rows.
  * Returns the nll (eq. 8).
  */
-function forwardLog(problem: CtcProblem, b: number, scratch: SampleScratch, logAlpha: Float64Array): number {
+function forwardLog(
+  problem: CtcProblem,
+  b: number,
+  scratch: SampleScratch,
+  logAlpha: Float64Array,
+): number {
   const { batch, classes, logProbs } = problem;
   const sampleFrames = problem.inputLengths[b];
   const { states, labels, skip } = scratch;
@@ -263,14 +289,17 @@ function forwardLog(problem: CtcProblem, b: number, scratch: SampleScratch, logA
           skip[s] === 1 ? logAlpha[previous + s - 2] : -Infinity,
         );
       }
-      logAlpha[current + s] = incoming === -Infinity ? -Infinity : incoming + logProbs[row + labels[s]];
+      logAlpha[current + s] =
+        incoming === -Infinity ? -Infinity : incoming + logProbs[row + labels[s]];
     }
   }
   const last = (sampleFrames - 1) * stride + states - 1;
   const a = logAlpha[last];
   const c = states > 1 ? logAlpha[last - 1] : -Infinity;
   const max = Math.max(a, c);
-  return max === -Infinity ? Infinity : -(max + Math.log(expNonPositive(a - max) + expNonPositive(c - max)));
+  return max === -Infinity
+    ? Infinity
+    : -(max + Math.log(expNonPositive(a - max) + expNonPositive(c - max)));
 }
 
 /**
@@ -350,7 +379,8 @@ function backwardLinear(
     let smallest = Infinity;
     for (let s = low; s < high; s++) {
       let outgoing: number;
-      if (t === sampleFrames - 1) outgoing = s >= last - 1 ? 1 : 0; // eq. 10
+      if (t === sampleFrames - 1)
+        outgoing = s >= last - 1 ? 1 : 0; // eq. 10
       else {
         outgoing = next[s];
         if (s + 1 < states) outgoing += next[s + 1];
@@ -451,7 +481,11 @@ function backwardLog(
  *
  * @returns the `[T, B, V]` gradient.
  */
-export function ctcBackward(problem: CtcProblem, state: Float64Array, gradScale: Float32Array): Float32Array {
+export function ctcBackward(
+  problem: CtcProblem,
+  state: Float64Array,
+  gradScale: Float32Array,
+): Float32Array {
   const layout = stateLayout(problem);
   const grad = new Float32Array(problem.frames * problem.batch * problem.classes);
   const scratch = new SampleScratch(layout.states);
@@ -472,7 +506,13 @@ export function ctcBackward(problem: CtcProblem, state: Float64Array, gradScale:
  * Which samples {@link ctcForward} computed in log space (true) rather than scaled linear
  * space; exposed for tests of the fall-back.
  */
-export function samplesInLogSpace(problem: Pick<CtcProblem, 'frames' | 'batch' | 'maxTargetLength'>, state: Float64Array): boolean[] {
+export function samplesInLogSpace(
+  problem: Pick<CtcProblem, 'frames' | 'batch' | 'maxTargetLength'>,
+  state: Float64Array,
+): boolean[] {
   const layout = stateLayout(problem);
-  return Array.from({ length: problem.batch }, (_, b) => state[layout.modeOffset + b] === LOG_SPACE);
+  return Array.from(
+    { length: problem.batch },
+    (_, b) => state[layout.modeOffset + b] === LOG_SPACE,
+  );
 }

@@ -8,7 +8,7 @@
 const STEPS = 256;
 const SCALE = STEPS * Math.LOG2E;
 /** ln2/256 split into a head with trailing zero bits (so `m · head` is exact) and a tail. */
-const STEP_HEAD = 6.93147180369123816490e-1 / STEPS;
+const STEP_HEAD = 6.9314718036912381649e-1 / STEPS;
 const STEP_TAIL = 1.90821492927058770002e-10 / STEPS;
 const MIN_ARGUMENT = -745;
 const FRACTION = new Float64Array(STEPS);
@@ -28,5 +28,9 @@ export function expNonPositive(v: number): number {
   if (!(v > MIN_ARGUMENT)) return v === v ? 0 : NaN;
   const m = (-v * SCALE + 0.5) | 0;
   const r = v + m * STEP_HEAD + m * STEP_TAIL;
-  return POWER_OF_TWO[m >> 8] * FRACTION[m & 255] * (1 + r * (1 + r * (0.5 + r * (1 / 6 + r * (1 / 24)))));
+  return (
+    POWER_OF_TWO[m >> 8] *
+    FRACTION[m & 255] *
+    (1 + r * (1 + r * (0.5 + r * (1 / 6 + r * (1 / 24)))))
+  );
 }

@@ -31,7 +31,11 @@ export interface LogSoftmaxResult {
  * const { logProbs } = logSoftmaxForward(new Float32Array([0, 0]), 1, 2); // [-0.693, -0.693]
  * ```
  */
-export function logSoftmaxForward(x: Float32Array, rows: number, classes: number): LogSoftmaxResult {
+export function logSoftmaxForward(
+  x: Float32Array,
+  rows: number,
+  classes: number,
+): LogSoftmaxResult {
   const logProbs = new Float32Array(rows * classes);
   const shiftedExp = new Float32Array(rows * classes);
   const inverseSum = new Float32Array(rows);

@@ -4,7 +4,11 @@ import type { CtcProblem } from './ctc-loss-impl';
 import { readValues } from './cpu-backend';
 
 /** Gathers the typed arrays of a CTC kernel call into a {@link CtcProblem}. */
-export function readCtcProblem(backend: KernelBackend, inputs: CtcLossInputs, attrs: CtcLossAttrs): CtcProblem {
+export function readCtcProblem(
+  backend: KernelBackend,
+  inputs: CtcLossInputs,
+  attrs: CtcLossAttrs,
+): CtcProblem {
   const [frames, batch, classes] = inputs.logProbs.shape;
   return {
     logProbs: readValues<Float32Array>(backend, inputs.logProbs),

@@ -1,11 +1,22 @@
-import type { KernelConfig, KernelFunc, NamedAttrMap, NamedTensorInfoMap, TensorInfo } from '@tensorflow/tfjs';
+import type {
+  KernelConfig,
+  KernelFunc,
+  NamedAttrMap,
+  NamedTensorInfoMap,
+  TensorInfo,
+} from '@tensorflow/tfjs';
 import { CTC_LOSS_GRAD, type CtcLossAttrs, type CtcLossGradInputs } from '../kernel-names';
 import { CtcBetaGradProgram, ctcUniforms } from './ctc-programs';
 import { runProgram } from './webgpu-program';
 
-function ctcLossGradWebGpu(args: { inputs: NamedTensorInfoMap; backend: unknown; attrs?: NamedAttrMap }): TensorInfo {
+function ctcLossGradWebGpu(args: {
+  inputs: NamedTensorInfoMap;
+  backend: unknown;
+  attrs?: NamedAttrMap;
+}): TensorInfo {
   const backend = args.backend as Parameters<typeof runProgram>[0];
-  const { logProbs, targets, inputLengths, targetLengths, state, gradScale } = args.inputs as CtcLossGradInputs;
+  const { logProbs, targets, inputLengths, targetLengths, state, gradScale } =
+    args.inputs as CtcLossGradInputs;
   const { blank } = args.attrs as CtcLossAttrs;
   const [frames, batch, classes] = logProbs.shape;
   const shape = { frames, batch, classes, maxTargetLength: targets.shape[1] };

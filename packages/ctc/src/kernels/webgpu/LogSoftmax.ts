@@ -29,10 +29,16 @@ function logSoftmaxGradWebGpu(args: { inputs: NamedTensorInfoMap; backend: unkno
   const dy = args.inputs.dy as TensorInfo;
   const logProbs = args.inputs.logProbs as TensorInfo;
   const [rows, classes] = rowsAndClasses(dy.shape);
-  const output = runProgram(backend, new LogSoftmaxGradProgram(rows, classes), [dy, logProbs], 'float32', [
-    { type: 'int32', data: [rows] },
-    { type: 'int32', data: [classes] },
-  ]);
+  const output = runProgram(
+    backend,
+    new LogSoftmaxGradProgram(rows, classes),
+    [dy, logProbs],
+    'float32',
+    [
+      { type: 'int32', data: [rows] },
+      { type: 'int32', data: [classes] },
+    ],
+  );
   return withShape(output, dy.shape);
 }
 

@@ -32,7 +32,8 @@ fn logSumExp3(a : f32, b : f32, c : f32) -> f32 {
 }
 `;
 
-const UNIFORMS = 'frames : i32, batch : i32, classes : i32, maxTargetLength : i32, states : i32, blank : i32,';
+const UNIFORMS =
+  'frames : i32, batch : i32, classes : i32, maxTargetLength : i32, states : i32, blank : i32,';
 
 /** Shape facts every CTC program is specialised on. */
 export interface CtcProgramShape {
@@ -43,12 +44,17 @@ export interface CtcProgramShape {
 }
 
 /** Uniform values matching {@link UNIFORMS}. */
-export function ctcUniforms(shape: CtcProgramShape, blank: number): { type: 'int32'; data: number[] }[] {
+export function ctcUniforms(
+  shape: CtcProgramShape,
+  blank: number,
+): { type: 'int32'; data: number[] }[] {
   const states = 2 * shape.maxTargetLength + 1;
-  return [shape.frames, shape.batch, shape.classes, shape.maxTargetLength, states, blank].map((value) => ({
-    type: 'int32' as const,
-    data: [value],
-  }));
+  return [shape.frames, shape.batch, shape.classes, shape.maxTargetLength, states, blank].map(
+    (value) => ({
+      type: 'int32' as const,
+      data: [value],
+    }),
+  );
 }
 
 /** Loads the sample's extended labels into workgroup memory (blank on even states and padding). */

@@ -27,7 +27,12 @@ export interface ProgramUniform {
 
 /** The WebGPU backend's entry point for running a program. */
 interface WebGpuBackendLike {
-  runWebGPUProgram(program: WebGpuProgram, inputs: TensorInfo[], outputDtype: DataType, uniforms?: ProgramUniform[]): TensorInfo;
+  runWebGPUProgram(
+    program: WebGpuProgram,
+    inputs: TensorInfo[],
+    outputDtype: DataType,
+    uniforms?: ProgramUniform[],
+  ): TensorInfo;
 }
 
 /**
@@ -45,7 +50,12 @@ export function runProgram(
   outputDtype: DataType,
   uniforms: ProgramUniform[],
 ): TensorInfo {
-  return (backend as unknown as WebGpuBackendLike).runWebGPUProgram(program, inputs, outputDtype, uniforms);
+  return (backend as unknown as WebGpuBackendLike).runWebGPUProgram(
+    program,
+    inputs,
+    outputDtype,
+    uniforms,
+  );
 }
 
 /** Largest workgroup size the kernels use (WebGPU's default limit is 256 invocations). */
