@@ -96,7 +96,7 @@ const repeats = Number(option('repeats', '3'));
 
 function trainableParameters(model: tf.LayersModel): number {
   return model.trainableWeights.reduce(
-    (sum, weight) => sum + weight.shape.reduce((a, b) => a * b, 1),
+    (sum, weight) => sum + weight.shape.reduce<number>((a, b) => a * (b ?? 1), 1),
     0,
   );
 }

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import { setupBackend } from '@slr/backend';
-import { testBackends } from '@slr/ctc/testing';
+import { testBackends } from '@slr/test-utils';
 import { loadSoftTargets } from '@slr/train';
 import { meanSd, resultsTable, runExperiment, verdict } from './distill';
 import { files, teacherIdentity, type RunResult } from './experiment';

@@ -5,7 +5,7 @@
  *
  * @packageDocumentation
  */
-export { setupBackend, prepareTestBackend } from './setup-backend';
+export { setupBackend } from './setup-backend';
 export { isSoftwareAdapter, type AdapterInfoLike } from './adapter';
 export { BackendSetupError, type BackendSetupErrorCode } from './errors';
 export type { AdapterDescription, BackendInfo, BackendName, SetupBackendOptions } from './types';

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { afterEach, describe, expect, it } from 'vitest';
-import { BackendSetupError, prepareTestBackend, setupBackend } from './index';
+import { BackendSetupError, setupBackend } from './index';
 
 describe('setupBackend', () => {
   afterEach(async () => {
@@ -37,15 +37,5 @@ describe('setupBackend', () => {
     await expect(rejection).rejects.toBeInstanceOf(BackendSetupError);
     await expect(rejection).rejects.toMatchObject({ code: 'TENSORFLOW_NOT_INSTALLED' });
     expect(tf.getBackend()).toBe('cpu');
-  });
-});
-
-describe('prepareTestBackend', () => {
-  it('does nothing for a backend other than webgpu', async () => {
-    await setupBackend('cpu');
-    await prepareTestBackend('cpu-composite');
-    await prepareTestBackend('cpu');
-    expect(tf.getBackend()).toBe('cpu');
-    expect(tf.findBackendFactory('webgpu')).toBeNull();
   });
 });

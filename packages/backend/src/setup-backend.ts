@@ -148,23 +148,3 @@ export async function setupBackend(
   }
   return serialised(() => setupNamed(name, options));
 }
-
-/**
- * A backend preparer for `addBackendPreparer` of `@slr/ctc/testing`: sets WebGPU up (through
- * {@link setupBackend}, so Dawn in Node.js) when a suite is about to use `'webgpu'`, and does
- * nothing for any other backend. It rejects, failing the suite, when WebGPU cannot be set up.
- *
- * @param name - the backend a suite is about to switch to
- *
- * @example
- * ```ts
- * import { addBackendPreparer } from '@slr/ctc/testing';
- * import { prepareTestBackend } from '@slr/backend';
- *
- * addBackendPreparer(prepareTestBackend);
- * // SLR_TEST_BACKENDS=cpu,webgpu pnpm test
- * ```
- */
-export async function prepareTestBackend(name: string): Promise<void> {
-  if (name === 'webgpu') await setupBackend('webgpu');
-}

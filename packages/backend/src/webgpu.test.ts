@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, describe, expect, it } from 'vitest';
-import { prepareTestBackend, setupBackend, type AdapterDescription } from './index';
+import { setupBackend, type AdapterDescription } from './index';
 
 /**
  * Runs on a real adapter: Dawn (npm `webgpu`) over Vulkan — lavapipe, Mesa's software driver,
@@ -99,12 +99,5 @@ describe("setupBackend('webgpu')", () => {
     await expect(setupBackend('webgpu', { dawnFlags: ['backend=vulkan'] })).rejects.toMatchObject({
       code: 'DAWN_FLAGS_CHANGED',
     });
-  });
-
-  it('prepares webgpu for a test suite (prepareTestBackend)', async () => {
-    await tf.setBackend('cpu');
-    await prepareTestBackend('webgpu');
-    expect(tf.getBackend()).toBe('webgpu');
-    await tf.setBackend('cpu');
   });
 });

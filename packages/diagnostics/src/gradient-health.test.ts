@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { expect, it } from 'vitest';
-import { describeWithBackends } from '../../ctc/src/testing';
+import { describeWithBackends } from '@slr/test-utils';
 import { gradientHealth } from './gradient-health';
 
 describeWithBackends('gradientHealth', () => {

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { expect, it } from 'vitest';
-import { describeWithBackends } from '../../ctc/src/testing';
+import { describeWithBackends } from '@slr/test-utils';
 import { assertLogProbs, checkLogProbs, LOG_PROB_CAUSES, LogProbError } from './log-probs';
 
 async function leakFree<R>(body: () => Promise<R>): Promise<R> {

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { fc, test } from '@fast-check/vitest';
 import { describe, expect, it, vi } from 'vitest';
-import { expectNoLeaks } from '../../ctc/src/testing';
+import { expectNoLeaks } from '@slr/test-utils';
 import { registerConvBackpropKernels, replacedCpuKernel } from './index';
 
 type Pad2D =

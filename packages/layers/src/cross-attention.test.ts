@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { expect, it } from 'vitest';
-import { describeWithBackends, expectNoLeaks } from '../../ctc/src/testing';
+import { describeWithBackends, expectNoLeaks } from '@slr/test-utils';
 import { CrossAttention } from './cross-attention';
 
 function maxRelativeError(actual: ArrayLike<number>, expected: ArrayLike<number>): number {

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { fc, test } from '@fast-check/vitest';
 import { expect, it } from 'vitest';
-import { describeWithBackends, expectNoLeaks } from '../../ctc/src/testing';
+import { describeWithBackends, expectNoLeaks } from '@slr/test-utils';
 import { GroupNormalization } from './group-normalization';
 
 /**

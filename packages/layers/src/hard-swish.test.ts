@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { test, fc } from '@fast-check/vitest';
 import { describe, expect, it } from 'vitest';
-import { expectNoLeaks } from '../../ctc/src/testing';
+import { expectNoLeaks } from '@slr/test-utils';
 import { HardSigmoid, HardSwish, hardSigmoid, hardSwish } from './hard-swish';
 
 /** PyTorch's piecewise definitions of nn.Hardsigmoid and nn.Hardswish. */

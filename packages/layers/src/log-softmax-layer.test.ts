@@ -1,7 +1,7 @@
 import { fc, test } from '@fast-check/vitest';
 import * as tf from '@tensorflow/tfjs';
 import { expect, it } from 'vitest';
-import { describeWithBackends, expectNoLeaks, readTensors } from '../../ctc/src/testing/backends';
+import { describeWithBackends, expectNoLeaks, readTensors } from '@slr/test-utils';
 import { LogSoftmax } from './log-softmax-layer';
 
 /** Largest |a − b| over two equally shaped nested arrays. */

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { test, fc } from '@fast-check/vitest';
 import { describe, expect, it } from 'vitest';
-import { expectNoLeaks } from '../../ctc/src/testing';
+import { expectNoLeaks } from '@slr/test-utils';
 import { makeDivisible, SqueezeExcite } from './squeeze-excite';
 
 /** torchvision's `_make_divisible`, transcribed. */

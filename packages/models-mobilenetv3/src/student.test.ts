@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { ctcLoss } from '@slr/ctc';
 import { HardSwish, LogSoftmax, SqueezeExcite } from '@slr/layers';
 import { afterAll, describe, expect, it } from 'vitest';
-import { expectNoLeaks } from '../../ctc/src/testing';
+import { expectNoLeaks } from '@slr/test-utils';
 import {
   buildMobileNetV3Student,
   FoldTime,

@@ -14,7 +14,7 @@ import {
   CheckpointError,
 } from './checkpoint';
 import { createOptimizer } from './optimizers';
-import { tinySamples, tinySequenceModel } from './testing/tiny';
+import { tinySamples, tinySequenceModel } from '../test/tiny';
 
 const dirs: string[] = [];
 const tempDir = (): string => {
@@ -282,7 +282,7 @@ describe('checkpoints', () => {
 
   it('survives SIGKILL of a child process and resumes in another one', async () => {
     const dir = tempDir();
-    const script = fileURLToPath(new URL('./testing/child-train.ts', import.meta.url));
+    const script = fileURLToPath(new URL('../test/child-train.ts', import.meta.url));
     const run = (out: string, delay: string) =>
       spawn('npx', ['tsx', script, dir, out, delay], {
         stdio: ['ignore', 'ignore', 'pipe'],

@@ -10,7 +10,7 @@ import {
   TRIGRAM_ARPA,
   TRIGRAM_VOCABULARY,
   type FrameLogProbs,
-} from '../testing';
+} from '@slr/test-utils';
 import { ctcBeamSearch } from './beam-search';
 import { ctcGreedyDecode } from './greedy';
 import type { CtcBeamSearchOptions, CtcHypothesis } from './types';

@@ -7,7 +7,7 @@ import {
   logSoftmaxRows,
   toTensor3d,
   type FrameLogProbs,
-} from '../testing';
+} from '@slr/test-utils';
 import { ctcGreedyDecode } from './greedy';
 
 /** One utterance as `[T, 1, V]`. */

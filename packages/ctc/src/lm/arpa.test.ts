@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ArpaParseError, parseArpa } from './arpa';
 import { NGramLanguageModel, type NGramState } from './language-model';
-import { TRIGRAM_ARPA, TRIGRAM_VOCABULARY } from '../testing';
+import { TRIGRAM_ARPA, TRIGRAM_VOCABULARY } from '@slr/test-utils';
 
 /** The shared trigram model, with text around it that the parser must ignore. */
 const TRIGRAM = `This preamble is ignored, as are the trailing lines.\n${TRIGRAM_ARPA}trailing text\n`;

@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { expect, it } from 'vitest';
-import { describeWithBackends, readTensors } from '../testing';
+import { describeWithBackends, readTensors } from '@slr/test-utils';
 import { ctcLoss, logSoftmax } from '../index';
 
 interface GoldenCase {

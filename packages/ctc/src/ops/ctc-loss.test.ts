@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { test, fc } from '@fast-check/vitest';
 import { expect, it } from 'vitest';
-import { bruteForceCtcLoss, describeWithBackends, expectNoLeaks, readTensors } from '../testing';
+import { bruteForceCtcLoss, describeWithBackends, expectNoLeaks, readTensors } from '@slr/test-utils';
 import { ctcLoss, logSoftmax } from '../index';
 
 /** Random log-probabilities [T, B, V] (log-softmax of normal logits), as nested arrays. */

@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { fc, test as fcTest } from '@fast-check/vitest';
 import { ctcLoss, logSoftmax } from '@slr/ctc';
-import { expectNoLeaks } from '@slr/ctc/testing';
+import { expectNoLeaks } from '@slr/test-utils';
 import { distillationLoss, distillationLossTerms } from './distillation-loss';
 import { temporalInterpolationWeights } from './resample';
 

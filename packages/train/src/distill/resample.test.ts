@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { fc, test as fcTest } from '@fast-check/vitest';
-import { expectNoLeaks } from '@slr/ctc/testing';
+import { expectNoLeaks } from '@slr/test-utils';
 import { resampleOverTime, temporalInterpolationWeights } from './resample';
 
 beforeAll(async () => {

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { makeBatch, disposeBatch, GlossVocabulary } from '@slr/data';
-import { tinySamples, tinySequenceModel } from '../testing/tiny';
+import { tinySamples, tinySequenceModel } from '../../test/tiny';
 import { train } from '../trainer';
 import {
   extractSoftTargets,

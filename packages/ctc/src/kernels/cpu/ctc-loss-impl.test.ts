@@ -1,6 +1,6 @@
 import { test, fc } from '@fast-check/vitest';
 import { describe, expect, it } from 'vitest';
-import { bruteForceCtcLoss } from '../../testing/brute-force';
+import { bruteForceCtcLoss } from '@slr/test-utils';
 import { type CtcProblem, ctcBackward, ctcForward, samplesInLogSpace } from './ctc-loss-impl';
 
 /** A random CTC problem: log-softmax of scaled normal logits, random lengths and labels. */

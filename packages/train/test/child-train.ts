@@ -1,7 +1,7 @@
 // Trains the tiny model with a checkpoint every step; used by trainer.test.ts (killed and resumed).
 import * as tf from '@tensorflow/tfjs';
 import { writeFileSync } from 'node:fs';
-import { train } from '../trainer';
+import { train } from '../src/trainer';
 import { tinySamples, tinySequenceModel } from './tiny';
 
 await tf.setBackend('cpu');

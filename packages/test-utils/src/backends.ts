@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
 import { describe, beforeAll } from 'vitest';
+import { setupBackend } from '@slr/backend';
 
 /**
  * Name of a test-only backend: the plain tfjs CPU backend without any `@slr` kernels, so
@@ -60,35 +61,8 @@ export function testBackends(): string[] {
 }
 
 /**
- * Hook that prepares a backend (for example WebGPU through Dawn) before a suite uses it.
- *
- * @example
- * ```ts
- * const prepare: BackendPreparer = async (name) => {
- *   if (name === 'webgpu') await setupBackend('webgpu');
- * };
- * addBackendPreparer(prepare);
- * ```
- */
-export type BackendPreparer = (name: string) => Promise<void>;
-
-const preparers: BackendPreparer[] = [];
-
-/**
- * Adds a hook run before a suite switches to a backend; used to install backends that need
- * set-up (WebGPU in Node). Hooks run in the order they were added.
- *
- * @example
- * ```ts
- * addBackendPreparer(async (name) => { if (name === 'webgpu') await setupWebGpu(); });
- * ```
- */
-export function addBackendPreparer(preparer: BackendPreparer): void {
-  preparers.push(preparer);
-}
-
-/**
- * Switches tfjs to `name`, registering or preparing it first when needed, and fails with a
+ * Switches tfjs to `name`, registering or setting it up first when needed (the composite test
+ * backend; WebGPU through Dawn in Node.js), and fails with a
  * clear message when it cannot be used.
  *
  * @example
@@ -98,7 +72,8 @@ export function addBackendPreparer(preparer: BackendPreparer): void {
  */
 export async function useBackend(name: string): Promise<void> {
   if (name === COMPOSITE_TEST_BACKEND) registerCompositeTestBackend();
-  for (const prepare of preparers) await prepare(name);
+  // WebGPU in Node needs Dawn set up first (setupBackend is idempotent).
+  if (name === 'webgpu') await setupBackend('webgpu');
   const ok = await tf.setBackend(name);
   if (!ok || tf.getBackend() !== name) {
     throw new Error(
