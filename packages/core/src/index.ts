@@ -8,3 +8,4 @@
  */
 export * from './errors';
 export * from './checks';
+export * from './progress';
