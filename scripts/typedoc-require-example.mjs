@@ -1,9 +1,12 @@
 /**
- * TypeDoc plugin: every export of a package must show an `@example` in its doc comment.
+ * TypeDoc plugin: every function and class a package exports must show an `@example` in its
+ * doc comment.
  *
  * TypeDoc's own `validation.notDocumented` checks that a comment exists; this plugin checks
- * that the comment of each exported class, interface, type alias, function, variable, enum and
- * namespace holds an `@example` block (for a function, the comment of one of its signatures).
+ * that the comment of each exported function (a variable holding one, such as an op made by
+ * `tf.op`, included) and class holds an `@example` block (for a function, the comment of one of
+ * its signatures). Types, interfaces and constants need none: an example there would only
+ * restate the declaration. `scripts/check-examples.ts` type-checks the examples themselves.
  * Each export without one is reported as a validation warning, which `treatWarningsAsErrors`
  * in typedoc.json turns into a failed `pnpm docs`:
  *
@@ -15,14 +18,16 @@
  */
 import { Application, ReflectionKind } from 'typedoc';
 
-const CHECKED_KINDS =
-  ReflectionKind.Class |
-  ReflectionKind.Interface |
-  ReflectionKind.TypeAlias |
-  ReflectionKind.Function |
-  ReflectionKind.Variable |
-  ReflectionKind.Enum |
-  ReflectionKind.Namespace;
+const CHECKED_KINDS = ReflectionKind.Class | ReflectionKind.Function;
+
+/** Whether `reflection` is a function or a class, or a variable whose value is a function. */
+function needsExample(reflection) {
+  if (reflection.kindOf(CHECKED_KINDS)) return true;
+  return (
+    reflection.kindOf(ReflectionKind.Variable) &&
+    (reflection.type?.declaration?.signatures?.length ?? 0) > 0
+  );
+}
 
 /**
  * Whether any of the reflection's comments (its own, its signatures', or those of the
@@ -47,14 +52,14 @@ export function hasExample(reflection) {
  * that have no `@example`, as `'Name (Kind)'` strings in declaration order.
  *
  * @example
- * exportsWithoutExample(project); // ['CtcReduction (TypeAlias)']
+ * exportsWithoutExample(project); // ['ctcGreedyDecode (Function)']
  */
 export function exportsWithoutExample(project) {
   const missing = [];
   const visit = (container) => {
     for (const child of container.children ?? []) {
       if (child.kindOf(ReflectionKind.Module)) visit(child);
-      else if (child.kindOf(CHECKED_KINDS) && !hasExample(child)) {
+      else if (needsExample(child) && !hasExample(child)) {
         missing.push(`${child.getFriendlyFullName()} (${ReflectionKind[child.kind]})`);
       }
     }

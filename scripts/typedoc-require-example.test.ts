@@ -50,6 +50,18 @@ export const ORIGIN: Point = { x: 0 };
 /** A pair of points. */
 export type Segment = [Point, Point];
 
+/** Doubles a number. */
+export const double = (x: number): number => 2 * x;
+
+/** A scale. */
+export class Scale {
+  /** Its factor. */
+  factor = 2;
+}
+
+/** The unit length. */
+export const UNIT = 1;
+
 export { add as plus };
 `;
 
@@ -99,24 +111,22 @@ async function check(source: string) {
 }
 
 describe('typedoc-require-example', () => {
-  it('reports every export without an @example, and only those', async () => {
+  it('reports every function and class without an @example, and no type or constant', async () => {
     const { project, warnings } = await check(SOURCE);
     expect(exportsWithoutExample(project).sort()).toEqual([
-      'Point (Interface)',
-      'Segment (TypeAlias)',
+      'Scale (Class)',
+      'double (Function)',
       'subtract (Function)',
     ]);
     expect(warnings.sort()).toEqual([
-      'fixture: Point (Interface) has no @example in its doc comment',
-      'fixture: Segment (TypeAlias) has no @example in its doc comment',
+      'fixture: Scale (Class) has no @example in its doc comment',
+      'fixture: double (Function) has no @example in its doc comment',
       'fixture: subtract (Function) has no @example in its doc comment',
     ]);
   });
 
   it('reports nothing when every export has an @example', async () => {
-    const { warnings } = await check(
-      SOURCE.replace(/export (interface|type|function subtract)[\s\S]*$/, ''),
-    );
+    const { warnings } = await check(SOURCE.replace(/\/\*\* Subtracts[\s\S]*$/, ''));
     expect(warnings).toEqual([]);
   });
 });
