@@ -36,6 +36,8 @@ interface SkippedGroup {
 export default class RequirementsReporter implements Reporter {
   private vitest?: Vitest;
   private skipped: SkippedGroup[] = [];
+  /** Tests per skipped suite (`file › suite`), each suite once whatever it lacks. */
+  private skippedSuites = new Map<string, number>();
 
   onInit(vitest: Vitest): void {
     this.vitest = vitest;
@@ -47,6 +49,7 @@ export default class RequirementsReporter implements Reporter {
 
   onTestRunStart(): void {
     this.skipped = [];
+    this.skippedSuites.clear();
   }
 
   onTestModuleEnd(testModule: TestModule): void {
@@ -60,8 +63,10 @@ export default class RequirementsReporter implements Reporter {
         const key = explainMissing(missing);
         if (inherited.has(key)) continue;
         const group = groups.get(key) ?? { file, missing, suites: [], tests: 0 };
+        const tests = [...suite.children.allTests()].length;
         group.suites.push(suite.fullName);
-        group.tests += [...suite.children.allTests()].length;
+        group.tests += tests;
+        this.skippedSuites.set(`${file} › ${suite.fullName}`, tests);
         groups.set(key, group);
       }
     }
@@ -78,8 +83,8 @@ export default class RequirementsReporter implements Reporter {
       const key = explainMissing(group.missing);
       byRequirement.set(key, [...(byRequirement.get(key) ?? []), group]);
     }
-    const suites = this.skipped.reduce((sum, group) => sum + group.suites.length, 0);
-    const tests = this.skipped.reduce((sum, group) => sum + group.tests, 0);
+    const suites = this.skippedSuites.size;
+    const tests = [...this.skippedSuites.values()].reduce((sum, count) => sum + count, 0);
     const lines = [
       '',
       `SKIPPED for lack of what they need: ${suites} suite(s), ${tests} test(s). ` +
@@ -88,7 +93,8 @@ export default class RequirementsReporter implements Reporter {
     for (const groups of byRequirement.values()) {
       const { needs, missing, install } = groups[0].missing;
       lines.push(`  ${needs} — ${missing}`, `    Install: ${install}`);
-      for (const group of groups) lines.push(`    ${describeGroup(group)}`);
+      const byFile = [...groups].sort((a, b) => a.file.localeCompare(b.file));
+      for (const group of byFile) lines.push(`    ${describeGroup(group)}`);
     }
     this.log(`${lines.join('\n')}\n`);
   }

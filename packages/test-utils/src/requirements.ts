@@ -135,7 +135,7 @@ export function describeRequiring(
     describe(name, () => {
       beforeAll(() => {
         throw new Error(
-          `'${name}' ${explanation}. With CI=true nothing is skipped: install what is missing.`,
+          `Suite "${name}" ${explanation}. With CI=true nothing is skipped: install what is missing.`,
         );
       });
       body();
