@@ -12,5 +12,7 @@ export default defineConfig({
     hookTimeout: 60_000,
     pool: 'forks',
     setupFiles: ['./vitest.setup.ts'],
+    // After vitest's own: the suites skipped for lack of a WebGPU adapter, Chromium or PyTorch.
+    reporters: ['default', '@slr/test-utils/requirements-reporter'],
   },
 });

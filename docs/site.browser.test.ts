@@ -9,9 +9,8 @@
  * The site is served from `docs/api` over HTTP on 127.0.0.1, as it is published: from file://
  * URLs Chromium refuses the SVG icons every page references.
  *
- * Needs the Debian package `chromium` (`apt-get install -y chromium`), or a Chromium binary
- * named by the environment variable `CHROMIUM_PATH`. There is no skip: without Chromium this
- * test fails.
+ * Needs Chromium: the Debian package `chromium`, or a Chromium binary named by the environment
+ * variable `CHROMIUM_PATH`. Without it the test is skipped, saying so; under CI=true it fails.
  */
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
@@ -21,10 +20,8 @@ import { tmpdir } from 'node:os';
 import { basename, extname, join, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-
-/** The one place the Chromium path is set; `CHROMIUM_PATH` overrides it. */
-const CHROMIUM_PATH = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { CHROMIUM_PATH, describeRequiring } from '@slr/test-utils';
 
 const CHROMIUM_ARGS = [
   '--headless',
@@ -148,34 +145,28 @@ function expectLocalOnly(log: PageLog, what: string): void {
   expect(log.errors, `${what}: console or script errors`).toEqual([]);
 }
 
-beforeAll(async () => {
-  if (!existsSync(INDEX)) {
-    throw new Error(
-      `The documentation site is not built (${relative(ROOT, INDEX)} does not exist): run pnpm docs first`,
-    );
-  }
-  if (!existsSync(CHROMIUM_PATH)) {
-    throw new Error(
-      `Chromium not found at ${CHROMIUM_PATH}${process.env.CI === 'true' ? ' (CI=true)' : ''}: ` +
-        `install it with 'apt-get install -y chromium' or set CHROMIUM_PATH to a Chromium binary`,
-    );
-  }
-  ({ server, base } = await serve(SITE));
-  profileDir = await mkdtemp(join(tmpdir(), 'slr-docs-browser-')); // fresh profile every run
-  context = await chromium.launchPersistentContext(profileDir, {
-    executablePath: CHROMIUM_PATH,
-    headless: true,
-    args: CHROMIUM_ARGS,
+describeRequiring('chromium', 'documentation site in headless Chromium', () => {
+  beforeAll(async () => {
+    if (!existsSync(INDEX)) {
+      throw new Error(
+        `The documentation site is not built (${relative(ROOT, INDEX)} does not exist): run pnpm docs first`,
+      );
+    }
+    ({ server, base } = await serve(SITE));
+    profileDir = await mkdtemp(join(tmpdir(), 'slr-docs-browser-')); // fresh profile every run
+    context = await chromium.launchPersistentContext(profileDir, {
+      executablePath: CHROMIUM_PATH,
+      headless: true,
+      args: CHROMIUM_ARGS,
+    });
   });
-});
 
-afterAll(async () => {
-  await context?.close();
-  if (profileDir) await rm(profileDir, { recursive: true, force: true });
-  if (server) await new Promise((resolve) => server.close(resolve));
-});
+  afterAll(async () => {
+    await context?.close();
+    if (profileDir) await rm(profileDir, { recursive: true, force: true });
+    if (server) await new Promise((resolve) => server.close(resolve));
+  });
 
-describe('documentation site in headless Chromium', () => {
   it('has the 8 packages of packages/ and the guides of docs/ to check', () => {
     expect(PACKAGES).toHaveLength(8);
     expect(GUIDES.map((guide) => guide.name)).toEqual(

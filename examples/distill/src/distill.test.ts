@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import { setupBackend } from '@slr/backend';
-import { testBackends } from '@slr/test-utils';
+import { describeRequiring, testBackends } from '@slr/test-utils';
 import { loadSoftTargets } from '@slr/train';
 import { meanSd, resultsTable, runExperiment, verdict } from './distill';
 import { files, teacherIdentity, type RunResult } from './experiment';
@@ -109,9 +109,10 @@ describe('the distillation experiment, end to end on a micro corpus', () => {
   });
 });
 
-// Registered where webgpu is one of the test backends (always under CI=true), like every backend suite.
+// Registered where webgpu is one of the test backends (by default it is), like every backend
+// suite: skipped where there is no WebGPU adapter, failing under CI=true.
 if (testBackends().includes('webgpu'))
-  describe('the distillation experiment on webgpu', () => {
+  describeRequiring('webgpu', 'the distillation experiment on webgpu', () => {
     it('runs the teacher, a student from scratch and a distilled student on the webgpu backend', async () => {
       const dir = mkdtempSync(join(tmpdir(), 'slr-distill-webgpu-'));
       try {

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { describeRequiring } from '@slr/test-utils';
 import {
   diagnoseMissingAdapter,
   explainMissingAdapter,
@@ -46,14 +47,17 @@ describe('explainMissingAdapter', () => {
     expect(relevantDawnOutput(`${LAVAPIPE_NOISE}\n${NO_DRIVER}`)).toHaveLength(3);
   });
 
-  it("reads the reason from Dawn's own output in a child process (no Vulkan driver)", async () => {
-    const env = {
-      ...process.env,
-      VK_ICD_FILENAMES: '/nonexistent/icd.json',
-      VK_DRIVER_FILES: '/nonexistent/icd.json',
-    };
-    const error = await diagnoseMissingAdapter([], { powerPreference: 'high-performance' }, env);
-    expect(error.code).toBe('NO_VULKAN_DRIVER');
-    expect(error.message).toContain('Found no drivers!');
+  // The Vulkan loader is there, and the drivers are hidden from it.
+  describeRequiring('vulkan-loader', 'with the Vulkan loader', () => {
+    it("reads the reason from Dawn's own output in a child process (no Vulkan driver)", async () => {
+      const env = {
+        ...process.env,
+        VK_ICD_FILENAMES: '/nonexistent/icd.json',
+        VK_DRIVER_FILES: '/nonexistent/icd.json',
+      };
+      const error = await diagnoseMissingAdapter([], { powerPreference: 'high-performance' }, env);
+      expect(error.code).toBe('NO_VULKAN_DRIVER');
+      expect(error.message).toContain('Found no drivers!');
+    });
   });
 });

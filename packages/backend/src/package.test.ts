@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { describeRequiring } from '@slr/test-utils';
 
 /**
  * The built package, run by plain `node` (no vitest, no TypeScript), in fresh processes: ESM
@@ -87,86 +88,113 @@ describe('the built package under plain node', () => {
     expect(existsSync(`${packageRoot}/dist/index.cjs`), 'run `pnpm build` first').toBe(true);
   });
 
-  it('sets up webgpu as an ES module, keeps Dawn alive through gc, and exits by itself', async () => {
-    const result = await run([
-      '--expose-gc',
-      '--input-type=module',
-      '-e',
-      `import * as tf from '@tensorflow/tfjs'; import { setupBackend } from '@slr/backend'; ${webgpuBody}`,
-    ]);
-    expectWebGpuRun(result);
-  });
-
-  it('sets up webgpu through require()', async () => {
-    const result = await run([
-      '--expose-gc',
-      '-e',
-      `const tf = require('@tensorflow/tfjs'); const { setupBackend } = require('@slr/backend'); (async () => { ${webgpuBody} })();`,
-    ]);
-    expectWebGpuRun(result);
-  });
-
-  it('works when tfjs-backend-webgpu was imported before navigator.gpu existed (so registered nothing)', async () => {
-    const result = await run([
-      '--input-type=module',
-      '-e',
-      `import * as tf from '@tensorflow/tfjs';
-       import '@tensorflow/tfjs-backend-webgpu';
-       import { setupBackend } from '@slr/backend';
-       const before = tf.findBackendFactory('webgpu') != null;
-       const info = await setupBackend('webgpu', { quiet: true });
-       const sum = (await tf.add(tf.tensor1d([1, 2]), 1).data()).join(',');
-       console.log(JSON.stringify({ before, backend: info.backend, sum }));`,
-    ]);
-    expect(result.code, result.stderr).toBe(0);
-    expect(lastJson(result)).toEqual({ before: false, backend: 'webgpu', sum: '2,3' });
-  });
-
-  it('puts the GPU object on an existing navigator that has no gpu (as in Node.js 21+)', async () => {
-    const result = await run([
-      '--input-type=module',
-      '-e',
-      `class Navigator { get hardwareConcurrency() { return 1; } }
-       const navigator = new Navigator();
-       Object.defineProperty(globalThis, 'navigator', { get: () => navigator, configurable: true, enumerable: true });
-       const tf = await import('@tensorflow/tfjs');
-       const { setupBackend } = await import('@slr/backend');
-       const info = await setupBackend('webgpu', { quiet: true });
-       const sum = (await tf.add(tf.tensor1d([1, 2]), 1).data()).join(',');
-       console.log(JSON.stringify({ backend: info.backend, same: globalThis.navigator === navigator, gpu: typeof navigator.gpu, sum }));`,
-    ]);
-    expect(result.code, result.stderr).toBe(0);
-    expect(lastJson(result)).toEqual({ backend: 'webgpu', same: true, gpu: 'object', sum: '2,3' });
-  });
-
-  it('says that the Vulkan loader found no driver, and auto falls back to cpu saying so', async () => {
-    const env = {
-      ...process.env,
-      VK_ICD_FILENAMES: '/nonexistent/icd.json',
-      VK_DRIVER_FILES: '/nonexistent/icd.json',
-    };
-    const result = await run(
-      [
+  describeRequiring('webgpu', 'on a WebGPU adapter', () => {
+    it('sets up webgpu as an ES module, keeps Dawn alive through gc, and exits by itself', async () => {
+      const result = await run([
+        '--expose-gc',
         '--input-type=module',
         '-e',
-        `import { setupBackend } from '@slr/backend';
-         const error = await setupBackend('webgpu').then(() => undefined, (e) => ({ code: e.code, message: e.message }));
-         const auto = await setupBackend('auto', { quiet: true });
-         console.log(JSON.stringify({ error, auto }));`,
-      ],
-      { env },
-    );
-    expect(result.code, result.stderr).toBe(0);
-    const { error, auto } = lastJson(result) as {
-      error: { code: string; message: string };
-      auto: { backend: string; reason: string };
-    };
-    expect(error.code).toBe('NO_VULKAN_DRIVER');
-    expect(error.message).toContain('mesa-vulkan-drivers >= 25');
-    expect(auto).toEqual({
-      backend: 'cpu',
-      requested: 'auto',
-      reason: 'webgpu unavailable: no Vulkan driver; tensorflow not installed; using cpu',
+        `import * as tf from '@tensorflow/tfjs'; import { setupBackend } from '@slr/backend'; ${webgpuBody}`,
+      ]);
+      expectWebGpuRun(result);
+    });
+
+    it('sets up webgpu through require()', async () => {
+      const result = await run([
+        '--expose-gc',
+        '-e',
+        `const tf = require('@tensorflow/tfjs'); const { setupBackend } = require('@slr/backend'); (async () => { ${webgpuBody} })();`,
+      ]);
+      expectWebGpuRun(result);
+    });
+
+    it('works when tfjs-backend-webgpu was imported before navigator.gpu existed (so registered nothing)', async () => {
+      const result = await run([
+        '--input-type=module',
+        '-e',
+        `import * as tf from '@tensorflow/tfjs';
+         import '@tensorflow/tfjs-backend-webgpu';
+         import { setupBackend } from '@slr/backend';
+         const before = tf.findBackendFactory('webgpu') != null;
+         const info = await setupBackend('webgpu', { quiet: true });
+         const sum = (await tf.add(tf.tensor1d([1, 2]), 1).data()).join(',');
+         console.log(JSON.stringify({ before, backend: info.backend, sum }));`,
+      ]);
+      expect(result.code, result.stderr).toBe(0);
+      expect(lastJson(result)).toEqual({ before: false, backend: 'webgpu', sum: '2,3' });
+    });
+
+    it('puts the GPU object on an existing navigator that has no gpu (as in Node.js 21+)', async () => {
+      const result = await run([
+        '--input-type=module',
+        '-e',
+        `class Navigator { get hardwareConcurrency() { return 1; } }
+         const navigator = new Navigator();
+         Object.defineProperty(globalThis, 'navigator', { get: () => navigator, configurable: true, enumerable: true });
+         const tf = await import('@tensorflow/tfjs');
+         const { setupBackend } = await import('@slr/backend');
+         const info = await setupBackend('webgpu', { quiet: true });
+         const sum = (await tf.add(tf.tensor1d([1, 2]), 1).data()).join(',');
+         console.log(JSON.stringify({ backend: info.backend, same: globalThis.navigator === navigator, gpu: typeof navigator.gpu, sum }));`,
+      ]);
+      expect(result.code, result.stderr).toBe(0);
+      expect(lastJson(result)).toEqual({
+        backend: 'webgpu',
+        same: true,
+        gpu: 'object',
+        sum: '2,3',
+      });
+    });
+
+    it('uses the webgpuModule it is given instead of importing tfjs-backend-webgpu (for bundles)', async () => {
+      const script = `
+        import * as tf from '@tensorflow/tfjs';
+        import * as webgpu from '@tensorflow/tfjs-backend-webgpu';
+        import { setupBackend } from '@slr/backend';
+        let constructed = 0;
+        class CountingBackend extends webgpu.WebGPUBackend {
+          constructor(...args) { super(...args); constructed++; }
+        }
+        const info = await setupBackend('webgpu', { quiet: true, webgpuModule: { WebGPUBackend: CountingBackend } });
+        const sum = await tf.sum(tf.tensor1d([1, 2, 3])).data();
+        console.log(JSON.stringify({ backend: info.backend, constructed, sum: sum[0] }));
+      `;
+      const result = await run(['--input-type=module', '-e', script]);
+      expect(lastJson(result)).toEqual({ backend: 'webgpu', constructed: 1, sum: 6 });
+    });
+  });
+
+  // The Vulkan loader is there, and the drivers are hidden from it.
+  describeRequiring('vulkan-loader', 'with the Vulkan loader', () => {
+    it('says that the Vulkan loader found no driver, and auto falls back to cpu saying so', async () => {
+      const env = {
+        ...process.env,
+        VK_ICD_FILENAMES: '/nonexistent/icd.json',
+        VK_DRIVER_FILES: '/nonexistent/icd.json',
+      };
+      const result = await run(
+        [
+          '--input-type=module',
+          '-e',
+          `import { setupBackend } from '@slr/backend';
+           const error = await setupBackend('webgpu').then(() => undefined, (e) => ({ code: e.code, message: e.message }));
+           const auto = await setupBackend('auto', { quiet: true });
+           console.log(JSON.stringify({ error, auto }));`,
+        ],
+        { env },
+      );
+      expect(result.code, result.stderr).toBe(0);
+      const { error, auto } = lastJson(result) as {
+        error: { code: string; message: string };
+        auto: { backend: string; reason: string };
+      };
+      expect(error.code).toBe('NO_VULKAN_DRIVER');
+      expect(error.message).toContain('mesa-vulkan-drivers >= 25');
+      expect(auto).toEqual({
+        backend: 'cpu',
+        requested: 'auto',
+        reason: 'webgpu unavailable: no Vulkan driver; tensorflow not installed; using cpu',
+      });
     });
   });
 
@@ -210,22 +238,5 @@ describe('the built package under plain node', () => {
     } finally {
       rmSync(project, { recursive: true, force: true });
     }
-  });
-
-  it('uses the webgpuModule it is given instead of importing tfjs-backend-webgpu (for bundles)', async () => {
-    const script = `
-      import * as tf from '@tensorflow/tfjs';
-      import * as webgpu from '@tensorflow/tfjs-backend-webgpu';
-      import { setupBackend } from '@slr/backend';
-      let constructed = 0;
-      class CountingBackend extends webgpu.WebGPUBackend {
-        constructor(...args) { super(...args); constructed++; }
-      }
-      const info = await setupBackend('webgpu', { quiet: true, webgpuModule: { WebGPUBackend: CountingBackend } });
-      const sum = await tf.sum(tf.tensor1d([1, 2, 3])).data();
-      console.log(JSON.stringify({ backend: info.backend, constructed, sum: sum[0] }));
-    `;
-    const result = await run(['--input-type=module', '-e', script]);
-    expect(lastJson(result)).toEqual({ backend: 'webgpu', constructed: 1, sum: 6 });
   });
 });

@@ -1,11 +1,12 @@
 import * as tf from '@tensorflow/tfjs';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, expect, it } from 'vitest';
+import { describeRequiring } from '@slr/test-utils';
 import { setupBackend, type AdapterDescription } from './index';
 
 /**
  * Runs on a real adapter: Dawn (npm `webgpu`) over Vulkan — lavapipe, Mesa's software driver,
- * on the project's machines and in CI. Where there is no adapter these tests fail, with the
- * reason in the error; they are never skipped.
+ * on the project's machines and in CI. Where there is no adapter they are skipped, saying why;
+ * under CI=true they fail instead.
  */
 const SOFTWARE_NAMES = /llvmpipe|lavapipe|swiftshader|basic render driver/i;
 
@@ -13,7 +14,7 @@ function namesOf(adapter: AdapterDescription): string {
   return [adapter.vendor, adapter.architecture, adapter.device, adapter.description].join(' ');
 }
 
-describe("setupBackend('webgpu')", () => {
+describeRequiring('webgpu', "setupBackend('webgpu')", () => {
   afterAll(async () => {
     await tf.setBackend('cpu');
   });

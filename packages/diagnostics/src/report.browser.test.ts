@@ -2,22 +2,18 @@
  * Opens a written report in headless Chromium (driven by playwright-core) and checks that
  * every chart drew data marks and that the page logs no errors and fetches nothing.
  *
- * Needs the Debian package `chromium` (`apt-get install -y chromium`), or a Chromium binary
- * named by the environment variable `CHROMIUM_PATH`. There is no skip: without Chromium
- * this test fails.
+ * Needs Chromium: the Debian package `chromium`, or a Chromium binary named by the environment
+ * variable `CHROMIUM_PATH`. Without it the test is skipped, saying so; under CI=true it fails.
  */
-import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { chromium } from 'playwright-core';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, expect, it } from 'vitest';
+import { CHROMIUM_PATH, describeRequiring } from '@slr/test-utils';
 import { REPORT_CHARTS, writeReport } from './report';
 import type { TrainingHistoryEntry } from './report';
-
-/** The one place the Chromium path is set; `CHROMIUM_PATH` overrides it. */
-const CHROMIUM_PATH = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
 
 const CHROMIUM_ARGS = [
   '--headless',
@@ -52,14 +48,8 @@ afterAll(async () => {
   await Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true })));
 });
 
-describe('report in headless Chromium', () => {
+describeRequiring('chromium', 'report in headless Chromium', () => {
   it('draws marks in every chart, with no console errors and no requests', async () => {
-    if (!existsSync(CHROMIUM_PATH)) {
-      throw new Error(
-        `Chromium not found at ${CHROMIUM_PATH}${process.env.CI === 'true' ? ' (CI=true)' : ''}: ` +
-          `install it with 'apt-get install -y chromium' or set CHROMIUM_PATH to a Chromium binary`,
-      );
-    }
     const dir = await mkdtemp(join(tmpdir(), 'slr-report-browser-'));
     dirs.push(dir);
     const file = await writeReport(history, join(dir, 'out'));

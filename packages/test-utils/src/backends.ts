@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
 import { describe, beforeAll } from 'vitest';
 import { setupBackend } from '@slr/backend';
+import { describeRequiring } from './requirements';
 
 /**
  * Name of a test-only backend: the plain tfjs CPU backend without any `@slr` kernels, so
@@ -84,7 +85,8 @@ export async function useBackend(name: string): Promise<void> {
 
 /**
  * One suite, run once per backend in {@link testBackends}, in the manner of tfjs's
- * `describeWithFlags`. The callback receives the backend's name.
+ * `describeWithFlags`. The callback receives the backend's name. The webgpu suite requires a
+ * WebGPU adapter (see {@link describeRequiring}).
  *
  * @example
  * ```ts
@@ -95,12 +97,14 @@ export async function useBackend(name: string): Promise<void> {
  */
 export function describeWithBackends(name: string, body: (backend: string) => void): void {
   for (const backend of testBackends()) {
-    describe(`${name} [${backend}]`, () => {
+    const suite = (): void => {
       beforeAll(async () => {
         await useBackend(backend);
       });
       body(backend);
-    });
+    };
+    if (backend === 'webgpu') describeRequiring('webgpu', `${name} [${backend}]`, suite);
+    else describe(`${name} [${backend}]`, suite);
   }
 }
 

@@ -7,3 +7,4 @@
 export * from './backends';
 export * from './brute-force';
 export * from './builders';
+export * from './requirements';
