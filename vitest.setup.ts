@@ -4,6 +4,10 @@
  * are skipped and listed at the end of the run, and under CI=true they fail instead.
  */
 import * as tf from '@tensorflow/tfjs';
+import { setupBackend } from '@slr/backend';
+import { setWebGpuSetup } from '@slr/test-utils';
+
+setWebGpuSetup(() => setupBackend('webgpu'));
 
 if (process.env.SLR_TEST_BACKENDS == null || process.env.SLR_TEST_BACKENDS === '') {
   process.env.SLR_TEST_BACKENDS = 'cpu,cpu-composite,webgpu';

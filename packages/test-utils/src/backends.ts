@@ -1,7 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
 import { describe, beforeAll } from 'vitest';
-import { setupBackend } from '@slr/backend';
 import { describeRequiring } from './requirements';
 
 /**
@@ -61,6 +60,23 @@ export function testBackends(): string[] {
   return ['cpu', COMPOSITE_TEST_BACKEND];
 }
 
+let webGpuSetup: (() => Promise<unknown>) | undefined;
+
+/**
+ * Registers how {@link useBackend} sets WebGPU up: `setupBackend('webgpu')` of `@slr/backend`,
+ * passed in by the test set-up rather than imported here, because `@slr/backend`'s own tests use
+ * this package (a dependency would make a cycle).
+ *
+ * @example
+ * ```ts
+ * import { setupBackend } from '@slr/backend';
+ * setWebGpuSetup(() => setupBackend('webgpu'));
+ * ```
+ */
+export function setWebGpuSetup(setup: () => Promise<unknown>): void {
+  webGpuSetup = setup;
+}
+
 /**
  * Switches tfjs to `name`, registering or setting it up first when needed (the composite test
  * backend; WebGPU through Dawn in Node.js), and fails with a
@@ -74,7 +90,13 @@ export function testBackends(): string[] {
 export async function useBackend(name: string): Promise<void> {
   if (name === COMPOSITE_TEST_BACKEND) registerCompositeTestBackend();
   // WebGPU in Node needs Dawn set up first (setupBackend is idempotent).
-  if (name === 'webgpu') await setupBackend('webgpu');
+  if (name === 'webgpu') {
+    if (webGpuSetup === undefined)
+      throw new Error(
+        "No WebGPU set-up registered: call setWebGpuSetup(() => setupBackend('webgpu')) in the test set-up (vitest.setup.ts does).",
+      );
+    await webGpuSetup();
+  }
   const ok = await tf.setBackend(name);
   if (!ok || tf.getBackend() !== name) {
     throw new Error(

@@ -59,8 +59,11 @@ export const PYTHON_PATH = '/usr/bin/python3';
  */
 const WEBGPU_SETUP_MODULE = '@slr/backend';
 
-/** Where the WebGPU probe runs, so that {@link WEBGPU_SETUP_MODULE} resolves (this package depends on it). */
-const PACKAGE_ROOT = fileURLToPath(new URL('..', import.meta.url));
+/**
+ * Where the WebGPU probe runs: the repository root, whose package depends on
+ * {@link WEBGPU_SETUP_MODULE} (this package cannot: `@slr/backend`'s tests use it).
+ */
+const REPOSITORY_ROOT = fileURLToPath(new URL('../../..', import.meta.url));
 
 /** The command, from the repository root, that installs what the tests need (Debian 12, as CI). */
 const INSTALL_SCRIPT = '.ci/install-test-requirements';
@@ -239,7 +242,7 @@ function probeWebGpu(): WebGpuProbe {
     let output: string;
     try {
       output = execFileSync(process.execPath, ['--input-type=module', '-e', script], {
-        cwd: PACKAGE_ROOT,
+        cwd: REPOSITORY_ROOT,
         encoding: 'utf8',
         stdio: ['ignore', 'pipe', 'pipe'],
         timeout: PROBE_TIMEOUT_MS,
