@@ -13,8 +13,8 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import sharp from 'sharp';
 import { afterAll, describe, expect, it } from 'vitest';
-import type { SignSample, Split } from '../types';
-import { GlossVocabulary } from '../vocabulary';
+import type { SignSample, Split } from '../../types';
+import { GlossVocabulary } from '../../vocabulary';
 import {
   float32Text,
   loadOrBuildVocabulary,

@@ -1,4 +1,3 @@
-#!/usr/bin/env node
 /**
  * `slr-data-synth`: generates a synthetic continuous sign-language corpus and writes it in the
  * RWTH-PHOENIX-Weather 2014 layout (PNG frames, corpus CSVs, vocabulary, optional keypoints).
@@ -8,8 +7,8 @@
  */
 import { parseArgs } from 'node:util';
 import { writePhoenixCorpus } from './phoenix/index';
-import { generateSignCorpus } from './synthetic/index';
-import type { Split } from './types';
+import { generateSignCorpus } from '../synthetic/index';
+import type { Split } from '../types';
 
 const USAGE = `Usage: slr-data-synth --out DIR [options]
 

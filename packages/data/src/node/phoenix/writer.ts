@@ -6,8 +6,8 @@ import { mkdir, rename, rm } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { finished } from 'node:stream/promises';
 import sharp from 'sharp';
-import type { SignSample, Split } from '../types';
-import { GlossVocabulary } from '../vocabulary';
+import type { SignSample, Split } from '../../types';
+import { GlossVocabulary } from '../../vocabulary';
 import { writeKeypointsFile } from './keypoints';
 import { forEachLimited, isSafeName, temporaryPath, writeFileAtomic } from './internal';
 import {

@@ -7,8 +7,8 @@ import { mkdir, readdir, readFile, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import sharp from 'sharp';
-import type { SignSample, Split } from '../types';
-import { GlossVocabulary } from '../vocabulary';
+import type { SignSample, Split } from '../../types';
+import { GlossVocabulary } from '../../vocabulary';
 import { forEachLimited, writeFileAtomic } from './internal';
 import { readKeypointsFile } from './keypoints';
 import {

@@ -14,7 +14,7 @@
  * ```
  */
 import { join } from 'node:path';
-import type { Split } from '../types';
+import type { Split } from '../../types';
 import { isSafeName } from './internal';
 
 /**
