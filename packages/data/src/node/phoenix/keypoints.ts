@@ -19,7 +19,7 @@
  * `names` is omitted when the sample has none.
  */
 import { readFile } from 'node:fs/promises';
-import { writeFileAtomic } from './internal';
+import { writeFileAtomic } from '@slr/core/node';
 import { PhoenixDataError } from './layout';
 
 /**
@@ -91,7 +91,8 @@ export function float32Text(value: number): string {
 }
 
 /**
- * Writes one sample's keypoints to `path` (atomically: temporary file, then rename).
+ * Writes one sample's keypoints to `path`, atomically (a reader sees the old file or the new one),
+ * creating its folder if needed.
  *
  * @example
  * ```ts
@@ -129,7 +130,11 @@ export async function writeKeypointsFile(
     keypoints,
     ...(names ? { names } : {}),
   });
-  await writeFileAtomic(path, `${header.slice(0, -1)},"points":[${values.join(',')}]}\n`);
+  // Not flushed to the disk one by one (like the frames beside them): a corpus has thousands.
+  await writeFileAtomic(path, `${header.slice(0, -1)},"points":[${values.join(',')}]}\n`, {
+    createFolder: true,
+    durable: false,
+  });
 }
 
 /**

@@ -323,6 +323,24 @@ describe('writePhoenixCorpus / readPhoenixSplit round trip', () => {
     );
     expect(readdirSync(join(dir, 'annotations', 'manual'))).toEqual([]);
   });
+
+  it('names the path the file system refused, not a temporary one', async () => {
+    const blocked = temporaryDir();
+    writeFileSync(join(blocked, 'annotations'), 'a file where a folder should be');
+    await expect(
+      writePhoenixCorpus(blocked, { train: [makeSample('a', ['X'], 1)] }, quiet),
+    ).rejects.toThrow(
+      `Could not create the folder '${join(blocked, 'annotations', 'manual')}': a part of the path is not a folder (ENOTDIR).`,
+    );
+    const dir = temporaryDir();
+    mkdirSync(join(dir, 'features'), { recursive: true });
+    writeFileSync(join(dir, 'features', 'keypoints'), 'a file where a folder should be');
+    const keypointFile = phoenixPaths(dir).keypoints('train', 'k');
+    await expect(
+      writePhoenixCorpus(dir, { train: [makeSample('k', ['X'], 1, [2, 4, 4], true)] }, quiet),
+    ).rejects.toThrow(`Could not create the folder of '${keypointFile}'`);
+    expect(readdirSync(join(dir, 'annotations', 'manual'))).toEqual([]);
+  });
 });
 
 describe('vocabulary', () => {

@@ -3,13 +3,14 @@
  * {@link SignSample}s.
  */
 import { createReadStream } from 'node:fs';
-import { mkdir, readdir, readFile, stat } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { readdir, readFile, stat } from 'node:fs/promises';
+import { join } from 'node:path';
 import { createInterface } from 'node:readline';
+import { writeFileAtomic } from '@slr/core/node';
 import sharp from 'sharp';
 import type { SignSample, Split } from '../../types';
 import { GlossVocabulary } from '../../vocabulary';
-import { forEachLimited, writeFileAtomic } from './internal';
+import { forEachLimited } from './internal';
 import { readKeypointsFile } from './keypoints';
 import {
   parsePhoenixCsvLine,
@@ -141,8 +142,9 @@ export async function loadOrBuildVocabulary(
     for (const gloss of entry.glosses) glosses.add(gloss);
   const vocabulary = GlossVocabulary.fromGlosses(glosses, options.blank);
   if (options.save !== false) {
-    await mkdir(dirname(path), { recursive: true });
-    await writeFileAtomic(path, `${JSON.stringify(vocabulary.toJSON(), null, 2)}\n`);
+    await writeFileAtomic(path, `${JSON.stringify(vocabulary.toJSON(), null, 2)}\n`, {
+      createFolder: true,
+    });
   }
   return vocabulary;
 }

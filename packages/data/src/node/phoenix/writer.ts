@@ -1,15 +1,14 @@
 /**
  * Writes samples in the RWTH-PHOENIX-Weather 2014 layout (see `layout.ts`).
  */
-import { createWriteStream, type WriteStream } from 'node:fs';
-import { mkdir, rename, rm } from 'node:fs/promises';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { finished } from 'node:stream/promises';
+import { withFileSystemError, writeFileAtomic } from '@slr/core/node';
 import sharp from 'sharp';
 import type { SignSample, Split } from '../../types';
 import { GlossVocabulary } from '../../vocabulary';
 import { writeKeypointsFile } from './keypoints';
-import { forEachLimited, isSafeName, temporaryPath, writeFileAtomic } from './internal';
+import { forEachLimited, isSafeName } from './internal';
 import {
   formatPhoenixCsvLine,
   PHOENIX_CSV_HEADER,
@@ -97,8 +96,8 @@ export interface WritePhoenixSummary {
  * - frames as 8-bit RGB PNGs `features/fullFrame-210x260px/{split}/{id}/1/images0001.png…`
  *   (values in [0, 1] rounded to the nearest of 256 levels; the frames' own size or
  *   `options.size`); a sample's frame folder is emptied first, so no stale frame survives;
- * - `annotations/manual/{split}.corpus.csv` (`id|folder|signer|annotation`), streamed to a
- *   temporary file and renamed into place when the split is complete;
+ * - `annotations/manual/{split}.corpus.csv` (`id|folder|signer|annotation`), written
+ *   atomically when the split is complete (a failed split leaves the old file, or none);
  * - `annotations/vocabulary.json` ({@link GlossVocabulary.toJSON}), atomically, last;
  * - keypoints, where a sample has them, to `features/keypoints/{split}/{id}.json` (see
  *   `PhoenixKeypointsJson`), atomically; a stale file of a sample without keypoints is removed.
@@ -126,61 +125,50 @@ export async function writePhoenixCorpus(
   const seen = new Set<string>();
   const summary: WritePhoenixSummary['splits'] = {};
 
-  await mkdir(dirname(paths.corpusCsv('train')), { recursive: true });
+  await createFolder(dirname(paths.corpusCsv('train')));
   try {
     for (const split of PHOENIX_SPLITS) {
       const source = samplesBySplit[split];
       if (source == null) continue;
-      const csvPath = paths.corpusCsv(split);
-      const temporary = temporaryPath(csvPath);
-      const csv = createWriteStream(temporary, { encoding: 'utf8' });
-      csv.on('error', () => {}); // reported through the write callbacks and finished()
+      // The CSV is kept in memory (one short line a sample) and written once the split is
+      // complete, so that a failure part-way leaves no half-written CSV behind.
+      const lines = [PHOENIX_CSV_HEADER];
       const ids = new Set<string>();
       let frames = 0;
       const total = Array.isArray(source) ? source.length : options.totals?.[split];
       progress.start(split, total);
-      try {
-        await writeText(csv, `${PHOENIX_CSV_HEADER}\n`);
-        for await (const sample of source) {
-          const where = `sample '${sample.id}' of ${split}`;
-          checkSample(sample, where);
-          if (ids.has(sample.id))
-            throw new Error(`The id '${sample.id}' appears twice in ${split}.`);
-          ids.add(sample.id);
-          if (options.vocabulary) options.vocabulary.encode(sample.glosses, where);
-          for (const gloss of sample.glosses) seen.add(gloss);
+      for await (const sample of source) {
+        const where = `sample '${sample.id}' of ${split}`;
+        checkSample(sample, where);
+        if (ids.has(sample.id)) throw new Error(`The id '${sample.id}' appears twice in ${split}.`);
+        ids.add(sample.id);
+        if (options.vocabulary) options.vocabulary.encode(sample.glosses, where);
+        for (const gloss of sample.glosses) seen.add(gloss);
 
-          await rm(paths.sampleDir(split, sample.id), { recursive: true, force: true });
-          await mkdir(paths.frameDir(split, sample.id), { recursive: true });
-          await encodeFrames(sample, (t) => paths.frameFile(split, sample.id, t), {
-            size,
-            concurrency,
-            compressionLevel,
-          });
-          const keypointPath = paths.keypoints(split, sample.id);
-          if (sample.keypoints !== undefined) {
-            await mkdir(dirname(keypointPath), { recursive: true });
-            await writeKeypointsFile(
-              keypointPath,
-              sample.id,
-              sample.frameShape[0],
-              sample.keypoints,
-              sample.keypointNames,
-            );
-          } else {
-            await rm(keypointPath, { force: true });
-          }
-          await writeText(csv, `${formatPhoenixCsvLine(sample)}\n`);
-          frames += sample.frameShape[0];
-          progress.tick(sample.frameShape[0]);
+        await removePath(paths.sampleDir(split, sample.id));
+        await createFolder(paths.frameDir(split, sample.id));
+        await encodeFrames(sample, (t) => paths.frameFile(split, sample.id, t), {
+          size,
+          concurrency,
+          compressionLevel,
+        });
+        const keypointPath = paths.keypoints(split, sample.id);
+        if (sample.keypoints !== undefined) {
+          await writeKeypointsFile(
+            keypointPath,
+            sample.id,
+            sample.frameShape[0],
+            sample.keypoints,
+            sample.keypointNames,
+          );
+        } else {
+          await removePath(keypointPath);
         }
-        await closeStream(csv);
-        await rename(temporary, csvPath);
-      } catch (error) {
-        csv.destroy();
-        await rm(temporary, { force: true });
-        throw error;
+        lines.push(formatPhoenixCsvLine(sample));
+        frames += sample.frameShape[0];
+        progress.tick(sample.frameShape[0]);
       }
+      await writeFileAtomic(paths.corpusCsv(split), `${lines.join('\n')}\n`);
       progress.finish();
       summary[split] = { samples: ids.size, frames };
     }
@@ -191,6 +179,16 @@ export async function writePhoenixCorpus(
   const vocabulary = options.vocabulary ?? GlossVocabulary.fromGlosses(seen);
   await writeFileAtomic(paths.vocabulary, `${JSON.stringify(vocabulary.toJSON(), null, 2)}\n`);
   return { vocabulary, splits: summary };
+}
+
+/** Creates `folder` and its parents; a failure names the folder. */
+function createFolder(folder: string): Promise<unknown> {
+  return withFileSystemError('create the folder', folder, () => mkdir(folder, { recursive: true }));
+}
+
+/** Removes `path` (a file or a folder with its contents) if it exists; a failure names it. */
+function removePath(path: string): Promise<void> {
+  return withFileSystemError('remove', path, () => rm(path, { recursive: true, force: true }));
 }
 
 /** Options of {@link encodeFrames}. */
@@ -212,7 +210,11 @@ async function encodeFrames(
     const pixels = quantise(sample.frames, t * frameSize, frameSize, sample.id, t);
     let image = sharp(pixels, { raw: { width, height, channels: 3 } });
     if (options.size) image = image.resize(options.size[1], options.size[0], { fit: 'fill' });
-    await image.png({ compressionLevel: options.compressionLevel }).toFile(pathOf(t));
+    const png = await image.png({ compressionLevel: options.compressionLevel }).toBuffer();
+    // Not atomic: the sample's folder was emptied first, and the CSV that names the sample is
+    // written only once every frame is on disk.
+    const path = pathOf(t);
+    await withFileSystemError('write', path, () => writeFile(path, png));
   });
 }
 
@@ -259,15 +261,4 @@ function checkSample(sample: SignSample, where: string): void {
 function checkSize(size: readonly number[], what: string): void {
   if (size.length !== 2 || !size.every((value) => Number.isInteger(value) && value >= 1))
     throw new Error(`${what} must be [H, W] with positive integers, got [${size}].`);
-}
-
-function writeText(stream: WriteStream, text: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    stream.write(text, (error) => (error ? reject(error) : resolve()));
-  });
-}
-
-async function closeStream(stream: WriteStream): Promise<void> {
-  stream.end();
-  await finished(stream);
 }
