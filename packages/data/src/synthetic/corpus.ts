@@ -6,7 +6,7 @@ import type { SignSample, Split } from '../types';
 import { GlossVocabulary } from '../vocabulary';
 import { syntheticGlossNames } from './glosses';
 import { createSyntheticGrammar, type SyntheticGrammar } from './grammar';
-import { mixSeed, SeededRandom } from './random';
+import { mixSeed, Mulberry32 } from './random';
 import { renderSyntheticVideo, type SyntheticRenderOptions } from './render';
 import { generateSyntheticSigners, type SyntheticSigner } from './signers';
 import { generateSyntheticSigns, type SyntheticSign, type SyntheticSignOptions } from './signs';
@@ -145,7 +145,7 @@ export class SyntheticSignCorpus {
       maxSentenceLength: o.maxSentenceLength,
     });
     const pivots = o.coverAllGlosses
-      ? new SeededRandom(mixSeed(o.seed, 4)).shuffle([...names.keys()])
+      ? new Mulberry32(mixSeed(o.seed, 4)).shuffle([...names.keys()])
       : [];
     const counts: Record<Split, number> = {
       train: o.trainSamples,
@@ -158,7 +158,7 @@ export class SyntheticSignCorpus {
         const seed = mixSeed(o.seed, SPLIT_CODE[split], index);
         const pivot = split === 'train' ? pivots[index] : undefined;
         const sentence = this.grammar.sample(split, mixSeed(seed, 5), pivot);
-        const signerIndex = new SeededRandom(mixSeed(seed, 6)).int(this.signers.length);
+        const signerIndex = new Mulberry32(mixSeed(seed, 6)).int(this.signers.length);
         return {
           id: `${split}_${String(index).padStart(6, '0')}`,
           split,

@@ -4,7 +4,7 @@
  */
 import type { Split } from '../types';
 import { SYNTHETIC_GLOSS_CATEGORIES, syntheticGlossCategory } from './glosses';
-import { mixSeed, SeededRandom } from './random';
+import { mixSeed, Mulberry32 } from './random';
 
 /** Category transition weights, rows and columns in SYNTHETIC_GLOSS_CATEGORIES order. */
 const CATEGORY_START = [0.3, 0.35, 0.2, 0.05, 0.1];
@@ -110,7 +110,7 @@ export class SyntheticGrammar {
       );
     }
     this.maxSentenceLength = maxSentenceLength;
-    const random = new SeededRandom(mixSeed(seed, 0x6a11));
+    const random = new Mulberry32(mixSeed(seed, 0x6a11));
 
     // Zipf-like unigram frequencies over a random ranking.
     const frequency = new Float64Array(count);
@@ -199,7 +199,7 @@ export class SyntheticGrammar {
    * the sentence contains that gloss at a random position (used to cover every gloss in train).
    */
   sample(split: Split, seed: number, pivot?: number): number[] {
-    const random = new SeededRandom(mixSeed(seed, 0x5e47));
+    const random = new Mulberry32(mixSeed(seed, 0x5e47));
     const code = SPLIT_CODE[split];
     // Allowed bigrams: unreserved ones, plus this split's own reserved ones.
     const allowed = (a: number, b: number): boolean => {

@@ -13,7 +13,7 @@ import {
   signPose,
   type DecodedSign,
 } from './motion';
-import { mixSeed, SeededRandom } from './random';
+import { mixSeed, Mulberry32 } from './random';
 import { fillCapsule, fillConvexPolygon, fillEllipse, fillGradient, type RgbImage } from './raster';
 import type { SyntheticSigner } from './signers';
 import type { SyntheticSign } from './signs';
@@ -154,7 +154,7 @@ export function renderSyntheticVideo(
   const T = timeline.frameCount;
 
   // Per-sample jitter of the signer's placement and lighting.
-  const random = new SeededRandom(mixSeed(input.seed, 0x7e1d));
+  const random = new Mulberry32(mixSeed(input.seed, 0x7e1d));
   const scale = Math.min(width, height) * ZOOM * signer.scale * random.range(0.97, 1.03);
   const originX = width / 2 + (signer.offsetX + random.range(-0.015, 0.015) - 0.5) * scale;
   const originY =

@@ -1,7 +1,7 @@
 /**
  * Synthetic signers: how one person (and their recording set-up) looks and moves.
  */
-import { mixSeed, SeededRandom } from './random';
+import { mixSeed, Mulberry32 } from './random';
 
 /**
  * One synthetic signer. Positions are in the body frame (a unit square around the signer, x to
@@ -64,7 +64,7 @@ export function generateSyntheticSigners(count: number, seed = 0): SyntheticSign
   if (!Number.isInteger(count) || count < 1)
     throw new Error(`The signer count must be a positive integer, but got ${count}.`);
   return Array.from({ length: count }, (_, i) => {
-    const random = new SeededRandom(mixSeed(seed, 0x5164, i));
+    const random = new Mulberry32(mixSeed(seed, 0x5164, i));
     const hue = random.next();
     const tint = (base: number, amount: number): [number, number, number] => [
       base + amount * Math.cos(2 * Math.PI * hue),

@@ -3,7 +3,7 @@
  * {@link SYNTHETIC_SIGN_PARAMETERS} (location, movement, orientation, hand shape, the
  * non-dominant hand, timing), and the renderer turns that point into a motion of two hands.
  */
-import { mixSeed, SeededRandom } from './random';
+import { mixSeed, Mulberry32 } from './random';
 
 /**
  * Names of the raw sign parameters, in vector order. Each raw value lies in [0, 1]; the
@@ -142,7 +142,7 @@ export interface SyntheticSignOptions {
 }
 
 function freeVector(seed: number, index: number): Float64Array {
-  const random = new SeededRandom(mixSeed(seed, 0x5167, index));
+  const random = new Mulberry32(mixSeed(seed, 0x5167, index));
   const vector = new Float64Array(SYNTHETIC_SIGN_PARAMETERS.length);
   for (let i = 0; i < vector.length; i++) vector[i] = random.next();
   return vector;
@@ -176,7 +176,7 @@ export function generateSyntheticSigns(
     const free = freeVector(seed, index);
     if (index === anchorIndex || difficulty === 0) return { gloss, index, family, vector: free };
     const anchor = freeVector(seed, anchorIndex);
-    const random = new SeededRandom(mixSeed(seed, 0xc0de, index));
+    const random = new Mulberry32(mixSeed(seed, 0xc0de, index));
     const contrastGroups = new Set<number>([random.int(GROUPS.length)]);
     if (random.next() < 0.5) contrastGroups.add(random.int(GROUPS.length));
     const vector = new Float64Array(free.length);

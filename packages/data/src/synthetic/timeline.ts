@@ -4,7 +4,7 @@
  */
 import type { SignSpan } from '../types';
 import { decodeSign, type DecodedSign, POSE, REST_POSE, signPose } from './motion';
-import { mixSeed, SeededRandom } from './random';
+import { mixSeed, Mulberry32 } from './random';
 import type { SyntheticSigner } from './signers';
 import type { SyntheticSign } from './signs';
 
@@ -55,8 +55,7 @@ export interface SyntheticTimeline {
   coreSpans: SignSpan[];
 }
 
-const jitter = (random: SeededRandom, amount: number): number =>
-  1 + amount * (2 * random.next() - 1);
+const jitter = (random: Mulberry32, amount: number): number => 1 + amount * (2 * random.next() - 1);
 
 /**
  * Plans a sentence of `signs` as `signer` would sign it, at `fps` frames per second. `seed`
@@ -78,7 +77,7 @@ export function planSyntheticTimeline(
 ): SyntheticTimeline {
   if (signs.length === 0) throw new Error('A synthetic sample needs at least one sign.');
   if (!(fps > 0)) throw new Error(`fps must be positive, but got ${fps}.`);
-  const random = new SeededRandom(mixSeed(seed, 0x71e));
+  const random = new Mulberry32(mixSeed(seed, 0x71e));
   const decoded = signs.map(decodeSign);
   const segments: SyntheticTimelineSegment[] = [];
   let time = 0;

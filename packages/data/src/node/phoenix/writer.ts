@@ -121,7 +121,7 @@ export async function writePhoenixCorpus(
   if (size !== undefined) checkSize(size, 'options.size');
   const concurrency = Math.max(1, Math.floor(options.concurrency ?? 8));
   const compressionLevel = options.compressionLevel ?? 6;
-  const progress = createProgress(options);
+  const progress = createProgress('writePhoenixCorpus', options);
   const seen = new Set<string>();
   const summary: WritePhoenixSummary['splits'] = {};
 
