@@ -5,7 +5,7 @@
  */
 import type { SignSample, SignSpan } from '../types';
 import type { SeededRandom } from './random';
-import { checkSample } from './sample-checks';
+import { checkAugmentOptions, checkSample } from './sample-checks';
 
 /**
  * Which augmentations {@link augmentSample} applies; each is off unless set, so `{}` changes
@@ -37,57 +37,6 @@ export interface AugmentOptions {
    * to [0, 1]. In [0, 1]; default off.
    */
   brightness?: number;
-}
-
-/**
- * Checks {@link AugmentOptions}; errors name the option as `prefix` + its name (for example
- * `augment.timeScale`).
- *
- * @example
- * ```ts
- * checkAugmentOptions({ timeScale: 0.3 }); // fine
- * checkAugmentOptions({ timeScale: 2 });   // throws: option 'timeScale' must be in [0, 1) …
- * ```
- */
-export function checkAugmentOptions(
-  options: AugmentOptions,
-  caller = 'augmentSample',
-  prefix = '',
-): void {
-  if (options == null || typeof options !== 'object')
-    throw new Error(
-      `${caller}: option '${prefix || 'augment'}' must be an object, but got ${String(options)}.`,
-    );
-  const { timeScale, cropScale, brightness } = options;
-  if (
-    timeScale !== undefined &&
-    (typeof timeScale !== 'number' || !(timeScale >= 0 && timeScale < 1))
-  ) {
-    throw new Error(
-      `${caller}: option '${prefix}timeScale' must be a number in [0, 1), but got ${String(timeScale)}.`,
-    );
-  }
-  if (cropScale !== undefined) {
-    const ok =
-      Array.isArray(cropScale) &&
-      cropScale.length === 2 &&
-      cropScale.every((v) => typeof v === 'number') &&
-      cropScale[0] > 0 &&
-      cropScale[0] <= cropScale[1] &&
-      cropScale[1] <= 1;
-    if (!ok)
-      throw new Error(
-        `${caller}: option '${prefix}cropScale' must be [min, max] with 0 < min ≤ max ≤ 1, but got ${JSON.stringify(cropScale)}.`,
-      );
-  }
-  if (
-    brightness !== undefined &&
-    (typeof brightness !== 'number' || !(brightness >= 0 && brightness <= 1))
-  ) {
-    throw new Error(
-      `${caller}: option '${prefix}brightness' must be a number in [0, 1], but got ${String(brightness)}.`,
-    );
-  }
 }
 
 /** Bilinear taps along one axis: for each output index, two source indices and the weight of the second. */

@@ -4,10 +4,10 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { SignSample } from '../types';
-import { type AugmentOptions, augmentSample, checkAugmentOptions } from './augment';
+import { type AugmentOptions, augmentSample } from './augment';
 import { type MakeBatchOptions, type SignBatch, disposeBatch, makeBatch } from './make-batch';
 import { SeededRandom } from './random';
-import { checkMakeBatchOptions } from './sample-checks';
+import { checkAugmentOptions, checkMakeBatchOptions } from './sample-checks';
 
 /**
  * How {@link batches} groups samples of similar length to cut padding (padding costs compute

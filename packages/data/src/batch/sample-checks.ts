@@ -1,6 +1,7 @@
 /** Internal: consistency checks of a SignSample's typed arrays (not exported from the package). */
 import type { SignSample } from '../types';
 import type { GlossVocabulary } from '../vocabulary';
+import type { AugmentOptions } from './augment';
 import type { MakeBatchOptions } from './make-batch';
 
 /** A sample's checked dimensions. */
@@ -91,5 +92,56 @@ export function checkMakeBatchOptions(options: MakeBatchOptions, caller: string)
     (vocabulary == null || typeof (vocabulary as GlossVocabulary).encode !== 'function')
   ) {
     throw new Error(`${caller}: option 'vocabulary' must be a GlossVocabulary.`);
+  }
+}
+
+/**
+ * Checks {@link AugmentOptions}; errors name the option as `prefix` + its name (for example
+ * `augment.timeScale`).
+ *
+ * @example
+ * ```ts
+ * checkAugmentOptions({ timeScale: 0.3 }); // fine
+ * checkAugmentOptions({ timeScale: 2 });   // throws: option 'timeScale' must be in [0, 1) …
+ * ```
+ */
+export function checkAugmentOptions(
+  options: AugmentOptions,
+  caller = 'augmentSample',
+  prefix = '',
+): void {
+  if (options == null || typeof options !== 'object')
+    throw new Error(
+      `${caller}: option '${prefix || 'augment'}' must be an object, but got ${String(options)}.`,
+    );
+  const { timeScale, cropScale, brightness } = options;
+  if (
+    timeScale !== undefined &&
+    (typeof timeScale !== 'number' || !(timeScale >= 0 && timeScale < 1))
+  ) {
+    throw new Error(
+      `${caller}: option '${prefix}timeScale' must be a number in [0, 1), but got ${String(timeScale)}.`,
+    );
+  }
+  if (cropScale !== undefined) {
+    const ok =
+      Array.isArray(cropScale) &&
+      cropScale.length === 2 &&
+      cropScale.every((v) => typeof v === 'number') &&
+      cropScale[0] > 0 &&
+      cropScale[0] <= cropScale[1] &&
+      cropScale[1] <= 1;
+    if (!ok)
+      throw new Error(
+        `${caller}: option '${prefix}cropScale' must be [min, max] with 0 < min ≤ max ≤ 1, but got ${JSON.stringify(cropScale)}.`,
+      );
+  }
+  if (
+    brightness !== undefined &&
+    (typeof brightness !== 'number' || !(brightness >= 0 && brightness <= 1))
+  ) {
+    throw new Error(
+      `${caller}: option '${prefix}brightness' must be a number in [0, 1], but got ${String(brightness)}.`,
+    );
   }
 }

@@ -16,7 +16,7 @@ import sharp from 'sharp';
 import { afterAll, describe, expect, it } from 'vitest';
 import { generateSignCorpus } from '../synthetic/index';
 import type { SignSample } from '../types';
-import { PHOENIX_CSV_HEADER, phoenixPaths, readPhoenixSplit } from './phoenix/index';
+import { PHOENIX_CSV_HEADER, phoenixPaths, readPhoenixSplit } from './index';
 
 /** `slr-data-synth` from source, as a child process (tsx), the way `pnpm data:synth` runs the built one. */
 const repoRoot = fileURLToPath(new URL('../../../../', import.meta.url));

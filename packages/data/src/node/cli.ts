@@ -6,7 +6,7 @@
  *                  [--fps 25] [--difficulty 0.3] [--seed 1] [--keypoints] [--quiet]
  */
 import { parseArgs } from 'node:util';
-import { writePhoenixCorpus } from './phoenix/index';
+import { writePhoenixCorpus } from './phoenix/writer';
 import { generateSignCorpus } from '../synthetic/index';
 import type { Split } from '../types';
 

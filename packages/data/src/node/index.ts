@@ -5,4 +5,8 @@
  *
  * @module @slr/data/node
  */
-export * from './phoenix/index';
+export * from './phoenix/layout';
+export * from './phoenix/keypoints';
+export * from './phoenix/writer';
+export * from './phoenix/reader';
+export type { ProgressOptions } from './phoenix/progress';

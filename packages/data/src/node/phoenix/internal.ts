@@ -28,3 +28,22 @@ export async function forEachLimited(
   };
   await Promise.all(Array.from({ length: Math.min(limit, count) }, worker));
 }
+
+/**
+ * The shortest decimal text that reads back as the same float32 (`Math.fround`).
+ *
+ * @example
+ * ```ts
+ * float32Text(Math.fround(0.3)); // '0.3' (not '0.30000001192092896')
+ * ```
+ */
+export function float32Text(value: number): string {
+  if (!Number.isFinite(value))
+    throw new Error(`Cannot write the non-finite number ${value} as JSON.`);
+  const target = Math.fround(value);
+  for (let digits = 1; digits < 9; digits++) {
+    const text = String(Number(target.toPrecision(digits)));
+    if (Math.fround(Number(text)) === target) return text;
+  }
+  return String(Number(target.toPrecision(9)));
+}

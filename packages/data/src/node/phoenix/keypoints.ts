@@ -20,6 +20,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { writeFileAtomic } from '@slr/core/node';
+import { float32Text } from './internal';
 import { PhoenixDataError } from './layout';
 
 /**
@@ -69,25 +70,6 @@ export interface PhoenixKeypoints {
   names?: string[];
   /** `[T, K, 2]`. */
   points: Float32Array;
-}
-
-/**
- * The shortest decimal text that reads back as the same float32 (`Math.fround`).
- *
- * @example
- * ```ts
- * float32Text(Math.fround(0.3)); // '0.3' (not '0.30000001192092896')
- * ```
- */
-export function float32Text(value: number): string {
-  if (!Number.isFinite(value))
-    throw new Error(`Cannot write the non-finite number ${value} as JSON.`);
-  const target = Math.fround(value);
-  for (let digits = 1; digits < 9; digits++) {
-    const text = String(Number(target.toPrecision(digits)));
-    if (Math.fround(Number(text)) === target) return text;
-  }
-  return String(Number(target.toPrecision(9)));
 }
 
 /**

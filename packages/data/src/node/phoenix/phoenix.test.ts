@@ -16,7 +16,6 @@ import { afterAll, describe, expect, it } from 'vitest';
 import type { SignSample, Split } from '../../types';
 import { GlossVocabulary } from '../../vocabulary';
 import {
-  float32Text,
   loadOrBuildVocabulary,
   PHOENIX_CSV_HEADER,
   PhoenixDataError,
@@ -27,7 +26,8 @@ import {
   readPhoenixSplit,
   writePhoenixCorpus,
   type ReadPhoenixOptions,
-} from './index';
+} from '../index';
+import { float32Text } from './internal';
 
 const roots: string[] = [];
 afterAll(() => roots.forEach((root) => rmSync(root, { recursive: true, force: true })));

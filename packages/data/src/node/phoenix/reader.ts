@@ -12,8 +12,8 @@ import type { SignSample, Split } from '../../types';
 import { GlossVocabulary } from '../../vocabulary';
 import { forEachLimited } from './internal';
 import { readKeypointsFile } from './keypoints';
+import { parsePhoenixCsvLine } from './csv';
 import {
-  parsePhoenixCsvLine,
   PHOENIX_CSV_HEADER,
   PhoenixDataError,
   phoenixPaths,

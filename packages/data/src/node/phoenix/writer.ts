@@ -9,8 +9,8 @@ import type { SignSample, Split } from '../../types';
 import { GlossVocabulary } from '../../vocabulary';
 import { writeKeypointsFile } from './keypoints';
 import { forEachLimited, isSafeName } from './internal';
+import { formatPhoenixCsvLine } from './csv';
 import {
-  formatPhoenixCsvLine,
   PHOENIX_CSV_HEADER,
   PHOENIX_SPLITS,
   phoenixPaths,
