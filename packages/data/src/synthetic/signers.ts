@@ -1,6 +1,7 @@
 /**
  * Synthetic signers: how one person (and their recording set-up) looks and moves.
  */
+import { checkInteger } from '@slr/core';
 import { mixSeed, Mulberry32 } from './random';
 
 /**
@@ -61,8 +62,8 @@ const SKINS: [number, number, number][] = [
  * ```
  */
 export function generateSyntheticSigners(count: number, seed = 0): SyntheticSigner[] {
-  if (!Number.isInteger(count) || count < 1)
-    throw new Error(`The signer count must be a positive integer, but got ${count}.`);
+  checkInteger('generateSyntheticSigners', 'count', count, { min: 1 });
+  checkInteger('generateSyntheticSigners', 'seed', seed);
   return Array.from({ length: count }, (_, i) => {
     const random = new Mulberry32(mixSeed(seed, 0x5164, i));
     const hue = random.next();

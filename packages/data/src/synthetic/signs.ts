@@ -3,6 +3,9 @@
  * {@link SYNTHETIC_SIGN_PARAMETERS} (location, movement, orientation, hand shape, the
  * non-dominant hand, timing), and the renderer turns that point into a motion of two hands.
  */
+import { ArgumentError } from '@slr/core';
+import { isArray } from '../checks';
+import { checkSignOptions } from './checks';
 import { mixSeed, Mulberry32 } from './random';
 
 /**
@@ -161,13 +164,9 @@ export function generateSyntheticSigns(
   glosses: readonly string[],
   options: SyntheticSignOptions = {},
 ): SyntheticSign[] {
-  const seed = options.seed ?? 0;
-  const difficulty = options.difficulty ?? 0.3;
-  const familySize = options.familySize ?? 3;
-  if (!(difficulty >= 0 && difficulty <= 1))
-    throw new Error(`difficulty must be in [0, 1], but got ${difficulty}.`);
-  if (!Number.isInteger(familySize) || familySize < 1)
-    throw new Error(`familySize must be a positive integer, but got ${familySize}.`);
+  if (!isArray(glosses))
+    throw new ArgumentError('generateSyntheticSigns', 'glosses', 'be an array of glosses', glosses);
+  const { seed, difficulty, familySize } = checkSignOptions(options, 'generateSyntheticSigns');
   const keep = 1 - 0.97 * difficulty;
   const contrast = 1 - 0.8 * difficulty;
   return glosses.map((gloss, index) => {

@@ -2,6 +2,8 @@
  * Timing of a synthetic sentence: rest, movement epenthesis and signs laid out in seconds and
  * cut into frames.
  */
+import { ArgumentError, checkNumber } from '@slr/core';
+import { isArray } from '../checks';
 import type { SignSpan } from '../types';
 import { decodeSign, type DecodedSign, POSE, REST_POSE, signPose } from './motion';
 import { mixSeed, Mulberry32 } from './random';
@@ -75,8 +77,10 @@ export function planSyntheticTimeline(
   seed: number,
   fps: number,
 ): SyntheticTimeline {
-  if (signs.length === 0) throw new Error('A synthetic sample needs at least one sign.');
-  if (!(fps > 0)) throw new Error(`fps must be positive, but got ${fps}.`);
+  const fn = 'planSyntheticTimeline';
+  if (!isArray(signs) || signs.length === 0)
+    throw new ArgumentError(fn, 'signs', 'be a non-empty array of signs', signs);
+  checkNumber(fn, 'fps', fps, { min: 0, minExclusive: true });
   const random = new Mulberry32(mixSeed(seed, 0x71e));
   const decoded = signs.map(decodeSign);
   const segments: SyntheticTimelineSegment[] = [];

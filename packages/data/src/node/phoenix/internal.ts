@@ -1,6 +1,7 @@
 /**
  * Helpers of the PHOENIX reader and writer; not part of the package's API.
  */
+import { ArgumentError, checkNumber } from '@slr/core';
 
 /** Whether `name` can be a single path component: no separators, no `|`, no whitespace, not `.`/`..`. */
 export function isSafeName(name: string): boolean {
@@ -38,12 +39,33 @@ export async function forEachLimited(
  * ```
  */
 export function float32Text(value: number): string {
-  if (!Number.isFinite(value))
-    throw new Error(`Cannot write the non-finite number ${value} as JSON.`);
+  checkNumber('float32Text', 'value', value);
   const target = Math.fround(value);
   for (let digits = 1; digits < 9; digits++) {
     const text = String(Number(target.toPrecision(digits)));
     if (Math.fround(Number(text)) === target) return text;
   }
   return String(Number(target.toPrecision(9)));
+}
+
+/** Checks a corpus folder argument: a non-empty string. */
+export function checkDir(fn: string, dir: unknown): void {
+  if (typeof dir !== 'string' || dir === '')
+    throw new ArgumentError(fn, 'dir', 'be the path of a folder, a non-empty string', dir);
+}
+
+/** Checks a frame size `[H, W]` of integers >= 1 passed to `fn` as `argument`. */
+export function checkFrameSize(fn: string, argument: string, size: unknown): void {
+  if (
+    !Array.isArray(size) ||
+    size.length !== 2 ||
+    !size.every((value) => Number.isInteger(value) && value >= 1)
+  )
+    throw new ArgumentError(fn, argument, 'be [H, W] with integers >= 1', size);
+}
+
+/** Checks `options.frameFolder` (a plain folder name) of `fn`'s options. */
+export function checkFrameFolder(fn: string, frameFolder: unknown): void {
+  if (frameFolder !== undefined && (typeof frameFolder !== 'string' || !isSafeName(frameFolder)))
+    throw new ArgumentError(fn, 'options.frameFolder', 'be a plain folder name', frameFolder);
 }

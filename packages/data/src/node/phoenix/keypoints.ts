@@ -19,6 +19,7 @@
  * `names` is omitted when the sample has none.
  */
 import { readFile } from 'node:fs/promises';
+import { ArgumentError, checkInteger } from '@slr/core';
 import { writeFileAtomic } from '@slr/core/node';
 import { float32Text } from './internal';
 import { PhoenixDataError } from './layout';
@@ -88,20 +89,30 @@ export async function writeKeypointsFile(
   points: Float32Array,
   names?: readonly string[],
 ): Promise<void> {
-  if (frames <= 0 || points.length % (frames * 2) !== 0) {
-    throw new Error(
-      `Sample '${id}': ${points.length} keypoint numbers do not make [${frames}, K, 2].`,
+  const fn = 'writeKeypointsFile';
+  if (typeof path !== 'string' || path === '')
+    throw new ArgumentError(fn, 'path', 'be the path of a file, a non-empty string', path);
+  if (typeof id !== 'string') throw new ArgumentError(fn, 'id', 'be a string', id);
+  checkInteger(fn, 'frames', frames, { min: 1 });
+  if (!(points instanceof Float32Array) || points.length % (frames * 2) !== 0) {
+    throw new ArgumentError(
+      fn,
+      'points',
+      `be a Float32Array of frames × K × 2 numbers (frames = ${frames})`,
+      points,
     );
   }
   const keypoints = points.length / (frames * 2);
-  if (names !== undefined && names.length !== keypoints) {
-    throw new Error(`Sample '${id}': ${names.length} keypoint names for ${keypoints} keypoints.`);
-  }
+  if (names !== undefined && (!Array.isArray(names) || names.length !== keypoints))
+    throw new ArgumentError(fn, 'names', `hold one name per keypoint (${keypoints})`, names);
   const values = new Array<string>(points.length);
   for (let index = 0; index < points.length; index++) {
     const value = points[index];
-    if (!Number.isFinite(value))
-      throw new Error(`Sample '${id}': keypoint value ${index} is ${value}.`);
+    if (!Number.isFinite(value)) {
+      throw new ArgumentError(fn, 'points', 'hold finite numbers', points, {
+        actualText: `${value} at index ${index} (sample '${id}')`,
+      });
+    }
     values[index] = float32Text(value);
   }
   const header = JSON.stringify({

@@ -14,7 +14,9 @@
  * ```
  */
 import { join } from 'node:path';
+import { checkOptions } from '@slr/core';
 import type { Split } from '../../types';
+import { checkDir, checkFrameFolder } from './internal';
 
 /**
  * PHOENIX-2014 full frames are 210 pixels wide…
@@ -116,6 +118,8 @@ export interface PhoenixLayoutOptions {
  * ```
  */
 export function phoenixPaths(dir: string, options: PhoenixLayoutOptions = {}) {
+  checkDir('phoenixPaths', dir);
+  checkFrameFolder('phoenixPaths', checkOptions('phoenixPaths', options).frameFolder);
   const frameFolder = options.frameFolder ?? PHOENIX_FRAME_FOLDER;
   const framesRoot = (split: Split) => join(dir, 'features', frameFolder, split);
   return {

@@ -3,12 +3,14 @@
  */
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
+import { ArgumentError, checkInteger, checkOptions, describeValue } from '@slr/core';
 import { withFileSystemError, writeFileAtomic } from '@slr/core/node';
 import sharp from 'sharp';
 import type { SignSample, Split } from '../../types';
+import { checkSample, targetIds } from '../../batch/sample-checks';
 import { GlossVocabulary } from '../../vocabulary';
 import { writeKeypointsFile } from './keypoints';
-import { forEachLimited, isSafeName } from './internal';
+import { checkDir, checkFrameFolder, checkFrameSize, forEachLimited, isSafeName } from './internal';
 import { formatPhoenixCsvLine } from './csv';
 import {
   PHOENIX_CSV_HEADER,
@@ -116,19 +118,42 @@ export async function writePhoenixCorpus(
   samplesBySplit: PhoenixSamplesBySplit,
   options: WritePhoenixOptions = {},
 ): Promise<WritePhoenixSummary> {
+  const fn = 'writePhoenixCorpus';
+  checkDir(fn, dir);
+  const sources = checkOptions(fn, samplesBySplit, 'samplesBySplit');
+  checkOptions(fn, options);
+  checkFrameFolder(fn, options.frameFolder);
   const paths = phoenixPaths(dir, options);
-  const size = options.size;
-  if (size !== undefined) checkSize(size, 'options.size');
-  const concurrency = Math.max(1, Math.floor(options.concurrency ?? 8));
-  const compressionLevel = options.compressionLevel ?? 6;
-  const progress = createProgress('writePhoenixCorpus', options);
+  const { size, vocabulary: given } = options;
+  if (size !== undefined) checkFrameSize(fn, 'options.size', size);
+  const concurrency = checkInteger(fn, 'options.concurrency', options.concurrency ?? 8, { min: 1 });
+  const compressionLevel = checkInteger(
+    fn,
+    'options.compressionLevel',
+    options.compressionLevel ?? 6,
+    { min: 0, max: 9 },
+  );
+  if (given !== undefined && !(given instanceof GlossVocabulary))
+    throw new ArgumentError(fn, 'options.vocabulary', 'be a GlossVocabulary', given);
+  for (const split of PHOENIX_SPLITS) {
+    const source = sources[split];
+    if (source != null && !isSampleSource(source)) {
+      throw new ArgumentError(
+        fn,
+        `samplesBySplit.${split}`,
+        'be an array or a (sync or async) iterable of SignSamples',
+        source,
+      );
+    }
+  }
+  const progress = createProgress(fn, options);
   const seen = new Set<string>();
   const summary: WritePhoenixSummary['splits'] = {};
 
   await createFolder(dirname(paths.corpusCsv('train')));
   try {
     for (const split of PHOENIX_SPLITS) {
-      const source = samplesBySplit[split];
+      const source = sources[split];
       if (source == null) continue;
       // The CSV is kept in memory (one short line a sample) and written once the split is
       // complete, so that a failure part-way leaves no half-written CSV behind.
@@ -137,12 +162,16 @@ export async function writePhoenixCorpus(
       let frames = 0;
       const total = Array.isArray(source) ? source.length : options.totals?.[split];
       progress.start(split, total);
+      const argument = `samplesBySplit.${split}`;
       for await (const sample of source) {
-        const where = `sample '${sample.id}' of ${split}`;
-        checkSample(sample, where);
-        if (ids.has(sample.id)) throw new Error(`The id '${sample.id}' appears twice in ${split}.`);
+        checkWrittenSample(sample, fn, argument);
+        if (ids.has(sample.id)) {
+          throw new ArgumentError(fn, argument, 'have distinct ids', sample, {
+            actualText: `sample '${sample.id}' twice`,
+          });
+        }
         ids.add(sample.id);
-        if (options.vocabulary) options.vocabulary.encode(sample.glosses, where);
+        if (given !== undefined) targetIds(sample, given, fn, argument);
         for (const gloss of sample.glosses) seen.add(gloss);
 
         await removePath(paths.sampleDir(split, sample.id));
@@ -151,6 +180,8 @@ export async function writePhoenixCorpus(
           size,
           concurrency,
           compressionLevel,
+          fn,
+          argument,
         });
         const keypointPath = paths.keypoints(split, sample.id);
         if (sample.keypoints !== undefined) {
@@ -176,7 +207,7 @@ export async function writePhoenixCorpus(
     progress.finish();
   }
 
-  const vocabulary = options.vocabulary ?? GlossVocabulary.fromGlosses(seen);
+  const vocabulary = given ?? GlossVocabulary.fromGlosses(seen);
   await writeFileAtomic(paths.vocabulary, `${JSON.stringify(vocabulary.toJSON(), null, 2)}\n`);
   return { vocabulary, splits: summary };
 }
@@ -196,6 +227,9 @@ interface EncodeOptions {
   size?: [number, number];
   concurrency: number;
   compressionLevel: number;
+  /** For errors: the function called and its argument that held the sample. */
+  fn: string;
+  argument: string;
 }
 
 /** Encodes each frame of `sample` to `pathOf(t)` as an 8-bit RGB PNG. */
@@ -207,7 +241,7 @@ async function encodeFrames(
   const [frames, height, width] = sample.frameShape;
   const frameSize = height * width * 3;
   await forEachLimited(frames, options.concurrency, async (t) => {
-    const pixels = quantise(sample.frames, t * frameSize, frameSize, sample.id, t);
+    const pixels = quantise(sample, t, frameSize, options);
     let image = sharp(pixels, { raw: { width, height, channels: 3 } });
     if (options.size) image = image.resize(options.size[1], options.size[0], { fit: 'fill' });
     const png = await image.png({ compressionLevel: options.compressionLevel }).toBuffer();
@@ -218,47 +252,69 @@ async function encodeFrames(
   });
 }
 
-/** `values[offset … offset + length)` in [0, 1] to bytes (round to nearest, clamp). */
+/** Frame `frame` of `sample` (`length` values) in [0, 1] to bytes (round to nearest, clamp). */
 function quantise(
-  values: Float32Array,
-  offset: number,
-  length: number,
-  id: string,
+  sample: SignSample,
   frame: number,
+  length: number,
+  { fn, argument }: EncodeOptions,
 ): Buffer {
+  const values = sample.frames;
+  const offset = frame * length;
   const bytes = Buffer.allocUnsafe(length);
   for (let index = 0; index < length; index++) {
     const value = values[offset + index];
-    if (value !== value) throw new Error(`Sample '${id}': frame ${frame} has a NaN pixel value.`);
+    if (value !== value) {
+      throw new ArgumentError(fn, argument, 'have frame values that are numbers', sample, {
+        actualText: `sample '${sample.id}' with a NaN in frame ${frame}`,
+      });
+    }
     bytes[index] = value <= 0 ? 0 : value >= 1 ? 255 : Math.round(value * 255);
   }
   return bytes;
 }
 
-function checkSample(sample: SignSample, where: string): void {
-  if (typeof sample.id !== 'string' || !isSafeName(sample.id))
-    throw new Error(`The id of ${where} must be a plain folder name (no '/', '|' or spaces).`);
-  if (typeof sample.signer !== 'string' || /[|\r\n]/.test(sample.signer))
-    throw new Error(`The signer of ${where} must not contain '|' or line breaks.`);
-  if (sample.glosses.length === 0) throw new Error(`${where} has no glosses.`);
-  for (const gloss of sample.glosses) {
-    if (gloss === '' || /[\s|]/.test(gloss))
-      throw new Error(
-        `The gloss '${gloss}' of ${where} must be a non-empty word without spaces or '|'.`,
-      );
-  }
-  const [frames, height, width, channels] = sample.frameShape;
-  if (!(frames >= 1) || channels !== 3)
-    throw new Error(`${where}: frameShape [${sample.frameShape}] must be [T ≥ 1, H, W, 3].`);
-  checkSize([height, width], `the frameShape of ${where}`);
-  if (sample.frames.length !== frames * height * width * 3) {
-    throw new Error(
-      `${where}: ${sample.frames.length} frame values do not make frameShape [${sample.frameShape}].`,
-    );
-  }
+/** Whether `source` is an array or a sync or async iterable. */
+function isSampleSource(source: unknown): source is SampleSource {
+  const candidate = source as Partial<Iterable<unknown> & AsyncIterable<unknown>>;
+  return (
+    typeof candidate[Symbol.iterator] === 'function' ||
+    typeof candidate[Symbol.asyncIterator] === 'function'
+  );
 }
 
-function checkSize(size: readonly number[], what: string): void {
-  if (size.length !== 2 || !size.every((value) => Number.isInteger(value) && value >= 1))
-    throw new Error(`${what} must be [H, W] with positive integers, got [${size}].`);
+/**
+ * Checks a sample to write as well as what the PHOENIX layout needs of it: an id that is a
+ * plain folder name, a signer and glosses that fit the CSV, finite keypoints.
+ */
+function checkWrittenSample(sample: SignSample, fn: string, argument: string): void {
+  checkSample(sample, fn, argument);
+  const fail = (must: string, got: string): ArgumentError =>
+    new ArgumentError(fn, argument, must, sample, { actualText: `sample ${got}` });
+  const id = describeValue(sample.id);
+  if (typeof sample.id !== 'string' || !isSafeName(sample.id))
+    throw fail("have an id that is a plain folder name (no '/', '|' or spaces)", id);
+  if (typeof sample.signer !== 'string' || /[|\r\n]/.test(sample.signer))
+    throw fail(
+      "have a signer without '|' or line breaks",
+      `${id} with the signer ${describeValue(sample.signer)}`,
+    );
+  if (sample.glosses.length === 0) throw fail('have at least one gloss', `${id} without glosses`);
+  for (const gloss of sample.glosses) {
+    if (typeof gloss !== 'string' || gloss === '' || /[\s|]/.test(gloss)) {
+      throw fail(
+        "have glosses that are non-empty words without spaces or '|'",
+        `${id} with the gloss ${describeValue(gloss)}`,
+      );
+    }
+  }
+  if (sample.keypoints !== undefined) {
+    const index = sample.keypoints.findIndex((value) => !Number.isFinite(value));
+    if (index >= 0) {
+      throw fail(
+        'have finite keypoints',
+        `${id} with the keypoint value ${sample.keypoints[index]} at index ${index}`,
+      );
+    }
+  }
 }
