@@ -10,16 +10,14 @@
 import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { availableParallelism, cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { generateSignCorpus, type SignSample, type SyntheticSignCorpus } from '@slr/data';
 import {
-  generateSignCorpus,
   PHOENIX_FRAME_HEIGHT,
   PHOENIX_FRAME_WIDTH,
   phoenixPaths,
   readPhoenixSplit,
   writePhoenixCorpus,
-  type SignSample,
-  type SyntheticSignCorpus,
-} from '../packages/data/src/index';
+} from '@slr/data/node';
 
 function option(name: string, fallback: string): string {
   const index = process.argv.indexOf(`--${name}`);

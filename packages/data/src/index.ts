@@ -1,11 +1,11 @@
 /**
- * `@slr/data`: synthetic continuous sign-language videos, the RWTH-PHOENIX-Weather 2014 layout
- * (reader and writer), gloss vocabularies and padded CTC batches.
+ * `@slr/data`: synthetic continuous sign-language videos, gloss vocabularies and padded CTC
+ * batches. It runs anywhere tfjs does, a browser included; reading and writing corpora in the
+ * RWTH-PHOENIX-Weather 2014 layout needs Node.js and is in `@slr/data/node`.
  *
- * @packageDocumentation
+ * @module @slr/data
  */
 export * from './types';
 export * from './vocabulary';
 export * from './synthetic/index';
-export * from './phoenix/index';
 export * from './batch/index';

@@ -55,7 +55,7 @@ export interface SignSpan {
  * @example
  * ```ts
  * const split: Split = 'dev';
- * for await (const sample of readPhoenixSplit('corpus', split)) evaluate(sample);
+ * for (const sample of corpus.samples(split, { height: 112, width: 112 })) evaluate(sample);
  * ```
  */
 export type Split = 'train' | 'dev' | 'test';

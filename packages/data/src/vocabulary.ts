@@ -2,6 +2,8 @@
  * Gloss vocabularies: blank at id 0, glosses from 1 in a stable order, saved and loaded as
  * JSON so that ids never shift between runs.
  */
+import { ArgumentError, describeValue } from '@slr/core';
+import { checkGlossList, glossProblem, isArray, type GlossListContext } from './checks';
 
 /**
  * The JSON form of a {@link GlossVocabulary}.
@@ -40,16 +42,12 @@ export class GlossVocabulary {
     /** Glosses in id order, without the blank. */
     readonly glosses: readonly string[],
     /** The blank's name (id 0). */
-    readonly blank = '<blank>',
+    readonly blank: string,
+    /** For errors: the function called, its argument that held the glosses, and where from. */
+    context: GlossListContext,
   ) {
-    glosses.forEach((gloss, index) => {
-      if (gloss === '' || /\s/.test(gloss))
-        throw new Error(`A gloss must be a non-empty word without spaces, but got '${gloss}'.`);
-      if (gloss === blank) throw new Error(`The gloss '${gloss}' is the blank's name.`);
-      if (this.ids.has(gloss))
-        throw new Error(`The gloss '${gloss}' appears twice in the vocabulary.`);
-      this.ids.set(gloss, index + 1);
-    });
+    checkGlossList(glosses, blank, context);
+    glosses.forEach((gloss, index) => this.ids.set(gloss, index + 1));
   }
 
   /**
@@ -62,8 +60,20 @@ export class GlossVocabulary {
    * ```
    */
   static fromGlosses(glosses: Iterable<string>, blank = '<blank>'): GlossVocabulary {
-    const distinct = [...new Set(glosses)].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
-    return new GlossVocabulary(distinct, blank);
+    const fn = 'GlossVocabulary.fromGlosses';
+    if (
+      glosses == null ||
+      typeof (glosses as Partial<Iterable<string>>)[Symbol.iterator] !== 'function'
+    )
+      throw new ArgumentError(fn, 'glosses', 'be an iterable of glosses', glosses);
+    const list = [...glosses];
+    // Checked here, in the caller's order, so that an error names the caller's index.
+    list.forEach((gloss, index) => {
+      const problem = typeof blank === 'string' ? glossProblem(gloss, blank) : undefined;
+      if (problem !== undefined) throw new ArgumentError(fn, `glosses[${index}]`, problem, gloss);
+    });
+    const distinct = [...new Set(list)].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+    return new GlossVocabulary(distinct, blank, { fn, argument: 'glosses' });
   }
 
   /**
@@ -75,35 +85,46 @@ export class GlossVocabulary {
    * ```
    */
   static ordered(glosses: readonly string[], blank = '<blank>'): GlossVocabulary {
-    return new GlossVocabulary([...glosses], blank);
+    const fn = 'GlossVocabulary.ordered';
+    if (!isArray(glosses))
+      throw new ArgumentError(fn, 'glosses', 'be an array of glosses', glosses);
+    return new GlossVocabulary([...glosses], blank, { fn, argument: 'glosses' });
   }
 
   /**
-   * Reads the JSON written by {@link GlossVocabulary.toJSON}.
+   * Reads the JSON written by {@link GlossVocabulary.toJSON}. `source` (for example the file the
+   * JSON was read from) is named in errors.
    *
    * @example
    * ```ts
-   * const vocabulary = GlossVocabulary.fromJSON(JSON.parse(text));
+   * const vocabulary = GlossVocabulary.fromJSON(JSON.parse(text), 'corpus/annotations/vocabulary.json');
    * ```
    */
-  static fromJSON(json: unknown, source = 'vocabulary JSON'): GlossVocabulary {
+  static fromJSON(json: unknown, source?: string): GlossVocabulary {
+    const fn = 'GlossVocabulary.fromJSON';
+    const from = source === undefined ? '' : ` (from ${source})`;
     const value = json as Partial<GlossVocabularyJson> | null;
     if (
       value == null ||
+      typeof value !== 'object' ||
       value.format !== 'slr-gloss-vocabulary' ||
       value.version !== 1 ||
       !Array.isArray(value.glosses)
     ) {
-      throw new Error(
-        `${source} is not a gloss vocabulary (expected { format: 'slr-gloss-vocabulary', version: 1, glosses: [...] }).`,
+      throw new ArgumentError(
+        fn,
+        'json',
+        "be a gloss vocabulary, { format: 'slr-gloss-vocabulary', version: 1, glosses: [...] }",
+        json,
+        { actualText: `${describeValue(json)}${from}` },
       );
     }
-    if (!value.glosses.every((gloss) => typeof gloss === 'string'))
-      throw new Error(`${source}: every gloss must be a string.`);
-    return new GlossVocabulary(
-      value.glosses,
-      typeof value.blank === 'string' ? value.blank : '<blank>',
-    );
+    return new GlossVocabulary(value.glosses, value.blank ?? '<blank>', {
+      fn,
+      argument: 'json.glosses',
+      blankArgument: 'json.blank',
+      from,
+    });
   }
 
   /** Number of classes, blank included (the models' `numClasses`). */
@@ -120,12 +141,7 @@ export class GlossVocabulary {
    * ```
    */
   idOf(gloss: string, where?: string): number {
-    const id = this.ids.get(gloss);
-    if (id === undefined)
-      throw new Error(
-        `Unknown gloss '${gloss}'${where ? ` in ${where}` : ''}: it is not in the vocabulary of ${this.glosses.length} glosses.`,
-      );
-    return id;
+    return this.lookupId('GlossVocabulary.idOf', 'gloss', gloss, where);
   }
 
   /** Whether `gloss` is in the vocabulary. */
@@ -142,15 +158,12 @@ export class GlossVocabulary {
    * ```
    */
   glossOf(id: number): string {
-    if (id === 0) return this.blank;
-    const gloss = this.glosses[id - 1];
-    if (gloss === undefined)
-      throw new Error(`Gloss id ${id} is outside the vocabulary [0, ${this.size}).`);
-    return gloss;
+    return this.lookupGloss('GlossVocabulary.glossOf', 'id', id);
   }
 
   /**
-   * Ids of a gloss sequence.
+   * Ids of a gloss sequence; an unknown gloss is an error that names it (and `where` the
+   * sequence was found).
    *
    * @example
    * ```ts
@@ -158,7 +171,9 @@ export class GlossVocabulary {
    * ```
    */
   encode(glosses: readonly string[], where?: string): number[] {
-    return glosses.map((gloss) => this.idOf(gloss, where));
+    return glosses.map((gloss, index) =>
+      this.lookupId('GlossVocabulary.encode', `glosses[${index}]`, gloss, where),
+    );
   }
 
   /**
@@ -170,7 +185,46 @@ export class GlossVocabulary {
    * ```
    */
   decode(ids: readonly number[]): string[] {
-    return ids.filter((id) => id !== 0).map((id) => this.glossOf(id));
+    return ids
+      .map((id, index) =>
+        id === 0 ? '' : this.lookupGloss('GlossVocabulary.decode', `ids[${index}]`, id),
+      )
+      .filter((gloss) => gloss !== '');
+  }
+
+  /** The vocabulary's size in words, for messages: `3 glosses`, `1 gloss`. */
+  private describeSize(): string {
+    return `${this.glosses.length} ${this.glosses.length === 1 ? 'gloss' : 'glosses'}`;
+  }
+
+  private lookupId(fn: string, argument: string, gloss: string, where?: string): number {
+    const id = this.ids.get(gloss);
+    if (id === undefined) {
+      throw new ArgumentError(
+        fn,
+        argument,
+        `be a gloss of the vocabulary (${this.describeSize()})`,
+        gloss,
+        {
+          actualText: `${describeValue(gloss)}${where ? ` in ${where}` : ''}`,
+        },
+      );
+    }
+    return id;
+  }
+
+  private lookupGloss(fn: string, argument: string, id: number): string {
+    if (id === 0) return this.blank;
+    const gloss = Number.isInteger(id) ? this.glosses[id - 1] : undefined;
+    if (gloss === undefined) {
+      throw new ArgumentError(
+        fn,
+        argument,
+        `be a gloss id of the vocabulary, an integer in [0, ${this.size - 1}]`,
+        id,
+      );
+    }
+    return gloss;
   }
 
   /** The JSON form (stable: the same vocabulary always gives the same text). */

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { fc, test } from '@fast-check/vitest';
 import type { SignSample } from '../types';
-import { augmentSample } from './augment';
+import { type AugmentOptions, augmentSample } from './augment';
 import { SeededRandom } from './random';
 
 /**
@@ -173,15 +173,29 @@ describe('augmentSample', () => {
   it('names the bad option', () => {
     const input = coded(4, 1);
     const rng = new SeededRandom(0);
-    expect(() => augmentSample(input, { timeScale: 1 }, rng)).toThrow(/option 'timeScale'/);
-    expect(() => augmentSample(input, { timeScale: -0.1 }, rng)).toThrow(/option 'timeScale'/);
-    expect(() => augmentSample(input, { cropScale: [0, 1] }, rng)).toThrow(/option 'cropScale'/);
-    expect(() => augmentSample(input, { cropScale: [0.9, 0.8] }, rng)).toThrow(
-      /option 'cropScale'/,
+    expect(() => augmentSample(input, { timeScale: 1 }, rng)).toThrow(
+      "Argument 'options.timeScale' passed to 'augmentSample' must be a finite number in [0, 1), but got 1.",
     );
-    expect(() => augmentSample(input, { brightness: 2 }, rng)).toThrow(/option 'brightness'/);
+    expect(() => augmentSample(input, { timeScale: -0.1 }, rng)).toThrow(
+      /'options.timeScale' passed to 'augmentSample' .*, but got -0\.1\./,
+    );
+    expect(() => augmentSample(input, { cropScale: [0, 1] }, rng)).toThrow(
+      "Argument 'options.cropScale' passed to 'augmentSample' must be [min, max] with 0 < min <= max <= 1, but got [0, 1].",
+    );
+    expect(() => augmentSample(input, { cropScale: [0.9, 0.8] }, rng)).toThrow(
+      /'options.cropScale' passed to 'augmentSample' .*, but got \[0\.9, 0\.8\]\./,
+    );
+    expect(() => augmentSample(input, { brightness: 2 }, rng)).toThrow(
+      "Argument 'options.brightness' passed to 'augmentSample' must be a finite number in [0, 1], but got 2.",
+    );
     expect(() => augmentSample({ ...input, frames: new Float32Array(3) }, {}, rng)).toThrow(
-      /sample 'coded-4' has 3 frame values/,
+      /'sample' passed to 'augmentSample' must have .*, but got sample 'coded-4' with 3 frame values\./,
+    );
+    expect(() => augmentSample(input, null as unknown as AugmentOptions, rng)).toThrow(
+      "Argument 'options' passed to 'augmentSample' must be an object or undefined, but got null.",
+    );
+    expect(() => augmentSample(input, {}, undefined as unknown as SeededRandom)).toThrow(
+      "Argument 'rng' passed to 'augmentSample' must be a SeededRandom, but got undefined.",
     );
   });
 });

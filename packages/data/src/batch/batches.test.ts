@@ -277,36 +277,81 @@ describe('batches', () => {
     ];
     const before = tf.memory().numTensors;
     await expect(collect(samples, { batchSize: 4 })).rejects.toThrow(
-      /sample 's2' has frames of 3×3/,
+      "Argument 'source' passed to 'batches' must have frames of 2×2 like sample 's0' (a batch has one H×W), but got sample 's2' with frames of 3×3.",
     );
     await expect(collect(samples, { batchSize: 2, prefetch: 3 })).rejects.toThrow(
-      /sample 's3' has frames of 2×2, but sample 's2'/,
+      /must have frames of 3×3 like sample 's2' .*, but got sample 's3' with frames of 2×2\./,
     );
     expect(tf.memory().numTensors).toBe(before);
   });
 
   it('names the bad option, at the call', () => {
     const samples = corpus(3);
-    const cases: [Partial<BatchesOptions>, RegExp][] = [
-      [{ batchSize: 0 }, /option 'batchSize'/],
-      [{ batchSize: 2.5 }, /option 'batchSize'/],
-      [{ batchSize: 2, shuffleBuffer: 0 }, /option 'shuffleBuffer'/],
-      [{ batchSize: 2, prefetch: -1 }, /option 'prefetch'/],
-      [{ batchSize: 2, seed: 0.5 }, /option 'seed'/],
-      [{ batchSize: 2, epoch: -1 }, /option 'epoch'/],
-      [{ batchSize: 2, shuffle: 1 as unknown as boolean }, /option 'shuffle'/],
-      [{ batchSize: 2, dropRemainder: 'no' as unknown as boolean }, /option 'dropRemainder'/],
-      [{ batchSize: 2, bucketing: {} as BatchesOptions['bucketing'] }, /option 'bucketing'/],
-      [{ batchSize: 2, bucketing: { boundaries: [5, 3] } }, /option 'bucketing.boundaries'/],
-      [{ batchSize: 2, bucketing: { sortWindow: 0 } }, /option 'bucketing.sortWindow'/],
-      [{ batchSize: 2, augment: { timeScale: 1.5 } }, /option 'augment.timeScale'/],
-      [{ batchSize: 2, augment: { cropScale: [0.5, 2] } }, /option 'augment.cropScale'/],
-      [{ batchSize: 2, padTo: 0 }, /option 'padTo'/],
+    const cases: [Partial<BatchesOptions>, string][] = [
+      [
+        { batchSize: 0 },
+        "'options.batchSize' passed to 'batches' must be an integer >= 1, but got 0.",
+      ],
+      [
+        { batchSize: 2.5 },
+        "'options.batchSize' passed to 'batches' must be an integer >= 1, but got 2.5.",
+      ],
+      [
+        { batchSize: 2, shuffleBuffer: 0 },
+        "'options.shuffleBuffer' passed to 'batches' must be an integer >= 1, but got 0.",
+      ],
+      [
+        { batchSize: 2, prefetch: -1 },
+        "'options.prefetch' passed to 'batches' must be an integer >= 0, but got -1.",
+      ],
+      [
+        { batchSize: 2, seed: 0.5 },
+        "'options.seed' passed to 'batches' must be a safe integer, but got 0.5.",
+      ],
+      [
+        { batchSize: 2, epoch: -1 },
+        "'options.epoch' passed to 'batches' must be a safe integer >= 0, but got -1.",
+      ],
+      [
+        { batchSize: 2, shuffle: 1 as unknown as boolean },
+        "'options.shuffle' passed to 'batches' must be a boolean, but got 1.",
+      ],
+      [
+        { batchSize: 2, dropRemainder: 'no' as unknown as boolean },
+        "'options.dropRemainder' passed to 'batches' must be a boolean, but got 'no'.",
+      ],
+      [
+        { batchSize: 2, bucketing: {} as BatchesOptions['bucketing'] },
+        "'options.bucketing' passed to 'batches' must be { boundaries: number[] } or { sortWindow: number }, but got {}.",
+      ],
+      [
+        { batchSize: 2, bucketing: { boundaries: [5, 3] } },
+        "'options.bucketing.boundaries' passed to 'batches' must be a non-empty list of strictly increasing integers >= 1, but got [5, 3].",
+      ],
+      [
+        { batchSize: 2, bucketing: { sortWindow: 0 } },
+        "'options.bucketing.sortWindow' passed to 'batches' must be an integer >= 1, but got 0.",
+      ],
+      [
+        { batchSize: 2, augment: { timeScale: 1.5 } },
+        "'options.augment.timeScale' passed to 'batches' must be a finite number in [0, 1), but got 1.5.",
+      ],
+      [
+        { batchSize: 2, augment: { cropScale: [0.5, 2] } },
+        "'options.augment.cropScale' passed to 'batches' must be [min, max] with 0 < min <= max <= 1, but got [0.5, 2].",
+      ],
+      [
+        { batchSize: 2, padTo: 0 },
+        "'options.padTo' passed to 'batches' must be an integer >= 1, but got 0.",
+      ],
     ];
     for (const [options, message] of cases)
-      expect(() => batches(samples, options as BatchesOptions)).toThrow(message);
+      expect(() => batches(samples, options as BatchesOptions)).toThrow(`Argument ${message}`);
     expect(() => batches(null as unknown as BatchSource, { batchSize: 1 })).toThrow(
-      /argument 'source'/,
+      "Argument 'source' passed to 'batches' must be an array or a (sync or async) iterable of SignSamples, but got null.",
+    );
+    expect(() => batches(samples, null as unknown as BatchesOptions)).toThrow(
+      "Argument 'options' passed to 'batches' must be an object or undefined, but got null.",
     );
   });
 });

@@ -3,11 +3,19 @@
  * grouping (plain, or bucketed by length) → {@link makeBatch} → bounded prefetch.
  */
 import * as tf from '@tensorflow/tfjs';
+import { ArgumentError, checkBoolean, checkInteger, checkOptions } from '@slr/core';
 import type { SignSample } from '../types';
-import { type AugmentOptions, augmentSample, checkAugmentOptions } from './augment';
-import { type MakeBatchOptions, type SignBatch, disposeBatch, makeBatch } from './make-batch';
+import type { AugmentOptions } from './augment';
+import { applyAugmentation } from './augment-impl';
+import { buildBatch } from './build-batch';
+import { type MakeBatchOptions, type SignBatch, disposeBatch } from './make-batch';
 import { SeededRandom } from './random';
-import { checkMakeBatchOptions } from './sample-checks';
+import {
+  checkAugmentOptions,
+  checkMakeBatchOptions,
+  checkSafeInteger,
+  checkSample,
+} from './sample-checks';
 
 /**
  * How {@link batches} groups samples of similar length to cut padding (padding costs compute
@@ -121,19 +129,9 @@ interface CheckedOptions {
   batch: MakeBatchOptions;
 }
 
-function checkInteger(value: unknown, name: string, min: number): void {
-  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min) {
-    throw new Error(
-      `batches: option '${name}' must be ${min === 0 ? 'a non-negative' : min === 1 ? 'a positive' : 'an'} integer, but got ${String(value)}.`,
-    );
-  }
-}
+const FN = 'batches';
 
-function checkOptions(source: BatchSource, options: BatchesOptions): CheckedOptions {
-  if (options == null || typeof options !== 'object')
-    throw new Error(
-      `batches: options must be an object with at least batchSize, but got ${String(options)}.`,
-    );
+function checkBatchesOptions(source: BatchSource, options: BatchesOptions): CheckedOptions {
   const isArray = Array.isArray(source);
   if (
     !isArray &&
@@ -141,8 +139,11 @@ function checkOptions(source: BatchSource, options: BatchesOptions): CheckedOpti
       (typeof (source as Iterable<SignSample>)[Symbol.iterator] !== 'function' &&
         typeof (source as AsyncIterable<SignSample>)[Symbol.asyncIterator] !== 'function'))
   ) {
-    throw new Error(
-      `batches: argument 'source' must be an array or a (sync or async) iterable of SignSamples, but got ${String(source)}.`,
+    throw new ArgumentError(
+      FN,
+      'source',
+      'be an array or a (sync or async) iterable of SignSamples',
+      source,
     );
   }
   const {
@@ -157,29 +158,31 @@ function checkOptions(source: BatchSource, options: BatchesOptions): CheckedOpti
     padTo,
     keypoints,
     vocabulary,
-  } = options;
-  checkInteger(batchSize, 'batchSize', 1);
-  if (typeof shuffle !== 'boolean')
-    throw new Error(`batches: option 'shuffle' must be a boolean, but got ${String(shuffle)}.`);
-  checkInteger(seed, 'seed', Number.MIN_SAFE_INTEGER);
-  checkInteger(epoch, 'epoch', 0);
+  } = checkOptions<Partial<BatchesOptions>>(FN, options);
+  checkInteger(FN, 'options.batchSize', batchSize, { min: 1 });
+  checkBoolean(FN, 'options.shuffle', shuffle);
+  checkSafeInteger(FN, 'options.seed', seed);
+  checkSafeInteger(FN, 'options.epoch', epoch, 0);
   const shuffleBuffer =
     options.shuffleBuffer ??
-    (isArray ? Math.max(1, (source as readonly SignSample[]).length) : 4 * batchSize);
-  checkInteger(shuffleBuffer, 'shuffleBuffer', 1);
-  if (typeof dropRemainder !== 'boolean')
-    throw new Error(
-      `batches: option 'dropRemainder' must be a boolean, but got ${String(dropRemainder)}.`,
-    );
-  checkInteger(prefetch, 'prefetch', 0);
+    (isArray ? Math.max(1, (source as readonly SignSample[]).length) : 4 * batchSize!);
+  checkInteger(FN, 'options.shuffleBuffer', shuffleBuffer, { min: 1 });
+  checkBoolean(FN, 'options.dropRemainder', dropRemainder);
+  checkInteger(FN, 'options.prefetch', prefetch, { min: 0 });
   if (bucketing !== undefined) {
     if (
-      bucketing == null ||
+      bucketing === null ||
       typeof bucketing !== 'object' ||
       (bucketing.boundaries === undefined) === (bucketing.sortWindow === undefined)
     ) {
-      throw new Error(
-        `batches: option 'bucketing' must be { boundaries: number[] } or { sortWindow: number }, but got ${JSON.stringify(bucketing)}.`,
+      throw new ArgumentError(
+        FN,
+        'options.bucketing',
+        'be { boundaries: number[] } or { sortWindow: number }',
+        bucketing,
+        typeof bucketing === 'object' && bucketing !== null
+          ? { actualText: JSON.stringify(bucketing) }
+          : undefined,
       );
     }
     if (bucketing.boundaries !== undefined) {
@@ -190,17 +193,20 @@ function checkOptions(source: BatchSource, options: BatchesOptions): CheckedOpti
         boundaries.every(
           (b, i) => Number.isSafeInteger(b) && b >= 1 && (i === 0 || b > boundaries[i - 1]),
         );
-      if (!ok)
-        throw new Error(
-          `batches: option 'bucketing.boundaries' must be a non-empty list of strictly increasing positive integers, but got ${JSON.stringify(boundaries)}.`,
+      if (!ok) {
+        throw new ArgumentError(
+          FN,
+          'options.bucketing.boundaries',
+          'be a non-empty list of strictly increasing integers >= 1',
+          boundaries,
         );
-    } else checkInteger(bucketing.sortWindow, 'bucketing.sortWindow', 1);
+      }
+    } else checkInteger(FN, 'options.bucketing.sortWindow', bucketing.sortWindow, { min: 1 });
   }
-  if (augment !== undefined) checkAugmentOptions(augment, 'batches', 'augment.');
-  const batch: MakeBatchOptions = { padTo, keypoints, vocabulary };
-  checkMakeBatchOptions(batch, 'batches');
+  if (augment !== undefined) checkAugmentOptions(augment, FN, 'options.augment');
+  const batch = checkMakeBatchOptions({ padTo, keypoints, vocabulary }, FN);
   return {
-    batchSize,
+    batchSize: batchSize!,
     shuffle,
     seed,
     epoch,
@@ -239,7 +245,10 @@ async function* augmented(
   options: AugmentOptions,
   rng: SeededRandom,
 ): AsyncGenerator<SignSample> {
-  for await (const sample of samples) yield augmentSample(sample, options, rng.fork());
+  for await (const sample of samples) {
+    const dims = checkSample(sample, FN, 'source');
+    yield applyAugmentation(sample, dims, options, rng.fork());
+  }
 }
 
 function lengthOf(sample: SignSample): number {
@@ -310,7 +319,7 @@ async function* built(
 ): AsyncGenerator<SignBatch> {
   for await (const group of groups) {
     if (o.dropRemainder && group.length < o.batchSize) continue;
-    const batch = makeBatch(group, o.batch);
+    const batch = buildBatch(group, o.batch, FN, () => 'source');
     // Built asynchronously, perhaps while the consumer has a tfjs scope open (startScope …
     // await … endScope): keep() stops such a scope from disposing batches it did not create.
     tf.keep(batch.videos);
@@ -404,7 +413,8 @@ async function* prefetched(
  * (they are `tf.keep`-ed, so no tfjs scope that happens to be open while they are built
  * disposes them). Leaving the loop early (`break`, an exception) disposes the batches prepared
  * ahead and closes the source's iterator.
- * Invalid options throw at once; an error naming the option.
+ * Invalid options throw at once, with an error naming the option; a bad sample throws from
+ * the loop, with an error naming it.
  *
  * @example
  * ```ts
@@ -425,7 +435,7 @@ export function batches(
   source: BatchSource,
   options: BatchesOptions,
 ): AsyncGenerator<SignBatch, void, undefined> {
-  const o = checkOptions(source, options);
+  const o = checkBatchesOptions(source, options);
   const root = new SeededRandom([o.seed, o.epoch]);
   const shuffleRng = root.fork();
   const augmentRng = root.fork();

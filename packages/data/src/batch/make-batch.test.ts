@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
 import type { SignSample } from '../types';
 import { GlossVocabulary } from '../vocabulary';
-import { disposeBatch, makeBatch } from './make-batch';
+import { disposeBatch, makeBatch, type MakeBatchOptions } from './make-batch';
 
 /** A small sample whose frame values are all non-zero (so zero padding is visible). */
 function sample(
@@ -88,25 +88,31 @@ describe('makeBatch', () => {
     expect(await batch.targets.array()).toEqual([[3, 2, 1]]);
     disposeBatch(batch);
     expect(() => makeBatch([sample('a', 2, 4)], { vocabulary })).toThrow(
-      /Unknown gloss 'G4' in sample 'a'/,
+      "Argument 'samples[0]' passed to 'makeBatch' must have only glosses of options.vocabulary (3 glosses), but got sample 'a' with the unknown gloss 'G4'.",
     );
   });
 
   it('rejects samples of another frame size, naming the sample', () => {
     expect(() =>
       makeBatch([sample('first', 2, 1), sample('odd-one', 2, 1, { height: 4 })]),
-    ).toThrow(/sample 'odd-one' has frames of 4×3, but sample 'first' has 2×3/);
+    ).toThrow(
+      "Argument 'samples[1]' passed to 'makeBatch' must have frames of 2×3 like sample 'first' (a batch has one H×W), but got sample 'odd-one' with frames of 4×3.",
+    );
   });
 
   it('handles keypoints: all, none, mixed, forced', () => {
     const mixed = [sample('with', 2, 1, { keypoints: 2 }), sample('without', 2, 1)];
-    expect(() => makeBatch(mixed)).toThrow(/sample 'without' has no keypoints.*keypoints: false/);
+    expect(() => makeBatch(mixed)).toThrow(
+      /'samples\[1\]' .* must have keypoints .*keypoints: false.*, but got sample 'without' without keypoints\./,
+    );
     expect(() => makeBatch([sample('a', 2, 1)], { keypoints: true })).toThrow(
-      /sample 'a' has no keypoints/,
+      "Argument 'samples[0]' passed to 'makeBatch' must have keypoints (options.keypoints is true), but got sample 'a' without keypoints.",
     );
     expect(() =>
       makeBatch([sample('a', 2, 1, { keypoints: 2 }), sample('b', 2, 1, { keypoints: 3 })]),
-    ).toThrow(/sample 'b' has 3 keypoints per frame/);
+    ).toThrow(
+      /must have 2 keypoints per frame like sample 'a', but got sample 'b' with 3 keypoints/,
+    );
     const before = tf.memory().numTensors;
     const batch = makeBatch(mixed, { keypoints: false });
     expect(batch.keypoints).toBeUndefined();
@@ -116,30 +122,47 @@ describe('makeBatch', () => {
 
   it('rejects inconsistent samples, naming them', () => {
     const short = { ...sample('short', 2, 1), frames: new Float32Array(5) };
-    expect(() => makeBatch([short])).toThrow(/sample 'short' has 5 frame values/);
+    expect(() => makeBatch([short])).toThrow(
+      "Argument 'samples[0]' passed to 'makeBatch' must have T·H·W·3 = 36 frame values (frameShape [2, 2, 3, 3]), but got sample 'short' with 5 frame values.",
+    );
     const blank = { ...sample('blank', 2, 1), glossIds: [0] };
-    expect(() => makeBatch([blank])).toThrow(/sample 'blank' has gloss id 0/);
+    expect(() => makeBatch([blank])).toThrow(
+      /must have gloss ids that are int32 integers >= 1 \(0 is the CTC blank\), but got sample 'blank' with the gloss id 0\./,
+    );
     const mismatch = { ...sample('mm', 2, 2), glossIds: [1] };
-    expect(() => makeBatch([mismatch])).toThrow(/sample 'mm' has 2 glosses but 1 glossIds/);
+    expect(() => makeBatch([mismatch])).toThrow(
+      /must have one gloss id per gloss, but got sample 'mm' with 2 glosses and 1 glossIds\./,
+    );
     const empty = sample('empty', 1, 0);
     expect(() =>
       makeBatch([{ ...empty, frameShape: [0, 2, 3, 3], frames: new Float32Array(0) }]),
-    ).toThrow(/sample 'empty'.*at least 1/);
+    ).toThrow(
+      "Argument 'samples[0]' passed to 'makeBatch' must have a frameShape [T, H, W, 3] of integers >= 1, but got sample 'empty' with frameShape [0,2,3,3].",
+    );
     const badPoints = { ...sample('kp', 2, 1, { keypoints: 3 }), keypointNames: ['a'] };
-    expect(() => makeBatch([badPoints])).toThrow(/sample 'kp' has 12 keypoint values/);
+    expect(() => makeBatch([badPoints])).toThrow(
+      /must have keypoints \[T = 2, K, 2\], one per keypoint name \(1\), but got sample 'kp' with 12 keypoint values\./,
+    );
   });
 
   it('names the bad option', () => {
     const s = [sample('a', 2, 1)];
-    expect(() => makeBatch(s, { padTo: 0 })).toThrow(/option 'padTo'/);
-    expect(() => makeBatch(s, { padTo: 1.5 })).toThrow(/option 'padTo'/);
+    expect(() => makeBatch(s, { padTo: 0 })).toThrow(
+      "Argument 'options.padTo' passed to 'makeBatch' must be an integer >= 1, but got 0.",
+    );
+    expect(() => makeBatch(s, { padTo: 1.5 })).toThrow(/'options.padTo' .* but got 1\.5\./);
     expect(() => makeBatch(s, { keypoints: 'yes' as unknown as boolean })).toThrow(
-      /option 'keypoints'/,
+      "Argument 'options.keypoints' passed to 'makeBatch' must be a boolean, but got 'yes'.",
     );
     expect(() => makeBatch(s, { vocabulary: {} as GlossVocabulary })).toThrow(
-      /option 'vocabulary'/,
+      "Argument 'options.vocabulary' passed to 'makeBatch' must be a GlossVocabulary, but got an object.",
     );
-    expect(() => makeBatch([])).toThrow(/at least one sample/);
+    expect(() => makeBatch([])).toThrow(
+      "Argument 'samples' passed to 'makeBatch' must be a non-empty array of SignSamples, but got [].",
+    );
+    expect(() => makeBatch([sample('a', 2, 1)], null as unknown as MakeBatchOptions)).toThrow(
+      "Argument 'options' passed to 'makeBatch' must be an object or undefined, but got null.",
+    );
   });
 
   it('leaves no tensors behind once disposed (twice is fine)', () => {

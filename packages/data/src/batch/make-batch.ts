@@ -2,10 +2,12 @@
  * Padded batches for CTC training: videos `[B, Tmax, H, W, 3]`, targets `[B, Smax]` padded
  * with -1, and the true lengths, in the layout `ctcLoss` of `@slr/ctc` consumes.
  */
-import * as tf from '@tensorflow/tfjs';
+import type * as tf from '@tensorflow/tfjs';
+import { ArgumentError } from '@slr/core';
 import type { SignSample } from '../types';
 import type { GlossVocabulary } from '../vocabulary';
-import { checkMakeBatchOptions, checkSample, nameOf } from './sample-checks';
+import { buildBatch } from './build-batch';
+import { checkMakeBatchOptions } from './sample-checks';
 
 /**
  * A padded batch of samples. Its tensors belong to the caller: release them with
@@ -67,25 +69,6 @@ export interface MakeBatchOptions {
   vocabulary?: GlossVocabulary;
 }
 
-function targetIds(sample: SignSample, vocabulary: GlossVocabulary | undefined): number[] {
-  const name = nameOf(sample);
-  if (vocabulary !== undefined) return vocabulary.encode(sample.glosses, name);
-  const ids = sample.glossIds;
-  if (ids.length !== sample.glosses.length) {
-    throw new Error(
-      `makeBatch: ${name} has ${sample.glosses.length} glosses but ${ids.length} glossIds.`,
-    );
-  }
-  for (const id of ids) {
-    if (!Number.isInteger(id) || id < 1 || id > 2147483647) {
-      throw new Error(
-        `makeBatch: ${name} has gloss id ${String(id)}; ids must be integers ≥ 1 (0 is the CTC blank).`,
-      );
-    }
-  }
-  return ids;
-}
-
 /**
  * Stacks samples into one padded batch. Frames past a sample's length are zero, target
  * positions past its gloss count are -1, and `Tmax` is the longest T rounded up to a multiple
@@ -109,83 +92,14 @@ export function makeBatch(
   samples: readonly SignSample[],
   options: MakeBatchOptions = {},
 ): SignBatch {
-  checkMakeBatchOptions(options, 'makeBatch');
   if (!Array.isArray(samples) || samples.length === 0)
-    throw new Error('makeBatch: needs at least one sample.');
-  const { padTo = 1, vocabulary } = options;
-  const dims = samples.map((sample) => checkSample(sample, 'makeBatch'));
-  const [{ height, width }] = dims;
-  dims.forEach((d, b) => {
-    if (d.height !== height || d.width !== width) {
-      throw new Error(
-        `makeBatch: ${nameOf(samples[b])} has frames of ${d.height}×${d.width}, but ${nameOf(samples[0])} has ${height}×${width}; ` +
-          'every sample of a batch must have the same H×W.',
-      );
-    }
-  });
-
-  let withKeypoints = options.keypoints;
-  if (withKeypoints === undefined) {
-    const having = dims.filter((d) => d.keypoints !== undefined).length;
-    if (having > 0 && having < dims.length) {
-      const missing = samples[dims.findIndex((d) => d.keypoints === undefined)];
-      throw new Error(
-        `makeBatch: ${nameOf(missing)} has no keypoints but other samples of the batch do; pass keypoints: false to leave them out.`,
-      );
-    }
-    withKeypoints = having > 0;
-  }
-  let keypointCount = 0;
-  if (withKeypoints) {
-    dims.forEach((d, b) => {
-      if (d.keypoints === undefined)
-        throw new Error(
-          `makeBatch: ${nameOf(samples[b])} has no keypoints (option 'keypoints' is true).`,
-        );
-    });
-    keypointCount = dims[0].keypoints!;
-    dims.forEach((d, b) => {
-      if (d.keypoints !== keypointCount) {
-        throw new Error(
-          `makeBatch: ${nameOf(samples[b])} has ${d.keypoints} keypoints per frame, but ${nameOf(samples[0])} has ${keypointCount}.`,
-        );
-      }
-    });
-  }
-
-  const ids = samples.map((sample) => targetIds(sample, vocabulary));
-  const batchSize = samples.length;
-  const inputLengths = dims.map((d) => d.frames);
-  const targetLengths = ids.map((sequence) => sequence.length);
-  const maxFrames = Math.ceil(Math.max(...inputLengths) / padTo) * padTo;
-  const maxTargets = Math.max(1, ...targetLengths);
-
-  const frameSize = height * width * 3;
-  const videoData = new Float32Array(batchSize * maxFrames * frameSize);
-  samples.forEach((sample, b) => videoData.set(sample.frames, b * maxFrames * frameSize));
-  const targetData = new Int32Array(batchSize * maxTargets).fill(-1);
-  ids.forEach((sequence, b) => targetData.set(sequence, b * maxTargets));
-
-  const batch: SignBatch = {
-    videos: tf.tensor5d(videoData, [batchSize, maxFrames, height, width, 3], 'float32'),
-    inputLengths,
-    targets: tf.tensor2d(targetData, [batchSize, maxTargets], 'int32'),
-    targetLengths,
-    ids: samples.map((sample) => sample.id),
-    glosses: samples.map((sample) => [...sample.glosses]),
-  };
-  if (withKeypoints) {
-    const keypointData = new Float32Array(batchSize * maxFrames * keypointCount * 2);
-    samples.forEach((sample, b) =>
-      keypointData.set(sample.keypoints!, b * maxFrames * keypointCount * 2),
-    );
-    batch.keypoints = tf.tensor4d(
-      keypointData,
-      [batchSize, maxFrames, keypointCount, 2],
-      'float32',
-    );
-  }
-  return batch;
+    throw new ArgumentError('makeBatch', 'samples', 'be a non-empty array of SignSamples', samples);
+  return buildBatch(
+    samples,
+    checkMakeBatchOptions(options, 'makeBatch'),
+    'makeBatch',
+    (index) => `samples[${index}]`,
+  );
 }
 
 /**

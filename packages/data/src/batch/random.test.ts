@@ -71,8 +71,17 @@ describe('SeededRandom', () => {
   );
 
   it('rejects bad seeds and bounds', () => {
-    expect(() => new SeededRandom(1.5)).toThrow(/seed/);
-    expect(() => new SeededRandom(Number.NaN)).toThrow(/seed/);
-    expect(() => new SeededRandom(1).int(0)).toThrow(/n must be/);
+    expect(() => new SeededRandom(1.5)).toThrow(
+      "Argument 'seed' passed to 'SeededRandom' must be a safe integer, but got 1.5.",
+    );
+    expect(() => new SeededRandom(Number.NaN)).toThrow(
+      "Argument 'seed' passed to 'SeededRandom' must be a safe integer, but got NaN.",
+    );
+    expect(() => new SeededRandom([7, 2 ** 60])).toThrow(
+      `Argument 'seed[1]' passed to 'SeededRandom' must be a safe integer, but got ${2 ** 60}.`,
+    );
+    expect(() => new SeededRandom(1).int(0)).toThrow(
+      "Argument 'n' passed to 'SeededRandom.int' must be an integer in [1, 4294967296], but got 0.",
+    );
   });
 });

@@ -2,6 +2,7 @@
  * A small seeded pseudo-random number generator (xoshiro128**), so that shuffling and
  * augmentation are reproducible for a seed on every platform (no `Math.random`).
  */
+import { ArgumentError, checkInteger } from '@slr/core';
 
 const GOLDEN = 0x9e3779b9;
 
@@ -21,10 +22,22 @@ function rotl(x: number, k: number): number {
 }
 
 /** The seed words of a number: low and high 32 bits of a safe integer. */
-function seedWords(seed: number, what: string): [number, number] {
-  if (!Number.isSafeInteger(seed))
-    throw new Error(`${what} must be a safe integer, but got ${String(seed)}.`);
+function seedWords(seed: number): [number, number] {
   return [seed >>> 0, Math.floor(seed / 4294967296) >>> 0];
+}
+
+/** The seed as a list of safe integers, or an ArgumentError naming the constructor's `seed`. */
+function seedList(seed: unknown): number[] {
+  const list = typeof seed === 'number' ? [seed] : seed;
+  if (!Array.isArray(list))
+    throw new ArgumentError('SeededRandom', 'seed', 'be a safe integer or a list of them', seed);
+  list.forEach((value: unknown, index) => {
+    if (typeof value !== 'number' || !Number.isSafeInteger(value)) {
+      const argument = typeof seed === 'number' ? 'seed' : `seed[${index}]`;
+      throw new ArgumentError('SeededRandom', argument, 'be a safe integer', value);
+    }
+  });
+  return list as number[];
 }
 
 /**
@@ -53,8 +66,7 @@ export class SeededRandom {
 
   constructor(seed: number | readonly number[] = 0) {
     const words: number[] = [];
-    for (const value of typeof seed === 'number' ? [seed] : seed)
-      words.push(...seedWords(value, 'A SeededRandom seed'));
+    for (const value of seedList(seed)) words.push(...seedWords(value));
     let h = mix32(GOLDEN ^ words.length);
     for (const word of words) h = mix32((h + GOLDEN) ^ word);
     this.s0 = mix32(h + 1 * GOLDEN);
@@ -119,8 +131,7 @@ export class SeededRandom {
    * ```
    */
   int(n: number): number {
-    if (!Number.isInteger(n) || n < 1 || n > 4294967296)
-      throw new Error(`SeededRandom.int: n must be an integer in [1, 2^32], but got ${n}.`);
+    checkInteger('SeededRandom.int', 'n', n, { min: 1, max: 4294967296 });
     const limit = Math.floor(4294967296 / n) * n;
     for (;;) {
       const x = this.nextUint32();

@@ -1,6 +1,19 @@
-/** Internal: consistency checks of a SignSample's typed arrays (not exported from the package). */
+/**
+ * Internal: checks of SignSamples and of the batch and augmentation options (not exported from
+ * the package). Every failure is an ArgumentError of `@slr/core` that names the function the
+ * user called, the argument, and the sample by its id.
+ */
+import {
+  ArgumentError,
+  checkBoolean,
+  checkInteger,
+  checkNumber,
+  checkOptions,
+  describeValue,
+} from '@slr/core';
 import type { SignSample } from '../types';
 import type { GlossVocabulary } from '../vocabulary';
+import type { AugmentOptions } from './augment';
 import type { MakeBatchOptions } from './make-batch';
 
 /** A sample's checked dimensions. */
@@ -19,51 +32,57 @@ export function nameOf(sample: SignSample): string {
 
 /**
  * The dimensions of `sample`, after checking that its arrays agree with its `frameShape`.
- * Errors name the sample and `caller`.
+ * Errors name `fn`, `argument` (where the sample was passed, e.g. `samples[2]`) and the sample.
  */
-export function checkSample(sample: SignSample, caller: string): SampleDims {
+export function checkSample(sample: SignSample, fn: string, argument: string): SampleDims {
   if (sample == null || typeof sample !== 'object')
-    throw new Error(`${caller}: expected a SignSample, but got ${String(sample)}.`);
+    throw new ArgumentError(fn, argument, 'be a SignSample', sample);
   const name = nameOf(sample);
-  const shape = sample.frameShape;
+  const fail = (must: string, got: string): ArgumentError =>
+    new ArgumentError(fn, argument, must, sample, { actualText: `${name} ${got}` });
+  const shape: unknown = sample.frameShape;
   if (
     !Array.isArray(shape) ||
     shape.length !== 4 ||
-    !shape.every((d) => Number.isInteger(d) && d >= 0) ||
+    !shape.every((d) => Number.isInteger(d) && d >= 1) ||
     shape[3] !== 3
   ) {
-    throw new Error(
-      `${caller}: ${name} has frameShape ${JSON.stringify(shape)}, but it must be [T, H, W, 3] with non-negative integers.`,
+    throw fail(
+      'have a frameShape [T, H, W, 3] of integers >= 1',
+      `with frameShape ${JSON.stringify(shape)}`,
     );
   }
-  const [frames, height, width] = shape;
-  if (frames < 1 || height < 1 || width < 1)
-    throw new Error(
-      `${caller}: ${name} has frameShape ${JSON.stringify(shape)}; T, H and W must be at least 1.`,
-    );
+  const [frames, height, width] = sample.frameShape;
   if (!(sample.frames instanceof Float32Array))
-    throw new Error(`${caller}: ${name} has frames that are not a Float32Array.`);
+    throw fail(
+      'have its frames in a Float32Array',
+      `with frames that are ${describeValue(sample.frames)}`,
+    );
   const expected = frames * height * width * 3;
   if (sample.frames.length !== expected) {
-    throw new Error(
-      `${caller}: ${name} has ${sample.frames.length} frame values, but frameShape ${JSON.stringify(shape)} needs ${expected}.`,
+    throw fail(
+      `have T·H·W·3 = ${expected} frame values (frameShape [${sample.frameShape.join(', ')}])`,
+      `with ${sample.frames.length} frame values`,
     );
   }
   if (!Array.isArray(sample.glosses) || !Array.isArray(sample.glossIds))
-    throw new Error(`${caller}: ${name} needs glosses and glossIds arrays.`);
+    throw fail('have glosses and glossIds arrays', 'without them');
   const dims: SampleDims = { frames, height, width };
   if (sample.keypoints !== undefined) {
-    if (!(sample.keypoints instanceof Float32Array))
-      throw new Error(`${caller}: ${name} has keypoints that are not a Float32Array.`);
+    if (!(sample.keypoints instanceof Float32Array)) {
+      throw fail(
+        'have its keypoints in a Float32Array',
+        `with keypoints that are ${describeValue(sample.keypoints)}`,
+      );
+    }
     const perFrame = sample.keypoints.length / (frames * 2);
     const count = sample.keypointNames !== undefined ? sample.keypointNames.length : perFrame;
     if (!Number.isInteger(perFrame) || perFrame !== count) {
-      throw new Error(
-        `${caller}: ${name} has ${sample.keypoints.length} keypoint values, which is not [T=${frames}, K, 2]` +
-          (sample.keypointNames !== undefined
-            ? ` with K=${sample.keypointNames.length} keypointNames`
-            : '') +
-          '.',
+      const names =
+        sample.keypointNames !== undefined ? `, one per keypoint name (${count})` : ', some K';
+      throw fail(
+        `have keypoints [T = ${frames}, K, 2]${names}`,
+        `with ${sample.keypoints.length} keypoint values`,
       );
     }
     dims.keypoints = count;
@@ -71,25 +90,125 @@ export function checkSample(sample: SignSample, caller: string): SampleDims {
   return dims;
 }
 
-/** Checks {@link MakeBatchOptions}; errors name `caller` and the option. */
-export function checkMakeBatchOptions(options: MakeBatchOptions, caller: string): void {
-  if (options == null || typeof options !== 'object')
-    throw new Error(`${caller}: options must be an object, but got ${String(options)}.`);
-  const { padTo, keypoints, vocabulary } = options;
-  if (padTo !== undefined && (!Number.isInteger(padTo) || padTo < 1)) {
-    throw new Error(
-      `${caller}: option 'padTo' must be a positive integer, but got ${String(padTo)}.`,
+/**
+ * The target ids of `sample`: its glosses through `vocabulary` when one is given, otherwise its
+ * checked `glossIds`.
+ */
+export function targetIds(
+  sample: SignSample,
+  vocabulary: GlossVocabulary | undefined,
+  fn: string,
+  argument: string,
+): number[] {
+  const name = nameOf(sample);
+  if (vocabulary !== undefined) {
+    const unknown = sample.glosses.find((gloss) => !vocabulary.has(gloss));
+    if (unknown !== undefined) {
+      throw new ArgumentError(
+        fn,
+        argument,
+        `have only glosses of options.vocabulary (${vocabulary.glosses.length} ${vocabulary.glosses.length === 1 ? 'gloss' : 'glosses'})`,
+        sample,
+        { actualText: `${name} with the unknown gloss '${unknown}'` },
+      );
+    }
+    return vocabulary.encode(sample.glosses);
+  }
+  const ids = sample.glossIds;
+  if (ids.length !== sample.glosses.length) {
+    throw new ArgumentError(fn, argument, 'have one gloss id per gloss', sample, {
+      actualText: `${name} with ${sample.glosses.length} glosses and ${ids.length} glossIds`,
+    });
+  }
+  const bad = ids.find((id) => !Number.isInteger(id) || id < 1 || id > 2147483647);
+  if (bad !== undefined) {
+    throw new ArgumentError(
+      fn,
+      argument,
+      'have gloss ids that are int32 integers >= 1 (0 is the CTC blank)',
+      sample,
+      { actualText: `${name} with the gloss id ${describeValue(bad)}` },
     );
   }
-  if (keypoints !== undefined && typeof keypoints !== 'boolean') {
-    throw new Error(
-      `${caller}: option 'keypoints' must be a boolean, but got ${String(keypoints)}.`,
-    );
-  }
+  return ids;
+}
+
+/** Checks {@link MakeBatchOptions} passed to `fn` as `argument`. */
+export function checkMakeBatchOptions(
+  options: MakeBatchOptions | undefined,
+  fn: string,
+  argument = 'options',
+): MakeBatchOptions {
+  const checked = checkOptions(fn, options, argument);
+  const { padTo, keypoints, vocabulary } = checked;
+  if (padTo !== undefined) checkInteger(fn, `${argument}.padTo`, padTo, { min: 1 });
+  if (keypoints !== undefined) checkBoolean(fn, `${argument}.keypoints`, keypoints);
   if (
     vocabulary !== undefined &&
-    (vocabulary == null || typeof (vocabulary as GlossVocabulary).encode !== 'function')
+    (vocabulary === null ||
+      typeof (vocabulary as Partial<GlossVocabulary>).encode !== 'function' ||
+      typeof (vocabulary as Partial<GlossVocabulary>).has !== 'function')
   ) {
-    throw new Error(`${caller}: option 'vocabulary' must be a GlossVocabulary.`);
+    throw new ArgumentError(fn, `${argument}.vocabulary`, 'be a GlossVocabulary', vocabulary);
   }
+  return checked;
+}
+
+/**
+ * Checks {@link AugmentOptions} passed to `fn` as `argument` (for example `options.augment`).
+ *
+ * @example
+ * ```ts
+ * checkAugmentOptions({ timeScale: 0.3 }, 'augmentSample', 'options'); // fine
+ * checkAugmentOptions({ timeScale: 2 }, 'augmentSample', 'options');
+ * // Argument 'options.timeScale' passed to 'augmentSample' must be a finite number in [0, 1), but got 2.
+ * ```
+ */
+export function checkAugmentOptions(
+  options: AugmentOptions | undefined,
+  fn: string,
+  argument: string,
+): AugmentOptions {
+  const checked = checkOptions(fn, options, argument);
+  const { timeScale, cropScale, brightness } = checked;
+  if (timeScale !== undefined)
+    checkNumber(fn, `${argument}.timeScale`, timeScale, { min: 0, max: 1, maxExclusive: true });
+  if (cropScale !== undefined) {
+    const ok =
+      Array.isArray(cropScale) &&
+      cropScale.length === 2 &&
+      cropScale.every((value) => typeof value === 'number') &&
+      cropScale[0] > 0 &&
+      cropScale[0] <= cropScale[1] &&
+      cropScale[1] <= 1;
+    if (!ok) {
+      throw new ArgumentError(
+        fn,
+        `${argument}.cropScale`,
+        'be [min, max] with 0 < min <= max <= 1',
+        cropScale,
+      );
+    }
+  }
+  if (brightness !== undefined)
+    checkNumber(fn, `${argument}.brightness`, brightness, { min: 0, max: 1 });
+  return checked;
+}
+
+/** A safe integer (at least `min`, when given), or an ArgumentError naming `fn` and `argument`. */
+export function checkSafeInteger(
+  fn: string,
+  argument: string,
+  value: unknown,
+  min?: number,
+): number {
+  if (
+    typeof value !== 'number' ||
+    !Number.isSafeInteger(value) ||
+    (min !== undefined && value < min)
+  ) {
+    const bound = min === undefined ? '' : ` >= ${min}`;
+    throw new ArgumentError(fn, argument, `be a safe integer${bound}`, value);
+  }
+  return value;
 }

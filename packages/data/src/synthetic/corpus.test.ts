@@ -120,7 +120,7 @@ describe('generateSignCorpus', () => {
         frameShape: [timeline.frameCount, 1, 1, 3],
         frames: new Float32Array(0),
         spans: timeline.spans,
-      } as SignSample);
+      });
       timeline.coreSpans.forEach((core, i) => {
         expect(core.start).toBeGreaterThanOrEqual(timeline.spans[i].start);
         expect(core.end).toBeLessThanOrEqual(timeline.spans[i].end);
@@ -292,19 +292,46 @@ describe('generateSignCorpus', () => {
   });
 
   it('rejects bad options and mismatched specs with clear errors', () => {
-    expect(() => generateSignCorpus({ glosses: 1 })).toThrow(/at least 2 glosses/);
-    expect(() => generateSignCorpus({ difficulty: 2 })).toThrow(/difficulty/);
+    expect(() => generateSignCorpus({ glosses: 1 })).toThrow(
+      "Argument 'options.glosses' passed to 'generateSignCorpus' must be an integer >= 2, but got 1.",
+    );
+    expect(() => generateSignCorpus({ glossNames: ['REGEN'] })).toThrow(
+      "Argument 'options.glossNames' passed to 'generateSignCorpus' must hold at least 2 glosses (held-out bigrams need two), but got 1 gloss.",
+    );
+    expect(() => generateSignCorpus({ glossNames: ['REGEN', 'SONNE', 'REGEN'] })).toThrow(
+      "Argument 'options.glossNames[2]' passed to 'generateSignCorpus' must differ from every gloss before it, but got 'REGEN', which is options.glossNames[0] too.",
+    );
+    expect(() => generateSignCorpus({ difficulty: 2 })).toThrow(
+      "Argument 'options.difficulty' passed to 'generateSignCorpus' must be a finite number in [0, 1], but got 2.",
+    );
+    expect(() => generateSignCorpus({ trainSamples: -1 })).toThrow(
+      "Argument 'options.trainSamples' passed to 'generateSignCorpus' must be an integer >= 0, but got -1.",
+    );
+    expect(() => generateSignCorpus(null as never)).toThrow(
+      "Argument 'options' passed to 'generateSignCorpus' must be an object or undefined, but got null.",
+    );
     const corpus = generateSignCorpus({
       glosses: 10,
       trainSamples: 1,
       devSamples: 1,
       testSamples: 1,
     });
-    expect(() => corpus.specFor(['NOPE'])).toThrow(/Unknown gloss 'NOPE'/);
+    expect(() => corpus.specFor(['NOPE'])).toThrow(
+      "Argument 'glosses[0]' passed to 'SyntheticSignCorpus.specFor' must be a gloss of the corpus (10 glosses), but got 'NOPE'.",
+    );
+    expect(() => corpus.specFor(['REGEN'], { signer: 'Signer10' })).toThrow(
+      /'options.signer' passed to 'SyntheticSignCorpus.specFor' must be a signer index in \[0, 8\] .*, but got 'Signer10'\./,
+    );
     const spec = corpus.splits.train[0];
     expect(() =>
       corpus.renderSample({ ...spec, glosses: spec.glosses.map(() => 'X') }, small),
-    ).toThrow(/is not 'X'/);
-    expect(() => corpus.renderSample(spec, { height: 0 })).toThrow(/height/);
+    ).toThrow(
+      new RegExp(
+        `^Argument 'spec.glossIds\\[0\\]' passed to 'SyntheticSignCorpus.renderSample' must be the id of spec.glosses\\[0\\], 'X', in this corpus, but got ${spec.glossIds[0]}, which is '${spec.glosses[0]}'\\.$`,
+      ),
+    );
+    expect(() => corpus.renderSample(spec, { height: 0 })).toThrow(
+      "Argument 'options.height' passed to 'SyntheticSignCorpus.renderSample' must be an integer >= 1, but got 0.",
+    );
   });
 });

@@ -2,14 +2,24 @@
  * The synthetic corpus: a vocabulary of signs, signers, a sentence grammar with held-out
  * compositions, and per-split sample specs that render to {@link SignSample}s on demand.
  */
+import {
+  ArgumentError,
+  checkBoolean,
+  checkInteger,
+  checkNumber,
+  checkOneOf,
+  checkOptions,
+} from '@slr/core';
 import type { SignSample, Split } from '../types';
 import { GlossVocabulary } from '../vocabulary';
+import { checkGlossList, isArray } from '../checks';
+import { checkGrammarOptions, checkRenderOptions, checkSignOptions } from './checks';
 import { syntheticGlossNames } from './glosses';
 import { createSyntheticGrammar, type SyntheticGrammar } from './grammar';
-import { mixSeed, SeededRandom } from './random';
+import { mixSeed, Mulberry32 } from './random';
 import { renderSyntheticVideo, type SyntheticRenderOptions } from './render';
 import { generateSyntheticSigners, type SyntheticSigner } from './signers';
-import { generateSyntheticSigns, type SyntheticSign, type SyntheticSignOptions } from './signs';
+import { generateSyntheticSigns, type SyntheticSign } from './signs';
 import { planSyntheticTimeline, type SyntheticTimeline } from './timeline';
 
 /**
@@ -109,28 +119,43 @@ export class SyntheticSignCorpus {
   readonly splits: Readonly<Record<Split, readonly SyntheticSampleSpec[]>>;
 
   constructor(options: SignCorpusOptions = {}) {
-    const names = options.glossNames
-      ? [...options.glossNames]
-      : syntheticGlossNames(options.glosses ?? 20);
+    const fn = 'generateSignCorpus';
+    const given = checkOptions(fn, options);
+    let names: string[];
+    if (given.glossNames !== undefined) {
+      if (!isArray(given.glossNames))
+        throw new ArgumentError(
+          fn,
+          'options.glossNames',
+          'be an array of glosses',
+          given.glossNames,
+        );
+      checkGlossList(given.glossNames, '<blank>', { fn, argument: 'options.glossNames' });
+      names = [...given.glossNames];
+    } else {
+      names = syntheticGlossNames(
+        checkInteger(fn, 'options.glosses', given.glosses ?? 20, { min: 2 }),
+      );
+    }
+    const signOptions = checkSignOptions(given, fn);
+    const grammarOptions = checkGrammarOptions(names.length, given, fn, 'options.glossNames');
     this.options = {
-      seed: options.seed ?? 0,
+      seed: signOptions.seed,
       glosses: names.length,
-      difficulty: options.difficulty ?? 0.3,
-      familySize: options.familySize ?? 3,
-      signers: options.signers ?? 9,
-      trainSamples: options.trainSamples ?? 1000,
-      devSamples: options.devSamples ?? 100,
-      testSamples: options.testSamples ?? 100,
-      successors: options.successors ?? 8,
-      heldOutFraction: options.heldOutFraction ?? 0.1,
-      maxSentenceLength: options.maxSentenceLength ?? 8,
-      coverAllGlosses: options.coverAllGlosses ?? true,
+      difficulty: signOptions.difficulty,
+      familySize: signOptions.familySize,
+      signers: checkInteger(fn, 'options.signers', given.signers ?? 9, { min: 1 }),
+      trainSamples: checkInteger(fn, 'options.trainSamples', given.trainSamples ?? 1000, {
+        min: 0,
+      }),
+      devSamples: checkInteger(fn, 'options.devSamples', given.devSamples ?? 100, { min: 0 }),
+      testSamples: checkInteger(fn, 'options.testSamples', given.testSamples ?? 100, { min: 0 }),
+      successors: grammarOptions.successors,
+      heldOutFraction: grammarOptions.heldOutFraction,
+      maxSentenceLength: grammarOptions.maxSentenceLength,
+      coverAllGlosses: checkBoolean(fn, 'options.coverAllGlosses', given.coverAllGlosses ?? true),
     };
     const o = this.options;
-    for (const key of ['trainSamples', 'devSamples', 'testSamples'] as const) {
-      if (!Number.isInteger(o[key]) || o[key] < 0)
-        throw new Error(`${key} must be a non-negative integer, but got ${o[key]}.`);
-    }
     this.vocabulary = GlossVocabulary.ordered(names);
     this.signs = generateSyntheticSigns(names, {
       seed: mixSeed(o.seed, 1),
@@ -144,8 +169,19 @@ export class SyntheticSignCorpus {
       heldOutFraction: o.heldOutFraction,
       maxSentenceLength: o.maxSentenceLength,
     });
+    for (const split of ['dev', 'test'] as const) {
+      const count = split === 'dev' ? o.devSamples : o.testSamples;
+      if (count > 0 && this.grammar.heldOut[split].length === 0) {
+        throw new ArgumentError(
+          fn,
+          `options.${split}Samples`,
+          `be 0 when the grammar holds out no ${split} bigrams (raise options.heldOutFraction or the gloss count)`,
+          count,
+        );
+      }
+    }
     const pivots = o.coverAllGlosses
-      ? new SeededRandom(mixSeed(o.seed, 4)).shuffle([...names.keys()])
+      ? new Mulberry32(mixSeed(o.seed, 4)).shuffle([...names.keys()])
       : [];
     const counts: Record<Split, number> = {
       train: o.trainSamples,
@@ -158,7 +194,7 @@ export class SyntheticSignCorpus {
         const seed = mixSeed(o.seed, SPLIT_CODE[split], index);
         const pivot = split === 'train' ? pivots[index] : undefined;
         const sentence = this.grammar.sample(split, mixSeed(seed, 5), pivot);
-        const signerIndex = new SeededRandom(mixSeed(seed, 6)).int(this.signers.length);
+        const signerIndex = new Mulberry32(mixSeed(seed, 6)).int(this.signers.length);
         return {
           id: `${split}_${String(index).padStart(6, '0')}`,
           split,
@@ -188,15 +224,33 @@ export class SyntheticSignCorpus {
     glosses: readonly string[],
     options: { signer?: number | string; seed?: number; id?: string; split?: Split } = {},
   ): SyntheticSampleSpec {
+    const fn = 'SyntheticSignCorpus.specFor';
+    if (!isArray(glosses))
+      throw new ArgumentError(fn, 'glosses', 'be an array of glosses', glosses);
+    glosses.forEach((gloss, index) => {
+      if (!this.vocabulary.has(gloss)) {
+        throw new ArgumentError(
+          fn,
+          `glosses[${index}]`,
+          `be a gloss of the corpus (${this.vocabulary.glosses.length} glosses)`,
+          gloss,
+        );
+      }
+    });
+    const { signer, seed = 0 } = checkOptions(fn, options);
     const signerIndex =
-      typeof options.signer === 'string'
-        ? this.signers.findIndex((signer) => signer.id === options.signer)
-        : (options.signer ?? 0);
-    if (!this.signers[signerIndex])
-      throw new Error(
-        `Unknown signer ${String(options.signer)} (the corpus has ${this.signers.length}).`,
+      typeof signer === 'string'
+        ? this.signers.findIndex((candidate) => candidate.id === signer)
+        : (signer ?? 0);
+    if (!Number.isInteger(signerIndex) || !this.signers[signerIndex]) {
+      throw new ArgumentError(
+        fn,
+        'options.signer',
+        `be a signer index in [0, ${this.signers.length - 1}] or the id of one ('Signer01' …)`,
+        signer,
       );
-    const seed = options.seed ?? 0;
+    }
+    checkInteger(fn, 'options.seed', seed);
     return {
       id: options.id ?? `custom_${seed}_${glosses.join('-')}`.slice(0, 120),
       split: options.split ?? 'test',
@@ -218,12 +272,10 @@ export class SyntheticSignCorpus {
    * ```
    */
   timeline(spec: SyntheticSampleSpec, fps = 25): SyntheticTimeline {
-    return planSyntheticTimeline(
-      this.signsOf(spec),
-      this.signers[spec.signerIndex],
-      spec.seed,
-      fps,
-    );
+    const fn = 'SyntheticSignCorpus.timeline';
+    checkNumber(fn, 'fps', fps, { min: 0, minExclusive: true });
+    const signs = this.signsOf(spec, fn, 'spec');
+    return planSyntheticTimeline(signs, this.signers[spec.signerIndex], spec.seed, fps);
   }
 
   /**
@@ -236,10 +288,17 @@ export class SyntheticSignCorpus {
    * ```
    */
   renderSample(spec: SyntheticSampleSpec, options: SyntheticRenderOptions = {}): SignSample {
-    const signer = this.signers[spec.signerIndex];
-    if (!signer) throw new Error(`Sample ${spec.id}: unknown signer index ${spec.signerIndex}.`);
+    const fn = 'SyntheticSignCorpus.renderSample';
+    checkRenderOptions(options, fn);
+    const signs = this.signsOf(spec, fn, 'spec');
     return renderSyntheticVideo(
-      { id: spec.id, signs: this.signsOf(spec), glossIds: spec.glossIds, signer, seed: spec.seed },
+      {
+        id: spec.id,
+        signs,
+        glossIds: spec.glossIds,
+        signer: this.signers[spec.signerIndex],
+        seed: spec.seed,
+      },
       options,
     );
   }
@@ -257,6 +316,8 @@ export class SyntheticSignCorpus {
     split: Split,
     options: SyntheticRenderOptions = {},
   ): Generator<SignSample, void, undefined> {
+    checkOneOf('SyntheticSignCorpus.samples', 'split', split, SPLITS);
+    checkRenderOptions(options, 'SyntheticSignCorpus.samples');
     for (const spec of this.splits[split]) yield this.renderSample(spec, options);
   }
 
@@ -273,23 +334,51 @@ export class SyntheticSignCorpus {
     split: Split,
     options: SyntheticRenderOptions = {},
   ): AsyncGenerator<SignSample, void, undefined> {
+    checkOneOf('SyntheticSignCorpus.stream', 'split', split, SPLITS);
+    checkRenderOptions(options, 'SyntheticSignCorpus.stream');
     for (const spec of this.splits[split]) {
       await new Promise<void>((resolve) => setTimeout(resolve, 0));
       yield this.renderSample(spec, options);
     }
   }
 
-  private signsOf(spec: SyntheticSampleSpec): SyntheticSign[] {
-    if (spec.glossIds.length !== spec.glosses.length)
-      throw new Error(
-        `Sample ${spec.id}: ${spec.glosses.length} glosses but ${spec.glossIds.length} ids.`,
+  /** The signs of `spec`, after checking it against the corpus (`fn` and `argument` for errors). */
+  private signsOf(spec: SyntheticSampleSpec, fn: string, argument: string): SyntheticSign[] {
+    if (spec == null || typeof spec !== 'object')
+      throw new ArgumentError(fn, argument, 'be a SyntheticSampleSpec', spec);
+    if (!Number.isInteger(spec.signerIndex) || !this.signers[spec.signerIndex]) {
+      throw new ArgumentError(
+        fn,
+        `${argument}.signerIndex`,
+        `be a signer index of the corpus, in [0, ${this.signers.length - 1}]`,
+        spec.signerIndex,
       );
+    }
+    if (
+      !isArray(spec.glossIds) ||
+      !isArray(spec.glosses) ||
+      spec.glossIds.length !== spec.glosses.length ||
+      spec.glosses.length === 0
+    ) {
+      throw new ArgumentError(
+        fn,
+        `${argument}.glossIds`,
+        `hold one id per gloss of ${argument}.glosses (at least one)`,
+        spec.glossIds,
+      );
+    }
+    checkInteger(fn, `${argument}.seed`, spec.seed);
     return spec.glossIds.map((id, i) => {
       const sign = this.signs[id - 1];
-      if (!sign || sign.gloss !== spec.glosses[i])
-        throw new Error(
-          `Sample ${spec.id}: gloss id ${id} is not '${spec.glosses[i]}' in this corpus.`,
+      if (!sign || sign.gloss !== spec.glosses[i]) {
+        throw new ArgumentError(
+          fn,
+          `${argument}.glossIds[${i}]`,
+          `be the id of ${argument}.glosses[${i}], '${spec.glosses[i]}', in this corpus`,
+          id,
+          { actualText: `${id}, which is ${sign ? `'${sign.gloss}'` : 'no gloss'}` },
         );
+      }
       return sign;
     });
   }

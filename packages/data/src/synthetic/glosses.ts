@@ -3,6 +3,7 @@
  * weather-forecast glosses in upper case, umlauts spelt out), each with a coarse syntactic
  * category that the sentence grammar uses.
  */
+import { checkInteger } from '@slr/core';
 
 /**
  * The syntactic categories of synthetic glosses; the grammar
@@ -204,8 +205,7 @@ export const SYNTHETIC_BUILT_IN_GLOSS_COUNT = BUILT_IN.length;
  * ```
  */
 export function syntheticGlossNames(count: number): string[] {
-  if (!Number.isInteger(count) || count < 0)
-    throw new Error(`The gloss count must be a non-negative integer, but got ${count}.`);
+  checkInteger('syntheticGlossNames', 'count', count, { min: 0 });
   const names = BUILT_IN.slice(0, count);
   for (let i = names.length; i < count; i++) names.push(`GLOSS_${String(i).padStart(4, '0')}`);
   return names;

@@ -74,12 +74,21 @@ describe('synthetic grammar', () => {
   });
 
   it('rejects fewer than two glosses and sentence limits outside 2 … 8', () => {
-    expect(() => createSyntheticGrammar(['REGEN'])).toThrow(/at least 2 glosses/);
+    expect(() => createSyntheticGrammar(['REGEN'])).toThrow(
+      "Argument 'glosses' passed to 'createSyntheticGrammar' must hold at least 2 glosses (held-out bigrams need two), but got 1 gloss.",
+    );
     expect(() => createSyntheticGrammar(syntheticGlossNames(5), { maxSentenceLength: 1 })).toThrow(
-      'maxSentenceLength must be an integer in [2, 8], but got 1.',
+      "Argument 'options.maxSentenceLength' passed to 'createSyntheticGrammar' must be an integer in [2, 8], but got 1.",
     );
     expect(() => createSyntheticGrammar(syntheticGlossNames(5), { maxSentenceLength: 9 })).toThrow(
-      'maxSentenceLength must be an integer in [2, 8], but got 9.',
+      "Argument 'options.maxSentenceLength' passed to 'createSyntheticGrammar' must be an integer in [2, 8], but got 9.",
+    );
+    expect(() => createSyntheticGrammar(syntheticGlossNames(5), null as never)).toThrow(
+      "Argument 'options' passed to 'createSyntheticGrammar' must be an object or undefined, but got null.",
+    );
+    const grammar = createSyntheticGrammar(syntheticGlossNames(5));
+    expect(() => grammar.sample('dev', 1, 0)).toThrow(
+      "Argument 'pivot' passed to 'SyntheticGrammar.sample' must be undefined for a dev sentence, but got 0.",
     );
   });
 

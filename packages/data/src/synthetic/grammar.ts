@@ -2,9 +2,12 @@
  * The sentence model of the synthetic corpus: a sparse bigram chain over glosses, shaped by
  * gloss categories, with held-out bigrams that make dev and test sentences new compositions.
  */
+import { ArgumentError } from '@slr/core';
+import { isArray } from '../checks';
 import type { Split } from '../types';
-import { SYNTHETIC_GLOSS_CATEGORIES, syntheticGlossCategory } from './glosses';
-import { mixSeed, SeededRandom } from './random';
+import { checkGrammarOptions } from './checks';
+import { SYNTHETIC_GLOSS_CATEGORIES } from './glosses';
+import { mixSeed, Mulberry32 } from './random';
 
 /** Category transition weights, rows and columns in SYNTHETIC_GLOSS_CATEGORIES order. */
 const CATEGORY_START = [0.3, 0.35, 0.2, 0.05, 0.1];
@@ -15,9 +18,8 @@ const CATEGORY_NEXT = [
   [0.3, 0.1, 0.2, 0.1, 0.3], // QUALITY → WEATHER / ACTION
   [0.25, 0.2, 0.25, 0.2, 0.1], // ACTION → anything
 ];
-/** Weights of sentence lengths 1 … 8. */
+/** Weights of sentence lengths 1 … 8 (MAX_SENTENCE_LENGTH of checks.ts). */
 const LENGTH_WEIGHTS = [6, 12, 16, 18, 16, 13, 11, 8];
-const MAX_LENGTH = LENGTH_WEIGHTS.length;
 
 /** Which split a bigram is reserved for: 0 none (allowed everywhere), 1 dev, 2 test. */
 const SPLIT_CODE: Record<Split, number> = { train: 0, dev: 1, test: 2 };
@@ -87,30 +89,23 @@ export class SyntheticGrammar {
     readonly glosses: readonly string[],
     options: SyntheticGrammarOptions = {},
   ) {
+    if (!isArray(glosses))
+      throw new ArgumentError(
+        'createSyntheticGrammar',
+        'glosses',
+        'be an array of glosses',
+        glosses,
+      );
     const count = glosses.length;
-    if (count < 2)
-      throw new Error(
-        `A synthetic grammar needs at least 2 glosses (held-out bigrams need two), but got ${count}.`,
-      );
-    const seed = options.seed ?? 0;
-    const successorCount = Math.min(options.successors ?? 8, count - 1);
-    const heldOutFraction = options.heldOutFraction ?? 0.1;
-    if (!(successorCount >= 1))
-      throw new Error(`successors must be at least 1, but got ${options.successors}.`);
-    if (!(heldOutFraction >= 0 && heldOutFraction < 1))
-      throw new Error(`heldOutFraction must be in [0, 1), but got ${heldOutFraction}.`);
-    const maxSentenceLength = options.maxSentenceLength ?? MAX_LENGTH;
-    if (
-      !Number.isInteger(maxSentenceLength) ||
-      maxSentenceLength < 2 ||
-      maxSentenceLength > MAX_LENGTH
-    ) {
-      throw new Error(
-        `maxSentenceLength must be an integer in [2, ${MAX_LENGTH}], but got ${options.maxSentenceLength}.`,
-      );
-    }
+    const {
+      seed,
+      successors: successorLimit,
+      heldOutFraction,
+      maxSentenceLength,
+    } = checkGrammarOptions(count, options, 'createSyntheticGrammar', 'glosses');
+    const successorCount = Math.min(successorLimit, count - 1);
     this.maxSentenceLength = maxSentenceLength;
-    const random = new SeededRandom(mixSeed(seed, 0x6a11));
+    const random = new Mulberry32(mixSeed(seed, 0x6a11));
 
     // Zipf-like unigram frequencies over a random ranking.
     const frequency = new Float64Array(count);
@@ -199,7 +194,7 @@ export class SyntheticGrammar {
    * the sentence contains that gloss at a random position (used to cover every gloss in train).
    */
   sample(split: Split, seed: number, pivot?: number): number[] {
-    const random = new SeededRandom(mixSeed(seed, 0x5e47));
+    const random = new Mulberry32(mixSeed(seed, 0x5e47));
     const code = SPLIT_CODE[split];
     // Allowed bigrams: unreserved ones, plus this split's own reserved ones.
     const allowed = (a: number, b: number): boolean => {
@@ -229,12 +224,18 @@ export class SyntheticGrammar {
       }
       return forward(prefix, length);
     }
-    if (pivot !== undefined) throw new Error('A pivot gloss is only for train sentences.');
+    const fn = 'SyntheticGrammar.sample';
+    if (pivot !== undefined)
+      throw new ArgumentError(fn, 'pivot', `be undefined for a ${split} sentence`, pivot);
     const mine = code === 1 ? this.heldOut.dev : this.heldOut.test;
-    if (mine.length === 0)
-      throw new Error(
-        `The grammar holds out no ${split} bigrams (raise heldOutFraction or the gloss count).`,
+    if (mine.length === 0) {
+      throw new ArgumentError(
+        fn,
+        'split',
+        `be 'train' for a grammar that holds out no ${split} bigrams (raise heldOutFraction or the gloss count)`,
+        split,
       );
+    }
     const hasMine = (sentence: number[]): boolean =>
       sentence.some(
         (g, i) =>

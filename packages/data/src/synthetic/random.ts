@@ -1,6 +1,12 @@
 /**
  * Seeded pseudo-random numbers for the synthetic corpus (internal: not re-exported from the
- * package). Everything the generator draws goes through these, so a seed fixes the corpus.
+ * package). Everything the corpus generator draws goes through these, so a seed fixes the corpus.
+ *
+ * The package's public generator is `SeededRandom` (xoshiro128**, in `batch/random.ts`), which
+ * shuffles and augments. The corpus keeps its own, {@link Mulberry32}, because its stream is
+ * what makes a seed give the same corpus in every version: drawing the corpus from another
+ * generator would turn every corpus, and every result measured on one, into a different one.
+ * Its small state and 32-bit output are enough for drawing sign parameters and sentences.
  */
 
 /**
@@ -28,17 +34,18 @@ export function mixSeed(...parts: number[]): number {
 }
 
 /**
- * A small, fast seeded generator (mulberry32).
+ * The synthetic corpus's seeded generator: mulberry32 (one 32-bit word of state, 2^32 draws per
+ * stream), seeded through {@link mixSeed}. Not `SeededRandom`: see the file's comment.
  *
  * @example
  * ```ts
- * const random = new SeededRandom(42);
+ * const random = new Mulberry32(42);
  * random.next();        // in [0, 1)
  * random.int(10);       // in {0, …, 9}
  * random.range(-1, 1);  // in [-1, 1)
  * ```
  */
-export class SeededRandom {
+export class Mulberry32 {
   private state: number;
 
   constructor(seed: number) {

@@ -3,6 +3,8 @@
  * gradient, torso, head) and two arms with hands (palm ellipse, finger capsules) following the
  * planned motion, plus pixel noise; optionally the same motion's 2-D keypoints.
  */
+import { ArgumentError, checkInteger } from '@slr/core';
+import { isArray } from '../checks';
 import type { SignSample } from '../types';
 import {
   HAND,
@@ -13,7 +15,8 @@ import {
   signPose,
   type DecodedSign,
 } from './motion';
-import { mixSeed, SeededRandom } from './random';
+import { checkRenderOptions } from './checks';
+import { mixSeed, Mulberry32 } from './random';
 import { fillCapsule, fillConvexPolygon, fillEllipse, fillGradient, type RgbImage } from './raster';
 import type { SyntheticSigner } from './signers';
 import type { SyntheticSign } from './signs';
@@ -118,6 +121,23 @@ interface Segment {
   sign?: DecodedSign;
 }
 
+/** Checks a {@link SyntheticVideoInput} passed to `fn` as `argument`. */
+function checkVideoInput(input: SyntheticVideoInput, fn: string, argument: string): void {
+  if (input == null || typeof input !== 'object')
+    throw new ArgumentError(fn, argument, 'be a SyntheticVideoInput', input);
+  if (!isArray(input.signs) || input.signs.length === 0)
+    throw new ArgumentError(fn, `${argument}.signs`, 'be a non-empty array of signs', input.signs);
+  if (!isArray(input.glossIds) || input.glossIds.length !== input.signs.length) {
+    throw new ArgumentError(
+      fn,
+      `${argument}.glossIds`,
+      `hold one id per sign (${input.signs.length})`,
+      input.glossIds,
+    );
+  }
+  checkInteger(fn, `${argument}.seed`, input.seed);
+}
+
 /**
  * Renders one sample: frames `[T, H, W, 3]` in [0, 1], the glosses, their ids, the spans of
  * {@link planSyntheticTimeline}, and (optionally) keypoints. Deterministic for the input and
@@ -137,24 +157,18 @@ export function renderSyntheticVideo(
   input: SyntheticVideoInput,
   options: SyntheticRenderOptions = {},
 ): SignSample {
+  const fn = 'renderSyntheticVideo';
+  checkRenderOptions(options, fn);
+  checkVideoInput(input, fn, 'input');
   const height = options.height ?? 112;
   const width = options.width ?? 112;
   const fps = options.fps ?? 25;
-  for (const [name, value] of [
-    ['height', height],
-    ['width', width],
-  ] as const) {
-    if (!Number.isInteger(value) || value < 1)
-      throw new Error(`${name} must be a positive integer, but got ${value}.`);
-  }
-  if (input.glossIds.length !== input.signs.length)
-    throw new Error(`${input.signs.length} signs but ${input.glossIds.length} gloss ids.`);
   const { signer } = input;
   const timeline = planSyntheticTimeline(input.signs, signer, input.seed, fps);
   const T = timeline.frameCount;
 
   // Per-sample jitter of the signer's placement and lighting.
-  const random = new SeededRandom(mixSeed(input.seed, 0x7e1d));
+  const random = new Mulberry32(mixSeed(input.seed, 0x7e1d));
   const scale = Math.min(width, height) * ZOOM * signer.scale * random.range(0.97, 1.03);
   const originX = width / 2 + (signer.offsetX + random.range(-0.015, 0.015) - 0.5) * scale;
   const originY =

@@ -1,7 +1,8 @@
 /**
  * Synthetic signers: how one person (and their recording set-up) looks and moves.
  */
-import { mixSeed, SeededRandom } from './random';
+import { checkInteger } from '@slr/core';
+import { mixSeed, Mulberry32 } from './random';
 
 /**
  * One synthetic signer. Positions are in the body frame (a unit square around the signer, x to
@@ -61,10 +62,10 @@ const SKINS: [number, number, number][] = [
  * ```
  */
 export function generateSyntheticSigners(count: number, seed = 0): SyntheticSigner[] {
-  if (!Number.isInteger(count) || count < 1)
-    throw new Error(`The signer count must be a positive integer, but got ${count}.`);
+  checkInteger('generateSyntheticSigners', 'count', count, { min: 1 });
+  checkInteger('generateSyntheticSigners', 'seed', seed);
   return Array.from({ length: count }, (_, i) => {
-    const random = new SeededRandom(mixSeed(seed, 0x5164, i));
+    const random = new Mulberry32(mixSeed(seed, 0x5164, i));
     const hue = random.next();
     const tint = (base: number, amount: number): [number, number, number] => [
       base + amount * Math.cos(2 * Math.PI * hue),

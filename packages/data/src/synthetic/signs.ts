@@ -3,7 +3,10 @@
  * {@link SYNTHETIC_SIGN_PARAMETERS} (location, movement, orientation, hand shape, the
  * non-dominant hand, timing), and the renderer turns that point into a motion of two hands.
  */
-import { mixSeed, SeededRandom } from './random';
+import { ArgumentError } from '@slr/core';
+import { isArray } from '../checks';
+import { checkSignOptions } from './checks';
+import { mixSeed, Mulberry32 } from './random';
 
 /**
  * Names of the raw sign parameters, in vector order. Each raw value lies in [0, 1]; the
@@ -142,7 +145,7 @@ export interface SyntheticSignOptions {
 }
 
 function freeVector(seed: number, index: number): Float64Array {
-  const random = new SeededRandom(mixSeed(seed, 0x5167, index));
+  const random = new Mulberry32(mixSeed(seed, 0x5167, index));
   const vector = new Float64Array(SYNTHETIC_SIGN_PARAMETERS.length);
   for (let i = 0; i < vector.length; i++) vector[i] = random.next();
   return vector;
@@ -161,13 +164,9 @@ export function generateSyntheticSigns(
   glosses: readonly string[],
   options: SyntheticSignOptions = {},
 ): SyntheticSign[] {
-  const seed = options.seed ?? 0;
-  const difficulty = options.difficulty ?? 0.3;
-  const familySize = options.familySize ?? 3;
-  if (!(difficulty >= 0 && difficulty <= 1))
-    throw new Error(`difficulty must be in [0, 1], but got ${difficulty}.`);
-  if (!Number.isInteger(familySize) || familySize < 1)
-    throw new Error(`familySize must be a positive integer, but got ${familySize}.`);
+  if (!isArray(glosses))
+    throw new ArgumentError('generateSyntheticSigns', 'glosses', 'be an array of glosses', glosses);
+  const { seed, difficulty, familySize } = checkSignOptions(options, 'generateSyntheticSigns');
   const keep = 1 - 0.97 * difficulty;
   const contrast = 1 - 0.8 * difficulty;
   return glosses.map((gloss, index) => {
@@ -176,7 +175,7 @@ export function generateSyntheticSigns(
     const free = freeVector(seed, index);
     if (index === anchorIndex || difficulty === 0) return { gloss, index, family, vector: free };
     const anchor = freeVector(seed, anchorIndex);
-    const random = new SeededRandom(mixSeed(seed, 0xc0de, index));
+    const random = new Mulberry32(mixSeed(seed, 0xc0de, index));
     const contrastGroups = new Set<number>([random.int(GROUPS.length)]);
     if (random.next() < 0.5) contrastGroups.add(random.int(GROUPS.length));
     const vector = new Float64Array(free.length);

@@ -2,9 +2,11 @@
  * Timing of a synthetic sentence: rest, movement epenthesis and signs laid out in seconds and
  * cut into frames.
  */
+import { ArgumentError, checkNumber } from '@slr/core';
+import { isArray } from '../checks';
 import type { SignSpan } from '../types';
 import { decodeSign, type DecodedSign, POSE, REST_POSE, signPose } from './motion';
-import { mixSeed, SeededRandom } from './random';
+import { mixSeed, Mulberry32 } from './random';
 import type { SyntheticSigner } from './signers';
 import type { SyntheticSign } from './signs';
 
@@ -55,8 +57,7 @@ export interface SyntheticTimeline {
   coreSpans: SignSpan[];
 }
 
-const jitter = (random: SeededRandom, amount: number): number =>
-  1 + amount * (2 * random.next() - 1);
+const jitter = (random: Mulberry32, amount: number): number => 1 + amount * (2 * random.next() - 1);
 
 /**
  * Plans a sentence of `signs` as `signer` would sign it, at `fps` frames per second. `seed`
@@ -76,9 +77,11 @@ export function planSyntheticTimeline(
   seed: number,
   fps: number,
 ): SyntheticTimeline {
-  if (signs.length === 0) throw new Error('A synthetic sample needs at least one sign.');
-  if (!(fps > 0)) throw new Error(`fps must be positive, but got ${fps}.`);
-  const random = new SeededRandom(mixSeed(seed, 0x71e));
+  const fn = 'planSyntheticTimeline';
+  if (!isArray(signs) || signs.length === 0)
+    throw new ArgumentError(fn, 'signs', 'be a non-empty array of signs', signs);
+  checkNumber(fn, 'fps', fps, { min: 0, minExclusive: true });
+  const random = new Mulberry32(mixSeed(seed, 0x71e));
   const decoded = signs.map(decodeSign);
   const segments: SyntheticTimelineSegment[] = [];
   let time = 0;

@@ -13,10 +13,9 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import sharp from 'sharp';
 import { afterAll, describe, expect, it } from 'vitest';
-import type { SignSample, Split } from '../types';
-import { GlossVocabulary } from '../vocabulary';
+import type { SignSample, Split } from '../../types';
+import { GlossVocabulary } from '../../vocabulary';
 import {
-  float32Text,
   loadOrBuildVocabulary,
   PHOENIX_CSV_HEADER,
   PhoenixDataError,
@@ -25,9 +24,12 @@ import {
   readKeypointsFile,
   readPhoenixAnnotations,
   readPhoenixSplit,
+  writeKeypointsFile,
   writePhoenixCorpus,
   type ReadPhoenixOptions,
-} from './index';
+  type WritePhoenixOptions,
+} from '../index';
+import { float32Text } from './internal';
 
 const roots: string[] = [];
 afterAll(() => roots.forEach((root) => rmSync(root, { recursive: true, force: true })));
@@ -196,6 +198,7 @@ describe('writePhoenixCorpus / readPhoenixSplit round trip', () => {
   it('reads from async iterables and resizes on write when asked', async () => {
     const dir = temporaryDir();
     async function* train() {
+      await Promise.resolve();
       yield makeSample('a', ['X'], 1, [2, 10, 8]);
       yield makeSample('b', ['Y'], 2, [2, 7, 9]);
     }
@@ -305,22 +308,105 @@ describe('writePhoenixCorpus / readPhoenixSplit round trip', () => {
         { train: [makeSample('a', ['X'], 1), makeSample('a', ['Y'], 2)] },
         quiet,
       ),
-    ).rejects.toThrow(/'a' appears twice in train/);
+    ).rejects.toThrow(
+      "Argument 'samplesBySplit.train' passed to 'writePhoenixCorpus' must have distinct ids, but got sample 'a' twice.",
+    );
     await expect(
       writePhoenixCorpus(dir, { train: [makeSample('a/b', ['X'], 1)] }, quiet),
-    ).rejects.toThrow(/plain folder name/);
+    ).rejects.toThrow(
+      "Argument 'samplesBySplit.train' passed to 'writePhoenixCorpus' must have an id that is a plain folder name (no '/', '|' or spaces), but got sample 'a/b'.",
+    );
     await expect(
       writePhoenixCorpus(
         dir,
         { train: [makeSample('a', ['X'], 1)] },
         { ...quiet, vocabulary: GlossVocabulary.ordered(['Y']) },
       ),
-    ).rejects.toThrow(/Unknown gloss 'X' in sample 'a' of train/);
+    ).rejects.toThrow(
+      "Argument 'samplesBySplit.train' passed to 'writePhoenixCorpus' must have only glosses of options.vocabulary (1 gloss), but got sample 'a' with the unknown gloss 'X'.",
+    );
     const broken = makeSample('c', ['X'], 1);
     broken.frames = broken.frames.subarray(1);
     await expect(writePhoenixCorpus(dir, { train: [broken] }, quiet)).rejects.toThrow(
-      /do not make frameShape/,
+      /'samplesBySplit.train' .* must have T·H·W·3 = 960 frame values \(frameShape \[4, 10, 8, 3\]\), but got sample 'c' with 959 frame values\./,
     );
+    expect(readdirSync(join(dir, 'annotations', 'manual'))).toEqual([]);
+  });
+
+  it('names the bad argument in the one format', async () => {
+    const dir = temporaryDir();
+    const train = [makeSample('a', ['X'], 1)];
+    const cases: [Promise<unknown>, string][] = [
+      [
+        writePhoenixCorpus(dir, { train }, { ...quiet, size: [0, 4] }),
+        "Argument 'options.size' passed to 'writePhoenixCorpus' must be [H, W] with integers >= 1, but got [0, 4].",
+      ],
+      [
+        writePhoenixCorpus(dir, { train }, { ...quiet, compressionLevel: 10 }),
+        "Argument 'options.compressionLevel' passed to 'writePhoenixCorpus' must be an integer in [0, 9], but got 10.",
+      ],
+      [
+        writePhoenixCorpus(dir, { train }, { progress: 'loud' as 'off' }),
+        "Argument 'options.progress' passed to 'writePhoenixCorpus' must be 'auto', 'bar', 'lines', 'off' or a boolean, but got 'loud'.",
+      ],
+      [
+        writePhoenixCorpus(dir, { train: 7 as unknown as SignSample[] }, quiet),
+        "Argument 'samplesBySplit.train' passed to 'writePhoenixCorpus' must be an array or a (sync or async) iterable of SignSamples, but got 7.",
+      ],
+      [
+        writePhoenixCorpus(dir, { train }, null as unknown as WritePhoenixOptions),
+        "Argument 'options' passed to 'writePhoenixCorpus' must be an object or undefined, but got null.",
+      ],
+      [
+        readAll(dir, 'train', { frameStep: 0 }),
+        "Argument 'options.frameStep' passed to 'readPhoenixSplit' must be an integer >= 1, but got 0.",
+      ],
+      [
+        readAll(dir, 'valid' as Split),
+        "Argument 'split' passed to 'readPhoenixSplit' must be one of 'train', 'dev', 'test', but got 'valid'.",
+      ],
+      [
+        readAll(dir, 'train', { frameFolder: '../x' }),
+        "Argument 'options.frameFolder' passed to 'readPhoenixSplit' must be a plain folder name, but got '../x'.",
+      ],
+      [
+        loadOrBuildVocabulary(dir, { save: 'yes' as unknown as boolean }),
+        "Argument 'options.save' passed to 'loadOrBuildVocabulary' must be a boolean, but got 'yes'.",
+      ],
+    ];
+    const keypointFile = join(dir, 'k.json');
+    cases.push(
+      [
+        writeKeypointsFile(keypointFile, 'k', 2, new Float32Array(3)),
+        "Argument 'points' passed to 'writeKeypointsFile' must be a Float32Array of frames × K × 2 numbers (frames = 2), but got a Float32Array of length 3.",
+      ],
+      [
+        writeKeypointsFile(keypointFile, 'k', 1, Float32Array.of(0.5, Number.NaN)),
+        "Argument 'points' passed to 'writeKeypointsFile' must hold finite numbers, but got NaN at index 1 (sample 'k').",
+      ],
+    );
+    for (const [promise, message] of cases) await expect(promise).rejects.toThrow(message);
+    expect(existsSync(keypointFile)).toBe(false);
+    expect(() => phoenixPaths('')).toThrow(
+      "Argument 'dir' passed to 'phoenixPaths' must be the path of a folder, a non-empty string, but got ''.",
+    );
+  });
+
+  it('names the path the file system refused, not a temporary one', async () => {
+    const blocked = temporaryDir();
+    writeFileSync(join(blocked, 'annotations'), 'a file where a folder should be');
+    await expect(
+      writePhoenixCorpus(blocked, { train: [makeSample('a', ['X'], 1)] }, quiet),
+    ).rejects.toThrow(
+      `Could not create the folder '${join(blocked, 'annotations', 'manual')}': a part of the path is not a folder (ENOTDIR).`,
+    );
+    const dir = temporaryDir();
+    mkdirSync(join(dir, 'features'), { recursive: true });
+    writeFileSync(join(dir, 'features', 'keypoints'), 'a file where a folder should be');
+    const keypointFile = phoenixPaths(dir).keypoints('train', 'k');
+    await expect(
+      writePhoenixCorpus(dir, { train: [makeSample('k', ['X'], 1, [2, 4, 4], true)] }, quiet),
+    ).rejects.toThrow(`Could not create the folder of '${keypointFile}'`);
     expect(readdirSync(join(dir, 'annotations', 'manual'))).toEqual([]);
   });
 });
@@ -414,7 +500,9 @@ describe('keypoint side files', () => {
       expect(Math.fround(Number(float32Text(value)))).toBe(value);
     }
     expect(float32Text(Math.fround(0.1))).toBe('0.1');
-    expect(() => float32Text(Number.NaN)).toThrow(/non-finite/);
+    expect(() => float32Text(Number.NaN)).toThrow(
+      /'value' .* must be a finite number, but got NaN\./,
+    );
   });
 
   it('keypoints without names, and a bad keypoint file names the CSV line and the JSON', async () => {

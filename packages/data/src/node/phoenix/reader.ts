@@ -3,17 +3,20 @@
  * {@link SignSample}s.
  */
 import { createReadStream } from 'node:fs';
-import { mkdir, readdir, readFile, stat } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { readdir, readFile, stat } from 'node:fs/promises';
+import { join } from 'node:path';
 import { createInterface } from 'node:readline';
+import { ArgumentError, checkBoolean, checkInteger, checkOneOf, checkOptions } from '@slr/core';
+import { writeFileAtomic } from '@slr/core/node';
 import sharp from 'sharp';
-import type { SignSample, Split } from '../types';
-import { GlossVocabulary } from '../vocabulary';
-import { forEachLimited, writeFileAtomic } from './internal';
+import type { SignSample, Split } from '../../types';
+import { GlossVocabulary } from '../../vocabulary';
+import { checkDir, checkFrameFolder, checkFrameSize, forEachLimited } from './internal';
 import { readKeypointsFile } from './keypoints';
+import { parsePhoenixCsvLine } from './csv';
 import {
-  parsePhoenixCsvLine,
   PHOENIX_CSV_HEADER,
+  PHOENIX_SPLITS,
   PhoenixDataError,
   phoenixPaths,
   type PhoenixCsvEntry,
@@ -36,6 +39,13 @@ export async function* readPhoenixAnnotations(
   dir: string,
   split: Split,
 ): AsyncGenerator<PhoenixCsvEntry> {
+  checkDir('readPhoenixAnnotations', dir);
+  checkOneOf('readPhoenixAnnotations', 'split', split, PHOENIX_SPLITS);
+  yield* annotations(dir, split);
+}
+
+/** {@link readPhoenixAnnotations} on checked arguments. */
+async function* annotations(dir: string, split: Split): AsyncGenerator<PhoenixCsvEntry> {
   const file = phoenixPaths(dir).corpusCsv(split);
   try {
     if (!(await stat(file)).isFile()) throw new PhoenixDataError(file, undefined, 'is not a file.');
@@ -114,6 +124,17 @@ export async function loadOrBuildVocabulary(
   dir: string,
   options: LoadVocabularyOptions = {},
 ): Promise<GlossVocabulary> {
+  const fn = 'loadOrBuildVocabulary';
+  checkDir(fn, dir);
+  const { save = true, blank = '<blank>' } = checkOptions(fn, options);
+  checkBoolean(fn, 'options.save', save);
+  if (typeof blank !== 'string' || blank === '' || /\s/.test(blank))
+    throw new ArgumentError(fn, 'options.blank', 'be a non-empty word without spaces', blank);
+  return vocabularyOf(dir, save, blank);
+}
+
+/** {@link loadOrBuildVocabulary} on checked arguments. */
+async function vocabularyOf(dir: string, save: boolean, blank: string): Promise<GlossVocabulary> {
   const path = phoenixPaths(dir).vocabulary;
   let text: string | undefined;
   try {
@@ -126,7 +147,7 @@ export async function loadOrBuildVocabulary(
   }
   if (text !== undefined) {
     try {
-      return GlossVocabulary.fromJSON(JSON.parse(text), path);
+      return GlossVocabulary.fromJSON(JSON.parse(text));
     } catch (error) {
       throw new PhoenixDataError(
         path,
@@ -137,12 +158,13 @@ export async function loadOrBuildVocabulary(
     }
   }
   const glosses = new Set<string>();
-  for await (const entry of readPhoenixAnnotations(dir, 'train'))
+  for await (const entry of annotations(dir, 'train'))
     for (const gloss of entry.glosses) glosses.add(gloss);
-  const vocabulary = GlossVocabulary.fromGlosses(glosses, options.blank);
-  if (options.save !== false) {
-    await mkdir(dirname(path), { recursive: true });
-    await writeFileAtomic(path, `${JSON.stringify(vocabulary.toJSON(), null, 2)}\n`);
+  const vocabulary = GlossVocabulary.fromGlosses(glosses, blank);
+  if (save) {
+    await writeFileAtomic(path, `${JSON.stringify(vocabulary.toJSON(), null, 2)}\n`, {
+      createFolder: true,
+    });
   }
   return vocabulary;
 }
@@ -199,29 +221,28 @@ export async function* readPhoenixSplit(
   split: Split,
   options: ReadPhoenixOptions = {},
 ): AsyncGenerator<SignSample> {
+  const fn = 'readPhoenixSplit';
+  checkDir(fn, dir);
+  checkOneOf(fn, 'split', split, PHOENIX_SPLITS);
+  checkOptions(fn, options);
+  checkFrameFolder(fn, options.frameFolder);
   const paths = phoenixPaths(dir, options);
-  const step = options.frameStep ?? 1;
-  if (!Number.isInteger(step) || step < 1)
-    throw new Error(`frameStep must be a positive integer, got ${step}.`);
-  if (
-    options.maxFrames !== undefined &&
-    !(Number.isInteger(options.maxFrames) && options.maxFrames >= 1)
-  ) {
-    throw new Error(`maxFrames must be a positive integer, got ${options.maxFrames}.`);
-  }
-  if (
-    options.size !== undefined &&
-    !(
-      options.size.length === 2 &&
-      options.size.every((value) => Number.isInteger(value) && value >= 1)
-    )
-  ) {
-    throw new Error(`size must be [H, W] with positive integers, got [${options.size}].`);
-  }
-  const vocabulary = options.vocabulary ?? (await loadOrBuildVocabulary(dir));
-  const concurrency = Math.max(1, Math.floor(options.concurrency ?? 8));
+  const step = checkInteger(fn, 'options.frameStep', options.frameStep ?? 1, { min: 1 });
+  if (options.maxFrames !== undefined)
+    checkInteger(fn, 'options.maxFrames', options.maxFrames, { min: 1 });
+  if (options.size !== undefined) checkFrameSize(fn, 'options.size', options.size);
+  if (options.fit !== undefined)
+    checkOneOf(fn, 'options.fit', options.fit, ['fill', 'cover', 'contain']);
+  if (options.keypoints !== undefined) checkBoolean(fn, 'options.keypoints', options.keypoints);
+  if (options.limit !== undefined) checkInteger(fn, 'options.limit', options.limit, { min: 0 });
+  const concurrency = checkInteger(fn, 'options.concurrency', options.concurrency ?? 8, {
+    min: 1,
+  });
+  if (options.vocabulary !== undefined && !(options.vocabulary instanceof GlossVocabulary))
+    throw new ArgumentError(fn, 'options.vocabulary', 'be a GlossVocabulary', options.vocabulary);
+  const vocabulary = options.vocabulary ?? (await vocabularyOf(dir, true, '<blank>'));
   let count = 0;
-  for await (const entry of readPhoenixAnnotations(dir, split)) {
+  for await (const entry of annotations(dir, split)) {
     if (options.limit !== undefined && count >= options.limit) return;
     count += 1;
     const { file, line } = entry;

@@ -19,7 +19,9 @@
  * `names` is omitted when the sample has none.
  */
 import { readFile } from 'node:fs/promises';
-import { writeFileAtomic } from './internal';
+import { ArgumentError, checkInteger } from '@slr/core';
+import { writeFileAtomic } from '@slr/core/node';
+import { float32Text } from './internal';
 import { PhoenixDataError } from './layout';
 
 /**
@@ -72,26 +74,8 @@ export interface PhoenixKeypoints {
 }
 
 /**
- * The shortest decimal text that reads back as the same float32 (`Math.fround`).
- *
- * @example
- * ```ts
- * float32Text(Math.fround(0.3)); // '0.3' (not '0.30000001192092896')
- * ```
- */
-export function float32Text(value: number): string {
-  if (!Number.isFinite(value))
-    throw new Error(`Cannot write the non-finite number ${value} as JSON.`);
-  const target = Math.fround(value);
-  for (let digits = 1; digits < 9; digits++) {
-    const text = String(Number(target.toPrecision(digits)));
-    if (Math.fround(Number(text)) === target) return text;
-  }
-  return String(Number(target.toPrecision(9)));
-}
-
-/**
- * Writes one sample's keypoints to `path` (atomically: temporary file, then rename).
+ * Writes one sample's keypoints to `path`, atomically (a reader sees the old file or the new one),
+ * creating its folder if needed.
  *
  * @example
  * ```ts
@@ -105,20 +89,30 @@ export async function writeKeypointsFile(
   points: Float32Array,
   names?: readonly string[],
 ): Promise<void> {
-  if (frames <= 0 || points.length % (frames * 2) !== 0) {
-    throw new Error(
-      `Sample '${id}': ${points.length} keypoint numbers do not make [${frames}, K, 2].`,
+  const fn = 'writeKeypointsFile';
+  if (typeof path !== 'string' || path === '')
+    throw new ArgumentError(fn, 'path', 'be the path of a file, a non-empty string', path);
+  if (typeof id !== 'string') throw new ArgumentError(fn, 'id', 'be a string', id);
+  checkInteger(fn, 'frames', frames, { min: 1 });
+  if (!(points instanceof Float32Array) || points.length % (frames * 2) !== 0) {
+    throw new ArgumentError(
+      fn,
+      'points',
+      `be a Float32Array of frames × K × 2 numbers (frames = ${frames})`,
+      points,
     );
   }
   const keypoints = points.length / (frames * 2);
-  if (names !== undefined && names.length !== keypoints) {
-    throw new Error(`Sample '${id}': ${names.length} keypoint names for ${keypoints} keypoints.`);
-  }
+  if (names !== undefined && (!Array.isArray(names) || names.length !== keypoints))
+    throw new ArgumentError(fn, 'names', `hold one name per keypoint (${keypoints})`, names);
   const values = new Array<string>(points.length);
   for (let index = 0; index < points.length; index++) {
     const value = points[index];
-    if (!Number.isFinite(value))
-      throw new Error(`Sample '${id}': keypoint value ${index} is ${value}.`);
+    if (!Number.isFinite(value)) {
+      throw new ArgumentError(fn, 'points', 'hold finite numbers', points, {
+        actualText: `${value} at index ${index} (sample '${id}')`,
+      });
+    }
     values[index] = float32Text(value);
   }
   const header = JSON.stringify({
@@ -129,7 +123,11 @@ export async function writeKeypointsFile(
     keypoints,
     ...(names ? { names } : {}),
   });
-  await writeFileAtomic(path, `${header.slice(0, -1)},"points":[${values.join(',')}]}\n`);
+  // Not flushed to the disk one by one (like the frames beside them): a corpus has thousands.
+  await writeFileAtomic(path, `${header.slice(0, -1)},"points":[${values.join(',')}]}\n`, {
+    createFolder: true,
+    durable: false,
+  });
 }
 
 /**

@@ -1,4 +1,3 @@
-#!/usr/bin/env node
 /**
  * `slr-data-synth`: generates a synthetic continuous sign-language corpus and writes it in the
  * RWTH-PHOENIX-Weather 2014 layout (PNG frames, corpus CSVs, vocabulary, optional keypoints).
@@ -7,9 +6,9 @@
  *                  [--fps 25] [--difficulty 0.3] [--seed 1] [--keypoints] [--quiet]
  */
 import { parseArgs } from 'node:util';
-import { writePhoenixCorpus } from './phoenix/index';
-import { generateSignCorpus } from './synthetic/index';
-import type { Split } from './types';
+import { writePhoenixCorpus } from './phoenix/writer';
+import { generateSignCorpus } from '../synthetic/index';
+import type { Split } from '../types';
 
 const USAGE = `Usage: slr-data-synth --out DIR [options]
 

@@ -2,21 +2,12 @@
  * Progress reporting for long corpus jobs: a cli-progress bar on a TTY, plain lines (at most
  * one a second, and one at the end of each stage) otherwise, or nothing.
  */
+import { type ProgressMode, resolveProgressMode } from '@slr/core';
 import cliProgress from 'cli-progress';
 
 /**
- * How progress is shown: `'auto'` (a bar when the stream is a TTY, lines otherwise), `'bar'`,
- * `'lines'`, or `'off'`/`false` (silent).
- *
- * @example
- * ```ts
- * await writePhoenixCorpus(dir, { train }, { progress: 'off' });
- * ```
- */
-export type ProgressMode = 'auto' | 'bar' | 'lines' | 'off' | boolean;
-
-/**
- * Where and how a {@link ProgressReporter} reports.
+ * Whether and where a long corpus job (for example {@link writePhoenixCorpus}) shows its
+ * progress.
  *
  * @example
  * ```ts
@@ -24,8 +15,12 @@ export type ProgressMode = 'auto' | 'bar' | 'lines' | 'off' | boolean;
  * ```
  */
 export interface ProgressOptions {
-  /** Default `'auto'`; `true` is `'auto'`, `false` is `'off'`. */
-  progress?: ProgressMode;
+  /**
+   * `'auto'` (the default: a bar when the stream is a terminal, lines otherwise), `'bar'`,
+   * `'lines'` (at most one a second, and one at the end of each stage) or `'off'`; `true` is
+   * `'auto'`, `false` is `'off'`.
+   */
+  progress?: boolean | ProgressMode;
   /** Default `process.stderr`. */
   progressStream?: NodeJS.WritableStream & {
     /** Whether the stream is a terminal (`'auto'` then draws a bar). */
@@ -33,17 +28,7 @@ export interface ProgressOptions {
   };
 }
 
-/**
- * Counts samples and frames of named stages (for example one per split) and shows them.
- *
- * @example
- * ```ts
- * const progress = createProgress({ progress: 'auto' });
- * progress.start('train', 100);
- * for (const sample of samples) { write(sample); progress.tick(sample.frameShape[0]); }
- * progress.finish();
- * ```
- */
+/** Counts samples and frames of named stages (for example one per split) and shows them. */
 export interface ProgressReporter {
   /** Begins a stage of `total` samples (undefined: unknown). */
   start(label: string, total?: number): void;
@@ -54,21 +39,12 @@ export interface ProgressReporter {
 }
 
 /**
- * A progress reporter for `options` (see {@link ProgressMode}).
- *
- * @example
- * ```ts
- * const progress = createProgress({ progress: process.stderr.isTTY ? 'bar' : 'lines' });
- * ```
+ * The progress reporter `options` ask for; `fn` is the function whose options they are (it is
+ * named when `options.progress` is not a mode).
  */
-export function createProgress(options: ProgressOptions = {}): ProgressReporter {
+export function createProgress(fn: string, options: ProgressOptions): ProgressReporter {
   const stream = options.progressStream ?? process.stderr;
-  const requested =
-    options.progress === true || options.progress === undefined
-      ? 'auto'
-      : options.progress === false
-        ? 'off'
-        : options.progress;
+  const requested = resolveProgressMode(fn, 'options.progress', options.progress, 'auto');
   const mode = requested === 'auto' ? (stream.isTTY ? 'bar' : 'lines') : requested;
   if (mode === 'off') return { start() {}, tick() {}, finish() {} };
   return mode === 'bar' ? new BarProgress(stream) : new LineProgress(stream);

@@ -1,5 +1,14 @@
 import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -12,7 +21,9 @@ import { PHOENIX_CSV_HEADER, phoenixPaths, readPhoenixSplit } from './index';
 /** `slr-data-synth` from source, as a child process (tsx), the way `pnpm data:synth` runs the built one. */
 const repoRoot = fileURLToPath(new URL('../../../../', import.meta.url));
 const tsx = join(repoRoot, 'node_modules', '.bin', 'tsx');
-const cli = join(repoRoot, 'packages', 'data', 'src', 'cli.ts');
+const cli = join(repoRoot, 'packages', 'data', 'src', 'node', 'cli.ts');
+/** The installed command: a committed file that starts the built tool. */
+const bin = join(repoRoot, 'packages', 'data', 'bin', 'slr-data-synth.js');
 
 function run(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
@@ -36,7 +47,27 @@ afterAll(() => roots.forEach((root) => rmSync(root, { recursive: true, force: tr
 
 describe('slr-data-synth', () => {
   it('starts with a node shebang', () => {
-    expect(readFileSync(cli, 'utf8').startsWith('#!/usr/bin/env node\n')).toBe(true);
+    expect(readFileSync(bin, 'utf8').startsWith('#!/usr/bin/env node\n')).toBe(true);
+  });
+
+  it('says to build first when the built tool is missing', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'slr-synth-bin-'));
+    roots.push(root);
+    mkdirSync(join(root, 'bin'));
+    copyFileSync(bin, join(root, 'bin', 'slr-data-synth.js'));
+    writeFileSync(join(root, 'package.json'), '{ "type": "module" }\n');
+    const { code, stderr } = await new Promise<{ code: number; stderr: string }>((resolve) => {
+      execFile(
+        process.execPath,
+        [join(root, 'bin', 'slr-data-synth.js'), '--help'],
+        { encoding: 'utf8' },
+        (error, _stdout, stderr) =>
+          resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stderr }),
+      );
+    });
+    expect(code).toBe(1);
+    expect(stderr).toContain(`${join(root, 'dist', 'cli.js')} is missing`);
+    expect(stderr).toContain("Run 'pnpm build'");
   });
 
   it('writes a tiny synthetic corpus in the PHOENIX layout', async () => {
