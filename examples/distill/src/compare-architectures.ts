@@ -31,7 +31,8 @@ import {
   type ComparisonReport,
   type ComparisonTable,
 } from '@slr/diagnostics';
-import { saveModel, type SequenceModel } from '@slr/layers';
+import type { SequenceModel } from '@slr/layers';
+import { saveModel } from '@slr/layers/node';
 import { meanSd } from './distill';
 import type { RunKind, RunResult } from './experiment';
 import {

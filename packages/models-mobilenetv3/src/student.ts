@@ -231,7 +231,7 @@ export function buildMobileNetV3Student(options: MobileNetV3StudentOptions): Seq
  *
  * @example
  * ```ts
- * const student = wrapMobileNetV3Student(await loadModel('checkpoints/student')); // loadModel: @slr/layers
+ * const student = wrapMobileNetV3Student(await loadModel('checkpoints/student')); // loadModel: @slr/layers/node
  * student.outputLengths([64, 50]); // [13, 9] for the default K5-P2-K5-P2 head
  * ```
  */
