@@ -13,7 +13,8 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { chromium } from 'playwright-core';
 import { afterAll, describe, expect, it } from 'vitest';
-import { REPORT_CHARTS, writeReport } from './report';
+import { writeReport } from './node';
+import { REPORT_CHARTS } from './report';
 import type { TrainingHistoryEntry } from './report';
 
 /** The one place the Chromium path is set; `CHROMIUM_PATH` overrides it. */
