@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { ArgumentError, describeValue } from '@slr/core';
 
 /**
  * Averages a video feature map over its spatial axes, frame by frame: `[B, T, H, W, C]` →
@@ -25,8 +26,14 @@ export class SpatialAveragePooling extends tf.layers.Layer {
       Array.isArray(inputShape[0]) ? (inputShape as tf.Shape[])[0] : inputShape
     ) as tf.Shape;
     if (shape.length !== 5) {
-      throw new Error(
-        `SpatialAveragePooling expects [B, T, H, W, C], got ${JSON.stringify(shape)}.`,
+      throw new ArgumentError(
+        'SpatialAveragePooling.apply',
+        'inputs',
+        'be [B, T, H, W, C]',
+        shape,
+        {
+          actualText: `shape ${describeValue(shape)}`,
+        },
       );
     }
     this.inputSpec = [new tf.InputSpec({ ndim: 5 })];
