@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { ArgumentError, describeValue } from '@slr/core';
+import { ArgumentError, checkOptions, describeValue } from '@slr/core';
 
 /**
  * Averages a video feature map over its spatial axes, frame by frame: `[B, T, H, W, C]` →
@@ -18,7 +18,7 @@ export class SpatialAveragePooling extends tf.layers.Layer {
   static readonly className = 'SlrSpatialAveragePooling';
 
   constructor(config: tf.serialization.ConfigDict = {}) {
-    super(config);
+    super(checkOptions('SpatialAveragePooling', config, 'config'));
   }
 
   override build(inputShape: tf.Shape | tf.Shape[]): void {

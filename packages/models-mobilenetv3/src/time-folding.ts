@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { ArgumentError, describeValue } from '@slr/core';
+import { ArgumentError, checkOptions, describeValue } from '@slr/core';
 
 const UNFOLD_INPUTS = '[folded [B·T, ...], reference [B, T, ...]]';
 
@@ -24,7 +24,7 @@ export class FoldTime extends tf.layers.Layer {
   static readonly className = 'SlrFoldTime';
 
   constructor(config: tf.serialization.ConfigDict = {}) {
-    super(config);
+    super(checkOptions('FoldTime', config, 'config'));
   }
 
   override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
@@ -82,7 +82,7 @@ export class UnfoldTime extends tf.layers.Layer {
   static readonly className = 'SlrUnfoldTime';
 
   constructor(config: tf.serialization.ConfigDict = {}) {
-    super(config);
+    super(checkOptions('UnfoldTime', config, 'config'));
   }
 
   override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
