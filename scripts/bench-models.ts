@@ -12,7 +12,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setupBackend } from '@slr/backend';
 import { ctcLoss } from '@slr/ctc';
-import { saveModel, type SequenceModel } from '@slr/layers';
+import type { SequenceModel } from '@slr/layers';
+import { saveModel } from '@slr/layers/node';
 import { buildI3DTeacher } from '@slr/models-i3d';
 import { buildMobileNetV3Student } from '@slr/models-mobilenetv3';
 

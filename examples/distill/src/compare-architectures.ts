@@ -25,13 +25,10 @@ import {
   type SignBatch,
   type SignSample,
 } from '@slr/data';
-import {
-  writeComparisonReport,
-  type ComparisonBars,
-  type ComparisonReport,
-  type ComparisonTable,
-} from '@slr/diagnostics';
-import { saveModel, type SequenceModel } from '@slr/layers';
+import type { ComparisonBars, ComparisonReport, ComparisonTable } from '@slr/diagnostics';
+import { writeComparisonReport } from '@slr/diagnostics/node';
+import type { SequenceModel } from '@slr/layers';
+import { saveModel } from '@slr/layers/node';
 import { meanSd } from './distill';
 import type { RunKind, RunResult } from './experiment';
 import {

@@ -21,7 +21,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { setupBackend } from '@slr/backend';
-import { writeComparisonReport, type ComparisonReport } from '@slr/diagnostics';
+import type { ComparisonReport } from '@slr/diagnostics';
+import { writeComparisonReport } from '@slr/diagnostics/node';
 import { existsSync } from 'node:fs';
 import {
   files,

@@ -17,7 +17,8 @@ import {
   type SignSample,
   type SyntheticSignCorpus,
 } from '@slr/data';
-import { saveModel, type SequenceModel } from '@slr/layers';
+import type { SequenceModel } from '@slr/layers';
+import { saveModel } from '@slr/layers/node';
 import {
   extractSoftTargets,
   loadSoftTargets,

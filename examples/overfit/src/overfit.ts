@@ -15,12 +15,8 @@ import {
   disposeBatch,
   type SignSample,
 } from '@slr/data';
-import {
-  checkLogProbs,
-  describePrediction,
-  writeReport,
-  type TrainingHistoryEntry,
-} from '@slr/diagnostics';
+import { checkLogProbs, describePrediction, type TrainingHistoryEntry } from '@slr/diagnostics';
+import { writeReport } from '@slr/diagnostics/node';
 import type { SequenceModel } from '@slr/layers';
 import {
   preset,

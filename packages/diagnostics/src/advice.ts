@@ -1,6 +1,7 @@
 /**
  * Advice for the common CTC training issues, from the diagnostics of this package.
  */
+import { checkOneOf, checkOptions } from '@slr/core';
 import { WER_HIGH_LOSS_LOW_WARNING, werLossCorrelation } from './correlation';
 import type { GradientHealthReport } from './gradient-health';
 import { LOG_PROB_CAUSES } from './log-probs';
@@ -73,7 +74,7 @@ const TABLE: Record<TrainingIssue, { symptom: string; actions: string[] }> = {
  * | `raw-logits`          | apply log-softmax in the model's output        |
  * | `wer-loss-mismatch`   | check decoding; check log-softmax              |
  *
- * @throws RangeError for an unknown issue.
+ * @throws ArgumentError for an unknown issue.
  *
  * @example
  * ```ts
@@ -81,12 +82,8 @@ const TABLE: Record<TrainingIssue, { symptom: string; actions: string[] }> = {
  * ```
  */
 export function adviceFor(issue: TrainingIssue): Advice {
-  const entry = Object.prototype.hasOwnProperty.call(TABLE, issue) ? TABLE[issue] : undefined;
-  if (entry === undefined) {
-    throw new RangeError(
-      `Unknown issue '${String(issue)}' passed to 'adviceFor'; expected one of ${Object.keys(TABLE).join(', ')}`,
-    );
-  }
+  checkOneOf('adviceFor', 'issue', issue, Object.keys(TABLE) as TrainingIssue[]);
+  const entry = TABLE[issue];
   return { issue, symptom: entry.symptom, actions: [...entry.actions] };
 }
 
@@ -131,6 +128,7 @@ export interface TrainingHistory {
  * ```
  */
 export function adviseFromHistory(history: TrainingHistory): Advice[] {
+  history = checkOptions('adviseFromHistory', history, 'history');
   const issues: TrainingIssue[] = [];
   if (history.logProbs?.likelyCause === LOG_PROB_CAUSES.rawLogits) issues.push('raw-logits');
   const trajectory =

@@ -2,9 +2,11 @@
  * Comparison report: one self-contained HTML page comparing several runs or models — free
  * text, tables, learning curves (one line per run) and bar charts with error bars — for
  * experiments such as distillation (teacher vs student from scratch vs distilled student)
- * and architecture comparisons.
+ * and architecture comparisons. Writing the page to a file is `writeComparisonReport` of
+ * `@slr/diagnostics/node`.
  */
-import { CSS, esc, fmt, renderSvg, writeTextAtomically } from './report-parts';
+import { checkComparisonReport } from './arguments';
+import { CSS, esc, fmt, renderSvg } from './report-parts';
 
 /**
  * A table of a {@link ComparisonReport}: a caption, column headers and rows (numbers are
@@ -87,7 +89,8 @@ export interface ComparisonBars {
 }
 
 /**
- * What {@link writeComparisonReport} renders, in this order: the summary paragraphs, the
+ * What {@link renderComparisonReportHtml} (and `writeComparisonReport` of
+ * `@slr/diagnostics/node`) renders, in this order: the summary paragraphs, the
  * tables, the curve charts and the bar charts.
  *
  * @example
@@ -193,25 +196,11 @@ function barsSpec(chart: ComparisonBars): { spec: object; rows: number; omitted:
   return { spec, rows: values.length, omitted: chart.bars.length - values.length };
 }
 
-function checkReport(report: ComparisonReport, where: string): void {
-  if (report == null || typeof report !== 'object' || typeof report.title !== 'string') {
-    throw new TypeError(
-      `Argument 'report' passed to '${where}' must be an object with a string 'title', but got ${report === null ? 'null' : typeof report}`,
-    );
-  }
-  (report.tables ?? []).forEach((t, i) => {
-    t.rows.forEach((row, r) => {
-      if (row.length !== t.columns.length) {
-        throw new TypeError(
-          `Invalid 'report.tables[${i}].rows[${r}]' passed to '${where}': expected ${t.columns.length} cells (one per column), but got ${row.length}`,
-        );
-      }
-    });
-  });
-}
-
 /**
- * Renders the page of {@link writeComparisonReport} to a string (nothing written).
+ * Renders a comparison report — summary text, tables, learning curves with one line per run
+ * and bar charts with error bars — as one self-contained HTML page (inline SVG, no scripts or
+ * external resources), to a string; `writeComparisonReport` of `@slr/diagnostics/node` writes
+ * it to a file.
  *
  * @example
  * ```ts
@@ -219,7 +208,7 @@ function checkReport(report: ComparisonReport, where: string): void {
  * ```
  */
 export async function renderComparisonReportHtml(report: ComparisonReport): Promise<string> {
-  checkReport(report, 'renderComparisonReportHtml');
+  checkComparisonReport('renderComparisonReportHtml', report);
   const parts: string[] = [
     '<!DOCTYPE html>',
     '<html lang="en">',
@@ -265,28 +254,4 @@ export async function renderComparisonReportHtml(report: ComparisonReport): Prom
   }
   parts.push('</body>', '</html>', '');
   return parts.join('\n');
-}
-
-/**
- * Writes a comparison report — summary text, tables, learning curves with one line per run
- * and bar charts with error bars — as one self-contained HTML page `dir/fileName` (default
- * `comparison.html`; inline SVG, no scripts or external resources), atomically (temporary
- * file + rename). Returns the file's path.
- *
- * @example
- * ```ts
- * const file = await writeComparisonReport({
- *   title: 'Distillation',
- *   tables: [{ caption: 'Test WER', columns: ['student', 'WER'], rows: [['scratch', 0.41], ['distilled', 0.33]] }],
- *   curves: [{ caption: 'Dev WER', xLabel: 'epoch', yLabel: 'WER', series: runs.map((r) => ({ name: r.name, group: r.kind, points: r.dev })) }],
- *   bars: [{ caption: 'Test WER', valueLabel: 'WER', bars: [{ label: 'scratch', value: 0.41, error: 0.03 }] }],
- * }, 'runs/distill'); // 'runs/distill/comparison.html'
- * ```
- */
-export async function writeComparisonReport(
-  report: ComparisonReport,
-  dir: string,
-  fileName = 'comparison.html',
-): Promise<string> {
-  return writeTextAtomically(dir, fileName, await renderComparisonReportHtml(report));
 }

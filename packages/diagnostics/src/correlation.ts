@@ -2,13 +2,16 @@
  * Correlation between training loss and word error rate: Pearson and Spearman coefficients,
  * and a warning when the loss is low but the WER stays high (a decoding or log-softmax bug).
  */
+import { ArgumentError, checkNumber, checkOptions } from '@slr/core';
+import { checkArray } from './arguments';
+import { averageRanks } from './ranks';
 
 /**
  * Pearson's correlation coefficient of `x` and `y` (same length), clamped to `[-1, 1]`.
  * Pairs where either value is not finite are dropped first; `undefined` when fewer than 3
  * pairs remain or either side has zero variance.
  *
- * @throws RangeError when `x` and `y` differ in length.
+ * @throws ArgumentError when `x` or `y` is not an array, or they differ in length.
  *
  * @example
  * ```ts
@@ -17,7 +20,7 @@
  * ```
  */
 export function pearson(x: readonly number[], y: readonly number[]): number | undefined {
-  const [a, b] = finitePairs(x, y, 'pearson');
+  const [a, b] = finitePairs('pearson', x, y);
   return pearsonOf(a, b);
 }
 
@@ -32,39 +35,18 @@ export function pearson(x: readonly number[], y: readonly number[]): number | un
  * ```
  */
 export function spearman(x: readonly number[], y: readonly number[]): number | undefined {
-  const [a, b] = finitePairs(x, y, 'spearman');
+  const [a, b] = finitePairs('spearman', x, y);
   if (a.length < 3) return undefined;
   return pearsonOf(averageRanks(a), averageRanks(b));
 }
 
-/**
- * Ranks from 1, ties receiving the average of the ranks they occupy.
- *
- * @example
- * ```ts
- * averageRanks([10, 20, 20, 5]); // [2, 3.5, 3.5, 1]
- * ```
- */
-export function averageRanks(values: readonly number[]): number[] {
-  const order = values.map((_, i) => i).sort((i, j) => values[i] - values[j]);
-  const ranks = new Array<number>(values.length);
-  for (let start = 0; start < order.length;) {
-    let end = start + 1;
-    while (end < order.length && values[order[end]] === values[order[start]]) end++;
-    const rank = (start + 1 + end) / 2; // mean of ranks start+1 .. end
-    for (let k = start; k < end; k++) ranks[order[k]] = rank;
-    start = end;
-  }
-  return ranks;
-}
-
-function finitePairs(x: readonly number[], y: readonly number[], fn: string): [number[], number[]] {
-  if (!Array.isArray(x) || !Array.isArray(y))
-    throw new TypeError(`Arguments passed to '${fn}' must be arrays`);
+function finitePairs(fn: string, x: readonly number[], y: readonly number[]): [number[], number[]] {
+  checkArray(fn, 'x', x);
+  checkArray(fn, 'y', y);
   if (x.length !== y.length) {
-    throw new RangeError(
-      `Arguments passed to '${fn}' must have the same length, but got ${x.length} and ${y.length}`,
-    );
+    throw new ArgumentError(fn, 'y', `have the length of x (${x.length})`, y, {
+      actualText: `an array of length ${y.length}`,
+    });
   }
   const a: number[] = [];
   const b: number[] = [];
@@ -172,13 +154,14 @@ export function werLossCorrelation(
   history: readonly { loss: number; wer: number }[],
   options: WerLossCorrelationOptions = {},
 ): WerLossCorrelation {
-  if (!Array.isArray(history))
-    throw new TypeError(`Argument 'history' passed to 'werLossCorrelation' must be an array`);
-  const lowLoss = options.lowLoss ?? 0.5;
-  const highWer = options.highWer ?? 0.5;
+  const fn = 'werLossCorrelation';
+  checkArray(fn, 'history', history);
+  const { lowLoss = 0.5, highWer = 0.5 } = checkOptions(fn, options);
+  checkNumber(fn, 'options.lowLoss', lowLoss);
+  checkNumber(fn, 'options.highWer', highWer);
   const losses = history.map((h) => h.loss);
   const wers = history.map((h) => h.wer);
-  const [a] = finitePairs(losses, wers, 'werLossCorrelation');
+  const [a] = finitePairs('werLossCorrelation', losses, wers);
   const warnings: string[] = [];
   const latest = history.at(-1);
   if (latest !== undefined && latest.loss < lowLoss && latest.wer > highWer)

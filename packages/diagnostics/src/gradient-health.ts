@@ -3,6 +3,7 @@
  * gradients, from the map `tf.variableGrads` / `optimizer.computeGradients` return.
  */
 import type * as tf from '@tensorflow/tfjs';
+import { ArgumentError, checkNumber, checkOptions } from '@slr/core';
 
 /**
  * Options of {@link gradientHealth}.
@@ -67,13 +68,12 @@ export async function gradientHealth(
   grads: Record<string, tf.Tensor> | tf.NamedTensorMap,
   options: GradientHealthOptions = {},
 ): Promise<GradientHealthReport> {
-  const explodeThreshold = options.explodeThreshold ?? 100;
-  const vanishThreshold = options.vanishThreshold ?? 1e-8;
-  if (!(explodeThreshold > 0) || !(vanishThreshold >= 0)) {
-    throw new RangeError(
-      `Options passed to 'gradientHealth' must have explodeThreshold > 0 and vanishThreshold ≥ 0, but got ${explodeThreshold} and ${vanishThreshold}`,
-    );
-  }
+  const fn = 'gradientHealth';
+  if (grads === null || typeof grads !== 'object')
+    throw new ArgumentError(fn, 'grads', 'be an object of tensors by name', grads);
+  const { explodeThreshold = 100, vanishThreshold = 1e-8 } = checkOptions(fn, options);
+  checkNumber(fn, 'options.explodeThreshold', explodeThreshold, { min: 0, minExclusive: true });
+  checkNumber(fn, 'options.vanishThreshold', vanishThreshold, { min: 0 });
   const names = Object.keys(grads);
   const values = await Promise.all(names.map((name) => grads[name].data()));
   const norms: Record<string, number> = {};

@@ -1,7 +1,8 @@
 /**
  * `@slr/diagnostics`: diagnostics for CTC training in TensorFlow.js — log-probability
  * invariants that catch raw logits, gradient health, loss-trajectory and WER/loss analysis,
- * per-sample prediction alignments and advice for the common issues.
+ * per-sample prediction alignments, advice for the common issues, and HTML reports rendered to
+ * strings. Browser-safe; writing the reports to files is in `@slr/diagnostics/node`.
  *
  * @packageDocumentation
  */

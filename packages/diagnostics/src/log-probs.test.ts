@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { expect, it } from 'vitest';
+import { ArgumentError } from '@slr/core';
 import { describeWithBackends } from '@slr/test-utils';
 import { assertLogProbs, checkLogProbs, LOG_PROB_CAUSES, LogProbError } from './log-probs';
 
@@ -12,8 +13,8 @@ async function leakFree<R>(body: () => Promise<R>): Promise<R> {
 
 describeWithBackends('checkLogProbs', () => {
   it('passes tf.logSoftmax output and is tidy-clean', async () => {
-    const logits = tf.randomNormal([7, 3, 11], 0, 3, 'float32', 1) as tf.Tensor3D;
-    const logProbs = tf.logSoftmax(logits) as tf.Tensor3D;
+    const logits = tf.randomNormal<tf.Rank.R3>([7, 3, 11], 0, 3, 'float32', 1);
+    const logProbs = tf.logSoftmax<tf.Tensor3D>(logits);
     const report = await leakFree(() => checkLogProbs(logProbs));
     expect(report.ok).toBe(true);
     expect(report.problems).toEqual([]);
@@ -27,7 +28,7 @@ describeWithBackends('checkLogProbs', () => {
   });
 
   it('flags a raw-logits tensor', async () => {
-    const logits = tf.randomNormal([7, 3, 11], 0, 3, 'float32', 2) as tf.Tensor3D;
+    const logits = tf.randomNormal<tf.Rank.R3>([7, 3, 11], 0, 3, 'float32', 2);
     const report = await leakFree(() => checkLogProbs(logits));
     expect(report.ok).toBe(false);
     expect(report.likelyCause).toBe(LOG_PROB_CAUSES.rawLogits);
@@ -91,9 +92,25 @@ describeWithBackends('checkLogProbs', () => {
     expect(report.ok).toBe(true);
     expect(report.frames).toBe(3);
     expect(report.max).toBe(Math.fround(h));
-    await expect(checkLogProbs(x, { inputLengths: [2] })).rejects.toThrow(RangeError);
-    await expect(checkLogProbs(x, { inputLengths: [3, 1] })).rejects.toThrow(/\[0, 2\]/);
+    await expect(checkLogProbs(x, { inputLengths: [2] })).rejects.toThrow(ArgumentError);
+    await expect(checkLogProbs(x, { inputLengths: [3, 1] })).rejects.toThrow(
+      "Argument 'options.inputLengths[0]' passed to 'checkLogProbs' must be an integer in [0, 2], but got 3.",
+    );
     x.dispose();
+  });
+
+  it('takes inputLengths in every form of Lengths: array, Int32Array, int32 tensor', async () => {
+    const h = Math.log(0.5);
+    const x = tf.tensor3d([h, h, h, h, h, h, 5, 7], [2, 2, 2]);
+    const lengths = tf.tensor1d([2, 1], 'int32');
+    for (const inputLengths of [[2, 1], new Int32Array([2, 1]), lengths]) {
+      const report = await checkLogProbs(x, { inputLengths });
+      expect([report.ok, report.frames]).toEqual([true, 3]);
+    }
+    await expect(checkLogProbs(x, null as never)).rejects.toThrow(
+      "Argument 'options' passed to 'checkLogProbs' must be an object or undefined, but got null.",
+    );
+    tf.dispose([x, lengths]);
   });
 
   it('honours the tolerance', async () => {
@@ -109,7 +126,7 @@ describeWithBackends('checkLogProbs', () => {
   });
 
   it('warns about a batch-major layout and a wrong rank', async () => {
-    const x = tf.logSoftmax(tf.zeros([4, 30, 5])) as tf.Tensor3D; // looks like [B=4, T=30, V]
+    const x = tf.logSoftmax<tf.Tensor3D>(tf.zeros([4, 30, 5])); // looks like [B=4, T=30, V]
     const report = await checkLogProbs(x, { batchSize: 4 });
     expect(report.ok).toBe(true);
     expect(report.warnings[0]).toMatch(/batch-major/);

@@ -4,7 +4,9 @@
  * common cause of a CTC model that never learns is raw logits reaching the loss; these checks
  * name it.
  */
-import type * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs';
+import { ArgumentError, checkInteger, checkNumber, checkOptions } from '@slr/core';
+import type { Lengths } from '@slr/ctc';
 
 /**
  * The likely causes {@link checkLogProbs} reports, as stable strings (also the keys that
@@ -41,10 +43,11 @@ export interface CheckLogProbsOptions {
   /** Allowed maximum value and allowed `|logsumexp|` per frame. Default `1e-3`. */
   tolerance?: number;
   /**
-   * Valid frames per batch entry (length B, integers in `[0, T]`); frames at or past
-   * `inputLengths[b]` are padding and are not checked. Default: every frame is valid.
+   * Valid frames per batch entry (B integers in `[0, T]`, in any of `@slr/ctc`'s forms: an
+   * array, an `Int32Array` or a `tf.Tensor1D`); frames at or past `inputLengths[b]` are padding
+   * and are not checked. Default: every frame is valid.
    */
-  inputLengths?: readonly number[];
+  inputLengths?: Lengths;
   /**
    * The expected batch size, used only for the layout warning: when `dims[0]` equals it and
    * `dims[1]` does not, the tensor looks batch-major (`[B, T, V]`).
@@ -109,26 +112,38 @@ export class LogProbError extends Error {
   }
 }
 
-function validateLengths(lengths: readonly number[], T: number, B: number): void {
-  if (!Array.isArray(lengths)) {
-    throw new TypeError(`Option 'inputLengths' passed to 'checkLogProbs' must be an array`);
-  }
-  if (lengths.length !== B) {
-    const hint =
-      lengths.length === T && T !== B
-        ? ' (it matches dims[0]: is the tensor batch-major [B, T, V] instead of [T, B, V]?)'
-        : '';
-    throw new RangeError(
-      `Option 'inputLengths' passed to 'checkLogProbs' must hold B = ${B} entries, but got ${lengths.length}${hint}`,
+const FN = 'checkLogProbs';
+
+/** The lengths as numbers, checked: B integers in `[0, T]`. */
+async function readLengths(lengths: Lengths, T: number, B: number): Promise<number[]> {
+  let values: number[];
+  if (lengths instanceof tf.Tensor) {
+    if (lengths.rank !== 1)
+      throw new ArgumentError(FN, 'options.inputLengths', 'be a 1-D tensor', lengths);
+    values = Array.from(await lengths.data());
+  } else if (lengths instanceof Int32Array || Array.isArray(lengths)) {
+    values = Array.from(lengths as ArrayLike<number>);
+  } else {
+    throw new ArgumentError(
+      FN,
+      'options.inputLengths',
+      'be an array, an Int32Array or a 1-D tensor',
+      lengths,
     );
   }
-  lengths.forEach((length, b) => {
-    if (!Number.isInteger(length) || length < 0 || length > T) {
-      throw new RangeError(
-        `Option 'inputLengths' passed to 'checkLogProbs' must hold integers in [0, ${T}], but inputLengths[${b}] is ${length}`,
-      );
-    }
-  });
+  if (values.length !== B) {
+    const hint =
+      values.length === T && T !== B
+        ? '; it matches dims[0]: is the tensor batch-major [B, T, V] instead of [T, B, V]?'
+        : '';
+    throw new ArgumentError(FN, 'options.inputLengths', `hold B = ${B} lengths`, lengths, {
+      actualText: `${values.length} lengths${hint}`,
+    });
+  }
+  values.forEach((length, b) =>
+    checkInteger(FN, `options.inputLengths[${b}]`, length, { min: 0, max: T }),
+  );
+  return values;
 }
 
 /**
@@ -149,7 +164,8 @@ function validateLengths(lengths: readonly number[], T: number, B: number): void
  * The tensor is read once with `await logProbs.data()` (every backend, WebGPU included); no
  * tensor is created, and `logProbs` is not disposed.
  *
- * @throws TypeError / RangeError when `inputLengths` is not B integers in `[0, T]`.
+ * @throws ArgumentError when `inputLengths` is not B integers in `[0, T]`, or an option is
+ * not a number where one is expected.
  *
  * @example
  * ```ts
@@ -162,12 +178,11 @@ export async function checkLogProbs(
   logProbs: tf.Tensor3D,
   options: CheckLogProbsOptions = {},
 ): Promise<LogProbReport> {
-  const tolerance = options.tolerance ?? 1e-3;
-  if (!(tolerance >= 0)) {
-    throw new RangeError(
-      `Option 'tolerance' passed to 'checkLogProbs' must be a number ≥ 0, but got ${tolerance}`,
-    );
-  }
+  if (!(logProbs instanceof tf.Tensor))
+    throw new ArgumentError(FN, 'logProbs', 'be a tf.Tensor3D', logProbs);
+  const { tolerance = 1e-3, inputLengths, batchSize } = checkOptions(FN, options);
+  checkNumber(FN, 'options.tolerance', tolerance, { min: 0 });
+  if (batchSize !== undefined) checkInteger(FN, 'options.batchSize', batchSize, { min: 1 });
   const problems: string[] = [];
   const warnings: string[] = [];
   if (logProbs.rank !== 3) {
@@ -188,8 +203,8 @@ export async function checkLogProbs(
     };
   }
   const [T, B, V] = logProbs.shape;
-  if (options.inputLengths !== undefined) validateLengths(options.inputLengths, T, B);
-  if (options.batchSize !== undefined && T === options.batchSize && B !== options.batchSize) {
+  const lengths = inputLengths === undefined ? undefined : await readLengths(inputLengths, T, B);
+  if (batchSize !== undefined && T === batchSize && B !== batchSize) {
     warnings.push(
       `dims[0] (${T}) equals the batch size but dims[1] (${B}) does not: the tensor looks batch-major [B, T, V]; CTC expects time-major [T, B, V] (transpose with [1, 0, 2]).`,
     );
@@ -206,7 +221,7 @@ export async function checkLogProbs(
   let frames = 0;
   for (let t = 0; t < T; t++) {
     for (let b = 0; b < B; b++) {
-      if (options.inputLengths !== undefined && t >= options.inputLengths[b]) continue;
+      if (lengths !== undefined && t >= lengths[b]) continue;
       frames++;
       const base = (t * B + b) * V;
       let frameMax = -Infinity;

@@ -2,6 +2,8 @@
  * Classification of a loss history into decreasing, plateau, diverging or unstable, with
  * simple documented rules on two trailing windows.
  */
+import { checkInteger, checkNumber, checkOptions } from '@slr/core';
+import { checkArray } from './arguments';
 
 /**
  * The trend {@link analyzeLossTrajectory} reports.
@@ -96,11 +98,18 @@ export function analyzeLossTrajectory(
   losses: readonly number[],
   options: LossTrajectoryOptions = {},
 ): LossTrajectory {
-  if (!Array.isArray(losses))
-    throw new TypeError(`Argument 'losses' passed to 'analyzeLossTrajectory' must be an array`);
-  const plateauTolerance = options.plateauTolerance ?? 0.01;
-  const divergeTolerance = options.divergeTolerance ?? 0.1;
-  const unstableTolerance = options.unstableTolerance ?? 0.25;
+  const fn = 'analyzeLossTrajectory';
+  checkArray(fn, 'losses', losses);
+  const {
+    window,
+    plateauTolerance = 0.01,
+    divergeTolerance = 0.1,
+    unstableTolerance = 0.25,
+  } = checkOptions(fn, options);
+  if (window !== undefined) checkInteger(fn, 'options.window', window, { min: 1 });
+  checkNumber(fn, 'options.plateauTolerance', plateauTolerance, { min: 0 });
+  checkNumber(fn, 'options.divergeTolerance', divergeTolerance, { min: 0 });
+  checkNumber(fn, 'options.unstableTolerance', unstableTolerance, { min: 0 });
   const n = losses.length;
   const none = { window: 0, previousMean: NaN, recentMean: NaN, relativeChange: NaN, noise: NaN };
   const bad = losses.findIndex((x) => !Number.isFinite(x));
@@ -112,7 +121,7 @@ export function analyzeLossTrajectory(
       firstNonFiniteIndex: bad,
     };
   }
-  const w = options.window ?? Math.min(10, Math.floor(n / 2));
+  const w = window ?? Math.min(10, Math.floor(n / 2));
   if (!Number.isInteger(w) || w < 2 || n < 2 * w) {
     return {
       trend: 'too-short',

@@ -33,6 +33,8 @@ describe('describePrediction', () => {
     const del = describePrediction(['a', 'b'], []);
     expect(del).toMatchObject({ wer: 1, deletions: 2 });
     expect(del.alignmentText).toBe('REF:  a b\nHYP:  * *\nEVAL: D D');
-    expect(() => describePrediction('a' as unknown as string[], [])).toThrow(TypeError);
+    expect(() => describePrediction('a' as unknown as string[], [])).toThrow(
+      "Argument 'reference' passed to 'describePrediction' must be an array of strings, but got 'a'.",
+    );
   });
 });

@@ -2,6 +2,7 @@
  * Per-sample prediction monitor: the WER of one reference/hypothesis pair and its alignment
  * rendered as sclite renders it.
  */
+import { ArgumentError } from '@slr/core';
 import { editDistance } from '@slr/ctc';
 
 /**
@@ -36,7 +37,7 @@ export interface PredictionDescription {
  * costs, its deterministic tie-breaking) and renders the alignment sclite-style, so that
  * printing it every few epochs shows what the model gets wrong.
  *
- * @throws TypeError when an argument is not an array.
+ * @throws ArgumentError when an argument is not an array of strings.
  *
  * @example
  * ```ts
@@ -52,6 +53,13 @@ export function describePrediction(
   reference: readonly string[],
   hypothesis: readonly string[],
 ): PredictionDescription {
+  for (const [argument, tokens] of [
+    ['reference', reference],
+    ['hypothesis', hypothesis],
+  ] as const) {
+    if (!Array.isArray(tokens) || !tokens.every((token) => typeof token === 'string'))
+      throw new ArgumentError('describePrediction', argument, 'be an array of strings', tokens);
+  }
   const r = editDistance(reference, hypothesis);
   const ref: string[] = [];
   const hyp: string[] = [];

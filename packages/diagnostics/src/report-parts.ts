@@ -1,12 +1,10 @@
 /**
  * What the HTML reports share: the page style, escaping, number formatting and Vega-Lite →
- * SVG rendering. Internal to the package.
+ * SVG rendering (in Node.js and in browsers). Internal to the package.
  *
  * @internal
  * @packageDocumentation
  */
-import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
 
 export const CSS = `
 body{font-family:system-ui,-apple-system,"Segoe UI",sans-serif;margin:24px;color:#222;background:#fff}
@@ -44,7 +42,7 @@ export function fmt(value: number | undefined, digits = 4): string {
     : String(Number(value.toPrecision(digits)));
 }
 
-/** Renders a Vega-Lite spec to an SVG string in Node (no DOM). */
+/** Renders a Vega-Lite spec to an SVG string (no DOM needed: Node.js, browsers, workers). */
 export async function renderSvg(spec: object): Promise<string> {
   // Loaded on demand: vega and vega-lite are ESM-only and large; the rest of the package does
   // not need them.
@@ -56,26 +54,4 @@ export async function renderSvg(spec: object): Promise<string> {
   } finally {
     view.finalize();
   }
-}
-
-/** Writes `text` to `dir/fileName` atomically (a temporary file in `dir`, then a rename); creates `dir`. */
-export async function writeTextAtomically(
-  dir: string,
-  fileName: string,
-  text: string,
-): Promise<string> {
-  await mkdir(dir, { recursive: true });
-  const file = join(dir, fileName);
-  const temp = join(
-    dir,
-    `.${fileName}.${process.pid}.${Date.now().toString(36)}${Math.random().toString(36).slice(2, 8)}.tmp`,
-  );
-  try {
-    await writeFile(temp, text, 'utf8');
-    await rename(temp, file);
-  } catch (error) {
-    await rm(temp, { force: true });
-    throw error;
-  }
-  return file;
 }

@@ -12,7 +12,8 @@ import { pathToFileURL } from 'node:url';
 import { chromium } from 'playwright-core';
 import { afterAll, expect, it } from 'vitest';
 import { CHROMIUM_PATH, describeRequiring } from '@slr/test-utils';
-import { REPORT_CHARTS, writeReport } from './report';
+import { writeReport } from './node';
+import { REPORT_CHARTS } from './report';
 import type { TrainingHistoryEntry } from './report';
 
 const CHROMIUM_ARGS = [

@@ -1,9 +1,6 @@
-import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { describePrediction } from './prediction';
-import { REPORT_CHARTS, renderReportHtml, writeReport } from './report';
+import { REPORT_CHARTS, renderReportHtml } from './report';
 import type { TrainingHistoryEntry } from './report';
 
 const full: TrainingHistoryEntry[] = [1, 2, 3, 4].map((epoch) => ({
@@ -38,16 +35,6 @@ function dataMarks(svg: string): number {
   }
   return count;
 }
-
-const dirs: string[] = [];
-async function tempDir(): Promise<string> {
-  const d = await mkdtemp(join(tmpdir(), 'slr-report-'));
-  dirs.push(d);
-  return d;
-}
-afterEach(async () => {
-  await Promise.all(dirs.splice(0).map((d) => rm(d, { recursive: true, force: true })));
-});
 
 describe('renderReportHtml', () => {
   it('draws one SVG with data marks per chart', async () => {
@@ -134,38 +121,11 @@ describe('renderReportHtml', () => {
   });
 
   it('rejects a non-array history', async () => {
-    await expect(renderReportHtml({} as never)).rejects.toThrow(TypeError);
-  });
-});
-
-describe('writeReport', () => {
-  it('writes dir/report.html, creating dir, leaving no temporary file', async () => {
-    const dir = join(await tempDir(), 'nested', 'run');
-    const file = await writeReport(full, dir);
-    expect(file).toBe(join(dir, 'report.html'));
-    expect(await readdir(dir)).toEqual(['report.html']);
-    // Vega numbers gradient ids with a global counter, so compare with the ids normalised.
-    const normalise = (html: string) => html.replace(/gradient_\d+/g, 'gradient_N');
-    expect(normalise(await readFile(file, 'utf8'))).toBe(normalise(await renderReportHtml(full)));
-  });
-
-  it('replaces an existing report whole', async () => {
-    const dir = await tempDir();
-    await writeFile(join(dir, 'report.html'), 'old');
-    await writeReport([{ epoch: 1, loss: 1 }], dir, { title: 'new run' });
-    const html = await readFile(join(dir, 'report.html'), 'utf8');
-    expect(html.startsWith('<!DOCTYPE html>')).toBe(true);
-    expect(html).toContain('<h1>new run</h1>');
-    expect(await readdir(dir)).toEqual(['report.html']);
-  });
-
-  it('on a failed rename, throws, removes its temporary file and leaves the target alone', async () => {
-    const dir = await tempDir();
-    // report.html is a non-empty directory: the rename onto it fails.
-    await mkdir(join(dir, 'report.html'));
-    await writeFile(join(dir, 'report.html', 'keep'), 'x');
-    await expect(writeReport(full, dir)).rejects.toThrow();
-    expect(await readdir(dir)).toEqual(['report.html']);
-    expect(await readdir(join(dir, 'report.html'))).toEqual(['keep']);
+    await expect(renderReportHtml({} as never)).rejects.toThrow(
+      "Argument 'history' passed to 'renderReportHtml' must be an array, but got an object.",
+    );
+    await expect(renderReportHtml([], { advice: 'no' as never })).rejects.toThrow(
+      "Argument 'options.advice' passed to 'renderReportHtml' must be a boolean, but got 'no'.",
+    );
   });
 });

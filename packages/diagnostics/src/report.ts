@@ -1,12 +1,15 @@
 /**
  * Training report: one self-contained HTML page (inline CSS, charts rendered by Vega-Lite to
- * inline SVG in Node, no external resources) with the loss, WER, learning-rate and
- * gradient-norm curves, loss vs WER, the latest per-sample predictions, warnings and advice.
+ * inline SVG, no external resources) with the loss, WER, learning-rate and gradient-norm
+ * curves, loss vs WER, the latest per-sample predictions, warnings and advice. Rendering works
+ * wherever vega does (Node.js, browsers); writing the page to a file is `writeReport` of
+ * `@slr/diagnostics/node`.
  */
 import { adviseFromHistory } from './advice';
 import type { Advice } from './advice';
 import { describePrediction } from './prediction';
-import { CSS, esc, fmt, renderSvg, writeTextAtomically } from './report-parts';
+import { checkReportArguments } from './arguments';
+import { CSS, esc, fmt, renderSvg } from './report-parts';
 
 /**
  * One evaluated sample of a {@link TrainingHistoryEntry}: its reference and the decoded
@@ -27,8 +30,8 @@ export interface PredictionSample {
 }
 
 /**
- * One epoch of a training history, as the trainer records it; {@link writeReport} reads an
- * array of these, oldest first. Only `epoch` and `loss` are required; the rest is shown when
+ * One epoch of a training history, as the trainer records it; {@link renderReportHtml} (and
+ * `writeReport` of `@slr/diagnostics/node`) reads an array of these, oldest first. Only `epoch` and `loss` are required; the rest is shown when
  * present.
  *
  * @example
@@ -64,7 +67,7 @@ export interface TrainingHistoryEntry {
 }
 
 /**
- * Options of {@link writeReport} and {@link renderReportHtml}.
+ * Options of {@link renderReportHtml} (and of `writeReport` of `@slr/diagnostics/node`).
  *
  * @example
  * ```ts
@@ -179,9 +182,19 @@ function chartTitle(id: string): string {
 }
 
 /**
- * Renders the report page of {@link writeReport} to a string (same content, nothing written).
+ * Renders the training report to one self-contained HTML page, as a string (nothing is
+ * written; `writeReport` of `@slr/diagnostics/node` writes it to a file):
+ * - charts of loss, WER, learning rate and gradient norm vs epoch, and loss vs WER (each left
+ *   out when its data is absent; non-finite values are not plotted and are counted in a note);
+ * - a per-epoch table;
+ * - the per-sample predictions of the latest entry that has `predictions` (reference,
+ *   hypothesis, WER and the alignment of `describePrediction`);
+ * - every entry's warnings, and the advice of `adviseFromHistory` (unless `advice: false`).
  *
- * @throws TypeError when `history` is not an array.
+ * Inline CSS and inline SVG charts rendered with Vega-Lite (in Node.js or a browser), no
+ * scripts or external resources; all text is HTML-escaped.
+ *
+ * @throws ArgumentError when `history` is not an array or `options` is not an options object.
  *
  * @example
  * ```ts
@@ -193,9 +206,7 @@ export async function renderReportHtml(
   history: readonly TrainingHistoryEntry[],
   options: ReportOptions = {},
 ): Promise<string> {
-  if (!Array.isArray(history))
-    throw new TypeError(`Argument 'history' passed to 'renderReportHtml' must be an array`);
-  const title = options.title ?? 'Training report';
+  const { title, advice } = checkReportArguments('renderReportHtml', history, options);
   const charts = [
     lineChart('loss', chartTitle('loss'), 'loss', 'loss', history),
     lineChart('wer', chartTitle('wer'), 'wer', 'WER', history),
@@ -308,7 +319,7 @@ export async function renderReportHtml(
   }
 
   // Advice
-  if (options.advice !== false && history.length > 0) {
+  if (advice && history.length > 0) {
     const advice: Advice[] = adviseFromHistory({
       losses: history.map((e) => e.loss),
       evaluations: history
@@ -328,40 +339,4 @@ export async function renderReportHtml(
 
   parts.push('</body>', '</html>', '');
   return parts.join('\n');
-}
-
-/**
- * Writes the training report `dir/report.html`: one self-contained HTML page (inline CSS,
- * inline SVG charts rendered with Vega-Lite in Node, no scripts or external resources) with
- * - charts of loss, WER, learning rate and gradient norm vs epoch, and loss vs WER (each left
- *   out when its data is absent; non-finite values are not plotted and are counted in a note);
- * - a per-epoch table;
- * - the per-sample predictions of the latest entry that has `predictions` (reference,
- *   hypothesis, WER and the alignment of `describePrediction`);
- * - every entry's warnings, and the advice of `adviseFromHistory` (unless `advice: false`).
- *
- * All text is HTML-escaped. The file is written atomically: to a temporary file in `dir`, then
- * renamed over `report.html`; `dir` is created when missing.
- *
- * @returns the path of the written report.
- * @throws TypeError when `history` is not an array.
- *
- * @example
- * ```ts
- * const history: TrainingHistoryEntry[] = [
- *   { epoch: 1, loss: 3.1, lr: 1e-3, gradNorm: 2.4, wer: 0.92 },
- *   { epoch: 2, loss: 2.2, lr: 1e-3, gradNorm: 1.7, wer: 0.71,
- *     predictions: [{ id: 'a', reference: ['ICH', 'GEHEN'], hypothesis: ['ICH'] }] },
- * ];
- * const file = await writeReport(history, 'runs/12'); // 'runs/12/report.html'
- * ```
- */
-export async function writeReport(
-  history: readonly TrainingHistoryEntry[],
-  dir: string,
-  options: ReportOptions = {},
-): Promise<string> {
-  if (!Array.isArray(history))
-    throw new TypeError(`Argument 'history' passed to 'writeReport' must be an array`);
-  return writeTextAtomically(dir, 'report.html', await renderReportHtml(history, options));
 }

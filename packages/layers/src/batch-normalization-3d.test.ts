@@ -157,7 +157,7 @@ describeWithBackends('BatchNormalization3D', () => {
     const layer = randomLayer(4, 5);
     const [gamma0, beta0] = layer.getWeights();
     const { grads } = tf.variableGrads(
-      () => tf.sum(tf.mul(layer.apply(x, { training: true }) as tf.Tensor, upstream)) as tf.Scalar,
+      () => tf.sum<tf.Scalar>(tf.mul(layer.apply(x, { training: true }) as tf.Tensor, upstream)),
       layer.trainableWeights.map((w) => w.read() as tf.Variable),
     );
     const dx = tf.grad((input: tf.Tensor) =>
@@ -197,12 +197,12 @@ describeWithBackends('BatchNormalization3D', () => {
     );
     let artifacts: tf.io.ModelArtifacts | undefined;
     await model.save(
-      tf.io.withSaveHandler(
-        async (a) => (
-          (artifacts = a),
-          { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } }
-        ),
-      ),
+      tf.io.withSaveHandler((a) => {
+        artifacts = a;
+        return Promise.resolve({
+          modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' },
+        });
+      }),
     );
     const loaded = await tf.loadLayersModel(tf.io.fromMemory(artifacts!));
     const layer = loaded.layers[0] as BatchNormalization3D;
@@ -215,6 +215,8 @@ describeWithBackends('BatchNormalization3D', () => {
   it('rejects an input without a known channel dimension', () => {
     expect(() =>
       new BatchNormalization3D().apply(tf.input({ batchShape: [null, 2, 3, 3, null] })),
-    ).toThrow(/channel/);
+    ).toThrow(
+      "Argument 'inputs' passed to 'BatchNormalization3D.apply' must have a known channel (last) dimension, but got shape [null, 2, 3, 3, null].",
+    );
   });
 });

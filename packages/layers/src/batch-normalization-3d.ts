@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { ArgumentError, checkBoolean, checkNumber, checkOptions, describeValue } from '@slr/core';
 import type { BaseLayerArgs } from './layer-args';
 
 /**
@@ -26,9 +27,14 @@ export interface BatchNormalization3DArgs extends BaseLayerArgs {
   scale?: boolean;
 }
 
+const APPLY = 'BatchNormalization3D.apply';
+
 function onlyTensor(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
   if (Array.isArray(inputs)) {
-    if (inputs.length !== 1) throw new Error(`Expected one input tensor, got ${inputs.length}.`);
+    if (inputs.length !== 1)
+      throw new ArgumentError(APPLY, 'inputs', 'be one tensor', inputs, {
+        actualText: `${inputs.length} tensors`,
+      });
     return inputs[0];
   }
   return inputs;
@@ -37,7 +43,10 @@ function onlyTensor(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
 function onlyShape(inputShape: tf.Shape | tf.Shape[]): tf.Shape {
   if (Array.isArray(inputShape[0])) {
     const shapes = inputShape as tf.Shape[];
-    if (shapes.length !== 1) throw new Error(`Expected one input shape, got ${shapes.length}.`);
+    if (shapes.length !== 1)
+      throw new ArgumentError(APPLY, 'inputs', 'be one tensor', shapes, {
+        actualText: `${shapes.length} tensors`,
+      });
     return shapes[0];
   }
   return inputShape as tf.Shape;
@@ -81,30 +90,32 @@ export class BatchNormalization3D extends tf.layers.Layer {
   private movingVariance!: tf.LayerVariable;
 
   constructor(args: BatchNormalization3DArgs = {}) {
-    super(args as tf.serialization.ConfigDict);
+    const fn = 'BatchNormalization3D';
+    checkOptions(fn, args, 'args');
+    super(args);
     this.supportsMasking = true;
-    this.momentum = args.momentum ?? 0.99;
-    this.epsilon = args.epsilon ?? 1e-3;
-    this.center = args.center ?? true;
-    this.scale = args.scale ?? true;
-    if (!(this.momentum >= 0 && this.momentum <= 1)) {
-      throw new Error(`BatchNormalization3D: momentum must lie in [0, 1], got ${this.momentum}.`);
-    }
-    if (!(this.epsilon > 0))
-      throw new Error(`BatchNormalization3D: epsilon must be > 0, got ${this.epsilon}.`);
+    this.momentum = checkNumber(fn, 'args.momentum', args.momentum ?? 0.99, { min: 0, max: 1 });
+    this.epsilon = checkNumber(fn, 'args.epsilon', args.epsilon ?? 1e-3, {
+      min: 0,
+      minExclusive: true,
+    });
+    this.center = checkBoolean(fn, 'args.center', args.center ?? true);
+    this.scale = checkBoolean(fn, 'args.scale', args.scale ?? true);
   }
 
   override build(inputShape: tf.Shape | tf.Shape[]): void {
     const shape = onlyShape(inputShape);
-    if (shape.length < 2) {
-      throw new Error(
-        `BatchNormalization3D expects inputs of rank ≥ 2, got shape ${JSON.stringify(shape)}.`,
-      );
-    }
+    const actual = { actualText: `shape ${describeValue(shape)}` };
+    if (shape.length < 2)
+      throw new ArgumentError(APPLY, 'inputs', 'have rank 2 or more', shape, actual);
     const channels = shape[shape.length - 1];
     if (channels == null) {
-      throw new Error(
-        `BatchNormalization3D needs a known channel (last) dimension, got ${JSON.stringify(shape)}.`,
+      throw new ArgumentError(
+        APPLY,
+        'inputs',
+        'have a known channel (last) dimension',
+        shape,
+        actual,
       );
     }
     this.inputSpec = [new tf.InputSpec({ ndim: shape.length, axes: { [-1]: channels } })];

@@ -206,12 +206,12 @@ describeWithBackends('CrossAttention', () => {
     randomiseWeights(layer, 30);
     let artifacts: tf.io.ModelArtifacts | undefined;
     await model.save(
-      tf.io.withSaveHandler(
-        async (a) => (
-          (artifacts = a),
-          { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } }
-        ),
-      ),
+      tf.io.withSaveHandler((a) => {
+        artifacts = a;
+        return Promise.resolve({
+          modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' },
+        });
+      }),
     );
     const loaded = await tf.loadLayersModel(tf.io.fromMemory(artifacts!));
     const restored = loaded.layers.find((l) => l instanceof CrossAttention) as CrossAttention;
@@ -229,16 +229,24 @@ describeWithBackends('CrossAttention', () => {
   });
 
   it('rejects bad configurations and inputs', () => {
-    expect(() => new CrossAttention({ numHeads: 0, keyDim: 2 })).toThrow(/numHeads/);
-    expect(() => new CrossAttention({ numHeads: 1, keyDim: 2, dropout: 1 })).toThrow(/dropout/);
+    expect(() => new CrossAttention({ numHeads: 0, keyDim: 2 })).toThrow(
+      "Argument 'args.numHeads' passed to 'CrossAttention' must be an integer >= 1, but got 0.",
+    );
+    expect(() => new CrossAttention({ numHeads: 1, keyDim: 2, dropout: 1 })).toThrow(
+      "Argument 'args.dropout' passed to 'CrossAttention' must be a finite number in [0, 1), but got 1.",
+    );
     expect(() =>
       new CrossAttention({ numHeads: 1, keyDim: 2, outputDim: 3 }).apply([
         tf.input({ shape: [2, 4] }),
         tf.input({ shape: [2, 4] }),
       ]),
-    ).toThrow(/residual/);
+    ).toThrow(
+      "Argument 'args.outputDim' passed to 'CrossAttention' must equal the query size (4) when args.residual is true, but got 3.",
+    );
     expect(() =>
       new CrossAttention({ numHeads: 1, keyDim: 2 }).apply(tf.input({ shape: [2, 4] })),
-    ).toThrow(/expects inputs/);
+    ).toThrow(
+      "Argument 'inputs' passed to 'CrossAttention.apply' must be [query, keyValue] or [query, keyValue, keyMask], but got one input of shape [null, 2, 4].",
+    );
   });
 });

@@ -1,4 +1,15 @@
 import * as tf from '@tensorflow/tfjs';
+import {
+  ArgumentError,
+  checkBoolean,
+  checkInteger,
+  checkNumber,
+  checkOptions,
+  describeValue,
+} from '@slr/core';
+
+const APPLY = 'CrossAttention.apply';
+const INPUTS = '[query, keyValue] or [query, keyValue, keyMask]';
 
 /**
  * Options of {@link CrossAttention}.
@@ -91,27 +102,23 @@ export class CrossAttention extends tf.layers.Layer {
   private resolvedOutputDim = 0;
 
   constructor(args: CrossAttentionArgs) {
-    super(args as unknown as tf.serialization.ConfigDict);
-    this.numHeads = args.numHeads;
-    this.keyDim = args.keyDim;
-    this.valueDim = args.valueDim ?? args.keyDim;
-    this.outputDim = args.outputDim ?? null;
-    this.useBias = args.useBias ?? true;
-    this.dropout = args.dropout ?? 0;
-    this.residual = args.residual ?? true;
-    for (const [name, value] of [
-      ['numHeads', this.numHeads],
-      ['keyDim', this.keyDim],
-      ['valueDim', this.valueDim],
-      ...(this.outputDim == null ? [] : [['outputDim', this.outputDim] as const]),
-    ] as const) {
-      if (!Number.isInteger(value) || value < 1) {
-        throw new Error(`CrossAttention: ${name} must be a positive integer, got ${value}.`);
-      }
-    }
-    if (!(this.dropout >= 0 && this.dropout < 1)) {
-      throw new Error(`CrossAttention: dropout must lie in [0, 1), got ${this.dropout}.`);
-    }
+    const fn = 'CrossAttention';
+    if (args === undefined) throw new ArgumentError(fn, 'args', 'be an object', args);
+    checkOptions(fn, args, 'args');
+    super(args);
+    const positive = (name: string, value: unknown) =>
+      checkInteger(fn, `args.${name}`, value, { min: 1 });
+    this.numHeads = positive('numHeads', args.numHeads);
+    this.keyDim = positive('keyDim', args.keyDim);
+    this.valueDim = positive('valueDim', args.valueDim ?? args.keyDim);
+    this.outputDim = args.outputDim == null ? null : positive('outputDim', args.outputDim);
+    this.useBias = checkBoolean(fn, 'args.useBias', args.useBias ?? true);
+    this.dropout = checkNumber(fn, 'args.dropout', args.dropout ?? 0, {
+      min: 0,
+      max: 1,
+      maxExclusive: true,
+    });
+    this.residual = checkBoolean(fn, 'args.residual', args.residual ?? true);
   }
 
   private static shapes(inputShape: tf.Shape | tf.Shape[]): tf.Shape[] {
@@ -120,34 +127,51 @@ export class CrossAttention extends tf.layers.Layer {
       (inputShape as tf.Shape[]).length < 2 ||
       (inputShape as tf.Shape[]).length > 3
     ) {
-      throw new Error(
-        `CrossAttention expects inputs [query, keyValue] or [query, keyValue, keyMask], got ${JSON.stringify(inputShape)}.`,
-      );
+      throw new ArgumentError(APPLY, 'inputs', `be ${INPUTS}`, inputShape, {
+        actualText: Array.isArray(inputShape[0])
+          ? `${inputShape.length} inputs`
+          : `one input of shape ${describeValue(inputShape)}`,
+      });
     }
     return inputShape as tf.Shape[];
   }
 
   override build(inputShape: tf.Shape | tf.Shape[]): void {
     const [queryShape, kvShape, maskShape] = CrossAttention.shapes(inputShape);
-    if (queryShape.length !== 3 || kvShape.length !== 3) {
-      throw new Error(
-        `CrossAttention expects query [B, T, Dq] and keyValue [B, Tk, Dk], got ${JSON.stringify(queryShape)} and ${JSON.stringify(kvShape)}.`,
-      );
-    }
-    if (maskShape != null && maskShape.length !== 2) {
-      throw new Error(`CrossAttention expects keyMask [B, Tk], got ${JSON.stringify(maskShape)}.`);
-    }
+    const shapeOf = (shape: tf.Shape) => ({ actualText: `shape ${describeValue(shape)}` });
+    if (queryShape.length !== 3)
+      throw new ArgumentError(APPLY, 'query', 'be [B, T, Dq]', queryShape, shapeOf(queryShape));
+    if (kvShape.length !== 3)
+      throw new ArgumentError(APPLY, 'keyValue', 'be [B, Tk, Dk]', kvShape, shapeOf(kvShape));
+    if (maskShape != null && maskShape.length !== 2)
+      throw new ArgumentError(APPLY, 'keyMask', 'be [B, Tk]', maskShape, shapeOf(maskShape));
     const queryDim = queryShape[2];
     const kvDim = kvShape[2];
-    if (queryDim == null || kvDim == null) {
-      throw new Error(
-        'CrossAttention needs known feature (last) dimensions for query and keyValue.',
+    if (queryDim == null) {
+      throw new ArgumentError(
+        APPLY,
+        'query',
+        'have a known feature (last) dimension',
+        queryShape,
+        shapeOf(queryShape),
+      );
+    }
+    if (kvDim == null) {
+      throw new ArgumentError(
+        APPLY,
+        'keyValue',
+        'have a known feature (last) dimension',
+        kvShape,
+        shapeOf(kvShape),
       );
     }
     const outputDim = this.outputDim ?? queryDim;
     if (this.residual && outputDim !== queryDim) {
-      throw new Error(
-        `CrossAttention: residual needs outputDim (${outputDim}) equal to the query size (${queryDim}).`,
+      throw new ArgumentError(
+        'CrossAttention',
+        'args.outputDim',
+        `equal the query size (${queryDim}) when args.residual is true`,
+        outputDim,
       );
     }
     this.resolvedOutputDim = outputDim;
@@ -221,16 +245,17 @@ export class CrossAttention extends tf.layers.Layer {
     kwargs: tf.serialization.ConfigDict = {},
   ): tf.Tensor {
     return tf.tidy(() => {
-      if (!Array.isArray(inputs) || inputs.length < 2 || inputs.length > 3) {
-        throw new Error(
-          'CrossAttention expects inputs [query, keyValue] or [query, keyValue, keyMask].',
-        );
-      }
+      if (!Array.isArray(inputs) || inputs.length < 2 || inputs.length > 3)
+        throw new ArgumentError(APPLY, 'inputs', `be ${INPUTS}`, inputs);
       const [query, keyValue, keyMask] = inputs;
       const [batch, length] = query.shape as [number, number, number];
       if (keyValue.shape[0] !== batch) {
-        throw new Error(
-          `CrossAttention: query batch ${batch} differs from keyValue batch ${keyValue.shape[0]}.`,
+        throw new ArgumentError(
+          APPLY,
+          'keyValue',
+          `have the query's batch size (${batch})`,
+          keyValue,
+          { actualText: `batch size ${keyValue.shape[0]}` },
         );
       }
       const q = this.projectHeads(query, this.queryKernel, this.queryBias, this.keyDim); // [B, H, T, dk]

@@ -10,7 +10,7 @@ beforeAll(async () => {
 /** input → enc_1 → enc_2 → head → LogSoftmax, every Dense seeded. */
 function makeModel(): tf.LayersModel {
   const input = tf.input({ shape: [4] });
-  let x = input as tf.SymbolicTensor;
+  let x: tf.SymbolicTensor = input;
   for (const [name, units] of [
     ['enc_1', 6],
     ['enc_2', 6],
@@ -148,9 +148,9 @@ describe('setTrainable', () => {
   it('throws on a pattern that matches nothing, naming the layers, unless allowNoMatch', () => {
     const model = makeModel();
     expect(() => setTrainable(model, 'enc', false)).toThrow(
-      /setTrainable: enc matches no layer of model '.+' \(layers: input\d*, enc_1, enc_2, head, log_probs\)/,
+      /^Argument 'pattern' passed to 'setTrainable' must match a layer of model '.+' \(layers: input\d*, enc_1, enc_2, head, log_probs; pass \{ allowNoMatch: true \} to accept no match\), but got 'enc'\.$/,
     );
-    expect(() => setTrainable(model, /^decoder/, false)).toThrow(/\/\^decoder\/ matches no layer/);
+    expect(() => setTrainable(model, /^decoder/, false)).toThrow(/, but got \/\^decoder\/\.$/);
     expect(setTrainable(model, 'enc', false, { allowNoMatch: true })).toEqual([]);
     model.dispose();
   });

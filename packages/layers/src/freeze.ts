@@ -1,4 +1,5 @@
 import type * as tf from '@tensorflow/tfjs';
+import { ArgumentError, checkBoolean, checkOptions, describeValue } from '@slr/core';
 
 /**
  * Which layers {@link setTrainable} acts on, by layer name:
@@ -89,6 +90,17 @@ export function setTrainable(
   trainable: boolean,
   options: SetTrainableOptions = {},
 ): string[] {
+  const fn = 'setTrainable';
+  const { allowNoMatch = false } = checkOptions(fn, options);
+  checkBoolean(fn, 'options.allowNoMatch', allowNoMatch);
+  checkBoolean(fn, 'trainable', trainable);
+  if (
+    typeof pattern !== 'string' &&
+    typeof pattern !== 'function' &&
+    !(pattern instanceof RegExp)
+  ) {
+    throw new ArgumentError(fn, 'pattern', 'be a string, a RegExp or a function', pattern);
+  }
   const matches = toPredicate(pattern);
   const changed: string[] = [];
   let matched = 0;
@@ -108,10 +120,14 @@ export function setTrainable(
   };
   visit(model.layers);
   if (changed.length > 0) syncVariableFlags(model.layers, model.trainable);
-  if (matched === 0 && !options.allowNoMatch) {
-    throw new Error(
-      `setTrainable: ${String(pattern)} matches no layer of model '${model.name}' ` +
-        `(layers: ${allLayerNames(model.layers).join(', ')}).`,
+  if (matched === 0 && !allowNoMatch) {
+    throw new ArgumentError(
+      fn,
+      'pattern',
+      `match a layer of model '${model.name}' (layers: ${allLayerNames(model.layers).join(', ')}; ` +
+        'pass { allowNoMatch: true } to accept no match)',
+      pattern,
+      { actualText: pattern instanceof RegExp ? String(pattern) : describeValue(pattern) },
     );
   }
   return changed;

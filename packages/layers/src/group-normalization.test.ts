@@ -136,12 +136,12 @@ describeWithBackends('GroupNormalization', () => {
     model.setWeights([tf.randomNormal([6]), tf.randomNormal([6])]);
     let artifacts: tf.io.ModelArtifacts | undefined;
     await model.save(
-      tf.io.withSaveHandler(
-        async (a) => (
-          (artifacts = a),
-          { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } }
-        ),
-      ),
+      tf.io.withSaveHandler((a) => {
+        artifacts = a;
+        return Promise.resolve({
+          modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' },
+        });
+      }),
     );
     const loaded = await tf.loadLayersModel(tf.io.fromMemory(artifacts!));
     const layer = loaded.layers[0] as GroupNormalization;
@@ -158,8 +158,10 @@ describeWithBackends('GroupNormalization', () => {
 
   it('rejects a channel count that the groups do not divide', () => {
     expect(() => new GroupNormalization({ groups: 4 }).apply(tf.input({ shape: [3, 6] }))).toThrow(
-      /not divisible/,
+      "Argument 'inputs' passed to 'GroupNormalization.apply' must have a channel count divisible by groups (4), but got 6 channels.",
     );
-    expect(() => new GroupNormalization({ groups: 0 })).toThrow(/positive integer/);
+    expect(() => new GroupNormalization({ groups: 0 })).toThrow(
+      "Argument 'args.groups' passed to 'GroupNormalization' must be an integer >= 1, but got 0.",
+    );
   });
 });

@@ -1,5 +1,15 @@
 import * as tf from '@tensorflow/tfjs';
+import {
+  ArgumentError,
+  checkBoolean,
+  checkInteger,
+  checkNumber,
+  checkOptions,
+  describeValue,
+} from '@slr/core';
 import type { BaseLayerArgs } from './layer-args';
+
+const APPLY = 'GroupNormalization.apply';
 
 /**
  * Options of {@link GroupNormalization}. Defaults follow Keras' `GroupNormalization`:
@@ -50,37 +60,43 @@ export class GroupNormalization extends tf.layers.Layer {
   private beta: tf.LayerVariable | null = null;
 
   constructor(args: GroupNormalizationArgs = {}) {
-    super(args as tf.serialization.ConfigDict);
+    const fn = 'GroupNormalization';
+    checkOptions(fn, args, 'args');
+    super(args);
     this.supportsMasking = true;
-    this.groups = args.groups ?? 32;
-    this.epsilon = args.epsilon ?? 1e-3;
-    this.center = args.center ?? true;
-    this.scale = args.scale ?? true;
-    if (!Number.isInteger(this.groups) || this.groups < 1) {
-      throw new Error(`GroupNormalization: groups must be a positive integer, got ${this.groups}.`);
-    }
-    if (!(this.epsilon > 0))
-      throw new Error(`GroupNormalization: epsilon must be > 0, got ${this.epsilon}.`);
+    this.groups = checkInteger(fn, 'args.groups', args.groups ?? 32, { min: 1 });
+    this.epsilon = checkNumber(fn, 'args.epsilon', args.epsilon ?? 1e-3, {
+      min: 0,
+      minExclusive: true,
+    });
+    this.center = checkBoolean(fn, 'args.center', args.center ?? true);
+    this.scale = checkBoolean(fn, 'args.scale', args.scale ?? true);
   }
 
   override build(inputShape: tf.Shape | tf.Shape[]): void {
     const shape = (
       Array.isArray(inputShape[0]) ? (inputShape as tf.Shape[])[0] : inputShape
     ) as tf.Shape;
-    if (shape.length < 2) {
-      throw new Error(
-        `GroupNormalization expects inputs of rank ≥ 2, got shape ${JSON.stringify(shape)}.`,
-      );
-    }
+    const actual = { actualText: `shape ${describeValue(shape)}` };
+    if (shape.length < 2)
+      throw new ArgumentError(APPLY, 'inputs', 'have rank 2 or more', shape, actual);
     const channels = shape[shape.length - 1];
     if (channels == null) {
-      throw new Error(
-        `GroupNormalization needs a known channel (last) dimension, got ${JSON.stringify(shape)}.`,
+      throw new ArgumentError(
+        APPLY,
+        'inputs',
+        'have a known channel (last) dimension',
+        shape,
+        actual,
       );
     }
     if (channels % this.groups !== 0) {
-      throw new Error(
-        `GroupNormalization: the channel count ${channels} is not divisible by groups = ${this.groups}.`,
+      throw new ArgumentError(
+        APPLY,
+        'inputs',
+        `have a channel count divisible by groups (${this.groups})`,
+        shape,
+        { actualText: `${channels} channels` },
       );
     }
     this.inputSpec = [new tf.InputSpec({ ndim: shape.length, axes: { [-1]: channels } })];

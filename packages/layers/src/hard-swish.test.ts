@@ -13,9 +13,11 @@ const refHardSwishGrad = (x: number) => (x < -3 ? 0 : x > 3 ? 1 : (2 * x + 3) / 
 async function saveAndLoad(model: tf.LayersModel): Promise<tf.LayersModel> {
   let saved: tf.io.ModelArtifacts | undefined;
   await model.save(
-    tf.io.withSaveHandler(async (artifacts) => {
+    tf.io.withSaveHandler((artifacts) => {
       saved = artifacts;
-      return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
+      return Promise.resolve({
+        modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' },
+      });
     }),
   );
   return tf.loadLayersModel(tf.io.fromMemory(saved!));
@@ -105,5 +107,14 @@ describe('HardSwish and HardSigmoid layers', () => {
     tf.dispose([x, expected, actual]);
     model.dispose();
     loaded.dispose();
+  });
+
+  it('refuses a null config in the one error format', () => {
+    expect(() => new HardSwish(null as never)).toThrow(
+      "Argument 'config' passed to 'HardSwish' must be an object or undefined, but got null.",
+    );
+    expect(() => new HardSigmoid(null as never)).toThrow(
+      "Argument 'config' passed to 'HardSigmoid' must be an object or undefined, but got null.",
+    );
   });
 });

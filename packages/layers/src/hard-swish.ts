@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { checkOptions } from '@slr/core';
 
 /**
  * Hard-sigmoid as defined by MobileNetV3 (Howard et al. 2019) and PyTorch's `nn.Hardsigmoid`:
@@ -11,7 +12,7 @@ import * as tf from '@tensorflow/tfjs';
  * ```
  */
 export function hardSigmoid<T extends tf.Tensor>(x: T): T {
-  return tf.tidy(() => tf.div(tf.relu6(tf.add(x, 3)), 6) as T);
+  return tf.tidy(() => tf.div<T>(tf.relu6(tf.add(x, 3)), 6));
 }
 
 /**
@@ -24,7 +25,7 @@ export function hardSigmoid<T extends tf.Tensor>(x: T): T {
  * ```
  */
 export function hardSwish<T extends tf.Tensor>(x: T): T {
-  return tf.tidy(() => tf.mul(x, hardSigmoid(x)) as T);
+  return tf.tidy(() => tf.mul<T>(x, hardSigmoid(x)));
 }
 
 function single(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
@@ -47,7 +48,7 @@ export class HardSwish extends tf.layers.Layer {
   static readonly className = 'SlrHardSwish';
 
   constructor(config: tf.serialization.ConfigDict = {}) {
-    super(config);
+    super(checkOptions('HardSwish', config, 'config'));
     this.supportsMasking = true;
   }
 
@@ -79,7 +80,7 @@ export class HardSigmoid extends tf.layers.Layer {
   static readonly className = 'SlrHardSigmoid';
 
   constructor(config: tf.serialization.ConfigDict = {}) {
-    super(config);
+    super(checkOptions('HardSigmoid', config, 'config'));
     this.supportsMasking = true;
   }
 

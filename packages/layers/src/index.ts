@@ -1,6 +1,7 @@
 /**
- * `@slr/layers`: custom tfjs-layers shared by the `@slr` models, the `SequenceModel` contract,
- * and model save/load for Node.js.
+ * `@slr/layers`: custom tfjs-layers shared by the `@slr` models, the `SequenceModel` contract
+ * and layer freezing; browser-safe. Saving and loading models to and from folders (Node.js) is
+ * in `@slr/layers/node`.
  *
  * @packageDocumentation
  */
@@ -9,7 +10,6 @@ export * from './conv-backprop-kernels';
 export * from './sequence-model';
 export * from './layer-args';
 export * from './log-softmax-layer';
-export * from './model-io';
 export * from './freeze';
 export * from './hard-swish';
 export * from './squeeze-excite';

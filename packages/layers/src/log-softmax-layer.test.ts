@@ -116,10 +116,7 @@ describeWithBackends('LogSoftmax serialisation', () => {
     const [cls, fromConfig] =
       tf.serialization.SerializationMap.getMap().classNameMap[LogSoftmax.className] ?? [];
     expect(cls).toBe(LogSoftmax);
-    const copy = fromConfig?.(
-      cls as tf.serialization.SerializableConstructor<tf.serialization.Serializable>,
-      config,
-    ) as LogSoftmax;
+    const copy = fromConfig?.(cls, config) as LogSoftmax;
     expect(copy).toBeInstanceOf(LogSoftmax);
     expect(copy.getConfig()).toEqual(config);
   });

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { checkOptions } from '@slr/core';
 import { logSoftmax } from '@slr/ctc';
 
 /**
@@ -16,7 +17,7 @@ export class LogSoftmax extends tf.layers.Layer {
   static readonly className = 'SlrLogSoftmax';
 
   constructor(config: tf.serialization.ConfigDict = {}) {
-    super(config);
+    super(checkOptions('LogSoftmax', config, 'config'));
     this.supportsMasking = true;
   }
 

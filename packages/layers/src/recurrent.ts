@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { checkInteger, checkNumber } from '@slr/core';
 
 /**
  * An initialiser as `tf.initializers` makes them.
@@ -30,6 +31,8 @@ export function lstmInitializers(
   /** Initialiser of the recurrent kernel (seeded with `seed + 1`). */
   recurrentInitializer: LstmInitializer;
 } {
+  checkInteger('lstmInitializers', 'units', units, { min: 1 });
+  if (seed !== undefined) checkNumber('lstmInitializers', 'seed', seed);
   const limit = 1 / Math.sqrt(units);
   return {
     kernelInitializer: tf.initializers.randomUniform({ minval: -limit, maxval: limit, seed }),

@@ -1,4 +1,5 @@
 import type * as tf from '@tensorflow/tfjs';
+import type { Lengths } from '@slr/ctc';
 
 /**
  * The contract every `@slr` recognition model meets: a Keras-style model inside (batch-major),
@@ -19,6 +20,10 @@ export interface SequenceModel {
    * `training` switches dropout and batch-statistics normalisation on.
    */
   apply(inputs: tf.Tensor | tf.Tensor[], training: boolean): tf.Tensor3D;
-  /** Output frames for each input length after the model's temporal downsampling, exactly. */
-  outputLengths(inputLengths: number[]): number[];
+  /**
+   * Output frames for each input length after the model's temporal downsampling, exactly.
+   * Takes lengths in any of `@slr/ctc`'s forms (an array, an `Int32Array` or an int32
+   * `tf.Tensor1D`, read synchronously).
+   */
+  outputLengths(inputLengths: Lengths): number[];
 }

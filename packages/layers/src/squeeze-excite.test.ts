@@ -14,9 +14,11 @@ function torchvisionMakeDivisible(v: number, divisor = 8): number {
 async function saveAndLoad(model: tf.LayersModel): Promise<tf.LayersModel> {
   let saved: tf.io.ModelArtifacts | undefined;
   await model.save(
-    tf.io.withSaveHandler(async (artifacts) => {
+    tf.io.withSaveHandler((artifacts) => {
       saved = artifacts;
-      return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
+      return Promise.resolve({
+        modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' },
+      });
     }),
   );
   return tf.loadLayersModel(tf.io.fromMemory(saved!));
@@ -77,7 +79,9 @@ describe('makeDivisible', () => {
   );
 
   it('rejects a non-positive divisor', () => {
-    expect(() => makeDivisible(10, 0)).toThrow(/divisor/);
+    expect(() => makeDivisible(10, 0)).toThrow(
+      "Argument 'divisor' passed to 'makeDivisible' must be a finite number > 0, but got 0.",
+    );
   });
 });
 
@@ -142,7 +146,7 @@ describe('SqueezeExcite', () => {
     const x = tf.randomNormal([2, 3, 3, 8], 0, 1, 'float32', 4);
     layer.build(x.shape);
     const { grads } = tf.variableGrads(
-      () => tf.sum(tf.square(layer.apply(x) as tf.Tensor)) as tf.Scalar,
+      () => tf.sum<tf.Scalar>(tf.square(layer.apply(x) as tf.Tensor)),
       layer.trainableWeights.map((w) => w.read() as tf.Variable),
     );
     expect(Object.keys(grads)).toHaveLength(4);
@@ -154,9 +158,15 @@ describe('SqueezeExcite', () => {
   });
 
   it('rejects inputs without spatial axes and bad options', () => {
-    expect(() => new SqueezeExcite().apply(tf.input({ shape: [8] }))).toThrow(/rank 3/);
-    expect(() => new SqueezeExcite({ squeezeChannels: 0 })).toThrow(/squeezeChannels/);
-    expect(() => new SqueezeExcite({ gate: 'relu' as never })).toThrow(/gate/);
+    expect(() => new SqueezeExcite().apply(tf.input({ shape: [8] }))).toThrow(
+      "Argument 'inputs' passed to 'SqueezeExcite.apply' must be channels-last, of rank 3 or more, but got shape [null, 8].",
+    );
+    expect(() => new SqueezeExcite({ squeezeChannels: 0 })).toThrow(
+      "Argument 'args.squeezeChannels' passed to 'SqueezeExcite' must be an integer >= 1, but got 0.",
+    );
+    expect(() => new SqueezeExcite({ gate: 'relu' as never })).toThrow(
+      "Argument 'args.gate' passed to 'SqueezeExcite' must be one of 'hardSigmoid', 'sigmoid', but got 'relu'.",
+    );
   });
 
   it('round-trips through save and load, config and weights', async () => {

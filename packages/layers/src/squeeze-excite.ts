@@ -1,4 +1,12 @@
 import * as tf from '@tensorflow/tfjs';
+import {
+  ArgumentError,
+  checkInteger,
+  checkNumber,
+  checkOneOf,
+  checkOptions,
+  describeValue,
+} from '@slr/core';
 import { hardSigmoid } from './hard-swish';
 
 /**
@@ -14,11 +22,9 @@ import { hardSigmoid } from './hard-swish';
  * ```
  */
 export function makeDivisible(value: number, divisor = 8, minValue: number = divisor): number {
-  if (!(divisor > 0) || !Number.isFinite(value)) {
-    throw new Error(
-      `makeDivisible: expected a finite value and a positive divisor, got ${value} and ${divisor}.`,
-    );
-  }
+  checkNumber('makeDivisible', 'value', value);
+  checkNumber('makeDivisible', 'divisor', divisor, { min: 0, minExclusive: true });
+  checkNumber('makeDivisible', 'minValue', minValue);
   let rounded = Math.max(minValue, Math.floor((value + divisor / 2) / divisor) * divisor);
   if (rounded < 0.9 * value) rounded += divisor;
   return rounded;
@@ -97,18 +103,11 @@ export class SqueezeExcite extends tf.layers.Layer {
   private expandBias: tf.LayerVariable | null = null;
 
   constructor(args: SqueezeExciteArgs = {}) {
-    const { squeezeChannels, gate, seed, ...base } = args;
+    const { squeezeChannels, gate, seed, ...base } = checkOptions('SqueezeExcite', args, 'args');
     super(base);
-    if (squeezeChannels != null && !(Number.isInteger(squeezeChannels) && squeezeChannels > 0)) {
-      throw new Error(
-        `SqueezeExcite: squeezeChannels must be a positive integer, got ${squeezeChannels}.`,
-      );
-    }
-    if (gate != null && gate !== 'hardSigmoid' && gate !== 'sigmoid') {
-      throw new Error(
-        `SqueezeExcite: gate must be 'hardSigmoid' or 'sigmoid', got '${String(gate)}'.`,
-      );
-    }
+    if (squeezeChannels != null)
+      checkInteger('SqueezeExcite', 'args.squeezeChannels', squeezeChannels, { min: 1 });
+    if (gate != null) checkOneOf('SqueezeExcite', 'args.gate', gate, ['hardSigmoid', 'sigmoid']);
     this.squeezeChannelsArg = squeezeChannels ?? null;
     this.gate = gate ?? 'hardSigmoid';
     this.seed = seed ?? null;
@@ -121,14 +120,26 @@ export class SqueezeExcite extends tf.layers.Layer {
 
   override build(inputShape: tf.Shape | tf.Shape[]): void {
     const shape = (Array.isArray(inputShape[0]) ? inputShape[0] : inputShape) as tf.Shape;
+    const actual = { actualText: `shape ${describeValue(shape)}` };
     if (shape.length < 3) {
-      throw new Error(
-        `SqueezeExcite expects channels-last inputs of rank 3 or more, got shape [${shape.join(', ')}].`,
+      throw new ArgumentError(
+        'SqueezeExcite.apply',
+        'inputs',
+        'be channels-last, of rank 3 or more',
+        shape,
+        actual,
       );
     }
     const channels = shape[shape.length - 1];
-    if (channels == null)
-      throw new Error('SqueezeExcite needs a known channel dimension (the last axis).');
+    if (channels == null) {
+      throw new ArgumentError(
+        'SqueezeExcite.apply',
+        'inputs',
+        'have a known channel dimension (the last axis)',
+        shape,
+        actual,
+      );
+    }
     const squeeze = this.squeezeChannelsFor(channels);
     const kernelInit = (offset: number) =>
       tf.initializers.varianceScaling({
@@ -159,7 +170,7 @@ export class SqueezeExcite extends tf.layers.Layer {
       const x = Array.isArray(inputs) ? inputs[0] : inputs;
       const rank = x.rank;
       const axes = Array.from({ length: rank - 2 }, (_, i) => i + 1);
-      const pooled = tf.mean(x, axes) as tf.Tensor2D; // [B, C]
+      const pooled = tf.mean<tf.Tensor2D>(x, axes); // [B, C]
       const squeezed = tf.relu(
         tf.add(
           tf.matMul(pooled, this.reduceKernel!.read() as tf.Tensor2D),

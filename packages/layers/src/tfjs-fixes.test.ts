@@ -19,14 +19,14 @@ describe('tfjs fixes', () => {
         units: 4,
         returnSequences: true,
         ...lstmInitializers(4, 3),
-      }) as tf.RNN,
+      }),
       mergeMode: 'concat',
     });
     // A trainable input puts the LSTM's unstack of time on the gradient path, as in a model.
     const input = tf.variable(tf.randomNormal([2, 1, 3], 0, 1, 'float32', 1));
     tf.dispose(lstm.apply(input) as tf.Tensor); // builds the weights
     const { value, grads } = tf.variableGrads(
-      () => tf.sum(lstm.apply(input) as tf.Tensor) as tf.Scalar,
+      () => tf.sum<tf.Scalar>(lstm.apply(input) as tf.Tensor),
       [input, ...lstm.trainableWeights.map((weight) => weight.read() as tf.Variable)],
     );
     expect(Object.keys(grads).length).toBe(7);

@@ -128,8 +128,8 @@ describe('buildI3DBackbone', () => {
       groups: 4,
     });
     const norms = model.layers.filter(
-      (layer) => layer instanceof GroupNormalization,
-    ) as GroupNormalization[];
+      (layer): layer is GroupNormalization => layer instanceof GroupNormalization,
+    );
     expect(norms).toHaveLength(57);
     expect(model.layers.some((layer) => layer instanceof BatchNormalization3D)).toBe(false);
     for (const norm of norms) expect(norm.groups).toBeLessThanOrEqual(4);
@@ -140,16 +140,23 @@ describe('buildI3DBackbone', () => {
   it('rejects invalid options', () => {
     expect(() =>
       buildI3DBackbone({ inputShape: [8, 32, 32] as unknown as [number, number, number, number] }),
-    ).toThrow(/inputShape/);
+    ).toThrow(
+      "Argument 'options.inputShape' passed to 'buildI3DBackbone' must be [T, H, W, C]: positive integers, with null for a free T, H or W, but got [8, 32, 32].",
+    );
     expect(() => buildI3DBackbone({ inputShape: [8, 32, 32, 3], widthMultiplier: 0 })).toThrow(
-      /widthMultiplier/,
+      "Argument 'options.widthMultiplier' passed to 'buildI3DBackbone' must be a finite number > 0, but got 0.",
     );
     expect(() => buildI3DBackbone({ inputShape: [8, 32, 32, 3], temporalStride: 2 as 4 })).toThrow(
-      /temporalStride/,
+      "Argument 'options.temporalStride' passed to 'buildI3DBackbone' must be one of 4, 8, but got 2.",
     );
     expect(() =>
       buildI3DBackbone({ inputShape: [8, 32, 32, 3], normalization: 'layer' as 'batch' }),
-    ).toThrow(/normalization/);
+    ).toThrow(
+      "Argument 'options.normalization' passed to 'buildI3DBackbone' must be one of 'batch', 'group', but got 'layer'.",
+    );
+    expect(() => buildI3DBackbone(null as never)).toThrow(
+      "Argument 'options' passed to 'buildI3DBackbone' must be an object or undefined, but got null.",
+    );
   });
 });
 
@@ -164,7 +171,14 @@ describe('scaleChannels and output lengths', () => {
     expect(i3dTemporalStrides(8)).toEqual([2, 2, 2]);
     expect(i3dTemporalStrides(4)).toEqual([2, 2, 1]);
     expect(i3dOutputLengths([32, 27, 9, 1, 0], 4)).toEqual([8, 7, 3, 1, 0]);
-    expect(() => i3dOutputLengths([2.5])).toThrow(/non-negative integers/);
+    expect(() => i3dOutputLengths([2.5])).toThrow(
+      "Argument 'inputLengths[0]' passed to 'i3dOutputLengths' must be an integer >= 0, but got 2.5.",
+    );
+    // Every form of Lengths.
+    const lengths = tf.tensor1d([32, 27], 'int32');
+    expect(i3dOutputLengths(lengths, 4)).toEqual([8, 7]);
+    expect(i3dOutputLengths(new Int32Array([32, 27]), 4)).toEqual([8, 7]);
+    lengths.dispose();
   });
 
   test.prop([fc.array(fc.nat(10_000), { maxLength: 8 }), fc.constantFrom(4 as const, 8 as const)])(

@@ -1,5 +1,13 @@
 import * as tf from '@tensorflow/tfjs';
+import { checkInteger, checkNumber } from '@slr/core';
+import type { Lengths } from '@slr/ctc';
 import { BatchNormalization3D, GroupNormalization } from '@slr/layers';
+import {
+  checkTemporalStride,
+  outputLengthsFor,
+  resolveBackboneOptions,
+  stridesOf,
+} from './backbone-options';
 import { SpatialAveragePooling } from './spatial-average-pooling';
 
 /**
@@ -129,9 +137,11 @@ export interface I3DBackboneOptions {
  * ```
  */
 export function scaleChannels(channels: number, widthMultiplier = 1, minChannels = 4): number {
+  checkInteger('scaleChannels', 'channels', channels, { min: 1 });
+  checkNumber('scaleChannels', 'widthMultiplier', widthMultiplier, { min: 0, minExclusive: true });
+  checkInteger('scaleChannels', 'minChannels', minChannels, { min: 1 });
   return Math.max(minChannels, Math.round(channels * widthMultiplier));
 }
-
 /**
  * Temporal strides of the backbone's strided layers, in order (`Conv3d_1a_7x7`,
  * `MaxPool3d_4a_3x3`, `MaxPool3d_5a_2x2`); the other layers keep the frame count.
@@ -142,16 +152,15 @@ export function scaleChannels(channels: number, widthMultiplier = 1, minChannels
  * ```
  */
 export function i3dTemporalStrides(temporalStride: I3DTemporalStride = 8): number[] {
-  if (temporalStride !== 4 && temporalStride !== 8) {
-    throw new Error(`I3D: temporalStride must be 4 or 8, got ${String(temporalStride)}.`);
-  }
-  return temporalStride === 8 ? [2, 2, 2] : [2, 2, 1];
+  return stridesOf(checkTemporalStride('i3dTemporalStrides', 'temporalStride', temporalStride));
 }
 
 /**
  * Frames after the backbone for clips of `inputLengths` frames: each strided layer uses
  * tfjs `'same'` padding, so a layer of temporal stride s maps L frames to ⌈L / s⌉
- * (⌈T/8⌉ for stride 8, ⌈T/4⌉ for stride 4). Exactly what the built models output.
+ * (⌈T/8⌉ for stride 8, ⌈T/4⌉ for stride 4). Exactly what the built models output. The lengths
+ * may come in any form of `@slr/ctc`'s `Lengths` (an array, an `Int32Array`, or an int32
+ * `tf.Tensor1D`, read synchronously).
  *
  * @example
  * ```ts
@@ -159,16 +168,10 @@ export function i3dTemporalStrides(temporalStride: I3DTemporalStride = 8): numbe
  * ```
  */
 export function i3dOutputLengths(
-  inputLengths: readonly number[],
+  inputLengths: Lengths,
   temporalStride: I3DTemporalStride = 8,
 ): number[] {
-  const strides = i3dTemporalStrides(temporalStride);
-  return inputLengths.map((length) => {
-    if (!Number.isInteger(length) || length < 0) {
-      throw new Error(`I3D: input lengths must be non-negative integers, got ${length}.`);
-    }
-    return strides.reduce((frames, stride) => Math.ceil(frames / stride), length);
-  });
+  return outputLengthsFor('i3dOutputLengths', inputLengths, temporalStride);
 }
 
 /** Largest divisor of `channels` that is at most `maxGroups`. */
@@ -177,54 +180,6 @@ function groupCount(channels: number, maxGroups: number): number {
     if (channels % groups === 0) return groups;
   }
   return 1;
-}
-
-interface ResolvedOptions {
-  width: number;
-  minChannels: number;
-  normalization: I3DNormalization;
-  groups: number;
-  momentum: number;
-  epsilon: number;
-  temporalStride: I3DTemporalStride;
-}
-
-function resolveOptions(options: I3DBackboneOptions): ResolvedOptions {
-  const { inputShape } = options;
-  if (!Array.isArray(inputShape) || inputShape.length !== 4) {
-    throw new Error(`I3D: inputShape must be [T, H, W, C], got ${JSON.stringify(inputShape)}.`);
-  }
-  for (const size of inputShape) {
-    if (size !== null && (!Number.isInteger(size) || size < 1)) {
-      throw new Error(
-        `I3D: inputShape entries must be positive integers or null, got ${JSON.stringify(inputShape)}.`,
-      );
-    }
-  }
-  if (inputShape[3] == null)
-    throw new Error('I3D: the channel count (inputShape[3]) must be known.');
-  const width = options.widthMultiplier ?? 1;
-  if (!(width > 0 && Number.isFinite(width)))
-    throw new Error(`I3D: widthMultiplier must be > 0, got ${width}.`);
-  const minChannels = options.minChannels ?? 4;
-  if (!Number.isInteger(minChannels) || minChannels < 1) {
-    throw new Error(`I3D: minChannels must be a positive integer, got ${minChannels}.`);
-  }
-  const normalization = options.normalization ?? 'batch';
-  if (normalization !== 'batch' && normalization !== 'group') {
-    throw new Error(`I3D: normalization must be 'batch' or 'group', got ${String(normalization)}.`);
-  }
-  const temporalStride = options.temporalStride ?? 8;
-  i3dTemporalStrides(temporalStride);
-  return {
-    width,
-    minChannels,
-    normalization,
-    groups: options.groups ?? 32,
-    momentum: options.batchNormMomentum ?? 0.99,
-    epsilon: options.normEpsilon ?? 1e-3,
-    temporalStride,
-  };
 }
 
 type Triple = [number, number, number];
@@ -245,14 +200,14 @@ export function applyI3DBackbone(
   input: tf.SymbolicTensor,
   options: I3DBackboneOptions,
 ): {
-  /** `Mixed_5c`'s output `[B, T', H', W', channels]`, or the per-frame logits with `logitsClasses`. */
+  /** `Mixed_5c`'s output `[B, T', H', W', channels]` (`logitsClasses` is `buildI3DBackbone`'s). */
   features: tf.SymbolicTensor;
   /** Temporal stride of each strided layer, in order (their product is the total stride). */
   temporalStrides: number[];
   /** Channels of `features`. */
   channels: number;
 } {
-  const o = resolveOptions(options);
+  const o = resolveBackboneOptions('applyI3DBackbone', options);
   const ch = (channels: number): number => scaleChannels(channels, o.width, o.minChannels);
 
   const unit = (
@@ -318,7 +273,7 @@ export function applyI3DBackbone(
       .apply([b0, b1, b2, b3]) as tf.SymbolicTensor;
   };
 
-  const strides = i3dTemporalStrides(o.temporalStride);
+  const strides = stridesOf(o.temporalStride);
   let x = unit(input, ch(64), [7, 7, 7], 'Conv3d_1a_7x7', [strides[0], 2, 2]);
   x = maxPool(x, [1, 3, 3], [1, 2, 2], 'MaxPool3d_2a_3x3');
   x = unit(x, ch(64), [1, 1, 1], 'Conv3d_2b_1x1');
@@ -356,15 +311,14 @@ export function applyI3DBackbone(
  * ```
  */
 export function buildI3DBackbone(options: I3DBackboneOptions): tf.LayersModel {
+  const fn = 'buildI3DBackbone';
+  resolveBackboneOptions(fn, options);
+  if (options.logitsClasses != null)
+    checkInteger(fn, 'options.logitsClasses', options.logitsClasses, { min: 1 });
   const input = tf.input({ shape: [...options.inputShape], name: 'video' });
   const { features } = applyI3DBackbone(input, options);
   let output = features;
   if (options.logitsClasses != null) {
-    if (!Number.isInteger(options.logitsClasses) || options.logitsClasses < 1) {
-      throw new Error(
-        `I3D: logitsClasses must be a positive integer, got ${options.logitsClasses}.`,
-      );
-    }
     const logits = tf.layers
       .conv3d({
         filters: options.logitsClasses,

@@ -16,11 +16,11 @@ const TINY: I3DTeacherOptions = {
 const POSE = { keypoints: 5, units: 12 };
 
 function video(batch: number, frames: number, seed: number, size = 32): tf.Tensor5D {
-  return tf.randomUniform([batch, frames, size, size, 3], 0, 1, 'float32', seed) as tf.Tensor5D;
+  return tf.randomUniform<tf.Rank.R5>([batch, frames, size, size, 3], 0, 1, 'float32', seed);
 }
 
 function pose(batch: number, frames: number, seed: number): tf.Tensor4D {
-  return tf.randomUniform([batch, frames, POSE.keypoints, 2], 0, 1, 'float32', seed) as tf.Tensor4D;
+  return tf.randomUniform<tf.Rank.R4>([batch, frames, POSE.keypoints, 2], 0, 1, 'float32', seed);
 }
 
 function lossOf(teacher: I3DTeacher, inputs: tf.Tensor | tf.Tensor[], frames: number[]): tf.Scalar {
@@ -165,9 +165,11 @@ describe('buildI3DTeacher', () => {
     expect(a.shape).toEqual([2, 2, 7]);
     expect(teacher.outputLengths([16, 9])).toEqual([2, 2]);
     expect(Math.max(...(await tf.abs(tf.sub(a, b)).data()))).toBeGreaterThan(1e-6);
-    expect(() => teacher.apply(clip, false)).toThrow(/\[video, pose\]/);
+    expect(() => teacher.apply(clip, false)).toThrow(
+      "Argument 'inputs' passed to 'I3DTeacher.apply' must be [video, pose] (the teacher has a pose stream), but got 1 tensor.",
+    );
     expect(() => buildI3DTeacher(TINY).apply([clip, pose(2, 16, 7)], false)).toThrow(
-      /video tensor alone/,
+      "Argument 'inputs' passed to 'I3DTeacher.apply' must be the video tensor alone (the teacher has no pose stream), but got 2 tensors.",
     );
   });
 
@@ -190,9 +192,11 @@ describe('buildI3DTeacher', () => {
     tf.dispose(tf.train.sgd(0.01).minimize(() => lossOf(teacher, inputs, [10, 10]), true)!);
     let artifacts: tf.io.ModelArtifacts | undefined;
     await teacher.model.save(
-      tf.io.withSaveHandler(async (saved) => {
+      tf.io.withSaveHandler((saved) => {
         artifacts = saved;
-        return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
+        return Promise.resolve({
+          modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' },
+        });
       }),
     );
     const loaded = wrapI3DTeacher(await tf.loadLayersModel(tf.io.fromMemory(artifacts!)), {
@@ -209,8 +213,22 @@ describe('buildI3DTeacher', () => {
   });
 
   it('rejects invalid options', () => {
-    expect(() => buildI3DTeacher({ ...TINY, numClasses: 0 })).toThrow(/numClasses/);
-    expect(() => buildI3DTeacher({ ...TINY, dropout: 1 })).toThrow(/dropout/);
-    expect(() => buildI3DTeacher({ ...TINY, pose: { keypoints: 0 } })).toThrow(/keypoints/);
+    expect(() => buildI3DTeacher({ ...TINY, numClasses: 1 })).toThrow(
+      "Argument 'options.numClasses' passed to 'buildI3DTeacher' must be an integer >= 2, but got 1.",
+    );
+    expect(() => buildI3DTeacher({ ...TINY, dropout: 1 })).toThrow(
+      "Argument 'options.dropout' passed to 'buildI3DTeacher' must be a finite number in [0, 1), but got 1.",
+    );
+    expect(() => buildI3DTeacher({ ...TINY, pose: { keypoints: 0 } })).toThrow(
+      "Argument 'options.pose.keypoints' passed to 'buildI3DTeacher' must be an integer >= 1, but got 0.",
+    );
+    expect(() => buildI3DTeacher({ ...TINY, widthMultiplier: -1 })).toThrow(
+      "Argument 'options.widthMultiplier' passed to 'buildI3DTeacher' must be a finite number > 0, but got -1.",
+    );
+    const { model } = buildI3DTeacher(TINY);
+    expect(() => wrapI3DTeacher(model, { temporalStride: 2 as 4 })).toThrow(
+      "Argument 'options.temporalStride' passed to 'wrapI3DTeacher' must be one of 4, 8, but got 2.",
+    );
+    model.dispose();
   });
 });

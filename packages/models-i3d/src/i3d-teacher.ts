@@ -1,11 +1,9 @@
 import * as tf from '@tensorflow/tfjs';
+import { ArgumentError, checkInteger, checkNumber, checkOptions, describeValue } from '@slr/core';
+import type { Lengths } from '@slr/ctc';
 import { CrossAttention, LogSoftmax, lstmInitializers, type SequenceModel } from '@slr/layers';
-import {
-  applyI3DBackbone,
-  i3dOutputLengths,
-  type I3DBackboneOptions,
-  type I3DTemporalStride,
-} from './i3d-backbone';
+import { checkTemporalStride, outputLengthsFor, resolveBackboneOptions } from './backbone-options';
+import { applyI3DBackbone, type I3DBackboneOptions, type I3DTemporalStride } from './i3d-backbone';
 import { SpatialAveragePooling } from './spatial-average-pooling';
 
 /**
@@ -41,7 +39,7 @@ export interface I3DPoseOptions {
  * ```
  */
 export interface I3DTeacherOptions extends Omit<I3DBackboneOptions, 'logitsClasses'> {
-  /** Output classes V, the CTC blank included. */
+  /** Output classes V, the CTC blank included (at least 2). */
   numClasses: number;
   /** Temporal downsampling, 4 or 8. Default 4 for the teacher (twice the frames for CTC). */
   temporalStride?: I3DTemporalStride;
@@ -81,12 +79,6 @@ export interface I3DTeacher extends SequenceModel {
   readonly usesPose: boolean;
 }
 
-function positiveInteger(name: string, value: number): number {
-  if (!Number.isInteger(value) || value < 1)
-    throw new Error(`I3D teacher: ${name} must be a positive integer, got ${value}.`);
-  return value;
-}
-
 /**
  * Builds the I3D teacher for continuous sign-language recognition: the I3D backbone with its
  * temporal resolution kept (spatial average per frame → `[B, T', C]`, T' = ⌈T / stride⌉),
@@ -111,13 +103,25 @@ function positiveInteger(name: string, value: number): number {
  * ```
  */
 export function buildI3DTeacher(options: I3DTeacherOptions): I3DTeacher {
-  const numClasses = positiveInteger('numClasses', options.numClasses);
-  const temporalStride = options.temporalStride ?? 4;
-  const dropout = options.dropout ?? 0.3;
-  if (!(dropout >= 0 && dropout < 1))
-    throw new Error(`I3D teacher: dropout must lie in [0, 1), got ${dropout}.`);
+  const fn = 'buildI3DTeacher';
+  const { temporalStride } = resolveBackboneOptions(fn, options, 4);
+  const positiveInteger = (name: string, value: unknown) =>
+    checkInteger(fn, `options.${name}`, value, { min: 1 });
+  const numClasses = checkInteger(fn, 'options.numClasses', options.numClasses, { min: 2 });
+  const dropout = checkNumber(fn, 'options.dropout', options.dropout ?? 0.3, {
+    min: 0,
+    max: 1,
+    maxExclusive: true,
+  });
+  const attentionDropout = checkNumber(
+    fn,
+    'options.attentionDropout',
+    options.attentionDropout ?? 0,
+    { min: 0, max: 1, maxExclusive: true },
+  );
   const lstmUnits = positiveInteger('lstmUnits', options.lstmUnits ?? 256);
   const lstmLayers = positiveInteger('lstmLayers', options.lstmLayers ?? 1);
+  const pose = options.pose == null ? undefined : checkOptions(fn, options.pose, 'options.pose');
 
   const video = tf.input({ shape: [...options.inputShape], name: 'video' });
   const { features } = applyI3DBackbone(video, { ...options, temporalStride });
@@ -126,16 +130,19 @@ export function buildI3DTeacher(options: I3DTeacherOptions): I3DTeacher {
   ) as tf.SymbolicTensor; // [B, T', C]
 
   const inputs = [video];
-  if (options.pose != null) {
-    const keypoints = positiveInteger('pose.keypoints', options.pose.keypoints);
-    const channels = positiveInteger('pose.channels', options.pose.channels ?? 2);
-    const units = positiveInteger('pose.units', options.pose.units ?? 256);
-    const layers = positiveInteger('pose.layers', options.pose.layers ?? 2);
-    const pose = tf.input({ shape: [options.inputShape[0], keypoints, channels], name: 'pose' });
-    inputs.push(pose);
+  if (pose !== undefined) {
+    const keypoints = positiveInteger('pose.keypoints', pose.keypoints);
+    const channels = positiveInteger('pose.channels', pose.channels ?? 2);
+    const units = positiveInteger('pose.units', pose.units ?? 256);
+    const layers = positiveInteger('pose.layers', pose.layers ?? 2);
+    const poseInput = tf.input({
+      shape: [options.inputShape[0], keypoints, channels],
+      name: 'pose',
+    });
+    inputs.push(poseInput);
     let poseSequence = tf.layers
       .reshape({ targetShape: [-1, keypoints * channels], name: 'pose_flatten' })
-      .apply(pose) as tf.SymbolicTensor;
+      .apply(poseInput) as tf.SymbolicTensor;
     for (let i = 0; i < layers; i++) {
       poseSequence = tf.layers
         .dense({ units, activation: 'relu', name: `pose_dense_${i + 1}` })
@@ -153,7 +160,7 @@ export function buildI3DTeacher(options: I3DTeacherOptions): I3DTeacher {
     sequence = new CrossAttention({
       numHeads: positiveInteger('attentionHeads', options.attentionHeads ?? 8),
       keyDim: positiveInteger('attentionKeyDim', options.attentionKeyDim ?? 64),
-      dropout: options.attentionDropout ?? 0,
+      dropout: attentionDropout,
       residual: true,
       name: 'video_pose_attention',
     }).apply([sequence, poseSequence]) as tf.SymbolicTensor;
@@ -167,7 +174,7 @@ export function buildI3DTeacher(options: I3DTeacherOptions): I3DTeacher {
           returnSequences: true,
           name: `lstm_${i + 1}`,
           ...lstmInitializers(lstmUnits),
-        }) as tf.RNN,
+        }),
         mergeMode: 'concat',
         name: `bilstm_${i + 1}`,
       })
@@ -182,7 +189,7 @@ export function buildI3DTeacher(options: I3DTeacherOptions): I3DTeacher {
     .apply(sequence) as tf.SymbolicTensor;
   const logProbs = new LogSoftmax({ name: 'log_softmax' }).apply(logits) as tf.SymbolicTensor;
   const model = tf.model({ inputs, outputs: logProbs, name: options.name ?? 'i3d_teacher' });
-  return wrapTeacher(model, { temporalStride, numClasses, usesPose: options.pose != null });
+  return wrapTeacher(model, { temporalStride, numClasses, usesPose: pose !== undefined });
 }
 
 /**
@@ -199,16 +206,31 @@ export function wrapI3DTeacher(
   model: tf.LayersModel,
   options: { temporalStride: I3DTemporalStride },
 ): I3DTeacher {
-  const numClasses = model.outputs[0].shape[model.outputs[0].shape.length - 1];
-  if (model.outputs.length !== 1 || model.outputs[0].shape.length !== 3 || numClasses == null) {
-    throw new Error("wrapI3DTeacher: expected a model with one output [B, T', V].");
+  const fn = 'wrapI3DTeacher';
+  if (!(model instanceof tf.LayersModel))
+    throw new ArgumentError(fn, 'model', 'be a tf.LayersModel', model);
+  if (options === undefined) throw new ArgumentError(fn, 'options', 'be an object', options);
+  const temporalStride = checkTemporalStride(
+    fn,
+    'options.temporalStride',
+    checkOptions(fn, options).temporalStride,
+  );
+  const shapes = model.outputs.map((output) => output.shape);
+  const numClasses = shapes.length === 1 && shapes[0].length === 3 ? shapes[0][2] : null;
+  if (numClasses == null) {
+    throw new ArgumentError(fn, 'model', "have one output [B, T', V] with a known V", model, {
+      actualText: `a model with outputs of shapes ${shapes.map((shape) => describeValue(shape)).join(', ')}`,
+    });
   }
   return wrapTeacher(model, {
-    temporalStride: options.temporalStride,
+    temporalStride,
     numClasses,
     usesPose: model.inputs.length === 2,
   });
 }
+
+const APPLY = 'I3DTeacher.apply';
+const OUTPUT_LENGTHS = 'I3DTeacher.outputLengths';
 
 function wrapTeacher(
   model: tf.LayersModel,
@@ -221,23 +243,25 @@ function wrapTeacher(
     apply(inputs: tf.Tensor | tf.Tensor[], training: boolean): tf.Tensor3D {
       const list = Array.isArray(inputs) ? inputs : [inputs];
       if (list.length !== expectedInputs) {
-        throw new Error(
+        throw new ArgumentError(
+          APPLY,
+          'inputs',
           info.usesPose
-            ? `I3D teacher: expected [video, pose] inputs, got ${list.length} tensor(s).`
-            : `I3D teacher: expected the video tensor alone, got ${list.length} tensors.`,
+            ? 'be [video, pose] (the teacher has a pose stream)'
+            : 'be the video tensor alone (the teacher has no pose stream)',
+          inputs,
+          { actualText: `${list.length} tensor${list.length === 1 ? '' : 's'}` },
         );
       }
-      if (list[0].rank !== 5)
-        throw new Error(
-          `I3D teacher: video must be [B, T, H, W, C], got shape [${list[0].shape}].`,
-        );
+      if (!(list[0] instanceof tf.Tensor) || list[0].rank !== 5)
+        throw new ArgumentError(APPLY, 'video', 'be a tensor [B, T, H, W, C]', list[0]);
       return tf.tidy(() => {
         const output = model.apply(list.length === 1 ? list[0] : list, { training }) as tf.Tensor;
         return tf.transpose(output, [1, 0, 2]) as tf.Tensor3D;
       });
     },
-    outputLengths(inputLengths: number[]): number[] {
-      return i3dOutputLengths(inputLengths, info.temporalStride);
+    outputLengths(inputLengths: Lengths): number[] {
+      return outputLengthsFor(OUTPUT_LENGTHS, inputLengths, info.temporalStride);
     },
   };
 }

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { ArgumentError, checkOptions, describeValue } from '@slr/core';
 
 /**
  * Averages a video feature map over its spatial axes, frame by frame: `[B, T, H, W, C]` →
@@ -17,7 +18,7 @@ export class SpatialAveragePooling extends tf.layers.Layer {
   static readonly className = 'SlrSpatialAveragePooling';
 
   constructor(config: tf.serialization.ConfigDict = {}) {
-    super(config);
+    super(checkOptions('SpatialAveragePooling', config, 'config'));
   }
 
   override build(inputShape: tf.Shape | tf.Shape[]): void {
@@ -25,8 +26,14 @@ export class SpatialAveragePooling extends tf.layers.Layer {
       Array.isArray(inputShape[0]) ? (inputShape as tf.Shape[])[0] : inputShape
     ) as tf.Shape;
     if (shape.length !== 5) {
-      throw new Error(
-        `SpatialAveragePooling expects [B, T, H, W, C], got ${JSON.stringify(shape)}.`,
+      throw new ArgumentError(
+        'SpatialAveragePooling.apply',
+        'inputs',
+        'be [B, T, H, W, C]',
+        shape,
+        {
+          actualText: `shape ${describeValue(shape)}`,
+        },
       );
     }
     this.inputSpec = [new tf.InputSpec({ ndim: 5 })];

@@ -81,7 +81,11 @@ describe('mobileNetV3Architecture', () => {
   });
 
   it('rejects unknown variants and widths', () => {
-    expect(() => mobileNetV3Architecture('medium' as never)).toThrow(/variant/);
-    expect(() => mobileNetV3Architecture('large', 0)).toThrow(/widthMultiplier/);
+    expect(() => mobileNetV3Architecture('medium' as never)).toThrow(
+      "Argument 'variant' passed to 'mobileNetV3Architecture' must be one of 'large', 'small', but got 'medium'.",
+    );
+    expect(() => mobileNetV3Architecture('large', 0)).toThrow(
+      "Argument 'widthMultiplier' passed to 'mobileNetV3Architecture' must be a finite number > 0, but got 0.",
+    );
   });
 });

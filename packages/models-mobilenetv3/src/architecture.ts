@@ -1,3 +1,4 @@
+import { checkNumber, checkOneOf } from '@slr/core';
 import { makeDivisible } from '@slr/layers';
 
 /**
@@ -174,14 +175,11 @@ export function mobileNetV3Architecture(
   variant: MobileNetV3Variant,
   widthMultiplier = 1,
 ): MobileNetV3Architecture {
-  if (variant !== 'large' && variant !== 'small') {
-    throw new Error(`MobileNetV3: variant must be 'large' or 'small', got '${String(variant)}'.`);
-  }
-  if (!(Number.isFinite(widthMultiplier) && widthMultiplier > 0)) {
-    throw new Error(
-      `MobileNetV3: widthMultiplier must be a positive number, got ${widthMultiplier}.`,
-    );
-  }
+  checkOneOf('mobileNetV3Architecture', 'variant', variant, ['large', 'small']);
+  checkNumber('mobileNetV3Architecture', 'widthMultiplier', widthMultiplier, {
+    min: 0,
+    minExclusive: true,
+  });
   const adjust = (channels: number) => makeDivisible(channels * widthMultiplier, 8);
   const specs = variant === 'large' ? MOBILENET_V3_LARGE_BLOCKS : MOBILENET_V3_SMALL_BLOCKS;
   const blocks = specs.map((spec): MobileNetV3Block => {

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { ArgumentError, checkInteger, checkNumber, checkOneOf } from '@slr/core';
 import { HardSwish, SqueezeExcite } from '@slr/layers';
 import {
   mobileNetV3Architecture,
@@ -16,13 +17,34 @@ const BN_MOMENTUM = 0.99;
 /** Hands out consecutive seeds (`undefined` throughout when no base seed was given). @internal */
 export type SeedSequence = () => number | undefined;
 
-/** @internal */
-export function seedSequence(seed: number | undefined): SeedSequence {
+/** Consecutive seeds from `seed` (checked as `options.seed` of `fn`). @internal */
+export function seedSequence(fn: string, seed: number | undefined): SeedSequence {
   if (seed == null) return () => undefined;
-  if (!Number.isInteger(seed))
-    throw new Error(`MobileNetV3: seed must be an integer, got ${seed}.`);
-  let next = seed;
+  let next = checkInteger(fn, 'options.seed', seed);
   return () => next++;
+}
+
+/**
+ * Checks the options every MobileNetV3 builder shares, so that an error names the builder the
+ * user called (not `mobileNetV3Architecture`). @internal
+ */
+export function checkFeatureOptions(
+  fn: string,
+  options: {
+    readonly variant: unknown;
+    readonly widthMultiplier?: number;
+    readonly batchNormMomentum?: number;
+  },
+): void {
+  checkOneOf(fn, 'options.variant', options.variant, ['large', 'small']);
+  if (options.widthMultiplier !== undefined) {
+    checkNumber(fn, 'options.widthMultiplier', options.widthMultiplier, {
+      min: 0,
+      minExclusive: true,
+    });
+  }
+  if (options.batchNormMomentum !== undefined)
+    checkNumber(fn, 'options.batchNormMomentum', options.batchNormMomentum, { min: 0, max: 1 });
 }
 
 /** He-normal with fan-out as torchvision initialises convolutions (`kaiming_normal_(mode='fan_out')`). */
@@ -214,18 +236,30 @@ export function applyMobileNetV3Features(
   return { output: x, architecture };
 }
 
-/** Checks an image shape `[H, W, C]` (H and W may be `null` for any size). @internal */
-export function checkImageShape(shape: readonly (number | null)[], what: string): void {
-  const [height, width, channels] = shape;
+/**
+ * Checks an image shape `[H, W, C]` (H and W may be `null` for any size), the argument
+ * `argument` of `fn`. @internal
+ */
+export function checkImageShape(
+  fn: string,
+  argument: string,
+  shape: readonly (number | null)[],
+  actual: unknown = shape,
+): void {
   const dimOk = (d: number | null) => d === null || (Number.isInteger(d) && d > 0);
+  const value: unknown = shape;
   if (
+    !Array.isArray(value) ||
     shape.length !== 3 ||
-    !dimOk(height) ||
-    !dimOk(width) ||
-    !(Number.isInteger(channels) && (channels as number) > 0)
+    !dimOk(shape[0]) ||
+    !dimOk(shape[1]) ||
+    !(Number.isInteger(shape[2]) && (shape[2] as number) > 0)
   ) {
-    throw new Error(
-      `${what}: inputShape must be [H, W, C] with positive integers (H, W may be null), got [${shape.join(', ')}].`,
+    throw new ArgumentError(
+      fn,
+      argument,
+      'be [H, W, C] of positive integers (H and W may be null)',
+      actual,
     );
   }
 }

@@ -17,9 +17,11 @@ function trainableParameters(model: tf.LayersModel): number {
 async function saveToMemory(model: tf.LayersModel): Promise<tf.io.ModelArtifacts> {
   let saved: tf.io.ModelArtifacts | undefined;
   await model.save(
-    tf.io.withSaveHandler(async (artifacts) => {
+    tf.io.withSaveHandler((artifacts) => {
       saved = artifacts;
-      return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
+      return Promise.resolve({
+        modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' },
+      });
     }),
   );
   return saved!;
@@ -103,7 +105,7 @@ describe('buildMobileNetV3Classifier: the ImageNet architecture', () => {
     const ones = tf.onesLike(stem.getWeights()[0]);
     stem.setWeights([ones]);
     ones.dispose();
-    const probe = tf.model({ inputs: model.inputs, outputs: stem.output as tf.SymbolicTensor });
+    const probe = tf.model({ inputs: model.inputs, outputs: stem.output });
     const y = probe.predict(tf.ones([1, 4, 4, 1])) as tf.Tensor;
     // Output (0, 0) sees rows and columns −1..1 (4 ones), output (1, 1) sees 1..3 (9 ones);
     // tfjs's 'same' would have padded only the end, giving 9 and 4.
@@ -179,21 +181,30 @@ describe('buildMobileNetV3Classifier: forward passes on small configurations', (
   it('rejects bad options', () => {
     expect(() =>
       buildMobileNetV3Classifier({ variant: 'large', numClasses: 0, inputShape: [32, 32, 3] }),
-    ).toThrow(/numClasses/);
+    ).toThrow(
+      "Argument 'options.numClasses' passed to 'buildMobileNetV3Classifier' must be an integer >= 1, but got 0.",
+    );
     expect(() =>
       buildMobileNetV3Classifier({
         variant: 'tiny' as never,
         numClasses: 2,
         inputShape: [32, 32, 3],
       }),
-    ).toThrow(/variant/);
+    ).toThrow(
+      "Argument 'options.variant' passed to 'buildMobileNetV3Classifier' must be one of 'large', 'small', but got 'tiny'.",
+    );
     expect(() =>
       buildMobileNetV3Classifier({
         variant: 'small',
         numClasses: 2,
         inputShape: [32, 32] as never,
       }),
-    ).toThrow(/inputShape/);
+    ).toThrow(
+      "Argument 'options.inputShape' passed to 'buildMobileNetV3Classifier' must be [H, W, C] of positive integers (H and W may be null), but got [32, 32].",
+    );
+    expect(() => buildMobileNetV3Features(null as never)).toThrow(
+      "Argument 'options' passed to 'buildMobileNetV3Features' must be an object or undefined, but got null.",
+    );
   });
 });
 

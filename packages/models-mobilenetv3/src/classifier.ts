@@ -1,7 +1,21 @@
 import * as tf from '@tensorflow/tfjs';
+import { ArgumentError, checkInteger, checkNumber, checkOneOf, checkOptions } from '@slr/core';
 import { HardSwish } from '@slr/layers';
 import type { MobileNetV3Variant } from './architecture';
-import { applyMobileNetV3Features, checkImageShape, seedSequence } from './backbone';
+import {
+  applyMobileNetV3Features,
+  checkFeatureOptions,
+  checkImageShape,
+  seedSequence,
+} from './backbone';
+
+/** Checks the options of the image builders, the errors naming `fn`. */
+function checkImageOptions(fn: string, options: MobileNetV3FeaturesOptions): void {
+  if (options === undefined) throw new ArgumentError(fn, 'options', 'be an object', options);
+  checkOptions(fn, options);
+  checkFeatureOptions(fn, options);
+  checkImageShape(fn, 'options.inputShape', options.inputShape);
+}
 
 /**
  * Options of {@link buildMobileNetV3Features}.
@@ -38,12 +52,13 @@ export interface MobileNetV3FeaturesOptions {
  * ```
  */
 export function buildMobileNetV3Features(options: MobileNetV3FeaturesOptions): tf.LayersModel {
-  checkImageShape(options.inputShape, 'buildMobileNetV3Features');
+  const fn = 'buildMobileNetV3Features';
+  checkImageOptions(fn, options);
   const input = tf.input({ shape: [...options.inputShape], name: 'image' });
   const { output } = applyMobileNetV3Features(input, {
     variant: options.variant,
     widthMultiplier: options.widthMultiplier,
-    seeds: seedSequence(options.seed),
+    seeds: seedSequence(fn, options.seed),
     batchNormMomentum: options.batchNormMomentum,
   });
   return tf.model({
@@ -88,17 +103,17 @@ export interface MobileNetV3ClassifierOptions extends MobileNetV3FeaturesOptions
  * ```
  */
 export function buildMobileNetV3Classifier(options: MobileNetV3ClassifierOptions): tf.LayersModel {
-  checkImageShape(options.inputShape, 'buildMobileNetV3Classifier');
-  if (!(Number.isInteger(options.numClasses) && options.numClasses > 0)) {
-    throw new Error(
-      `buildMobileNetV3Classifier: numClasses must be a positive integer, got ${options.numClasses}.`,
-    );
-  }
-  const dropout = options.dropout ?? 0.2;
-  if (!(dropout >= 0 && dropout < 1)) {
-    throw new Error(`buildMobileNetV3Classifier: dropout must be in [0, 1), got ${dropout}.`);
-  }
-  const seeds = seedSequence(options.seed);
+  const fn = 'buildMobileNetV3Classifier';
+  checkImageOptions(fn, options);
+  checkInteger(fn, 'options.numClasses', options.numClasses, { min: 1 });
+  const dropout = checkNumber(fn, 'options.dropout', options.dropout ?? 0.2, {
+    min: 0,
+    max: 1,
+    maxExclusive: true,
+  });
+  if (options.outputActivation !== undefined)
+    checkOneOf(fn, 'options.outputActivation', options.outputActivation, ['linear', 'softmax']);
+  const seeds = seedSequence(fn, options.seed);
   const input = tf.input({ shape: [...options.inputShape], name: 'image' });
   const { output: features, architecture } = applyMobileNetV3Features(input, {
     variant: options.variant,

@@ -42,9 +42,11 @@ afterAll(() => tf.dispose([videos, targets]));
 async function saveToMemory(model: tf.LayersModel): Promise<tf.io.ModelArtifacts> {
   let saved: tf.io.ModelArtifacts | undefined;
   await model.save(
-    tf.io.withSaveHandler(async (artifacts) => {
+    tf.io.withSaveHandler((artifacts) => {
       saved = artifacts;
-      return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
+      return Promise.resolve({
+        modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' },
+      });
     }),
   );
   return saved!;
@@ -136,10 +138,26 @@ describe('buildMobileNetV3Student: shapes and lengths', () => {
         inputShape: [12, 32, 32, 3],
         temporalHead: 'K5-P2-K5-P2',
       }),
-    ).toThrow(/T ≥ 16/);
-    expect(() => student.apply(tf.zeros([1, 2, 32, 32, 3]), false)).toThrow(/T ≥ 4/);
-    expect(() => student.apply(tf.zeros([1, 32, 32, 3]), false)).toThrow(/\[B, T, H, W, C\]/);
-    expect(() => buildMobileNetV3Student({ ...TINY, numClasses: 1 })).toThrow(/numClasses/);
+    ).toThrow(
+      "Argument 'options.inputShape' passed to 'buildMobileNetV3Student' must have T ≥ 16: the temporal head leaves no frame of fewer, but got T = 12.",
+    );
+    expect(() => student.apply(tf.zeros([1, 2, 32, 32, 3]), false)).toThrow(
+      "Argument 'videos' passed to 'MobileNetV3Student.apply' must have T ≥ 4 frames (the temporal head leaves none of fewer), but got T = 2.",
+    );
+    expect(() => student.apply(tf.zeros([1, 32, 32, 3]), false)).toThrow(
+      "Argument 'videos' passed to 'MobileNetV3Student.apply' must be a tensor [B, T, H, W, C], but got a float32 tensor of shape [1, 32, 32, 3].",
+    );
+    expect(() => buildMobileNetV3Student({ ...TINY, numClasses: 1 })).toThrow(
+      "Argument 'options.numClasses' passed to 'buildMobileNetV3Student' must be an integer >= 2, but got 1.",
+    );
+    expect(() => buildMobileNetV3Student({ ...TINY, temporalHead: 'K5-X2' })).toThrow(
+      "Argument 'options.temporalHead' passed to 'buildMobileNetV3Student' must be made of K<kernel> and P<pool> tokens joined by '-' (e.g. 'K5-P2-K5-P2'), but got 'K5-X2' (token 2, 'X2', is neither).",
+    );
+    // outputLengths takes every form of Lengths.
+    const lengths = tf.tensor1d([8, 9], 'int32');
+    expect(student.outputLengths(lengths)).toEqual(student.outputLengths([8, 9]));
+    expect(student.outputLengths(new Int32Array([8, 9]))).toEqual(student.outputLengths([8, 9]));
+    lengths.dispose();
   });
 
   it('leaves the LSTM out with lstmUnits 0, and seeds initialise reproducibly with distinct LSTM directions', () => {

@@ -1,18 +1,16 @@
 import * as tf from '@tensorflow/tfjs';
+import { ArgumentError, checkInteger, checkNumber, checkOptions, describeValue } from '@slr/core';
+import type { Lengths } from '@slr/ctc';
 import { LogSoftmax, type SequenceModel, lstmInitializers } from '@slr/layers';
 import type { MobileNetV3Variant } from './architecture';
 import {
   applyMobileNetV3Features,
+  checkFeatureOptions,
   checkImageShape,
   seedSequence,
-  type SeedSequence,
 } from './backbone';
-import {
-  parseTemporalHead,
-  temporalOutputLength,
-  type TemporalHeadSpec,
-  type TemporalOp,
-} from './temporal-head';
+import { parseTemporalHeadFor } from './temporal-head-parse';
+import { temporalOutputLength, type TemporalHeadSpec, type TemporalOp } from './temporal-head';
 import { FoldTime, UnfoldTime } from './time-folding';
 
 /**
@@ -83,47 +81,52 @@ function minimumFrames(ops: TemporalOp[]): number {
  * ```
  */
 export function buildMobileNetV3Student(options: MobileNetV3StudentOptions): SequenceModel {
-  const what = 'buildMobileNetV3Student';
-  const { numClasses, inputShape } = options;
-  if (!(Number.isInteger(numClasses) && numClasses > 1)) {
-    throw new Error(
-      `${what}: numClasses (the blank included) must be an integer of at least 2, got ${numClasses}.`,
-    );
-  }
-  if (!Array.isArray(inputShape) || inputShape.length !== 4) {
-    throw new Error(`${what}: inputShape must be [T, H, W, C], got ${JSON.stringify(inputShape)}.`);
-  }
+  const fn = 'buildMobileNetV3Student';
+  if (options === undefined) throw new ArgumentError(fn, 'options', 'be an object', options);
+  const { numClasses, inputShape } = checkOptions(fn, options);
+  checkInteger(fn, 'options.numClasses', numClasses, { min: 2 });
+  checkFeatureOptions(fn, options);
+  const shapeRule =
+    'be [T, H, W, C] of positive integers (T may be null for any length; H and W are known)';
+  if (!Array.isArray(inputShape) || inputShape.length !== 4)
+    throw new ArgumentError(fn, 'options.inputShape', shapeRule, inputShape);
   const [frames, ...imageShape] = inputShape;
-  if (frames !== null && !(Number.isInteger(frames) && frames > 0)) {
-    throw new Error(
-      `${what}: T (inputShape[0]) must be a positive integer or null, got ${frames}.`,
-    );
-  }
-  checkImageShape(imageShape, what);
-  if (imageShape[0] == null || imageShape[1] == null)
-    throw new Error(`${what}: H and W must be known.`);
-  const ops = parseTemporalHead(options.temporalHead ?? 'K5-P2-K5-P2');
+  if (
+    (frames !== null && !(Number.isInteger(frames) && frames > 0)) ||
+    imageShape[0] == null ||
+    imageShape[1] == null
+  )
+    throw new ArgumentError(fn, 'options.inputShape', shapeRule, inputShape);
+  checkImageShape(fn, 'options.inputShape', imageShape, inputShape);
+  const ops = parseTemporalHeadFor(
+    fn,
+    'options.temporalHead',
+    options.temporalHead ?? 'K5-P2-K5-P2',
+  );
   const minFrames = minimumFrames(ops);
   if (frames !== null && temporalOutputLength(frames, ops) < 1) {
-    throw new Error(
-      `${what}: the temporal head leaves no frame of T=${frames}; it needs T ≥ ${minFrames}.`,
+    throw new ArgumentError(
+      fn,
+      'options.inputShape',
+      `have T ≥ ${minFrames}: the temporal head leaves no frame of fewer`,
+      inputShape,
+      { actualText: `T = ${frames}` },
     );
   }
-  const temporalChannels = options.temporalChannels ?? 512;
-  const lstmUnits = options.lstmUnits ?? 256;
-  const dropout = options.dropout ?? 0.1;
-  if (!(Number.isInteger(temporalChannels) && temporalChannels > 0)) {
-    throw new Error(
-      `${what}: temporalChannels must be a positive integer, got ${temporalChannels}.`,
-    );
-  }
-  if (!(Number.isInteger(lstmUnits) && lstmUnits >= 0)) {
-    throw new Error(`${what}: lstmUnits must be a non-negative integer, got ${lstmUnits}.`);
-  }
-  if (!(dropout >= 0 && dropout < 1))
-    throw new Error(`${what}: dropout must be in [0, 1), got ${dropout}.`);
+  const temporalChannels = checkInteger(
+    fn,
+    'options.temporalChannels',
+    options.temporalChannels ?? 512,
+    { min: 1 },
+  );
+  const lstmUnits = checkInteger(fn, 'options.lstmUnits', options.lstmUnits ?? 256, { min: 0 });
+  const dropout = checkNumber(fn, 'options.dropout', options.dropout ?? 0.1, {
+    min: 0,
+    max: 1,
+    maxExclusive: true,
+  });
 
-  const seeds = seedSequence(options.seed);
+  const seeds = seedSequence(fn, options.seed);
   const videos = tf.input({ shape: [...inputShape], name: 'videos' });
   const folded = new FoldTime({ name: 'fold_time' }).apply(videos) as tf.SymbolicTensor;
   const { output: featureMaps } = applyMobileNetV3Features(folded, {
@@ -183,7 +186,7 @@ export function buildMobileNetV3Student(options: MobileNetV3StudentOptions): Seq
     // backward direction's seeds now and re-initialise it below so that the two differ.
     backwardSeeds = { kernel: seeds(), recurrent: seeds() };
     bidirectional = tf.layers.bidirectional({
-      layer: lstm as tf.RNN,
+      layer: lstm,
       mergeMode: 'concat',
       name: 'bilstm',
     });
@@ -231,11 +234,14 @@ export function buildMobileNetV3Student(options: MobileNetV3StudentOptions): Seq
  *
  * @example
  * ```ts
- * const student = wrapMobileNetV3Student(await loadModel('checkpoints/student')); // loadModel: @slr/layers
+ * const student = wrapMobileNetV3Student(await loadModel('checkpoints/student')); // loadModel: @slr/layers/node
  * student.outputLengths([64, 50]); // [13, 9] for the default K5-P2-K5-P2 head
  * ```
  */
 export function wrapMobileNetV3Student(model: tf.LayersModel): SequenceModel {
+  const fn = 'wrapMobileNetV3Student';
+  if (!(model instanceof tf.LayersModel))
+    throw new ArgumentError(fn, 'model', 'be a tf.LayersModel', model);
   const ops: TemporalOp[] = [];
   for (const layer of model.layers) {
     const config = layer.getConfig();
@@ -243,8 +249,12 @@ export function wrapMobileNetV3Student(model: tf.LayersModel): SequenceModel {
       Array.isArray(value) ? (value[0] as number) : (value as number);
     if (layer.getClassName() === 'Conv1D') {
       if (first(config.strides) !== 1 || first(config.dilationRate ?? 1) !== 1) {
-        throw new Error(
-          `wrapMobileNetV3Student: temporal convolution '${layer.name}' must have stride 1 and no dilation.`,
+        throw new ArgumentError(
+          fn,
+          'model',
+          `have temporal convolutions of stride 1 without dilation`,
+          model,
+          { actualText: `'${layer.name}' of stride ${describeValue(config.strides)}` },
         );
       }
       ops.push({
@@ -253,10 +263,11 @@ export function wrapMobileNetV3Student(model: tf.LayersModel): SequenceModel {
         padding: config.padding as 'valid' | 'same',
       });
     } else if (layer.getClassName() === 'MaxPooling1D') {
-      if (config.padding !== 'valid')
-        throw new Error(
-          `wrapMobileNetV3Student: pooling '${layer.name}' must use 'valid' padding.`,
-        );
+      if (config.padding !== 'valid') {
+        throw new ArgumentError(fn, 'model', "have temporal poolings with 'valid' padding", model, {
+          actualText: `'${layer.name}' with padding ${describeValue(config.padding)}`,
+        });
+      }
       ops.push({
         type: 'pool',
         size: first(config.poolSize),
@@ -267,6 +278,8 @@ export function wrapMobileNetV3Student(model: tf.LayersModel): SequenceModel {
   return new MobileNetV3Student(model, ops, minimumFrames(ops));
 }
 
+const APPLY = 'MobileNetV3Student.apply';
+
 class MobileNetV3Student implements SequenceModel {
   constructor(
     readonly model: tf.LayersModel,
@@ -276,15 +289,16 @@ class MobileNetV3Student implements SequenceModel {
 
   apply(inputs: tf.Tensor | tf.Tensor[], training: boolean): tf.Tensor3D {
     const videos = Array.isArray(inputs) ? inputs[0] : inputs;
-    if (videos.rank !== 5) {
-      throw new Error(
-        `MobileNetV3 student: expected videos [B, T, H, W, C], got shape [${videos.shape.join(', ')}].`,
-      );
-    }
+    if (!(videos instanceof tf.Tensor) || videos.rank !== 5)
+      throw new ArgumentError(APPLY, 'videos', 'be a tensor [B, T, H, W, C]', videos);
     const frames = (videos.shape as number[])[1];
     if (frames < this.minFrames) {
-      throw new Error(
-        `MobileNetV3 student: the temporal head needs T ≥ ${this.minFrames} frames, got ${frames}.`,
+      throw new ArgumentError(
+        APPLY,
+        'videos',
+        `have T ≥ ${this.minFrames} frames (the temporal head leaves none of fewer)`,
+        videos,
+        { actualText: `T = ${frames}` },
       );
     }
     return tf.tidy(() => {
@@ -293,7 +307,25 @@ class MobileNetV3Student implements SequenceModel {
     });
   }
 
-  outputLengths(inputLengths: number[]): number[] {
-    return inputLengths.map((length) => temporalOutputLength(length, this.ops));
+  outputLengths(inputLengths: Lengths): number[] {
+    const fn = 'MobileNetV3Student.outputLengths';
+    let lengths: ArrayLike<number>;
+    if (inputLengths instanceof tf.Tensor) {
+      if (inputLengths.rank !== 1)
+        throw new ArgumentError(fn, 'inputLengths', 'be a 1-D tensor', inputLengths);
+      lengths = inputLengths.dataSync();
+    } else if (inputLengths instanceof Int32Array || Array.isArray(inputLengths)) {
+      lengths = inputLengths as ArrayLike<number>;
+    } else {
+      throw new ArgumentError(
+        fn,
+        'inputLengths',
+        'be an array, an Int32Array or a 1-D tensor',
+        inputLengths,
+      );
+    }
+    return Array.from(lengths, (length, i) =>
+      temporalOutputLength(checkInteger(fn, `inputLengths[${i}]`, length, { min: 0 }), this.ops),
+    );
   }
 }

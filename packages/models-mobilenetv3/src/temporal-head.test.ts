@@ -57,9 +57,13 @@ describe('parseTemporalHead', () => {
   });
 
   it('rejects malformed heads', () => {
-    expect(() => parseTemporalHead('K5-X2')).toThrow(/X2/);
-    expect(() => parseTemporalHead('K0')).toThrow(/positive/);
-    expect(() => parseTemporalHead([{ type: 'conv', kernelSize: 2.5 }])).toThrow(/positive/);
+    expect(() => parseTemporalHead('K5-X2')).toThrow(/'X2', is neither/);
+    expect(() => parseTemporalHead('K0')).toThrow(
+      "Argument 'spec[0].kernelSize' passed to 'parseTemporalHead' must be an integer >= 1, but got 0.",
+    );
+    expect(() => parseTemporalHead([{ type: 'conv', kernelSize: 2.5 }])).toThrow(
+      "Argument 'spec[0].kernelSize' passed to 'parseTemporalHead' must be an integer >= 1, but got 2.5.",
+    );
   });
 });
 

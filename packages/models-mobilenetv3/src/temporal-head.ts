@@ -1,3 +1,6 @@
+import { checkInteger } from '@slr/core';
+import { parseTemporalHeadFor } from './temporal-head-parse';
+
 /**
  * One layer of a temporal head: a 1-D convolution (followed by BatchNorm and ReLU, stride 1) or a
  * max pooling over time.
@@ -38,12 +41,6 @@ export type TemporalOp =
  */
 export type TemporalHeadSpec = string | readonly TemporalOp[];
 
-function positiveInteger(value: number, what: string): void {
-  if (!(Number.isInteger(value) && value > 0)) {
-    throw new Error(`Temporal head: ${what} must be a positive integer, got ${value}.`);
-  }
-}
-
 /**
  * Parses and checks a {@link TemporalHeadSpec} into its list of operations.
  *
@@ -55,47 +52,7 @@ function positiveInteger(value: number, what: string): void {
  * ```
  */
 export function parseTemporalHead(spec: TemporalHeadSpec): TemporalOp[] {
-  let ops: readonly TemporalOp[];
-  if (typeof spec === 'string') {
-    const text = spec.trim();
-    if (text === '' || text.toLowerCase() === 'none') return [];
-    ops = text.split('-').map((token): TemporalOp => {
-      const match = /^([KkPp])(\d+)$/.exec(token.trim());
-      if (match == null) {
-        throw new Error(
-          `Temporal head '${spec}': token '${token}' is neither K<kernel> nor P<pool> (e.g. 'K5-P2-K5-P2').`,
-        );
-      }
-      const n = Number(match[2]);
-      return match[1].toUpperCase() === 'K'
-        ? { type: 'conv', kernelSize: n }
-        : { type: 'pool', size: n };
-    });
-  } else if (Array.isArray(spec)) {
-    ops = spec;
-  } else {
-    throw new Error(
-      `Temporal head: expected a string such as 'K5-P2-K5-P2' or a list of operations, got ${String(spec)}.`,
-    );
-  }
-  return ops.map((op): TemporalOp => {
-    if (op.type === 'conv') {
-      positiveInteger(op.kernelSize, 'a convolution kernel size');
-      const padding = op.padding ?? 'valid';
-      if (padding !== 'valid' && padding !== 'same')
-        throw new Error(
-          `Temporal head: padding must be 'valid' or 'same', got '${String(padding)}'.`,
-        );
-      return { type: 'conv', kernelSize: op.kernelSize, padding };
-    }
-    if (op.type === 'pool') {
-      positiveInteger(op.size, 'a pooling window');
-      const stride = op.stride ?? op.size;
-      positiveInteger(stride, 'a pooling stride');
-      return { type: 'pool', size: op.size, stride };
-    }
-    throw new Error(`Temporal head: unknown operation ${JSON.stringify(op)}.`);
-  });
+  return parseTemporalHeadFor('parseTemporalHead', 'spec', spec);
 }
 
 /**
@@ -110,11 +67,9 @@ export function parseTemporalHead(spec: TemporalHeadSpec): TemporalOp[] {
  * ```
  */
 export function temporalOutputLength(length: number, spec: TemporalHeadSpec): number {
-  if (!(Number.isInteger(length) && length >= 0)) {
-    throw new Error(`temporalOutputLength: length must be a non-negative integer, got ${length}.`);
-  }
-  let t = length;
-  for (const op of parseTemporalHead(spec)) {
+  const fn = 'temporalOutputLength';
+  let t = checkInteger(fn, 'length', length, { min: 0 });
+  for (const op of parseTemporalHeadFor(fn, 'spec', spec)) {
     if (op.type === 'conv') {
       if (op.padding !== 'same') t = t >= op.kernelSize ? t - op.kernelSize + 1 : 0;
     } else {

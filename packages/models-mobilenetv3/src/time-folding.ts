@@ -1,4 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
+import { ArgumentError, checkOptions, describeValue } from '@slr/core';
+
+const UNFOLD_INPUTS = '[folded [B·T, ...], reference [B, T, ...]]';
 
 function first(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
   return Array.isArray(inputs) ? inputs[0] : inputs;
@@ -21,27 +24,35 @@ export class FoldTime extends tf.layers.Layer {
   static readonly className = 'SlrFoldTime';
 
   constructor(config: tf.serialization.ConfigDict = {}) {
-    super(config);
+    super(checkOptions('FoldTime', config, 'config'));
   }
 
   override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
     return tf.tidy(() => {
       const x = first(inputs);
       const shape = x.shape as number[];
-      if (shape.length < 3)
-        throw new Error(
-          `FoldTime expects [B, T, ...] of rank 3 or more, got shape [${x.shape.join(', ')}].`,
-        );
+      if (shape.length < 3) {
+        throw new ArgumentError('FoldTime.apply', 'inputs', 'be [B, T, ...] of rank 3 or more', x, {
+          actualText: `shape ${describeValue(shape)}`,
+        });
+      }
       return tf.reshape(x, [shape[0] * shape[1], ...shape.slice(2)]);
     });
   }
 
   override computeOutputShape(inputShape: tf.Shape | tf.Shape[]): tf.Shape {
     const shape = (Array.isArray(inputShape[0]) ? inputShape[0] : inputShape) as tf.Shape;
-    if (shape.length < 3)
-      throw new Error(
-        `FoldTime expects [B, T, ...] of rank 3 or more, got shape [${shape.join(', ')}].`,
+    if (shape.length < 3) {
+      throw new ArgumentError(
+        'FoldTime.apply',
+        'inputs',
+        'be [B, T, ...] of rank 3 or more',
+        shape,
+        {
+          actualText: `shape ${describeValue(shape)}`,
+        },
       );
+    }
     const [batch, time, ...rest] = shape;
     return [batch != null && time != null ? batch * time : null, ...rest];
   }
@@ -71,21 +82,22 @@ export class UnfoldTime extends tf.layers.Layer {
   static readonly className = 'SlrUnfoldTime';
 
   constructor(config: tf.serialization.ConfigDict = {}) {
-    super(config);
+    super(checkOptions('UnfoldTime', config, 'config'));
   }
 
   override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
     return tf.tidy(() => {
-      if (!Array.isArray(inputs) || inputs.length !== 2) {
-        throw new Error(
-          'UnfoldTime expects two inputs: [folded [B·T, ...], reference [B, T, ...]].',
-        );
-      }
+      if (!Array.isArray(inputs) || inputs.length !== 2)
+        throw new ArgumentError('UnfoldTime.apply', 'inputs', `be ${UNFOLD_INPUTS}`, inputs);
       const [folded, reference] = inputs;
       const [batch, time] = reference.shape;
       if (folded.shape[0] !== batch * time) {
-        throw new Error(
-          `UnfoldTime: ${folded.shape[0]} folded rows do not make B=${batch} × T=${time}.`,
+        throw new ArgumentError(
+          'UnfoldTime.apply',
+          'folded',
+          `have B·T rows, B=${batch} × T=${time} as in the reference`,
+          folded,
+          { actualText: `${folded.shape[0]} rows` },
         );
       }
       return tf.reshape(folded, [batch, time, ...folded.shape.slice(1)]);
@@ -93,9 +105,8 @@ export class UnfoldTime extends tf.layers.Layer {
   }
 
   override computeOutputShape(inputShape: tf.Shape | tf.Shape[]): tf.Shape {
-    if (!Array.isArray(inputShape[0]) || inputShape.length !== 2) {
-      throw new Error('UnfoldTime expects two inputs: [folded [B·T, ...], reference [B, T, ...]].');
-    }
+    if (!Array.isArray(inputShape[0]) || inputShape.length !== 2)
+      throw new ArgumentError('UnfoldTime.apply', 'inputs', `be ${UNFOLD_INPUTS}`, inputShape);
     const [folded, reference] = inputShape as tf.Shape[];
     return [reference[0], reference[1], ...folded.slice(1)];
   }

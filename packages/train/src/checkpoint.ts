@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { loadModel, saveModel } from '@slr/layers';
+import { loadModel, saveModel } from '@slr/layers/node';
 
 type Fs = typeof import('node:fs/promises');
 type NodePath = typeof import('node:path');

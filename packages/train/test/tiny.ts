@@ -50,7 +50,8 @@ export function tinySequenceModel(options: {
         return tf.transpose(out, [1, 0, 2]) as tf.Tensor3D;
       });
     },
-    outputLengths: (lengths) => [...lengths],
+    outputLengths: (lengths) =>
+      Array.from(lengths instanceof tf.Tensor ? lengths.dataSync() : lengths),
   };
 }
 

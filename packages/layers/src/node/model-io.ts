@@ -1,22 +1,35 @@
+/**
+ * Saving and loading tfjs-layers models in the standard tfjs format, in Node.js without
+ * tfjs-node. Every file is written by `writeFileAtomic` of `@slr/core/node`; the commit point of
+ * a save is the rename of `model.json`.
+ */
 import * as tf from '@tensorflow/tfjs';
+import * as fsp from 'node:fs/promises';
+import * as path from 'node:path';
+import { ArgumentError, checkBoolean, checkInteger, checkOptions } from '@slr/core';
+import { FileSystemError, writeFileAtomic } from '@slr/core/node';
 
 /**
- * The part of Node's `fs/promises` that {@link saveModel} and {@link loadModel} use. Pass your
- * own (for example Node's with one method wrapped) through the `fs` option to observe or fake
- * file-system failures; by default Node's own module is used.
+ * The part of Node's `fs/promises` that {@link loadModel} reads with. Pass your own (for example
+ * Node's with `readFile` wrapped) through its `fs` option to observe or fake reads; by default
+ * Node's own module is used.
  *
  * @example
  * ```ts
  * import * as fsp from 'node:fs/promises';
  *
- * const fs: ModelIoFileSystem = { ...fsp, rename: async () => { throw new Error('disk full'); } };
- * await saveModel(model, 'checkpoints/latest', { fs }); // rejects with a ModelIoError, code 'SAVE_FAILED'
+ * const reads: string[] = [];
+ * const fs: ModelIoFileSystem = {
+ *   ...fsp,
+ *   readFile: ((file: string, options?: BufferEncoding) => {
+ *     reads.push(file);
+ *     return fsp.readFile(file, options);
+ *   }) as ModelIoFileSystem['readFile'],
+ * };
+ * const model = await loadModel('checkpoints/latest', { fs }); // reads: model.json, then the weights
  * ```
  */
-export type ModelIoFileSystem = Pick<
-  typeof import('node:fs/promises'),
-  'readFile' | 'open' | 'rename' | 'unlink' | 'mkdir' | 'readdir' | 'stat'
->;
+export type ModelIoFileSystem = Pick<typeof fsp, 'readFile' | 'stat'>;
 
 /**
  * What went wrong in {@link saveModel} or {@link loadModel}; see {@link ModelIoError.code}.
@@ -92,8 +105,6 @@ export interface SaveModelOptions {
   shardSizeBytes?: number;
   /** Also saves the optimizer's state and training config (tfjs's `includeOptimizer`). */
   includeOptimizer?: boolean;
-  /** File-system implementation; Node's `fs/promises` by default. */
-  fs?: ModelIoFileSystem;
 }
 
 /**
@@ -131,31 +142,20 @@ export interface LoadModelOptions {
    * with `false`, missing and extra weights are ignored (shapes must still match).
    */
   strict?: boolean;
-  /** File-system implementation; Node's `fs/promises` by default. */
+  /** What the files are read with; Node's `fs/promises` by default. */
   fs?: ModelIoFileSystem;
 }
 
-type NodePath = typeof import('node:path');
-
 const MODEL_JSON = 'model.json';
-const TMP_SUFFIX = '.slr-tmp';
 /** Weight files this module writes: `weights.<16 hex>.bin`, `group1-shardNofM.<16 hex>.bin`. */
 const OWN_WEIGHTS_FILE = /^(?:weights|group1-shard\d+of\d+)\.[0-9a-f]{16}\.bin$/;
-
 /**
- * Loads a Node built-in lazily, so that importing `@slr/layers` in a browser bundle does not
- * pull in (or fail on) `node:fs`: only calling {@link saveModel} / {@link loadModel} needs it.
+ * Temporary files a crashed save leaves behind: those of `writeFileAtomic`
+ * (`.model.json.tmp-<pid>-<hex>`, `.weights.<hash>.bin.tmp-<pid>-<hex>`) and, from earlier
+ * versions, `.<name>.<hex>.slr-tmp`.
  */
-async function nodeBuiltin<T>(name: string): Promise<T> {
-  return (await import(/* webpackIgnore: true */ /* @vite-ignore */ name)) as T;
-}
-
-async function nodeModules(
-  fs: ModelIoFileSystem | undefined,
-): Promise<{ fs: ModelIoFileSystem; path: NodePath }> {
-  const path = await nodeBuiltin<NodePath>('node:path');
-  return { fs: fs ?? (await nodeBuiltin<ModelIoFileSystem>('node:fs/promises')), path };
-}
+const LEFTOVER_TEMPORARY_FILE =
+  /^\.(?:model\.json|(?:weights|group1-shard\d+of\d+)\.[0-9a-f]{16}\.bin)\.tmp-\d+-[0-9a-f]+$|^\..+\.slr-tmp$/;
 
 function errorCode(error: unknown): string | undefined {
   return typeof error === 'object' && error !== null && 'code' in error
@@ -167,6 +167,15 @@ function messageOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
+/**
+ * A file-system failure in words that name `file`: "Could not read 'a/model.json': permission
+ * denied (EACCES)." (the message of the {@link FileSystemError} `writeFileAtomic` threw, or one
+ * made from Node's error).
+ */
+function fileSystemFailure(operation: string, file: string, error: unknown): FileSystemError {
+  return error instanceof FileSystemError ? error : new FileSystemError(operation, file, error);
+}
+
 function toHex(bytes: Uint8Array): string {
   return Array.from(bytes, (byte) => byte.toString(16).padStart(2, '0')).join('');
 }
@@ -176,12 +185,8 @@ async function contentTag(bytes: Uint8Array<ArrayBuffer>): Promise<string> {
   return toHex(new Uint8Array(digest)).slice(0, 16);
 }
 
-function randomTag(): string {
-  return toHex(globalThis.crypto.getRandomValues(new Uint8Array(6)));
-}
-
 /** `relative` resolved inside `dir`, or `undefined` when it is absolute or escapes `dir`. */
-function insideDir(path: NodePath, dir: string, relative: string): string | undefined {
+function insideDir(dir: string, relative: string): string | undefined {
   if (path.isAbsolute(relative) || path.win32.isAbsolute(relative)) return undefined;
   const resolvedDir = path.resolve(dir);
   const resolved = path.resolve(resolvedDir, relative);
@@ -190,40 +195,10 @@ function insideDir(path: NodePath, dir: string, relative: string): string | unde
   return path.join(dir, relative);
 }
 
-async function writeDurably(
-  fs: ModelIoFileSystem,
-  file: string,
-  data: Uint8Array | string,
-): Promise<void> {
-  const handle = await fs.open(file, 'wx');
-  try {
-    await handle.writeFile(data);
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-}
-
-/** Makes renames in `dir` durable; a no-op where directories cannot be opened (Windows). */
-async function syncDir(fs: ModelIoFileSystem, dir: string): Promise<void> {
-  let handle: Awaited<ReturnType<ModelIoFileSystem['open']>> | undefined;
-  try {
-    handle = await fs.open(dir, 'r');
-    await handle.sync();
-  } catch {
-    // Not supported on this platform or file system: the renames are still atomic.
-  } finally {
-    await handle?.close().catch(() => undefined);
-  }
-}
-
 /** Weight-file paths (relative, as written in the manifest) referenced by `dir/model.json`. */
-async function referencedWeightFiles(
-  fs: ModelIoFileSystem,
-  modelJsonPath: string,
-): Promise<string[]> {
+async function referencedWeightFiles(modelJsonPath: string): Promise<string[]> {
   try {
-    const parsed = JSON.parse(await fs.readFile(modelJsonPath, 'utf8')) as {
+    const parsed = JSON.parse(await fsp.readFile(modelJsonPath, 'utf8')) as {
       weightsManifest?: unknown;
     };
     if (!Array.isArray(parsed.weightsManifest)) return [];
@@ -248,6 +223,12 @@ function splitShards(bytes: Uint8Array, shardSizeBytes: number | undefined): Uin
   return shards;
 }
 
+/** Refuses a `dir` that is not a non-empty string. */
+function checkDir(fn: string, dir: unknown): void {
+  if (typeof dir !== 'string' || dir === '')
+    throw new ArgumentError(fn, 'dir', 'be a non-empty string (a folder path)', dir);
+}
+
 function isPlainJsonObject(value: unknown): value is Record<string, unknown> {
   return (
     typeof value === 'object' &&
@@ -265,13 +246,15 @@ function isPlainJsonObject(value: unknown): value is Record<string, unknown> {
  * browser, or from memory). Creates `dir` when needed.
  *
  * The save is atomic and keeps the previous model loadable until the new one is complete: every
- * file is written to a temporary name in `dir`, flushed to disk and renamed; `model.json` is
- * renamed last. The weight files are named after a hash of their content
+ * file is written by `writeFileAtomic` of `@slr/core/node` (to a temporary name in `dir`,
+ * flushed to disk, renamed, the folder flushed); `model.json` is written last, and its rename
+ * is the commit point. The weight files are named after a hash of their content
  * (`weights.<hash>.bin`, or `group1-shardNofM.<hash>.bin` with `shardSizeBytes`), so new weights
  * never overwrite the ones the old `model.json` points at; once the new `model.json` is in
  * place, the replaced model's weight files (and those left by crashed saves) are deleted.
  * A crash at any point leaves either the old model or the new one, never a mix. One writer per
- * directory at a time.
+ * directory at a time. Failures throw a {@link ModelIoError} (code `'SAVE_FAILED'`) that names
+ * the file and the cause.
  *
  * @example
  * ```ts
@@ -285,26 +268,29 @@ export async function saveModel(
   dir: string,
   options: SaveModelOptions = {},
 ): Promise<SavedModelInfo> {
-  const { fs, path } = await nodeModules(options.fs);
+  const fn = 'saveModel';
+  if (!(model instanceof tf.LayersModel))
+    throw new ArgumentError(fn, 'model', 'be a tf.LayersModel', model);
+  checkDir(fn, dir);
+  const { shardSizeBytes, metadata, includeOptimizer } = checkOptions(fn, options);
+  if (shardSizeBytes !== undefined)
+    checkInteger(fn, 'options.shardSizeBytes', shardSizeBytes, { min: 1 });
+  if (metadata !== undefined && !isPlainJsonObject(metadata))
+    throw new ArgumentError(fn, 'options.metadata', 'be a plain JSON object', metadata);
+  if (includeOptimizer !== undefined)
+    checkBoolean(fn, 'options.includeOptimizer', includeOptimizer);
   const modelJsonPath = path.join(dir, MODEL_JSON);
-  const { shardSizeBytes, metadata } = options;
-  if (shardSizeBytes !== undefined && !(Number.isInteger(shardSizeBytes) && shardSizeBytes > 0)) {
-    throw new RangeError(
-      `saveModel: shardSizeBytes must be a positive integer, got ${shardSizeBytes}.`,
-    );
-  }
-  if (metadata !== undefined && !isPlainJsonObject(metadata)) {
-    throw new TypeError('saveModel: options.metadata must be a plain JSON object.');
-  }
 
   let captured: tf.io.ModelArtifacts | undefined;
   try {
     await model.save(
-      tf.io.withSaveHandler(async (artifacts) => {
+      tf.io.withSaveHandler((artifacts) => {
         captured = artifacts;
-        return { modelArtifactsInfo: tf.io.getModelArtifactsInfoForJSON(artifacts) };
+        return Promise.resolve({
+          modelArtifactsInfo: tf.io.getModelArtifactsInfoForJSON(artifacts),
+        });
       }),
-      { includeOptimizer: options.includeOptimizer ?? false },
+      { includeOptimizer: includeOptimizer ?? false },
     );
   } catch (error) {
     throw new ModelIoError(
@@ -326,7 +312,7 @@ export async function saveModel(
       : shards.map((_, i) => `group1-shard${i + 1}of${shards.length}.${tag}.bin`);
 
   const modelJson: tf.io.ModelJSON = {
-    modelTopology: artifacts.modelTopology as {},
+    modelTopology: artifacts.modelTopology as tf.io.ModelJSON['modelTopology'],
     format: artifacts.format ?? 'layers-model',
     generatedBy: artifacts.generatedBy ?? `TensorFlow.js tfjs-layers v${tf.version.tfjs}`,
     convertedBy: artifacts.convertedBy ?? null,
@@ -335,51 +321,39 @@ export async function saveModel(
   if (artifacts.trainingConfig != null) modelJson.trainingConfig = artifacts.trainingConfig;
   const userDefinedMetadata = metadata ?? artifacts.userDefinedMetadata;
   if (userDefinedMetadata != null)
-    modelJson.userDefinedMetadata = userDefinedMetadata as { [key: string]: {} };
+    modelJson.userDefinedMetadata = userDefinedMetadata as tf.io.ModelJSON['userDefinedMetadata'];
 
   try {
-    await fs.mkdir(dir, { recursive: true });
+    await fsp.mkdir(dir, { recursive: true });
   } catch (error) {
     throw new ModelIoError(
       'SAVE_FAILED',
       dir,
-      `saveModel: cannot create directory ${dir}: ${messageOf(error)}`,
+      `saveModel: ${fileSystemFailure('create the folder', dir, error).message}`,
       { cause: error },
     );
   }
-  const previous = await referencedWeightFiles(fs, modelJsonPath);
-  const tmpSuffix = `.${randomTag()}${TMP_SUFFIX}`;
-  const pendingTmp = new Set<string>();
+  const previous = await referencedWeightFiles(modelJsonPath);
   const placed: string[] = [];
   let current = modelJsonPath;
   try {
+    // Each weight file is durable under its final name (file and folder flushed) before
+    // model.json points at it.
     for (let i = 0; i < shards.length; i++) {
-      const finalPath = path.join(dir, names[i]);
-      const tmpPath = path.join(dir, `.${names[i]}${tmpSuffix}`);
-      current = finalPath;
-      pendingTmp.add(tmpPath);
-      await writeDurably(fs, tmpPath, shards[i]);
-      await fs.rename(tmpPath, finalPath);
-      pendingTmp.delete(tmpPath);
-      if (!previous.includes(names[i])) placed.push(finalPath);
+      current = path.join(dir, names[i]);
+      await writeFileAtomic(current, shards[i]);
+      if (!previous.includes(names[i])) placed.push(current);
     }
-    await syncDir(fs, dir); // weights durable under their names before model.json points at them
     current = modelJsonPath;
-    const tmpPath = path.join(dir, `.${MODEL_JSON}${tmpSuffix}`);
-    pendingTmp.add(tmpPath);
-    await writeDurably(fs, tmpPath, JSON.stringify(modelJson));
-    await fs.rename(tmpPath, modelJsonPath); // the commit point
-    pendingTmp.delete(tmpPath);
-    await syncDir(fs, dir);
+    await writeFileAtomic(modelJsonPath, JSON.stringify(modelJson)); // the commit point
   } catch (error) {
-    // Best effort: remove what this save created; the previous model is untouched.
-    await Promise.all(
-      [...pendingTmp, ...placed].map((file) => fs.unlink(file).catch(() => undefined)),
-    );
+    // Best effort: remove the weight files this save placed; the previous model is untouched
+    // (writeFileAtomic has removed its own temporary file).
+    await Promise.all(placed.map((file) => fsp.unlink(file).catch(() => undefined)));
     throw new ModelIoError(
       'SAVE_FAILED',
       current,
-      `saveModel: could not write ${current}: ${messageOf(error)} (the model previously in ${dir}, if any, is unchanged)`,
+      `saveModel: ${fileSystemFailure('write', current, error).message} The model previously in ${dir}, if any, is unchanged.`,
       { cause: error },
     );
   }
@@ -388,19 +362,18 @@ export async function saveModel(
   const removedPaths: string[] = [];
   const stale = new Set<string>(previous.filter((name) => !names.includes(name)));
   try {
-    for (const entry of await fs.readdir(dir)) {
+    for (const entry of await fsp.readdir(dir)) {
       if (names.includes(entry)) continue;
-      if (OWN_WEIGHTS_FILE.test(entry) || (entry.startsWith('.') && entry.endsWith(TMP_SUFFIX)))
-        stale.add(entry);
+      if (OWN_WEIGHTS_FILE.test(entry) || LEFTOVER_TEMPORARY_FILE.test(entry)) stale.add(entry);
     }
   } catch {
     // Listing failed: only the previous model's own files are removed.
   }
   for (const name of stale) {
-    const file = insideDir(path, dir, name);
+    const file = insideDir(dir, name);
     if (file === undefined) continue;
     try {
-      await fs.unlink(file);
+      await fsp.unlink(file);
       removedPaths.push(file);
     } catch {
       // Already gone, or not ours to delete: leave it.
@@ -487,11 +460,11 @@ async function readModelJsonText(
       throw new ModelIoError(
         'LOAD_FAILED',
         file,
-        `loadModel: cannot read ${file}: ${messageOf(error)}`,
+        `loadModel: ${fileSystemFailure('read', file, error).message}`,
         { cause: error },
       );
     }
-    let isDirectory = false;
+    let isDirectory: boolean;
     try {
       isDirectory = (await fs.stat(dir)).isDirectory();
     } catch {
@@ -515,7 +488,6 @@ async function readModelJsonText(
 /** Reads every weight group, checking each group's size against its manifest. */
 async function readWeights(
   fs: ModelIoFileSystem,
-  path: NodePath,
   dir: string,
   modelJsonPath: string,
   manifest: tf.io.WeightsManifestConfig,
@@ -525,7 +497,7 @@ async function readWeights(
     let groupBytes = 0;
     const files: string[] = [];
     for (const relative of group.paths) {
-      const file = insideDir(path, dir, relative);
+      const file = insideDir(dir, relative);
       if (file === undefined) {
         throw new ModelIoError(
           'NOT_A_LAYERS_MODEL',
@@ -544,7 +516,7 @@ async function readWeights(
           file,
           missing
             ? `loadModel: weights file ${file} (named in ${modelJsonPath}) is missing.`
-            : `loadModel: cannot read weights file ${file}: ${messageOf(error)}`,
+            : `loadModel: ${fileSystemFailure('read the weights file', file, error).message}`,
           { cause: error },
         );
       }
@@ -596,7 +568,8 @@ async function describeMismatch(
         problems.push(`'${spec.name}' is in the manifest but the architecture has no such weight`);
       else if (JSON.stringify(shape) !== JSON.stringify(spec.shape)) {
         problems.push(
-          `'${spec.name}' has shape [${spec.shape}] in the manifest but [${shape}] in the architecture`,
+          `'${spec.name}' has shape ${JSON.stringify(spec.shape)} in the manifest but ` +
+            `${JSON.stringify(shape)} in the architecture`,
         );
       }
       declared.delete(spec.name);
@@ -611,7 +584,6 @@ async function describeMismatch(
 
 async function loadArtifacts(
   fs: ModelIoFileSystem,
-  path: NodePath,
   dir: string,
   modelJsonPath: string,
 ): Promise<{
@@ -636,7 +608,7 @@ async function loadArtifacts(
     const manifest = modelJson.weightsManifest ?? [];
     const weightsFiles = manifest.flatMap((group) => group.paths.map((p) => path.join(dir, p)));
     try {
-      const weightData = await readWeights(fs, path, dir, modelJsonPath, manifest);
+      const weightData = await readWeights(fs, dir, modelJsonPath, manifest);
       const artifacts = tf.io.getModelArtifactsForJSONSync(
         modelJson,
         tf.io.getWeightSpecs(manifest),
@@ -678,13 +650,16 @@ export async function loadModel(
   dir: string,
   options: LoadModelOptions = {},
 ): Promise<tf.LayersModel> {
-  const { fs, path } = await nodeModules(options.fs);
+  const fn = 'loadModel';
+  checkDir(fn, dir);
+  const { strict, fs } = checkOptions(fn, options);
+  if (strict !== undefined) checkBoolean(fn, 'options.strict', strict);
   const modelJsonPath = path.join(dir, MODEL_JSON);
-  const { modelJson, artifacts, weightsFiles } = await loadArtifacts(fs, path, dir, modelJsonPath);
+  const { modelJson, artifacts, weightsFiles } = await loadArtifacts(fs ?? fsp, dir, modelJsonPath);
   try {
     return await tf.loadLayersModel(
-      { load: async () => artifacts },
-      { strict: options.strict ?? true },
+      { load: () => Promise.resolve(artifacts) },
+      { strict: strict ?? true },
     );
   } catch (error) {
     const message = messageOf(error);

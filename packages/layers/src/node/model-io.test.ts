@@ -2,9 +2,50 @@ import * as tf from '@tensorflow/tfjs';
 import * as fsp from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LogSoftmax } from './log-softmax-layer';
+import { ArgumentError } from '@slr/core';
+import { LogSoftmax } from '../log-softmax-layer';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { loadModel, ModelIoError, saveModel, type ModelIoFileSystem } from './model-io';
+
+/**
+ * Faults injected into Node's `fs/promises` (which `saveModel` and the atomic writer of
+ * `@slr/core/node` write with): each hook runs before the real call and may throw.
+ */
+const faults = vi.hoisted(() => ({
+  open: undefined as ((file: string, flags: string) => void) | undefined,
+  rename: undefined as ((from: string, to: string) => void) | undefined,
+  removal: undefined as ((file: string) => void) | undefined,
+}));
+
+vi.mock('node:fs/promises', async (importOriginal) => {
+  const actual = await importOriginal<typeof fsp>();
+  const wrapped = {
+    ...actual,
+    open: (async (file: string, flags: string, ...rest: unknown[]) => {
+      faults.open?.(String(file), flags);
+      return await (actual.open as (...args: unknown[]) => Promise<unknown>)(file, flags, ...rest);
+    }) as typeof actual.open,
+    rename: async (from: string, to: string) => {
+      faults.rename?.(String(from), String(to));
+      return actual.rename(from, to);
+    },
+    unlink: async (file: string) => {
+      faults.removal?.(String(file));
+      return actual.unlink(file);
+    },
+    rm: async (file: string, options?: Parameters<typeof actual.rm>[1]) => {
+      faults.removal?.(String(file));
+      return actual.rm(file, options);
+    },
+  };
+  return { ...wrapped, default: wrapped };
+});
+
+afterEach(() => {
+  faults.open = undefined;
+  faults.rename = undefined;
+  faults.removal = undefined;
+});
 
 let root: string;
 let counter = 0;
@@ -94,10 +135,7 @@ async function artifactsFromFiles(dir: string): Promise<tf.io.ModelArtifacts> {
       .flatMap((group) => group.paths)
       .map(async (p) => {
         const bytes = await fsp.readFile(join(dir, p));
-        return bytes.buffer.slice(
-          bytes.byteOffset,
-          bytes.byteOffset + bytes.byteLength,
-        ) as ArrayBuffer;
+        return bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength);
       }),
   );
   return {
@@ -187,7 +225,7 @@ describe('saveModel / loadModel', () => {
     await saveModel(model, dir, { shardSizeBytes: 128 });
     const artifacts = await artifactsFromFiles(dir);
     const viaMemory = await tf.loadLayersModel(tf.io.fromMemory(artifacts));
-    const viaHandler = await tf.loadLayersModel({ load: async () => artifacts });
+    const viaHandler = await tf.loadLayersModel({ load: () => Promise.resolve(artifacts) });
     expect(await predict(viaMemory)).toEqual(await predict(model));
     expect(await predict(viaHandler)).toEqual(await predict(model));
     [viaMemory, viaHandler, model].forEach((m) => m.dispose());
@@ -231,12 +269,10 @@ describe('saveModel / loadModel', () => {
     const model = makeModel(6);
     let artifacts: tf.io.ModelArtifacts | undefined;
     await model.save(
-      tf.io.withSaveHandler(
-        async (a) => (
-          (artifacts = a),
-          { modelArtifactsInfo: tf.io.getModelArtifactsInfoForJSON(a) }
-        ),
-      ),
+      tf.io.withSaveHandler((a) => {
+        artifacts = a;
+        return Promise.resolve({ modelArtifactsInfo: tf.io.getModelArtifactsInfoForJSON(a) });
+      }),
     );
     const a = artifacts as tf.io.ModelArtifacts;
     await fsp.writeFile(join(dir, 'weights.bin'), new Uint8Array(a.weightData as ArrayBuffer));
@@ -298,27 +334,27 @@ describe('saveModel / loadModel', () => {
 });
 
 describe('atomic saving', () => {
-  /** Node's fs, with `rename` onto model.json failing: the moment a crash would hit. */
-  function crashingAtCommit(options: {
-    processDies: boolean;
-  }): ModelIoFileSystem & { crashed: boolean } {
-    const fs = { ...fsp, crashed: false } as ModelIoFileSystem & { crashed: boolean };
+  /**
+   * Makes the rename onto model.json fail: the moment a crash would hit. With `processDies`,
+   * nothing cleans up afterwards either: every later rename and removal fails too.
+   */
+  function crashAtCommit(options: { processDies: boolean }): void {
+    let crashed = false;
     const dead = (): never => {
       throw new Error('process is gone');
     };
-    fs.rename = async (from, to) => {
-      if (fs.crashed && options.processDies) dead();
-      if (String(to).endsWith('model.json')) {
-        fs.crashed = true;
+    faults.rename = (_from, to) => {
+      if (crashed && options.processDies) dead();
+      if (to.endsWith('model.json')) {
+        crashed = true;
         throw Object.assign(new Error('simulated crash before model.json was renamed'), {
           code: 'EIO',
         });
       }
-      return fsp.rename(from, to);
     };
-    // After a real crash nothing cleans up: every later call fails.
-    fs.unlink = async (file) => (fs.crashed && options.processDies ? dead() : fsp.unlink(file));
-    return fs;
+    faults.removal = () => {
+      if (crashed && options.processDies) dead();
+    };
   }
 
   it('keeps the previous model loadable when a save fails before model.json is replaced', async () => {
@@ -327,13 +363,18 @@ describe('atomic saving', () => {
     const next = makeModel(11, 9); // another architecture: mixing the two could not load at all
     const saved = await saveModel(old, dir);
 
-    const error = await rejection(
-      saveModel(next, dir, { fs: crashingAtCommit({ processDies: false }) }),
-    );
+    crashAtCommit({ processDies: false });
+    const error = await rejection(saveModel(next, dir));
+    faults.rename = undefined;
     expect(error.code).toBe('SAVE_FAILED');
-    expect(error.message).toContain(join(dir, 'model.json'));
-    expect(error.message).toContain('simulated crash');
-    expect(error.message).toContain('is unchanged');
+    expect(error.path).toBe(join(dir, 'model.json'));
+    expect(error.message).toBe(
+      `saveModel: Could not write '${join(dir, 'model.json')}': an input/output error (EIO). ` +
+        `The model previously in ${dir}, if any, is unchanged.`,
+    );
+    expect((error.cause as Error).cause).toMatchObject({
+      message: 'simulated crash before model.json was renamed',
+    });
 
     // The failed save cleaned up after itself.
     expect((await fsp.readdir(dir)).sort()).toEqual(
@@ -351,11 +392,14 @@ describe('atomic saving', () => {
     const saved = await saveModel(old, dir);
     const oldModelJson = await fsp.readFile(join(dir, 'model.json'), 'utf8');
 
-    const fs = crashingAtCommit({ processDies: true });
-    await expect(saveModel(next, dir, { fs })).rejects.toThrow(/simulated crash/);
+    crashAtCommit({ processDies: true });
+    await expect(saveModel(next, dir)).rejects.toThrow(/input\/output error \(EIO\)/);
+    faults.rename = undefined;
+    faults.removal = undefined;
     // The new weights are on disk under their own name (and a temporary model.json): nothing of
     // the old model was touched.
     const left = await fsp.readdir(dir);
+    expect(left).toContainEqual(expect.stringMatching(/^\.model\.json\.tmp-\d+-[0-9a-f]+$/));
     expect(left.length).toBeGreaterThan(2);
     expect(await fsp.readFile(join(dir, 'model.json'), 'utf8')).toBe(oldModelJson);
     const loaded = await loadModel(dir);
@@ -381,27 +425,25 @@ describe('atomic saving', () => {
   it('writes every file under a temporary name first and renames model.json last', async () => {
     const dir = freshDir();
     const operations: string[] = [];
-    const fs = { ...fsp } as ModelIoFileSystem;
-    fs.open = (async (file: string, flags: string) => {
-      operations.push(`open ${String(file).split('/').pop()} ${flags}`);
-      return fsp.open(file, flags);
-    }) as ModelIoFileSystem['open'];
-    fs.rename = async (from, to) => {
-      operations.push(`rename ${String(from).split('/').pop()} -> ${String(to).split('/').pop()}`);
-      return fsp.rename(from, to);
+    faults.open = (file, flags) => {
+      if (file.startsWith(dir)) operations.push(`open ${file.split('/').pop()} ${flags}`);
+    };
+    faults.rename = (from, to) => {
+      operations.push(`rename ${from.split('/').pop()} -> ${to.split('/').pop()}`);
     };
     const model = makeModel(14);
-    await saveModel(model, dir, { fs, shardSizeBytes: 200 });
+    await saveModel(model, dir, { shardSizeBytes: 200 });
     const renames = operations.filter((op) => op.startsWith('rename'));
     expect(renames.length).toBeGreaterThan(2);
-    expect(renames.at(-1)).toMatch(/^rename \.model\.json\.[0-9a-f]+\.slr-tmp -> model\.json$/);
+    expect(renames.at(-1)).toMatch(/^rename \.model\.json\.tmp-\d+-[0-9a-f]+ -> model\.json$/);
     for (const op of renames.slice(0, -1))
       expect(op).toMatch(
-        /^rename \.(group1-shard\d+of\d+\.[0-9a-f]{16}\.bin)\.[0-9a-f]+\.slr-tmp -> \1$/,
+        /^rename \.(group1-shard\d+of\d+\.[0-9a-f]{16}\.bin)\.tmp-\d+-[0-9a-f]+ -> \1$/,
       );
-    // Every data file is created exclusively under its temporary name, never written in place.
-    for (const op of operations.filter((o) => o.startsWith('open') && o.endsWith(' wx')))
-      expect(op).toMatch(/\.slr-tmp wx$/);
+    // Every data file is written under its temporary name, never in place.
+    const writes = operations.filter((op) => op.startsWith('open') && !op.endsWith(' r'));
+    expect(writes.length).toBe(renames.length);
+    for (const op of writes) expect(op).toMatch(/^open \..+\.tmp-\d+-[0-9a-f]+ w$/);
     model.dispose();
   });
 
@@ -572,16 +614,28 @@ describe('clear errors', () => {
 
   it('bad save options', async () => {
     const model = makeModel(26);
-    await expect(saveModel(model, freshDir(), { shardSizeBytes: 0 })).rejects.toThrow(
-      /shardSizeBytes must be a positive integer/,
+    const shards = saveModel(model, freshDir(), { shardSizeBytes: 0 });
+    await expect(shards).rejects.toBeInstanceOf(ArgumentError);
+    await expect(shards).rejects.toThrow(
+      "Argument 'options.shardSizeBytes' passed to 'saveModel' must be an integer >= 1, but got 0.",
     );
     await expect(
       saveModel(model, freshDir(), { metadata: [] as unknown as Record<string, unknown> }),
-    ).rejects.toThrow(/plain JSON object/);
+    ).rejects.toThrow(
+      "Argument 'options.metadata' passed to 'saveModel' must be a plain JSON object, but got [].",
+    );
+    await expect(saveModel(model, freshDir(), null as never)).rejects.toThrow(
+      "Argument 'options' passed to 'saveModel' must be an object or undefined, but got null.",
+    );
+    await expect(loadModel('', {})).rejects.toThrow(
+      "Argument 'dir' passed to 'loadModel' must be a non-empty string (a folder path), but got ''.",
+    );
     const file = join(root, 'a-file');
     await fsp.writeFile(file, 'x');
     const error = await rejection(saveModel(model, join(file, 'sub')));
-    expect(error.message).toContain(`cannot create directory ${join(file, 'sub')}`);
+    expect(error.message).toBe(
+      `saveModel: Could not create the folder '${join(file, 'sub')}': a part of the path is not a folder (ENOTDIR).`,
+    );
     model.dispose();
   });
 });

@@ -1,0 +1,117 @@
+/**
+ * Argument checks and frame arithmetic of the I3D backbone, with errors that name the function
+ * the user called (`buildI3DBackbone`, `applyI3DBackbone`, `buildI3DTeacher`,
+ * `i3dOutputLengths`…). Internal to the package.
+ *
+ * @internal
+ * @packageDocumentation
+ */
+import * as tf from '@tensorflow/tfjs';
+import {
+  ArgumentError,
+  checkInteger,
+  checkNumber,
+  checkOneOf,
+  checkOptions,
+  describeValue,
+} from '@slr/core';
+import type { Lengths } from '@slr/ctc';
+import type { I3DBackboneOptions, I3DNormalization, I3DTemporalStride } from './i3d-backbone';
+
+/** The temporal stride checked: 4 or 8. */
+export function checkTemporalStride(
+  fn: string,
+  argument: string,
+  value: unknown,
+): I3DTemporalStride {
+  return checkOneOf(fn, argument, value, [4, 8] as const);
+}
+
+/** Strides of the three strided layers for a total temporal stride. */
+export function stridesOf(temporalStride: I3DTemporalStride): number[] {
+  return temporalStride === 8 ? [2, 2, 2] : [2, 2, 1];
+}
+
+/** `i3dOutputLengths`, its errors naming `fn`. */
+export function outputLengthsFor(
+  fn: string,
+  inputLengths: Lengths,
+  temporalStride: I3DTemporalStride,
+): number[] {
+  const strides = stridesOf(checkTemporalStride(fn, 'temporalStride', temporalStride));
+  let lengths: ArrayLike<number>;
+  if (inputLengths instanceof tf.Tensor) {
+    if (inputLengths.rank !== 1)
+      throw new ArgumentError(fn, 'inputLengths', 'be a 1-D tensor', inputLengths);
+    lengths = inputLengths.dataSync();
+  } else if (inputLengths instanceof Int32Array || Array.isArray(inputLengths)) {
+    lengths = inputLengths as ArrayLike<number>;
+  } else {
+    throw new ArgumentError(
+      fn,
+      'inputLengths',
+      'be an array, an Int32Array or a 1-D tensor',
+      inputLengths,
+    );
+  }
+  return Array.from(lengths, (length, i) => {
+    checkInteger(fn, `inputLengths[${i}]`, length, { min: 0 });
+    return strides.reduce((frames, stride) => Math.ceil(frames / stride), length);
+  });
+}
+
+/** The backbone's options, checked, with their defaults. */
+export interface ResolvedOptions {
+  width: number;
+  minChannels: number;
+  normalization: I3DNormalization;
+  groups: number;
+  momentum: number;
+  epsilon: number;
+  temporalStride: I3DTemporalStride;
+}
+
+/**
+ * Checks the backbone's options with the errors naming `fn` (the function the user called) and
+ * returns them with their defaults.
+ */
+export function resolveBackboneOptions(
+  fn: string,
+  options: I3DBackboneOptions,
+  defaultTemporalStride: I3DTemporalStride = 8,
+): ResolvedOptions {
+  if (options === undefined) throw new ArgumentError(fn, 'options', 'be an object', options);
+  const { inputShape } = checkOptions(fn, options);
+  const shapeRule = 'be [T, H, W, C]: positive integers, with null for a free T, H or W';
+  if (
+    !Array.isArray(inputShape) ||
+    inputShape.length !== 4 ||
+    !inputShape.every((size) => size === null || (Number.isInteger(size) && size >= 1))
+  )
+    throw new ArgumentError(fn, 'options.inputShape', shapeRule, inputShape);
+  if (inputShape[3] == null) {
+    throw new ArgumentError(fn, 'options.inputShape', 'have a known channel count C', inputShape, {
+      actualText: describeValue(inputShape),
+    });
+  }
+  const positive = { min: 0, minExclusive: true };
+  return {
+    width: checkNumber(fn, 'options.widthMultiplier', options.widthMultiplier ?? 1, positive),
+    minChannels: checkInteger(fn, 'options.minChannels', options.minChannels ?? 4, { min: 1 }),
+    normalization: checkOneOf(fn, 'options.normalization', options.normalization ?? 'batch', [
+      'batch',
+      'group',
+    ]),
+    groups: checkInteger(fn, 'options.groups', options.groups ?? 32, { min: 1 }),
+    momentum: checkNumber(fn, 'options.batchNormMomentum', options.batchNormMomentum ?? 0.99, {
+      min: 0,
+      max: 1,
+    }),
+    epsilon: checkNumber(fn, 'options.normEpsilon', options.normEpsilon ?? 1e-3, positive),
+    temporalStride: checkTemporalStride(
+      fn,
+      'options.temporalStride',
+      options.temporalStride ?? defaultTemporalStride,
+    ),
+  };
+}
