@@ -20,13 +20,12 @@ import {
 import { saveModel, type SequenceModel } from '@slr/layers';
 import {
   extractSoftTargets,
-  loadSoftTargets,
-  saveSoftTargets,
   teacherTranscripts,
   train,
   type EpochRecord,
   type TrainOptions,
 } from '@slr/train';
+import { loadSoftTargets, saveSoftTargets } from '@slr/train/node';
 import {
   buildStudent,
   buildTeacher,

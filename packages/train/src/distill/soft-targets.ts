@@ -309,7 +309,7 @@ export async function extractSoftTargets(
  * ```ts
  * const targets = await extractSoftTargets(teacher, trainSamples, { identity, beamWidth: 10 });
  * const relabelled = teacherTranscripts(trainSamples, targets, corpus.vocabulary);
- * await train({ model: student, trainSamples: relabelled, ... });
+ * await train({ ...options, model: student, trainSamples: relabelled });
  * ```
  */
 export function teacherTranscripts(
