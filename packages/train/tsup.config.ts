@@ -1,4 +1,12 @@
 import { defineConfig } from 'tsup';
+// eslint-disable-next-line import-x/no-relative-packages -- the shared build settings are a file of the repository root, not a package
 import { packageBuild } from '../../tsup.base';
 
-export default defineConfig(packageBuild());
+// Two entries: `@slr/train` (what a browser can run) and `@slr/train/node` (checkpoints,
+// history files, progress bars, soft-target files). Code splitting for CommonJS too, so that
+// both entries share one copy of the trainer (one `SoftTargets` class for `instanceof`, one
+// registration of the optimizers) in either module format.
+export default defineConfig({
+  ...packageBuild({ index: 'src/index.ts', node: 'src/node/index.ts' }, ['cli-progress']),
+  splitting: true,
+});

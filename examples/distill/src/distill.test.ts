@@ -5,7 +5,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import { setupBackend } from '@slr/backend';
 import { describeRequiring, testBackends } from '@slr/test-utils';
-import { loadSoftTargets } from '@slr/train';
+import { loadSoftTargets } from '@slr/train/node';
 import { meanSd, resultsTable, runExperiment, verdict } from './distill';
 import { files, teacherIdentity, type RunResult } from './experiment';
 import { EXPERIMENTS, type ExperimentConfig } from './recipes';

@@ -36,7 +36,7 @@ import {
   type RunSpec,
 } from './experiment';
 import { EXPERIMENTS, type ExperimentConfig, type ExperimentSize } from './recipes';
-import { loadSoftTargets } from '@slr/train';
+import { loadSoftTargets } from '@slr/train/node';
 
 const USAGE = `Options:
   --size <small|large>   small (default): a 2-core CPU in about 15 minutes; large: for a GPU (webgpu)
@@ -210,7 +210,8 @@ async function runAll(
     }
   };
   await Promise.all(Array.from({ length: parallel }, worker));
-  if (failure !== undefined) throw failure;
+  if (failure !== undefined)
+    throw failure instanceof Error ? failure : new Error('a job failed', { cause: failure });
   return results;
 }
 

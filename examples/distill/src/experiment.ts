@@ -21,13 +21,12 @@ import type { SequenceModel } from '@slr/layers';
 import { saveModel } from '@slr/layers/node';
 import {
   extractSoftTargets,
-  loadSoftTargets,
-  saveSoftTargets,
   teacherTranscripts,
   train,
   type EpochRecord,
   type TrainOptions,
 } from '@slr/train';
+import { loadSoftTargets, saveSoftTargets } from '@slr/train/node';
 import {
   buildStudent,
   buildTeacher,

@@ -18,14 +18,8 @@ import {
 import { checkLogProbs, describePrediction, type TrainingHistoryEntry } from '@slr/diagnostics';
 import { writeReport } from '@slr/diagnostics/node';
 import type { SequenceModel } from '@slr/layers';
-import {
-  preset,
-  PRESET_NAMES,
-  train,
-  type EpochRecord,
-  type EvaluationResult,
-  type TrainOptions,
-} from '@slr/train';
+import { preset, PRESET_NAMES, type EpochRecord, type EvaluationResult } from '@slr/train';
+import { train, type NodeTrainOptions } from '@slr/train/node';
 
 /** Which model an overfit run trains. */
 export type OverfitModel = 'teacher' | 'student';
@@ -67,7 +61,7 @@ const USAGE = `Options:
 function withoutLogSoftmax(model: SequenceModel): SequenceModel {
   const logits = tf.model({
     inputs: model.model.inputs,
-    outputs: model.model.getLayer('classifier').output as tf.SymbolicTensor,
+    outputs: model.model.getLayer('classifier').output,
   });
   return {
     model: logits,
@@ -225,7 +219,7 @@ export async function runOverfit(recipe: OverfitRecipe, argv: string[]): Promise
       }
     }
   };
-  const options: TrainOptions = {
+  const options: NodeTrainOptions = {
     model,
     trainSamples: samples,
     evalSamples: samples,
@@ -244,12 +238,14 @@ export async function runOverfit(recipe: OverfitRecipe, argv: string[]): Promise
     resume: false,
     historyFile: join(outDir, 'history.jsonl'),
     callbacks: {
+      onEpochBegin: (logs) => {
+        currentEpoch = logs.epoch;
+      },
       onWarning: (message) => {
         warnings.push({ epoch: currentEpoch, message });
         console.log(`  warning (epoch ${currentEpoch}): ${message}`);
       },
       onEpochEnd: (record: EpochRecord) => {
-        currentEpoch = record.epoch;
         if (
           record.loss < 0 &&
           !warnings.some((w) => w.message.startsWith('CTC loss is negative'))

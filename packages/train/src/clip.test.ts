@@ -57,10 +57,10 @@ describe('clipByGlobalNorm', () => {
 
   it('rejects a non-positive maxNorm and a bad given norm, naming the field', () => {
     expect(() => clipByGlobalNorm({}, 0)).toThrow(
-      /Invalid 'maxNorm': expected a finite number > 0, but got 0/,
+      /Argument 'maxNorm' passed to 'clipByGlobalNorm' must be a finite number > 0, but got 0\./,
     );
     expect(() => clipByGlobalNorm({}, 1, -2)).toThrow(
-      "Invalid 'globalNorm': expected a number >= 0 (Infinity for non-finite gradients), but got -2.",
+      "Argument 'globalNorm' passed to 'clipByGlobalNorm' must be a number >= 0 (Infinity for non-finite gradients), but got -2.",
     );
   });
 

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { configError, requireNumber } from './errors';
+import { ArgumentError, checkNumber } from '@slr/core';
 
 /**
  * Result of {@link clipByGlobalNorm}. `grads` are new tensors the caller owns (dispose them);
@@ -44,13 +44,16 @@ export function clipByGlobalNorm(
   maxNorm: number,
   globalNorm?: number,
 ): ClipResult {
-  requireNumber('maxNorm', maxNorm, 0, false);
+  checkNumber('clipByGlobalNorm', 'maxNorm', maxNorm, { min: 0, minExclusive: true });
   if (
     globalNorm !== undefined &&
     (typeof globalNorm !== 'number' || Number.isNaN(globalNorm) || globalNorm < 0)
   ) {
-    throw new Error(
-      configError('globalNorm', 'a number >= 0 (Infinity for non-finite gradients)', globalNorm),
+    throw new ArgumentError(
+      'clipByGlobalNorm',
+      'globalNorm',
+      'be a number >= 0 (Infinity for non-finite gradients)',
+      globalNorm,
     );
   }
   const names = Object.keys(grads);

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { SeededRandom } from '@slr/data';
-import { requireNumber } from './errors';
+import { checkNumber } from '@slr/core';
 
 function layersOf(layers: tf.layers.Layer[]): tf.layers.Layer[] {
   return layers.flatMap((layer) => {
@@ -24,7 +24,10 @@ export function xavierReinit(
   model: tf.LayersModel,
   options: { gain?: number; seed?: number } = {},
 ): string[] {
-  const gain = requireNumber('initialization.xavier.gain', options.gain ?? 1, 0, false);
+  const gain = checkNumber('xavierReinit', 'options.gain', options.gain ?? 1, {
+    min: 0,
+    minExclusive: true,
+  });
   const rng = new SeededRandom(options.seed ?? 0);
   const names: string[] = [];
   for (const weight of model.weights) {
@@ -56,7 +59,7 @@ export function xavierReinit(
  * ```
  */
 export function setDropoutRate(model: tf.LayersModel, rate: number): string[] {
-  requireNumber('dropout', rate, 0, true, 1, false);
+  checkNumber('setDropoutRate', 'rate', rate, { min: 0, max: 1, maxExclusive: true });
   const changed: string[] = [];
   for (const layer of layersOf(model.layers)) {
     if (layer.getClassName() === 'Dropout' || layer.getClassName() === 'SpatialDropout1D') {

@@ -45,7 +45,7 @@ function handKl(b: number, frames: number): number {
 
 function inputs(): { logProbs: tf.Tensor3D; targets: tf.Tensor2D } {
   return {
-    logProbs: tf.log(tf.tensor3d(PROBS)) as tf.Tensor3D,
+    logProbs: tf.log<tf.Tensor3D>(tf.tensor3d(PROBS)),
     targets: tf.tensor2d([[1], [1]], [2, 1], 'int32'),
   };
 }
@@ -97,7 +97,7 @@ describe('smoothedCtcLoss', () => {
   });
 
   it('has a finite gradient with respect to the logits and does not leak', () => {
-    const logits = tf.randomNormal([6, 2, 4], 0, 3, 'float32', 7) as tf.Tensor3D;
+    const logits = tf.randomNormal<tf.Rank.R3>([6, 2, 4], 0, 3, 'float32', 7);
     const targets = tf.tensor2d(
       [
         [1, 2],
@@ -122,7 +122,7 @@ describe('smoothedCtcLoss', () => {
   it.each([-0.1, 1.5, Number.NaN])('rejects epsilon %f, naming the field', (epsilon) => {
     const { logProbs, targets } = inputs();
     expect(() => smoothedCtcLoss(logProbs, targets, [2, 3], [1, 1], { epsilon })).toThrow(
-      /Invalid 'epsilon': expected a finite number >= 0 and <= 1/,
+      /Argument 'options.epsilon' passed to 'smoothedCtcLoss' must be a finite number in \[0, 1\]/,
     );
     tf.dispose([logProbs, targets]);
   });

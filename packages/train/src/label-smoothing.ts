@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { ctcLoss, type CtcReduction, type Lengths } from '@slr/ctc';
-import { configError, requireNumber } from './errors';
+import { checkNumber, checkOptions } from '@slr/core';
 
 /**
  * Options of {@link smoothedCtcLoss}.
@@ -40,10 +40,12 @@ export function smoothedCtcLoss(
   targetLengths: Lengths,
   options: SmoothedCtcLossOptions,
 ): tf.Tensor {
-  if (options == null || typeof options !== 'object')
-    throw new Error(configError('options', 'an object with epsilon', options));
-  const epsilon = requireNumber('epsilon', options.epsilon, 0, true, 1, true);
-  const { blank = 0, reduction = 'mean' } = options;
+  const checked = checkOptions('smoothedCtcLoss', options);
+  const epsilon = checkNumber('smoothedCtcLoss', 'options.epsilon', checked.epsilon, {
+    min: 0,
+    max: 1,
+  });
+  const { blank = 0, reduction = 'mean' } = checked;
   if (epsilon === 0)
     return ctcLoss(logProbs, targets, inputLengths, targetLengths, { blank, reduction });
   return tf.tidy(() => {

@@ -6,8 +6,8 @@ import {
   createOptimizer,
   getLearningRate,
   setLearningRate,
-  type OptimizerConfig,
 } from './optimizers';
+import type { OptimizerConfig } from './optimizer-config';
 
 const GRADS = [
   [0.5, -1.2, 3.0],
@@ -236,23 +236,35 @@ describe('createOptimizer', () => {
   it.each<[Record<string, unknown>, RegExp]>([
     [
       { name: 'rmsprop' },
-      /Invalid 'name': expected one of 'adam', 'adamw', 'sgd', but got 'rmsprop'/,
+      /Argument 'config.name' passed to 'createOptimizer' must be one of 'adam', 'adamw', 'sgd', but got 'rmsprop'\./,
     ],
-    [{ learningRate: -0.1 }, /Invalid 'learningRate': expected a finite number > 0, but got -0.1/],
-    [{ learningRate: Number.NaN }, /Invalid 'learningRate'.*got NaN/],
-    [{ beta1: 1 }, /Invalid 'beta1': expected a finite number >= 0 and < 1, but got 1/],
-    [{ beta2: -0.1 }, /Invalid 'beta2': expected a finite number >= 0 and < 1, but got -0.1/],
+    [
+      { learningRate: -0.1 },
+      /Argument 'config.learningRate' passed to 'createOptimizer' must be a finite number > 0, but got -0.1\./,
+    ],
+    [{ learningRate: Number.NaN }, /'config.learningRate'.*got NaN/],
+    [
+      { beta1: 1 },
+      /Argument 'config.beta1' passed to 'createOptimizer' must be a finite number in \[0, 1\), but got 1\./,
+    ],
+    [
+      { beta2: -0.1 },
+      /Argument 'config.beta2' passed to 'createOptimizer' must be a finite number in \[0, 1\), but got -0.1\./,
+    ],
     [
       { name: 'adamw', weightDecay: -0.01 },
-      /Invalid 'weightDecay': expected a finite number >= 0, but got -0.01/,
+      /Argument 'config.weightDecay' passed to 'createOptimizer' must be a finite number >= 0, but got -0.01\./,
     ],
-    [{ name: 'adam', weightDecay: 0.01 }, /Invalid 'weightDecay': expected 0 for 'adam'/],
-    [{ name: 'sgd', momentum: 1.5 }, /Invalid 'momentum'.*got 1.5/],
+    [
+      { name: 'adam', weightDecay: 0.01 },
+      /Argument 'config.weightDecay' passed to 'createOptimizer' must be 0 for 'adam'/,
+    ],
+    [{ name: 'sgd', momentum: 1.5 }, /'config.momentum'.*got 1.5/],
     [
       { name: 'sgd', nesterov: true },
-      /Invalid 'momentum': expected a value > 0 when 'nesterov' is true, but got 0/,
+      /Argument 'config.momentum' passed to 'createOptimizer' must be > 0 when config.nesterov is true, but got 0\./,
     ],
-    [{ epsilon: 0 }, /Invalid 'epsilon'.*got 0/],
+    [{ epsilon: 0 }, /'config.epsilon'.*got 0/],
   ])('rejects %o', (override, message) => {
     const config = { name: 'adam', learningRate: 0.001, ...override } as unknown as OptimizerConfig;
     const before = tf.memory().numTensors;

@@ -1,55 +1,10 @@
 import * as tf from '@tensorflow/tfjs';
-import { configError, requireNumber } from './errors';
+import { ArgumentError, checkNumber } from '@slr/core';
+import type { OptimizerConfig } from './optimizer-config';
+import { checkOptimizerConfig } from './optimizer-checks';
 
 /** What `Optimizer.applyGradients` accepts. */
 type VariableGradients = Parameters<tf.AdamOptimizer['applyGradients']>[0];
-
-/** The optimizers {@link createOptimizer} builds..
- *
- * @example
- * ```ts
- * const name: OptimizerName = 'sgd';
- * ```
- */
-export type OptimizerName = 'adam' | 'adamw' | 'sgd';
-
-/** Names accepted by {@link createOptimizer}..
- *
- * @example
- * ```ts
- * OPTIMIZER_NAMES.includes('adamw'); // true
- * ```
- */
-export const OPTIMIZER_NAMES: readonly OptimizerName[] = ['adam', 'adamw', 'sgd'];
-
-/**
- * Configuration of {@link createOptimizer}. Defaults follow PyTorch: `beta1` 0.9, `beta2` 0.999,
- * `epsilon` 1e-8, `weightDecay` 0 (0.01 is PyTorch's AdamW default, but here it must be asked
- * for), `momentum` 0, `nesterov` false.
- *
- * @example
- * ```ts
- * const config: OptimizerConfig = { name: 'adamw', learningRate: 1e-3, weightDecay: 0.01 };
- * ```
- */
-export interface OptimizerConfig {
-  /** `'adam'` (no weight decay), `'adamw'` (decoupled weight decay) or `'sgd'` (momentum, Nesterov, L2). */
-  name: OptimizerName;
-  /** Initial learning rate, > 0. Change it per step with {@link setLearningRate}. */
-  learningRate: number;
-  /** Adam's first-moment decay, in [0, 1). */
-  beta1?: number;
-  /** Adam's second-moment decay, in [0, 1). */
-  beta2?: number;
-  /** Adam's denominator term, > 0. */
-  epsilon?: number;
-  /** `'adamw'`: decoupled decay factor; `'sgd'`: L2 coefficient added to the gradient. `'adam'` must leave it 0. */
-  weightDecay?: number;
-  /** SGD momentum, in [0, 1). */
-  momentum?: number;
-  /** SGD Nesterov momentum (needs `momentum` > 0, as in PyTorch). */
-  nesterov?: boolean;
-}
 
 /**
  * Adam with decoupled weight decay (Loshchilov & Hutter, "Decoupled Weight Decay
@@ -182,7 +137,7 @@ export class SgdOptimizer extends tf.MomentumOptimizer {
         }));
       }
       const out: tf.NamedTensorMap = {};
-      // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition
+
       for (const [name, g] of Object.entries(variableGradients))
         if (g != null) out[name] = add(name, g);
       return out;
@@ -190,9 +145,7 @@ export class SgdOptimizer extends tf.MomentumOptimizer {
     try {
       super.applyGradients(decayed);
     } finally {
-      tf.dispose(
-        Array.isArray(decayed) ? decayed.map((g) => g.tensor) : (decayed as tf.NamedTensorMap),
-      );
+      tf.dispose(Array.isArray(decayed) ? decayed.map((g) => g.tensor) : decayed);
     }
   }
 
@@ -217,52 +170,17 @@ export class SgdOptimizer extends tf.MomentumOptimizer {
 tf.serialization.registerClass(SgdOptimizer);
 
 /**
- * Checks an {@link OptimizerConfig}; throws naming the field, the expected and the actual value.
+ * Checks an {@link OptimizerConfig} without building an optimizer; throws an `ArgumentError`
+ * naming the field, what it must be and what it was.
  *
  * @example
  * ```ts
  * validateOptimizerConfig({ name: 'adam', learningRate: -1 });
- * // throws "Invalid 'learningRate': expected a finite number > 0, but got -1."
+ * // ArgumentError: Argument 'config.learningRate' passed to 'validateOptimizerConfig' must be a finite number > 0, but got -1.
  * ```
  */
-export function validateOptimizerConfig(config: OptimizerConfig, prefix = ''): void {
-  const f = (name: string): string => `${prefix}${name}`;
-  if (config == null || typeof config !== 'object')
-    throw new Error(configError(f('optimizer config'), 'an object', config));
-  if (!OPTIMIZER_NAMES.includes(config.name)) {
-    throw new Error(
-      configError(
-        f('name'),
-        `one of ${OPTIMIZER_NAMES.map((n) => `'${n}'`).join(', ')}`,
-        config.name,
-      ),
-    );
-  }
-  requireNumber(f('learningRate'), config.learningRate, 0, false);
-  if (config.beta1 !== undefined) requireNumber(f('beta1'), config.beta1, 0, true, 1, false);
-  if (config.beta2 !== undefined) requireNumber(f('beta2'), config.beta2, 0, true, 1, false);
-  if (config.epsilon !== undefined) requireNumber(f('epsilon'), config.epsilon, 0, false);
-  if (config.weightDecay !== undefined)
-    requireNumber(f('weightDecay'), config.weightDecay, 0, true);
-  if (config.momentum !== undefined)
-    requireNumber(f('momentum'), config.momentum, 0, true, 1, false);
-  if (config.nesterov !== undefined && typeof config.nesterov !== 'boolean') {
-    throw new Error(configError(f('nesterov'), 'a boolean', config.nesterov));
-  }
-  if (config.name === 'adam' && (config.weightDecay ?? 0) !== 0) {
-    throw new Error(
-      configError(
-        f('weightDecay'),
-        "0 for 'adam' (use 'adamw' for decoupled weight decay)",
-        config.weightDecay,
-      ),
-    );
-  }
-  if (config.name === 'sgd' && config.nesterov === true && (config.momentum ?? 0) === 0) {
-    throw new Error(
-      configError(f('momentum'), "a value > 0 when 'nesterov' is true", config.momentum ?? 0),
-    );
-  }
+export function validateOptimizerConfig(config: OptimizerConfig): void {
+  checkOptimizerConfig('validateOptimizerConfig', 'config', config);
 }
 
 /**
@@ -277,7 +195,7 @@ export function validateOptimizerConfig(config: OptimizerConfig, prefix = ''): v
  * ```
  */
 export function createOptimizer(config: OptimizerConfig): tf.Optimizer {
-  validateOptimizerConfig(config);
+  checkOptimizerConfig('createOptimizer', 'config', config);
   const {
     learningRate,
     beta1 = 0.9,
@@ -312,17 +230,14 @@ export function createOptimizer(config: OptimizerConfig): tf.Optimizer {
  * ```
  */
 export function setLearningRate(optimizer: tf.Optimizer, learningRate: number): void {
-  requireNumber('learningRate', learningRate, 0, true);
+  checkNumber('setLearningRate', 'learningRate', learningRate, { min: 0 });
   const target = optimizer as unknown as {
     learningRate?: number;
     setLearningRate?: (lr: number) => void;
   };
   if (typeof target.setLearningRate === 'function') target.setLearningRate(learningRate);
   else if (typeof target.learningRate === 'number') target.learningRate = learningRate;
-  else
-    throw new Error(
-      configError('optimizer', 'an optimizer with a learningRate field', optimizer.getClassName()),
-    );
+  else throw notSchedulable('setLearningRate', optimizer);
 }
 
 /**
@@ -335,9 +250,18 @@ export function setLearningRate(optimizer: tf.Optimizer, learningRate: number): 
  */
 export function getLearningRate(optimizer: tf.Optimizer): number {
   const lr = (optimizer as unknown as { learningRate?: number }).learningRate;
-  if (typeof lr !== 'number')
-    throw new Error(
-      configError('optimizer', 'an optimizer with a learningRate field', optimizer.getClassName()),
-    );
+  if (typeof lr !== 'number') throw notSchedulable('getLearningRate', optimizer);
   return lr;
+}
+
+function notSchedulable(fn: string, optimizer: tf.Optimizer): ArgumentError {
+  return new ArgumentError(
+    fn,
+    'optimizer',
+    'be an optimizer with a learningRate field',
+    optimizer,
+    {
+      actualText: `a ${optimizer.getClassName()} optimizer`,
+    },
+  );
 }

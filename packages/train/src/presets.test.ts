@@ -1,12 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import {
-  PRESETS,
-  PRESET_NAMES,
-  preset,
-  validateTrainingConfig,
-  type PresetName,
-  type TrainingConfig,
-} from './presets';
+import { PRESETS, PRESET_NAMES, preset, validateTrainingConfig, type PresetName } from './presets';
 import { createOptimizer } from './optimizers';
 import { createSchedule } from './schedules';
 
@@ -49,7 +42,7 @@ describe('presets', () => {
     expect(PRESETS.conservative.epochs).toBe(2000);
     expect(Object.isFrozen(PRESETS.conservative)).toBe(true);
     expect(() => preset('wild' as PresetName)).toThrow(
-      /Invalid 'preset': expected one of 'conservative', 'aggressive', 'very-conservative', but got 'wild'/,
+      /Argument 'name' passed to 'preset' must be one of 'conservative', 'aggressive', 'very-conservative', but got 'wild'\./,
     );
   });
 
@@ -74,28 +67,46 @@ describe('presets', () => {
   it.each<[Record<string, unknown>, RegExp]>([
     [
       { optimizer: 'lamb' },
-      /Invalid 'optimizer': expected one of 'adam', 'adamw', 'sgd', but got 'lamb'/,
+      /Argument 'config.optimizer' passed to 'validateTrainingConfig' must be one of 'adam', 'adamw', 'sgd', but got 'lamb'\./,
     ],
     [
       { learningRate: -0.001 },
-      /Invalid 'learningRate': expected a finite number > 0, but got -0.001/,
+      /Argument 'config.learningRate' passed to 'validateTrainingConfig' must be a finite number > 0, but got -0.001\./,
     ],
     [
       { warmupEpochs: 2001 },
-      /Invalid 'warmupEpochs': expected an integer <= epochs \(2000\), but got 2001/,
+      /Argument 'config.warmupEpochs' passed to 'validateTrainingConfig' must be an integer <= config.epochs \(2000\), but got 2001\./,
     ],
-    [{ epochs: 0 }, /Invalid 'epochs': expected an integer >= 1, but got 0/],
-    [{ dropout: 1 }, /Invalid 'dropout': expected a finite number >= 0 and < 1, but got 1/],
-    [{ clipNorm: 0 }, /Invalid 'clipNorm': expected a finite number > 0, but got 0/],
-    [{ weightDecay: -1 }, /Invalid 'weightDecay': expected a finite number >= 0, but got -1/],
-    [{ weightDecay: 0.01 }, /Invalid 'weightDecay': expected 0 for 'adam'/],
-    [{ samples: 0 }, /Invalid 'samples': expected an integer >= 1, but got 0/],
+    [
+      { epochs: 0 },
+      /Argument 'config.epochs' passed to 'validateTrainingConfig' must be an integer >= 1, but got 0\./,
+    ],
+    [
+      { dropout: 1 },
+      /Argument 'config.dropout' passed to 'validateTrainingConfig' must be a finite number in \[0, 1\), but got 1\./,
+    ],
+    [
+      { clipNorm: 0 },
+      /Argument 'config.clipNorm' passed to 'validateTrainingConfig' must be a finite number > 0, but got 0\./,
+    ],
+    [
+      { weightDecay: -1 },
+      /Argument 'config.weightDecay' passed to 'validateTrainingConfig' must be a finite number >= 0, but got -1\./,
+    ],
+    [
+      { weightDecay: 0.01 },
+      /Argument 'config.weightDecay' passed to 'validateTrainingConfig' must be 0 for 'adam'/,
+    ],
+    [
+      { samples: 0 },
+      /Argument 'config.samples' passed to 'validateTrainingConfig' must be an integer >= 1, but got 0\./,
+    ],
   ])('validateTrainingConfig rejects %o', (override, message) => {
     expect(() =>
       validateTrainingConfig({
         ...preset('conservative'),
         ...override,
-      } as unknown as TrainingConfig),
+      }),
     ).toThrow(message);
   });
 });

@@ -1,5 +1,6 @@
-import { configError, requireInteger, requireNumber } from './errors';
-import { OPTIMIZER_NAMES, type OptimizerName, validateOptimizerConfig } from './optimizers';
+import { ArgumentError, checkInteger, checkNumber, checkOneOf } from '@slr/core';
+import { OPTIMIZER_NAMES, type OptimizerName } from './optimizer-config';
+import { checkAdamWeightDecay } from './optimizer-checks';
 
 /**
  * A training configuration, as the presets give it. Epoch-based: a trainer turns `epochs` and
@@ -30,7 +31,8 @@ export interface TrainingConfig {
   clipNorm: number;
 }
 
-/** Names of the built-in presets..
+/**
+ * Names of the built-in presets.
  *
  * @example
  * ```ts
@@ -83,7 +85,8 @@ export const PRESETS: Readonly<Record<PresetName, Readonly<TrainingConfig>>> = O
   }),
 });
 
-/** Names accepted by {@link preset}..
+/**
+ * Names accepted by {@link preset}.
  *
  * @example
  * ```ts
@@ -106,10 +109,7 @@ export const PRESET_NAMES: readonly PresetName[] = [
  * ```
  */
 export function preset(name: PresetName): TrainingConfig {
-  if (!PRESET_NAMES.includes(name))
-    throw new Error(
-      configError('preset', `one of ${PRESET_NAMES.map((n) => `'${n}'`).join(', ')}`, name),
-    );
+  checkOneOf('preset', 'name', name, PRESET_NAMES);
   return { ...PRESETS[name] };
 }
 
@@ -120,36 +120,28 @@ export function preset(name: PresetName): TrainingConfig {
  * @example
  * ```ts
  * validateTrainingConfig({ ...preset('conservative'), warmupEpochs: 3000 });
- * // throws "Invalid 'warmupEpochs': expected an integer <= epochs (2000), but got 3000."
+ * // ArgumentError: Argument 'config.warmupEpochs' passed to 'validateTrainingConfig' must be an integer <= config.epochs (2000), but got 3000.
  * ```
  */
 export function validateTrainingConfig(config: TrainingConfig): void {
-  if (config == null || typeof config !== 'object')
-    throw new Error(configError('training config', 'an object', config));
-  if (!OPTIMIZER_NAMES.includes(config.optimizer)) {
-    throw new Error(
-      configError(
-        'optimizer',
-        `one of ${OPTIMIZER_NAMES.map((n) => `'${n}'`).join(', ')}`,
-        config.optimizer,
-      ),
-    );
-  }
-  if (config.samples !== undefined) requireInteger('samples', config.samples, 1);
-  requireInteger('epochs', config.epochs, 1);
-  requireNumber('learningRate', config.learningRate, 0, false);
-  requireInteger('warmupEpochs', config.warmupEpochs, 0);
+  const fn = 'validateTrainingConfig';
+  if (config === null || typeof config !== 'object' || Array.isArray(config))
+    throw new ArgumentError(fn, 'config', 'be an object', config);
+  checkOneOf(fn, 'config.optimizer', config.optimizer, OPTIMIZER_NAMES);
+  if (config.samples !== undefined) checkInteger(fn, 'config.samples', config.samples, { min: 1 });
+  checkInteger(fn, 'config.epochs', config.epochs, { min: 1 });
+  checkNumber(fn, 'config.learningRate', config.learningRate, { min: 0, minExclusive: true });
+  checkInteger(fn, 'config.warmupEpochs', config.warmupEpochs, { min: 0 });
   if (config.warmupEpochs > config.epochs) {
-    throw new Error(
-      configError('warmupEpochs', `an integer <= epochs (${config.epochs})`, config.warmupEpochs),
+    throw new ArgumentError(
+      fn,
+      'config.warmupEpochs',
+      `be an integer <= config.epochs (${config.epochs})`,
+      config.warmupEpochs,
     );
   }
-  requireNumber('dropout', config.dropout, 0, true, 1, false);
-  requireNumber('weightDecay', config.weightDecay, 0, true);
-  requireNumber('clipNorm', config.clipNorm, 0, false);
-  validateOptimizerConfig({
-    name: config.optimizer,
-    learningRate: config.learningRate,
-    weightDecay: config.weightDecay,
-  });
+  checkNumber(fn, 'config.dropout', config.dropout, { min: 0, max: 1, maxExclusive: true });
+  checkNumber(fn, 'config.weightDecay', config.weightDecay, { min: 0 });
+  checkNumber(fn, 'config.clipNorm', config.clipNorm, { min: 0, minExclusive: true });
+  checkAdamWeightDecay(fn, 'config.weightDecay', config.optimizer, config.weightDecay);
 }

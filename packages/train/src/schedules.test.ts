@@ -1,6 +1,7 @@
 import { fc, test } from '@fast-check/vitest';
 import { describe, expect, it } from 'vitest';
-import { createSchedule, type ScheduleConfig } from './schedules';
+import type { ScheduleConfig } from './schedule-config';
+import { createSchedule } from './schedules';
 
 function expectTable(config: ScheduleConfig, table: [number, number][]): void {
   const schedule = createSchedule(config);
@@ -183,26 +184,38 @@ describe('createSchedule', () => {
   it.each<[Record<string, unknown>, RegExp]>([
     [
       { warmup: { steps: 11 } },
-      /Invalid 'warmup.steps': expected an integer <= totalSteps \(10\), but got 11/,
+      /Argument 'config.warmup.steps' passed to 'createSchedule' must be an integer <= config.totalSteps \(10\), but got 11\./,
     ],
-    [{ warmup: { steps: -1 } }, /Invalid 'warmup.steps': expected an integer >= 0, but got -1/],
-    [{ warmup: { steps: 2, startFactor: 1.5 } }, /Invalid 'warmup.startFactor'.*got 1.5/],
+    [
+      { warmup: { steps: -1 } },
+      /Argument 'config.warmup.steps' passed to 'createSchedule' must be an integer >= 0, but got -1\./,
+    ],
+    [{ warmup: { steps: 2, startFactor: 1.5 } }, /'config.warmup.startFactor'.*got 1.5/],
     [
       { base: 'linear' },
-      /Invalid 'base': expected one of 'constant', 'cosine', 'step', 'cyclic', but got 'linear'/,
+      /Argument 'config.base' passed to 'createSchedule' must be one of 'constant', 'cosine', 'step', 'cyclic', but got 'linear'\./,
     ],
-    [{ learningRate: -1 }, /Invalid 'learningRate': expected a finite number > 0, but got -1/],
-    [{ totalSteps: 0 }, /Invalid 'totalSteps': expected an integer >= 1, but got 0/],
-    [{ base: 'step' }, /Invalid 'stepSize': expected an integer >= 1, but got undefined/],
-    [{ base: 'step', stepSize: 2, gamma: 0 }, /Invalid 'gamma'/],
-    [{ base: 'cyclic', stepSize: 2 }, /Invalid 'maxLearningRate'.*got undefined/],
+    [
+      { learningRate: -1 },
+      /Argument 'config.learningRate' passed to 'createSchedule' must be a finite number > 0, but got -1\./,
+    ],
+    [
+      { totalSteps: 0 },
+      /Argument 'config.totalSteps' passed to 'createSchedule' must be an integer >= 1, but got 0\./,
+    ],
+    [
+      { base: 'step' },
+      /Argument 'config.stepSize' passed to 'createSchedule' must be an integer >= 1, but got undefined\./,
+    ],
+    [{ base: 'step', stepSize: 2, gamma: 0 }, /'config.gamma'/],
+    [{ base: 'cyclic', stepSize: 2 }, /'config.maxLearningRate'.*got undefined/],
     [
       { base: 'cyclic', stepSize: 2, maxLearningRate: 0.0001 },
-      /Invalid 'maxLearningRate': expected a number >= learningRate \(0.001\), but got 0.0001/,
+      /Argument 'config.maxLearningRate' passed to 'createSchedule' must be a number >= config.learningRate \(0.001\), but got 0.0001\./,
     ],
     [
       { base: 'cosine', minLearningRate: 0.01 },
-      /Invalid 'minLearningRate': expected a number <= learningRate/,
+      /Argument 'config.minLearningRate' passed to 'createSchedule' must be a number <= config.learningRate/,
     ],
   ])('rejects %o', (override, message) => {
     expect(() =>
@@ -217,8 +230,10 @@ describe('createSchedule', () => {
 
   it('rejects negative or fractional steps', () => {
     const schedule = createSchedule({ base: 'constant', learningRate: 0.001, totalSteps: 10 });
-    expect(() => schedule(-1)).toThrow(/Invalid 'step': expected an integer >= 0, but got -1/);
-    expect(() => schedule(1.5)).toThrow(/Invalid 'step'/);
+    expect(() => schedule(-1)).toThrow(
+      /Argument 'step' passed to 'schedule' must be an integer >= 0, but got -1\./,
+    );
+    expect(() => schedule(1.5)).toThrow(/Argument 'step' passed to 'schedule'/);
   });
 
   it('allows warmup equal to training length', () => {

@@ -6,13 +6,15 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { GlossVocabulary } from '@slr/data';
-import { Trainer, train, type TrainOptions } from './trainer';
+import { Trainer } from './trainer';
+import type { TrainOptions } from './train-options';
+import { train, type NodeTrainOptions } from './node/train';
 import {
   loadCheckpoint,
   loadLatestValidCheckpoint,
   saveCheckpoint,
   CheckpointError,
-} from './checkpoint';
+} from './node/checkpoint';
 import { createOptimizer } from './optimizers';
 import { tinySamples, tinySequenceModel } from '../test/tiny';
 
@@ -35,7 +37,7 @@ const samples = tinySamples([
   [2, 3],
   [4, 1],
 ]);
-const base = (over: Partial<TrainOptions> = {}): TrainOptions => ({
+const base = (over: Partial<NodeTrainOptions> = {}): NodeTrainOptions => ({
   model: tinySequenceModel({ features: 12, numClasses: 5 }),
   trainSamples: samples,
   epochs: 2,
@@ -61,7 +63,7 @@ describe('configuration errors name the field before training', () => {
     const o = base({
       ...over,
       callbacks: {
-        onStep: () => {
+        onBatchEnd: () => {
           stepped = true;
         },
       },
@@ -89,7 +91,7 @@ describe('train', () => {
     const counts: number[] = [];
     let steps = 0;
     o.callbacks = {
-      onStep: () => {
+      onBatchEnd: () => {
         steps++;
       },
       onEpochEnd: () => {
@@ -140,7 +142,11 @@ describe('train', () => {
       trainSamples: bad,
       epochs: 2,
       batchSize: 1,
-      callbacks: { onWarning: (w) => warnings.push(w) },
+      callbacks: {
+        onWarning: (w) => {
+          warnings.push(w);
+        },
+      },
     });
     const before = weightsOf(o);
     const result = await train(o);
@@ -205,7 +211,7 @@ describe('train', () => {
     });
     let steps = 0;
     first.callbacks = {
-      onStep: () => {
+      onBatchEnd: () => {
         if (++steps === 4) throw new Error('stop');
       },
     };
@@ -247,6 +253,25 @@ describe('checkpoints', () => {
       /optimizer\.bin is corrupt \(truncated/,
     );
     expect(await loadLatestValidCheckpoint(dir)).toBeUndefined();
+  });
+
+  it('names the checkpoint, not its temporary folder, when the file system refuses it', async () => {
+    const dir = tempDir();
+    const blocked = join(dir, 'not-a-folder');
+    writeFileSync(blocked, 'a file where the checkpoints should go');
+    const o = base({ epochs: 1 });
+    const trainer = new Trainer(o);
+    await trainer.run();
+    await expect(
+      saveCheckpoint(blocked, {
+        model: o.model.model,
+        optimizer: trainer.optimizer,
+        state: trainer.state,
+      }),
+    ).rejects.toThrow(
+      `Could not write the checkpoint '${join(blocked, 'checkpoint-2')}': a part of the path is not a folder (ENOTDIR).`,
+    );
+    expect(readdirSync(dir)).toEqual(['not-a-folder']);
   });
 
   it('saves and restores optimizer state', async () => {

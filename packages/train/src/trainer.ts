@@ -1,4 +1,9 @@
+/**
+ * The trainer: a loop in named phases (restore, begin, epoch, step, evaluate, end) that calls
+ * its callbacks at each point, in the style of Keras `fit`.
+ */
 import * as tf from '@tensorflow/tfjs';
+import { ArgumentError } from '@slr/core';
 import { ctcBeamSearch, ctcGreedyDecode, ctcLoss, wordErrorRate } from '@slr/ctc';
 import { gradientHealth } from '@slr/diagnostics';
 import {
@@ -6,417 +11,73 @@ import {
   disposeBatch,
   makeBatch,
   type BatchSource,
-  type GlossVocabulary,
   type SignBatch,
   type SignSample,
 } from '@slr/data';
-import { setTrainable, type LayerPattern, type SequenceModel } from '@slr/layers';
+import { setTrainable, type SequenceModel } from '@slr/layers';
+import { AdviceWarnings } from './advice-warnings';
+import type {
+  BatchLogs,
+  EpochBeginLogs,
+  TrainBeginLogs,
+  TrainCallback,
+  TrainingSnapshot,
+} from './callbacks';
 import { clipByGlobalNorm } from './clip';
-import { createEpochProgress, type ProgressMode } from './progress';
-import { configError, requireInteger, requireNumber } from './errors';
-import { smoothedCtcLoss } from './label-smoothing';
-import {
-  createOptimizer,
-  setLearningRate,
-  validateOptimizerConfig,
-  type OptimizerConfig,
-} from './optimizers';
-import { createSchedule, validateScheduleConfig, type ScheduleBase } from './schedules';
-import {
-  loadLatestValidCheckpoint,
-  saveCheckpoint,
-  type EpochRecord,
-  type TrainingState,
-} from './checkpoint';
-import { setDropoutRate, xavierReinit } from './init';
 import { distillationLossTerms } from './distill/distillation-loss';
-import { SoftTargets } from './distill/soft-targets';
+import { EarlyStopping } from './early-stopping';
+import { setDropoutRate, xavierReinit } from './init';
+import { smoothedCtcLoss } from './label-smoothing';
+import { createOptimizer, setLearningRate } from './optimizers';
+import { createSchedule } from './schedules';
+import { checkTrainOptions } from './train-option-checks';
+import type { EvaluationResult, TrainOptions, TrainResult } from './train-options';
+import type { EpochRecord, TrainingState } from './training-state';
 
-/**
- * Knowledge distillation in {@link train}: each step's loss becomes
- * `α·CTC + (1 − α)·τ²·KL(teacher ‖ student)` ({@link distillationLoss}), with the teacher's
- * outputs read from cached soft targets by sample id (the teacher never runs during training).
- *
- * @example
- * ```ts
- * const distillation: TrainDistillation = { targets: await loadSoftTargets('runs/teacher/soft-targets.bin'), temperature: 2, alpha: 0.5 };
- * ```
- */
-export interface TrainDistillation {
-  /** The teacher's outputs for every training sample ({@link extractSoftTargets}). */
-  targets: SoftTargets;
-  /** Softmax temperature τ. Default 1. */
-  temperature?: number;
-  /** Weight α of the CTC term. Default 0.5. */
-  alpha?: number;
-  /** Whether the blank class takes part in the KL term. Default `true`. */
-  includeBlank?: boolean;
+/** The logs each hook receives. */
+interface HookLogs {
+  onTrainBegin: TrainBeginLogs;
+  onEpochBegin: EpochBeginLogs;
+  onBatchEnd: BatchLogs;
+  onEvaluation: EvaluationResult;
+  onEpochEnd: EpochRecord;
+  onTrainEnd: TrainResult;
 }
 
-/**
- * The result of one evaluation pass (passed to `callbacks.onEvaluation`).
- *
- * @example
- * ```ts
- * callbacks: { onEvaluation: (e: EvaluationResult) => console.log(e.epoch, e.wer, e.beamWer) }
- * ```
- */
-export interface EvaluationResult {
-  /** The epoch after which the evaluation ran (1-based). */
-  epoch: number;
-  /** Greedy-decoding WER over the evaluation samples. */
-  wer: number;
-  /** Beam-search WER, when `evalBeamWidth` is set. */
-  beamWer?: number;
-  /** Greedy hypotheses (gloss ids), in sample order. */
-  hypotheses: number[][];
+/** What one step gives, besides its position. */
+type StepResult = Omit<BatchLogs, 'epoch' | 'batch' | 'step'>;
+
+/** When the current epoch started, and the seconds it had before (a resume mid-epoch). */
+interface EpochClock {
+  startedAt: number;
+  secondsBefore: number;
 }
 
-/**
- * Options of {@link train}.
- *
- * @example
- * ```ts
- * const options: TrainOptions = { model, trainSamples, epochs: 10, batchSize: 4, optimizer: { name: 'adamw', learningRate: 1e-3, weightDecay: 0.01 } };
- * ```
- */
-export interface TrainOptions {
-  /** The model to train: outputs `[T, B, V]` log-probabilities (see `SequenceModel`). */
-  model: SequenceModel;
-  /**
-   * What the model's `apply` takes from a batch. Default: the videos. A model with a second
-   * input, such as the I3D teacher's pose stream: `(batch) => [batch.videos, batch.keypoints!]`.
-   */
-  inputs?: (batch: SignBatch) => tf.Tensor | tf.Tensor[];
-  /** Training samples, or a function giving a fresh source each epoch (then `batchesPerEpoch` is required). */
-  trainSamples: readonly SignSample[] | ((epoch: number) => BatchSource);
-  /** Batches per epoch; derived from `trainSamples` when it is an array. */
-  batchesPerEpoch?: number;
-  /** Samples to evaluate WER on (greedy, and beam with `evalBeamWidth`) every `evalEvery` epochs. */
-  evalSamples?: readonly SignSample[];
-  /** When given, its size must equal the model's number of classes. */
-  vocabulary?: GlossVocabulary;
-  /** Epochs to train (an early stop may end sooner). */
-  epochs: number;
-  /** Samples per step. */
-  batchSize: number;
-  /** Optimizer and its peak learning rate (see `createOptimizer`). */
-  optimizer: OptimizerConfig;
-  /** Schedule shape; `learningRate` comes from `optimizer` and `totalSteps` is epochs · batchesPerEpoch. */
-  schedule?: {
-    /** `'constant'`, `'cosine'`, `'step'` or `'cyclic'` (see `createSchedule`). */
-    base: ScheduleBase;
-    /** Linear warmup length in epochs (or `warmupSteps`, not both). */
-    warmupEpochs?: number;
-    /** Linear warmup length in steps. */
-    warmupSteps?: number;
-    /** Warmup's first factor of the peak rate. Default 0. */
-    warmupStartFactor?: number;
-    /** Cosine: the rate at the end. */
-    minLearningRate?: number;
-    /** Step: the factor applied every `stepSize` steps. */
-    gamma?: number;
-    /** Step: steps between decays; cyclic: steps of a half cycle. */
-    stepSize?: number;
-    /** Cyclic: the top of the cycle. */
-    maxLearningRate?: number;
-  };
-  /** Clip gradients to this global norm (see `clipByGlobalNorm`). */
-  clipNorm?: number;
-  /** CTC label smoothing ε in [0, 1] (see `smoothedCtcLoss`). */
-  labelSmoothing?: number;
-  /** Seed of batch order (epoch `e` draws from `[seed, e]`) and of Xavier re-initialisation. Default 0. */
-  seed?: number;
-  /** Shuffle the training samples each epoch (seeded by `[seed, epoch]`). Default `true`. */
-  shuffle?: boolean;
-  /** Evaluate every this many epochs (and after the last). Default 1. */
-  evalEvery?: number;
-  /** Also decode with beam search of this width when evaluating. */
-  evalBeamWidth?: number;
-  /** When to stop before `epochs`. */
-  earlyStop?: {
-    /** Stop once the epoch's loss is below this (and, with `werZero`, the WER is 0). */
-    lossBelow?: number;
-    /** Stop once the evaluation WER is 0 (and the loss below `lossBelow`, when set). */
-    werZero?: boolean;
-    /** Stop when the evaluation WER has not improved for this many evaluations. */
-    devPlateau?: number;
-  };
-  /** Layers frozen from the start (names, globs or a RegExp; see `setTrainable`). */
-  freeze?: LayerPattern;
-  /** Layers unfrozen at the start of the given epochs. */
-  progressiveUnfreezing?: {
-    /** The epoch (0-based) at whose start the layers become trainable. */
-    epoch: number;
-    /** The layers to unfreeze. */
-    pattern: LayerPattern;
-  }[];
-  /** Re-initialisation before training (not when resuming). */
-  initialization?: {
-    /** Xavier (Glorot) uniform re-initialisation of every kernel, seeded by `seed`. */
-    xavier?: {
-      /** Scale of the Xavier bound. Default 1. */
-      gain?: number;
-    };
-  };
-  /** Override the rate of every dropout layer. */
-  dropout?: number;
-  /** Distil from a teacher's cached outputs (not with `labelSmoothing`). */
-  distillation?: TrainDistillation;
-  /** Hooks into training. */
-  callbacks?: {
-    /** After each epoch, with its record. */
-    onEpochEnd?: (record: EpochRecord) => void | Promise<void>;
-    /** Each warning (skipped steps, frozen weights); default `console.warn`. */
-    onWarning?: (message: string) => void;
-    /** After each evaluation. */
-    onEvaluation?: (result: EvaluationResult) => void | Promise<void>;
-    /** After each step: its number, loss, gradient norm (before clipping), learning rate, and whether it was skipped. */
-    onStep?: (info: {
-      step: number;
-      loss: number;
-      gradNorm: number;
-      lr: number;
-      skipped: boolean;
-    }) => void;
-  };
-  /** Where checkpoints go (and are resumed from). */
-  checkpointDir?: string;
-  /** Checkpoint every N steps (and always at each epoch end when `checkpointDir` is set). */
-  checkpointEverySteps?: number;
-  /** Resume from the latest valid checkpoint in `checkpointDir` when there is one. Default `true`. */
-  resume?: boolean;
-  /** A JSON-lines file that gets one line per epoch. */
-  historyFile?: string;
-  /**
-   * Progress on stdout: `'auto'` (or `true`) draws a bar on a terminal and prints one line per
-   * epoch otherwise; `'bar'`, `'lines'`, or `'off'` (or `false`, the default).
-   */
-  progress?: boolean | ProgressMode;
-}
-
-/**
- * What {@link train} returns.
- *
- * @example
- * ```ts
- * const { history, stoppedEarly, stopReason } = await train(options);
- * ```
- */
-export interface TrainResult {
-  /** One record per epoch (those before a resume included). */
-  history: EpochRecord[];
-  /** The final training state (as checkpointed). */
-  state: TrainingState;
-  /** Whether `earlyStop` ended training. */
-  stoppedEarly: boolean;
-  /** Why it stopped early. */
-  stopReason?: string;
-  /** The last evaluation, if any. */
-  lastEvaluation?: EvaluationResult;
-  /** The checkpoint training resumed from, if any. */
-  resumedFrom?: string;
-}
-
-function numClassesOf(model: SequenceModel): number {
-  const shape = model.model.outputs[0].shape;
-  return shape[shape.length - 1] as number;
-}
-
-/**
- * Checks every field of `options` and throws, before any training, an error naming the bad
- * field (unknown optimizer, negative learning rate, warmup longer than training, a
- * vocabulary whose size differs from the model's classes: "mismatched vocabulary").
- *
- * @example
- * ```ts
- * validateTrainOptions({ ...options, optimizer: { name: 'adagrad', learningRate: 1e-3 } });
- * // Error: Invalid 'optimizer.name': expected one of 'adam', 'adamw', 'sgd', but got 'adagrad'.
- * ```
- */
-export function validateTrainOptions(options: TrainOptions): {
-  /** Batches in one epoch. */
-  batchesPerEpoch: number;
-  /** Steps of the whole run (epochs · batchesPerEpoch). */
-  totalSteps: number;
-  /** Steps of the linear warmup. */
-  warmupSteps: number;
-} {
-  if (options.model == null || typeof options.model.apply !== 'function')
-    throw new Error(configError('model', 'a SequenceModel', options.model));
-  requireInteger('epochs', options.epochs, 1);
-  requireInteger('batchSize', options.batchSize, 1);
-  validateOptimizerConfig(options.optimizer, 'optimizer.');
-  let batchesPerEpoch: number;
-  if (Array.isArray(options.trainSamples)) {
-    if (options.trainSamples.length === 0)
-      throw new Error(configError('trainSamples', 'at least one sample', '[]'));
-    batchesPerEpoch = Math.ceil(options.trainSamples.length / options.batchSize);
-  } else if (typeof options.trainSamples === 'function') {
-    batchesPerEpoch = requireInteger('batchesPerEpoch', options.batchesPerEpoch, 1);
-  } else
-    throw new Error(
-      configError(
-        'trainSamples',
-        'an array of samples or a function returning a source',
-        options.trainSamples,
-      ),
-    );
-  const totalSteps = options.epochs * batchesPerEpoch;
-  const s = options.schedule ?? { base: 'constant' };
-  if (s.warmupEpochs !== undefined && s.warmupSteps !== undefined)
-    throw new Error(
-      configError(
-        'schedule.warmupEpochs',
-        'unset when schedule.warmupSteps is set',
-        s.warmupEpochs,
-      ),
-    );
-  if (s.warmupEpochs !== undefined) requireNumber('schedule.warmupEpochs', s.warmupEpochs, 0, true);
-  const warmupSteps = s.warmupSteps ?? Math.round((s.warmupEpochs ?? 0) * batchesPerEpoch);
-  requireInteger('schedule.warmupSteps', warmupSteps, 0);
-  if (warmupSteps > totalSteps) {
-    throw new Error(
-      configError(
-        s.warmupSteps !== undefined ? 'schedule.warmupSteps' : 'schedule.warmupEpochs',
-        `a warmup no longer than training (${totalSteps} steps = ${options.epochs} epochs)`,
-        s.warmupSteps ?? s.warmupEpochs,
-      ),
-    );
-  }
-  try {
-    validateScheduleConfig({
-      ...s,
-      learningRate: options.optimizer.learningRate,
-      totalSteps,
-      warmup: { steps: warmupSteps, startFactor: s.warmupStartFactor },
-    } as never);
-  } catch (error) {
-    throw new Error((error as Error).message.replace("Invalid '", "Invalid 'schedule."));
-  }
-  if (options.clipNorm !== undefined) requireNumber('clipNorm', options.clipNorm, 0, false);
-  if (options.labelSmoothing !== undefined)
-    requireNumber('labelSmoothing', options.labelSmoothing, 0, true, 1, true);
-  if (options.distillation !== undefined) {
-    const d = options.distillation;
-    if (!(d.targets instanceof SoftTargets))
-      throw new Error(
-        configError(
-          'distillation.targets',
-          'SoftTargets (extractSoftTargets or loadSoftTargets)',
-          d.targets,
-        ),
-      );
-    if (d.temperature !== undefined)
-      requireNumber('distillation.temperature', d.temperature, 0, false);
-    if (d.alpha !== undefined) requireNumber('distillation.alpha', d.alpha, 0, true, 1, true);
-    if ((options.labelSmoothing ?? 0) > 0)
-      throw new Error(
-        configError(
-          'labelSmoothing',
-          '0 or unset when distillation is set',
-          options.labelSmoothing,
-        ),
-      );
-  }
-  if (options.seed !== undefined && !Number.isSafeInteger(options.seed))
-    throw new Error(configError('seed', 'a safe integer', options.seed));
-  if (options.evalEvery !== undefined) requireInteger('evalEvery', options.evalEvery, 1);
-  if (options.evalBeamWidth !== undefined)
-    requireInteger('evalBeamWidth', options.evalBeamWidth, 1);
-  if (options.checkpointEverySteps !== undefined)
-    requireInteger('checkpointEverySteps', options.checkpointEverySteps, 1);
-  if (options.dropout !== undefined) requireNumber('dropout', options.dropout, 0, true, 1, false);
-  if (options.earlyStop?.devPlateau !== undefined)
-    requireInteger('earlyStop.devPlateau', options.earlyStop.devPlateau, 1);
-  if (options.earlyStop?.lossBelow !== undefined)
-    requireNumber('earlyStop.lossBelow', options.earlyStop.lossBelow, 0, false);
-  if (
-    (options.earlyStop?.werZero || options.earlyStop?.devPlateau !== undefined) &&
-    !options.evalSamples?.length
-  ) {
-    throw new Error(
-      configError(
-        'evalSamples',
-        'evaluation samples when earlyStop.werZero or earlyStop.devPlateau is set',
-        options.evalSamples,
-      ),
-    );
-  }
-  options.progressiveUnfreezing?.forEach((stage, i) =>
-    requireInteger(`progressiveUnfreezing[${i}].epoch`, stage.epoch, 0),
-  );
-  const classes = numClassesOf(options.model);
-  if (options.vocabulary !== undefined && options.vocabulary.size !== classes) {
-    throw new Error(
-      `Invalid 'vocabulary': mismatched vocabulary: the model has ${classes} classes but the vocabulary has ${options.vocabulary.size} (glosses + blank).`,
-    );
-  }
-  if (options.distillation !== undefined && options.distillation.targets.numClasses !== classes) {
-    throw new Error(
-      configError(
-        'distillation.targets',
-        `soft targets over the model's ${classes} classes`,
-        `targets over ${options.distillation.targets.numClasses} classes (teacher '${options.distillation.targets.teacher.name}')`,
-      ),
-    );
-  }
-  return { batchesPerEpoch, totalSteps, warmupSteps };
-}
-
-/** The tensors `options.model.apply` takes from `batch` (`options.inputs`, default the videos). */
-function modelInputs(options: TrainOptions, batch: SignBatch): tf.Tensor | tf.Tensor[] {
-  return options.inputs ? options.inputs(batch) : batch.videos;
-}
-
-async function evaluate(options: TrainOptions, epoch: number): Promise<EvaluationResult> {
-  const samples = options.evalSamples ?? [];
-  const refs: number[][] = [];
-  const hyps: number[][] = [];
-  const beamHyps: number[][] = [];
-  for (let i = 0; i < samples.length; i += options.batchSize) {
-    const batch = makeBatch(samples.slice(i, i + options.batchSize));
-    try {
-      const logProbs = tf.tidy(() => options.model.apply(modelInputs(options, batch), false));
-      const lengths = options.model.outputLengths(batch.inputLengths);
-      try {
-        for (const h of await ctcGreedyDecode(logProbs, lengths)) hyps.push(h.tokens);
-        if (options.evalBeamWidth !== undefined) {
-          for (const h of await ctcBeamSearch(logProbs, lengths, {
-            beamWidth: options.evalBeamWidth,
-            nBest: 1,
-          }))
-            beamHyps.push(h[0]?.tokens ?? []);
-        }
-      } finally {
-        logProbs.dispose();
-      }
-      for (const s of samples.slice(i, i + options.batchSize)) refs.push(s.glossIds);
-    } finally {
-      disposeBatch(batch);
-    }
-  }
-  const result: EvaluationResult = { epoch, wer: wordErrorRate(refs, hyps).wer, hypotheses: hyps };
-  if (options.evalBeamWidth !== undefined) result.beamWer = wordErrorRate(refs, beamHyps).wer;
-  return result;
+function emptyAccumulator(): TrainingState['epochAccumulator'] {
+  return { lossSum: 0, gradNormSum: 0, applied: 0, lr: 0, seconds: 0 };
 }
 
 /**
  * Trains a {@link SequenceModel} with CTC. Each step applies the model in training mode, takes
- * the (optionally label-smoothed) CTC loss, its gradients over the trainable weights
- * (`tf.variableGrads`), checks them with `gradientHealth`, clips them by global norm, skips the
- * step (counting and warning) when they are not finite, sets the scheduled learning rate and
- * applies them. Evaluates (greedy and optional beam WER) every `evalEvery` epochs, stops early
- * on `earlyStop`, checkpoints to `checkpointDir` (resuming from it when it holds one) and
- * writes one JSON line per epoch to `historyFile`. Configuration errors are thrown before
- * anything is trained.
+ * the (optionally label-smoothed, or distilled) CTC loss, its gradients over the trainable
+ * weights (`tf.variableGrads`), checks them with `gradientHealth`, clips them by global norm,
+ * skips the step (counting and warning) when they are not finite, sets the scheduled learning
+ * rate and applies them. Evaluates (greedy and optional beam WER) every `evalEvery` epochs.
+ * Callbacks ({@link TrainCallback}) see every point of the loop; `earlyStop` installs
+ * {@link EarlyStopping}, and advice from the history comes as warnings ({@link AdviceWarnings}).
+ * Configuration errors are thrown before anything is trained.
+ *
+ * This `train` runs anywhere tfjs does, a browser included. Checkpoints (with resume), a
+ * JSON-lines history file and a progress bar need Node.js: `train` of `@slr/train/node` takes
+ * `checkpointDir`, `historyFile` and `progress` besides these options.
  *
  * @example
  * ```ts
  * const result = await train({
  *   model, trainSamples, evalSamples, epochs: 50, batchSize: 2,
  *   optimizer: { name: 'adam', learningRate: 1e-2 }, schedule: { base: 'cosine', warmupEpochs: 1 },
- *   clipNorm: 5, evalEvery: 5, earlyStop: { werZero: true }, checkpointDir: 'runs/overfit',
+ *   clipNorm: 5, evalEvery: 5, earlyStop: { werZero: true },
+ *   callbacks: { onEpochEnd: (record) => console.log(record.epoch, record.loss, record.wer) },
  * });
  * console.log(result.history.at(-1));
  * ```
@@ -426,8 +87,10 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
 }
 
 /**
- * The object behind {@link train}: validates on construction (so bad configuration fails
- * before training starts), trains on {@link Trainer.run}.
+ * The object behind {@link train}: checks the options on construction (so bad configuration
+ * fails before training starts; errors name `train`), trains on {@link Trainer.run}. Callbacks
+ * get it as their second argument: its model, optimizer and {@link Trainer.state}, and
+ * {@link Trainer.stopTraining} to end training early.
  *
  * @example
  * ```ts
@@ -442,85 +105,323 @@ export class Trainer {
   readonly totalSteps: number;
   /** The optimizer that `optimizer` configured. */
   readonly optimizer: tf.Optimizer;
+  /** The callbacks in the order they run: the built-ins the options install, then `callbacks`. */
+  readonly callbacks: readonly TrainCallback[];
   private readonly schedule: (step: number) => number;
-  private varOrder: tf.Variable[] = [];
+  /** The trainable variables, in the order the optimizer's slots follow. */
+  private variables: tf.Variable[] = [];
+  private trainingState: TrainingState;
+  private requestedStop: string | undefined;
+  private latestEvaluation: EvaluationResult | undefined;
+  private restoredFrom: string | undefined;
 
   constructor(
-    /** The validated options. */
+    /** The checked options. */
     readonly options: TrainOptions,
   ) {
-    const v = validateTrainOptions(options);
-    this.batchesPerEpoch = v.batchesPerEpoch;
-    this.totalSteps = v.totalSteps;
-    const s = options.schedule ?? { base: 'constant' as const };
+    const plan = checkTrainOptions('train', options);
+    this.batchesPerEpoch = plan.batchesPerEpoch;
+    this.totalSteps = plan.totalSteps;
+    const schedule = options.schedule ?? { base: 'constant' as const };
     this.schedule = createSchedule({
-      ...s,
+      ...schedule,
       learningRate: options.optimizer.learningRate,
-      totalSteps: v.totalSteps,
-      warmup: { steps: v.warmupSteps, startFactor: s.warmupStartFactor },
+      totalSteps: plan.totalSteps,
+      warmup: { steps: plan.warmupSteps, startFactor: schedule.warmupStartFactor },
     });
     this.optimizer = createOptimizer(options.optimizer);
+    this.callbacks = assembleCallbacks(options);
+    this.trainingState = {
+      step: 0,
+      epoch: 0,
+      batchInEpoch: 0,
+      seed: options.seed ?? 0,
+      skippedSteps: 0,
+      history: [],
+      epochAccumulator: emptyAccumulator(),
+      plateau: { best: Infinity, epochsWithoutImprovement: 0 },
+      finished: false,
+    };
   }
 
-  private warn(message: string): void {
-    if (this.options.callbacks?.onWarning) this.options.callbacks.onWarning(message);
-    else console.warn(message);
+  /** The model being trained (`options.model`). */
+  get model(): SequenceModel {
+    return this.options.model;
+  }
+
+  /** Where training stands (what a checkpoint saves); updated as training goes. */
+  get state(): TrainingState {
+    return this.trainingState;
+  }
+
+  /** Why training was asked to stop, once {@link Trainer.stopTraining} was called. */
+  get stopReason(): string | undefined {
+    return this.requestedStop;
+  }
+
+  /** The latest evaluation, if any. */
+  get lastEvaluation(): EvaluationResult | undefined {
+    return this.latestEvaluation;
+  }
+
+  /** The snapshot training resumed from (`TrainingSnapshot.source`), if any. */
+  get resumedFrom(): string | undefined {
+    return this.restoredFrom;
+  }
+
+  /**
+   * Ends training early, as Keras's `model.stopTraining = true`: during an epoch, after the
+   * current batch (the epoch then ends, with its record and callbacks); at an epoch's end,
+   * before the next. The first reason given is the result's `stopReason`.
+   *
+   * @example
+   * ```ts
+   * const stopAfterTenMinutes: TrainCallback = {
+   *   onBatchEnd: (_logs, trainer) => {
+   *     if (performance.now() > 600_000) trainer.stopTraining('ten minutes are up');
+   *   },
+   * };
+   * ```
+   */
+  stopTraining(reason: string): void {
+    if (typeof reason !== 'string' || reason === '')
+      throw new ArgumentError('stopTraining', 'reason', 'be a non-empty string', reason);
+    this.requestedStop ??= reason;
+    this.trainingState.finished = true;
+  }
+
+  /**
+   * Sends a warning to every callback's `onWarning` (to `console.warn` when none has one).
+   *
+   * @example
+   * ```ts
+   * const watchdog: TrainCallback = {
+   *   onEpochEnd: async (record, trainer) => {
+   *     if (record.gradNorm > 1e3) await trainer.warn(`train: epoch ${record.epoch}: large gradients`);
+   *   },
+   * };
+   * ```
+   */
+  async warn(message: string): Promise<void> {
+    const listeners = this.callbacks.filter((callback) => callback.onWarning !== undefined);
+    if (listeners.length === 0) console.warn(message);
+    for (const callback of listeners) await callback.onWarning?.(message, this);
+  }
+
+  /**
+   * Runs training to the end (or a stop) and returns the history.
+   *
+   * @example
+   * ```ts
+   * const { history, stoppedEarly } = await new Trainer(options).run();
+   * ```
+   */
+  async run(): Promise<TrainResult> {
+    if (this.options.dropout !== undefined)
+      setDropoutRate(this.options.model.model, this.options.dropout);
+    await this.restore();
+    await this.begin();
+    while (!this.trainingState.finished && this.trainingState.epoch < this.options.epochs)
+      await this.runEpoch();
+    return this.end();
+  }
+
+  /** Phase 1: resume from the first snapshot a callback's `restore` gives, if any. */
+  private async restore(): Promise<void> {
+    let snapshot: TrainingSnapshot | undefined;
+    for (const callback of this.callbacks) {
+      snapshot = await callback.restore?.(this);
+      if (snapshot !== undefined) break;
+    }
+    if (snapshot === undefined) return;
+    try {
+      this.options.model.model.setWeights(snapshot.weights);
+      await this.optimizer.setWeights(snapshot.optimizerWeights);
+    } finally {
+      tf.dispose([...snapshot.weights, ...snapshot.optimizerWeights.map((w) => w.tensor)]);
+    }
+    this.trainingState = structuredClone(snapshot.state);
+    this.restoredFrom = snapshot.source;
+  }
+
+  /** Phase 2: initialise (unless resumed), freeze and unfreeze, then `onTrainBegin`. */
+  private async begin(): Promise<void> {
+    const { model, freeze, initialization, epochs } = this.options;
+    if (this.restoredFrom === undefined && initialization?.xavier)
+      xavierReinit(model.model, { gain: initialization.xavier.gain, seed: this.state.seed });
+    if (freeze !== undefined) setTrainable(model.model, freeze, false);
+    await this.applyUnfreezing(this.state.epoch);
+    await this.dispatch('onTrainBegin', {
+      epochs,
+      batchesPerEpoch: this.batchesPerEpoch,
+      totalSteps: this.totalSteps,
+      epoch: this.state.epoch,
+      step: this.state.step,
+      ...(this.restoredFrom === undefined ? {} : { resumedFrom: this.restoredFrom }),
+    });
+  }
+
+  /** Phase 3: one epoch (from where a resume left it), its steps and its end. */
+  private async runEpoch(): Promise<void> {
+    const { options } = this;
+    const state = this.trainingState;
+    const epochIndex = state.epoch; // 0-based
+    if (state.batchInEpoch === 0 && epochIndex > 0)
+      await this.applyUnfreezing(epochIndex, epochIndex);
+    await this.dispatch('onEpochBegin', {
+      epoch: epochIndex + 1,
+      step: state.step,
+      batchInEpoch: state.batchInEpoch,
+    });
+    const clock: EpochClock = {
+      startedAt: Date.now(),
+      secondsBefore: state.epochAccumulator.seconds,
+    };
+    const source = Array.isArray(options.trainSamples)
+      ? (options.trainSamples as readonly SignSample[])
+      : (options.trainSamples as (epoch: number) => BatchSource)(epochIndex);
+    const consumed = state.batchInEpoch; // batches done before the snapshot we resumed from
+    let index = 0;
+    for await (const batch of batches(source, {
+      batchSize: options.batchSize,
+      shuffle: options.shuffle ?? true,
+      seed: state.seed,
+      epoch: epochIndex,
+    })) {
+      let logs: BatchLogs;
+      try {
+        if (index++ < consumed) continue;
+        logs = await this.trainBatch(batch, epochIndex + 1);
+      } finally {
+        disposeBatch(batch);
+      }
+      state.epochAccumulator.seconds = secondsSince(clock);
+      await this.dispatch('onBatchEnd', logs);
+      if (this.requestedStop !== undefined) break;
+    }
+    await this.endEpoch(epochIndex, clock);
+  }
+
+  /** Phase 4: one step on `batch`, counted in the state; returns the batch's logs. */
+  private async trainBatch(batch: SignBatch, epoch: number): Promise<BatchLogs> {
+    const state = this.trainingState;
+    const result = await this.computeStep(batch, state.step);
+    state.step++;
+    state.batchInEpoch++;
+    const accumulator = state.epochAccumulator;
+    accumulator.lr = result.lr;
+    if (result.skipped) state.skippedSteps++;
+    else {
+      accumulator.lossSum += result.loss;
+      accumulator.gradNormSum += result.gradNorm;
+      accumulator.applied++;
+      if (result.kdLoss !== undefined) accumulator.kdSum = (accumulator.kdSum ?? 0) + result.kdLoss;
+      if (result.ctcLoss !== undefined)
+        accumulator.ctcSum = (accumulator.ctcSum ?? 0) + result.ctcLoss;
+    }
+    return { epoch, batch: state.batchInEpoch, step: state.step, ...result };
+  }
+
+  /** Phase 5: the epoch's record, its evaluation when due, then `onEpochEnd`. */
+  private async endEpoch(epochIndex: number, clock: EpochClock): Promise<void> {
+    const { options } = this;
+    const state = this.trainingState;
+    const accumulator = state.epochAccumulator;
+    const meanOf = (sum: number): number => (accumulator.applied ? sum / accumulator.applied : NaN);
+    const epoch = epochIndex + 1;
+    const record: EpochRecord = {
+      epoch,
+      step: state.step,
+      loss: meanOf(accumulator.lossSum),
+      lr: accumulator.lr,
+      gradNorm: meanOf(accumulator.gradNormSum),
+      skippedSteps: state.skippedSteps,
+      seconds: secondsSince(clock),
+    };
+    if (accumulator.kdSum !== undefined) record.kdLoss = meanOf(accumulator.kdSum);
+    if (accumulator.ctcSum !== undefined) record.ctcLoss = meanOf(accumulator.ctcSum);
+    if (
+      options.evalSamples?.length &&
+      (epoch % (options.evalEvery ?? 1) === 0 || epoch === options.epochs)
+    ) {
+      const evaluation = await this.evaluate(epoch);
+      this.latestEvaluation = evaluation;
+      record.wer = evaluation.wer;
+      if (evaluation.beamWer !== undefined) record.beamWer = evaluation.beamWer;
+      if (evaluation.wer < state.plateau.best)
+        state.plateau = { best: evaluation.wer, epochsWithoutImprovement: 0 };
+      else state.plateau.epochsWithoutImprovement++;
+      await this.dispatch('onEvaluation', evaluation);
+    }
+    state.history.push(record);
+    state.epoch++;
+    state.batchInEpoch = 0;
+    state.epochAccumulator = emptyAccumulator();
+    if (state.epoch >= options.epochs) state.finished = true;
+    await this.dispatch('onEpochEnd', record);
+  }
+
+  /** Phase 6: the result, given to `onTrainEnd` and returned. */
+  private async end(): Promise<TrainResult> {
+    const result: TrainResult = {
+      history: this.trainingState.history,
+      state: this.trainingState,
+      stoppedEarly: this.requestedStop !== undefined,
+      stopReason: this.requestedStop,
+      lastEvaluation: this.latestEvaluation,
+      resumedFrom: this.restoredFrom,
+    };
+    await this.dispatch('onTrainEnd', result);
+    return result;
+  }
+
+  /** Calls `hook` of every callback that has it, in order, waiting for each. */
+  private async dispatch<K extends keyof HookLogs>(hook: K, logs: HookLogs[K]): Promise<void> {
+    for (const callback of this.callbacks) {
+      const method = callback[hook] as
+        ((logs: HookLogs[K], trainer: Trainer) => void | Promise<void>) | undefined;
+      if (method !== undefined) await method.call(callback, logs, this);
+    }
   }
 
   /** Trainable variables, newly trainable ones appended (optimizer slots are matched by position). */
-  private refreshVariables(): void {
-    const current = this.options.model.model.trainableWeights.map((w) => w.read() as tf.Variable);
-    const kept = this.varOrder.filter((v) => current.includes(v));
-    if (kept.length !== this.varOrder.length)
-      this.warn('train: some weights became frozen; their optimizer slots now shift.');
-    this.varOrder = [...kept, ...current.filter((v) => !kept.includes(v))];
+  private async refreshVariables(): Promise<void> {
+    const current = this.options.model.model.trainableWeights.map(
+      (weight) => weight.read() as tf.Variable,
+    );
+    const kept = this.variables.filter((variable) => current.includes(variable));
+    if (kept.length !== this.variables.length)
+      await this.warn('train: some weights became frozen; their optimizer slots now shift.');
+    this.variables = [...kept, ...current.filter((variable) => !kept.includes(variable))];
   }
 
-  private applyUnfreezing(upToEpoch: number, onlyEpoch?: number): void {
+  /** Unfreezes the stages due by `upToEpoch` (or, with `onlyEpoch`, that epoch's alone). */
+  private async applyUnfreezing(upToEpoch: number, onlyEpoch?: number): Promise<void> {
     for (const stage of this.options.progressiveUnfreezing ?? []) {
       if (onlyEpoch !== undefined ? stage.epoch === onlyEpoch : stage.epoch <= upToEpoch)
         setTrainable(this.options.model.model, stage.pattern, true);
     }
-    this.refreshVariables();
+    await this.refreshVariables();
   }
 
-  private async writeHistory(history: EpochRecord[], append?: EpochRecord): Promise<void> {
-    if (this.options.historyFile === undefined) return;
-    const fs = (await import(
-      /* @vite-ignore */ 'node:fs/promises' as string
-    )) as typeof import('node:fs/promises');
-    const path = (await import(
-      /* @vite-ignore */ 'node:path' as string
-    )) as typeof import('node:path');
-    await fs.mkdir(path.dirname(this.options.historyFile), { recursive: true });
-    if (append) await fs.appendFile(this.options.historyFile, `${JSON.stringify(append)}\n`);
-    else
-      await fs.writeFile(
-        this.options.historyFile,
-        history.map((r) => `${JSON.stringify(r)}\n`).join(''),
-      );
+  /** The tensors `options.model.apply` takes from `batch` (`options.inputs`, default the videos). */
+  private modelInputs(batch: SignBatch): tf.Tensor | tf.Tensor[] {
+    return this.options.inputs ? this.options.inputs(batch) : batch.videos;
   }
 
-  /** One training step on `batch`; returns the loss (and its distillation terms), the global norm and whether it was skipped. */
-  private async step(
-    batch: SignBatch,
-    step: number,
-  ): Promise<{
-    loss: number;
-    kd?: number;
-    ctc?: number;
-    gradNorm: number;
-    lr: number;
-    skipped: boolean;
-  }> {
+  /**
+   * One training step on `batch`: the loss (and its distillation terms), the gradients' health
+   * and global norm, and whether it was skipped for a non-finite loss or gradients.
+   */
+  private async computeStep(batch: SignBatch, step: number): Promise<StepResult> {
     const { model, labelSmoothing = 0, clipNorm, distillation } = this.options;
     const lengths = model.outputLengths(batch.inputLengths);
     const teacher = distillation?.targets.batch(batch.ids);
     let terms: tf.Tensor[] = [];
     const { value, grads } = tf.variableGrads(() => {
-      const logProbs = model.apply(modelInputs(this.options, batch), true);
+      const logProbs = model.apply(this.modelInputs(batch), true);
       if (distillation !== undefined && teacher !== undefined) {
-        const t = distillationLossTerms(logProbs, teacher.logProbs, {
+        const parts = distillationLossTerms(logProbs, teacher.logProbs, {
           studentLengths: lengths,
           teacherLengths: teacher.lengths,
           temperature: distillation.temperature,
@@ -528,8 +429,8 @@ export class Trainer {
           includeBlank: distillation.includeBlank,
           ctc: { targets: batch.targets, targetLengths: batch.targetLengths },
         });
-        terms = [tf.keep(t.kd), tf.keep(t.ctc as tf.Tensor)];
-        return t.loss as tf.Scalar;
+        terms = [tf.keep(parts.kd), tf.keep(parts.ctc as tf.Tensor)];
+        return parts.loss as tf.Scalar;
       }
       return (
         labelSmoothing > 0
@@ -538,21 +439,31 @@ export class Trainer {
             })
           : ctcLoss(logProbs, batch.targets, lengths, batch.targetLengths)
       ) as tf.Scalar;
-    }, this.varOrder);
+    }, this.variables);
     const ordered: tf.NamedTensorMap = {};
-    for (const v of this.varOrder) if (grads[v.name]) ordered[v.name] = grads[v.name];
+    for (const variable of this.variables)
+      if (grads[variable.name]) ordered[variable.name] = grads[variable.name];
     try {
       const loss = (await value.data())[0];
       const parts = terms.length
-        ? { kd: (await terms[0].data())[0], ctc: (await terms[1].data())[0] }
+        ? { kdLoss: (await terms[0].data())[0], ctcLoss: (await terms[1].data())[0] }
         : {};
       const health = await gradientHealth(ordered);
       const lr = this.schedule(Math.min(step, this.totalSteps - 1));
+      const skippedWith = (gradNorm: number): StepResult => ({
+        loss,
+        ...parts,
+        gradNorm,
+        lr,
+        skipped: true,
+        gradientHealth: health,
+      });
       if ((!health.ok && health.nonFinite.length > 0) || !Number.isFinite(loss)) {
-        this.warn(
-          `train: step ${step} skipped: non-finite ${Number.isFinite(loss) ? `gradients (${health.nonFinite.join(', ')})` : `loss (${loss})`}.`,
-        );
-        return { loss, ...parts, gradNorm: health.globalNorm, lr, skipped: true };
+        const what = Number.isFinite(loss)
+          ? `gradients (${health.nonFinite.join(', ')})`
+          : `loss (${loss})`;
+        await this.warn(`train: step ${step} skipped: non-finite ${what}.`);
+        return skippedWith(health.globalNorm);
       }
       const clipped = clipByGlobalNorm(
         ordered,
@@ -561,15 +472,22 @@ export class Trainer {
       );
       try {
         if (!clipped.finite) {
-          this.warn(`train: step ${step} skipped: gradient norm is ${clipped.globalNorm}.`);
-          return { loss, ...parts, gradNorm: clipped.globalNorm, lr, skipped: true };
+          await this.warn(`train: step ${step} skipped: gradient norm is ${clipped.globalNorm}.`);
+          return skippedWith(clipped.globalNorm);
         }
         setLearningRate(this.optimizer, lr);
         this.optimizer.applyGradients(clipped.grads);
       } finally {
         tf.dispose(clipped.grads);
       }
-      return { loss, ...parts, gradNorm: health.globalNorm, lr, skipped: false };
+      return {
+        loss,
+        ...parts,
+        gradNorm: health.globalNorm,
+        lr,
+        skipped: false,
+        gradientHealth: health,
+      };
     } finally {
       value.dispose();
       tf.dispose(grads);
@@ -578,171 +496,73 @@ export class Trainer {
     }
   }
 
-  /** Runs training to the end (or an early stop) and returns the history. */
-  async run(): Promise<TrainResult> {
-    const o = this.options;
-    const progress = createEpochProgress(
-      o.epochs,
-      o.progress === true
-        ? 'auto'
-        : o.progress === false || o.progress === undefined
-          ? 'off'
-          : o.progress,
-    );
-    const seed = o.seed ?? 0;
-    let state: TrainingState = {
-      step: 0,
-      epoch: 0,
-      batchInEpoch: 0,
-      seed,
-      skippedSteps: 0,
-      history: [],
-      epochAccumulator: { lossSum: 0, gradNormSum: 0, applied: 0, lr: 0, seconds: 0 },
-      plateau: { best: Infinity, epochsWithoutImprovement: 0 },
-      finished: false,
-    };
-    if (o.dropout !== undefined) setDropoutRate(o.model.model, o.dropout);
-    let resumedFrom: string | undefined;
-    if (o.checkpointDir !== undefined && o.resume !== false) {
-      const found = await loadLatestValidCheckpoint(o.checkpointDir);
-      for (const s of found?.skipped ?? [])
-        this.warn(`train: checkpoint ${s.path} is unusable, falling back: ${s.error.message}`);
-      if (found) {
-        const { checkpoint } = found;
-        o.model.model.setWeights(checkpoint.model.getWeights());
-        checkpoint.model.dispose();
-        state = checkpoint.state;
-        resumedFrom = checkpoint.path;
-        if (o.freeze !== undefined) setTrainable(o.model.model, o.freeze, false);
-        this.refreshVariables();
-        this.applyUnfreezing(state.epoch);
-        await this.optimizer.setWeights(checkpoint.optimizerWeights);
-        tf.dispose(checkpoint.optimizerWeights.map((w) => w.tensor));
-        await this.writeHistory(state.history);
-      }
-    }
-    if (resumedFrom === undefined) {
-      if (o.initialization?.xavier)
-        xavierReinit(o.model.model, { gain: o.initialization.xavier.gain, seed });
-      if (o.freeze !== undefined) setTrainable(o.model.model, o.freeze, false);
-      this.refreshVariables();
-      this.applyUnfreezing(0);
-      await this.writeHistory([]);
-    }
-    let stopReason: string | undefined;
-    let lastEvaluation: EvaluationResult | undefined;
-    const checkpoint = async (): Promise<void> => {
-      if (o.checkpointDir !== undefined)
-        await saveCheckpoint(o.checkpointDir, {
-          model: o.model.model,
-          optimizer: this.optimizer,
-          state,
-        });
-    };
-    while (!state.finished && state.epoch < o.epochs) {
-      const epoch = state.epoch;
-      if (state.batchInEpoch === 0 && epoch > 0) this.applyUnfreezing(epoch, epoch);
-      const started = Date.now();
-      const source = Array.isArray(o.trainSamples)
-        ? (o.trainSamples as readonly SignSample[])
-        : (o.trainSamples as (e: number) => BatchSource)(epoch);
-      let index = 0;
-      for await (const batch of batches(source, {
-        batchSize: o.batchSize,
-        shuffle: o.shuffle ?? true,
-        seed,
-        epoch,
-      })) {
+  /** Greedy (and, with `evalBeamWidth`, beam) WER over the evaluation samples. */
+  private async evaluate(epoch: number): Promise<EvaluationResult> {
+    const { model, batchSize, evalBeamWidth } = this.options;
+    const samples = this.options.evalSamples ?? [];
+    const references: number[][] = [];
+    const hypotheses: number[][] = [];
+    const beamHypotheses: number[][] = [];
+    for (let start = 0; start < samples.length; start += batchSize) {
+      const chunk = samples.slice(start, start + batchSize);
+      const batch = makeBatch(chunk);
+      try {
+        const logProbs = tf.tidy(() => model.apply(this.modelInputs(batch), false));
+        const lengths = model.outputLengths(batch.inputLengths);
         try {
-          if (index++ < state.batchInEpoch) continue; // consumed before the checkpoint we resumed from
-          const r = await this.step(batch, state.step);
-          state.step++;
-          state.batchInEpoch++;
-          state.epochAccumulator.lr = r.lr;
-          if (r.skipped) state.skippedSteps++;
-          else {
-            state.epochAccumulator.lossSum += r.loss;
-            state.epochAccumulator.gradNormSum += r.gradNorm;
-            state.epochAccumulator.applied++;
-            if (r.kd !== undefined)
-              state.epochAccumulator.kdSum = (state.epochAccumulator.kdSum ?? 0) + r.kd;
-            if (r.ctc !== undefined)
-              state.epochAccumulator.ctcSum = (state.epochAccumulator.ctcSum ?? 0) + r.ctc;
+          for (const decoded of await ctcGreedyDecode(logProbs, lengths))
+            hypotheses.push(decoded.tokens);
+          if (evalBeamWidth !== undefined) {
+            const beams = await ctcBeamSearch(logProbs, lengths, {
+              beamWidth: evalBeamWidth,
+              nBest: 1,
+            });
+            for (const best of beams) beamHypotheses.push(best[0]?.tokens ?? []);
           }
-          o.callbacks?.onStep?.({ step: state.step, ...r });
         } finally {
-          disposeBatch(batch);
+          logProbs.dispose();
         }
-        if (
-          o.checkpointEverySteps !== undefined &&
-          state.step % o.checkpointEverySteps === 0 &&
-          state.batchInEpoch < this.batchesPerEpoch
-        ) {
-          state.epochAccumulator.seconds += (Date.now() - started) / 1000;
-          await checkpoint();
-          state.epochAccumulator.seconds -= (Date.now() - started) / 1000;
-        }
+        for (const sample of chunk) references.push(sample.glossIds);
+      } finally {
+        disposeBatch(batch);
       }
-      const acc = state.epochAccumulator;
-      const record: EpochRecord = {
-        epoch: epoch + 1,
-        step: state.step,
-        loss: acc.applied ? acc.lossSum / acc.applied : NaN,
-        lr: acc.lr,
-        gradNorm: acc.applied ? acc.gradNormSum / acc.applied : NaN,
-        skippedSteps: state.skippedSteps,
-        seconds: acc.seconds + (Date.now() - started) / 1000,
-      };
-      if (acc.kdSum !== undefined) record.kdLoss = acc.applied ? acc.kdSum / acc.applied : NaN;
-      if (acc.ctcSum !== undefined) record.ctcLoss = acc.applied ? acc.ctcSum / acc.applied : NaN;
-      if (
-        o.evalSamples?.length &&
-        ((epoch + 1) % (o.evalEvery ?? 1) === 0 || epoch + 1 === o.epochs)
-      ) {
-        lastEvaluation = await evaluate(o, epoch + 1);
-        record.wer = lastEvaluation.wer;
-        if (lastEvaluation.beamWer !== undefined) record.beamWer = lastEvaluation.beamWer;
-        await o.callbacks?.onEvaluation?.(lastEvaluation);
-        if (lastEvaluation.wer < state.plateau.best)
-          state.plateau = { best: lastEvaluation.wer, epochsWithoutImprovement: 0 };
-        else state.plateau.epochsWithoutImprovement++;
-      }
-      state.history.push(record);
-      state.epoch++;
-      state.batchInEpoch = 0;
-      state.epochAccumulator = { lossSum: 0, gradNormSum: 0, applied: 0, lr: 0, seconds: 0 };
-      const es = o.earlyStop;
-      if (es) {
-        const lossOk = es.lossBelow === undefined || record.loss < es.lossBelow;
-        const werOk = !es.werZero || record.wer === 0;
-        if (
-          (es.lossBelow !== undefined || es.werZero) &&
-          lossOk &&
-          werOk &&
-          (es.werZero ? record.wer !== undefined : true)
-        ) {
-          stopReason = `overfit reached at epoch ${record.epoch} (loss ${record.loss.toFixed(4)}${record.wer !== undefined ? `, WER ${record.wer}` : ''})`;
-        } else if (
-          es.devPlateau !== undefined &&
-          state.plateau.epochsWithoutImprovement >= es.devPlateau
-        ) {
-          stopReason = `dev WER has not improved for ${state.plateau.epochsWithoutImprovement} evaluations (best ${state.plateau.best})`;
-        }
-      }
-      if (stopReason !== undefined || state.epoch >= o.epochs) state.finished = true;
-      await this.writeHistory(state.history, record);
-      progress.update(record);
-      await o.callbacks?.onEpochEnd?.(record);
-      await checkpoint();
     }
-    progress.stop();
-    return {
-      history: state.history,
-      state,
-      stoppedEarly: stopReason !== undefined,
-      stopReason,
-      lastEvaluation,
-      resumedFrom,
+    const result: EvaluationResult = {
+      epoch,
+      wer: wordErrorRate(references, hypotheses).wer,
+      hypotheses,
     };
+    if (evalBeamWidth !== undefined) result.beamWer = wordErrorRate(references, beamHypotheses).wer;
+    return result;
   }
+}
+
+function secondsSince(clock: EpochClock): number {
+  return clock.secondsBefore + (Date.now() - clock.startedAt) / 1000;
+}
+
+/**
+ * The callbacks of `options`: the built-ins its shorthands install ({@link EarlyStopping} for
+ * `earlyStop`, {@link AdviceWarnings} unless `advice: false`), unless `callbacks` holds one of
+ * the same name, then `callbacks` in their order.
+ */
+function assembleCallbacks(options: TrainOptions): TrainCallback[] {
+  const given = options.callbacks;
+  const user: readonly TrainCallback[] =
+    given === undefined ? [] : Array.isArray(given) ? given : [given as TrainCallback];
+  user.forEach((callback, index) => {
+    if (callback === null || typeof callback !== 'object')
+      throw new ArgumentError(
+        'train',
+        Array.isArray(given) ? `options.callbacks[${index}]` : 'options.callbacks',
+        'be a callback object (hooks such as onEpochEnd)',
+        callback,
+      );
+  });
+  const named = new Set(user.map((callback) => callback.name));
+  const builtIns: TrainCallback[] = [];
+  if (options.earlyStop !== undefined && !named.has('earlyStopping'))
+    builtIns.push(new EarlyStopping(options.earlyStop));
+  if (options.advice !== false && !named.has('advice')) builtIns.push(new AdviceWarnings());
+  return [...builtIns, ...user];
 }

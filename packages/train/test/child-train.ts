@@ -1,7 +1,7 @@
 // Trains the tiny model with a checkpoint every step; used by trainer.test.ts (killed and resumed).
 import * as tf from '@tensorflow/tfjs';
 import { writeFileSync } from 'node:fs';
-import { train } from '../src/trainer';
+import { train } from '../src/node/train';
 import { tinySamples, tinySequenceModel } from './tiny';
 
 await tf.setBackend('cpu');
@@ -25,7 +25,7 @@ const result = await train({
   checkpointEverySteps: 1,
   historyFile: `${dir}/history.jsonl`,
   callbacks: {
-    onStep: () => {
+    onBatchEnd: () => {
       const end = Date.now() + Number(delayMs);
       while (Date.now() < end);
     },

@@ -47,7 +47,7 @@ export function tinySequenceModel(options: {
         const [b, t] = videos.shape;
         const flat = tf.reshape(videos, [b, t, options.features]);
         const out = model.apply(flat, { training }) as tf.Tensor3D;
-        return tf.transpose(out, [1, 0, 2]) as tf.Tensor3D;
+        return tf.transpose<tf.Tensor3D>(out, [1, 0, 2]);
       });
     },
     outputLengths: (lengths) =>

@@ -285,14 +285,7 @@ describe('distillationLoss', () => {
     expect(terms.ctc?.dataSync()[0]).toBeCloseTo(ctcValue, 5);
     expect(terms.kd.dataSync()[0]).toBeCloseTo(kdValue, 5);
     expect(terms.loss.dataSync()[0]).toBeCloseTo(0.5 * ctcValue + 0.5 * kdValue, 4);
-    tf.dispose([
-      student.tensor,
-      teacher.tensor,
-      targets,
-      terms.loss,
-      terms.kd,
-      terms.ctc as tf.Tensor,
-    ]);
+    tf.dispose([student.tensor, teacher.tensor, targets, terms.loss, terms.kd, terms.ctc]);
   });
 
   it('is tidy: no tensor is left behind by the loss or its gradient', () => {
@@ -336,43 +329,43 @@ describe('distillationLoss', () => {
           distillationLoss(tf.zeros([4, 5]) as unknown as tf.Tensor3D, t, {
             studentLengths: [4, 4],
           }),
-        /'studentLogProbs': expected a rank-3 tensor \[T, B, V\], but got 'shape \[4,5\]'/,
+        /Argument 'studentLogProbs' passed to 'distillationLoss' must be a rank-3 tensor \[T, B, V\], but got a float32 tensor of shape \[4, 5\]\./,
       ],
       [
         () => distillationLoss(s, other, { studentLengths: [4, 4] }),
-        /'teacherLogProbs': expected shape \[T, 2, 5\].*but got 'shape \[4,3,5\]'/,
+        /Argument 'teacherLogProbs' passed to 'distillationLoss' must have shape \[T, 2, 5\].*but got a float32 tensor of shape \[4, 3, 5\]\./,
       ],
       [
         () => distillationLoss(s, t, { studentLengths: [4] }),
-        /'studentLengths': expected 2 lengths \(one per sample\), but got '1 lengths'/,
+        /Argument 'options.studentLengths' passed to 'distillationLoss' must hold 2 lengths \(one per sample\), but got \[4\]\./,
       ],
       [
         () => distillationLoss(s, t, { studentLengths: [4, 5] }),
-        /'studentLengths\[1\]': expected an integer in \[0, 4\]/,
+        /Argument 'options.studentLengths\[1\]' passed to 'distillationLoss' must be an integer in \[0, 4\], but got 5\./,
       ],
       [
         () => distillationLoss(s, t, { studentLengths: [4, 4], temperature: 0 }),
-        /'temperature': expected a finite number > 0, but got 0/,
+        /Argument 'options.temperature' passed to 'distillationLoss' must be a finite number > 0, but got 0\./,
       ],
       [
         () => distillationLoss(s, t, { studentLengths: [4, 4], alpha: 0.5 }),
-        /'ctc': expected CTC targets when the CTC weight is 0.5/,
+        /Argument 'options.ctc' passed to 'distillationLoss' must hold CTC targets when the CTC weight is 0.5/,
       ],
       [
         () => distillationLoss(s, t, { studentLengths: [4, 4], alpha: 1.5 }),
-        /'alpha': expected a finite number >= 0 and <= 1, but got 1.5/,
+        /Argument 'options.alpha' passed to 'distillationLoss' must be a finite number in \[0, 1\], but got 1.5\./,
       ],
       [
         () => distillationLoss(s, t, { studentLengths: [4, 4], blank: 5 }),
-        /'blank': expected a class index < 5, but got 5/,
+        /Argument 'options.blank' passed to 'distillationLoss' must be an integer in \[0, 4\], but got 5\./,
       ],
       [
         () => distillationLoss(s, t, { studentLengths: [4, 4], teacherLengths: [4, 0] }),
-        /'teacherLengths\[1\]': expected at least one teacher frame for the student's 4, but got 0/,
+        /Argument 'options.teacherLengths\[1\]' passed to 'distillationLoss' must be at least one teacher frame for the student's 4, but got 0\./,
       ],
       [
         () => distillationLoss(s, t, { studentLengths: [4, 4], reduction: 'avg' as never }),
-        /'reduction': expected 'none', 'sum' or 'mean', but got 'avg'/,
+        /Argument 'options.reduction' passed to 'distillationLoss' must be one of 'none', 'sum', 'mean', but got 'avg'\./,
       ],
     ];
     for (const [call, message] of cases) expect(call).toThrow(message);

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { ctcLoss, type Lengths } from '@slr/ctc';
-import { configError, requireInteger, requireNumber } from '../errors';
+import { ArgumentError, checkInteger, checkNumber, checkOneOf, checkOptions } from '@slr/core';
+import { readLengths } from '../lengths';
 import { resampleOverTime } from './resample';
 
 /**
@@ -73,30 +74,6 @@ export interface DistillationLossTerms {
   ctc?: tf.Tensor;
 }
 
-function readLengths(name: string, lengths: Lengths, batch: number, frames: number): number[] {
-  let values: number[];
-  if (lengths instanceof tf.Tensor) {
-    if (lengths.rank !== 1)
-      throw new Error(
-        configError(name, 'a rank-1 tensor of lengths', `a rank-${lengths.rank} tensor`),
-      );
-    values = Array.from(lengths.dataSync());
-  } else if (Array.isArray(lengths) || lengths instanceof Int32Array)
-    values = Array.from(lengths as ArrayLike<number>);
-  else throw new Error(configError(name, 'an array of lengths or a rank-1 tensor', lengths));
-  if (values.length !== batch)
-    throw new Error(
-      configError(name, `${batch} lengths (one per sample)`, `${values.length} lengths`),
-    );
-  values.forEach((v, b) => {
-    if (!Number.isInteger(v) || v < 0 || v > frames)
-      throw new Error(
-        configError(`${name}[${b}]`, `an integer in [0, ${frames}] (the frames of the outputs)`, v),
-      );
-  });
-  return values;
-}
-
 /** `x` with a zero gradient: the teacher's outputs are targets, not something to train. */
 const detach = tf.customGrad(((x: tf.Tensor) => ({
   value: tf.clone(x),
@@ -120,97 +97,110 @@ export function distillationLossTerms(
   teacherLogProbs: tf.Tensor3D,
   options: DistillationLossOptions,
 ): DistillationLossTerms {
-  if (!(studentLogProbs instanceof tf.Tensor) || studentLogProbs.rank !== 3) {
-    throw new Error(
-      configError(
-        'studentLogProbs',
-        'a rank-3 tensor [T, B, V]',
-        studentLogProbs instanceof tf.Tensor ? `shape [${studentLogProbs.shape}]` : studentLogProbs,
-      ),
-    );
-  }
-  if (!(teacherLogProbs instanceof tf.Tensor) || teacherLogProbs.rank !== 3) {
-    throw new Error(
-      configError(
-        'teacherLogProbs',
-        'a rank-3 tensor [T, B, V]',
-        teacherLogProbs instanceof tf.Tensor ? `shape [${teacherLogProbs.shape}]` : teacherLogProbs,
-      ),
-    );
-  }
-  if (options == null || typeof options !== 'object')
-    throw new Error(configError('options', 'an object with studentLengths', options));
+  return computeDistillationTerms(
+    'distillationLossTerms',
+    studentLogProbs,
+    teacherLogProbs,
+    options,
+  );
+}
+
+function computeDistillationTerms(
+  fn: string,
+  studentLogProbs: tf.Tensor3D,
+  teacherLogProbs: tf.Tensor3D,
+  options: DistillationLossOptions,
+): DistillationLossTerms {
+  if (!(studentLogProbs instanceof tf.Tensor) || studentLogProbs.rank !== 3)
+    throw new ArgumentError(fn, 'studentLogProbs', 'be a rank-3 tensor [T, B, V]', studentLogProbs);
+  if (!(teacherLogProbs instanceof tf.Tensor) || teacherLogProbs.rank !== 3)
+    throw new ArgumentError(fn, 'teacherLogProbs', 'be a rank-3 tensor [T, B, V]', teacherLogProbs);
+  const checked = checkOptions(fn, options);
   const [frames, batch, classes] = studentLogProbs.shape;
   const [teacherFrames, teacherBatch, teacherClasses] = teacherLogProbs.shape;
   if (teacherBatch !== batch || teacherClasses !== classes) {
-    throw new Error(
-      configError(
-        'teacherLogProbs',
-        `shape [T, ${batch}, ${classes}] (the student's batch and classes)`,
-        `shape [${teacherLogProbs.shape}]`,
-      ),
+    throw new ArgumentError(
+      fn,
+      'teacherLogProbs',
+      `have shape [T, ${batch}, ${classes}] (the student's batch and classes)`,
+      teacherLogProbs,
     );
   }
-  const temperature = requireNumber('temperature', options.temperature ?? 1, 0, false);
-  const blank = requireInteger('blank', options.blank ?? 0, 0);
-  if (blank >= classes) throw new Error(configError('blank', `a class index < ${classes}`, blank));
-  const includeBlank = options.includeBlank ?? true;
+  const temperature = checkNumber(fn, 'options.temperature', checked.temperature ?? 1, {
+    min: 0,
+    minExclusive: true,
+  });
+  const blank = checkInteger(fn, 'options.blank', checked.blank ?? 0, {
+    min: 0,
+    max: classes - 1,
+  });
+  const includeBlank = checked.includeBlank ?? true;
   if (!includeBlank && classes < 3)
-    throw new Error(
-      configError(
-        'includeBlank',
-        'true when there are fewer than 2 non-blank classes',
-        includeBlank,
-      ),
+    throw new ArgumentError(
+      fn,
+      'options.includeBlank',
+      'be true when there are fewer than 2 non-blank classes',
+      includeBlank,
     );
-  const reduction = options.reduction ?? 'mean';
-  if (reduction !== 'none' && reduction !== 'sum' && reduction !== 'mean')
-    throw new Error(configError('reduction', "'none', 'sum' or 'mean'", reduction));
-  if (options.alpha !== undefined && options.weights !== undefined)
-    throw new Error(configError('alpha', 'unset when weights are given', options.alpha));
+  const reduction = checkOneOf(fn, 'options.reduction', checked.reduction ?? 'mean', [
+    'none',
+    'sum',
+    'mean',
+  ]);
+  if (checked.alpha !== undefined && checked.weights !== undefined)
+    throw new ArgumentError(
+      fn,
+      'options.alpha',
+      'be unset when options.weights is given',
+      checked.alpha,
+    );
   let weights: { ctc: number; kd: number };
-  if (options.weights !== undefined) {
+  if (checked.weights !== undefined) {
     weights = {
-      ctc: requireNumber('weights.ctc', options.weights.ctc, 0, true),
-      kd: requireNumber('weights.kd', options.weights.kd, 0, true),
+      ctc: checkNumber(fn, 'options.weights.ctc', checked.weights.ctc, { min: 0 }),
+      kd: checkNumber(fn, 'options.weights.kd', checked.weights.kd, { min: 0 }),
     };
   } else {
-    const alpha = requireNumber(
-      'alpha',
-      options.alpha ?? (options.ctc ? 0.5 : 0),
-      0,
-      true,
-      1,
-      true,
-    );
+    const alpha = checkNumber(fn, 'options.alpha', checked.alpha ?? (checked.ctc ? 0.5 : 0), {
+      min: 0,
+      max: 1,
+    });
     weights = { ctc: alpha, kd: 1 - alpha };
   }
-  if (weights.ctc > 0 && options.ctc === undefined)
-    throw new Error(
-      configError('ctc', `CTC targets when the CTC weight is ${weights.ctc}`, undefined),
+  if (weights.ctc > 0 && checked.ctc === undefined)
+    throw new ArgumentError(
+      fn,
+      'options.ctc',
+      `hold CTC targets when the CTC weight is ${weights.ctc}`,
+      undefined,
     );
-  const studentLengths = readLengths('studentLengths', options.studentLengths, batch, frames);
+  const studentLengths = readLengths(
+    fn,
+    'options.studentLengths',
+    checked.studentLengths,
+    batch,
+    frames,
+  );
   const teacherLengths =
-    options.teacherLengths === undefined
+    checked.teacherLengths === undefined
       ? studentLengths
-      : readLengths('teacherLengths', options.teacherLengths, batch, teacherFrames);
-  if (options.teacherLengths === undefined && teacherFrames < Math.max(0, ...studentLengths)) {
-    throw new Error(
-      configError(
-        'teacherLengths',
-        `the teacher's lengths: its ${teacherFrames} frames are fewer than the student's longest length ${Math.max(...studentLengths)}`,
-        undefined,
-      ),
+      : readLengths(fn, 'options.teacherLengths', checked.teacherLengths, batch, teacherFrames);
+  const longestStudent = Math.max(0, ...studentLengths);
+  if (checked.teacherLengths === undefined && teacherFrames < longestStudent) {
+    throw new ArgumentError(
+      fn,
+      'options.teacherLengths',
+      `be given: the teacher's ${teacherFrames} frames are fewer than the student's longest length ${longestStudent}`,
+      undefined,
     );
   }
-  teacherLengths.forEach((l, b) => {
-    if (l === 0 && studentLengths[b] > 0)
-      throw new Error(
-        configError(
-          `teacherLengths[${b}]`,
-          `at least one teacher frame for the student's ${studentLengths[b]}`,
-          l,
-        ),
+  teacherLengths.forEach((length, sample) => {
+    if (length === 0 && studentLengths[sample] > 0)
+      throw new ArgumentError(
+        fn,
+        `options.teacherLengths[${sample}]`,
+        `be at least one teacher frame for the student's ${studentLengths[sample]}`,
+        length,
       );
   });
   const resample = teacherLengths.some((l, b) => l !== studentLengths[b]);
@@ -223,7 +213,7 @@ export function distillationLossTerms(
           'int32',
         );
     const pick = (x: tf.Tensor3D): tf.Tensor3D =>
-      columns ? (tf.gather(x, columns, 2) as tf.Tensor3D) : x;
+      columns ? tf.gather<tf.Tensor3D>(x, columns, 2) : x;
     // Teacher: softmax(teacher / τ) at its own frames, resampled (in probability space) onto the student's.
     const teacher = detach(teacherLogProbs) as tf.Tensor3D;
     let p = tf.softmax(tf.div(pick(teacher), temperature)) as tf.Tensor3D;
@@ -250,15 +240,15 @@ export function distillationLossTerms(
     const reduce = (x: tf.Tensor): tf.Tensor =>
       reduction === 'none' ? x : reduction === 'sum' ? tf.sum(x) : tf.mean(x);
     const kd = reduce(perSample);
-    if (options.ctc === undefined) {
+    if (checked.ctc === undefined) {
       const loss = weights.kd === 1 ? tf.clone(kd) : tf.mul(kd, weights.kd);
       return { loss, kd };
     }
     const ctc = ctcLoss(
       studentLogProbs,
-      options.ctc.targets,
+      checked.ctc.targets,
       studentLengths,
-      options.ctc.targetLengths,
+      checked.ctc.targetLengths,
       { blank, reduction },
     );
     const loss = tf.add(tf.mul(ctc, weights.ctc), tf.mul(kd, weights.kd));
@@ -292,5 +282,8 @@ export function distillationLoss(
   teacherLogProbs: tf.Tensor3D,
   options: DistillationLossOptions,
 ): tf.Tensor {
-  return tf.tidy(() => distillationLossTerms(studentLogProbs, teacherLogProbs, options).loss);
+  return tf.tidy(
+    () =>
+      computeDistillationTerms('distillationLoss', studentLogProbs, teacherLogProbs, options).loss,
+  );
 }

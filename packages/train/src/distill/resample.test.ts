@@ -45,10 +45,10 @@ describe('temporalInterpolationWeights', () => {
 
   it('rejects lengths that are not counts', () => {
     expect(() => temporalInterpolationWeights(0, 3)).toThrow(
-      "Invalid 'fromLength': expected an integer >= 1, but got 0.",
+      "Argument 'fromLength' passed to 'temporalInterpolationWeights' must be an integer >= 1, but got 0.",
     );
     expect(() => temporalInterpolationWeights(2, 1.5)).toThrow(
-      "Invalid 'toLength': expected an integer >= 0, but got 1.5.",
+      "Argument 'toLength' passed to 'temporalInterpolationWeights' must be an integer >= 0, but got 1.5.",
     );
   });
 });
@@ -85,11 +85,15 @@ describe('resampleOverTime', () => {
       [0, 0],
       [0, 0],
     ]);
-    tf.dispose([values, out]);
+    // Lengths of every kind @slr/ctc's Lengths allows give the same result.
+    const fromTensor = tf.tensor1d([2, 1], 'int32');
+    const sameFromTensor = resampleOverTime(values, fromTensor, new Int32Array([4, 2]));
+    expect(sameFromTensor.arraySync()).toEqual(a);
+    tf.dispose([values, out, fromTensor, sameFromTensor]);
   });
 
   it('keeps distributions distributions, leaks nothing, and names bad lengths', () => {
-    const probs = tf.softmax(tf.randomNormal([5, 3, 4], 0, 1, 'float32', 3)) as tf.Tensor3D;
+    const probs = tf.softmax<tf.Tensor3D>(tf.randomNormal([5, 3, 4], 0, 1, 'float32', 3));
     const out = expectNoLeaks(() => resampleOverTime(probs, [5, 4, 2], [9, 3, 7], 10), 1);
     expect(out.shape).toEqual([10, 3, 4]);
     const sums = tf.sum(out, 2).arraySync() as number[][];
@@ -97,10 +101,10 @@ describe('resampleOverTime', () => {
       row.forEach((s, b) => expect(s).toBeCloseTo(t < [9, 3, 7][b] ? 1 : 0, 5)),
     );
     expect(() => resampleOverTime(probs, [6, 1, 1], [1, 1, 1])).toThrow(
-      "Invalid 'fromLengths[0]': expected an integer in [0, 5], but got 6.",
+      "Argument 'fromLengths[0]' passed to 'resampleOverTime' must be an integer in [0, 5], but got 6.",
     );
     expect(() => resampleOverTime(probs, [1, 1], [1, 1, 1])).toThrow(
-      "Invalid 'fromLengths': expected 3 lengths (one per sample), but got '2'.",
+      "Argument 'fromLengths' passed to 'resampleOverTime' must hold 3 lengths (one per sample), but got [1, 1].",
     );
     tf.dispose([probs, out]);
   });

@@ -1,5 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
-import { configError } from '../errors';
+import { ArgumentError, checkInteger } from '@slr/core';
+import type { Lengths } from '@slr/ctc';
+import { readLengths } from '../lengths';
 
 /**
  * The interpolation matrix that maps `fromLength` frames onto `toLength` frames: row `i`
@@ -14,10 +16,8 @@ import { configError } from '../errors';
  * ```
  */
 export function temporalInterpolationWeights(fromLength: number, toLength: number): Float32Array {
-  if (!Number.isInteger(fromLength) || fromLength < 1)
-    throw new Error(configError('fromLength', 'an integer >= 1', fromLength));
-  if (!Number.isInteger(toLength) || toLength < 0)
-    throw new Error(configError('toLength', 'an integer >= 0', toLength));
+  checkInteger('temporalInterpolationWeights', 'fromLength', fromLength, { min: 1 });
+  checkInteger('temporalInterpolationWeights', 'toLength', toLength, { min: 0 });
   const weights = new Float32Array(toLength * fromLength);
   for (let i = 0; i < toLength; i++) {
     const x = Math.min(Math.max(((i + 0.5) * fromLength) / toLength - 0.5, 0), fromLength - 1);
@@ -45,41 +45,39 @@ export function temporalInterpolationWeights(fromLength: number, toLength: numbe
  */
 export function resampleOverTime(
   values: tf.Tensor3D,
-  fromLengths: readonly number[],
-  toLengths: readonly number[],
+  fromLengths: Lengths,
+  toLengths: Lengths,
   minFrames = 0,
 ): tf.Tensor3D {
+  const fn = 'resampleOverTime';
+  if (!(values instanceof tf.Tensor) || values.rank !== 3)
+    throw new ArgumentError(fn, 'values', 'be a rank-3 tensor [T, B, V]', values);
   const [frames, batch, classes] = values.shape;
-  if (fromLengths.length !== batch)
-    throw new Error(
-      configError('fromLengths', `${batch} lengths (one per sample)`, `${fromLengths.length}`),
-    );
-  if (toLengths.length !== batch)
-    throw new Error(
-      configError('toLengths', `${batch} lengths (one per sample)`, `${toLengths.length}`),
-    );
-  const outFrames = Math.max(minFrames, 0, ...toLengths);
+  const from = readLengths(fn, 'fromLengths', fromLengths, batch, frames);
+  const to = readLengths(fn, 'toLengths', toLengths, batch);
+  checkInteger(fn, 'minFrames', minFrames, { min: 0 });
+  const outFrames = Math.max(minFrames, 0, ...to);
   const weights = new Float32Array(batch * outFrames * frames);
-  for (let b = 0; b < batch; b++) {
-    const from = fromLengths[b];
-    const to = toLengths[b];
-    if (!Number.isInteger(from) || from < 0 || from > frames)
-      throw new Error(configError(`fromLengths[${b}]`, `an integer in [0, ${frames}]`, from));
-    if (!Number.isInteger(to) || to < 0)
-      throw new Error(configError(`toLengths[${b}]`, 'an integer >= 0', to));
-    if (to === 0) continue;
-    if (from === 0)
-      throw new Error(
-        configError(`fromLengths[${b}]`, `at least one frame to resample onto ${to} frames`, from),
+  for (let sample = 0; sample < batch; sample++) {
+    if (to[sample] === 0) continue;
+    if (from[sample] === 0)
+      throw new ArgumentError(
+        fn,
+        `fromLengths[${sample}]`,
+        `be at least one frame to resample onto ${to[sample]} frames`,
+        from[sample],
       );
-    const w = temporalInterpolationWeights(from, to);
-    for (let i = 0; i < to; i++)
-      weights.set(w.subarray(i * from, (i + 1) * from), (b * outFrames + i) * frames);
+    const sampleWeights = temporalInterpolationWeights(from[sample], to[sample]);
+    for (let i = 0; i < to[sample]; i++)
+      weights.set(
+        sampleWeights.subarray(i * from[sample], (i + 1) * from[sample]),
+        (sample * outFrames + i) * frames,
+      );
   }
   return tf.tidy(() => {
-    const w = tf.tensor3d(weights, [batch, outFrames, frames]);
+    const interpolation = tf.tensor3d(weights, [batch, outFrames, frames]);
     const batchMajor = tf.transpose(values, [1, 0, 2]); // [B, T, V]
-    const out = tf.matMul(w, batchMajor); // [B, T', V]
-    return tf.reshape(tf.transpose(out, [1, 0, 2]), [outFrames, batch, classes]) as tf.Tensor3D;
+    const resampled = tf.matMul(interpolation, batchMajor); // [B, T', V]
+    return tf.reshape<tf.Rank.R3>(tf.transpose(resampled, [1, 0, 2]), [outFrames, batch, classes]);
   });
 }

@@ -6,13 +6,11 @@ import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { makeBatch, disposeBatch, GlossVocabulary } from '@slr/data';
 import { tinySamples, tinySequenceModel } from '../../test/tiny';
 import { train } from '../trainer';
+import { loadSoftTargets, saveSoftTargets, SoftTargetsError } from '../node/soft-targets-file';
 import {
   extractSoftTargets,
-  loadSoftTargets,
   modelFingerprint,
-  saveSoftTargets,
   SoftTargets,
-  SoftTargetsError,
   teacherTranscripts,
 } from './soft-targets';
 
@@ -42,7 +40,7 @@ describe('extractSoftTargets', () => {
     expect(targets.numClasses).toBe(5);
     expect(targets.teacher.fingerprint).toBe(await modelFingerprint(teacher.model));
     const batch = makeBatch(samples);
-    const out = teacher.apply(batch.videos, false).arraySync() as number[][][];
+    const out = teacher.apply(batch.videos, false).arraySync();
     samples.forEach((sample, b) => {
       const entry = targets.get(sample.id)!;
       expect(entry.frames).toBe(sample.frameShape[0]);
@@ -62,7 +60,7 @@ describe('extractSoftTargets', () => {
     tf.dispose([logProbs]);
     disposeBatch(batch);
     expect(() => targets.batch(['nope'])).toThrow(
-      "Invalid 'ids': expected ids of samples with soft targets (4 cached, teacher 'tiny-teacher'), but got ''nope', which has none'.",
+      "Argument 'ids[0]' passed to 'SoftTargets.batch' must be the id of a sample with soft targets (4 cached, teacher 'tiny-teacher'), but got 'nope', which has none.",
     );
   });
 
@@ -133,6 +131,11 @@ describe('saveSoftTargets / loadSoftTargets', () => {
     writeFileSync(file, 'hello world, not soft targets');
     await expect(loadSoftTargets(file)).rejects.toThrow(/is|are not a soft-target file/);
     await expect(loadSoftTargets(join(dir, 'missing.bin'))).rejects.toThrow(/cannot be read/);
+    // A write that fails names the file asked for, not a temporary one beside it.
+    const under = join(file, 'soft-targets.bin');
+    await expect(saveSoftTargets(under, targets)).rejects.toThrow(
+      `Could not create the folder of '${under}': `,
+    );
   });
 });
 
@@ -214,7 +217,12 @@ describe('train() with distillation', () => {
       seed: 1,
       optimizer: { name: 'adam', learningRate: 0.05 },
       distillation: { targets, temperature: 2, alpha: 0.5 },
-      callbacks: { onWarning: () => undefined, onStep: () => counts.push(tf.memory().numTensors) },
+      callbacks: {
+        onWarning: () => undefined,
+        onBatchEnd: () => {
+          counts.push(tf.memory().numTensors);
+        },
+      },
     });
     const first = result.history[0];
     const last = result.history[result.history.length - 1];
@@ -261,13 +269,15 @@ describe('train() with distillation', () => {
       optimizer: { name: 'adam' as const, learningRate: 0.05 },
     };
     await expect(train({ ...base, distillation: { targets } })).rejects.toThrow(
-      "Invalid 'distillation.targets': expected soft targets over the model's 5 classes, but got 'targets over 6 classes (teacher 'tiny-teacher')'.",
+      "Argument 'options.distillation.targets' passed to 'train' must be soft targets over the model's 5 classes, but got targets over 6 classes (teacher 'tiny-teacher').",
     );
     await expect(train({ ...base, distillation: { targets, temperature: -1 } })).rejects.toThrow(
-      "Invalid 'distillation.temperature'",
+      "Argument 'options.distillation.temperature' passed to 'train'",
     );
     await expect(
       train({ ...base, labelSmoothing: 0.1, distillation: { targets } }),
-    ).rejects.toThrow("Invalid 'labelSmoothing': expected 0 or unset when distillation is set");
+    ).rejects.toThrow(
+      "Argument 'options.labelSmoothing' passed to 'train' must be 0 or unset when options.distillation is set",
+    );
   });
 });

@@ -8,11 +8,7 @@ import {
   type SignSample,
 } from '@slr/data';
 import type { SequenceModel } from '@slr/layers';
-import { configError, requireInteger } from '../errors';
-
-type Fs = typeof import('node:fs/promises');
-type Path = typeof import('node:path');
-type Crypto = typeof import('node:crypto');
+import { ArgumentError, checkInteger, checkOptions } from '@slr/core';
 
 /**
  * Who produced a set of soft targets: a name, the configuration the teacher was built and
@@ -52,33 +48,10 @@ export interface SoftTargetEntry {
 }
 
 /**
- * The error of a soft-target file that is missing, corrupt or made by another teacher;
- * `path` names the file.
- *
- * @example
- * ```ts
- * try { await loadSoftTargets('runs/teacher/soft-targets.bin'); }
- * catch (e) { if (e instanceof SoftTargetsError) console.error(e.path, e.message); }
- * ```
- */
-export class SoftTargetsError extends Error {
-  /** `'SoftTargetsError'`. */
-  override readonly name = 'SoftTargetsError';
-  constructor(
-    /** The file that could not be used. */
-    readonly path: string,
-    message: string,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-  }
-}
-
-/**
  * A teacher's per-frame log-probabilities for a set of samples, keyed by sample id, made
  * once by {@link extractSoftTargets} so a student's epochs never rerun the teacher. Saved and
- * loaded with {@link saveSoftTargets} / {@link loadSoftTargets}; {@link SoftTargets.batch}
- * gives the padded tensor a training step needs.
+ * loaded with `saveSoftTargets` / `loadSoftTargets` of `@slr/train/node`;
+ * {@link SoftTargets.batch} gives the padded tensor a training step needs.
  *
  * @example
  * ```ts
@@ -95,15 +68,14 @@ export class SoftTargets {
     /** Entries by sample id. */
     readonly entries: ReadonlyMap<string, SoftTargetEntry>,
   ) {
-    requireInteger('numClasses', numClasses, 1);
+    checkInteger('SoftTargets', 'numClasses', numClasses, { min: 1 });
     for (const [id, entry] of entries) {
       if (entry.logProbs.length !== entry.frames * numClasses) {
-        throw new Error(
-          configError(
-            `entries['${id}'].logProbs`,
-            `${entry.frames} × ${numClasses} values`,
-            `${entry.logProbs.length}`,
-          ),
+        throw new ArgumentError(
+          'SoftTargets',
+          `entries.get('${id}').logProbs`,
+          `hold ${entry.frames} × ${numClasses} values (frames × classes)`,
+          entry.logProbs,
         );
       }
     }
@@ -144,16 +116,17 @@ export class SoftTargets {
     /** The teacher's frames of each sample. */
     lengths: number[];
   } {
-    if (ids.length === 0) throw new Error(configError('ids', 'at least one sample id', '[]'));
-    const entries = ids.map((id) => {
+    if (ids.length === 0)
+      throw new ArgumentError('SoftTargets.batch', 'ids', 'hold at least one sample id', ids);
+    const entries = ids.map((id, index) => {
       const entry = this.entries.get(id);
       if (entry === undefined) {
-        throw new Error(
-          configError(
-            'ids',
-            `ids of samples with soft targets (${this.size} cached, teacher '${this.teacher.name}')`,
-            `'${id}', which has none`,
-          ),
+        throw new ArgumentError(
+          'SoftTargets.batch',
+          `ids[${index}]`,
+          `be the id of a sample with soft targets (${this.size} cached, teacher '${this.teacher.name}')`,
+          id,
+          { actualText: `'${id}', which has none` },
         );
       }
       return entry;
@@ -239,8 +212,8 @@ export interface ExtractSoftTargetsOptions {
  * Runs the teacher once, in inference mode, over `samples` and keeps its per-frame
  * log-probabilities (at temperature 1; the loss applies τ) and, with `beamWidth`, its
  * beam-search transcripts, keyed by sample id. The result carries the teacher's identity and
- * weight fingerprint; save it with {@link saveSoftTargets} so a student's epochs (and later
- * runs) never rerun the teacher.
+ * weight fingerprint; save it with `saveSoftTargets` (`@slr/train/node`) so that a student's
+ * epochs (and later runs) never rerun the teacher.
  *
  * @example
  * ```ts
@@ -255,12 +228,15 @@ export async function extractSoftTargets(
   samples: Iterable<SignSample> | AsyncIterable<SignSample>,
   options: ExtractSoftTargetsOptions,
 ): Promise<SoftTargets> {
+  const fn = 'extractSoftTargets';
   if (teacher == null || typeof teacher.apply !== 'function')
-    throw new Error(configError('teacher', 'a SequenceModel', teacher));
-  if (options?.identity == null || typeof options.identity.name !== 'string')
-    throw new Error(configError('identity', 'an object with a name', options?.identity));
-  const batchSize = requireInteger('batchSize', options.batchSize ?? 8, 1);
-  if (options.beamWidth !== undefined) requireInteger('beamWidth', options.beamWidth, 1);
+    throw new ArgumentError(fn, 'teacher', 'be a SequenceModel', teacher);
+  options = checkOptions(fn, options);
+  if (options.identity == null || typeof options.identity.name !== 'string')
+    throw new ArgumentError(fn, 'options.identity', 'be an object with a name', options.identity);
+  const batchSize = checkInteger(fn, 'options.batchSize', options.batchSize ?? 8, { min: 1 });
+  if (options.beamWidth !== undefined)
+    checkInteger(fn, 'options.beamWidth', options.beamWidth, { min: 1 });
   const shape = teacher.model.outputs[0].shape;
   const classes = shape[shape.length - 1] as number;
   const entries = new Map<string, SoftTargetEntry>();
@@ -288,7 +264,9 @@ export async function extractSoftTargets(
         }
         pending.forEach((sample, i) => {
           if (entries.has(sample.id))
-            throw new Error(configError('samples', 'unique sample ids', `'${sample.id}' twice`));
+            throw new ArgumentError(fn, 'samples', 'have unique sample ids', sample.id, {
+              actualText: `'${sample.id}' twice`,
+            });
           const frames = lengths[i];
           const own = new Float32Array(frames * classes);
           for (let t = 0; t < frames; t++)
@@ -331,7 +309,7 @@ export async function extractSoftTargets(
  * ```ts
  * const targets = await extractSoftTargets(teacher, trainSamples, { identity, beamWidth: 10 });
  * const relabelled = teacherTranscripts(trainSamples, targets, corpus.vocabulary);
- * await train({ model: student, trainSamples: relabelled, ... });
+ * await train({ ...options, model: student, trainSamples: relabelled });
  * ```
  */
 export function teacherTranscripts(
@@ -342,20 +320,20 @@ export function teacherTranscripts(
   return samples.map((sample) => {
     const entry = targets.get(sample.id);
     if (entry === undefined)
-      throw new Error(
-        configError(
-          'samples',
-          `samples with soft targets (teacher '${targets.teacher.name}')`,
-          `'${sample.id}', which has none`,
-        ),
+      throw new ArgumentError(
+        'teacherTranscripts',
+        'samples',
+        `be samples with soft targets (teacher '${targets.teacher.name}')`,
+        sample.id,
+        { actualText: `'${sample.id}', which has none` },
       );
     if (entry.hypothesis === undefined)
-      throw new Error(
-        configError(
-          'targets',
-          'soft targets extracted with beamWidth (they hold no transcripts)',
-          `'${sample.id}' without one`,
-        ),
+      throw new ArgumentError(
+        'teacherTranscripts',
+        'targets',
+        'be soft targets extracted with beamWidth (these hold no transcripts)',
+        targets,
+        { actualText: `a transcript-less entry for '${sample.id}'` },
       );
     if (entry.hypothesis.length === 0) return sample;
     const { spans: _spans, ...rest } = sample; // the annotation's alignment no longer matches
@@ -365,189 +343,4 @@ export function teacherTranscripts(
       glosses: entry.hypothesis.map((id) => vocabulary.glossOf(id)),
     };
   });
-}
-
-const MAGIC = 'SLRKD001';
-
-async function nodeModules(): Promise<{ fs: Fs; path: Path; crypto: Crypto }> {
-  const fs = (await import(/* @vite-ignore */ 'node:fs/promises' as string)) as Fs;
-  const path = (await import(/* @vite-ignore */ 'node:path' as string)) as Path;
-  const crypto = (await import(/* @vite-ignore */ 'node:crypto' as string)) as Crypto;
-  return { fs, path, crypto };
-}
-
-/**
- * Writes soft targets to one file, atomically: a temporary file beside it is written, synced
- * and renamed over `file`, so a crash leaves the old file or the new one, never a mix. The
- * file holds a JSON header (teacher identity, classes, each sample's id, frames and
- * transcript, a SHA-256 of the data) and the float32 log-probabilities. Node.js only.
- *
- * @example
- * ```ts
- * await saveSoftTargets('runs/teacher/soft-targets.bin', targets);
- * ```
- */
-export async function saveSoftTargets(file: string, targets: SoftTargets): Promise<void> {
-  const { fs, path, crypto } = await nodeModules();
-  const ids = [...targets.entries.keys()];
-  const total = ids.reduce(
-    (n, id) => n + (targets.entries.get(id) as SoftTargetEntry).logProbs.length,
-    0,
-  );
-  const data = new Float32Array(total);
-  let offset = 0;
-  const samples = ids.map((id) => {
-    const entry = targets.entries.get(id) as SoftTargetEntry;
-    data.set(entry.logProbs, offset);
-    offset += entry.logProbs.length;
-    return {
-      id,
-      frames: entry.frames,
-      ...(entry.hypothesis ? { hypothesis: entry.hypothesis } : {}),
-    };
-  });
-  const bytes = new Uint8Array(data.buffer);
-  const sha256 = crypto.createHash('sha256').update(bytes).digest('hex');
-  const header = new TextEncoder().encode(
-    JSON.stringify({
-      format: 1,
-      teacher: targets.teacher,
-      numClasses: targets.numClasses,
-      sha256,
-      samples,
-    }),
-  );
-  const prefix = new Uint8Array(12);
-  prefix.set(new TextEncoder().encode(MAGIC), 0);
-  new DataView(prefix.buffer).setUint32(8, header.byteLength, true);
-  // Float32 data starts at a multiple of 4 bytes.
-  const pad = (4 - ((12 + header.byteLength) % 4)) % 4;
-  await fs.mkdir(path.dirname(file), { recursive: true });
-  const tmp = path.join(
-    path.dirname(file),
-    `.${path.basename(file)}.${process.pid}.${Date.now()}.tmp`,
-  );
-  const handle = await fs.open(tmp, 'w');
-  try {
-    await handle.writeFile(prefix);
-    await handle.writeFile(header);
-    await handle.writeFile(new Uint8Array(pad));
-    await handle.writeFile(bytes);
-    await handle.sync();
-  } catch (error) {
-    await handle.close();
-    await fs.rm(tmp, { force: true });
-    throw error;
-  }
-  await handle.close();
-  await fs.rename(tmp, file);
-}
-
-/**
- * Options of {@link loadSoftTargets}.
- *
- * @example
- * ```ts
- * const options: LoadSoftTargetsOptions = { expectTeacher: { fingerprint: await modelFingerprint(teacher.model) } };
- * ```
- */
-export interface LoadSoftTargetsOptions {
-  /** Refuse targets whose teacher differs in any of these fields (`config` compared as JSON). */
-  expectTeacher?: Partial<TeacherIdentity>;
-}
-
-/**
- * Reads soft targets written by {@link saveSoftTargets}. Throws {@link SoftTargetsError}
- * naming the file when it is missing, truncated, corrupt (its data's SHA-256 differs) or was
- * made by another teacher than `expectTeacher`. Node.js only.
- *
- * @example
- * ```ts
- * const targets = await loadSoftTargets('runs/teacher/soft-targets.bin', { expectTeacher: { name: 'i3d-tiny', fingerprint } });
- * ```
- */
-export async function loadSoftTargets(
-  file: string,
-  options: LoadSoftTargetsOptions = {},
-): Promise<SoftTargets> {
-  const { fs, crypto } = await nodeModules();
-  let buffer: Uint8Array;
-  try {
-    buffer = await fs.readFile(file);
-  } catch (error) {
-    throw new SoftTargetsError(
-      file,
-      `Soft targets ${file} cannot be read: ${(error as Error).message}`,
-      { cause: error },
-    );
-  }
-  if (buffer.byteLength < 12 || new TextDecoder().decode(buffer.subarray(0, 8)) !== MAGIC) {
-    throw new SoftTargetsError(
-      file,
-      `Soft targets ${file} are not a soft-target file (expected the '${MAGIC}' header).`,
-    );
-  }
-  const headerLength = new DataView(buffer.buffer, buffer.byteOffset, 12).getUint32(8, true);
-  if (12 + headerLength > buffer.byteLength)
-    throw new SoftTargetsError(
-      file,
-      `Soft targets ${file} are truncated (header of ${headerLength} bytes, file of ${buffer.byteLength}).`,
-    );
-  let header: {
-    format: number;
-    teacher: TeacherIdentity;
-    numClasses: number;
-    sha256: string;
-    samples: { id: string; frames: number; hypothesis?: number[] }[];
-  };
-  try {
-    header = JSON.parse(new TextDecoder().decode(buffer.subarray(12, 12 + headerLength)));
-  } catch (error) {
-    throw new SoftTargetsError(
-      file,
-      `Soft targets ${file} have a corrupt header: ${(error as Error).message}`,
-      { cause: error },
-    );
-  }
-  const start = 12 + headerLength + ((4 - ((12 + headerLength) % 4)) % 4);
-  const expectedBytes = header.samples.reduce((n, s) => n + s.frames * header.numClasses, 0) * 4;
-  if (buffer.byteLength - start !== expectedBytes) {
-    throw new SoftTargetsError(
-      file,
-      `Soft targets ${file} are truncated or corrupt: expected ${expectedBytes} bytes of data, but found ${buffer.byteLength - start}.`,
-    );
-  }
-  const bytes = buffer.subarray(start);
-  const sha256 = crypto.createHash('sha256').update(bytes).digest('hex');
-  if (sha256 !== header.sha256)
-    throw new SoftTargetsError(
-      file,
-      `Soft targets ${file} are corrupt: their data's SHA-256 is ${sha256}, the header says ${header.sha256}.`,
-    );
-  const expect = options.expectTeacher ?? {};
-  for (const key of ['name', 'fingerprint', 'config'] as const) {
-    if (expect[key] === undefined) continue;
-    const want = JSON.stringify(expect[key]);
-    const got = JSON.stringify(header.teacher[key]);
-    if (want !== got)
-      throw new SoftTargetsError(
-        file,
-        `Soft targets ${file} were made by another teacher: expected teacher ${key} ${want}, but the file has ${got}.`,
-      );
-  }
-  const copy = new Uint8Array(bytes.byteLength); // aligned, and independent of Node's Buffer pool
-  copy.set(bytes);
-  const data = new Float32Array(copy.buffer);
-  const entries = new Map<string, SoftTargetEntry>();
-  let offset = 0;
-  for (const s of header.samples) {
-    const length = s.frames * header.numClasses;
-    entries.set(s.id, {
-      frames: s.frames,
-      logProbs: data.subarray(offset, offset + length),
-      ...(s.hypothesis ? { hypothesis: s.hypothesis } : {}),
-    });
-    offset += length;
-  }
-  return new SoftTargets(header.teacher, header.numClasses, entries);
 }

@@ -1,16 +1,8 @@
+/** Training progress on a terminal or in a log: a bar, plain lines, or nothing. */
 import cliProgress from 'cli-progress';
-import type { EpochRecord } from './checkpoint';
-
-/**
- * How training progress is shown: a bar on a terminal, plain lines otherwise, or nothing.
- *
- * @example
- * ```ts
- * const mode: ProgressMode = process.env.CI === 'true' ? 'lines' : 'auto';
- * const progress = createEpochProgress(400, mode);
- * ```
- */
-export type ProgressMode = 'auto' | 'bar' | 'lines' | 'off';
+import { checkInteger, resolveProgressMode, type ProgressMode } from '@slr/core';
+import type { TrainBeginLogs, TrainCallback } from '../callbacks';
+import type { EpochRecord } from '../training-state';
 
 /**
  * Shows one update per epoch.
@@ -39,8 +31,8 @@ function summary(record: EpochRecord): { loss: string; lr: string; wer: string }
 
 /**
  * Training progress for `totalEpochs` epochs on `stream`: a cli-progress bar when the stream is a
- * terminal (`'auto'`, the default, or `'bar'`), one plain line per epoch otherwise (`'lines'`),
- * or nothing (`'off'`).
+ * terminal (`'auto'` or `true`, the default, or `'bar'`), one plain line per epoch otherwise
+ * (`'lines'`), or nothing (`'off'` or `false`); `ProgressMode` is `@slr/core`'s.
  *
  * @example
  * ```ts
@@ -51,11 +43,13 @@ function summary(record: EpochRecord): { loss: string; lr: string; wer: string }
  */
 export function createEpochProgress(
   totalEpochs: number,
-  mode: ProgressMode = 'auto',
+  mode: boolean | ProgressMode = 'auto',
   stream: NodeJS.WriteStream | NodeJS.WritableStream = process.stdout,
 ): EpochProgress {
+  checkInteger('createEpochProgress', 'totalEpochs', totalEpochs, { min: 1 });
+  const chosen = resolveProgressMode('createEpochProgress', 'mode', mode, 'auto');
   const terminal = (stream as NodeJS.WriteStream).isTTY === true;
-  const resolved = mode === 'auto' ? (terminal ? 'bar' : 'lines') : mode;
+  const resolved = chosen === 'auto' ? (terminal ? 'bar' : 'lines') : chosen;
   if (resolved === 'off') return { update: () => undefined, stop: () => undefined };
   if (resolved === 'lines') {
     return {
@@ -71,7 +65,7 @@ export function createEpochProgress(
   const bar = new cliProgress.SingleBar(
     {
       format: 'epoch {value}/{total} [{bar}] loss {loss} lr {lr} WER {wer} | {duration_formatted}',
-      stream: stream as NodeJS.WritableStream,
+      stream: stream,
       hideCursor: true,
       clearOnComplete: false,
       forceRedraw: true,
@@ -91,4 +85,45 @@ export function createEpochProgress(
       if (started) bar.stop();
     },
   };
+}
+
+/**
+ * The built-in progress display (named `'progress'`), which `progress` of `train` in
+ * `@slr/train/node` installs: {@link createEpochProgress} started when training begins,
+ * updated after each epoch and stopped when training ends.
+ *
+ * @example
+ * ```ts
+ * await train({ ...options, callbacks: [new ProgressDisplay('lines', process.stderr)] });
+ * ```
+ */
+export class ProgressDisplay implements TrainCallback {
+  /** `'progress'`: a callback of this name replaces the one `progress` installs. */
+  readonly name = 'progress';
+  private readonly mode: ProgressMode;
+  private display: EpochProgress | undefined;
+
+  constructor(
+    mode: boolean | ProgressMode = 'auto',
+    /** Where the progress goes. Default `process.stdout`. */
+    readonly stream: NodeJS.WriteStream | NodeJS.WritableStream = process.stdout,
+  ) {
+    this.mode = resolveProgressMode('ProgressDisplay', 'mode', mode, 'auto');
+  }
+
+  /** Starts the display for the run's epochs. */
+  onTrainBegin(logs: TrainBeginLogs): void {
+    this.display = createEpochProgress(logs.epochs, this.mode, this.stream);
+  }
+
+  /** Shows the epoch's record. */
+  onEpochEnd(record: EpochRecord): void {
+    this.display?.update(record);
+  }
+
+  /** Ends the display. */
+  onTrainEnd(): void {
+    this.display?.stop();
+    this.display = undefined;
+  }
 }

@@ -1,6 +1,6 @@
 import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import type { EpochRecord } from './checkpoint';
+import type { EpochRecord } from '../training-state';
 import { createEpochProgress } from './progress';
 
 function collector(isTTY: boolean): { stream: NodeJS.WriteStream; text: () => string } {
@@ -21,17 +21,16 @@ function collector(isTTY: boolean): { stream: NodeJS.WriteStream; text: () => st
   return { stream, text: () => text };
 }
 
-const record = (epoch: number, wer?: number): EpochRecord =>
-  ({
-    epoch,
-    step: epoch * 2,
-    loss: 1 / epoch,
-    lr: 1e-3,
-    gradNorm: 1,
-    wer,
-    skippedSteps: 0,
-    seconds: 0.1,
-  }) as EpochRecord;
+const record = (epoch: number, wer?: number): EpochRecord => ({
+  epoch,
+  step: epoch * 2,
+  loss: 1 / epoch,
+  lr: 1e-3,
+  gradNorm: 1,
+  wer,
+  skippedSteps: 0,
+  seconds: 0.1,
+});
 
 describe('createEpochProgress', () => {
   it('writes one plain line per epoch when the stream is not a terminal', () => {

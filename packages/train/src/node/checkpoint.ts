@@ -1,100 +1,13 @@
+/**
+ * Checkpoints on disk: a `checkpoint-<step>/` folder per checkpoint (the model, the optimizer's
+ * weights, the training state) and `latest.json` naming the newest, each written atomically.
+ */
 import * as tf from '@tensorflow/tfjs';
+import { mkdir, readFile, readdir, rename, rm, stat } from 'node:fs/promises';
+import { join } from 'node:path';
 import { loadModel, saveModel } from '@slr/layers/node';
-
-type Fs = typeof import('node:fs/promises');
-type NodePath = typeof import('node:path');
-
-async function node(): Promise<{ fs: Fs; path: NodePath }> {
-  const fs = (await import(
-    /* webpackIgnore: true */ /* @vite-ignore */ 'node:fs/promises' as string
-  )) as Fs;
-  const path = (await import(
-    /* webpackIgnore: true */ /* @vite-ignore */ 'node:path' as string
-  )) as NodePath;
-  return { fs, path };
-}
-
-/**
- * One line of the training history (one per epoch), as written to `historyFile`.
- *
- * @example
- * ```ts
- * callbacks: { onEpochEnd: (r: EpochRecord) => console.log(r.epoch, r.loss, r.wer) }
- * ```
- */
-export interface EpochRecord {
-  /** The epoch that ended (1-based). */
-  epoch: number;
-  /** Optimizer steps taken so far (skipped steps included). */
-  step: number;
-  /** Mean training loss over the epoch's applied steps (NaN when every step was skipped). */
-  loss: number;
-  /** Learning rate of the epoch's last step. */
-  lr: number;
-  /** Mean global gradient norm (before clipping) over the epoch's applied steps. */
-  gradNorm: number;
-  /** Greedy-decoding word error rate on the evaluation samples, when evaluated this epoch. */
-  wer?: number;
-  /** Beam-search word error rate, when evaluated with a beam. */
-  beamWer?: number;
-  /** Steps skipped so far because their gradients were not finite. */
-  skippedSteps: number;
-  /** With distillation: the mean τ²·KL term over the epoch's applied steps. */
-  kdLoss?: number;
-  /** With distillation: the mean CTC term over the epoch's applied steps. */
-  ctcLoss?: number;
-  /** Wall-clock seconds of the epoch. */
-  seconds: number;
-}
-
-/**
- * Where training stands: everything besides the weights that resuming needs.
- *
- * @example
- * ```ts
- * const { state } = await loadCheckpoint('runs/a'); // state.step, state.epoch, state.history
- * ```
- */
-export interface TrainingState {
-  /** Optimizer steps taken (the schedule position). */
-  step: number;
-  /** Epochs completed. */
-  epoch: number;
-  /** Batches of epoch `epoch + 1` already consumed. */
-  batchInEpoch: number;
-  /** The run's seed; batch order of epoch `e` is drawn from `[seed, e]`, so this and the epoch are the RNG state. */
-  seed: number;
-  /** Steps skipped for non-finite gradients so far. */
-  skippedSteps: number;
-  /** Per-epoch history so far. */
-  history: EpochRecord[];
-  /** Running sums of the current, unfinished epoch. */
-  epochAccumulator: {
-    /** Sum of the losses of the epoch's applied steps. */
-    lossSum: number;
-    /** Sum of their global gradient norms. */
-    gradNormSum: number;
-    /** Steps applied so far in the epoch. */
-    applied: number;
-    /** Learning rate of the latest step. */
-    lr: number;
-    /** Seconds spent in the epoch so far. */
-    seconds: number;
-    /** Sum of the distillation (KD) terms of the applied steps, when distilling. */
-    kdSum?: number;
-    /** Sum of the CTC terms of the applied steps, when distilling. */
-    ctcSum?: number;
-  };
-  /** Best dev WER so far and epochs since it improved (for `earlyStop.devPlateau`). */
-  plateau: {
-    /** Best dev WER so far (`Infinity` before the first evaluation). */
-    best: number;
-    /** Evaluated epochs since `best` last improved. */
-    epochsWithoutImprovement: number;
-  };
-  /** Whether training has finished (early stop or all epochs). */
-  finished: boolean;
-}
+import { FileSystemError, syncFolder, temporaryPathBeside, writeFileAtomic } from '@slr/core/node';
+import type { TrainingState } from '../training-state';
 
 /**
  * A checkpoint read back by {@link loadCheckpoint}.
@@ -146,33 +59,8 @@ export class CheckpointError extends Error {
 
 const LATEST = 'latest.json';
 const CHECKPOINT_DIR = /^checkpoint-(\d+)$/;
-
-async function writeDurably(fs: Fs, file: string, data: Uint8Array | string): Promise<void> {
-  const handle = await fs.open(file, 'w');
-  try {
-    await handle.writeFile(data);
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-}
-
-async function syncDir(fs: Fs, dir: string): Promise<void> {
-  try {
-    const handle = await fs.open(dir, 'r');
-    try {
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-  } catch {
-    // Not supported here (Windows): renames are still atomic.
-  }
-}
-
-function tag(): string {
-  return Math.random().toString(16).slice(2, 10);
-}
+/** What a save that did not finish leaves: `temporaryPathBeside`'s names, and older `.tmp` ones. */
+const LEFTOVER = /\.tmp-\d+-[0-9a-f]+$|\.tmp$/;
 
 /**
  * Writes a checkpoint under `dir`: a new `checkpoint-<step>/` directory (the model via
@@ -192,65 +80,70 @@ export async function saveCheckpoint(
   dir: string,
   contents: { model: tf.LayersModel; optimizer: tf.Optimizer; state: TrainingState; keep?: number },
 ): Promise<string> {
-  const { fs, path } = await node();
   const keep = Math.max(2, contents.keep ?? 2);
   const name = `checkpoint-${contents.state.step}`;
-  const finalDir = path.join(dir, name);
-  const tmpDir = path.join(dir, `.${name}.${tag()}.tmp`);
-  await fs.mkdir(tmpDir, { recursive: true });
+  const finalDir = join(dir, name);
+  // Built under a hidden temporary name beside its final one, renamed into place once complete.
+  const temporaryDir = temporaryPathBeside(finalDir);
   try {
-    await saveModel(contents.model, path.join(tmpDir, 'model'));
+    await mkdir(temporaryDir, { recursive: true });
+    await saveModel(contents.model, join(temporaryDir, 'model'));
     const weights = await contents.optimizer.getWeights();
     const { data, specs } = await tf.io.encodeWeights(weights);
     const bytes = new Uint8Array(tf.io.CompositeArrayBuffer.join(data));
-    await writeDurably(fs, path.join(tmpDir, 'optimizer.bin'), bytes);
-    await writeDurably(
-      fs,
-      path.join(tmpDir, 'optimizer.json'),
+    await writeFileAtomic(join(temporaryDir, 'optimizer.bin'), bytes);
+    await writeFileAtomic(
+      join(temporaryDir, 'optimizer.json'),
       JSON.stringify({
         className: contents.optimizer.getClassName(),
         byteLength: bytes.byteLength,
         specs,
       }),
     );
-    await writeDurably(fs, path.join(tmpDir, 'state.json'), JSON.stringify(contents.state));
-    await syncDir(fs, tmpDir);
-    await fs.rm(finalDir, { recursive: true, force: true });
-    await fs.rename(tmpDir, finalDir);
-    await syncDir(fs, dir);
+    await writeFileAtomic(join(temporaryDir, 'state.json'), JSON.stringify(contents.state));
+    await rm(finalDir, { recursive: true, force: true });
+    await rename(temporaryDir, finalDir);
+    await syncFolder(dir);
   } catch (error) {
-    await fs.rm(tmpDir, { recursive: true, force: true }).catch(() => undefined);
-    throw error;
+    await rm(temporaryDir, { recursive: true, force: true }).catch(() => undefined);
+    throw inWordsFor(finalDir, error);
   }
-  const latestTmp = path.join(dir, `.${LATEST}.${tag()}.tmp`);
-  await writeDurably(
-    fs,
-    latestTmp,
+  // The commit point: latest.json names the new checkpoint.
+  await writeFileAtomic(
+    join(dir, LATEST),
     JSON.stringify({ checkpoint: name, step: contents.state.step, epoch: contents.state.epoch }),
   );
-  await fs.rename(latestTmp, path.join(dir, LATEST)); // the commit point
-  await syncDir(fs, dir);
   // Prune: keep the newest `keep` complete checkpoints; remove leftovers of crashed saves.
-  const entries = await fs.readdir(dir);
+  const entries = await readdir(dir);
   const steps = entries
     .map((entry) => CHECKPOINT_DIR.exec(entry))
-    .filter((m): m is RegExpExecArray => m !== null)
-    .map((m) => Number(m[1]))
+    .filter((match): match is RegExpExecArray => match !== null)
+    .map((match) => Number(match[1]))
     .sort((a, b) => b - a);
   for (const step of steps.slice(keep))
-    await fs.rm(path.join(dir, `checkpoint-${step}`), { recursive: true, force: true });
+    await rm(join(dir, `checkpoint-${step}`), { recursive: true, force: true });
   for (const entry of entries) {
-    if (entry.startsWith('.') && entry.endsWith('.tmp') && path.join(dir, entry) !== tmpDir) {
-      await fs.rm(path.join(dir, entry), { recursive: true, force: true }).catch(() => undefined);
-    }
+    if (entry.startsWith('.') && LEFTOVER.test(entry))
+      await rm(join(dir, entry), { recursive: true, force: true }).catch(() => undefined);
   }
   return finalDir;
 }
 
-async function readJson(fs: Fs, file: string): Promise<unknown> {
+/**
+ * A failure of the file system while writing the checkpoint `finalDir`, worded and naming it
+ * (not the temporary folder it was being built in); other errors pass unchanged.
+ */
+function inWordsFor(finalDir: string, error: unknown): unknown {
+  const code = (error as { code?: unknown } | null)?.code;
+  if (typeof code !== 'string' || !/^E[A-Z]+$/.test(code)) return error;
+  const cause = error instanceof FileSystemError ? (error.cause ?? error) : error;
+  return new FileSystemError('write the checkpoint', finalDir, cause);
+}
+
+async function readJson(file: string): Promise<unknown> {
   let text: string;
   try {
-    text = await fs.readFile(file, 'utf8');
+    text = await readFile(file, 'utf8');
   } catch (error) {
     throw new CheckpointError(
       file,
@@ -304,15 +197,14 @@ function checkState(value: unknown, file: string): TrainingState {
  * ```
  */
 export async function loadCheckpoint(dir: string): Promise<LoadedCheckpoint> {
-  const { fs, path } = await node();
   let checkpointDir = dir;
-  const latestFile = path.join(dir, LATEST);
-  const hasLatest = await fs.stat(latestFile).then(
+  const latestFile = join(dir, LATEST);
+  const hasLatest = await stat(latestFile).then(
     () => true,
     () => false,
   );
   if (hasLatest) {
-    const latest = (await readJson(fs, latestFile)) as { checkpoint?: unknown } | null;
+    const latest = (await readJson(latestFile)) as { checkpoint?: unknown } | null;
     if (
       latest === null ||
       typeof latest.checkpoint !== 'string' ||
@@ -323,12 +215,12 @@ export async function loadCheckpoint(dir: string): Promise<LoadedCheckpoint> {
         `Checkpoint file ${latestFile} is corrupt: no 'checkpoint' entry naming a checkpoint-<step> directory.`,
       );
     }
-    checkpointDir = path.join(dir, latest.checkpoint);
+    checkpointDir = join(dir, latest.checkpoint);
   }
-  const stateFile = path.join(checkpointDir, 'state.json');
-  const state = checkState(await readJson(fs, stateFile), stateFile);
-  const optimizerJson = path.join(checkpointDir, 'optimizer.json');
-  const manifest = (await readJson(fs, optimizerJson)) as {
+  const stateFile = join(checkpointDir, 'state.json');
+  const state = checkState(await readJson(stateFile), stateFile);
+  const optimizerJson = join(checkpointDir, 'optimizer.json');
+  const manifest = (await readJson(optimizerJson)) as {
     className?: unknown;
     byteLength?: unknown;
     specs?: unknown;
@@ -345,10 +237,10 @@ export async function loadCheckpoint(dir: string): Promise<LoadedCheckpoint> {
     );
   }
   const specs = manifest.specs as tf.io.WeightsManifestEntry[];
-  const binFile = path.join(checkpointDir, 'optimizer.bin');
+  const binFile = join(checkpointDir, 'optimizer.bin');
   let bytes: Uint8Array;
   try {
-    bytes = await fs.readFile(binFile);
+    bytes = await readFile(binFile);
   } catch (error) {
     throw new CheckpointError(
       binFile,
@@ -369,7 +261,7 @@ export async function loadCheckpoint(dir: string): Promise<LoadedCheckpoint> {
   ) as ArrayBuffer;
   const decoded = tf.io.decodeWeights(buffer, specs);
   const optimizerWeights = specs.map((spec) => ({ name: spec.name, tensor: decoded[spec.name] }));
-  const model = await loadModel(path.join(checkpointDir, 'model'));
+  const model = await loadModel(join(checkpointDir, 'model'));
   return {
     path: checkpointDir,
     model,
@@ -404,14 +296,13 @@ export async function loadLatestValidCheckpoint(dir: string): Promise<
     }
   | undefined
 > {
-  const { fs, path } = await node();
   const skipped: { path: string; error: Error }[] = [];
-  const entries = await fs.readdir(dir).catch(() => [] as string[]);
+  const entries = await readdir(dir).catch(() => [] as string[]);
   if (entries.includes(LATEST)) {
     try {
       return { checkpoint: await loadCheckpoint(dir), skipped };
     } catch (error) {
-      skipped.push({ path: path.join(dir, LATEST), error: error as Error });
+      skipped.push({ path: join(dir, LATEST), error: error as Error });
     }
   }
   const candidates = entries
@@ -419,7 +310,7 @@ export async function loadLatestValidCheckpoint(dir: string): Promise<
     .filter((m): m is RegExpExecArray => m !== null)
     .sort((a, b) => Number(b[1]) - Number(a[1]));
   for (const match of candidates) {
-    const candidate = path.join(dir, match[0]);
+    const candidate = join(dir, match[0]);
     if (
       skipped.some(
         (s) =>
