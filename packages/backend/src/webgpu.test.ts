@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, describe, expect, it } from 'vitest';
-import { setupBackend, type AdapterDescription } from './index';
+import { setupBackend, type AdapterDescription } from './node';
 
 /**
  * Runs on a real adapter: Dawn (npm `webgpu`) over Vulkan — lavapipe, Mesa's software driver,

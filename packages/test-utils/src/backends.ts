@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
 import { describe, beforeAll } from 'vitest';
-import { setupBackend } from '@slr/backend';
+import { setupBackend } from '@slr/backend/node';
 
 /**
  * Name of a test-only backend: the plain tfjs CPU backend without any `@slr` kernels, so
