@@ -13,7 +13,7 @@ import * as tf from '@tensorflow/tfjs';
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { setupBackend } from '@slr/backend';
+import { setupBackend } from '@slr/backend/node';
 import * as webgpuModule from '@tensorflow/tfjs-backend-webgpu';
 import { ctcBeamSearch, ctcGreedyDecode, ctcLoss, logSoftmax } from '../src/index';
 import {
