@@ -10,7 +10,7 @@ import * as tf from '@tensorflow/tfjs';
 import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { setupBackend } from '@slr/backend';
+import { setupBackend } from '@slr/backend/node';
 import { ctcLoss } from '@slr/ctc';
 import type { SequenceModel } from '@slr/layers';
 import { saveModel } from '@slr/layers/node';

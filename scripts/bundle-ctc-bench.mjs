@@ -30,7 +30,11 @@ await build({
   target: 'node20',
   external: ['webgpu', '@tensorflow/tfjs-node', '@tensorflow/tfjs-node-gpu'],
   // From source, so that no package needs building first.
-  alias: { '@slr/backend': join(root, 'packages/backend/src/index.ts') },
+  alias: {
+    '@slr/backend/node': join(root, 'packages/backend/src/node/index.ts'),
+    '@slr/backend': join(root, 'packages/backend/src/index.ts'),
+    '@slr/core': join(root, 'packages/core/src/index.ts'),
+  },
   // Some bundled CommonJS code calls require(); give the ES module one.
   banner: {
     js: "import { createRequire as __slrCreateRequire } from 'node:module'; const require = __slrCreateRequire(import.meta.url);",

@@ -16,7 +16,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { setupBackend } from '@slr/backend';
+import { setupBackend } from '@slr/backend/node';
 import { ctcLoss } from '@slr/ctc';
 import {
   disposeBatch,

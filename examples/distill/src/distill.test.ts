@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
-import { setupBackend } from '@slr/backend';
+import { setupBackend } from '@slr/backend/node';
 import { describeRequiring, testBackends } from '@slr/test-utils';
 import { loadSoftTargets } from '@slr/train/node';
 import { meanSd, resultsTable, runExperiment, verdict } from './distill';

@@ -20,7 +20,7 @@ import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { setupBackend } from '@slr/backend';
+import { setupBackend } from '@slr/backend/node';
 import type { ComparisonReport } from '@slr/diagnostics';
 import { writeComparisonReport } from '@slr/diagnostics/node';
 import { existsSync } from 'node:fs';

@@ -7,7 +7,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { parseArgs } from 'node:util';
 import { join } from 'node:path';
-import { setupBackend } from '@slr/backend';
+import { setupBackend } from '@slr/backend/node';
 import {
   type GlossVocabulary,
   generateSignCorpus,

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { describeRequiring } from '@slr/test-utils';
-import { setupBackend } from './index';
+import { setupBackend } from './node';
 
 /** Its own file, so that 'auto' probes WebGPU in a fresh process. */
 describe("setupBackend('auto')", () => {

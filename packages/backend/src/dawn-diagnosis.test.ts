@@ -4,7 +4,7 @@ import {
   diagnoseMissingAdapter,
   explainMissingAdapter,
   relevantDawnOutput,
-} from './dawn-diagnosis';
+} from './node/dawn-diagnosis';
 
 /** What Dawn 0.6.2 prints on Linux when dlopen("libvulkan.so.1") fails. */
 const NO_LOADER = `Warning: Couldn't load Vulkan: libvulkan.so.1: cannot open shared object file: No such file or directory

@@ -7,7 +7,6 @@
  * ```
  */
 export type BackendSetupErrorCode =
-  | 'INVALID_NAME'
   | 'NO_WEBGPU'
   | 'DAWN_NOT_INSTALLED'
   | 'DAWN_LOAD_FAILED'

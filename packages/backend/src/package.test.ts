@@ -86,6 +86,43 @@ describe('the built package under plain node', () => {
   it('has been built (the test command builds it first)', () => {
     expect(existsSync(`${packageRoot}/dist/index.js`), 'run `pnpm build` first').toBe(true);
     expect(existsSync(`${packageRoot}/dist/index.cjs`), 'run `pnpm build` first').toBe(true);
+    expect(existsSync(`${packageRoot}/dist/node.js`), 'run `pnpm build` first').toBe(true);
+    expect(existsSync(`${packageRoot}/dist/node.cjs`), 'run `pnpm build` first').toBe(true);
+  });
+
+  it("says, through the browser-safe entry in Node.js, to import setupBackend from '@slr/backend/node'", async () => {
+    const script = (load: string) => `${load}
+      const error = await setupBackend('webgpu').then(() => undefined, (e) => ({ code: e.code, message: e.message }));
+      const auto = await setupBackend('auto', { quiet: true });
+      const fast = tf.getKernel('Conv2DBackpropFilter', 'cpu').kernelFunc[Symbol.for('@slr/backend/conv-backprop-kernel')] === true;
+      console.log(JSON.stringify({ error, auto, fast }));`;
+    const esm = await run([
+      '--input-type=module',
+      '-e',
+      script(
+        "import * as tf from '@tensorflow/tfjs'; import { setupBackend } from '@slr/backend';",
+      ),
+    ]);
+    const cjs = await run([
+      '-e',
+      `(async () => { ${script("const tf = require('@tensorflow/tfjs'); const { setupBackend } = require('@slr/backend');")} })();`,
+    ]);
+    for (const result of [esm, cjs]) {
+      expect(result.code, result.stderr).toBe(0);
+      expect(lastJson(result)).toEqual({
+        error: {
+          code: 'NO_WEBGPU',
+          message: expect.stringContaining("import setupBackend from '@slr/backend/node'"),
+        },
+        auto: {
+          backend: 'cpu',
+          requested: 'auto',
+          reason:
+            "webgpu unavailable: no navigator.gpu (in Node.js, setupBackend of '@slr/backend/node' provides Dawn); using cpu",
+        },
+        fast: true,
+      });
+    }
   });
 
   describeRequiring('webgpu', 'on a WebGPU adapter', () => {
@@ -94,7 +131,7 @@ describe('the built package under plain node', () => {
         '--expose-gc',
         '--input-type=module',
         '-e',
-        `import * as tf from '@tensorflow/tfjs'; import { setupBackend } from '@slr/backend'; ${webgpuBody}`,
+        `import * as tf from '@tensorflow/tfjs'; import { setupBackend } from '@slr/backend/node'; ${webgpuBody}`,
       ]);
       expectWebGpuRun(result);
     });
@@ -103,7 +140,7 @@ describe('the built package under plain node', () => {
       const result = await run([
         '--expose-gc',
         '-e',
-        `const tf = require('@tensorflow/tfjs'); const { setupBackend } = require('@slr/backend'); (async () => { ${webgpuBody} })();`,
+        `const tf = require('@tensorflow/tfjs'); const { setupBackend } = require('@slr/backend/node'); (async () => { ${webgpuBody} })();`,
       ]);
       expectWebGpuRun(result);
     });
@@ -114,7 +151,7 @@ describe('the built package under plain node', () => {
         '-e',
         `import * as tf from '@tensorflow/tfjs';
          import '@tensorflow/tfjs-backend-webgpu';
-         import { setupBackend } from '@slr/backend';
+         import { setupBackend } from '@slr/backend/node';
          const before = tf.findBackendFactory('webgpu') != null;
          const info = await setupBackend('webgpu', { quiet: true });
          const sum = (await tf.add(tf.tensor1d([1, 2]), 1).data()).join(',');
@@ -132,7 +169,7 @@ describe('the built package under plain node', () => {
          const navigator = new Navigator();
          Object.defineProperty(globalThis, 'navigator', { get: () => navigator, configurable: true, enumerable: true });
          const tf = await import('@tensorflow/tfjs');
-         const { setupBackend } = await import('@slr/backend');
+         const { setupBackend } = await import('@slr/backend/node');
          const info = await setupBackend('webgpu', { quiet: true });
          const sum = (await tf.add(tf.tensor1d([1, 2]), 1).data()).join(',');
          console.log(JSON.stringify({ backend: info.backend, same: globalThis.navigator === navigator, gpu: typeof navigator.gpu, sum }));`,
@@ -150,7 +187,7 @@ describe('the built package under plain node', () => {
       const script = `
         import * as tf from '@tensorflow/tfjs';
         import * as webgpu from '@tensorflow/tfjs-backend-webgpu';
-        import { setupBackend } from '@slr/backend';
+        import { setupBackend } from '@slr/backend/node';
         let constructed = 0;
         class CountingBackend extends webgpu.WebGPUBackend {
           constructor(...args) { super(...args); constructed++; }
@@ -176,7 +213,7 @@ describe('the built package under plain node', () => {
         [
           '--input-type=module',
           '-e',
-          `import { setupBackend } from '@slr/backend';
+          `import { setupBackend } from '@slr/backend/node';
            const error = await setupBackend('webgpu').then(() => undefined, (e) => ({ code: e.code, message: e.message }));
            const auto = await setupBackend('auto', { quiet: true });
            console.log(JSON.stringify({ error, auto }));`,
@@ -212,11 +249,17 @@ describe('the built package under plain node', () => {
         join(project, 'node_modules', '@tensorflow', 'tfjs'),
         'dir',
       );
+      // @slr/backend's own dependency.
+      symlinkSync(
+        realpathSync(join(packageRoot, 'node_modules', '@slr', 'core')),
+        join(project, 'node_modules', '@slr', 'core'),
+        'dir',
+      );
       const result = await run(
         [
           '--input-type=module',
           '-e',
-          `import { setupBackend } from '@slr/backend';
+          `import { setupBackend } from '@slr/backend/node';
            const error = await setupBackend('webgpu').then(() => undefined, (e) => ({ code: e.code, message: e.message }));
            const auto = await setupBackend('auto', { quiet: true });
            console.log(JSON.stringify({ error, auto }));`,

@@ -10,7 +10,7 @@ function bannerCount(warn: { mock: { calls: unknown[][] } }): number {
 
 /** Re-registers the CPU backend, so that the next one is fresh (and would print the banner again). */
 function freshCpuBackend(): void {
-  const factory = tf.findBackendFactory('cpu')!;
+  const factory = tf.findBackendFactory('cpu');
   tf.removeBackend('cpu');
   tf.registerBackend('cpu', factory, 1);
 }

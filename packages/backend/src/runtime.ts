@@ -1,6 +1,6 @@
 /**
- * Node.js detection and imports of optional or Node-only modules. The specifiers are passed as
- * variables so that bundlers building for browsers neither follow nor fail on them.
+ * Node.js detection and imports of optional modules. The specifiers are passed as variables so
+ * that bundlers building for browsers neither follow nor fail on them.
  */
 
 /**
@@ -8,7 +8,7 @@
  *
  * @example
  * ```ts
- * if (isNode()) await ensureXdgRuntimeDir();
+ * const where = isNode() ? `Node.js ${process.versions.node}` : 'a browser';
  * ```
  */
 export function isNode(): boolean {
@@ -50,20 +50,4 @@ export function isModuleNotFound(error: unknown, specifier: string): boolean {
   const escaped = specifier.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
   // '@tensorflow/tfjs-node' must not match a message about '@tensorflow/tfjs-node-gpu'.
   return new RegExp(`(^|[\\s'"\`(])${escaped}(?![\\w-])`).test(text);
-}
-
-/**
- * Dawn and Mesa warn when `XDG_RUNTIME_DIR` is unset; sets it to `os.tmpdir()` then (Linux
- * only). Child processes inherit it.
- *
- * @example
- * ```ts
- * await ensureXdgRuntimeDir(); // process.env.XDG_RUNTIME_DIR === os.tmpdir() if it was unset
- * ```
- */
-export async function ensureXdgRuntimeDir(): Promise<void> {
-  if (!isNode() || process.platform !== 'linux') return;
-  if (process.env.XDG_RUNTIME_DIR != null && process.env.XDG_RUNTIME_DIR !== '') return;
-  const os = await importModule<typeof import('node:os')>('node:os');
-  process.env.XDG_RUNTIME_DIR = os.tmpdir();
 }

@@ -1,13 +1,40 @@
 import * as tf from '@tensorflow/tfjs';
+import { ArgumentError, checkBoolean, checkOneOf, checkOptions } from '@slr/core';
 import { adapterLabel } from './adapter';
 import { BackendSetupError, summaryOf } from './errors';
+import { registerFastCpuKernels, unregisterFastCpuKernels } from './kernels/fast-cpu-kernels';
+import type { TensorflowSetup } from './node/tensorflow';
 import { silenceNodeBanner } from './quiet';
 import { switchBackend } from './switch-backend';
-import { setupTensorflow, type TensorflowSetup } from './tensorflow';
 import type { AdapterDescription, BackendInfo, BackendName, SetupBackendOptions } from './types';
-import { probeWebGpu, releaseUnusedGpu, setupWebGpu } from './webgpu';
+import {
+  type DawnSupport,
+  probeWebGpu,
+  releaseUnusedGpu,
+  setupWebGpu,
+  type WebGpuSetupOptions,
+} from './webgpu';
 
-const BACKEND_NAMES: readonly BackendName[] = ['cpu', 'webgpu', 'tensorflow', 'auto'];
+/**
+ * What an entry point's `setupBackend` can do beyond the browser-safe core: `@slr/backend/node`
+ * adds Dawn (WebGPU without `navigator.gpu`) and the `'tensorflow'` backend.
+ */
+export interface SetupPlatform {
+  /** The names its `setupBackend` takes. */
+  names: readonly string[];
+  /** Said after the list of names when a name is refused. */
+  namesNote?: string;
+  /** Dawn, in Node.js. */
+  dawn?: DawnSupport;
+  /** Sets the `'tensorflow'` backend up (tfjs-node), in Node.js. */
+  setupTensorflow?: () => Promise<TensorflowSetup>;
+}
+
+/** The browser-safe entry: `cpu`, `webgpu` on `navigator.gpu`, and `auto` between them. */
+const BROWSER_PLATFORM: SetupPlatform = {
+  names: ['cpu', 'webgpu', 'auto'],
+  namesNote: "(in Node.js, the setupBackend of '@slr/backend/node' also takes 'tensorflow')",
+};
 
 /** Set-ups run one at a time, so that concurrent calls cannot create two devices. */
 let queue: Promise<unknown> = Promise.resolve();
@@ -29,8 +56,16 @@ function webgpuReason(adapter: AdapterDescription): string {
     : `adapter ${adapterLabel(adapter)}`;
 }
 
+/** Switches to `cpu`, with this package's faster kernels unless `fastCpuKernels` is false. */
+async function setupCpu(options: SetupBackendOptions): Promise<void> {
+  if (options.fastCpuKernels === false) unregisterFastCpuKernels();
+  else registerFastCpuKernels();
+  await switchBackend('cpu');
+}
+
 async function setupAuto(
-  options: SetupBackendOptions,
+  platform: SetupPlatform,
+  options: WebGpuSetupOptions,
 ): Promise<{ adapter?: AdapterDescription; reason: string }> {
   const notes: string[] = [];
   const allowSoftware = options.allowSoftwareAdapter ?? false;
@@ -52,28 +87,34 @@ async function setupAuto(
     releaseUnusedGpu();
   }
 
-  try {
-    const setup = await setupTensorflow();
-    return { reason: [...notes, tensorflowReason(setup)].join('; ') };
-  } catch (error) {
-    notes.push(
-      error instanceof BackendSetupError && error.code === 'TENSORFLOW_NOT_INSTALLED'
-        ? 'tensorflow not installed'
-        : `tensorflow unavailable: ${summaryOf(error)}`,
-    );
+  if (platform.setupTensorflow != null) {
+    try {
+      const setup = await platform.setupTensorflow();
+      return { reason: [...notes, tensorflowReason(setup)].join('; ') };
+    } catch (error) {
+      notes.push(
+        error instanceof BackendSetupError && error.code === 'TENSORFLOW_NOT_INSTALLED'
+          ? 'tensorflow not installed'
+          : `tensorflow unavailable: ${summaryOf(error)}`,
+      );
+    }
   }
 
-  await switchBackend('cpu');
+  await setupCpu(options);
   return { reason: [...notes, 'using cpu'].join('; ') };
 }
 
-async function setupNamed(name: BackendName, options: SetupBackendOptions): Promise<BackendInfo> {
+async function setupNamed(
+  platform: SetupPlatform,
+  name: BackendInfo['requested'],
+  options: WebGpuSetupOptions,
+): Promise<BackendInfo> {
   if (options.quiet === true) silenceNodeBanner();
   let adapter: AdapterDescription | undefined;
   let reason: string;
   switch (name) {
     case 'cpu':
-      await switchBackend('cpu');
+      await setupCpu(options);
       reason = 'cpu requested';
       break;
     case 'webgpu':
@@ -84,10 +125,11 @@ async function setupNamed(name: BackendName, options: SetupBackendOptions): Prom
       reason = `webgpu requested; ${webgpuReason(adapter)}`;
       break;
     case 'tensorflow':
-      reason = `tensorflow requested; ${tensorflowReason(await setupTensorflow())}`;
+      // Only the Node.js entry takes the name.
+      reason = `tensorflow requested; ${tensorflowReason(await platform.setupTensorflow!())}`;
       break;
     case 'auto':
-      ({ adapter, reason } = await setupAuto(options));
+      ({ adapter, reason } = await setupAuto(platform, options));
       break;
   }
   return adapter != null
@@ -96,55 +138,103 @@ async function setupNamed(name: BackendName, options: SetupBackendOptions): Prom
 }
 
 /**
- * Sets tfjs's backend up and switches to it.
+ * Checks the arguments of a `setupBackend`, in the project's one format.
+ */
+function checkArguments(
+  fn: string,
+  platform: SetupPlatform,
+  name: unknown,
+  options: WebGpuSetupOptions | undefined,
+): WebGpuSetupOptions {
+  if (typeof name !== 'string' || !platform.names.includes(name)) {
+    const names = platform.names.map((candidate) => `'${candidate}'`).join(', ');
+    const note = platform.namesNote != null ? ` ${platform.namesNote}` : '';
+    throw new ArgumentError(fn, 'name', `be one of ${names}${note}`, name);
+  }
+  const checked = checkOptions(fn, options);
+  const { powerPreference, allowSoftwareAdapter, quiet, fastCpuKernels, dawnFlags } = checked;
+  if (powerPreference !== undefined)
+    checkOneOf(fn, 'options.powerPreference', powerPreference, ['high-performance', 'low-power']);
+  if (allowSoftwareAdapter !== undefined)
+    checkBoolean(fn, 'options.allowSoftwareAdapter', allowSoftwareAdapter);
+  if (quiet !== undefined) checkBoolean(fn, 'options.quiet', quiet);
+  if (fastCpuKernels !== undefined) checkBoolean(fn, 'options.fastCpuKernels', fastCpuKernels);
+  if (
+    dawnFlags !== undefined &&
+    (!Array.isArray(dawnFlags) || !dawnFlags.every((flag) => typeof flag === 'string'))
+  )
+    throw new ArgumentError(fn, 'options.dawnFlags', 'be an array of strings', dawnFlags);
+  const webgpuModule = checked.webgpuModule as { WebGPUBackend?: unknown } | null | undefined;
+  if (
+    webgpuModule !== undefined &&
+    (webgpuModule === null || typeof webgpuModule.WebGPUBackend !== 'function')
+  ) {
+    throw new ArgumentError(
+      fn,
+      'options.webgpuModule',
+      "be the module '@tensorflow/tfjs-backend-webgpu' (an object with its WebGPUBackend class)",
+      webgpuModule,
+    );
+  }
+  return checked;
+}
+
+/**
+ * `setupBackend` on a platform: checks the arguments, then sets the backend up, one set-up at a
+ * time.
  *
- * - `'cpu'`: tfjs's CPU backend.
+ * @example
+ * ```ts
+ * const info = await setupBackendOn({ names: ['cpu', 'auto'] }, 'auto', { quiet: true });
+ * ```
+ */
+export async function setupBackendOn(
+  platform: SetupPlatform,
+  name: BackendInfo['requested'],
+  options: WebGpuSetupOptions | undefined,
+): Promise<BackendInfo> {
+  const checked = checkArguments('setupBackend', platform, name, options);
+  return serialised(() => setupNamed(platform, name, { ...checked, dawn: platform.dawn }));
+}
+
+/**
+ * Sets tfjs's backend up and switches to it; works in browsers and anywhere else. In Node.js,
+ * import `setupBackend` from `@slr/backend/node` instead: it adds WebGPU through Dawn and the
+ * `'tensorflow'` backend (tfjs-node).
+ *
+ * - `'cpu'`: tfjs's CPU backend, with this package's faster CPU kernels
+ *   ({@link registerFastCpuKernels}; `fastCpuKernels: false` keeps tfjs's own).
  * - `'webgpu'`: `@tensorflow/tfjs-backend-webgpu` (an optional peer dependency, imported on
- *   demand). Browsers provide `navigator.gpu`; in Node.js, Dawn from the npm package `webgpu`
- *   (an optional peer dependency) creates it: its globals (`GPUBufferUsage`, …) are copied to
- *   `globalThis`, the GPU object is put on `navigator.gpu` (and `navigator` is created in
- *   Node.js 20, which has none), and `XDG_RUNTIME_DIR` is set to `os.tmpdir()` on Linux when it
- *   is unset (Dawn and Mesa warn without it). The adapter is requested here, reported in
+ *   demand) on `navigator.gpu`. The adapter is requested here, reported in
  *   {@link BackendInfo.adapter}, and used by the backend. A software rasteriser is accepted
- *   unless `allowSoftwareAdapter` is false. When there is no adapter the error says why: Dawn
- *   not installed, no Vulkan loader (libvulkan1), no Vulkan driver, …
- * - `'tensorflow'`: `@tensorflow/tfjs-node-gpu`, else `@tensorflow/tfjs-node` (optional peer
- *   dependencies, imported on demand); Node.js only.
- * - `'auto'`: a hardware WebGPU adapter, else `tensorflow`, else `cpu`; `reason` says what it
- *   found, for example "webgpu adapter is a software rasteriser (llvmpipe); tensorflow not
- *   installed; using cpu".
+ *   unless `allowSoftwareAdapter` is false. Without `navigator.gpu` it rejects; in Node.js the
+ *   error says to import `setupBackend` from `@slr/backend/node`.
+ * - `'auto'`: a hardware WebGPU adapter, else `cpu`; `reason` says what it found, for example
+ *   "webgpu unavailable: no navigator.gpu; using cpu".
  *
  * Explicit names never fall back: they reject with a {@link BackendSetupError} that says what
- * to install. Calling it again is cheap and returns the same backend; the first WebGPU set-up
- * fixes the adapter and the Dawn flags for the rest of the process. The GPU object, adapter and
- * device are kept referenced for as long as the backend exists. Node.js exits normally
- * afterwards (no `process.exit()` needed).
+ * is missing. Arguments it cannot use reject with `@slr/core`'s `ArgumentError`. Calling it
+ * again is cheap and returns the same backend; the first WebGPU set-up fixes the adapter for
+ * the rest of the page or process. The GPU object, adapter and device are kept referenced for
+ * as long as the backend exists.
  *
- * @param name - `'cpu'`, `'webgpu'`, `'tensorflow'` or `'auto'`
+ * @param name - `'cpu'`, `'webgpu'` or `'auto'`
  * @param options - see {@link SetupBackendOptions}
  * @returns the backend now in use, the adapter (WebGPU), and why
  *
  * @example
  * ```ts
  * import * as tf from '@tensorflow/tfjs';
+ * import '@tensorflow/tfjs-backend-webgpu';
  * import { setupBackend } from '@slr/backend';
  *
- * const info = await setupBackend('auto', { quiet: true });
- * console.log(info.backend, '-', info.reason);
- * // cpu - webgpu adapter is a software rasteriser (llvmpipe); tensorflow not installed; using cpu
+ * const info = await setupBackend('auto');
+ * console.log(info.backend, '-', info.reason); // webgpu - webgpu adapter 'Apple M2' is a hardware GPU; using webgpu
  * ```
  */
 export async function setupBackend(
   name: BackendName,
-  options: SetupBackendOptions = {},
+  options?: SetupBackendOptions,
 ): Promise<BackendInfo> {
-  if (typeof name !== 'string' || !BACKEND_NAMES.includes(name)) {
-    const names = BACKEND_NAMES.map((candidate) => `'${candidate}'`).join(', ');
-    throw new BackendSetupError(
-      'INVALID_NAME',
-      `Argument 'name' passed to 'setupBackend' must be one of ${names}, but got '${String(name)}'`,
-      'invalid backend name',
-    );
-  }
-  return serialised(() => setupNamed(name, options));
+  return setupBackendOn(BROWSER_PLATFORM, name, options);
 }

@@ -1,20 +1,21 @@
 /**
- * Backends {@link setupBackend} can set up; `'auto'` picks the best one available.
+ * Backends the `setupBackend` of `@slr/backend` can set up, in a browser or anywhere:
+ * `'auto'` picks the best one available. In Node.js, `@slr/backend/node` adds `'tensorflow'`.
  *
  * @example
  * ```ts
- * const name: BackendName = process.env.SLR_BACKEND === 'webgpu' ? 'webgpu' : 'auto';
+ * const name: BackendName = location.search.includes('cpu') ? 'cpu' : 'auto';
  * await setupBackend(name);
  * ```
  */
-export type BackendName = 'cpu' | 'webgpu' | 'tensorflow' | 'auto';
+export type BackendName = 'cpu' | 'webgpu' | 'auto';
 
 /**
- * Options of {@link setupBackend}.
+ * Options of `setupBackend` (`@slr/backend/node` adds `dawnFlags`).
  *
  * @example
  * ```ts
- * const options: SetupBackendOptions = { powerPreference: 'low-power', dawnFlags: ['backend=vulkan'], quiet: true };
+ * const options: SetupBackendOptions = { powerPreference: 'low-power', quiet: true };
  * await setupBackend('webgpu', options);
  * ```
  */
@@ -24,13 +25,6 @@ export interface SetupBackendOptions {
    * (tfjs's own default).
    */
   powerPreference?: 'high-performance' | 'low-power';
-  /**
-   * Flags for Dawn's `create()` in Node.js, for example `['backend=vulkan']`,
-   * `['adapter=NVIDIA GeForce RTX 4090']` or `['enable-dawn-features=allow_unsafe_apis']`.
-   * Used only when this package creates Dawn's GPU object (the first WebGPU set-up in a
-   * process); ignored in browsers and wherever `navigator.gpu` already exists.
-   */
-  dawnFlags?: string[];
   /**
    * Whether a software rasteriser (lavapipe/llvmpipe, SwiftShader, WARP, or any adapter that
    * says `isFallbackAdapter`) is acceptable. Default `true` for `'webgpu'` (asked for
@@ -54,6 +48,32 @@ export interface SetupBackendOptions {
     /** The module's `WebGPUBackend` class, which the backend is created from. */
     WebGPUBackend: unknown;
   };
+  /**
+   * Whether `'cpu'` (and `'auto'` when it settles on the CPU) runs with this package's faster
+   * CPU kernels ({@link registerFastCpuKernels}). Default `true`; `false` restores tfjs's own
+   * ({@link unregisterFastCpuKernels}), for comparisons. Other backends leave them as they are.
+   */
+  fastCpuKernels?: boolean;
+}
+
+/**
+ * Options of the `setupBackend` of `@slr/backend/node`: those of {@link SetupBackendOptions}
+ * and Dawn's flags.
+ *
+ * @example
+ * ```ts
+ * const options: NodeSetupBackendOptions = { dawnFlags: ['backend=vulkan'], quiet: true };
+ * await setupBackend('webgpu', options);
+ * ```
+ */
+export interface NodeSetupBackendOptions extends SetupBackendOptions {
+  /**
+   * Flags for Dawn's `create()`, for example `['backend=vulkan']`,
+   * `['adapter=NVIDIA GeForce RTX 4090']` or `['enable-dawn-features=allow_unsafe_apis']`.
+   * Used only when this package creates Dawn's GPU object (the first WebGPU set-up in a
+   * process); ignored wherever `navigator.gpu` already exists.
+   */
+  dawnFlags?: string[];
 }
 
 /**
@@ -79,7 +99,7 @@ export interface AdapterDescription {
 }
 
 /**
- * What {@link setupBackend} did.
+ * What `setupBackend` did.
  *
  * @example
  * ```ts
@@ -90,8 +110,8 @@ export interface AdapterDescription {
 export interface BackendInfo {
   /** `tf.getBackend()` after the set-up. */
   backend: string;
-  /** The name passed to {@link setupBackend}. */
-  requested: BackendName;
+  /** The name passed to `setupBackend`. */
+  requested: BackendName | 'tensorflow';
   /** The WebGPU adapter, when the backend is `webgpu`. */
   adapter?: AdapterDescription;
   /** Which backend it chose and why (for `'auto'`, what it found out about each candidate). */

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, expect, it } from 'vitest';
 import { describeRequiring } from '@slr/test-utils';
-import { setupBackend, type AdapterDescription } from './index';
+import { setupBackend, type AdapterDescription } from './node';
 
 /**
  * Runs on a real adapter: Dawn (npm `webgpu`) over Vulkan — lavapipe, Mesa's software driver,

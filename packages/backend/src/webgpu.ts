@@ -5,14 +5,16 @@ import {
   softwareRasteriserName,
   type AdapterInfoLike,
 } from './adapter';
-import { diagnoseMissingAdapter } from './dawn-diagnosis';
 import { BackendSetupError, messageOf } from './errors';
-import { ensureXdgRuntimeDir, importModule, isModuleNotFound, isNode } from './runtime';
+import { importModule, isModuleNotFound, isNode } from './runtime';
 import { switchBackend } from './switch-backend';
 import type { AdapterDescription, SetupBackendOptions } from './types';
 
-/** The parts of the WebGPU API this module uses (kept structural: no WebGPU type package needed). */
-interface GpuLike {
+/**
+ * The parts of the WebGPU API this module uses (kept structural: no WebGPU type package
+ * needed).
+ */
+export interface GpuLike {
   requestAdapter(options?: { powerPreference?: string }): Promise<GpuAdapterLike | null>;
 }
 interface GpuAdapterLike {
@@ -26,9 +28,27 @@ interface GpuAdapterLike {
 interface GpuDeviceLike {
   readonly lost: Promise<unknown>;
 }
-interface DawnModule {
-  create(flags: string[]): GpuLike;
-  globals: object;
+
+/**
+ * How a GPU object is made where there is no `navigator.gpu`: in Node.js, `@slr/backend/node`
+ * gives Dawn's (from the npm package `webgpu`); the browser-safe entry has none.
+ */
+export interface DawnSupport {
+  /** Creates Dawn's GPU object with the given flags, its globals copied to `globalThis`. */
+  create(dawnFlags: string[]): Promise<GpuLike>;
+  /** The error that says why Dawn found no adapter (Dawn prints the reason out of reach). */
+  diagnoseMissingAdapter(
+    dawnFlags: string[],
+    adapterOptions: { powerPreference?: string },
+  ): Promise<BackendSetupError>;
+}
+
+/** What the WebGPU set-up reads: the options, Dawn's flags, and Dawn where it is available. */
+export interface WebGpuSetupOptions extends SetupBackendOptions {
+  /** Flags for Dawn's `create()`; see `NodeSetupBackendOptions.dawnFlags`. */
+  dawnFlags?: string[];
+  /** Dawn, in Node.js; absent in the browser-safe entry. */
+  dawn?: DawnSupport;
 }
 interface TfjsWebGpuModule {
   WebGPUBackend?: new (device: GpuDeviceLike, adapterInfo?: AdapterInfoLike) => tf.KernelBackend;
@@ -37,8 +57,6 @@ interface EngineRegistry {
   registry: Record<string, tf.KernelBackend | undefined>;
 }
 
-const DAWN_PACKAGE = 'webgpu';
-const DAWN_VERSION = '0.6.2';
 const TFJS_WEBGPU_PACKAGE = '@tensorflow/tfjs-backend-webgpu';
 
 /**
@@ -50,6 +68,8 @@ interface WebGpuState {
   gpu: GpuLike;
   /** Dawn flags the GPU object was created with; `undefined` when it came from `navigator.gpu`. */
   dawnFlags?: string[];
+  /** Dawn, when it created the GPU object. */
+  dawn?: DawnSupport;
   /** Whether this module put `gpu` on `navigator`. */
   installedOnNavigator: boolean;
   adapter?: GpuAdapterLike;
@@ -112,7 +132,7 @@ function ownBackendAlive(): boolean {
  * Fails when `options.dawnFlags` differ from the flags of the GPU object the live 'webgpu'
  * backend uses (Dawn's instance cannot be replaced under it). No flags given means "any".
  */
-function checkFlagsUnchanged(options: SetupBackendOptions): void {
+function checkFlagsUnchanged(options: WebGpuSetupOptions): void {
   if (options.dawnFlags == null || state?.dawnFlags == null || !ownBackendAlive()) return;
   if (sameFlags(state.dawnFlags, options.dawnFlags)) return;
   throw new BackendSetupError(
@@ -123,42 +143,25 @@ function checkFlagsUnchanged(options: SetupBackendOptions): void {
   );
 }
 
-async function createDawnGpu(dawnFlags: string[]): Promise<GpuLike> {
-  await ensureXdgRuntimeDir();
-  let dawn: DawnModule;
-  try {
-    dawn = await importModule<DawnModule>(DAWN_PACKAGE);
-  } catch (error) {
-    if (isModuleNotFound(error, DAWN_PACKAGE)) {
-      throw new BackendSetupError(
-        'DAWN_NOT_INSTALLED',
-        `WebGPU in Node.js needs Dawn, from the npm package '${DAWN_PACKAGE}': npm install ${DAWN_PACKAGE}@${DAWN_VERSION}`,
-        `Dawn not installed (npm install ${DAWN_PACKAGE})`,
-        { cause: error },
-      );
-    }
-    throw new BackendSetupError(
-      'DAWN_LOAD_FAILED',
-      `The npm package '${DAWN_PACKAGE}' (Dawn) is installed but could not be loaded on ${process.platform}-${process.arch}: ${messageOf(error)}`,
-      `Dawn failed to load (${messageOf(error).split('\n')[0]})`,
-      { cause: error },
+/** The error of the browser-safe entry where there is no `navigator.gpu`. */
+function noWebGpuError(): BackendSetupError {
+  if (isNode()) {
+    return new BackendSetupError(
+      'NO_WEBGPU',
+      "Node.js has no WebGPU (navigator.gpu is undefined): import setupBackend from '@slr/backend/node', " +
+        "which creates WebGPU with Dawn (the npm package 'webgpu'), instead of from '@slr/backend'.",
+      "no navigator.gpu (in Node.js, setupBackend of '@slr/backend/node' provides Dawn)",
     );
   }
-  Object.assign(globalThis, dawn.globals);
-  try {
-    return dawn.create(dawnFlags);
-  } catch (error) {
-    throw new BackendSetupError(
-      'ADAPTER_REQUEST_FAILED',
-      `Dawn's create(${JSON.stringify(dawnFlags)}) failed: ${messageOf(error)}`,
-      `Dawn's create() failed (${messageOf(error).split('\n')[0]})`,
-      { cause: error },
-    );
-  }
+  return new BackendSetupError(
+    'NO_WEBGPU',
+    'This JavaScript environment has no WebGPU (navigator.gpu is undefined): use a browser with WebGPU enabled.',
+    'no navigator.gpu',
+  );
 }
 
 /** The GPU object: `navigator.gpu` where it exists, otherwise (Node.js) one Dawn creates. */
-async function acquireGpu(options: SetupBackendOptions): Promise<GpuLike> {
+async function acquireGpu(options: WebGpuSetupOptions): Promise<GpuLike> {
   const dawnFlags = options.dawnFlags ?? [];
   if (state != null) {
     if (
@@ -177,16 +180,11 @@ async function acquireGpu(options: SetupBackendOptions): Promise<GpuLike> {
     state = { gpu: existing, installedOnNavigator: false, lost: false };
     return existing;
   }
-  if (!isNode()) {
-    throw new BackendSetupError(
-      'NO_WEBGPU',
-      "This JavaScript environment has no WebGPU (navigator.gpu is undefined): use a browser with WebGPU enabled, or Node.js with the npm package 'webgpu'.",
-      'no navigator.gpu',
-    );
-  }
-  const gpu = await createDawnGpu(dawnFlags);
+  const dawn = options.dawn;
+  if (dawn == null || !isNode()) throw noWebGpuError();
+  const gpu = await dawn.create(dawnFlags);
   installOnNavigator(gpu);
-  state = { gpu, dawnFlags: [...dawnFlags], installedOnNavigator: true, lost: false };
+  state = { gpu, dawnFlags: [...dawnFlags], dawn, installedOnNavigator: true, lost: false };
   return gpu;
 }
 
@@ -205,7 +203,7 @@ async function readAdapterInfo(adapter: GpuAdapterLike): Promise<AdapterInfoLike
  * const { description, softwareName } = await probeWebGpu({}); // softwareName 'llvmpipe' on lavapipe
  * ```
  */
-export async function probeWebGpu(options: SetupBackendOptions): Promise<WebGpuProbe> {
+export async function probeWebGpu(options: WebGpuSetupOptions): Promise<WebGpuProbe> {
   checkFlagsUnchanged(options);
   if (ownBackendAlive() && state?.description != null) {
     const description = state.description;
@@ -230,8 +228,8 @@ export async function probeWebGpu(options: SetupBackendOptions): Promise<WebGpuP
     );
   }
   if (adapter == null) {
-    if (state?.dawnFlags != null)
-      throw await diagnoseMissingAdapter(state.dawnFlags, adapterOptions);
+    if (state?.dawnFlags != null && state.dawn != null)
+      throw await state.dawn.diagnoseMissingAdapter(state.dawnFlags, adapterOptions);
     throw new BackendSetupError(
       'NO_ADAPTER',
       'navigator.gpu.requestAdapter() found no adapter: WebGPU is present but no GPU can be used (the GPU or its driver may be blocklisted; see chrome://gpu or about:support).',
@@ -316,7 +314,7 @@ function deviceDescriptor(adapter: GpuAdapterLike): object {
  * ```
  */
 export async function setupWebGpu(
-  options: SetupBackendOptions,
+  options: WebGpuSetupOptions,
   given?: WebGpuProbe,
 ): Promise<AdapterDescription> {
   const allowSoftware = options.allowSoftwareAdapter ?? true;
@@ -362,7 +360,9 @@ export async function setupWebGpu(
       );
     }
     const adapterInfo = await readAdapterInfo(adapter);
-    const factory = async (): Promise<tf.KernelBackend> => new WebGPUBackend(device, adapterInfo);
+    // A promise, so that a failing constructor rejects rather than throws (as tfjs's own does).
+    const factory = (): Promise<tf.KernelBackend> =>
+      Promise.resolve().then(() => new WebGPUBackend(device, adapterInfo));
     if (tf.findBackendFactory('webgpu') != null) tf.removeBackend('webgpu');
     tf.registerBackend('webgpu', factory, 3);
     const current = state!;

@@ -75,7 +75,7 @@ function ctcLikeLogits(seed = 11): tf.Tensor3D {
       for (let v = 0; v < V; v++) values[offset + v] = gaussian() + (v === token ? 8 : 0);
     }
   }
-  return tf.tidy(() => tf.logSoftmax(tf.tensor3d(values, [T, B, V])) as tf.Tensor3D);
+  return tf.tidy(() => tf.logSoftmax<tf.Tensor3D>(tf.tensor3d(values, [T, B, V])));
 }
 
 async function time(label: string, run: () => Promise<unknown>): Promise<void> {
@@ -89,8 +89,8 @@ async function time(label: string, run: () => Promise<unknown>): Promise<void> {
 async function main(): Promise<void> {
   await tf.setBackend('cpu');
   console.log(`T=${T} V=${V} B=${B} repeats=${REPEATS} backend=${tf.getBackend()}`);
-  const flat = tf.tidy(
-    () => tf.logSoftmax(tf.randomNormal([T, B, V], 0, 1, 'float32', 7)) as tf.Tensor3D,
+  const flat = tf.tidy(() =>
+    tf.logSoftmax<tf.Tensor3D>(tf.randomNormal([T, B, V], 0, 1, 'float32', 7)),
   );
   const peaked = ctcLikeLogits();
   const lm = NGramLanguageModel.fromArpa(randomBigramArpa(V, 20));

@@ -3,6 +3,10 @@
  * kernels per backend, greedy and prefix-beam decoders with an n-gram language model, edit
  * distance and word error rate.
  *
+ * Importing the package registers its kernels (new kernels under `Slr…` names on the `cpu` and
+ * `webgpu` backends; no kernel of tfjs is replaced), which `ctcLoss` and `logSoftmax` run where
+ * they exist.
+ *
  * @packageDocumentation
  * @mergeModuleWith <project>
  */
@@ -14,11 +18,7 @@ registerWebGpuKernels();
 
 export * from './ops/ctc-loss';
 export * from './ops/log-softmax';
-export type { Lengths } from './ops/validate-ctc-inputs';
-export { registerCpuKernels } from './kernels/register-cpu';
-export { registerWebGpuKernels } from './kernels/register-webgpu';
-export { WEBGPU_MAX_STATES } from './kernels/webgpu/ctc-programs';
-export * from './kernels/kernel-names';
+export type { Lengths } from './checks';
 export * from './decode/greedy';
 export * from './decode/beam-search';
 export type { CtcHypothesis, CtcGreedyDecodeOptions, CtcBeamSearchOptions } from './decode/types';

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 
 /**
  * The built package, run by plain `node` (no vitest, no TypeScript): ESM import and CommonJS
- * require both register the kernels, and `tf.grad` works through tfjs's own `logSoftmax` and
+ * require both register the kernels (new ones, under `Slr…` names), and `tf.grad` works through tfjs's own `logSoftmax` and
  * through ours — `@tensorflow/tfjs` (the peer dependency) registers every op gradient.
  */
 const packageRoot = fileURLToPath(new URL('..', import.meta.url));
@@ -16,7 +16,7 @@ const body = `
   const targets = tf.tensor2d([[1, 2], [3, -1]], [2, 2], 'int32');
   const viaTf = tf.grad((x) => ctc.ctcLoss(tf.logSoftmax(x), targets, [6, 5], [2, 1]))(logits);
   const viaOurs = tf.grad((x) => ctc.ctcLoss(ctc.logSoftmax(x), targets, [6, 5], [2, 1]))(logits);
-  const kernel = tf.getKernel(ctc.CTC_LOSS, 'cpu') != null;
+  const kernel = tf.getKernel('SlrCtcLoss', 'cpu') != null;
   const difference = tf.max(tf.abs(tf.sub(viaTf, viaOurs))).dataSync()[0];
   const [hypothesis] = await ctc.ctcGreedyDecode(tf.logSoftmax(logits), [6, 5]);
   console.log(JSON.stringify({ kernel, difference, finite: viaOurs.isFinite().all().dataSync()[0] === 1, decoded: Array.isArray(hypothesis.tokens) }));

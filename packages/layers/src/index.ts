@@ -6,7 +6,6 @@
  * @packageDocumentation
  */
 export * from './tfjs-fixes';
-export * from './conv-backprop-kernels';
 export * from './sequence-model';
 export * from './layer-args';
 export * from './log-softmax-layer';

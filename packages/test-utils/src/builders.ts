@@ -32,7 +32,7 @@ export function toTensor3d(
   B: number,
   V: number,
 ): tf.Tensor3D {
-  return tf.tensor3d(frames.flat(2) as number[], [frames.length, B, V]);
+  return tf.tensor3d(frames.flat(2), [frames.length, B, V]);
 }
 
 /**

@@ -57,7 +57,7 @@ export const PYTHON_PATH = '/usr/bin/python3';
 /**
  * The module whose `setupBackend('webgpu')` the WebGPU probe calls: the one place it is named.
  */
-const WEBGPU_SETUP_MODULE = '@slr/backend';
+const WEBGPU_SETUP_MODULE = '@slr/backend/node';
 
 /**
  * Where the WebGPU probe runs: the repository root, whose package depends on

@@ -13,6 +13,7 @@ import {
 } from '@slr/test-utils';
 import { ctcBeamSearch } from './beam-search';
 import { ctcGreedyDecode } from './greedy';
+import type { Lengths } from '../checks';
 import type { CtcBeamSearchOptions, CtcHypothesis } from './types';
 
 /** Beam search of one utterance given as `[T][V]`. */
@@ -530,7 +531,7 @@ describeWithBackends('ctcBeamSearch', () => {
   );
 
   it('returns the empty hypothesis for zero frames, with the LM end of sentence', async () => {
-    const empty = tf.zeros([0, 2, 4]) as tf.Tensor3D;
+    const empty = tf.zeros<tf.Rank.R3>([0, 2, 4]);
     const lm = NGramLanguageModel.fromArpa(ARPA, { vocabulary: VOCABULARY });
     const [[plain], [withLm]] = await ctcBeamSearch(empty, undefined, {
       lm: undefined,
@@ -557,8 +558,8 @@ describeWithBackends('ctcBeamSearch', () => {
   });
 
   it('decodes a sign-language-sized input', async () => {
-    const logProbs = tf.tidy(
-      () => tf.logSoftmax(tf.randomNormal([150, 2, 1296], 0, 2, 'float32', 3)) as tf.Tensor3D,
+    const logProbs = tf.tidy(() =>
+      tf.logSoftmax<tf.Tensor3D>(tf.randomNormal([150, 2, 1296], 0, 2, 'float32', 3)),
     );
     const results = await ctcBeamSearch(logProbs, [150, 90], { nBest: 3 });
     logProbs.dispose();
@@ -571,8 +572,8 @@ describeWithBackends('ctcBeamSearch', () => {
   });
 
   it('creates no tensors', async () => {
-    const logProbs = tf.tidy(
-      () => tf.logSoftmax(tf.randomNormal([20, 3, 7], 0, 1, 'float32', 1)) as tf.Tensor3D,
+    const logProbs = tf.tidy(() =>
+      tf.logSoftmax<tf.Tensor3D>(tf.randomNormal([20, 3, 7], 0, 1, 'float32', 1)),
     );
     const lm: LanguageModel<null> = {
       initialState: () => null,
@@ -589,9 +590,9 @@ describeWithBackends('ctcBeamSearch', () => {
     const check = async (
       options: CtcBeamSearchOptions,
       message: string,
-      inputLengths?: number[],
+      inputLengths?: Lengths,
     ) => {
-      const logProbs = tf.zeros([4, 2, 3]) as tf.Tensor3D;
+      const logProbs = tf.zeros<tf.Rank.R3>([4, 2, 3]);
       try {
         await expect(ctcBeamSearch(logProbs, inputLengths, options)).rejects.toThrow(message);
       } finally {
@@ -603,7 +604,7 @@ describeWithBackends('ctcBeamSearch', () => {
     it('rejects a logProbs tensor that is not rank 3', async () => {
       const flat = tf.zeros([4, 3]);
       await expect(ctcBeamSearch(flat as unknown as tf.Tensor3D)).rejects.toThrow(
-        `${arg('logProbs')} must be rank 3 [T, B, V], but got rank 2`,
+        `${arg('logProbs')} must have rank 3 [frames, batch, classes], but got a float32 tensor of shape [4, 3].`,
       );
       flat.dispose();
     });
@@ -611,67 +612,92 @@ describeWithBackends('ctcBeamSearch', () => {
     it('rejects bad inputLengths and blank', async () => {
       await check(
         {},
-        `${arg('inputLengths')} must have length B = 2 (one per batch item), but got length 3`,
+        `${arg('inputLengths')} must have one length per batch item (2), but got 3 lengths.`,
         [1, 2, 3],
       );
       await check(
         {},
-        `${arg('inputLengths')} must hold integers in [0, T = 4], but got inputLengths[0] = -2`,
+        `${arg('inputLengths')} must hold integers in [0, 4] (4: the frames of logProbs), but got -2 at batch item 0.`,
         [-2, 1],
       );
       await check(
         {},
-        `${arg('inputLengths')} must hold integers in [0, T = 4], but got inputLengths[1] = 9`,
+        `${arg('inputLengths')} must hold integers in [0, 4] (4: the frames of logProbs), but got 9 at batch item 1.`,
         [1, 9],
       );
+      await check({ blank: 3 }, `${arg('options.blank')} must be an integer in [0, 2], but got 3.`);
+    });
+
+    it('rejects null options', async () => {
       await check(
-        { blank: 3 },
-        `${arg('options.blank')} must be an integer in [0, V = 3), but got 3`,
+        null as unknown as CtcBeamSearchOptions,
+        "Argument 'options' passed to 'ctcBeamSearch' must be an object or undefined, but got null.",
       );
+    });
+
+    it('takes lengths as a number[], an Int32Array or a tensor, as ctcLoss does', async () => {
+      const logProbs = tf.tidy(() =>
+        tf.logSoftmax<tf.Tensor3D>(tf.randomNormal([6, 3, 5], 0, 2, 'float32', 5)),
+      );
+      const lengths = [6, 3, 0];
+      const tensorLengths = tf.tensor1d(lengths, 'int32');
+      const expected = await ctcBeamSearch(logProbs, lengths, { nBest: 2 });
+      expect(await ctcBeamSearch(logProbs, Int32Array.from(lengths), { nBest: 2 })).toEqual(
+        expected,
+      );
+      expect(await ctcBeamSearch(logProbs, tensorLengths, { nBest: 2 })).toEqual(expected);
+      tf.dispose([logProbs, tensorLengths]);
+      const matrix = tf.tensor2d([[4, 4]], [1, 2], 'int32');
+      await check(
+        {},
+        `${arg('inputLengths')} must have rank 1 [batch], but got an int32 tensor of shape [1, 2].`,
+        matrix as unknown as tf.Tensor1D,
+      );
+      matrix.dispose();
     });
 
     it('rejects a beamWidth below 1', async () => {
       await check(
         { beamWidth: 0 },
-        `${arg('options.beamWidth')} must be an integer >= 1, but got 0`,
+        `${arg('options.beamWidth')} must be an integer >= 1, but got 0.`,
       );
       await check(
         { beamWidth: 2.5 },
-        `${arg('options.beamWidth')} must be an integer >= 1, but got 2.5`,
+        `${arg('options.beamWidth')} must be an integer >= 1, but got 2.5.`,
       );
     });
 
     it('rejects an nBest outside [1, beamWidth]', async () => {
       await check(
         { beamWidth: 4, nBest: 5 },
-        `${arg('options.nBest')} must be an integer in [1, beamWidth = 4], but got 5`,
+        `${arg('options.nBest')} must be an integer in [1, beamWidth = 4], but got 5.`,
       );
       await check(
         { nBest: 0 },
-        `${arg('options.nBest')} must be an integer in [1, beamWidth = 10], but got 0`,
+        `${arg('options.nBest')} must be an integer in [1, beamWidth = 10], but got 0.`,
       );
     });
 
     it('rejects bad pruning, weights and LM', async () => {
       await check(
         { tokenCutoff: 0 },
-        `${arg('options.tokenCutoff')} must be an integer >= 1 or Infinity, but got 0`,
+        `${arg('options.tokenCutoff')} must be an integer >= 1 or Infinity, but got 0.`,
       );
       await check(
         { pruneLogProb: NaN },
-        `${arg('options.pruneLogProb')} must be a number (a log-probability), but got NaN`,
+        `${arg('options.pruneLogProb')} must be a number (a log-probability), but got NaN.`,
       );
       await check(
         { lmWeight: Infinity },
-        `${arg('options.lmWeight')} must be a finite number, but got Infinity`,
+        `${arg('options.lmWeight')} must be a finite number, but got Infinity.`,
       );
       await check(
         { insertionBonus: NaN },
-        `${arg('options.insertionBonus')} must be a finite number, but got NaN`,
+        `${arg('options.insertionBonus')} must be a finite number, but got NaN.`,
       );
       await check(
         { lm: {} as LanguageModel },
-        `${arg('options.lm')} must be a LanguageModel with initialState(), score() and finish(), but got [object Object]`,
+        `${arg('options.lm')} must be a LanguageModel with initialState(), score() and finish(), but got an object.`,
       );
     });
   });

@@ -7,6 +7,8 @@
  * is kept, and extensions that provably cannot reach it are never made.
  */
 import type * as tf from '@tensorflow/tfjs';
+import { ArgumentError, checkInteger, checkNumber, checkOptions } from '@slr/core';
+import type { Lengths } from '../checks';
 import type { LanguageModel } from '../lm/language-model';
 import { checkDecoderInput, type CtcBeamSearchOptions, type CtcHypothesis } from './types';
 
@@ -271,7 +273,7 @@ function selectBest(tokens: Int32Array, logProbs: Float64Array, count: number, k
 
 /**
  * Gathers the tokens a prefix may be extended with at one frame into `tokens`/`logProbs` and
- * returns how many: non-blank, `>= minLogProb` (NaN never), and with a cutoff below `V - 1`
+ * returns how many: non-blank, `>= minLogProb` (NaN never), and with a cutoff below `classes - 1`
  * only the best `cutoff` (ties → lower id), sorted best first; without one, in id order. With
  * a cutoff the arrays must hold `2 * cutoff`: tokens are appended until full, then compacted
  * to the best `cutoff`, after which only tokens beating the worst kept one are appended.
@@ -279,7 +281,7 @@ function selectBest(tokens: Int32Array, logProbs: Float64Array, count: number, k
 function selectFrameTokens(
   data: Float32Array,
   offset: number,
-  V: number,
+  classes: number,
   blank: number,
   minLogProb: number,
   cutoff: number,
@@ -287,8 +289,8 @@ function selectFrameTokens(
   logProbs: Float64Array,
 ): number {
   let count = 0;
-  if (cutoff >= V - 1) {
-    for (let v = 0; v < V; v++) {
+  if (cutoff >= classes - 1) {
+    for (let v = 0; v < classes; v++) {
       const logProb = data[offset + v];
       if (v === blank || !(logProb >= minLogProb)) continue;
       tokens[count] = v;
@@ -299,7 +301,7 @@ function selectFrameTokens(
   const capacity = 2 * cutoff;
   let threshold = minLogProb;
   let admitEqual = true;
-  for (let v = 0; v < V; v++) {
+  for (let v = 0; v < classes; v++) {
     const logProb = data[offset + v];
     if (v === blank || !(logProb > threshold || (admitEqual && logProb === threshold))) continue;
     if (count === capacity) {
@@ -354,38 +356,36 @@ interface ResolvedOptions {
 }
 
 function resolveOptions(options: CtcBeamSearchOptions, blank: number): ResolvedOptions {
-  const arg = (name: string): string => `Argument 'options.${name}' passed to 'ctcBeamSearch'`;
-  const isInteger = (value: unknown): value is number => Number.isInteger(value);
-  const beamWidth = options.beamWidth ?? DEFAULT_BEAM_WIDTH;
-  if (!isInteger(beamWidth) || beamWidth < 1) {
-    throw new Error(`${arg('beamWidth')} must be an integer >= 1, but got ${beamWidth}`);
-  }
+  const fn = 'ctcBeamSearch';
+  const beamWidth = checkInteger(fn, 'options.beamWidth', options.beamWidth ?? DEFAULT_BEAM_WIDTH, {
+    min: 1,
+  });
   const nBest = options.nBest ?? 1;
-  if (!isInteger(nBest) || nBest < 1 || nBest > beamWidth) {
-    throw new Error(
-      `${arg('nBest')} must be an integer in [1, beamWidth = ${beamWidth}], but got ${nBest}`,
+  if (typeof nBest !== 'number' || !Number.isInteger(nBest) || nBest < 1 || nBest > beamWidth)
+    throw new ArgumentError(
+      fn,
+      'options.nBest',
+      `be an integer in [1, beamWidth = ${beamWidth}]`,
+      nBest,
     );
-  }
   const tokenCutoff = options.tokenCutoff ?? DEFAULT_TOKEN_CUTOFF;
-  if (!(isInteger(tokenCutoff) || tokenCutoff === Infinity) || tokenCutoff < 1) {
-    throw new Error(
-      `${arg('tokenCutoff')} must be an integer >= 1 or Infinity, but got ${tokenCutoff}`,
+  if (!(Number.isInteger(tokenCutoff) || tokenCutoff === Infinity) || tokenCutoff < 1)
+    throw new ArgumentError(
+      fn,
+      'options.tokenCutoff',
+      'be an integer >= 1 or Infinity',
+      tokenCutoff,
     );
-  }
   const pruneLogProb = options.pruneLogProb ?? -Infinity;
-  if (typeof pruneLogProb !== 'number' || Number.isNaN(pruneLogProb)) {
-    throw new Error(
-      `${arg('pruneLogProb')} must be a number (a log-probability), but got ${pruneLogProb}`,
+  if (typeof pruneLogProb !== 'number' || Number.isNaN(pruneLogProb))
+    throw new ArgumentError(
+      fn,
+      'options.pruneLogProb',
+      'be a number (a log-probability)',
+      pruneLogProb,
     );
-  }
-  const lmWeight = options.lmWeight ?? DEFAULT_LM_WEIGHT;
-  if (typeof lmWeight !== 'number' || !Number.isFinite(lmWeight)) {
-    throw new Error(`${arg('lmWeight')} must be a finite number, but got ${lmWeight}`);
-  }
-  const insertionBonus = options.insertionBonus ?? 0;
-  if (typeof insertionBonus !== 'number' || !Number.isFinite(insertionBonus)) {
-    throw new Error(`${arg('insertionBonus')} must be a finite number, but got ${insertionBonus}`);
-  }
+  const lmWeight = checkNumber(fn, 'options.lmWeight', options.lmWeight ?? DEFAULT_LM_WEIGHT);
+  const insertionBonus = checkNumber(fn, 'options.insertionBonus', options.insertionBonus ?? 0);
   const { lm } = options;
   if (
     lm != null &&
@@ -393,8 +393,11 @@ function resolveOptions(options: CtcBeamSearchOptions, blank: number): ResolvedO
       typeof lm.score !== 'function' ||
       typeof lm.finish !== 'function')
   ) {
-    throw new Error(
-      `${arg('lm')} must be a LanguageModel with initialState(), score() and finish(), but got ${String(lm)}`,
+    throw new ArgumentError(
+      fn,
+      'options.lm',
+      'be a LanguageModel with initialState(), score() and finish()',
+      lm,
     );
   }
   return {
@@ -417,8 +420,8 @@ function searchItem(
   trie: PrefixTrie,
   data: Float32Array,
   b: number,
-  B: number,
-  V: number,
+  batch: number,
+  classes: number,
   length: number,
   options: ResolvedOptions,
 ): CtcHypothesis[] {
@@ -442,10 +445,10 @@ function searchItem(
 
   trie.reset(lm?.initialState() ?? null);
   let beam: number[] = [ROOT];
-  const cutoff = Math.min(tokenCutoff, V - 1);
-  const sortedTokens = cutoff < V - 1;
+  const cutoff = Math.min(tokenCutoff, classes - 1);
+  const sortedTokens = cutoff < classes - 1;
   // Room for twice the cutoff: `selectFrameTokens` gathers tokens there before compacting.
-  const frameTokens = new Int32Array(sortedTokens ? 2 * cutoff : V);
+  const frameTokens = new Int32Array(sortedTokens ? 2 * cutoff : classes);
   const frameLogProbs = new Float64Array(frameTokens.length);
   const candidates: number[] = [];
   const top: number[] = [];
@@ -503,7 +506,7 @@ function searchItem(
   };
 
   for (let t = 0; t < length; t++) {
-    const offset = (t * B + b) * V;
+    const offset = (t * batch + b) * classes;
     candidates.length = 0;
 
     // The prefixes of the beam continue: by blank, and by their last token repeated.
@@ -566,7 +569,7 @@ function searchItem(
       const tokenCount = selectFrameTokens(
         data,
         offset,
-        V,
+        classes,
         blank,
         minLogProb,
         limit,
@@ -677,8 +680,10 @@ function searchItem(
  * Frames past an item's input length are never read; the tensor is read once and no tensors
  * are created.
  *
- * @param logProbs `[T, B, V]` time-major log-probabilities (log-softmax output).
- * @param inputLengths Frames to decode per batch item, each in `[0, T]`. Default: all `T`.
+ * @param logProbs `[T, B, V]` (frames, batch, classes) time-major log-probabilities
+ *   (log-softmax output).
+ * @param inputLengths Frames to decode per batch item, each in `[0, T]`, as `ctcLoss` takes
+ *   them (a `number[]`, an `Int32Array` or a `Tensor1D`). Default: all `T`.
  * @param options See {@link CtcBeamSearchOptions}; defaults: blank 0, beamWidth
  *   {@link DEFAULT_BEAM_WIDTH}, nBest 1, tokenCutoff {@link DEFAULT_TOKEN_CUTOFF}, pruneLogProb
  *   -Infinity, lmWeight {@link DEFAULT_LM_WEIGHT}, insertionBonus 0.
@@ -696,19 +701,22 @@ function searchItem(
  */
 export async function ctcBeamSearch(
   logProbs: tf.Tensor3D,
-  inputLengths?: number[],
-  options: CtcBeamSearchOptions = {},
+  inputLengths?: Lengths,
+  options?: CtcBeamSearchOptions,
 ): Promise<CtcHypothesis[][]> {
-  const { B, V, lengths, blank } = checkDecoderInput(
-    'ctcBeamSearch',
+  const fn = 'ctcBeamSearch';
+  const checkedOptions = checkOptions(fn, options);
+  const { batch, classes, lengths, blank } = await checkDecoderInput(
+    fn,
     logProbs,
     inputLengths,
-    options.blank,
+    checkedOptions.blank,
   );
-  const resolved = resolveOptions(options, blank);
+  const resolved = resolveOptions(checkedOptions, blank);
   const data = await logProbs.data<'float32'>();
   const results: CtcHypothesis[][] = [];
-  const trie = new PrefixTrie(V);
-  for (let b = 0; b < B; b++) results.push(searchItem(trie, data, b, B, V, lengths[b], resolved));
+  const trie = new PrefixTrie(classes);
+  for (let b = 0; b < batch; b++)
+    results.push(searchItem(trie, data, b, batch, classes, lengths[b], resolved));
   return results;
 }

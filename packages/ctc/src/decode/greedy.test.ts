@@ -99,7 +99,7 @@ describeWithBackends('ctcGreedyDecode', () => {
   });
 
   it('returns an empty hypothesis for zero frames', async () => {
-    const empty = tf.zeros([0, 2, 3]) as tf.Tensor3D;
+    const empty = tf.zeros<tf.Rank.R3>([0, 2, 3]);
     const padded = single([[-0.1, -3, -3]], 3);
     const results = [...(await ctcGreedyDecode(empty)), ...(await ctcGreedyDecode(padded, [0]))];
     empty.dispose();
@@ -151,8 +151,8 @@ describeWithBackends('ctcGreedyDecode', () => {
   );
 
   it('creates no tensors', async () => {
-    const logProbs = tf.tidy(
-      () => tf.logSoftmax(tf.randomNormal([20, 3, 7], 0, 1, 'float32', 1)) as tf.Tensor3D,
+    const logProbs = tf.tidy(() =>
+      tf.logSoftmax<tf.Tensor3D>(tf.randomNormal([20, 3, 7], 0, 1, 'float32', 1)),
     );
     const before = tf.memory().numTensors;
     await ctcGreedyDecode(logProbs, [20, 5, 0]);
@@ -160,12 +160,27 @@ describeWithBackends('ctcGreedyDecode', () => {
     logProbs.dispose();
   });
 
+  it('takes lengths as a number[], an Int32Array or a tensor, as ctcLoss does', async () => {
+    const logProbs = tf.tidy(() =>
+      tf.logSoftmax<tf.Tensor3D>(tf.randomNormal([6, 3, 5], 0, 2, 'float32', 4)),
+    );
+    const lengths = [6, 2, 0];
+    const tensorLengths = tf.tensor1d(lengths, 'int32');
+    const floatLengths = tf.tensor1d(lengths, 'float32');
+    const expected = await ctcGreedyDecode(logProbs, lengths);
+    expect(await ctcGreedyDecode(logProbs, Int32Array.from(lengths))).toEqual(expected);
+    expect(await ctcGreedyDecode(logProbs, tensorLengths)).toEqual(expected);
+    expect(await ctcGreedyDecode(logProbs, floatLengths)).toEqual(expected);
+    expect(expected[2].tokens).toEqual([]);
+    tf.dispose([logProbs, tensorLengths, floatLengths]);
+  });
+
   describe('argument checks', () => {
     const check = async (
       run: (logProbs: tf.Tensor3D) => Promise<unknown>,
       message: string | RegExp,
     ) => {
-      const logProbs = tf.zeros([4, 2, 3]) as tf.Tensor3D;
+      const logProbs = tf.zeros<tf.Rank.R3>([4, 2, 3]);
       try {
         await expect(run(logProbs)).rejects.toThrow(message);
       } finally {
@@ -176,15 +191,15 @@ describeWithBackends('ctcGreedyDecode', () => {
     it('rejects a logProbs tensor that is not rank 3', async () => {
       const flat = tf.zeros([4, 3]);
       await expect(ctcGreedyDecode(flat as unknown as tf.Tensor3D)).rejects.toThrow(
-        "Argument 'logProbs' passed to 'ctcGreedyDecode' must be rank 3 [T, B, V], but got rank 2",
+        "Argument 'logProbs' passed to 'ctcGreedyDecode' must have rank 3 [frames, batch, classes], but got a float32 tensor of shape [4, 3].",
       );
       flat.dispose();
     });
 
     it('rejects a logProbs tensor that is not float32', async () => {
-      const ints = tf.zeros([4, 2, 3], 'int32') as tf.Tensor3D;
+      const ints = tf.zeros<tf.Rank.R3>([4, 2, 3], 'int32');
       await expect(ctcGreedyDecode(ints)).rejects.toThrow(
-        "Argument 'logProbs' passed to 'ctcGreedyDecode' must have dtype float32, but got int32",
+        "Argument 'logProbs' passed to 'ctcGreedyDecode' must be float32, but got an int32 tensor of shape [4, 2, 3].",
       );
       ints.dispose();
     });
@@ -192,20 +207,44 @@ describeWithBackends('ctcGreedyDecode', () => {
     it('rejects inputLengths of the wrong length', () =>
       check(
         (lp) => ctcGreedyDecode(lp, [4]),
-        "Argument 'inputLengths' passed to 'ctcGreedyDecode' must have length B = 2 (one per batch item), but got length 1",
+        "Argument 'inputLengths' passed to 'ctcGreedyDecode' must have one length per batch item (2), but got 1 length.",
       ));
 
     it('rejects negative, too long or fractional inputLengths', async () => {
       const expected = (value: string) =>
-        `Argument 'inputLengths' passed to 'ctcGreedyDecode' must hold integers in [0, T = 4], but got inputLengths[1] = ${value}`;
+        `Argument 'inputLengths' passed to 'ctcGreedyDecode' must hold integers in [0, 4] (4: the frames of logProbs), but got ${value} at batch item 1.`;
       await check((lp) => ctcGreedyDecode(lp, [4, -1]), expected('-1'));
       await check((lp) => ctcGreedyDecode(lp, [4, 5]), expected('5'));
       await check((lp) => ctcGreedyDecode(lp, [4, 1.5]), expected('1.5'));
     });
 
+    it('rejects null options', () =>
+      check(
+        (lp) => ctcGreedyDecode(lp, undefined, null as unknown as undefined),
+        "Argument 'options' passed to 'ctcGreedyDecode' must be an object or undefined, but got null.",
+      ));
+
+    it('rejects length tensors of another rank or dtype with the messages of ctcLoss', async () => {
+      const matrix = tf.tensor2d([[4, 4]], [1, 2], 'int32');
+      const bools = tf.tensor1d([1, 1], 'bool');
+      await check(
+        (lp) => ctcGreedyDecode(lp, matrix as unknown as tf.Tensor1D),
+        "Argument 'inputLengths' passed to 'ctcGreedyDecode' must have rank 1 [batch], but got an int32 tensor of shape [1, 2].",
+      );
+      await check(
+        (lp) => ctcGreedyDecode(lp, bools),
+        "Argument 'inputLengths' passed to 'ctcGreedyDecode' must be an int32 or float32 tensor, but got a bool tensor of shape [2].",
+      );
+      await check(
+        (lp) => ctcGreedyDecode(lp, tf.tensor1d([4, 5], 'int32')),
+        "Argument 'inputLengths' passed to 'ctcGreedyDecode' must hold integers in [0, 4] (4: the frames of logProbs), but got 5 at batch item 1.",
+      );
+      tf.dispose([matrix, bools]);
+    });
+
     it('rejects a blank outside [0, V)', async () => {
       const expected = (value: string) =>
-        `Argument 'options.blank' passed to 'ctcGreedyDecode' must be an integer in [0, V = 3), but got ${value}`;
+        `Argument 'options.blank' passed to 'ctcGreedyDecode' must be an integer in [0, 2], but got ${value}.`;
       await check((lp) => ctcGreedyDecode(lp, undefined, { blank: 3 }), expected('3'));
       await check((lp) => ctcGreedyDecode(lp, undefined, { blank: -1 }), expected('-1'));
     });

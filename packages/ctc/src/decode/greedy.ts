@@ -2,6 +2,8 @@
  * Greedy (best-path) CTC decoding.
  */
 import type * as tf from '@tensorflow/tfjs';
+import { checkOptions } from '@slr/core';
+import type { Lengths } from '../checks';
 import { checkDecoderInput, type CtcGreedyDecodeOptions, type CtcHypothesis } from './types';
 
 /**
@@ -12,8 +14,10 @@ import { checkDecoderInput, type CtcGreedyDecodeOptions, type CtcHypothesis } fr
  *
  * Reads the tensor once and creates no tensors.
  *
- * @param logProbs `[T, B, V]` time-major log-probabilities (log-softmax output).
- * @param inputLengths Frames to decode per batch item, each in `[0, T]`. Default: all `T`.
+ * @param logProbs `[T, B, V]` (frames, batch, classes) time-major log-probabilities
+ *   (log-softmax output).
+ * @param inputLengths Frames to decode per batch item, each in `[0, T]`, as `ctcLoss` takes
+ *   them (a `number[]`, an `Int32Array` or a `Tensor1D`). Default: all `T`.
  * @param options `blank`: index of the blank token (default 0).
  * @returns One hypothesis per batch item.
  *
@@ -28,27 +32,29 @@ import { checkDecoderInput, type CtcGreedyDecodeOptions, type CtcHypothesis } fr
  */
 export async function ctcGreedyDecode(
   logProbs: tf.Tensor3D,
-  inputLengths?: number[],
-  options: CtcGreedyDecodeOptions = {},
+  inputLengths?: Lengths,
+  options?: CtcGreedyDecodeOptions,
 ): Promise<CtcHypothesis[]> {
-  const { B, V, lengths, blank } = checkDecoderInput(
-    'ctcGreedyDecode',
+  const fn = 'ctcGreedyDecode';
+  const { blank: blankOption } = checkOptions(fn, options);
+  const { batch, classes, lengths, blank } = await checkDecoderInput(
+    fn,
     logProbs,
     inputLengths,
-    options.blank,
+    blankOption,
   );
   const data = await logProbs.data<'float32'>();
   const hypotheses: CtcHypothesis[] = [];
-  for (let b = 0; b < B; b++) {
+  for (let b = 0; b < batch; b++) {
     const tokens: number[] = [];
     const frames: number[] = [];
     let score = 0;
     let previous = -1;
     for (let t = 0; t < lengths[b]; t++) {
-      const offset = (t * B + b) * V;
+      const offset = (t * batch + b) * classes;
       let best = 0;
       let bestLogProb = data[offset];
-      for (let v = 1; v < V; v++) {
+      for (let v = 1; v < classes; v++) {
         const logProb = data[offset + v];
         // A NaN never wins, but any number replaces a NaN best.
         if (logProb > bestLogProb || (Number.isNaN(bestLogProb) && !Number.isNaN(logProb))) {

@@ -2,6 +2,13 @@
  * Types shared by the CTC decoders, and the argument checks they have in common.
  */
 import type * as tf from '@tensorflow/tfjs';
+import {
+  checkBlank,
+  checkLogProbs,
+  type Lengths,
+  type LogProbsShape,
+  readLengthsAsync,
+} from '../checks';
 import type { LanguageModel } from '../lm/language-model';
 
 /**
@@ -49,7 +56,7 @@ export interface CtcHypothesis {
  * ```
  */
 export interface CtcGreedyDecodeOptions {
-  /** Index of the blank token, in `[0, V)`. Default 0. */
+  /** Index of the blank token, in `[0, classes)`. Default 0. */
   blank?: number;
 }
 
@@ -62,7 +69,7 @@ export interface CtcGreedyDecodeOptions {
  * ```
  */
 export interface CtcBeamSearchOptions {
-  /** Index of the blank token, in `[0, V)`. Default 0. */
+  /** Index of the blank token, in `[0, classes)`. Default 0. */
   blank?: number;
   /** Prefixes kept after each frame, an integer ≥ 1. Default 10. */
   beamWidth?: number;
@@ -90,76 +97,37 @@ export interface CtcBeamSearchOptions {
 }
 
 /** Shape and lengths of a checked decoder input. */
-export interface DecoderInput {
-  /** Frames. */
-  T: number;
-  /** Batch items. */
-  B: number;
-  /** Vocabulary size, blank included. */
-  V: number;
+export interface DecoderInput extends LogProbsShape {
   /** Frames to decode per batch item. */
-  lengths: number[];
+  lengths: Int32Array;
   /** Index of the blank token. */
   blank: number;
 }
 
 /**
- * Checks the arguments every decoder shares and resolves their defaults; throws an Error
- * naming the argument, what was expected and what was passed.
+ * Checks the arguments every decoder shares (the same checks and messages as `ctcLoss`'s) and
+ * resolves their defaults; reads a lengths tensor asynchronously.
  *
- * @internal
  * @example
  * ```ts
- * const { T, B, V, lengths, blank } = checkDecoderInput('ctcGreedyDecode', logProbs, undefined, 0);
+ * const { frames, batch, classes, lengths, blank } = await checkDecoderInput('ctcGreedyDecode', logProbs, undefined, 0);
  * ```
  */
-export function checkDecoderInput(
-  op: string,
+export async function checkDecoderInput(
+  fn: string,
   logProbs: tf.Tensor,
-  inputLengths: readonly number[] | undefined,
+  inputLengths: Lengths | undefined,
   blank: number | undefined,
-): DecoderInput {
-  const arg = (name: string): string => `Argument '${name}' passed to '${op}'`;
-  if (logProbs == null || !Array.isArray(logProbs.shape)) {
-    throw new Error(
-      `${arg('logProbs')} must be a tf.Tensor3D [T, B, V], but got ${String(logProbs)}`,
-    );
-  }
-  if (logProbs.rank !== 3) {
-    throw new Error(`${arg('logProbs')} must be rank 3 [T, B, V], but got rank ${logProbs.rank}`);
-  }
-  if (logProbs.dtype !== 'float32') {
-    throw new Error(`${arg('logProbs')} must have dtype float32, but got ${logProbs.dtype}`);
-  }
-  const [T, B, V] = logProbs.shape;
-  const resolvedBlank = blank ?? 0;
-  if (!Number.isInteger(resolvedBlank) || resolvedBlank < 0 || resolvedBlank >= V) {
-    throw new Error(
-      `${arg('options.blank')} must be an integer in [0, V = ${V}), but got ${resolvedBlank}`,
-    );
-  }
-  let lengths: number[];
-  if (inputLengths == null) {
-    lengths = new Array<number>(B).fill(T);
-  } else {
-    if (!Array.isArray(inputLengths)) {
-      throw new Error(
-        `${arg('inputLengths')} must be an array of B = ${B} integers, but got ${String(inputLengths)}`,
-      );
-    }
-    if (inputLengths.length !== B) {
-      throw new Error(
-        `${arg('inputLengths')} must have length B = ${B} (one per batch item), but got length ${inputLengths.length}`,
-      );
-    }
-    inputLengths.forEach((length, b) => {
-      if (!Number.isInteger(length) || length < 0 || length > T) {
-        throw new Error(
-          `${arg('inputLengths')} must hold integers in [0, T = ${T}], but got inputLengths[${b}] = ${length}`,
-        );
-      }
-    });
-    lengths = [...inputLengths];
-  }
-  return { T, B, V, lengths, blank: resolvedBlank };
+): Promise<DecoderInput> {
+  const shape = checkLogProbs(fn, logProbs);
+  const resolvedBlank = checkBlank(fn, blank ?? 0, shape.classes);
+  const lengths =
+    inputLengths == null
+      ? new Int32Array(shape.batch).fill(shape.frames)
+      : await readLengthsAsync(fn, 'inputLengths', inputLengths, {
+          batch: shape.batch,
+          max: shape.frames,
+          maxName: 'the frames of logProbs',
+        });
+  return { ...shape, lengths, blank: resolvedBlank };
 }

@@ -277,31 +277,38 @@ describe('NGramLanguageModel', () => {
       expect(() =>
         NGramLanguageModel.fromArpa(arpa(['-0.5\tA']), { vocabulary: [null, 'A', 'Z'] }),
       ).toThrow(
-        "Option 'vocabulary' passed to 'NGramLanguageModel' has the word 'Z' (token 2), which the language model lacks; " +
-          'the model has no <unk>, so pass options.unknownLogProb or remove the word',
+        "Argument 'options.vocabulary' passed to 'NGramLanguageModel' must hold only words the language model has, " +
+          "as the model has no <unk> (pass options.unknownLogProb, or remove the word), but got the word 'Z' (token 2).",
       );
       const byId = NGramLanguageModel.fromArpa(arpa(['-0.5\t1']));
       expect(() => byId.score(byId.initialState(), 2)).toThrow(
-        "NGramLanguageModel.score: the word '2' (token 2) is not in the language model, which has no <unk>; pass options.unknownLogProb",
+        "Argument 'token' passed to 'NGramLanguageModel.score' must be a token whose word the language model has, " +
+          "as the model has no <unk> (pass options.unknownLogProb), but got token 2, the word '2'.",
       );
     });
 
     it('rejects tokens without a word', () => {
       const message = (token: number) =>
-        `NGramLanguageModel.score: token ${token} has no word in the vocabulary (length 4)`;
+        `Argument 'token' passed to 'NGramLanguageModel.score' must be a token with a word in the vocabulary (length 4), but got ${token}.`;
       expect(() => lm.score(lm.initialState(), 0)).toThrow(message(0));
       expect(() => lm.score(lm.initialState(), 4)).toThrow(message(4));
     });
 
     it('rejects a malformed vocabulary or unknownLogProb', () => {
       expect(() => NGramLanguageModel.fromArpa(TRIGRAM, { vocabulary: [null, 'A', 'A'] })).toThrow(
-        "Option 'vocabulary' passed to 'NGramLanguageModel' must hold distinct words, but 'A' is both token 1 and token 2",
+        "Argument 'options.vocabulary' passed to 'NGramLanguageModel' must hold distinct words, but got 'A' as both token 1 and token 2.",
       );
       expect(() => NGramLanguageModel.fromArpa(TRIGRAM, { vocabulary: [null, 'A B'] })).toThrow(
-        `Option 'vocabulary' passed to 'NGramLanguageModel' must hold non-empty words without whitespace (or null), but got vocabulary[1] = "A B"`,
+        `Argument 'options.vocabulary' passed to 'NGramLanguageModel' must hold non-empty words without whitespace (or null), but got vocabulary[1] = "A B".`,
       );
       expect(() => NGramLanguageModel.fromArpa(TRIGRAM, { unknownLogProb: 1 })).toThrow(
-        "Option 'unknownLogProb' passed to 'NGramLanguageModel' must be a natural-log probability <= 0, but got 1",
+        "Argument 'options.unknownLogProb' passed to 'NGramLanguageModel' must be a natural-log probability <= 0, but got 1.",
+      );
+    });
+
+    it('rejects null options', () => {
+      expect(() => NGramLanguageModel.fromArpa(TRIGRAM, null as unknown as undefined)).toThrow(
+        "Argument 'options' passed to 'NGramLanguageModel' must be an object or undefined, but got null.",
       );
     });
 

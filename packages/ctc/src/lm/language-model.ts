@@ -2,6 +2,7 @@
  * Language models for the CTC beam search: the {@link LanguageModel} interface and a back-off
  * n-gram model read from an ARPA file.
  */
+import { ArgumentError, checkOptions } from '@slr/core';
 import { parseArpa, type ArpaModel } from './arpa';
 
 /**
@@ -230,47 +231,60 @@ export class NGramLanguageModel implements LanguageModel<NGramState> {
    * const lm = new NGramLanguageModel(parseArpa(text), { vocabulary });
    * ```
    */
-  constructor(model: ArpaModel, options: NGramLanguageModelOptions = {}) {
+  constructor(model: ArpaModel, options?: NGramLanguageModelOptions) {
+    const fn = 'NGramLanguageModel';
+    const { vocabulary, unknownLogProb } = checkOptions(fn, options);
     this.order = model.order;
     this.table = new NGramTable(model);
     this.wordList = [...this.table.wordIds.keys()];
     this.unknownWordId = this.unigram(UNKNOWN);
     this.endWordId = this.unigram(SENTENCE_END);
-    const { vocabulary, unknownLogProb } = options;
-    const arg = (name: string): string => `Option '${name}' passed to 'NGramLanguageModel'`;
     if (
       unknownLogProb !== undefined &&
       (typeof unknownLogProb !== 'number' || !(unknownLogProb <= 0))
     ) {
-      throw new Error(
-        `${arg('unknownLogProb')} must be a natural-log probability <= 0, but got ${unknownLogProb}`,
+      throw new ArgumentError(
+        fn,
+        'options.unknownLogProb',
+        'be a natural-log probability <= 0',
+        unknownLogProb,
       );
     }
     this.unknownLogProb = unknownLogProb;
     if (vocabulary !== undefined) {
       if (!Array.isArray(vocabulary)) {
-        throw new Error(
-          `${arg('vocabulary')} must be an array of words indexed by token id, but got ${String(vocabulary)}`,
+        throw new ArgumentError(
+          fn,
+          'options.vocabulary',
+          'be an array of words indexed by token id',
+          vocabulary,
         );
       }
       vocabulary.forEach((word, token) => {
         if (word == null) return;
         if (typeof word !== 'string' || word === '' || /\s/.test(word)) {
-          throw new Error(
-            `${arg('vocabulary')} must hold non-empty words without whitespace (or null), ` +
-              `but got vocabulary[${token}] = ${JSON.stringify(word)}`,
+          throw new ArgumentError(
+            fn,
+            'options.vocabulary',
+            'hold non-empty words without whitespace (or null)',
+            word,
+            { actualText: `vocabulary[${token}] = ${JSON.stringify(word)}` },
           );
         }
         const first = this.tokensByWord.get(word);
         if (first !== undefined) {
-          throw new Error(
-            `${arg('vocabulary')} must hold distinct words, but '${word}' is both token ${first} and token ${token}`,
-          );
+          throw new ArgumentError(fn, 'options.vocabulary', 'hold distinct words', word, {
+            actualText: `'${word}' as both token ${first} and token ${token}`,
+          });
         }
         if (!this.hasWord(word) && this.unknownWordId < 0 && unknownLogProb === undefined) {
-          throw new Error(
-            `${arg('vocabulary')} has the word '${word}' (token ${token}), which the language model lacks; ` +
-              `the model has no ${UNKNOWN}, so pass options.unknownLogProb or remove the word`,
+          throw new ArgumentError(
+            fn,
+            'options.vocabulary',
+            `hold only words the language model has, as the model has no ${UNKNOWN} ` +
+              '(pass options.unknownLogProb, or remove the word)',
+            word,
+            { actualText: `the word '${word}' (token ${token})` },
           );
         }
         this.tokensByWord.set(word, token);
@@ -368,15 +382,22 @@ export class NGramLanguageModel implements LanguageModel<NGramState> {
       if (text === undefined) {
         const size = this.vocabulary?.length;
         const length = size === undefined ? '' : ` (length ${size})`;
-        throw new Error(
-          `NGramLanguageModel.score: token ${token} has no word in the vocabulary${length}`,
+        throw new ArgumentError(
+          'NGramLanguageModel.score',
+          'token',
+          `be a token with a word in the vocabulary${length}`,
+          token,
         );
       }
       word = this.unigram(text);
       if (word < 0 && this.unknownWordId < 0 && this.unknownLogProb === undefined) {
-        throw new Error(
-          `NGramLanguageModel.score: the word '${text}' (token ${token}) is not in the language model, which has no ` +
-            `${UNKNOWN}; pass options.unknownLogProb`,
+        throw new ArgumentError(
+          'NGramLanguageModel.score',
+          'token',
+          `be a token whose word the language model has, as the model has no ${UNKNOWN} ` +
+            '(pass options.unknownLogProb)',
+          token,
+          { actualText: `token ${token}, the word '${text}'` },
         );
       }
       this.tokenWordIds.set(token, word);

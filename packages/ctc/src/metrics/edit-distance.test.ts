@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { ArgumentError } from '@slr/core';
 import { fc, test } from '@fast-check/vitest';
 import { editDistance } from './edit-distance';
 import type { AlignmentOp, AlignmentStep } from './edit-distance';
@@ -345,23 +346,26 @@ describe('editDistance: token types and options', () => {
 describe('editDistance: argument errors', () => {
   it('rejects a ref or hyp that is not an array', () => {
     expect(() => editDistance('abc' as unknown as string[], [])).toThrow(
-      new TypeError("Argument 'ref' passed to 'editDistance' must be an array, but got string"),
+      "Argument 'ref' passed to 'editDistance' must be an array, but got 'abc'.",
     );
     expect(() => editDistance([], null as unknown as number[])).toThrow(
-      "Argument 'hyp' passed to 'editDistance' must be an array, but got null",
+      "Argument 'hyp' passed to 'editDistance' must be an array, but got null.",
     );
     expect(() => editDistance([], new Set() as unknown as number[])).toThrow(
-      /'hyp'.*must be an array, but got Set/,
+      /'hyp'.*must be an array, but got a Set\./,
     );
-    expect(() => editDistance(undefined as unknown as number[], [])).toThrow(TypeError);
+    expect(() => editDistance(undefined as unknown as number[], [])).toThrow(ArgumentError);
   });
 
   it('rejects an equals that is not a function', () => {
     expect(() =>
       editDistance([1], [1], { equals: 1 as unknown as (a: number, b: number) => boolean }),
-    ).toThrow("Option 'equals' passed to 'editDistance' must be a function, but got number");
+    ).toThrow("Argument 'options.equals' passed to 'editDistance' must be a function, but got 1.");
     expect(() => editDistance([1], [1], 'x' as never)).toThrow(
-      "Argument 'options' passed to 'editDistance' must be an object, but got string",
+      "Argument 'options' passed to 'editDistance' must be an object or undefined, but got 'x'.",
+    );
+    expect(() => editDistance([1], [1], null as never)).toThrow(
+      "Argument 'options' passed to 'editDistance' must be an object or undefined, but got null.",
     );
   });
 });

@@ -14,6 +14,8 @@
  * `ref` and `hyp` keeps the distance but not always the mirrored counts: `0 1 0 → 1 2 0 1`
  * gives S=0, D=1, I=2 while `1 2 0 1 → 0 1 0` gives S=2, D=1, I=0 (both cost 3).
  */
+import { ArgumentError, checkOptions } from '@slr/core';
+import { checkArray } from '../checks';
 
 /**
  * The kind of one alignment step.
@@ -134,28 +136,7 @@ interface EditCounts {
 type Equals<T> = (a: T, b: T) => boolean;
 
 function sameValueZero(a: unknown, b: unknown): boolean {
-  // eslint-disable-next-line no-self-compare
   return a === b || (a !== a && b !== b);
-}
-
-/** Describes a value for error messages: `array`, `null`, `string`, `Map`, ... */
-function describeValue(value: unknown): string {
-  if (value === null) return 'null';
-  if (Array.isArray(value)) return 'array';
-  if (typeof value === 'object') {
-    const name = (value as { constructor?: { name?: unknown } }).constructor?.name;
-    return typeof name === 'string' && name !== '' && name !== 'Object' ? name : 'object';
-  }
-  return typeof value;
-}
-
-/** Throws a `TypeError` unless `value` is an array. */
-function assertArray(value: unknown, argument: string, fn: string): void {
-  if (!Array.isArray(value)) {
-    throw new TypeError(
-      `Argument '${argument}' passed to '${fn}' must be an array, but got ${describeValue(value)}`,
-    );
-  }
 }
 
 // Scratch table reused across calls (WER scores many short sentences); a call made while it
@@ -279,19 +260,10 @@ function alignSequences<T>(
 
 /** Validates the options and returns the equality to use. */
 function resolveEquals<T>(options: EditDistanceOptions<T> | undefined, fn: string): Equals<T> {
-  if (options === undefined || options === null) return sameValueZero;
-  if (typeof options !== 'object') {
-    throw new TypeError(
-      `Argument 'options' passed to '${fn}' must be an object, but got ${describeValue(options)}`,
-    );
-  }
-  const { equals } = options;
+  const { equals } = checkOptions(fn, options);
   if (equals === undefined) return sameValueZero;
-  if (typeof equals !== 'function') {
-    throw new TypeError(
-      `Option 'equals' passed to '${fn}' must be a function, but got ${describeValue(equals)}`,
-    );
-  }
+  if (typeof equals !== 'function')
+    throw new ArgumentError(fn, 'options.equals', 'be a function', equals);
   return equals;
 }
 
@@ -305,7 +277,8 @@ function resolveEquals<T>(options: EditDistanceOptions<T> | undefined, fn: strin
  * @param ref - Reference tokens.
  * @param hyp - Hypothesis tokens.
  * @param options - `equals`: token equality (default SameValueZero).
- * @throws TypeError when `ref` or `hyp` is not an array, or `options.equals` is not a function.
+ * @throws ArgumentError when `ref` or `hyp` is not an array, `options` is not an object, or
+ *   `options.equals` is not a function.
  *
  * @example
  * ```ts
@@ -321,8 +294,8 @@ export function editDistance<T>(
   hyp: readonly T[],
   options?: EditDistanceOptions<T>,
 ): EditDistanceResult<T> {
-  assertArray(ref, 'ref', 'editDistance');
-  assertArray(hyp, 'hyp', 'editDistance');
+  checkArray('editDistance', 'ref', ref);
+  checkArray('editDistance', 'hyp', hyp);
   const eq = resolveEquals(options, 'editDistance');
   const alignment: AlignmentStep<T>[] = [];
   const counts = alignSequences(ref, hyp, eq, alignment);

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { ArgumentError } from '@slr/core';
 import { fc, test } from '@fast-check/vitest';
 import { editDistance } from './edit-distance';
 import { wordErrorRate } from './word-error-rate';
@@ -167,29 +168,31 @@ describe('wordErrorRate: properties', () => {
 
 describe('wordErrorRate: argument errors', () => {
   it('rejects refs or hyps that are not arrays', () => {
+    expect(() => wordErrorRate('a b' as unknown as string[][], [])).toThrow(ArgumentError);
     expect(() => wordErrorRate('a b' as unknown as string[][], [])).toThrow(
-      new TypeError("Argument 'refs' passed to 'wordErrorRate' must be an array, but got string"),
+      "Argument 'refs' passed to 'wordErrorRate' must be an array, but got 'a b'.",
     );
     expect(() => wordErrorRate([], undefined as unknown as string[][])).toThrow(
-      "Argument 'hyps' passed to 'wordErrorRate' must be an array, but got undefined",
+      "Argument 'hyps' passed to 'wordErrorRate' must be an array, but got undefined.",
     );
   });
 
   it('rejects different numbers of sentences, naming both lengths', () => {
+    expect(() => wordErrorRate([['a'], ['b'], ['c']], [['a'], ['b']])).toThrow(ArgumentError);
     expect(() => wordErrorRate([['a'], ['b'], ['c']], [['a'], ['b']])).toThrow(
-      new RangeError(
-        "Argument 'hyps' passed to 'wordErrorRate' must have the same length as 'refs' (3), but got 2",
-      ),
+      "Argument 'hyps' passed to 'wordErrorRate' must have the same length as 'refs' (3), but got 2 sentences.",
     );
-    expect(() => wordErrorRate([], [['a']])).toThrow(/same length as 'refs' \(0\), but got 1/);
+    expect(() => wordErrorRate([], [['a']])).toThrow(
+      /same length as 'refs' \(0\), but got 1 sentence\./,
+    );
   });
 
   it('rejects a sentence that is not an array, naming its index', () => {
     expect(() => wordErrorRate([['a'], 'b' as unknown as string[]], [['a'], ['b']])).toThrow(
-      "Argument 'refs[1]' passed to 'wordErrorRate' must be an array, but got string",
+      "Argument 'refs[1]' passed to 'wordErrorRate' must be an array, but got 'b'.",
     );
     expect(() => wordErrorRate([['a']], [null as unknown as string[]])).toThrow(
-      "Argument 'hyps[0]' passed to 'wordErrorRate' must be an array, but got null",
+      "Argument 'hyps[0]' passed to 'wordErrorRate' must be an array, but got null.",
     );
   });
 

@@ -4,8 +4,9 @@
  * once — not an average of per-sentence rates.
  */
 
-import { editDistance } from './edit-distance';
-import type { EditDistanceOptions } from './edit-distance';
+import { ArgumentError } from '@slr/core';
+import { checkArray } from '../checks';
+import { editDistance, type EditDistanceOptions } from './edit-distance';
 
 /**
  * Result of {@link wordErrorRate}.
@@ -38,24 +39,6 @@ export interface WordErrorRateResult {
   sentences: number;
 }
 
-function describe(value: unknown): string {
-  if (value === null) return 'null';
-  if (Array.isArray(value)) return 'array';
-  if (typeof value === 'object') {
-    const name = (value as { constructor?: { name?: unknown } }).constructor?.name;
-    return typeof name === 'string' && name !== '' && name !== 'Object' ? name : 'object';
-  }
-  return typeof value;
-}
-
-function mustBeArray(value: unknown, argument: string): void {
-  if (!Array.isArray(value)) {
-    throw new TypeError(
-      `Argument '${argument}' passed to 'wordErrorRate' must be an array, but got ${describe(value)}`,
-    );
-  }
-}
-
 /**
  * Word error rate of a corpus: `refs[i]` is the reference token sequence of sentence `i` and
  * `hyps[i]` the recognised one. Each pair is aligned with {@link editDistance} (unit costs,
@@ -70,8 +53,8 @@ function mustBeArray(value: unknown, argument: string): void {
  * @param refs - Reference sentences, one token array each.
  * @param hyps - Hypothesis sentences, as many as `refs`, in the same order.
  * @param options - Passed to {@link editDistance}.
- * @throws TypeError when `refs`, `hyps` or one of their entries is not an array.
- * @throws RangeError when `hyps` and `refs` hold different numbers of sentences.
+ * @throws ArgumentError when `refs`, `hyps` or one of their entries is not an array, or when
+ *   `hyps` and `refs` hold different numbers of sentences.
  *
  * @example
  * ```ts
@@ -91,12 +74,13 @@ export function wordErrorRate<T>(
   hyps: readonly (readonly T[])[],
   options?: EditDistanceOptions<T>,
 ): WordErrorRateResult {
-  mustBeArray(refs, 'refs');
-  mustBeArray(hyps, 'hyps');
+  const fn = 'wordErrorRate';
+  checkArray(fn, 'refs', refs);
+  checkArray(fn, 'hyps', hyps);
   if (hyps.length !== refs.length) {
-    throw new RangeError(
-      `Argument 'hyps' passed to 'wordErrorRate' must have the same length as 'refs' (${refs.length}), but got ${hyps.length}`,
-    );
+    throw new ArgumentError(fn, 'hyps', `have the same length as 'refs' (${refs.length})`, hyps, {
+      actualText: `${hyps.length} sentence${hyps.length === 1 ? '' : 's'}`,
+    });
   }
   let substitutions = 0;
   let deletions = 0;
@@ -105,8 +89,8 @@ export function wordErrorRate<T>(
   for (let i = 0; i < refs.length; i++) {
     const ref = refs[i];
     const hyp = hyps[i];
-    mustBeArray(ref, `refs[${i}]`);
-    mustBeArray(hyp, `hyps[${i}]`);
+    checkArray(fn, `refs[${i}]`, ref);
+    checkArray(fn, `hyps[${i}]`, hyp);
     const r = editDistance(ref, hyp, options);
     substitutions += r.substitutions;
     deletions += r.deletions;

@@ -1,8 +1,10 @@
 import * as tf from '@tensorflow/tfjs';
+import { ArgumentError, checkBoolean, checkOneOf, checkOptions } from '@slr/core';
+import type { Lengths } from '../checks';
 import { CTC_LOSS, CTC_LOSS_GRAD, type CtcLossAttrs } from '../kernels/kernel-names';
-import { ctcBackwardComposite, ctcForwardComposite } from '../kernels/composite/ctc-loss-composite';
 import { WEBGPU_MAX_STATES } from '../kernels/webgpu/ctc-programs';
-import { type Lengths, type ValidatedCtcInputs, validateCtcInputs } from './validate-ctc-inputs';
+import { ctcBackwardComposite, ctcForwardComposite } from './ctc-loss-composite';
+import { type ValidatedCtcInputs, validateCtcInputs } from './validate-ctc-inputs';
 
 /**
  * How per-sample losses are combined, as in PyTorch's `F.ctc_loss`.
@@ -10,7 +12,7 @@ import { type Lengths, type ValidatedCtcInputs, validateCtcInputs } from './vali
  * @example
  * ```ts
  * const reduction: CtcReduction = 'none';
- * const perSample = ctcLoss(logProbs, targets, inputLengths, targetLengths, { reduction }); // [B]
+ * const perSample = ctcLoss(logProbs, targets, inputLengths, targetLengths, { reduction }); // [batch]
  * ```
  */
 export type CtcReduction = 'none' | 'sum' | 'mean';
@@ -28,8 +30,9 @@ export interface CtcLossOptions {
   /** Index of the blank label. Default 0. */
   blank?: number;
   /**
-   * `'none'`: the `[B]` per-sample losses; `'sum'`: their sum; `'mean'` (default): the mean
-   * over the batch of each loss divided by `max(targetLength, 1)`.
+   * `'none'`: the `[batch]` per-sample losses (a `tf.Tensor1D`); `'sum'`: their sum; `'mean'`
+   * (default): the mean over the batch of each loss divided by `max(targetLength, 1)` (both a
+   * `tf.Scalar`).
    */
   reduction?: CtcReduction;
   /** Replace infinite losses (impossible alignments) and their gradients by zero. Default false. */
@@ -77,34 +80,44 @@ function ctcLoss_(
   targets: tf.Tensor2D,
   inputLengths: Lengths,
   targetLengths: Lengths,
-  options: CtcLossOptions = {},
-): tf.Tensor {
-  const { blank = 0, reduction = 'mean', zeroInfinity = false } = options;
-  if (!REDUCTIONS.includes(reduction)) {
-    throw new Error(
-      `Argument 'reduction' passed to 'ctcLoss' must be one of 'none', 'sum', 'mean', but got '${String(reduction)}'.`,
-    );
-  }
-  if (typeof zeroInfinity !== 'boolean') {
-    throw new Error(
-      `Argument 'zeroInfinity' passed to 'ctcLoss' must be a boolean, but got ${typeof zeroInfinity}.`,
-    );
-  }
-  const checked = validateCtcInputs(
-    logProbs,
-    targets,
-    inputLengths,
-    targetLengths,
-    blank,
-    'ctcLoss',
-  );
+  options?: CtcLossOptions & { reduction?: 'mean' | 'sum' },
+): tf.Scalar;
+function ctcLoss_(
+  logProbs: tf.Tensor3D,
+  targets: tf.Tensor2D,
+  inputLengths: Lengths,
+  targetLengths: Lengths,
+  options: CtcLossOptions & { reduction: 'none' },
+): tf.Tensor1D;
+function ctcLoss_(
+  logProbs: tf.Tensor3D,
+  targets: tf.Tensor2D,
+  inputLengths: Lengths,
+  targetLengths: Lengths,
+  options?: CtcLossOptions,
+): tf.Scalar | tf.Tensor1D;
+function ctcLoss_(
+  logProbs: tf.Tensor3D,
+  targets: tf.Tensor2D,
+  inputLengths: Lengths,
+  targetLengths: Lengths,
+  options?: CtcLossOptions,
+): tf.Scalar | tf.Tensor1D {
+  const fn = 'ctcLoss';
+  const { blank = 0, reduction = 'mean', zeroInfinity = false } = checkOptions(fn, options);
+  checkOneOf(fn, 'options.reduction', reduction, REDUCTIONS);
+  checkBoolean(fn, 'options.zeroInfinity', zeroInfinity);
+  const checked = validateCtcInputs(fn, logProbs, targets, inputLengths, targetLengths, blank);
   const attrs: CtcLossAttrs = { blank: checked.blank };
   const factors = reductionFactors(checked, reduction);
   const fused = backendHasFusedKernels(checked.maxTargetLength);
   if (!fused && checked.targets === undefined) {
-    throw new Error(
-      `Argument 'targets' passed to 'ctcLoss' could not be read synchronously on backend '${tf.getBackend()}', ` +
-        `which the composite implementation needs: create it from CPU data (for example tf.tensor2d(await targets.array(), ...)).`,
+    throw new ArgumentError(
+      fn,
+      'targets',
+      `be readable synchronously, as the composite implementation that runs on backend '${tf.getBackend()}' ` +
+        `for this problem needs: create it from CPU data (for example tf.tensor2d(await targets.array(), …))`,
+      targets,
     );
   }
 
@@ -115,11 +128,7 @@ function ctcLoss_(
     if (fused) {
       const [perSample, state] = tf
         .engine()
-        .runKernel(
-          CTC_LOSS,
-          { logProbs: lp, ...labelTensors(checked) },
-          attrs as unknown as tf.NamedAttrMap,
-        ) as tf.Tensor[];
+        .runKernel<tf.Tensor[]>(CTC_LOSS, { logProbs: lp, ...labelTensors(checked) }, attrs);
       nll = perSample as tf.Tensor1D;
       save([lp, nll, state]);
     } else {
@@ -136,24 +145,22 @@ function ctcLoss_(
     const gradFunc = (dy: tf.Tensor, saved: tf.Tensor[]): tf.Tensor => {
       const [savedLogProbs, savedNll, savedState] = saved;
       // d(value)/d(nll_b), broadcast to [B]; the kernels zero samples whose nll is infinite.
-      const gradScale = tf.mul(
+      const gradScale = tf.mul<tf.Tensor1D>(
         tf.broadcastTo(dy, [checked.batch]),
         tf.tensor1d(factors),
-      ) as tf.Tensor1D;
+      );
       if (fused) {
-        return tf
-          .engine()
-          .runKernel(
-            CTC_LOSS_GRAD,
-            {
-              logProbs: savedLogProbs,
-              ...labelTensors(checked),
-              nll: savedNll,
-              state: savedState,
-              gradScale,
-            },
-            attrs as unknown as tf.NamedAttrMap,
-          ) as tf.Tensor;
+        return tf.engine().runKernel<tf.Tensor>(
+          CTC_LOSS_GRAD,
+          {
+            logProbs: savedLogProbs,
+            ...labelTensors(checked),
+            nll: savedNll,
+            state: savedState,
+            gradScale,
+          },
+          attrs,
+        );
       }
       return ctcBackwardComposite(
         savedLogProbs as tf.Tensor3D,
@@ -165,21 +172,30 @@ function ctcLoss_(
     };
     return { value, gradFunc };
   });
-  return loss(logProbs);
+  return loss(logProbs) as tf.Scalar | tf.Tensor1D;
 }
 
 /**
  * Connectionist Temporal Classification loss (Graves et al. 2006) with the semantics of
  * PyTorch's `F.ctc_loss`, differentiable with respect to `logProbs`.
  *
- * - `logProbs`: `[T, B, V]` float32 log-probabilities, time-major (apply log-softmax first).
- * - `targets`: `[B, S]` int32 labels, padded (for example with -1) past each target length.
+ * - `logProbs`: `[T, B, V]` (frames, batch, classes) float32 log-probabilities, time-major
+ *   (apply log-softmax first).
+ * - `targets`: `[B, S]` (batch, maxTargetLength) int32 labels, padded (for example with -1)
+ *   past each target length.
  * - `inputLengths`: frames per sample, each ≤ T; frames past it are never read.
  * - `targetLengths`: labels per sample, each ≤ S; positions past it are never read.
  *
- * Returns the per-sample losses `[B]` (`reduction: 'none'`) or a scalar. An impossible
- * alignment gives `Infinity` (0 with `zeroInfinity`) and a zero, never NaN, gradient for that
- * sample. The `cpu` backend runs fused kernels; other backends use plain tfjs ops.
+ * Returns a `tf.Scalar` for `reduction: 'mean'` (the default) or `'sum'`, and the per-sample
+ * losses, a `tf.Tensor1D` `[B]`, for `'none'`. An impossible alignment gives `Infinity` (0
+ * with `zeroInfinity`) and a zero, never NaN, gradient for that sample.
+ *
+ * Where it runs: on the `cpu` and `webgpu` backends, fused kernels of this package compute the
+ * loss and its gradient (registered when the package is imported; on `webgpu` while
+ * `2·S + 1 ≤ 681` extended-label states fit in a workgroup's memory, that is S ≤ 340). Every
+ * other backend (wasm, webgl, tensorflow), and `webgpu` beyond that size, runs a composite
+ * implementation made of plain tfjs ops, which gives the same values within float32
+ * tolerance; it needs `targets` readable synchronously.
  *
  * @example
  * ```ts
@@ -190,6 +206,9 @@ function ctcLoss_(
  * const targets = tf.tensor2d([[3, 7, 7, 2], [5, 1, -1, -1]], [2, 4], 'int32');
  * const grads = tf.grad((x: tf.Tensor) => ctcLoss(logSoftmax(x as tf.Tensor3D), targets, [50, 42], [4, 2]));
  * const dLogits = grads(logits);
+ *
+ * const mean: tf.Scalar = ctcLoss(logSoftmax(logits), targets, [50, 42], [4, 2]);
+ * const perSample: tf.Tensor1D = ctcLoss(logSoftmax(logits), targets, [50, 42], [4, 2], { reduction: 'none' });
  * ```
  */
 export const ctcLoss = tf.op({ ctcLoss_ });

@@ -1,18 +1,11 @@
 import * as tf from '@tensorflow/tfjs';
+import { ArgumentError } from '@slr/core';
 import { LOG_SOFTMAX, LOG_SOFTMAX_GRAD } from '../kernels/kernel-names';
 
 function logSoftmax_<T extends tf.Tensor>(logits: T | tf.TensorLike): T {
   const x = logits instanceof tf.Tensor ? logits : tf.tensor(logits);
-  if (x.dtype !== 'float32') {
-    throw new Error(
-      `Argument 'logits' passed to 'logSoftmax' must be float32, but got ${x.dtype}.`,
-    );
-  }
-  if (x.rank < 1) {
-    throw new Error(
-      `Argument 'logits' passed to 'logSoftmax' must have rank at least 1, but got rank 0.`,
-    );
-  }
+  if (x.dtype !== 'float32') throw new ArgumentError('logSoftmax', 'logits', 'be float32', x);
+  if (x.rank < 1) throw new ArgumentError('logSoftmax', 'logits', 'have rank at least 1', x);
   const backend = tf.getBackend();
   if (
     tf.getKernel(LOG_SOFTMAX, backend) == null ||
@@ -23,14 +16,14 @@ function logSoftmax_<T extends tf.Tensor>(logits: T | tf.TensorLike): T {
   const fused = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
     const input = args[0] as tf.Tensor;
     const save = args[1] as tf.GradSaveFunc;
-    const outputs = tf.engine().runKernel(LOG_SOFTMAX, { x: input }, {}) as tf.Tensor[];
+    const outputs = tf.engine().runKernel<tf.Tensor[]>(LOG_SOFTMAX, { x: input }, {});
     save(outputs);
     return {
       value: outputs[0],
       gradFunc: (dy: tf.Tensor, [logProbs, ...aux]: tf.Tensor[]) => {
         const inputs: tf.NamedTensorMap = { dy, logProbs };
         aux.forEach((tensor, i) => (inputs[`aux${i}`] = tensor));
-        return tf.engine().runKernel(LOG_SOFTMAX_GRAD, inputs, {}) as tf.Tensor;
+        return tf.engine().runKernel<tf.Tensor>(LOG_SOFTMAX_GRAD, inputs, {});
       },
     };
   });

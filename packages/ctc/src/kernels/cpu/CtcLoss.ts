@@ -1,4 +1,4 @@
-import type { KernelConfig, KernelFunc, NamedAttrMap, NamedTensorInfoMap } from '@tensorflow/tfjs';
+import type { KernelConfig, NamedAttrMap, NamedTensorInfoMap } from '@tensorflow/tfjs';
 import { CTC_LOSS, type CtcLossAttrs, type CtcLossInputs } from '../kernel-names';
 import { ctcForward, stateLength } from './ctc-loss-impl';
 import { makeTensor } from './cpu-backend';
@@ -24,5 +24,5 @@ function ctcLossCpu(args: { inputs: NamedTensorInfoMap; backend: unknown; attrs?
 export const ctcLossCpuConfig: KernelConfig = {
   kernelName: CTC_LOSS,
   backendName: 'cpu',
-  kernelFunc: ctcLossCpu as unknown as KernelFunc,
+  kernelFunc: ctcLossCpu,
 };

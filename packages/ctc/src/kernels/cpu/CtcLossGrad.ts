@@ -1,4 +1,4 @@
-import type { KernelConfig, KernelFunc, NamedAttrMap, NamedTensorInfoMap } from '@tensorflow/tfjs';
+import type { KernelConfig, NamedAttrMap, NamedTensorInfoMap } from '@tensorflow/tfjs';
 import { CTC_LOSS_GRAD, type CtcLossAttrs, type CtcLossGradInputs } from '../kernel-names';
 import { ctcBackward } from './ctc-loss-impl';
 import { makeTensor, readValues } from './cpu-backend';
@@ -28,5 +28,5 @@ function ctcLossGradCpu(args: {
 export const ctcLossGradCpuConfig: KernelConfig = {
   kernelName: CTC_LOSS_GRAD,
   backendName: 'cpu',
-  kernelFunc: ctcLossGradCpu as unknown as KernelFunc,
+  kernelFunc: ctcLossGradCpu,
 };

@@ -1,4 +1,4 @@
-import type { KernelConfig, KernelFunc, NamedTensorInfoMap, TensorInfo } from '@tensorflow/tfjs';
+import type { KernelConfig, NamedTensorInfoMap, TensorInfo } from '@tensorflow/tfjs';
 import { LOG_SOFTMAX } from '../kernel-names';
 import { logSoftmaxForward } from './log-softmax-impl';
 import { makeTensor, readValues } from './cpu-backend';
@@ -24,5 +24,5 @@ function logSoftmaxCpu(args: { inputs: NamedTensorInfoMap; backend: unknown }) {
 export const logSoftmaxCpuConfig: KernelConfig = {
   kernelName: LOG_SOFTMAX,
   backendName: 'cpu',
-  kernelFunc: logSoftmaxCpu as unknown as KernelFunc,
+  kernelFunc: logSoftmaxCpu,
 };

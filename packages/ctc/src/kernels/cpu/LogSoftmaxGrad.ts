@@ -1,4 +1,4 @@
-import type { KernelConfig, KernelFunc, NamedTensorInfoMap, TensorInfo } from '@tensorflow/tfjs';
+import type { KernelConfig, NamedTensorInfoMap, TensorInfo } from '@tensorflow/tfjs';
 import { LOG_SOFTMAX_GRAD } from '../kernel-names';
 import { logSoftmaxBackward } from './log-softmax-impl';
 import { makeTensor, readValues } from './cpu-backend';
@@ -22,5 +22,5 @@ function logSoftmaxGradCpu(args: { inputs: NamedTensorInfoMap; backend: unknown 
 export const logSoftmaxGradCpuConfig: KernelConfig = {
   kernelName: LOG_SOFTMAX_GRAD,
   backendName: 'cpu',
-  kernelFunc: logSoftmaxGradCpu as unknown as KernelFunc,
+  kernelFunc: logSoftmaxGradCpu,
 };

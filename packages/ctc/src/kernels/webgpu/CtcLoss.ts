@@ -1,10 +1,4 @@
-import type {
-  KernelConfig,
-  KernelFunc,
-  NamedAttrMap,
-  NamedTensorInfoMap,
-  TensorInfo,
-} from '@tensorflow/tfjs';
+import type { KernelConfig, NamedAttrMap, NamedTensorInfoMap, TensorInfo } from '@tensorflow/tfjs';
 import { CTC_LOSS, type CtcLossAttrs, type CtcLossInputs } from '../kernel-names';
 import { CtcAlphaProgram, CtcNllProgram, ctcUniforms } from './ctc-programs';
 import { runProgram } from './webgpu-program';
@@ -37,5 +31,5 @@ function ctcLossWebGpu(args: {
 export const ctcLossWebGpuConfig: KernelConfig = {
   kernelName: CTC_LOSS,
   backendName: 'webgpu',
-  kernelFunc: ctcLossWebGpu as unknown as KernelFunc,
+  kernelFunc: ctcLossWebGpu,
 };

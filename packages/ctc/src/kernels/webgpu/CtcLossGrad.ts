@@ -1,10 +1,4 @@
-import type {
-  KernelConfig,
-  KernelFunc,
-  NamedAttrMap,
-  NamedTensorInfoMap,
-  TensorInfo,
-} from '@tensorflow/tfjs';
+import type { KernelConfig, NamedAttrMap, NamedTensorInfoMap, TensorInfo } from '@tensorflow/tfjs';
 import { CTC_LOSS_GRAD, type CtcLossAttrs, type CtcLossGradInputs } from '../kernel-names';
 import { CtcBetaGradProgram, ctcUniforms } from './ctc-programs';
 import { runProgram } from './webgpu-program';
@@ -33,5 +27,5 @@ function ctcLossGradWebGpu(args: {
 export const ctcLossGradWebGpuConfig: KernelConfig = {
   kernelName: CTC_LOSS_GRAD,
   backendName: 'webgpu',
-  kernelFunc: ctcLossGradWebGpu as unknown as KernelFunc,
+  kernelFunc: ctcLossGradWebGpu,
 };

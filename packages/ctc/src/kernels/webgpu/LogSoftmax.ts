@@ -1,4 +1,4 @@
-import type { KernelConfig, KernelFunc, NamedTensorInfoMap, TensorInfo } from '@tensorflow/tfjs';
+import type { KernelConfig, NamedTensorInfoMap, TensorInfo } from '@tensorflow/tfjs';
 import { LOG_SOFTMAX, LOG_SOFTMAX_GRAD } from '../kernel-names';
 import { LogSoftmaxGradProgram, LogSoftmaxProgram } from './log-softmax-programs';
 import { runProgram } from './webgpu-program';
@@ -46,12 +46,12 @@ function logSoftmaxGradWebGpu(args: { inputs: NamedTensorInfoMap; backend: unkno
 export const logSoftmaxWebGpuConfig: KernelConfig = {
   kernelName: LOG_SOFTMAX,
   backendName: 'webgpu',
-  kernelFunc: logSoftmaxWebGpu as unknown as KernelFunc,
+  kernelFunc: logSoftmaxWebGpu,
 };
 
 /** Log-softmax gradient kernel for the `webgpu` backend. */
 export const logSoftmaxGradWebGpuConfig: KernelConfig = {
   kernelName: LOG_SOFTMAX_GRAD,
   backendName: 'webgpu',
-  kernelFunc: logSoftmaxGradWebGpu as unknown as KernelFunc,
+  kernelFunc: logSoftmaxGradWebGpu,
 };

@@ -1,8 +1,14 @@
 import * as tf from '@tensorflow/tfjs';
 import { fc, test } from '@fast-check/vitest';
-import { describe, expect, it, vi } from 'vitest';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { expectNoLeaks } from '@slr/test-utils';
-import { registerConvBackpropKernels, replacedCpuKernel } from './index';
+import { setupBackend } from '../../index';
+import {
+  FAST_CPU_KERNELS,
+  registerFastCpuKernels,
+  unregisterFastCpuKernels,
+} from '../fast-cpu-kernels';
+import { registerConvBackpropKernels, replacedCpuKernel } from './conv-backprop-kernels';
 
 type Pad2D =
   | 'same'
@@ -66,7 +72,7 @@ function runRegistered(
   inputs: Record<string, tf.Tensor>,
   attrs: object,
 ): Float32Array {
-  const result = tf.engine().runKernel(kernelName, inputs, attrs as tf.NamedAttrMap) as tf.Tensor;
+  const result = tf.engine().runKernel<tf.Tensor>(kernelName, inputs, attrs as tf.NamedAttrMap);
   const values = result.dataSync() as Float32Array;
   result.dispose();
   return values;
@@ -220,10 +226,13 @@ function conv2dFilterGradByLoops(
   return new Float32Array(dw);
 }
 
+// Registered explicitly (the test set-up does it as well, for every package's tests).
+beforeAll(() => registerFastCpuKernels());
+
 describe('conv backprop kernels: registration', () => {
   it('replaces tfjs’s cpu kernels once, keeping the originals', () => {
     for (const name of KERNELS) {
-      const registered = tf.getKernel(name, 'cpu')!.kernelFunc;
+      const registered = tf.getKernel(name, 'cpu').kernelFunc;
       const original = replacedCpuKernel(name);
       expect(original, name).toBeTypeOf('function');
       expect(registered).not.toBe(original);
@@ -232,7 +241,7 @@ describe('conv backprop kernels: registration', () => {
 
   it('is idempotent, also across a second copy of the module', async () => {
     const before = KERNELS.map((name) => [
-      tf.getKernel(name, 'cpu')!.kernelFunc,
+      tf.getKernel(name, 'cpu').kernelFunc,
       replacedCpuKernel(name),
     ]);
     registerConvBackpropKernels();
@@ -241,7 +250,7 @@ describe('conv backprop kernels: registration', () => {
     const copy = await import('./conv-backprop-kernels');
     copy.registerConvBackpropKernels();
     const after = KERNELS.map((name) => [
-      tf.getKernel(name, 'cpu')!.kernelFunc,
+      tf.getKernel(name, 'cpu').kernelFunc,
       replacedCpuKernel(name),
     ]);
     expect(after).toEqual(before);
@@ -250,14 +259,14 @@ describe('conv backprop kernels: registration', () => {
 
   it('takes the place of a tfjs kernel registered after it', () => {
     const name = tf.Conv2DBackpropFilter;
-    const replacement = tf.getKernel(name, 'cpu')!.kernelFunc;
+    const replacement = tf.getKernel(name, 'cpu').kernelFunc;
     const original = replacedCpuKernel(name)!;
     try {
       tf.unregisterKernel(name, 'cpu');
       tf.registerKernel({ kernelName: name, backendName: 'cpu', kernelFunc: original });
       expect(replacedCpuKernel(name)).toBeUndefined();
       registerConvBackpropKernels();
-      expect(tf.getKernel(name, 'cpu')!.kernelFunc).not.toBe(original);
+      expect(tf.getKernel(name, 'cpu').kernelFunc).not.toBe(original);
       expect(replacedCpuKernel(name)).toBe(original);
     } finally {
       tf.unregisterKernel(name, 'cpu');
@@ -265,13 +274,52 @@ describe('conv backprop kernels: registration', () => {
     }
   });
 
+  it('are taken out by unregisterFastCpuKernels, which registers tfjs’s own again', () => {
+    const replacements = KERNELS.map((name) => tf.getKernel(name, 'cpu').kernelFunc);
+    const originals = KERNELS.map((name) => replacedCpuKernel(name)!);
+    try {
+      unregisterFastCpuKernels();
+      unregisterFastCpuKernels(); // harmless when they are not registered
+      KERNELS.forEach((name, i) => {
+        expect(tf.getKernel(name, 'cpu').kernelFunc, name).toBe(originals[i]);
+        expect(replacedCpuKernel(name), name).toBeUndefined();
+      });
+      registerFastCpuKernels();
+      KERNELS.forEach((name, i) => {
+        expect(tf.getKernel(name, 'cpu').kernelFunc, name).not.toBe(originals[i]);
+        expect(replacedCpuKernel(name), name).toBe(originals[i]);
+      });
+    } finally {
+      KERNELS.forEach((name, i) => {
+        tf.unregisterKernel(name, 'cpu');
+        tf.registerKernel({ kernelName: name, backendName: 'cpu', kernelFunc: replacements[i] });
+      });
+    }
+  });
+
+  it("are what setupBackend('cpu') registers, and fastCpuKernels: false restores tfjs’s", async () => {
+    expect([...FAST_CPU_KERNELS].sort()).toEqual([...KERNELS].sort());
+    const originals = KERNELS.map((name) => replacedCpuKernel(name)!);
+    try {
+      await setupBackend('cpu', { fastCpuKernels: false });
+      KERNELS.forEach((name, i) =>
+        expect(tf.getKernel(name, 'cpu').kernelFunc, name).toBe(originals[i]),
+      );
+      const info = await setupBackend('cpu');
+      expect(info.backend).toBe('cpu');
+      KERNELS.forEach((name, i) => expect(replacedCpuKernel(name), name).toBe(originals[i]));
+    } finally {
+      registerFastCpuKernels();
+    }
+  });
+
   it('computes filter gradients even when no tfjs kernel was registered before it', () => {
     const name = tf.Conv2DBackpropFilter;
-    const replacement = tf.getKernel(name, 'cpu')!.kernelFunc;
+    const replacement = tf.getKernel(name, 'cpu').kernelFunc;
     try {
       tf.unregisterKernel(name, 'cpu');
       registerConvBackpropKernels();
-      expect(tf.getKernel(name, 'cpu')!.kernelFunc).not.toBe(replacement);
+      expect(tf.getKernel(name, 'cpu').kernelFunc).not.toBe(replacement);
       expect(replacedCpuKernel(name)).toBeUndefined();
       const x = tf.ones([1, 2, 2, 1]);
       const dy = tf.ones([1, 2, 2, 1]);
@@ -291,7 +339,7 @@ describe('Conv2DBackpropFilter', () => {
     (c) => {
       const info = conv2dInfo(c);
       fc.pre(info != null);
-      const { x, dy, attrs } = conv2dInputs(c, info!);
+      const { x, dy, attrs } = conv2dInputs(c, info);
       const expected = runReplaced(tf.Conv2DBackpropFilter, { x, dy }, attrs);
       const actual = expectNoLeaks(
         () => runRegistered(tf.Conv2DBackpropFilter, { x, dy }, attrs),
@@ -307,11 +355,11 @@ describe('Conv2DBackpropFilter', () => {
     (c) => {
       const info = conv2dInfo(c);
       fc.pre(info != null);
-      const { x, dy, attrs } = conv2dInputs(c, info!);
+      const { x, dy, attrs } = conv2dInputs(c, info);
       const expected = conv2dFilterGradByLoops(
         x.dataSync() as Float32Array,
         dy.dataSync() as Float32Array,
-        info!,
+        info,
       );
       expectClose(runRegistered(tf.Conv2DBackpropFilter, { x, dy }, attrs), expected);
       tf.dispose([x, dy]);
@@ -348,13 +396,13 @@ describe('Conv2DBackpropFilter', () => {
     (c) => {
       const info = conv2dInfo(c);
       fc.pre(info != null);
-      const { x, dy, attrs } = conv2dInputs(c, info!);
+      const { x, dy, attrs } = conv2dInputs(c, info);
       const filter = tf.tensor(
         randomValues(
-          info!.filterShape.reduce((a, b) => a * b, 1),
+          info.filterShape.reduce((a, b) => a * b, 1),
           c.seed + 2,
         ),
-        info!.filterShape,
+        info.filterShape,
       );
       const loss = (w: tf.Tensor) =>
         tf.sum(
@@ -366,15 +414,15 @@ describe('Conv2DBackpropFilter', () => {
       const grad = expectNoLeaks(() => tf.grad(loss)(filter), 1);
       expectClose(
         grad.dataSync(),
-        conv2dFilterGradByLoops(x.dataSync() as Float32Array, dy.dataSync() as Float32Array, info!),
+        conv2dFilterGradByLoops(x.dataSync() as Float32Array, dy.dataSync() as Float32Array, info),
       );
       tf.dispose([x, dy, filter, grad]);
     },
   );
 
   it('matches central differences of a conv2d loss', () => {
-    const x = tf.tensor(randomValues(2 * 5 * 5 * 4, 11), [2, 5, 5, 4]) as tf.Tensor4D;
-    const weights = tf.tensor(randomValues(3 * 3 * 4 * 4, 12), [3, 3, 4, 4]) as tf.Tensor4D;
+    const x = tf.tensor<tf.Rank.R4>(randomValues(2 * 5 * 5 * 4, 11), [2, 5, 5, 4]);
+    const weights = tf.tensor<tf.Rank.R4>(randomValues(3 * 3 * 4 * 4, 12), [3, 3, 4, 4]);
     const loss = (w: tf.Tensor) => tf.sum(tf.square(tf.conv2d(x, w as tf.Tensor4D, 2, 'same')));
     const grad = tf.grad(loss)(weights).dataSync();
     const w = weights.dataSync();
@@ -428,7 +476,7 @@ describe('DepthwiseConv2dNativeBackpropFilter', () => {
   test.prop([depthwiseCase(false)], { numRuns: 100 })('equals tfjs’s kernel', ([c, multiplier]) => {
     const inputs = depthwiseInputs(c, multiplier);
     fc.pre(inputs != null);
-    const { x, dy, attrs } = inputs!;
+    const { x, dy, attrs } = inputs;
     const name = tf.DepthwiseConv2dNativeBackpropFilter;
     const actual = expectNoLeaks(() => runRegistered(name, { x, dy }, attrs), 0);
     expectClose(actual, runReplaced(name, { x, dy }, attrs));
@@ -440,7 +488,7 @@ describe('DepthwiseConv2dNativeBackpropFilter', () => {
     ([c, multiplier]) => {
       const inputs = depthwiseInputs(c, multiplier);
       fc.pre(inputs != null);
-      const { info, x, dy, attrs } = inputs!;
+      const { info, x, dy, attrs } = inputs;
       const expected = conv2dFilterGradByLoops(
         x.dataSync() as Float32Array,
         dy.dataSync() as Float32Array,
@@ -456,8 +504,8 @@ describe('DepthwiseConv2dNativeBackpropFilter', () => {
   );
 
   it('is what tf.grad of tf.depthwiseConv2d gives for the filter', () => {
-    const x = tf.tensor(randomValues(3 * 7 * 7 * 5, 21), [3, 7, 7, 5]) as tf.Tensor4D;
-    const filter = tf.tensor(randomValues(3 * 3 * 5 * 2, 22), [3, 3, 5, 2]) as tf.Tensor4D;
+    const x = tf.tensor<tf.Rank.R4>(randomValues(3 * 7 * 7 * 5, 21), [3, 7, 7, 5]);
+    const filter = tf.tensor<tf.Rank.R4>(randomValues(3 * 3 * 5 * 2, 22), [3, 3, 5, 2]);
     const dy = tf.tensor(randomValues(3 * 4 * 4 * 10, 23), [3, 4, 4, 10]);
     const grad = expectNoLeaks(
       () =>
@@ -609,8 +657,8 @@ describe('Conv3DBackpropFilterV2', () => {
   });
 
   it('is what tf.grad of tf.conv3d gives for the filter', () => {
-    const x = tf.tensor(randomValues(2 * 5 * 6 * 6 * 4, 31), [2, 5, 6, 6, 4]) as tf.Tensor5D;
-    const filter = tf.tensor(randomValues(3 * 3 * 3 * 4 * 8, 32), [3, 3, 3, 4, 8]) as tf.Tensor5D;
+    const x = tf.tensor<tf.Rank.R5>(randomValues(2 * 5 * 6 * 6 * 4, 31), [2, 5, 6, 6, 4]);
+    const filter = tf.tensor<tf.Rank.R5>(randomValues(3 * 3 * 3 * 4 * 8, 32), [3, 3, 3, 4, 8]);
     const dy = tf.tensor(randomValues(2 * 5 * 3 * 3 * 8, 33), [2, 5, 3, 3, 8]);
     const grad = expectNoLeaks(
       () =>

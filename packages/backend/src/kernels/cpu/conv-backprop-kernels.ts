@@ -10,7 +10,8 @@ import {
 
 /**
  * Faster `cpu` kernels for the filter gradients of convolutions, registered in place of tfjs's
- * own when `@slr/layers` is imported.
+ * own by `registerFastCpuKernels()` (which `setupBackend('cpu')` calls), and taken out again,
+ * tfjs's own restored, by `unregisterFastCpuKernels()`.
  *
  * tfjs-backend-cpu 4.22 computes `Conv2DBackpropFilter`, `Conv3DBackpropFilterV2` and
  * `DepthwiseConv2dNativeBackpropFilter` with one dot product per filter weight through
@@ -28,9 +29,9 @@ const REPLACED_KERNELS = [
 ] as const;
 
 /** Marks a kernel function as one of these replacements, whichever copy of the package made it. */
-const REPLACEMENT = Symbol.for('@slr/layers/conv-backprop-kernel');
+const REPLACEMENT = Symbol.for('@slr/backend/conv-backprop-kernel');
 /** The kernel function a replacement took the place of, on the replacement itself. */
-const REPLACED = Symbol.for('@slr/layers/conv-backprop-kernel/replaced');
+const REPLACED = Symbol.for('@slr/backend/conv-backprop-kernel/replaced');
 
 interface ReplacementKernelFunc {
   (args: KernelArgs): tf.TensorInfo;
@@ -222,10 +223,9 @@ function isReplacement(
 /**
  * Registers the faster filter-gradient kernels (`Conv2DBackpropFilter`, `Conv3DBackpropFilterV2`,
  * `DepthwiseConv2dNativeBackpropFilter`) on tfjs's `cpu` backend, each keeping the kernel it
- * replaces for inputs it does not handle (complex values). Importing `@slr/layers` calls it;
- * calling it again is harmless and wraps nothing twice. Call it again if tfjs-backend-cpu's
- * kernels are registered after `@slr/layers` was imported (as when tfjs-core and the backend
- * are loaded separately), since they then replace these.
+ * replaces for inputs it does not handle (complex values). Calling it again is harmless and
+ * wraps nothing twice. Call it again if tfjs-backend-cpu's kernels are registered after it ran
+ * (as when tfjs-core and the backend are loaded separately), since they then replace these.
  *
  * @example
  * ```ts
@@ -247,7 +247,7 @@ export function registerConvBackpropKernels(): void {
     tf.registerKernel({
       kernelName,
       backendName: 'cpu',
-      kernelFunc: kernelFunc as unknown as tf.KernelFunc,
+      kernelFunc: kernelFunc,
       setupFunc: current?.setupFunc,
       disposeFunc: current?.disposeFunc,
     });
@@ -255,9 +255,39 @@ export function registerConvBackpropKernels(): void {
 }
 
 /**
+ * Takes the replacements of {@link registerConvBackpropKernels} out and registers again the
+ * kernels they replaced (tfjs's own); a kernel that had none is left unregistered. Does nothing
+ * for a kernel that is not replaced.
+ *
+ * @example
+ * ```ts
+ * unregisterConvBackpropKernels();
+ * replacedCpuKernel('Conv2DBackpropFilter'); // undefined: tfjs's own kernel is registered
+ * ```
+ */
+export function unregisterConvBackpropKernels(): void {
+  for (const kernelName of REPLACED_KERNELS) {
+    const current = tf.getKernel(kernelName, 'cpu');
+    const kernelFunc = current?.kernelFunc;
+    if (current == null || !isReplacement(kernelFunc)) continue;
+    const original = kernelFunc[REPLACED];
+    tf.unregisterKernel(kernelName, 'cpu');
+    if (original != null) {
+      tf.registerKernel({
+        kernelName,
+        backendName: 'cpu',
+        kernelFunc: original,
+        setupFunc: current.setupFunc,
+        disposeFunc: current.disposeFunc,
+      });
+    }
+  }
+}
+
+/**
  * The `cpu` kernel function tfjs had registered for `kernelName` before
  * {@link registerConvBackpropKernels} replaced it, or `undefined` when `kernelName` is not
- * replaced (or there was none). For comparisons and benchmarks against tfjs's own kernels.
+ * replaced (or there was none). For comparisons against tfjs's own kernels.
  *
  * @example
  * ```ts
@@ -269,4 +299,12 @@ export function replacedCpuKernel(kernelName: string): tf.KernelFunc | undefined
   return isReplacement(kernelFunc) ? kernelFunc[REPLACED] : undefined;
 }
 
-registerConvBackpropKernels();
+/**
+ * The names of the `cpu` kernels {@link registerConvBackpropKernels} replaces.
+ *
+ * @example
+ * ```ts
+ * CONV_BACKPROP_KERNELS.includes('Conv2DBackpropFilter'); // true
+ * ```
+ */
+export const CONV_BACKPROP_KERNELS: readonly string[] = REPLACED_KERNELS;

@@ -1,5 +1,8 @@
-import { BackendSetupError } from './errors';
-import { importModule } from './runtime';
+import type * as NodeChildProcess from 'node:child_process';
+import type * as NodeModule from 'node:module';
+import type * as NodeUrl from 'node:url';
+import { BackendSetupError } from '../errors';
+import { importModule } from '../runtime';
 
 /**
  * Finding out why Dawn returned no adapter. Dawn's native code prints the reason (the Vulkan
@@ -82,8 +85,8 @@ export function explainMissingAdapter(output: string, platform: string): Backend
 /** Where the `webgpu` package's entry lies, or `undefined` when it cannot be found. */
 async function dawnModuleUrl(): Promise<string | undefined> {
   try {
-    const { createRequire } = await importModule<typeof import('node:module')>('node:module');
-    const { pathToFileURL } = await importModule<typeof import('node:url')>('node:url');
+    const { createRequire } = await importModule<typeof NodeModule>('node:module');
+    const { pathToFileURL } = await importModule<typeof NodeUrl>('node:url');
     return pathToFileURL(createRequire(import.meta.url).resolve('webgpu')).href;
   } catch {
     return undefined;
@@ -117,8 +120,7 @@ export async function diagnoseMissingAdapter(
 ): Promise<BackendSetupError> {
   const url = await dawnModuleUrl();
   if (url == null) return explainMissingAdapter('', process.platform);
-  const { execFile } =
-    await importModule<typeof import('node:child_process')>('node:child_process');
+  const { execFile } = await importModule<typeof NodeChildProcess>('node:child_process');
   const stderr = await new Promise<string>((resolve) => {
     execFile(
       process.execPath,

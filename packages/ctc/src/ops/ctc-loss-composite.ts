@@ -8,7 +8,7 @@
  * and frames past `inputLengths[b]` simply carry the previous value through.
  */
 import * as tf from '@tensorflow/tfjs';
-import type { ValidatedCtcInputs } from '../../ops/validate-ctc-inputs';
+import type { ValidatedCtcInputs } from './validate-ctc-inputs';
 
 /** Tensors derived once from the validated labels and lengths. */
 interface LabelTensors {
@@ -87,10 +87,10 @@ function logSumExpOverStates(x: tf.Tensor2D): tf.Tensor1D {
   return tf.tidy(() => {
     const max = tf.max(x, 1, true);
     const safeMax = tf.where(tf.isInf(max), tf.zerosLike(max), max);
-    return tf.reshape(
+    return tf.reshape<tf.Rank.R1>(
       tf.add(tf.log(tf.sum(tf.exp(tf.sub(x, safeMax)), 1, true)), safeMax),
       [-1],
-    ) as tf.Tensor1D;
+    );
   });
 }
 
@@ -143,11 +143,11 @@ export function ctcForwardComposite(
       previous = next;
     });
     // 0 - x rather than -x, so that a certain path gives +0, not -0.
-    const nll = tf.sub(0, logSumExpOverStates(tf.add(previous, labels.endMask))) as tf.Tensor1D;
+    const nll = tf.sub<tf.Tensor1D>(0, logSumExpOverStates(tf.add(previous, labels.endMask)));
     const logAlpha =
       alphas.length > 0
         ? (tf.stack(alphas) as tf.Tensor3D)
-        : (tf.zeros([0, inputs.batch, states]) as tf.Tensor3D);
+        : tf.zeros<tf.Rank.R3>([0, inputs.batch, states]);
     return { nll, logAlpha };
   });
 }
@@ -171,12 +171,12 @@ export function ctcBackwardComposite(
   return tf.tidy(() => {
     const [frames, batch, classes] = logProbs.shape;
     const states = 2 * inputs.maxTargetLength + 1;
-    if (frames === 0) return tf.zeros([0, batch, classes]) as tf.Tensor3D;
+    if (frames === 0) return tf.zeros<tf.Rank.R3>([0, batch, classes]);
     const labels = buildLabelTensors(inputs);
     const emissionStack = gatherEmissions(logProbs, labels, states);
     const emissions = tf.unstack(emissionStack) as tf.Tensor2D[];
     let following = labels.betaStart;
-    const betas: tf.Tensor2D[] = new Array(frames);
+    const betas = new Array<tf.Tensor2D>(frames);
     for (let t = frames - 1; t >= 0; t--) {
       const next = tf.tidy(() => {
         const outgoing = logSumExp([

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
-import { BackendSetupError, messageOf } from './errors';
-import { importModule, isModuleNotFound, isNode } from './runtime';
-import { switchBackend } from './switch-backend';
+import { BackendSetupError, messageOf } from '../errors';
+import { importModule, isModuleNotFound, isNode } from '../runtime';
+import { switchBackend } from '../switch-backend';
 
 /** The packages that provide the 'tensorflow' backend, in order of preference. */
 const TENSORFLOW_PACKAGES = ['@tensorflow/tfjs-node-gpu', '@tensorflow/tfjs-node'] as const;

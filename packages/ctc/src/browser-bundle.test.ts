@@ -1,0 +1,36 @@
+/**
+ * `@slr/ctc` must bundle for a browser: esbuild bundles the main entry for the browser
+ * platform, and any import of a Node.js built-in (`node:fs`, `path`, …) or of another package's
+ * Node.js entry (`@slr/x/node`) fails the test.
+ */
+import { builtinModules } from 'node:module';
+import { fileURLToPath } from 'node:url';
+import { build, type Plugin } from 'esbuild';
+import { expect, it } from 'vitest';
+
+it('bundles src/index.ts for the browser without importing a Node.js module', async () => {
+  const nodeImports: string[] = [];
+  const recordNodeImports: Plugin = {
+    name: 'record-node-imports',
+    setup(bundler) {
+      bundler.onResolve({ filter: /.*/ }, ({ path, importer }) => {
+        const builtin = path.startsWith('node:') || builtinModules.includes(path.split('/')[0]);
+        if (!builtin && !/^@slr\/[^/]+\/node$/.test(path)) return undefined;
+        nodeImports.push(`${path} (imported by ${importer})`);
+        return { path, external: true };
+      });
+    },
+  };
+  await build({
+    entryPoints: [fileURLToPath(new URL('./index.ts', import.meta.url))],
+    bundle: true,
+    platform: 'browser',
+    format: 'esm',
+    write: false,
+    logLevel: 'silent',
+    // tfjs is the user's; every other @slr package checks its own entry.
+    external: ['@tensorflow/*', '@slr/*'],
+    plugins: [recordNodeImports],
+  });
+  expect(nodeImports).toEqual([]);
+});
