@@ -86,5 +86,27 @@ export default tseslint.config(
     files: ['**/*.js', '**/*.mjs', '**/*.cjs'],
     ...tseslint.configs.disableTypeChecked,
   },
+  {
+    // Only the build configuration of each package imports the shared one at the root, which is
+    // not a package.
+    files: ['packages/*/tsup.config.ts'],
+    rules: { 'import-x/no-relative-packages': 'off' },
+  },
   prettier,
+  {
+    // Prettier wraps code at 100 columns but leaves strings and comments alone: this keeps them
+    // readable too (after eslint-config-prettier, which would switch the rule off). Markdown
+    // table rows in comments are exempt.
+    rules: {
+      'max-len': [
+        'error',
+        {
+          code: 120,
+          ignoreUrls: true,
+          ignoreRegExpLiterals: true,
+          ignorePattern: '^\\s*(\\*|//)\\s*\\|',
+        },
+      ],
+    },
+  },
 );

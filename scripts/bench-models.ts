@@ -150,7 +150,7 @@ async function measure(configuration: Configuration): Promise<{ forward: number;
           targets,
           [outputFrames],
           [targetLength],
-        ) as tf.Scalar,
+        ),
       true,
     ) as tf.Scalar;
     await loss.data();

@@ -1,5 +1,46 @@
 /**
  * The inputs that the `@example` blocks of the doc comments take as given, with their types, so
- * that `scripts/check-examples.ts` can type-check every example as a reader would run it.
+ * that `scripts/check-examples.ts` can type-check every example as a reader would run it. An
+ * example uses these names without declaring them; anything else it needs, it declares or
+ * builds itself. Keep each name's type the one a reader would expect from its name.
  */
-export {};
+import type * as tf from '@tensorflow/tfjs';
+import type { NGramLanguageModel } from '@slr/ctc';
+import type { SignBatch, SignSample, SyntheticSignCorpus } from '@slr/data';
+import type { SequenceModel } from '@slr/layers';
+
+declare global {
+  // Shared by several packages.
+  /** Per-frame log-probabilities, time-major `[T, B, V]`. */
+  const logProbs: tf.Tensor3D;
+  /** Per-frame scores before log-softmax, time-major `[T, B, V]`. */
+  const logits: tf.Tensor3D;
+  /** Padded targets `[B, S]` (int32, padding -1). */
+  const targets: tf.Tensor2D;
+  /** Frames per sample. */
+  const inputLengths: number[];
+  /** Targets per sample. */
+  const targetLengths: number[];
+  /** A batch of padded videos `[B, T, H, W, 3]`. */
+  const videos: tf.Tensor5D;
+  /** A sequence model (the teacher or the student). */
+  const model: SequenceModel;
+  /** A language model over gloss ids. */
+  const lm: NGramLanguageModel;
+  /** Samples of a corpus. */
+  const samples: SignSample[];
+  /** Training samples. */
+  const trainSamples: SignSample[];
+  /** A padded batch. */
+  const batch: SignBatch;
+  /** A synthetic corpus. */
+  const corpus: SyntheticSignCorpus;
+
+  // @slr/core, @slr/ctc, @slr/backend, @slr/test-utils, scripts/ (examples of these only).
+
+  // @slr/data (examples of this package only).
+
+  // @slr/layers, @slr/models-i3d, @slr/models-mobilenetv3 (examples of these only).
+
+  // @slr/diagnostics, @slr/train, examples/ (examples of these only).
+}

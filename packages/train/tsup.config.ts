@@ -1,5 +1,4 @@
 import { defineConfig } from 'tsup';
-// eslint-disable-next-line import-x/no-relative-packages -- the shared build settings are a file of the repository root, not a package
 import { packageBuild } from '../../tsup.base';
 
 // Two entries: `@slr/train` (what a browser can run) and `@slr/train/node` (checkpoints,

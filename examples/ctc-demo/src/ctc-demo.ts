@@ -39,7 +39,7 @@ async function main(): Promise<void> {
       targets,
       inputLengths,
       targetLengths,
-    ) as tf.Scalar;
+    );
 
   const started = performance.now();
   for (let step = 1; step <= 150; step++) {

@@ -289,7 +289,7 @@ async function timeStep(
             batch.targets,
             lengths,
             batch.targetLengths,
-          ) as tf.Scalar,
+          ),
         true,
       ) as tf.Scalar;
       await loss.data();

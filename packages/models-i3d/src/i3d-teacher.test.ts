@@ -38,7 +38,7 @@ function lossOf(teacher: I3DTeacher, inputs: tf.Tensor | tf.Tensor[], frames: nu
     targets,
     teacher.outputLengths(frames),
     [2, 1],
-  ) as tf.Scalar;
+  );
 }
 
 beforeAll(async () => {

@@ -187,7 +187,7 @@ describe('buildMobileNetV3Student: training with ctcLoss', () => {
           targets,
           student.outputLengths([FRAMES, FRAMES]),
           targetLengths,
-        ) as tf.Scalar,
+        ),
       variables,
     );
     expect(Number.isFinite(value.dataSync()[0])).toBe(true);
@@ -211,7 +211,7 @@ describe('buildMobileNetV3Student: training with ctcLoss', () => {
         targets,
         student.outputLengths([FRAMES, FRAMES]),
         targetLengths,
-      ) as tf.Scalar;
+      );
     const before = tf.tidy(() => loss().dataSync()[0]);
     for (let step = 0; step < 3; step++) optimizer.minimize(loss, false, variables);
     const after = tf.tidy(() => loss().dataSync()[0]);
