@@ -1,8 +1,7 @@
-import type * as NodeChildProcess from 'node:child_process';
-import type * as NodeModule from 'node:module';
-import type * as NodeUrl from 'node:url';
+import { execFile } from 'node:child_process';
+import { createRequire } from 'node:module';
+import { pathToFileURL } from 'node:url';
 import { BackendSetupError } from '../errors';
-import { importModule } from '../runtime';
 
 /**
  * Finding out why Dawn returned no adapter. Dawn's native code prints the reason (the Vulkan
@@ -83,10 +82,8 @@ export function explainMissingAdapter(output: string, platform: string): Backend
 }
 
 /** Where the `webgpu` package's entry lies, or `undefined` when it cannot be found. */
-async function dawnModuleUrl(): Promise<string | undefined> {
+function dawnModuleUrl(): string | undefined {
   try {
-    const { createRequire } = await importModule<typeof NodeModule>('node:module');
-    const { pathToFileURL } = await importModule<typeof NodeUrl>('node:url');
     return pathToFileURL(createRequire(import.meta.url).resolve('webgpu')).href;
   } catch {
     return undefined;
@@ -118,9 +115,8 @@ export async function diagnoseMissingAdapter(
   adapterOptions: { powerPreference?: string },
   env: Record<string, string | undefined> = process.env,
 ): Promise<BackendSetupError> {
-  const url = await dawnModuleUrl();
+  const url = dawnModuleUrl();
   if (url == null) return explainMissingAdapter('', process.platform);
-  const { execFile } = await importModule<typeof NodeChildProcess>('node:child_process');
   const stderr = await new Promise<string>((resolve) => {
     execFile(
       process.execPath,

@@ -2,7 +2,7 @@
  * Dawn, Chrome's WebGPU implementation, from the npm package `webgpu`: the GPU object for
  * WebGPU in Node.js, and the reason when it finds no adapter. Node.js only.
  */
-import type * as NodeOs from 'node:os';
+import { tmpdir } from 'node:os';
 import { BackendSetupError, messageOf } from '../errors';
 import { importModule, isModuleNotFound, isNode } from '../runtime';
 import type { DawnSupport, GpuLike } from '../webgpu';
@@ -22,18 +22,17 @@ const DAWN_VERSION = '0.6.2';
  *
  * @example
  * ```ts
- * await ensureXdgRuntimeDir(); // process.env.XDG_RUNTIME_DIR === os.tmpdir() if it was unset
+ * ensureXdgRuntimeDir(); // process.env.XDG_RUNTIME_DIR === os.tmpdir() if it was unset
  * ```
  */
-export async function ensureXdgRuntimeDir(): Promise<void> {
+export function ensureXdgRuntimeDir(): void {
   if (!isNode() || process.platform !== 'linux') return;
   if (process.env.XDG_RUNTIME_DIR != null && process.env.XDG_RUNTIME_DIR !== '') return;
-  const os = await importModule<typeof NodeOs>('node:os');
-  process.env.XDG_RUNTIME_DIR = os.tmpdir();
+  process.env.XDG_RUNTIME_DIR = tmpdir();
 }
 
 async function createDawnGpu(dawnFlags: string[]): Promise<GpuLike> {
-  await ensureXdgRuntimeDir();
+  ensureXdgRuntimeDir();
   let dawn: DawnModule;
   try {
     dawn = await importModule<DawnModule>(DAWN_PACKAGE);
