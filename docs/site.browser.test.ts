@@ -76,18 +76,30 @@ async function serve(dir: string): Promise<{ server: Server; base: string }> {
   return { server, base: `http://127.0.0.1:${(server.address() as AddressInfo).port}/` };
 }
 
-/** Every package under packages/, by its package.json name (`@slr/ctc`, …). */
+/** Every published package under packages/, by its package.json name (`@slr/ctc`, …). */
 const PACKAGES = readdirSync(join(ROOT, 'packages'))
   .filter((dir) => existsSync(join(ROOT, 'packages', dir, 'package.json')))
   .map(
     (dir) =>
-      (
-        JSON.parse(readFileSync(join(ROOT, 'packages', dir, 'package.json'), 'utf8')) as {
-          name: string;
-        }
-      ).name,
+      JSON.parse(readFileSync(join(ROOT, 'packages', dir, 'package.json'), 'utf8')) as {
+        name: string;
+        private?: boolean;
+      },
   )
+  .filter((manifest) => manifest.private !== true)
+  .map((manifest) => manifest.name)
   .sort();
+
+/** The links of a TypeDoc page's member summaries whose target matches `kind`. */
+async function memberLinks(page: Page, kind: RegExp): Promise<{ text: string; href: string }[]> {
+  const links = await page.$$eval('dl.tsd-member-summaries a[href]', (anchors) =>
+    anchors.map((a) => ({
+      text: a.textContent?.trim() ?? '',
+      href: (a as HTMLAnchorElement).href,
+    })),
+  );
+  return links.filter((link) => kind.test(link.href) && /\.html$/.test(link.href));
+}
 
 /** Every guide: docs/*.md, with the text of its first `# ` heading (Markdown code marks removed). */
 const GUIDES = readdirSync(join(ROOT, 'docs'))
@@ -167,8 +179,8 @@ describeRequiring('chromium', 'documentation site in headless Chromium', () => {
     if (server) await new Promise((resolve) => server.close(resolve));
   });
 
-  it('has the 8 packages of packages/ and the guides of docs/ to check', () => {
-    expect(PACKAGES).toHaveLength(8);
+  it('has the 9 published packages of packages/ and the guides of docs/ to check', () => {
+    expect(PACKAGES).toHaveLength(9);
     expect(GUIDES.map((guide) => guide.name)).toEqual(
       expect.arrayContaining([
         'getting-started',
@@ -193,17 +205,30 @@ describeRequiring('chromium', 'documentation site in headless Chromium', () => {
         try {
           expect(await page.title(), href).toContain(name);
           await expect(page.locator('h1').first().textContent(), href).resolves.toContain(name);
-          // The module page lists the package's exports, each linking to its own page.
-          const symbols = await page.$$eval('dl.tsd-member-summaries a[href]', (anchors) =>
-            anchors
-              .map((a) => ({
-                text: a.textContent?.trim() ?? '',
-                href: (a as HTMLAnchorElement).href,
-              }))
-              .filter((link) =>
-                /\/(classes|functions|interfaces|types|variables)\/[^/]+\.html$/.test(link.href),
-              ),
+          // The module page lists the package's exports, each linking to its own page; a
+          // package with a Node.js entry lists its two modules (`@slr/x`, `@slr/x/node`) first.
+          let symbols = await memberLinks(
+            page,
+            /\/(classes|functions|interfaces|types|variables)\//,
           );
+          if (symbols.length === 0) {
+            const modules = await memberLinks(page, /\/modules\//);
+            expect(
+              modules.map((link) => link.text),
+              `${name}: its modules`,
+            ).toContain(name);
+            const main = modules.find((link) => link.text === name);
+            const { page: modulePage, log: moduleLog } = await open(main?.href ?? '');
+            try {
+              symbols = await memberLinks(
+                modulePage,
+                /\/(classes|functions|interfaces|types|variables)\//,
+              );
+              expectLocalOnly(moduleLog, main?.href ?? '');
+            } finally {
+              await modulePage.close();
+            }
+          }
           expect(symbols.length, `${name}: exported symbols listed`).toBeGreaterThan(0);
 
           const [symbol] = symbols;

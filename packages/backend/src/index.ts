@@ -4,7 +4,7 @@
  * why it chose it or why it could not. It works in browsers and everywhere else; in Node.js,
  * `@slr/backend/node` adds WebGPU through Dawn and the `'tensorflow'` backend (tfjs-node).
  *
- * @packageDocumentation
+ * @module @slr/backend
  */
 export { setupBackend } from './setup-backend';
 export { isSoftwareAdapter, type AdapterInfoLike } from './adapter';

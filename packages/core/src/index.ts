@@ -4,7 +4,7 @@
  * anyone writing functions in the same style. Node.js file helpers (atomic writes, file-system
  * errors in words) are in `@slr/core/node`.
  *
- * @packageDocumentation
+ * @module @slr/core
  */
 export * from './errors';
 export * from './checks';

@@ -4,7 +4,7 @@
  * per-sample prediction alignments, advice for the common issues, and HTML reports rendered to
  * strings. Browser-safe; writing the reports to files is in `@slr/diagnostics/node`.
  *
- * @packageDocumentation
+ * @module @slr/diagnostics
  */
 export * from './log-probs';
 export * from './gradient-health';

@@ -3,7 +3,7 @@
  * and layer freezing; browser-safe. Saving and loading models to and from folders (Node.js) is
  * in `@slr/layers/node`.
  *
- * @packageDocumentation
+ * @module @slr/layers
  */
 export * from './tfjs-fixes';
 export * from './sequence-model';

@@ -7,7 +7,7 @@
  * (`distillationLoss`, teacher soft targets, sequence-level distillation). Checkpoints, history
  * files, progress bars and soft-target files need Node.js and are in `@slr/train/node`.
  *
- * @packageDocumentation
+ * @module @slr/train
  */
 export * from './optimizer-config';
 export * from './optimizers';

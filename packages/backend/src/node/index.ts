@@ -4,7 +4,7 @@
  * where Node.js has none, finds out why Dawn found no adapter, and sets up the `'tensorflow'`
  * backend of tfjs-node. Everything else of `@slr/backend` is exported here too.
  *
- * @packageDocumentation
+ * @module @slr/backend/node
  */
 export * from '../index';
 export { setupBackend } from './setup-backend';

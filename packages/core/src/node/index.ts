@@ -1,7 +1,7 @@
 /**
  * Node.js helpers of `@slr/core`: atomic file writes and file-system errors in words.
  *
- * @packageDocumentation
+ * @module @slr/core/node
  */
 export * from './file-system-error';
 export * from './atomic-write';

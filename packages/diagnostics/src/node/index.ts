@@ -3,6 +3,6 @@
  * to files, atomically. Rendering them to a string (`renderReportHtml`,
  * `renderComparisonReportHtml`) is in the main entry and works in browsers too.
  *
- * @packageDocumentation
+ * @module @slr/diagnostics/node
  */
 export * from './report-files';

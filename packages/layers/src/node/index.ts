@@ -4,6 +4,6 @@
  * `@slr/layers` (or the model package that defines the model's layers) before loading, so that
  * its custom layers are registered.
  *
- * @packageDocumentation
+ * @module @slr/layers/node
  */
 export * from './model-io';

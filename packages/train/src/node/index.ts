@@ -5,7 +5,7 @@
  * `loadLatestValidCheckpoint`) and soft-target files (`saveSoftTargets`, `loadSoftTargets`).
  * Everything else is in `@slr/train`, which runs anywhere tfjs does.
  *
- * @packageDocumentation
+ * @module @slr/train/node
  */
 export * from './train';
 export * from './checkpoint';
