@@ -24,14 +24,7 @@ const LENGTH_WEIGHTS = [6, 12, 16, 18, 16, 13, 11, 8];
 /** Which split a bigram is reserved for: 0 none (allowed everywhere), 1 dev, 2 test. */
 const SPLIT_CODE: Record<Split, number> = { train: 0, dev: 1, test: 2 };
 
-/**
- * Options of {@link createSyntheticGrammar}.
- *
- * @example
- * ```ts
- * const options: SyntheticGrammarOptions = { seed: 1, successors: 6, heldOutFraction: 0.2 };
- * ```
- */
+/** Options of {@link createSyntheticGrammar}. */
 export interface SyntheticGrammarOptions {
   /** Seed (default 0). */
   seed?: number;

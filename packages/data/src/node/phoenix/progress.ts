@@ -8,11 +8,6 @@ import cliProgress from 'cli-progress';
 /**
  * Whether and where a long corpus job (for example {@link writePhoenixCorpus}) shows its
  * progress.
- *
- * @example
- * ```ts
- * const options: ProgressOptions = { progress: 'lines', progressStream: process.stdout };
- * ```
  */
 export interface ProgressOptions {
   /**

@@ -99,7 +99,8 @@ async function* annotations(dir: string, split: Split): AsyncGenerator<PhoenixCs
  *
  * @example
  * ```ts
- * const vocabulary = await loadOrBuildVocabulary(readOnlyDir, { save: false });
+ * // A corpus on a read-only disk: build the vocabulary without saving it.
+ * const vocabulary = await loadOrBuildVocabulary('/mnt/phoenix2014', { save: false });
  * ```
  */
 export interface LoadVocabularyOptions {
@@ -169,14 +170,7 @@ async function vocabularyOf(dir: string, save: boolean, blank: string): Promise<
   return vocabulary;
 }
 
-/**
- * Options of {@link readPhoenixSplit}.
- *
- * @example
- * ```ts
- * const options: ReadPhoenixOptions = { size: [112, 112], frameStep: 2, maxFrames: 64, vocabulary };
- * ```
- */
+/** Options of {@link readPhoenixSplit}. */
 export interface ReadPhoenixOptions extends PhoenixLayoutOptions {
   /** Resize every frame to `[H, W]` (the model's input); default: the frames' own size. */
   size?: [number, number];
@@ -210,7 +204,8 @@ export interface ReadPhoenixOptions extends PhoenixLayoutOptions {
  *
  * @example
  * ```ts
- * for await (const sample of readPhoenixSplit('/data/phoenix2014', 'train', { size: [112, 112], frameStep: 2 })) {
+ * const options: ReadPhoenixOptions = { size: [112, 112], frameStep: 2 };
+ * for await (const sample of readPhoenixSplit('/data/phoenix2014', 'train', options)) {
  *   sample.frameShape; // [T, 112, 112, 3]
  *   sample.glossIds;   // ids in annotations/vocabulary.json
  * }
