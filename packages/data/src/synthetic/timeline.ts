@@ -46,7 +46,10 @@ export interface SyntheticTimeline {
    * midpoint); every span has at least one frame.
    */
   spans: SignSpan[];
-  /** Frames whose time lies in the sign itself (no epenthesis, no rest), within `spans[i]`; may be empty at very low fps. */
+  /**
+   * Frames whose time lies in the sign itself (no epenthesis, no rest), within `spans[i]`; may
+   * be empty at very low fps.
+   */
   coreSpans: SignSpan[];
 }
 

@@ -108,7 +108,8 @@ class LineProgress extends StageCounter {
   private print(suffix = ''): void {
     const of = this.total === undefined ? '' : `/${this.total}`;
     this.stream.write(
-      `${this.label}: ${this.samples}${of} samples, ${this.frames} frames, ${this.framesPerSecond()} frames/s${suffix}\n`,
+      `${this.label}: ${this.samples}${of} samples, ` +
+        `${this.frames} frames, ${this.framesPerSecond()} frames/s${suffix}\n`,
     );
   }
 }

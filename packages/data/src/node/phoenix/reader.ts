@@ -174,7 +174,10 @@ async function vocabularyOf(dir: string, save: boolean, blank: string): Promise<
 export interface ReadPhoenixOptions extends PhoenixLayoutOptions {
   /** Resize every frame to `[H, W]` (the model's input); default: the frames' own size. */
   size?: [number, number];
-  /** How frames are fitted to `size` (sharp's `fit`): `'fill'` stretches (default), `'cover'` crops, `'contain'` pads with black. */
+  /**
+   * How frames are fitted to `size` (sharp's `fit`): `'fill'` stretches (default), `'cover'`
+   * crops, `'contain'` pads with black.
+   */
   fit?: 'fill' | 'cover' | 'contain';
   /** Keep every `frameStep`-th frame, starting with the first (default 1: all). */
   frameStep?: number;
@@ -246,7 +249,8 @@ export async function* readPhoenixSplit(
         throw new PhoenixDataError(
           file,
           line,
-          `unknown gloss '${gloss}' in the annotation of '${entry.id}': it is not in the vocabulary of ${vocabulary.glosses.length} glosses.`,
+          `unknown gloss '${gloss}' in the annotation of '${entry.id}': it is not in the vocabulary ` +
+            `of ${vocabulary.glosses.length} glosses.`,
         );
       return vocabulary.idOf(gloss);
     });
@@ -385,7 +389,8 @@ async function decodeFrames(
       throw new PhoenixDataError(
         entry.file,
         entry.line,
-        `the frame ${path} of '${entry.id}' is ${info.width}×${info.height}×${info.channels} but the sample's frames are ${width}×${height}×3 (pass options.size to resize).`,
+        `the frame ${path} of '${entry.id}' is ${info.width}×${info.height}×${info.channels} ` +
+          `but the sample's frames are ${width}×${height}×3 (pass options.size to resize).`,
       );
     }
     const offset = t * height * width * 3;
