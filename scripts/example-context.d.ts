@@ -39,6 +39,8 @@ declare global {
   // @slr/core, @slr/ctc, @slr/backend, @slr/test-utils, scripts/ (examples of these only).
 
   // @slr/data (examples of this package only).
+  /** One sample: frames `[T, H, W, 3]`, its glosses and their ids, maybe spans and keypoints. */
+  const sample: SignSample;
 
   // @slr/layers, @slr/models-i3d, @slr/models-mobilenetv3 (examples of these only).
 

@@ -5,9 +5,11 @@
  *
  * @example
  * ```ts
- * const [sample]: SignSample[] = [...generateSignCorpus({ seed: 1, glosses: 20 }).samples('train', { height: 112, width: 112 })];
- * const [T, H, W] = sample.frameShape;
- * sample.glosses;                       // ['MORGEN', 'REGEN', …]
+ * const corpus = generateSignCorpus({ seed: 1, glosses: 20 });
+ * const sample: SignSample = corpus.renderSample(corpus.splits.train[0], { height: 112, width: 112 });
+ * const [frameCount, height, width] = sample.frameShape; // [146, 112, 112]
+ * sample.frames.length === frameCount * height * width * 3; // true
+ * sample.glosses; // ['BLEIBEN', 'KALT', 'OST', 'STEIGEN', 'KALT', 'STEIGEN']
  * ```
  */
 export interface SignSample {
@@ -49,13 +51,5 @@ export interface SignSpan {
   end: number;
 }
 
-/**
- * Dataset split names, as in PHOENIX-2014.
- *
- * @example
- * ```ts
- * const split: Split = 'dev';
- * for (const sample of corpus.samples(split, { height: 112, width: 112 })) evaluate(sample);
- * ```
- */
+/** Dataset split names, as in PHOENIX-2014. */
 export type Split = 'train' | 'dev' | 'test';

@@ -97,7 +97,10 @@ export class GlossVocabulary {
    *
    * @example
    * ```ts
-   * const vocabulary = GlossVocabulary.fromJSON(JSON.parse(text), 'corpus/annotations/vocabulary.json');
+   * import { readFileSync } from 'node:fs';
+   *
+   * const path = 'corpus/annotations/vocabulary.json';
+   * const vocabulary = GlossVocabulary.fromJSON(JSON.parse(readFileSync(path, 'utf8')), path);
    * ```
    */
   static fromJSON(json: unknown, source?: string): GlossVocabulary {
@@ -137,7 +140,9 @@ export class GlossVocabulary {
    *
    * @example
    * ```ts
-   * vocabulary.idOf('REGEN', 'train.corpus.csv line 12');
+   * const vocabulary = GlossVocabulary.fromGlosses(['REGEN', 'MORGEN']);
+   * vocabulary.idOf('REGEN'); // 2
+   * vocabulary.idOf('SONNE', 'train.corpus.csv line 12'); // throws, naming 'SONNE' and the line
    * ```
    */
   idOf(gloss: string, where?: string): number {
@@ -154,7 +159,9 @@ export class GlossVocabulary {
    *
    * @example
    * ```ts
+   * const vocabulary = GlossVocabulary.fromGlosses(['REGEN', 'MORGEN']);
    * vocabulary.glossOf(0); // '<blank>'
+   * vocabulary.glossOf(1); // 'MORGEN'
    * ```
    */
   glossOf(id: number): string {
@@ -167,6 +174,7 @@ export class GlossVocabulary {
    *
    * @example
    * ```ts
+   * const vocabulary = GlossVocabulary.fromGlosses(['REGEN', 'MORGEN']);
    * vocabulary.encode(['MORGEN', 'REGEN']); // [1, 2]
    * ```
    */
@@ -181,6 +189,7 @@ export class GlossVocabulary {
    *
    * @example
    * ```ts
+   * const vocabulary = GlossVocabulary.fromGlosses(['REGEN', 'MORGEN']);
    * vocabulary.decode([1, 0, 2]); // ['MORGEN', 'REGEN']
    * ```
    */

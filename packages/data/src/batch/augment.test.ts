@@ -180,7 +180,8 @@ describe('augmentSample', () => {
       /'options.timeScale' passed to 'augmentSample' .*, but got -0\.1\./,
     );
     expect(() => augmentSample(input, { cropScale: [0, 1] }, rng)).toThrow(
-      "Argument 'options.cropScale' passed to 'augmentSample' must be [min, max] with 0 < min <= max <= 1, but got [0, 1].",
+      "Argument 'options.cropScale' passed to 'augmentSample' must be [min, max] with 0 < min <= max <= 1, " +
+        'but got [0, 1].',
     );
     expect(() => augmentSample(input, { cropScale: [0.9, 0.8] }, rng)).toThrow(
       /'options.cropScale' passed to 'augmentSample' .*, but got \[0\.9, 0\.8\]\./,

@@ -13,11 +13,6 @@ import { checkAugmentOptions, checkSample } from './sample-checks';
  * Which augmentations {@link augmentSample} applies; each is off unless set, so `{}` changes
  * nothing. Random values are drawn per sample (one draw per transform, the same for all its
  * frames), in a fixed order: time scale, crop, brightness.
- *
- * @example
- * ```ts
- * const augment: AugmentOptions = { timeScale: 0.2, cropScale: [0.8, 1], brightness: 0.1 };
- * ```
  */
 export interface AugmentOptions {
   /**

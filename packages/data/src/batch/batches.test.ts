@@ -277,7 +277,8 @@ describe('batches', () => {
     ];
     const before = tf.memory().numTensors;
     await expect(collect(samples, { batchSize: 4 })).rejects.toThrow(
-      "Argument 'source' passed to 'batches' must have frames of 2×2 like sample 's0' (a batch has one H×W), but got sample 's2' with frames of 3×3.",
+      "Argument 'source' passed to 'batches' must have frames of 2×2 like sample 's0' (a batch has one H×W), " +
+        "but got sample 's2' with frames of 3×3.",
     );
     await expect(collect(samples, { batchSize: 2, prefetch: 3 })).rejects.toThrow(
       /must have frames of 3×3 like sample 's2' .*, but got sample 's3' with frames of 2×2\./,
@@ -322,11 +323,13 @@ describe('batches', () => {
       ],
       [
         { batchSize: 2, bucketing: {} as BatchesOptions['bucketing'] },
-        "'options.bucketing' passed to 'batches' must be { boundaries: number[] } or { sortWindow: number }, but got {}.",
+        "'options.bucketing' passed to 'batches' must be { boundaries: number[] } or { sortWindow: number }, " +
+          'but got {}.',
       ],
       [
         { batchSize: 2, bucketing: { boundaries: [5, 3] } },
-        "'options.bucketing.boundaries' passed to 'batches' must be a non-empty list of strictly increasing integers >= 1, but got [5, 3].",
+        "'options.bucketing.boundaries' passed to 'batches' " +
+          'must be a non-empty list of strictly increasing integers >= 1, but got [5, 3].',
       ],
       [
         { batchSize: 2, bucketing: { sortWindow: 0 } },
@@ -338,7 +341,8 @@ describe('batches', () => {
       ],
       [
         { batchSize: 2, augment: { cropScale: [0.5, 2] } },
-        "'options.augment.cropScale' passed to 'batches' must be [min, max] with 0 < min <= max <= 1, but got [0.5, 2].",
+        "'options.augment.cropScale' passed to 'batches' must be [min, max] with 0 < min <= max <= 1, " +
+          'but got [0.5, 2].',
       ],
       [
         { batchSize: 2, padTo: 0 },
@@ -348,7 +352,8 @@ describe('batches', () => {
     for (const [options, message] of cases)
       expect(() => batches(samples, options as BatchesOptions)).toThrow(`Argument ${message}`);
     expect(() => batches(null as unknown as BatchSource, { batchSize: 1 })).toThrow(
-      "Argument 'source' passed to 'batches' must be an array or a (sync or async) iterable of SignSamples, but got null.",
+      "Argument 'source' passed to 'batches' must be an array or a (sync or async) iterable of SignSamples, " +
+        'but got null.',
     );
     expect(() => batches(samples, null as unknown as BatchesOptions)).toThrow(
       "Argument 'options' passed to 'batches' must be an object or undefined, but got null.",

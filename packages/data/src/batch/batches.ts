@@ -36,8 +36,12 @@ import {
  *
  * @example
  * ```ts
- * batches(train, { batchSize: 8, shuffle: true, bucketing: { sortWindow: 16 } });
- * batches(train, { batchSize: 8, shuffle: true, bucketing: { boundaries: [64, 128, 192] } });
+ * const sorted = batches(trainSamples, { batchSize: 8, shuffle: true, bucketing: { sortWindow: 16 } });
+ * const bucketed = batches(trainSamples, {
+ *   batchSize: 8,
+ *   shuffle: true,
+ *   bucketing: { boundaries: [64, 128, 192] }, // T < 64, 64 ≤ T < 128, 128 ≤ T < 192, T ≥ 192
+ * });
  * ```
  */
 export type BucketingOptions =
@@ -57,15 +61,6 @@ export type BucketingOptions =
 /**
  * Options of {@link batches}: the batch options of {@link makeBatch} (`padTo`, `keypoints`,
  * `vocabulary`) plus the pipeline's own.
- *
- * @example
- * ```ts
- * const options: BatchesOptions = {
- *   batchSize: 8, shuffle: true, seed: 42, epoch, shuffleBuffer: 64,
- *   bucketing: { sortWindow: 8 }, dropRemainder: true, prefetch: 2, padTo: 4,
- *   augment: { timeScale: 0.2, cropScale: [0.8, 1], brightness: 0.1 },
- * };
- * ```
  */
 export interface BatchesOptions extends MakeBatchOptions {
   /** Samples per batch, a positive integer. */
@@ -108,10 +103,11 @@ export interface BatchesOptions extends MakeBatchOptions {
  *
  * @example
  * ```ts
- * async function* rendered(): AsyncGenerator<SignSample> {
- *   for (let i = 0; i < 1000; i++) yield await renderSample(i);
- * }
- * const source: BatchSource = { [Symbol.asyncIterator]: rendered }; // re-iterable, one pass per epoch
+ * // Renders the samples on demand, anew for each epoch (a generator object is read only once).
+ * const source: BatchSource = {
+ *   [Symbol.iterator]: () => corpus.samples('train', { height: 112, width: 112 }),
+ * };
+ * for await (const batch of batches(source, { batchSize: 8 })) disposeBatch(batch);
  * ```
  */
 export type BatchSource = Iterable<SignSample> | AsyncIterable<SignSample> | readonly SignSample[];
@@ -418,14 +414,24 @@ async function* prefetched(
  *
  * @example
  * ```ts
+ * import * as tf from '@tensorflow/tfjs';
+ * import { ctcLoss } from '@slr/ctc';
  * import { batches, disposeBatch } from '@slr/data';
  *
+ * const optimizer = tf.train.adam(1e-3);
  * for (let epoch = 0; epoch < 10; epoch++) {
  *   for await (const batch of batches(trainSamples, {
- *     batchSize: 8, shuffle: true, seed: 42, epoch, bucketing: { sortWindow: 8 },
+ *     batchSize: 8,
+ *     shuffle: true,
+ *     seed: 42,
+ *     epoch,
+ *     bucketing: { sortWindow: 8 },
  *     augment: { timeScale: 0.2, cropScale: [0.8, 1], brightness: 0.1 },
  *   })) {
- *     await trainStep(batch.videos, batch.targets, batch.inputLengths, batch.targetLengths);
+ *     const frames = model.outputLengths(batch.inputLengths);
+ *     optimizer.minimize(() =>
+ *       ctcLoss(model.apply(batch.videos, true), batch.targets, frames, batch.targetLengths),
+ *     );
  *     disposeBatch(batch);
  *   }
  * }

@@ -88,7 +88,8 @@ describe('makeBatch', () => {
     expect(await batch.targets.array()).toEqual([[3, 2, 1]]);
     disposeBatch(batch);
     expect(() => makeBatch([sample('a', 2, 4)], { vocabulary })).toThrow(
-      "Argument 'samples[0]' passed to 'makeBatch' must have only glosses of options.vocabulary (3 glosses), but got sample 'a' with the unknown gloss 'G4'.",
+      "Argument 'samples[0]' passed to 'makeBatch' must have only glosses of options.vocabulary (3 glosses), " +
+        "but got sample 'a' with the unknown gloss 'G4'.",
     );
   });
 
@@ -96,7 +97,9 @@ describe('makeBatch', () => {
     expect(() =>
       makeBatch([sample('first', 2, 1), sample('odd-one', 2, 1, { height: 4 })]),
     ).toThrow(
-      "Argument 'samples[1]' passed to 'makeBatch' must have frames of 2×3 like sample 'first' (a batch has one H×W), but got sample 'odd-one' with frames of 4×3.",
+      "Argument 'samples[1]' passed to 'makeBatch' " +
+        "must have frames of 2×3 like sample 'first' (a batch has one H×W), " +
+        "but got sample 'odd-one' with frames of 4×3.",
     );
   });
 
@@ -106,7 +109,8 @@ describe('makeBatch', () => {
       /'samples\[1\]' .* must have keypoints .*keypoints: false.*, but got sample 'without' without keypoints\./,
     );
     expect(() => makeBatch([sample('a', 2, 1)], { keypoints: true })).toThrow(
-      "Argument 'samples[0]' passed to 'makeBatch' must have keypoints (options.keypoints is true), but got sample 'a' without keypoints.",
+      "Argument 'samples[0]' passed to 'makeBatch' must have keypoints (options.keypoints is true), " +
+        "but got sample 'a' without keypoints.",
     );
     expect(() =>
       makeBatch([sample('a', 2, 1, { keypoints: 2 }), sample('b', 2, 1, { keypoints: 3 })]),
@@ -123,7 +127,8 @@ describe('makeBatch', () => {
   it('rejects inconsistent samples, naming them', () => {
     const short = { ...sample('short', 2, 1), frames: new Float32Array(5) };
     expect(() => makeBatch([short])).toThrow(
-      "Argument 'samples[0]' passed to 'makeBatch' must have T·H·W·3 = 36 frame values (frameShape [2, 2, 3, 3]), but got sample 'short' with 5 frame values.",
+      "Argument 'samples[0]' passed to 'makeBatch' " +
+        "must have T·H·W·3 = 36 frame values (frameShape [2, 2, 3, 3]), but got sample 'short' with 5 frame values.",
     );
     const blank = { ...sample('blank', 2, 1), glossIds: [0] };
     expect(() => makeBatch([blank])).toThrow(
@@ -137,7 +142,8 @@ describe('makeBatch', () => {
     expect(() =>
       makeBatch([{ ...empty, frameShape: [0, 2, 3, 3], frames: new Float32Array(0) }]),
     ).toThrow(
-      "Argument 'samples[0]' passed to 'makeBatch' must have a frameShape [T, H, W, 3] of integers >= 1, but got sample 'empty' with frameShape [0,2,3,3].",
+      "Argument 'samples[0]' passed to 'makeBatch' must have a frameShape [T, H, W, 3] of integers >= 1, " +
+        "but got sample 'empty' with frameShape [0,2,3,3].",
     );
     const badPoints = { ...sample('kp', 2, 1, { keypoints: 3 }), keypointNames: ['a'] };
     expect(() => makeBatch([badPoints])).toThrow(

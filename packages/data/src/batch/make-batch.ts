@@ -20,8 +20,9 @@ import { checkMakeBatchOptions } from './sample-checks';
  * @example
  * ```ts
  * const batch = makeBatch(samples);
- * const logProbs = model.apply(batch.videos);                // [B, T', V] → transpose to [T', B, V]
- * const loss = ctcLoss(timeMajor, batch.targets, batch.inputLengths, batch.targetLengths);
+ * const logProbs = model.apply(batch.videos, false); // time-major [T', B, V]
+ * const frames = model.outputLengths(batch.inputLengths); // the lengths after the model's stride
+ * const loss = ctcLoss(logProbs, batch.targets, frames, batch.targetLengths);
  * disposeBatch(batch);
  * ```
  */
@@ -42,14 +43,7 @@ export interface SignBatch {
   keypoints?: tf.Tensor4D;
 }
 
-/**
- * Options of {@link makeBatch} (and of {@link batches}, which passes them on).
- *
- * @example
- * ```ts
- * makeBatch(samples, { padTo: 4, keypoints: false, vocabulary });
- * ```
- */
+/** Options of {@link makeBatch} (and of {@link batches}, which passes them on). */
 export interface MakeBatchOptions {
   /**
    * Round Tmax up to a multiple of this (for example a model's total temporal stride, so that
@@ -78,12 +72,12 @@ export interface MakeBatchOptions {
  *
  * @example
  * ```ts
- * import * as tf from '@tensorflow/tfjs';
  * import { makeBatch, disposeBatch } from '@slr/data';
  *
- * const batch = makeBatch([sampleA, sampleB], { padTo: 4 });
+ * const [first, second] = samples;
+ * const batch = makeBatch([first, second], { padTo: 4 });
  * batch.videos.shape;   // [2, Tmax, H, W, 3], Tmax a multiple of 4
- * batch.inputLengths;   // [sampleA.frameShape[0], sampleB.frameShape[0]]
+ * batch.inputLengths;   // [first.frameShape[0], second.frameShape[0]]
  * batch.targets;        // int32 [2, Smax], e.g. [[3, 7, 2], [5, 1, -1]]
  * disposeBatch(batch);
  * ```
@@ -107,9 +101,9 @@ export function makeBatch(
  *
  * @example
  * ```ts
- * for await (const batch of batches(train, { batchSize: 8 })) {
- *   await step(batch);
- *   disposeBatch(batch);
+ * for await (const batch of batches(trainSamples, { batchSize: 8 })) {
+ *   console.log(batch.ids, batch.videos.shape);
+ *   disposeBatch(batch); // its tensors are the caller's
  * }
  * ```
  */

@@ -107,7 +107,8 @@ export function targetIds(
       throw new ArgumentError(
         fn,
         argument,
-        `have only glosses of options.vocabulary (${vocabulary.glosses.length} ${vocabulary.glosses.length === 1 ? 'gloss' : 'glosses'})`,
+        `have only glosses of options.vocabulary ` +
+          `(${vocabulary.glosses.length} ${vocabulary.glosses.length === 1 ? 'gloss' : 'glosses'})`,
         sample,
         { actualText: `${name} with the unknown gloss '${unknown}'` },
       );

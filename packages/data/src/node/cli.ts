@@ -74,9 +74,8 @@ function real(
     value > max ||
     (exclusiveMin ? value <= min : value < min)
   ) {
-    throw new UsageError(
-      `--${flag} must be a number ${exclusiveMin ? `> ${min}` : `≥ ${min}`}${Number.isFinite(max) ? ` and ≤ ${max}` : ''}, but got '${text}'.`,
-    );
+    const range = `${exclusiveMin ? `> ${min}` : `≥ ${min}`}${Number.isFinite(max) ? ` and ≤ ${max}` : ''}`;
+    throw new UsageError(`--${flag} must be a number ${range}, but got '${text}'.`);
   }
   return value;
 }
@@ -193,8 +192,10 @@ async function main(argv: string[]): Promise<number> {
       `${split} ${summary.splits[split]?.samples ?? 0} samples / ${summary.splits[split]?.frames ?? 0} frames`,
   );
   const seconds = ((performance.now() - started) / 1000).toFixed(1);
+  const withKeypoints = args.keypoints ? ', keypoints' : '';
   process.stdout.write(
-    `Wrote ${args.out}: ${splits.join(', ')}; ${summary.vocabulary.glosses.length} glosses; ${args.height}x${args.width} at ${args.fps} fps${args.keypoints ? ', keypoints' : ''} (${seconds} s).\n`,
+    `Wrote ${args.out}: ${splits.join(', ')}; ${summary.vocabulary.glosses.length} glosses; ` +
+      `${args.height}x${args.width} at ${args.fps} fps${withKeypoints} (${seconds} s).\n`,
   );
   return 0;
 }

@@ -296,10 +296,12 @@ describe('generateSignCorpus', () => {
       "Argument 'options.glosses' passed to 'generateSignCorpus' must be an integer >= 2, but got 1.",
     );
     expect(() => generateSignCorpus({ glossNames: ['REGEN'] })).toThrow(
-      "Argument 'options.glossNames' passed to 'generateSignCorpus' must hold at least 2 glosses (held-out bigrams need two), but got 1 gloss.",
+      "Argument 'options.glossNames' passed to 'generateSignCorpus' " +
+        'must hold at least 2 glosses (held-out bigrams need two), but got 1 gloss.',
     );
     expect(() => generateSignCorpus({ glossNames: ['REGEN', 'SONNE', 'REGEN'] })).toThrow(
-      "Argument 'options.glossNames[2]' passed to 'generateSignCorpus' must differ from every gloss before it, but got 'REGEN', which is options.glossNames[0] too.",
+      "Argument 'options.glossNames[2]' passed to 'generateSignCorpus' must differ from every gloss before it, " +
+        "but got 'REGEN', which is options.glossNames[0] too.",
     );
     expect(() => generateSignCorpus({ difficulty: 2 })).toThrow(
       "Argument 'options.difficulty' passed to 'generateSignCorpus' must be a finite number in [0, 1], but got 2.",
@@ -317,7 +319,8 @@ describe('generateSignCorpus', () => {
       testSamples: 1,
     });
     expect(() => corpus.specFor(['NOPE'])).toThrow(
-      "Argument 'glosses[0]' passed to 'SyntheticSignCorpus.specFor' must be a gloss of the corpus (10 glosses), but got 'NOPE'.",
+      "Argument 'glosses[0]' passed to 'SyntheticSignCorpus.specFor' must be a gloss of the corpus (10 glosses), " +
+        "but got 'NOPE'.",
     );
     expect(() => corpus.specFor(['REGEN'], { signer: 'Signer10' })).toThrow(
       /'options.signer' passed to 'SyntheticSignCorpus.specFor' must be a signer index in \[0, 8\] .*, but got 'Signer10'\./,
@@ -327,7 +330,9 @@ describe('generateSignCorpus', () => {
       corpus.renderSample({ ...spec, glosses: spec.glosses.map(() => 'X') }, small),
     ).toThrow(
       new RegExp(
-        `^Argument 'spec.glossIds\\[0\\]' passed to 'SyntheticSignCorpus.renderSample' must be the id of spec.glosses\\[0\\], 'X', in this corpus, but got ${spec.glossIds[0]}, which is '${spec.glosses[0]}'\\.$`,
+        `^Argument 'spec.glossIds\\[0\\]' passed to 'SyntheticSignCorpus.renderSample' ` +
+          `must be the id of spec.glosses\\[0\\], 'X', in this corpus, ` +
+          `but got ${spec.glossIds[0]}, which is '${spec.glosses[0]}'\\.$`,
       ),
     );
     expect(() => corpus.renderSample(spec, { height: 0 })).toThrow(

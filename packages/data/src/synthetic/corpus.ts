@@ -22,14 +22,7 @@ import { generateSyntheticSigners, type SyntheticSigner } from './signers';
 import { generateSyntheticSigns, type SyntheticSign } from './signs';
 import { planSyntheticTimeline, type SyntheticTimeline } from './timeline';
 
-/**
- * Options of {@link generateSignCorpus}; every field is optional.
- *
- * @example
- * ```ts
- * const options: SignCorpusOptions = { seed: 1, glosses: 100, difficulty: 0.5, trainSamples: 2000 };
- * ```
- */
+/** Options of {@link generateSignCorpus}; every field is optional. */
 export interface SignCorpusOptions {
   /** Seed of everything (default 0): the same options always give the same corpus. */
   seed?: number;
@@ -101,7 +94,9 @@ const SPLIT_CODE: Record<Split, number> = { train: 1, dev: 2, test: 3 };
  * @example
  * ```ts
  * const corpus = generateSignCorpus({ seed: 1, glosses: 50 });
- * for (const sample of corpus.samples('dev', { height: 112, width: 112 })) train(sample);
+ * for (const sample of corpus.samples('dev', { height: 112, width: 112 })) {
+ *   console.log(sample.id, sample.glosses.join(' '));
+ * }
  * ```
  */
 export class SyntheticSignCorpus {
@@ -309,7 +304,10 @@ export class SyntheticSignCorpus {
    *
    * @example
    * ```ts
-   * for (const sample of corpus.samples('train', { height: 112, width: 112 })) consume(sample);
+   * let frames = 0;
+   * for (const sample of corpus.samples('train', { height: 112, width: 112 })) {
+   *   frames += sample.frameShape[0];
+   * }
    * ```
    */
   *samples(
@@ -327,7 +325,9 @@ export class SyntheticSignCorpus {
    *
    * @example
    * ```ts
-   * for await (const sample of corpus.stream('dev', { height: 224, width: 224 })) await write(sample);
+   * for await (const sample of corpus.stream('dev', { height: 224, width: 224 })) {
+   *   console.log(sample.id, sample.frameShape); // timers and I/O run between samples
+   * }
    * ```
    */
   async *stream(

@@ -8,22 +8,12 @@ import { checkInteger } from '@slr/core';
 /**
  * The syntactic categories of synthetic glosses; the grammar
  * ({@link createSyntheticGrammar}) prefers orders such as TIME → PLACE → WEATHER → QUALITY.
- *
- * @example
- * ```ts
- * const category: SyntheticGlossCategory = syntheticGlossCategory(0); // 'WEATHER'
- * ```
  */
 export type SyntheticGlossCategory = 'WEATHER' | 'TIME' | 'PLACE' | 'QUALITY' | 'ACTION';
 
 /**
  * The categories in the order glosses are interleaved: gloss `i` of the built-in list belongs
  * to `SYNTHETIC_GLOSS_CATEGORIES[i % 5]`, and so does a generated `GLOSS_nnnn` name.
- *
- * @example
- * ```ts
- * SYNTHETIC_GLOSS_CATEGORIES.indexOf('PLACE'); // 2
- * ```
  */
 export const SYNTHETIC_GLOSS_CATEGORIES: readonly SyntheticGlossCategory[] = [
   'WEATHER',

@@ -31,7 +31,7 @@ describe('synthetic grammar', () => {
     ],
     { numRuns: 40 },
   )(
-    'keeps held-out bigrams out of train, puts one in every dev and test sentence, and keeps sentences within maxSentenceLength',
+    'keeps held-out bigrams out of train, puts one in every dev and test sentence, obeys maxSentenceLength',
     (count, seed, successors, heldOutFraction, maxSentenceLength) => {
       const grammar = createSyntheticGrammar(syntheticGlossNames(count), {
         seed,
@@ -49,7 +49,8 @@ describe('synthetic grammar', () => {
           const kinds = sentence
             .slice(1)
             .map((gloss, k) => grammar.bigramSplit(sentence[k], gloss));
-          expect(kinds.every((kind) => kind === 'train' || kind === split)).toBe(true); // only grammar bigrams, no other split's
+          // Only grammar bigrams, and none held out for another split.
+          expect(kinds.every((kind) => kind === 'train' || kind === split)).toBe(true);
           if (split !== 'train') expect(kinds).toContain(split);
           for (let k = 1; k < sentence.length; k++) expect(sentence[k]).not.toBe(sentence[k - 1]);
         }
@@ -75,13 +76,16 @@ describe('synthetic grammar', () => {
 
   it('rejects fewer than two glosses and sentence limits outside 2 … 8', () => {
     expect(() => createSyntheticGrammar(['REGEN'])).toThrow(
-      "Argument 'glosses' passed to 'createSyntheticGrammar' must hold at least 2 glosses (held-out bigrams need two), but got 1 gloss.",
+      "Argument 'glosses' passed to 'createSyntheticGrammar' " +
+        'must hold at least 2 glosses (held-out bigrams need two), but got 1 gloss.',
     );
     expect(() => createSyntheticGrammar(syntheticGlossNames(5), { maxSentenceLength: 1 })).toThrow(
-      "Argument 'options.maxSentenceLength' passed to 'createSyntheticGrammar' must be an integer in [2, 8], but got 1.",
+      "Argument 'options.maxSentenceLength' passed to 'createSyntheticGrammar' must be an integer in [2, 8], " +
+        'but got 1.',
     );
     expect(() => createSyntheticGrammar(syntheticGlossNames(5), { maxSentenceLength: 9 })).toThrow(
-      "Argument 'options.maxSentenceLength' passed to 'createSyntheticGrammar' must be an integer in [2, 8], but got 9.",
+      "Argument 'options.maxSentenceLength' passed to 'createSyntheticGrammar' must be an integer in [2, 8], " +
+        'but got 9.',
     );
     expect(() => createSyntheticGrammar(syntheticGlossNames(5), null as never)).toThrow(
       "Argument 'options' passed to 'createSyntheticGrammar' must be an object or undefined, but got null.",

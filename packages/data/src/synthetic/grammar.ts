@@ -24,14 +24,7 @@ const LENGTH_WEIGHTS = [6, 12, 16, 18, 16, 13, 11, 8];
 /** Which split a bigram is reserved for: 0 none (allowed everywhere), 1 dev, 2 test. */
 const SPLIT_CODE: Record<Split, number> = { train: 0, dev: 1, test: 2 };
 
-/**
- * Options of {@link createSyntheticGrammar}.
- *
- * @example
- * ```ts
- * const options: SyntheticGrammarOptions = { seed: 1, successors: 6, heldOutFraction: 0.2 };
- * ```
- */
+/** Options of {@link createSyntheticGrammar}. */
 export interface SyntheticGrammarOptions {
   /** Seed (default 0). */
   seed?: number;
@@ -49,8 +42,9 @@ export interface SyntheticGrammarOptions {
 /**
  * A bigram grammar over glosses `0 … G − 1`. Each gloss has a category and a short list of
  * successors (drawn by category transitions, then by a Zipf-like gloss frequency) with Zipf
- * weights `1, 1/2, 1/3, …`; a sentence has 1–8 glosses (at most `maxSentenceLength`; length drawn first, the chain stops
- * early at a gloss with no allowed successor) and never repeats a gloss back to back.
+ * weights `1, 1/2, 1/3, …`; a sentence has 1–8 glosses (at most `maxSentenceLength`; length
+ * drawn first, the chain stops early at a gloss with no allowed successor) and never repeats a
+ * gloss back to back.
  *
  * Held-out rule: a random `heldOutFraction` of the bigrams (successor edges) is held out.
  * Train sentences contain none of them. Every dev sentence contains at least one dev bigram

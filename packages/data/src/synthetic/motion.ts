@@ -5,33 +5,12 @@
 import type { SyntheticSign } from './signs';
 import { signParameterIndex as at } from './signs';
 
-/**
- * Numbers per hand in a pose: x, y (wrist), orient, facing, 5 finger extensions, spread, size.
- *
- * @example
- * ```ts
- * const leftWristX = pose[HAND];
- * ```
- */
+/** Numbers per hand in a pose: x, y (wrist), orient, facing, 5 finger extensions, spread, size. */
 export const HAND = 11;
-/**
- * Numbers per pose: dominant (signer's right) hand, then the non-dominant (left) hand.
- *
- * @example
- * ```ts
- * const pose = new Float64Array(POSE);
- * ```
- */
+/** Numbers per pose: dominant (signer's right) hand, then the non-dominant (left) hand. */
 export const POSE = 2 * HAND;
 
-/**
- * Hands at rest, low in front of the torso.
- *
- * @example
- * ```ts
- * interpolatePose(REST_POSE, firstSignStart, t, pose);
- * ```
- */
+/** Hands at rest, low in front of the torso. */
 export const REST_POSE = Float64Array.from([
   0.42, 0.78, 1.9, 0.35, 0.3, 0.3, 0.3, 0.3, 0.3, 0.2, 1, 0.58, 0.78, -1.9, 0.35, 0.3, 0.3, 0.3,
   0.3, 0.3, 0.2, 1,
@@ -43,14 +22,7 @@ const smoothstep = (low: number, high: number, x: number): number => {
   return t * t * (3 - 2 * t);
 };
 
-/**
- * A sign's raw parameters mapped to physical ones (body-frame units, radians, seconds).
- *
- * @example
- * ```ts
- * const decoded = decodeSign(sign); // then signPose(decoded, 0.5, pose)
- * ```
- */
+/** A sign's raw parameters mapped to physical ones (body-frame units, radians, seconds). */
 export interface DecodedSign {
   startX: number;
   startY: number;
@@ -84,7 +56,7 @@ export interface DecodedSign {
  *
  * @example
  * ```ts
- * decodeSign(sign).duration; // seconds, in [0.35, 0.75]
+ * decodeSign(corpus.signs[0]).duration; // seconds, in [0.35, 0.75]
  * ```
  */
 export function decodeSign(sign: SyntheticSign): DecodedSign {
@@ -138,7 +110,7 @@ export function decodeSign(sign: SyntheticSign): DecodedSign {
  * @example
  * ```ts
  * const pose = new Float64Array(POSE);
- * signPose(decodeSign(sign), 0, pose); // the sign's start pose
+ * signPose(decodeSign(corpus.signs[0]), 0, pose); // the sign's start pose
  * ```
  */
 export function signPose(sign: DecodedSign, s: number, out: Float64Array): Float64Array {
@@ -191,7 +163,10 @@ export function signPose(sign: DecodedSign, s: number, out: Float64Array): Float
  *
  * @example
  * ```ts
- * interpolatePose(endOfSign, startOfNext, 0.5, pose);
+ * const [first, second] = corpus.signs.map(decodeSign);
+ * const end = signPose(first, 1, new Float64Array(POSE));
+ * const start = signPose(second, 0, new Float64Array(POSE));
+ * const halfway = interpolatePose(end, start, 0.5, new Float64Array(POSE));
  * ```
  */
 export function interpolatePose(

@@ -15,7 +15,7 @@
  *
  * @example
  * ```ts
- * const sampleSeed = mixSeed(corpusSeed, 2, 17);
+ * const sampleSeed = mixSeed(42, 2, 17); // corpus seed 42, split 2 (dev), sample 17
  * ```
  */
 export function mixSeed(...parts: number[]): number {

@@ -4,14 +4,7 @@
  * antialiasing, coverage ramps over one pixel across the shape's edge.
  */
 
-/**
- * An RGB float image `[height, width, 3]`.
- *
- * @example
- * ```ts
- * const image: RgbImage = { data: new Float32Array(32 * 48 * 3), width: 48, height: 32, antialias: true };
- * ```
- */
+/** An RGB float image `[height, width, 3]`. */
 export interface RgbImage {
   data: Float32Array;
   width: number;
@@ -24,6 +17,7 @@ export interface RgbImage {
  *
  * @example
  * ```ts
+ * const image: RgbImage = { data: new Float32Array(32 * 48 * 3), width: 48, height: 32, antialias: true };
  * fillGradient(image, [0.4, 0.4, 0.5], [0.3, 0.3, 0.35]);
  * ```
  */
@@ -51,6 +45,7 @@ export function fillGradient(
  *
  * @example
  * ```ts
+ * declare const image: RgbImage;
  * fillCapsule(image, 10, 10, 30, 20, 3, [0.9, 0.7, 0.6]);
  * ```
  */
@@ -109,6 +104,7 @@ export function fillCapsule(
  *
  * @example
  * ```ts
+ * declare const image: RgbImage;
  * fillEllipse(image, 24, 16, 6, 4, Math.PI / 6, [0.9, 0.7, 0.6]);
  * ```
  */
@@ -175,6 +171,7 @@ export function fillEllipse(
  *
  * @example
  * ```ts
+ * declare const image: RgbImage;
  * fillConvexPolygon(image, [10, 10, 30, 10, 34, 40, 6, 40], [0.1, 0.1, 0.2]);
  * ```
  */

@@ -28,7 +28,8 @@ import { planSyntheticTimeline } from './timeline';
  *
  * @example
  * ```ts
- * SYNTHETIC_KEYPOINT_NAMES.indexOf('rightWrist'); // 6
+ * const wrist = SYNTHETIC_KEYPOINT_NAMES.indexOf('rightWrist'); // 6
+ * const [x, y] = sample.keypoints!.subarray(2 * wrist, 2 * wrist + 2); // frame 0's (keypoints: true)
  * ```
  */
 export const SYNTHETIC_KEYPOINT_NAMES: readonly string[] = [
@@ -54,14 +55,7 @@ export const SYNTHETIC_KEYPOINT_NAMES: readonly string[] = [
   'leftPinkyTip',
 ];
 
-/**
- * How to render a synthetic sample.
- *
- * @example
- * ```ts
- * const options: SyntheticRenderOptions = { height: 224, width: 224, fps: 25, keypoints: true };
- * ```
- */
+/** How to render a synthetic sample. */
 export interface SyntheticRenderOptions {
   /** Frame height in pixels (default 112). */
   height?: number;
@@ -82,11 +76,6 @@ export interface SyntheticRenderOptions {
 /**
  * What {@link renderSyntheticVideo} draws: a sentence's signs, who signs it, and the seed of
  * its variation (timing, small position / scale / lighting jitter, noise).
- *
- * @example
- * ```ts
- * const input: SyntheticVideoInput = { id: 'x', signs: [signs[0]], glossIds: [1], signer, seed: 3 };
- * ```
  */
 export interface SyntheticVideoInput {
   /** The sample's id. */
@@ -147,7 +136,13 @@ function checkVideoInput(input: SyntheticVideoInput, fn: string, argument: strin
  * @example
  * ```ts
  * const sample = renderSyntheticVideo(
- *   { id: 'demo', signs: [signs[0], signs[4]], glossIds: [1, 5], signer: signers[0], seed: 9 },
+ *   {
+ *     id: 'demo',
+ *     signs: [corpus.signs[0], corpus.signs[4]],
+ *     glossIds: [1, 5],
+ *     signer: corpus.signers[0],
+ *     seed: 9,
+ *   },
  *   { height: 112, width: 112, fps: 25, keypoints: true },
  * );
  * sample.frameShape; // [T, 112, 112, 3]

@@ -7,12 +7,6 @@ import { mixSeed, Mulberry32 } from './random';
 /**
  * One synthetic signer. Positions are in the body frame (a unit square around the signer, x to
  * the image's right, y down), which is drawn isotropically into the image.
- *
- * @example
- * ```ts
- * const [signer] = generateSyntheticSigners(1, 5);
- * signer.id; // 'Signer01'
- * ```
  */
 export interface SyntheticSigner {
   /** PHOENIX-style id, `Signer01`, `Signer02`, … */

@@ -61,14 +61,7 @@ export const SYNTHETIC_SIGN_PARAMETERS = [
   'weakSpread',
 ] as const;
 
-/**
- * One sign parameter's name.
- *
- * @example
- * ```ts
- * const name: SyntheticSignParameter = 'handSize';
- * ```
- */
+/** One sign parameter's name. */
 export type SyntheticSignParameter = (typeof SYNTHETIC_SIGN_PARAMETERS)[number];
 
 const INDEX = Object.fromEntries(SYNTHETIC_SIGN_PARAMETERS.map((name, i) => [name, i])) as Record<
@@ -96,15 +89,7 @@ const GROUPS: readonly (readonly number[])[] = [
   ],
 ].map((names) => names.map((name) => INDEX[name as SyntheticSignParameter]));
 
-/**
- * One gloss's sign.
- *
- * @example
- * ```ts
- * const [regen] = generateSyntheticSigns(['REGEN'], { seed: 1 });
- * regen.vector.length === SYNTHETIC_SIGN_PARAMETERS.length; // true
- * ```
- */
+/** One gloss's sign. */
 export interface SyntheticSign {
   /** The gloss this sign expresses. */
   gloss: string;
@@ -119,14 +104,7 @@ export interface SyntheticSign {
   vector: Float64Array;
 }
 
-/**
- * Options of {@link generateSyntheticSigns}.
- *
- * @example
- * ```ts
- * const options: SyntheticSignOptions = { seed: 7, difficulty: 0.8, familySize: 3 };
- * ```
- */
+/** Options of {@link generateSyntheticSigns}. */
 export interface SyntheticSignOptions {
   /** Seed (default 0). Sign `i` depends only on `seed`, `difficulty`, `familySize` and `i`. */
   seed?: number;
@@ -192,7 +170,8 @@ export function generateSyntheticSigns(
  *
  * @example
  * ```ts
- * signParameterDistance(signs[0], signs[1]);
+ * const [regen, morgen] = generateSyntheticSigns(['REGEN', 'MORGEN'], { seed: 1 });
+ * signParameterDistance(regen, morgen); // 0 only for identical parameters
  * ```
  */
 export function signParameterDistance(a: SyntheticSign, b: SyntheticSign): number {
@@ -210,6 +189,7 @@ export function signParameterDistance(a: SyntheticSign, b: SyntheticSign): numbe
  *
  * @example
  * ```ts
+ * const names = syntheticGlossNames(20);
  * nearestSignDistance(generateSyntheticSigns(names, { difficulty: 1 })) <
  *   nearestSignDistance(generateSyntheticSigns(names, { difficulty: 0 })); // true
  * ```
@@ -227,7 +207,7 @@ export function nearestSignDistance(signs: readonly SyntheticSign[]): number {
  *
  * @example
  * ```ts
- * sign.vector[signParameterIndex('handSize')];
+ * corpus.signs[0].vector[signParameterIndex('handSize')]; // the raw value, in [0, 1]
  * ```
  */
 export function signParameterIndex(name: SyntheticSignParameter): number {

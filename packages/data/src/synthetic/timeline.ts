@@ -10,14 +10,7 @@ import { mixSeed, Mulberry32 } from './random';
 import type { SyntheticSigner } from './signers';
 import type { SyntheticSign } from './signs';
 
-/**
- * One stretch of a synthetic video, in seconds.
- *
- * @example
- * ```ts
- * timeline.segments.filter((segment) => segment.kind === 'sign').length; // = glosses
- * ```
- */
+/** One stretch of a synthetic video, in seconds. */
 export interface SyntheticTimelineSegment {
   /** Hands at rest, a transition between poses (movement epenthesis), or a sign. */
   kind: 'rest' | 'transition' | 'sign';
@@ -34,7 +27,7 @@ export interface SyntheticTimelineSegment {
  *
  * @example
  * ```ts
- * const timeline = planSyntheticTimeline(signs, signer, 7, 25);
+ * const timeline = corpus.timeline(corpus.splits.train[0], 25);
  * timeline.frameCount; // ≈ timeline.duration · 25
  * ```
  */
@@ -53,7 +46,10 @@ export interface SyntheticTimeline {
    * midpoint); every span has at least one frame.
    */
   spans: SignSpan[];
-  /** Frames whose time lies in the sign itself (no epenthesis, no rest), within `spans[i]`; may be empty at very low fps. */
+  /**
+   * Frames whose time lies in the sign itself (no epenthesis, no rest), within `spans[i]`; may
+   * be empty at very low fps.
+   */
   coreSpans: SignSpan[];
 }
 
@@ -67,7 +63,7 @@ const jitter = (random: Mulberry32, amount: number): number => 1 + amount * (2 *
  *
  * @example
  * ```ts
- * const { spans, frameCount } = planSyntheticTimeline([signs[3], signs[7]], signers[0], 1, 25);
+ * const { spans } = planSyntheticTimeline([corpus.signs[3], corpus.signs[7]], corpus.signers[0], 1, 25);
  * spans.map((span) => span.end - span.start); // frames per sign
  * ```
  */

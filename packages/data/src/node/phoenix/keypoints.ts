@@ -58,8 +58,12 @@ export interface PhoenixKeypointsJson {
  *
  * @example
  * ```ts
- * const { frames, keypoints, points } = await readKeypointsFile(path);
- * const x = points[(t * keypoints + k) * 2], y = points[(t * keypoints + k) * 2 + 1];
+ * const path = phoenixPaths('/data/phoenix2014').keypoints('dev', 'dev_000007');
+ * const { keypoints, points } = await readKeypointsFile(path);
+ * const frame = 3;
+ * const keypoint = 1;
+ * const offset = (frame * keypoints + keypoint) * 2;
+ * const [x, y] = points.subarray(offset, offset + 2);
  * ```
  */
 export interface PhoenixKeypoints {
@@ -79,7 +83,11 @@ export interface PhoenixKeypoints {
  *
  * @example
  * ```ts
- * await writeKeypointsFile(paths.keypoints('train', sample.id), sample.id, sample.frameShape[0], sample.keypoints!, sample.keypointNames);
+ * const path = phoenixPaths('/data/phoenix2014').keypoints('train', sample.id);
+ * const frames = sample.frameShape[0];
+ * if (sample.keypoints) {
+ *   await writeKeypointsFile(path, sample.id, frames, sample.keypoints, sample.keypointNames);
+ * }
  * ```
  */
 export async function writeKeypointsFile(
@@ -136,7 +144,8 @@ export async function writeKeypointsFile(
  *
  * @example
  * ```ts
- * const { points, names } = await readKeypointsFile(paths.keypoints('dev', id), id, 48);
+ * const path = phoenixPaths('/data/phoenix2014').keypoints('dev', 'dev_000007');
+ * const { points, names } = await readKeypointsFile(path, 'dev_000007', 48); // another id or T: an error
  * ```
  */
 export async function readKeypointsFile(

@@ -23,35 +23,24 @@ import { checkDir, checkFrameFolder } from './internal';
  *
  * @example
  * ```ts
- * await writePhoenixCorpus(dir, { train }, { size: [PHOENIX_FRAME_HEIGHT, PHOENIX_FRAME_WIDTH] });
+ * const size: [number, number] = [PHOENIX_FRAME_HEIGHT, PHOENIX_FRAME_WIDTH]; // [H, W]
+ * await writePhoenixCorpus('/data/synthetic-phoenix', { train: trainSamples }, { size });
  * ```
  */
 export const PHOENIX_FRAME_WIDTH = 210;
-/**
- * …and 260 pixels high.
- *
- * @example
- * ```ts
- * const size: [number, number] = [PHOENIX_FRAME_HEIGHT, PHOENIX_FRAME_WIDTH]; // [260, 210]
- * ```
- */
+/** …and 260 pixels high. */
 export const PHOENIX_FRAME_HEIGHT = 260;
-/**
- * The frame folder of PHOENIX-2014 under `features/` (kept whatever the frames' real size).
- *
- * @example
- * ```ts
- * join(dir, 'features', PHOENIX_FRAME_FOLDER, 'dev'); // where the dev frame folders are
- * ```
- */
+/** The frame folder of PHOENIX-2014 under `features/` (kept whatever the frames' real size). */
 export const PHOENIX_FRAME_FOLDER = 'fullFrame-210x260px';
 /**
  * The CSV header line of `annotations/manual/{split}.corpus.csv`.
  *
  * @example
  * ```ts
- * const header = readFileSync(phoenixPaths(dir).corpusCsv('dev'), 'utf8').split('\n')[0];
- * header === PHOENIX_CSV_HEADER; // true for a PHOENIX corpus
+ * import { readFileSync } from 'node:fs';
+ *
+ * const csv = readFileSync(phoenixPaths('/data/phoenix2014').corpusCsv('dev'), 'utf8');
+ * csv.split('\n')[0] === PHOENIX_CSV_HEADER; // true for a PHOENIX corpus
  * ```
  */
 export const PHOENIX_CSV_HEADER = 'id|folder|signer|annotation';
@@ -60,7 +49,8 @@ export const PHOENIX_CSV_HEADER = 'id|folder|signer|annotation';
  *
  * @example
  * ```ts
- * for (const split of PHOENIX_SPLITS) console.log(split, phoenixPaths(dir).corpusCsv(split));
+ * const paths = phoenixPaths('/data/phoenix2014');
+ * for (const split of PHOENIX_SPLITS) console.log(split, paths.corpusCsv(split));
  * ```
  */
 export const PHOENIX_SPLITS: readonly Split[] = ['train', 'dev', 'test'];
@@ -73,9 +63,10 @@ export const PHOENIX_SPLITS: readonly Split[] = ['train', 'dev', 'test'];
  * @example
  * ```ts
  * try {
- *   for await (const sample of readPhoenixSplit(dir, 'dev')) use(sample);
+ *   for await (const sample of readPhoenixSplit('/data/phoenix2014', 'dev')) console.log(sample.id);
  * } catch (error) {
- *   if (error instanceof PhoenixDataError) console.error(error.file, error.line, error.message);
+ *   if (!(error instanceof PhoenixDataError)) throw error;
+ *   console.error(error.file, error.line, error.message);
  * }
  * ```
  */
@@ -98,7 +89,7 @@ export class PhoenixDataError extends Error {
  *
  * @example
  * ```ts
- * readPhoenixSplit(dir, 'dev', { frameFolder: 'fullFrame-227x227px' });
+ * const devSamples = readPhoenixSplit('/data/phoenix2014', 'dev', { frameFolder: 'fullFrame-227x227px' });
  * ```
  */
 export interface PhoenixLayoutOptions {
@@ -158,14 +149,7 @@ export function phoenixFrameName(index: number): string {
   return `images${String(index + 1).padStart(4, '0')}.png`;
 }
 
-/**
- * One parsed line of a PHOENIX corpus CSV.
- *
- * @example
- * ```ts
- * for await (const entry of readPhoenixAnnotations(dir, 'train')) console.log(`${entry.file}:${entry.line}`, entry.id);
- * ```
- */
+/** One parsed line of a PHOENIX corpus CSV. */
 export interface PhoenixCsvEntry {
   /** The `id` column: the sample's id and frame folder name. */
   id: string;

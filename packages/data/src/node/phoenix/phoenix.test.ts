@@ -309,12 +309,14 @@ describe('writePhoenixCorpus / readPhoenixSplit round trip', () => {
         quiet,
       ),
     ).rejects.toThrow(
-      "Argument 'samplesBySplit.train' passed to 'writePhoenixCorpus' must have distinct ids, but got sample 'a' twice.",
+      "Argument 'samplesBySplit.train' passed to 'writePhoenixCorpus' must have distinct ids, " +
+        "but got sample 'a' twice.",
     );
     await expect(
       writePhoenixCorpus(dir, { train: [makeSample('a/b', ['X'], 1)] }, quiet),
     ).rejects.toThrow(
-      "Argument 'samplesBySplit.train' passed to 'writePhoenixCorpus' must have an id that is a plain folder name (no '/', '|' or spaces), but got sample 'a/b'.",
+      "Argument 'samplesBySplit.train' passed to 'writePhoenixCorpus' " +
+        "must have an id that is a plain folder name (no '/', '|' or spaces), but got sample 'a/b'.",
     );
     await expect(
       writePhoenixCorpus(
@@ -323,7 +325,8 @@ describe('writePhoenixCorpus / readPhoenixSplit round trip', () => {
         { ...quiet, vocabulary: GlossVocabulary.ordered(['Y']) },
       ),
     ).rejects.toThrow(
-      "Argument 'samplesBySplit.train' passed to 'writePhoenixCorpus' must have only glosses of options.vocabulary (1 gloss), but got sample 'a' with the unknown gloss 'X'.",
+      "Argument 'samplesBySplit.train' passed to 'writePhoenixCorpus' " +
+        "must have only glosses of options.vocabulary (1 gloss), but got sample 'a' with the unknown gloss 'X'.",
     );
     const broken = makeSample('c', ['X'], 1);
     broken.frames = broken.frames.subarray(1);
@@ -347,11 +350,13 @@ describe('writePhoenixCorpus / readPhoenixSplit round trip', () => {
       ],
       [
         writePhoenixCorpus(dir, { train }, { progress: 'loud' as 'off' }),
-        "Argument 'options.progress' passed to 'writePhoenixCorpus' must be 'auto', 'bar', 'lines', 'off' or a boolean, but got 'loud'.",
+        "Argument 'options.progress' passed to 'writePhoenixCorpus' " +
+          "must be 'auto', 'bar', 'lines', 'off' or a boolean, but got 'loud'.",
       ],
       [
         writePhoenixCorpus(dir, { train: 7 as unknown as SignSample[] }, quiet),
-        "Argument 'samplesBySplit.train' passed to 'writePhoenixCorpus' must be an array or a (sync or async) iterable of SignSamples, but got 7.",
+        "Argument 'samplesBySplit.train' passed to 'writePhoenixCorpus' " +
+          'must be an array or a (sync or async) iterable of SignSamples, but got 7.',
       ],
       [
         writePhoenixCorpus(dir, { train }, null as unknown as WritePhoenixOptions),
@@ -378,11 +383,13 @@ describe('writePhoenixCorpus / readPhoenixSplit round trip', () => {
     cases.push(
       [
         writeKeypointsFile(keypointFile, 'k', 2, new Float32Array(3)),
-        "Argument 'points' passed to 'writeKeypointsFile' must be a Float32Array of frames × K × 2 numbers (frames = 2), but got a Float32Array of length 3.",
+        "Argument 'points' passed to 'writeKeypointsFile' " +
+          'must be a Float32Array of frames × K × 2 numbers (frames = 2), but got a Float32Array of length 3.',
       ],
       [
         writeKeypointsFile(keypointFile, 'k', 1, Float32Array.of(0.5, Number.NaN)),
-        "Argument 'points' passed to 'writeKeypointsFile' must hold finite numbers, but got NaN at index 1 (sample 'k').",
+        "Argument 'points' passed to 'writeKeypointsFile' must hold finite numbers, " +
+          "but got NaN at index 1 (sample 'k').",
       ],
     );
     for (const [promise, message] of cases) await expect(promise).rejects.toThrow(message);
@@ -398,7 +405,8 @@ describe('writePhoenixCorpus / readPhoenixSplit round trip', () => {
     await expect(
       writePhoenixCorpus(blocked, { train: [makeSample('a', ['X'], 1)] }, quiet),
     ).rejects.toThrow(
-      `Could not create the folder '${join(blocked, 'annotations', 'manual')}': a part of the path is not a folder (ENOTDIR).`,
+      `Could not create the folder '${join(blocked, 'annotations', 'manual')}': ` +
+        'a part of the path is not a folder (ENOTDIR).',
     );
     const dir = temporaryDir();
     mkdirSync(join(dir, 'features'), { recursive: true });

@@ -8,11 +8,6 @@ import cliProgress from 'cli-progress';
 /**
  * Whether and where a long corpus job (for example {@link writePhoenixCorpus}) shows its
  * progress.
- *
- * @example
- * ```ts
- * const options: ProgressOptions = { progress: 'lines', progressStream: process.stdout };
- * ```
  */
 export interface ProgressOptions {
   /**
@@ -113,7 +108,8 @@ class LineProgress extends StageCounter {
   private print(suffix = ''): void {
     const of = this.total === undefined ? '' : `/${this.total}`;
     this.stream.write(
-      `${this.label}: ${this.samples}${of} samples, ${this.frames} frames, ${this.framesPerSecond()} frames/s${suffix}\n`,
+      `${this.label}: ${this.samples}${of} samples, ` +
+        `${this.frames} frames, ${this.framesPerSecond()} frames/s${suffix}\n`,
     );
   }
 }

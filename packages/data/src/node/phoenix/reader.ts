@@ -99,7 +99,8 @@ async function* annotations(dir: string, split: Split): AsyncGenerator<PhoenixCs
  *
  * @example
  * ```ts
- * const vocabulary = await loadOrBuildVocabulary(readOnlyDir, { save: false });
+ * // A corpus on a read-only disk: build the vocabulary without saving it.
+ * const vocabulary = await loadOrBuildVocabulary('/mnt/phoenix2014', { save: false });
  * ```
  */
 export interface LoadVocabularyOptions {
@@ -169,18 +170,14 @@ async function vocabularyOf(dir: string, save: boolean, blank: string): Promise<
   return vocabulary;
 }
 
-/**
- * Options of {@link readPhoenixSplit}.
- *
- * @example
- * ```ts
- * const options: ReadPhoenixOptions = { size: [112, 112], frameStep: 2, maxFrames: 64, vocabulary };
- * ```
- */
+/** Options of {@link readPhoenixSplit}. */
 export interface ReadPhoenixOptions extends PhoenixLayoutOptions {
   /** Resize every frame to `[H, W]` (the model's input); default: the frames' own size. */
   size?: [number, number];
-  /** How frames are fitted to `size` (sharp's `fit`): `'fill'` stretches (default), `'cover'` crops, `'contain'` pads with black. */
+  /**
+   * How frames are fitted to `size` (sharp's `fit`): `'fill'` stretches (default), `'cover'`
+   * crops, `'contain'` pads with black.
+   */
   fit?: 'fill' | 'cover' | 'contain';
   /** Keep every `frameStep`-th frame, starting with the first (default 1: all). */
   frameStep?: number;
@@ -210,7 +207,8 @@ export interface ReadPhoenixOptions extends PhoenixLayoutOptions {
  *
  * @example
  * ```ts
- * for await (const sample of readPhoenixSplit('/data/phoenix2014', 'train', { size: [112, 112], frameStep: 2 })) {
+ * const options: ReadPhoenixOptions = { size: [112, 112], frameStep: 2 };
+ * for await (const sample of readPhoenixSplit('/data/phoenix2014', 'train', options)) {
  *   sample.frameShape; // [T, 112, 112, 3]
  *   sample.glossIds;   // ids in annotations/vocabulary.json
  * }
@@ -251,7 +249,8 @@ export async function* readPhoenixSplit(
         throw new PhoenixDataError(
           file,
           line,
-          `unknown gloss '${gloss}' in the annotation of '${entry.id}': it is not in the vocabulary of ${vocabulary.glosses.length} glosses.`,
+          `unknown gloss '${gloss}' in the annotation of '${entry.id}': it is not in the vocabulary ` +
+            `of ${vocabulary.glosses.length} glosses.`,
         );
       return vocabulary.idOf(gloss);
     });
@@ -390,7 +389,8 @@ async function decodeFrames(
       throw new PhoenixDataError(
         entry.file,
         entry.line,
-        `the frame ${path} of '${entry.id}' is ${info.width}×${info.height}×${info.channels} but the sample's frames are ${width}×${height}×3 (pass options.size to resize).`,
+        `the frame ${path} of '${entry.id}' is ${info.width}×${info.height}×${info.channels} ` +
+          `but the sample's frames are ${width}×${height}×3 (pass options.size to resize).`,
       );
     }
     const offset = t * height * width * 3;

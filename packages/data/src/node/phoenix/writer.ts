@@ -25,8 +25,7 @@ import { createProgress, type ProgressOptions } from './progress';
  *
  * @example
  * ```ts
- * async function* lazy(): AsyncGenerator<SignSample> { for (let i = 0; i < 1000; i++) yield makeSample(i); }
- * const source: SampleSource = lazy();
+ * const source: SampleSource = corpus.stream('train', { height: 260, width: 210 }); // rendered one by one
  * ```
  */
 export type SampleSource = Iterable<SignSample> | AsyncIterable<SignSample>;
@@ -36,19 +35,12 @@ export type SampleSource = Iterable<SignSample> | AsyncIterable<SignSample>;
  *
  * @example
  * ```ts
- * const samplesBySplit: PhoenixSamplesBySplit = { train: trainSamples, dev: devGenerator() };
+ * const samplesBySplit: PhoenixSamplesBySplit = { train: trainSamples, dev: corpus.samples('dev') };
  * ```
  */
 export type PhoenixSamplesBySplit = Partial<Record<Split, SampleSource>>;
 
-/**
- * Options of {@link writePhoenixCorpus}.
- *
- * @example
- * ```ts
- * const options: WritePhoenixOptions = { size: [260, 210], compressionLevel: 3, progress: 'lines' };
- * ```
- */
+/** Options of {@link writePhoenixCorpus}. */
 export interface WritePhoenixOptions extends ProgressOptions, PhoenixLayoutOptions {
   /** Resize every frame to `[H, W]` before encoding (default: keep each sample's own size). */
   size?: [number, number];
@@ -66,15 +58,7 @@ export interface WritePhoenixOptions extends ProgressOptions, PhoenixLayoutOptio
   totals?: Partial<Record<Split, number>>;
 }
 
-/**
- * What {@link writePhoenixCorpus} wrote.
- *
- * @example
- * ```ts
- * const { vocabulary, splits } = await writePhoenixCorpus(dir, { train });
- * console.log(vocabulary.size, splits.train?.frames);
- * ```
- */
+/** What {@link writePhoenixCorpus} wrote. */
 export interface WritePhoenixSummary {
   /** The vocabulary written to `annotations/vocabulary.json`. */
   vocabulary: GlossVocabulary;
@@ -109,8 +93,13 @@ export interface WritePhoenixSummary {
  *
  * @example
  * ```ts
- * const summary = await writePhoenixCorpus('/tmp/corpus', { train: trainSamples, dev: devSamples }, { size: [260, 210] });
- * summary.splits.train; // { samples: 100, frames: 4800 }
+ * const summary = await writePhoenixCorpus(
+ *   '/tmp/corpus',
+ *   { train: trainSamples, dev: corpus.samples('dev') },
+ *   { size: [260, 210] },
+ * );
+ * summary.splits.train; // for example { samples: 100, frames: 4800 }
+ * summary.vocabulary.size; // every gloss written, plus the blank
  * ```
  */
 export async function writePhoenixCorpus(
