@@ -106,16 +106,23 @@ try {
     const readPhoenix = await read(phoenixDir, [size, size]);
     const kib = pngBytesPerFrame(dir) / 1024;
     rows.push(
-      `| ${size}×${size} | ${result.frames} | ${Math.round(result.generated)} | ${Math.round(result.written)} | ${Math.round(readSame)} | ${Math.round(readPhoenix)} | ${kib.toFixed(1)} |`,
+      `| ${size}×${size} | ${result.frames} | ${Math.round(result.generated)} | ` +
+        `${Math.round(result.written)} | ${Math.round(readSame)} | ${Math.round(readPhoenix)} | ` +
+        `${kib.toFixed(1)} |`,
     );
     rmSync(dir, { recursive: true, force: true });
   }
+  const processor = cpus()[0]?.model.trim() ?? 'CPU';
+  const phoenixKibPerFrame = (pngBytesPerFrame(phoenixDir) / 1024).toFixed(1);
   console.log(
-    `Data pipeline, frames per second (${cpus()[0]?.model.trim() ?? 'CPU'}, ${availableParallelism()} threads, Node ${process.version}; ` +
-      `PNG zlib level ${compressionLevel}; PHOENIX-sized 260×210 corpus: ${phoenix.frames} frames, generated ${Math.round(phoenix.generated)}/s, written ${Math.round(phoenix.written)}/s, ${(pngBytesPerFrame(phoenixDir) / 1024).toFixed(1)} KiB/frame)\n`,
+    `Data pipeline, frames per second (${processor}, ${availableParallelism()} threads, ` +
+      `Node ${process.version}; PNG zlib level ${compressionLevel}; PHOENIX-sized 260×210 ` +
+      `corpus: ${phoenix.frames} frames, generated ${Math.round(phoenix.generated)}/s, ` +
+      `written ${Math.round(phoenix.written)}/s, ${phoenixKibPerFrame} KiB/frame)\n`,
   );
   console.log(
-    '| size | frames | generated (render) | written (PNG + CSV) | read (decode + resize) | read 260×210 → size | PNG KiB/frame |',
+    '| size | frames | generated (render) | written (PNG + CSV) | ' +
+      'read (decode + resize) | read 260×210 → size | PNG KiB/frame |',
   );
   console.log('|---|---:|---:|---:|---:|---:|---:|');
   for (const row of rows) console.log(row);

@@ -144,13 +144,7 @@ async function measure(configuration: Configuration): Promise<{ forward: number;
   });
   const step = await time(async () => {
     const loss = optimizer.minimize(
-      () =>
-        ctcLoss(
-          sequenceModel.apply(videos, true),
-          targets,
-          [outputFrames],
-          [targetLength],
-        ),
+      () => ctcLoss(sequenceModel.apply(videos, true), targets, [outputFrames], [targetLength]),
       true,
     ) as tf.Scalar;
     await loss.data();
@@ -172,10 +166,10 @@ async function main(): Promise<void> {
     try {
       const info = await setupBackend(backend as 'cpu' | 'webgpu', { quiet: true });
       available.push(backend);
-      if (info.adapter)
-        notes.push(
-          `${backend}: ${info.adapter.description || info.adapter.device}${info.adapter.isSoftware ? ' (software)' : ''}`,
-        );
+      if (info.adapter) {
+        const { description, device, isSoftware } = info.adapter;
+        notes.push(`${backend}: ${description || device}${isSoftware ? ' (software)' : ''}`);
+      }
     } catch (error) {
       notes.push(`${backend}: not measured (${(error as Error).message.split('\n')[0]})`);
     }
@@ -199,7 +193,8 @@ async function main(): Promise<void> {
       const { forward, step } = await measure(configuration);
       row.push(fmt(forward), fmt(step));
       console.error(
-        `measured ${configuration.model} ${configuration.config} on ${backend}: forward ${fmt(forward)} ms, step ${fmt(step)} ms`,
+        `measured ${configuration.model} ${configuration.config} on ${backend}: forward ` +
+          `${fmt(forward)} ms, step ${fmt(step)} ms`,
       );
     }
     rows.push(row);
@@ -216,7 +211,8 @@ async function main(): Promise<void> {
   const line = (cells: string[]) =>
     '| ' + cells.map((c, i) => c.padEnd(widths[i])).join(' | ') + ' |';
   console.log(
-    `\nModels: batch 1, median of ${repeats} after a warm-up; train step = forward in training mode + CTC loss + Adam update`,
+    `\nModels: batch 1, median of ${repeats} after a warm-up; train step = forward in training ` +
+      `mode + CTC loss + Adam update`,
   );
   console.log(`tfjs ${tf.version.tfjs}, node ${process.version}; ${notes.join('; ')}`);
   console.log(line(headers));

@@ -37,7 +37,9 @@ await build({
   },
   // Some bundled CommonJS code calls require(); give the ES module one.
   banner: {
-    js: "import { createRequire as __slrCreateRequire } from 'node:module'; const require = __slrCreateRequire(import.meta.url);",
+    js:
+      "import { createRequire as __slrCreateRequire } from 'node:module'; " +
+      'const require = __slrCreateRequire(import.meta.url);',
   },
   logLevel: 'warning',
 });

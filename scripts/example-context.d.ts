@@ -37,6 +37,8 @@ declare global {
   const corpus: SyntheticSignCorpus;
 
   // @slr/core, @slr/ctc, @slr/backend, @slr/test-utils, scripts/ (examples of these only).
+  /** The text of an ARPA n-gram file over the words `HELLO` and `WORLD`. */
+  const arpaText: string;
 
   // @slr/data (examples of this package only).
   /** One sample: frames `[T, H, W, 3]`, its glosses and their ids, maybe spans and keypoints. */

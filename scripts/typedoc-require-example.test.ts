@@ -70,7 +70,10 @@ afterAll(async () => {
   await Promise.all(dirs.map((dir) => rm(dir, { recursive: true, force: true })));
 });
 
-/** Converts and validates `source` as a package with the plugin loaded; returns the project and the plugin's warnings. */
+/**
+ * Converts and validates `source` as a package with the plugin loaded; returns the project and
+ * the plugin's warnings.
+ */
 async function check(source: string) {
   const dir = await mkdtemp(join(tmpdir(), 'slr-typedoc-example-'));
   dirs.push(dir);

@@ -1,14 +1,6 @@
 import type { AdapterDescription } from './types';
 
-/**
- * The fields of `GPUAdapterInfo` this package reads.
- *
- * @example
- * ```ts
- * const info: AdapterInfoLike = { vendor: 'mesa', architecture: '', device: 'llvmpipe', description: 'llvmpipe: Mesa 25.0.7' };
- * isSoftwareAdapter(info); // true
- * ```
- */
+/** The fields of `GPUAdapterInfo` this package reads. */
 export interface AdapterInfoLike {
   /** The GPU's vendor (`'nvidia'`, `'mesa'`…), or `''` when the browser hides it. */
   vendor?: string;
@@ -55,22 +47,16 @@ export function softwareRasteriserName(
  *
  * @example
  * ```ts
- * const adapter = await navigator.gpu.requestAdapter();
- * isSoftwareAdapter(adapter.info, adapter.isFallbackAdapter); // true on lavapipe
+ * isSoftwareAdapter({ vendor: 'mesa', description: 'llvmpipe (LLVM 19.1.7, 256 bits)' }); // true
+ * isSoftwareAdapter({ vendor: 'nvidia', architecture: 'ampere' }); // false
+ * // In a browser: isSoftwareAdapter(adapter.info), `adapter` from navigator.gpu.requestAdapter().
  * ```
  */
 export function isSoftwareAdapter(info: AdapterInfoLike, isFallbackAdapter = false): boolean {
   return softwareRasteriserName(info, isFallbackAdapter) != null;
 }
 
-/**
- * The {@link AdapterDescription} of an adapter's info.
- *
- * @example
- * ```ts
- * describeAdapter(adapter.info, adapter.isFallbackAdapter).isSoftware;
- * ```
- */
+/** The {@link AdapterDescription} of an adapter's info. */
 export function describeAdapter(
   info: AdapterInfoLike,
   isFallbackAdapter = false,
@@ -84,14 +70,7 @@ export function describeAdapter(
   };
 }
 
-/**
- * A short human name of an adapter: its description, device or vendor, quoted.
- *
- * @example
- * ```ts
- * adapterLabel(description); // "'NVIDIA GeForce RTX 4090'"
- * ```
- */
+/** A short human name of an adapter: its description, device or vendor, quoted. */
 export function adapterLabel(adapter: AdapterDescription): string {
   const label = adapter.description || adapter.device || adapter.vendor;
   return label === '' ? 'an unnamed adapter' : `'${label}'`;

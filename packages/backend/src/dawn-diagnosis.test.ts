@@ -7,16 +7,20 @@ import {
 } from './node/dawn-diagnosis';
 
 /** What Dawn 0.6.2 prints on Linux when dlopen("libvulkan.so.1") fails. */
-const NO_LOADER = `Warning: Couldn't load Vulkan: libvulkan.so.1: cannot open shared object file: No such file or directory
-    at operator() (/home/runner/work/node-webgpu/node-webgpu/third_party/dawn/src/dawn/native/vulkan/BackendVk.cpp:368)
-`;
+const NO_LOADER =
+  "Warning: Couldn't load Vulkan: libvulkan.so.1: cannot open shared object file: " +
+  'No such file or directory\n' +
+  '    at operator() (/home/runner/work/node-webgpu/node-webgpu/third_party/dawn/src/dawn/native/' +
+  'vulkan/BackendVk.cpp:368)\n';
 /** …and when the Vulkan loader finds no driver (ICD). */
-const NO_DRIVER = `Warning: vkCreateInstance: Found no drivers!
-Warning: vkCreateInstance failed with VK_ERROR_INCOMPATIBLE_DRIVER
-    at CheckVkSuccessImpl (/home/runner/work/node-webgpu/node-webgpu/third_party/dawn/src/dawn/native/vulkan/VulkanError.cpp:106)
-`;
+const NO_DRIVER =
+  'Warning: vkCreateInstance: Found no drivers!\n' +
+  'Warning: vkCreateInstance failed with VK_ERROR_INCOMPATIBLE_DRIVER\n' +
+  '    at CheckVkSuccessImpl (/home/runner/work/node-webgpu/node-webgpu/third_party/dawn/src/dawn/' +
+  'native/vulkan/VulkanError.cpp:106)\n';
 const LAVAPIPE_NOISE =
-  'Warning: maxDynamicUniformBuffersPerPipelineLayout artificially reduced from 1000000 to 16 to fit dynamic offset allocation limit.\n';
+  'Warning: maxDynamicUniformBuffersPerPipelineLayout artificially reduced from 1000000 to 16 ' +
+  'to fit dynamic offset allocation limit.\n';
 
 describe('explainMissingAdapter', () => {
   it('says that libvulkan1 is missing when Dawn could not load the Vulkan loader', () => {

@@ -1,11 +1,4 @@
-/**
- * Why {@link setupBackend} could not set a backend up.
- *
- * @example
- * ```ts
- * const code: BackendSetupErrorCode = 'NO_VULKAN_DRIVER';
- * ```
- */
+/** Why {@link setupBackend} could not set a backend up. */
 export type BackendSetupErrorCode =
   | 'NO_WEBGPU'
   | 'DAWN_NOT_INSTALLED'
@@ -33,7 +26,8 @@ export type BackendSetupErrorCode =
  * try {
  *   await setupBackend('webgpu');
  * } catch (error) {
- *   if (error instanceof BackendSetupError && error.code === 'DAWN_NOT_INSTALLED') console.log('npm install webgpu');
+ *   if (error instanceof BackendSetupError && error.code === 'DAWN_NOT_INSTALLED')
+ *     console.log('npm install webgpu');
  * }
  * ```
  */
@@ -69,14 +63,7 @@ export function messageOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
-/**
- * The short form of an error for `'auto'`'s reason.
- *
- * @example
- * ```ts
- * summaryOf(error); // 'no Vulkan driver'
- * ```
- */
+/** The short form of an error for `'auto'`'s reason. */
 export function summaryOf(error: unknown): string {
   return error instanceof BackendSetupError ? error.summary : messageOf(error).split('\n')[0];
 }

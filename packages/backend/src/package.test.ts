@@ -94,7 +94,8 @@ describe('the built package under plain node', () => {
     const script = (load: string) => `${load}
       const error = await setupBackend('webgpu').then(() => undefined, (e) => ({ code: e.code, message: e.message }));
       const auto = await setupBackend('auto', { quiet: true });
-      const fast = tf.getKernel('Conv2DBackpropFilter', 'cpu').kernelFunc[Symbol.for('@slr/backend/conv-backprop-kernel')] === true;
+      const kernelFunc = tf.getKernel('Conv2DBackpropFilter', 'cpu').kernelFunc;
+      const fast = kernelFunc[Symbol.for('@slr/backend/conv-backprop-kernel')] === true;
       console.log(JSON.stringify({ error, auto, fast }));`;
     const esm = await run([
       '--input-type=module',
@@ -103,10 +104,9 @@ describe('the built package under plain node', () => {
         "import * as tf from '@tensorflow/tfjs'; import { setupBackend } from '@slr/backend';",
       ),
     ]);
-    const cjs = await run([
-      '-e',
-      `(async () => { ${script("const tf = require('@tensorflow/tfjs'); const { setupBackend } = require('@slr/backend');")} })();`,
-    ]);
+    const requireLoad =
+      "const tf = require('@tensorflow/tfjs'); const { setupBackend } = require('@slr/backend');";
+    const cjs = await run(['-e', `(async () => { ${script(requireLoad)} })();`]);
     for (const result of [esm, cjs]) {
       expect(result.code, result.stderr).toBe(0);
       expect(lastJson(result)).toEqual({
@@ -118,7 +118,8 @@ describe('the built package under plain node', () => {
           backend: 'cpu',
           requested: 'auto',
           reason:
-            "webgpu unavailable: no navigator.gpu (in Node.js, setupBackend of '@slr/backend/node' provides Dawn); using cpu",
+            "webgpu unavailable: no navigator.gpu (in Node.js, setupBackend of '@slr/backend/node' " +
+            'provides Dawn); using cpu',
         },
         fast: true,
       });
@@ -140,7 +141,9 @@ describe('the built package under plain node', () => {
       const result = await run([
         '--expose-gc',
         '-e',
-        `const tf = require('@tensorflow/tfjs'); const { setupBackend } = require('@slr/backend/node'); (async () => { ${webgpuBody} })();`,
+        `const tf = require('@tensorflow/tfjs');
+         const { setupBackend } = require('@slr/backend/node');
+         (async () => { ${webgpuBody} })();`,
       ]);
       expectWebGpuRun(result);
     });
@@ -172,7 +175,8 @@ describe('the built package under plain node', () => {
          const { setupBackend } = await import('@slr/backend/node');
          const info = await setupBackend('webgpu', { quiet: true });
          const sum = (await tf.add(tf.tensor1d([1, 2]), 1).data()).join(',');
-         console.log(JSON.stringify({ backend: info.backend, same: globalThis.navigator === navigator, gpu: typeof navigator.gpu, sum }));`,
+         const same = globalThis.navigator === navigator;
+         console.log(JSON.stringify({ backend: info.backend, same, gpu: typeof navigator.gpu, sum }));`,
       ]);
       expect(result.code, result.stderr).toBe(0);
       expect(lastJson(result)).toEqual({
@@ -214,7 +218,10 @@ describe('the built package under plain node', () => {
           '--input-type=module',
           '-e',
           `import { setupBackend } from '@slr/backend/node';
-           const error = await setupBackend('webgpu').then(() => undefined, (e) => ({ code: e.code, message: e.message }));
+           const error = await setupBackend('webgpu').then(
+             () => undefined,
+             (e) => ({ code: e.code, message: e.message }),
+           );
            const auto = await setupBackend('auto', { quiet: true });
            console.log(JSON.stringify({ error, auto }));`,
         ],
@@ -260,7 +267,10 @@ describe('the built package under plain node', () => {
           '--input-type=module',
           '-e',
           `import { setupBackend } from '@slr/backend/node';
-           const error = await setupBackend('webgpu').then(() => undefined, (e) => ({ code: e.code, message: e.message }));
+           const error = await setupBackend('webgpu').then(
+             () => undefined,
+             (e) => ({ code: e.code, message: e.message }),
+           );
            const auto = await setupBackend('auto', { quiet: true });
            console.log(JSON.stringify({ error, auto }));`,
         ],

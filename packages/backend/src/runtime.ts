@@ -35,7 +35,12 @@ export async function importModule<T>(specifier: string): Promise<T> {
  *
  * @example
  * ```ts
- * await import('@tensorflow/tfjs-node').catch((error) => isModuleNotFound(error, '@tensorflow/tfjs-node')); // true when not installed
+ * try {
+ *   await importModule('@tensorflow/tfjs-node');
+ * } catch (error) {
+ *   if (!isModuleNotFound(error, '@tensorflow/tfjs-node')) throw error; // installed, but broken
+ *   console.log('npm install @tensorflow/tfjs-node');
+ * }
  * ```
  */
 export function isModuleNotFound(error: unknown, specifier: string): boolean {

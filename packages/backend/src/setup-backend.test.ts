@@ -37,7 +37,7 @@ describe('setupBackend', () => {
     });
   });
 
-  it("rejects 'tensorflow' with what to install when tfjs-node is not installed, and leaves the backend alone", async () => {
+  it("rejects 'tensorflow' without tfjs-node, saying what to install, and keeps the backend", async () => {
     const rejection = setupBackendInNode('tensorflow');
     await expect(rejection).rejects.toThrow('npm install @tensorflow/tfjs-node (or -gpu)');
     await expect(rejection).rejects.toBeInstanceOf(BackendSetupError);
@@ -70,7 +70,8 @@ describe('setupBackend', () => {
         backend: 'cpu',
         requested: 'auto',
         reason:
-          "webgpu unavailable: no navigator.gpu (in Node.js, setupBackend of '@slr/backend/node' provides Dawn); using cpu",
+          "webgpu unavailable: no navigator.gpu (in Node.js, setupBackend of '@slr/backend/node' " +
+          'provides Dawn); using cpu',
       });
     } finally {
       if (navigator != null && gpu !== undefined)
@@ -91,7 +92,8 @@ describe('setupBackend', () => {
       ],
       [
         { powerPreference: 'fast' },
-        "Argument 'options.powerPreference' passed to 'setupBackend' must be one of 'high-performance', 'low-power', but got 'fast'.",
+        "Argument 'options.powerPreference' passed to 'setupBackend' must be one of " +
+          "'high-performance', 'low-power', but got 'fast'.",
       ],
       [
         { allowSoftwareAdapter: 'yes' },
@@ -107,7 +109,8 @@ describe('setupBackend', () => {
       ],
       [
         { webgpuModule: {} },
-        "Argument 'options.webgpuModule' passed to 'setupBackend' must be the module '@tensorflow/tfjs-backend-webgpu' (an object with its WebGPUBackend class), but got an object.",
+        "Argument 'options.webgpuModule' passed to 'setupBackend' must be the module " +
+          "'@tensorflow/tfjs-backend-webgpu' (an object with its WebGPUBackend class), but got an object.",
       ],
     ];
     for (const [options, message] of cases) {

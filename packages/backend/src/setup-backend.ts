@@ -78,7 +78,8 @@ async function setupAuto(
     } else {
       const adapter = await setupWebGpu({ ...options, allowSoftwareAdapter: true }, probe);
       const verdict = adapter.isSoftware
-        ? `webgpu adapter ${adapterLabel(adapter)} is a software rasteriser (${probe.softwareName}), allowed by allowSoftwareAdapter`
+        ? `webgpu adapter ${adapterLabel(adapter)} is a software rasteriser ` +
+          `(${probe.softwareName}), allowed by allowSoftwareAdapter`
         : `webgpu adapter ${adapterLabel(adapter)} is a hardware GPU`;
       return { adapter, reason: `${verdict}; using webgpu` };
     }

@@ -1,24 +1,10 @@
 /**
  * Backends the `setupBackend` of `@slr/backend` can set up, in a browser or anywhere:
  * `'auto'` picks the best one available. In Node.js, `@slr/backend/node` adds `'tensorflow'`.
- *
- * @example
- * ```ts
- * const name: BackendName = location.search.includes('cpu') ? 'cpu' : 'auto';
- * await setupBackend(name);
- * ```
  */
 export type BackendName = 'cpu' | 'webgpu' | 'auto';
 
-/**
- * Options of `setupBackend` (`@slr/backend/node` adds `dawnFlags`).
- *
- * @example
- * ```ts
- * const options: SetupBackendOptions = { powerPreference: 'low-power', quiet: true };
- * await setupBackend('webgpu', options);
- * ```
- */
+/** Options of `setupBackend` (`@slr/backend/node` adds `dawnFlags`). */
 export interface SetupBackendOptions {
   /**
    * Which GPU to ask WebGPU for when a machine has several. Default `'high-performance'`
@@ -59,12 +45,6 @@ export interface SetupBackendOptions {
 /**
  * Options of the `setupBackend` of `@slr/backend/node`: those of {@link SetupBackendOptions}
  * and Dawn's flags.
- *
- * @example
- * ```ts
- * const options: NodeSetupBackendOptions = { dawnFlags: ['backend=vulkan'], quiet: true };
- * await setupBackend('webgpu', options);
- * ```
  */
 export interface NodeSetupBackendOptions extends SetupBackendOptions {
   /**
@@ -76,15 +56,7 @@ export interface NodeSetupBackendOptions extends SetupBackendOptions {
   dawnFlags?: string[];
 }
 
-/**
- * The WebGPU adapter a backend runs on, from `GPUAdapter.info`.
- *
- * @example
- * ```ts
- * const { adapter } = await setupBackend('webgpu');
- * if (adapter?.isSoftware) console.warn(`${adapter.description} runs on the CPU`);
- * ```
- */
+/** The WebGPU adapter a backend runs on, from `GPUAdapter.info`. */
 export interface AdapterDescription {
   /** The GPU's vendor (`'nvidia'`, `'mesa'`…), or `''` when unknown. */
   vendor: string;
@@ -92,21 +64,16 @@ export interface AdapterDescription {
   architecture: string;
   /** The device's name or id, or `''`. */
   device: string;
-  /** The driver's description of the adapter, for example `'llvmpipe: Mesa 25.0.7-2~bpo12+1 (LLVM 15.0.6)'`. */
+  /**
+   * The driver's description of the adapter, for example
+   * `'llvmpipe: Mesa 25.0.7-2~bpo12+1 (LLVM 15.0.6)'`.
+   */
   description: string;
   /** True for a software rasteriser that runs on the CPU (see {@link isSoftwareAdapter}). */
   isSoftware: boolean;
 }
 
-/**
- * What `setupBackend` did.
- *
- * @example
- * ```ts
- * const info: BackendInfo = await setupBackend('auto');
- * console.log(`${info.backend}: ${info.reason}`); // 'cpu: webgpu unavailable: no Vulkan driver; tensorflow not installed; using cpu'
- * ```
- */
+/** What `setupBackend` did. */
 export interface BackendInfo {
   /** `tf.getBackend()` after the set-up. */
   backend: string;

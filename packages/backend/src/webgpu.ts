@@ -137,7 +137,8 @@ function checkFlagsUnchanged(options: WebGpuSetupOptions): void {
   if (sameFlags(state.dawnFlags, options.dawnFlags)) return;
   throw new BackendSetupError(
     'DAWN_FLAGS_CHANGED',
-    `Dawn's GPU object was created with the flags ${JSON.stringify(state.dawnFlags)} and the 'webgpu' backend uses it; ` +
+    `Dawn's GPU object was created with the flags ${JSON.stringify(state.dawnFlags)} ` +
+      "and the 'webgpu' backend uses it; " +
       `it cannot be re-created with ${JSON.stringify(options.dawnFlags)} in the same process.`,
     'Dawn flags changed',
   );
@@ -200,7 +201,8 @@ async function readAdapterInfo(adapter: GpuAdapterLike): Promise<AdapterInfoLike
  *
  * @example
  * ```ts
- * const { description, softwareName } = await probeWebGpu({}); // softwareName 'llvmpipe' on lavapipe
+ * const { description, softwareName } = await probeWebGpu({});
+ * softwareName; // 'llvmpipe' on Mesa's software Vulkan driver, undefined on a GPU
  * ```
  */
 export async function probeWebGpu(options: WebGpuSetupOptions): Promise<WebGpuProbe> {
@@ -232,7 +234,8 @@ export async function probeWebGpu(options: WebGpuSetupOptions): Promise<WebGpuPr
       throw await state.dawn.diagnoseMissingAdapter(state.dawnFlags, adapterOptions);
     throw new BackendSetupError(
       'NO_ADAPTER',
-      'navigator.gpu.requestAdapter() found no adapter: WebGPU is present but no GPU can be used (the GPU or its driver may be blocklisted; see chrome://gpu or about:support).',
+      'navigator.gpu.requestAdapter() found no adapter: WebGPU is present but no GPU can be used ' +
+        '(the GPU or its driver may be blocklisted; see chrome://gpu or about:support).',
       'no adapter found',
     );
   }
@@ -245,18 +248,12 @@ export async function probeWebGpu(options: WebGpuSetupOptions): Promise<WebGpuPr
   };
 }
 
-/**
- * The error for a software adapter that was not allowed.
- *
- * @example
- * ```ts
- * if (probe.description.isSoftware) throw softwareAdapterError(probe);
- * ```
- */
+/** The error for a software adapter that was not allowed. */
 export function softwareAdapterError(probe: WebGpuProbe): BackendSetupError {
   return new BackendSetupError(
     'SOFTWARE_ADAPTER',
-    `The WebGPU adapter ${adapterLabel(probe.description)} is a software rasteriser (${probe.softwareName}) and allowSoftwareAdapter is false.`,
+    `The WebGPU adapter ${adapterLabel(probe.description)} is a software rasteriser ` +
+      `(${probe.softwareName}) and allowSoftwareAdapter is false.`,
     `webgpu adapter is a software rasteriser (${probe.softwareName})`,
   );
 }
@@ -310,7 +307,8 @@ function deviceDescriptor(adapter: GpuAdapterLike): object {
  *
  * @example
  * ```ts
- * const adapter = await setupWebGpu({ allowSoftwareAdapter: true });
+ * const description = await setupWebGpu({ allowSoftwareAdapter: true });
+ * description.isSoftware; // true on llvmpipe
  * ```
  */
 export async function setupWebGpu(

@@ -4,14 +4,7 @@
  */
 import { ArgumentError } from './errors';
 
-/**
- * Bounds of a number: `min`/`max` inclusive unless `minExclusive`/`maxExclusive`.
- *
- * @example
- * ```ts
- * const probability: NumberBounds = { min: 0, max: 1, maxExclusive: true }; // 0 <= p < 1
- * ```
- */
+/** Bounds of a number: `min`/`max` inclusive unless `minExclusive`/`maxExclusive`. */
 export interface NumberBounds {
   /** The smallest allowed value (inclusive unless `minExclusive`). */
   min?: number;
@@ -47,7 +40,8 @@ function withinBounds(value: number, bounds: NumberBounds): boolean {
  * ```ts
  * checkNumber('createOptimizer', 'config.learningRate', 1e-3, { min: 0, minExclusive: true }); // 0.001
  * checkNumber('createOptimizer', 'config.learningRate', -1, { min: 0, minExclusive: true });
- * // ArgumentError: Argument 'config.learningRate' passed to 'createOptimizer' must be a finite number > 0, but got -1.
+ * // ArgumentError: Argument 'config.learningRate' passed to 'createOptimizer' must be a finite
+ * // number > 0, but got -1.
  * ```
  */
 export function checkNumber(
@@ -68,7 +62,8 @@ export function checkNumber(
  * ```ts
  * checkInteger('ctcBeamSearch', 'options.beamWidth', 10, { min: 1 }); // 10
  * checkInteger('ctcBeamSearch', 'options.beamWidth', 2.5, { min: 1 });
- * // ArgumentError: Argument 'options.beamWidth' passed to 'ctcBeamSearch' must be an integer >= 1, but got 2.5.
+ * // ArgumentError: Argument 'options.beamWidth' passed to 'ctcBeamSearch' must be an integer >= 1,
+ * // but got 2.5.
  * ```
  */
 export function checkInteger(
@@ -89,7 +84,8 @@ export function checkInteger(
  * ```ts
  * checkOneOf('ctcLoss', 'options.reduction', 'mean', ['none', 'sum', 'mean']); // 'mean'
  * checkOneOf('ctcLoss', 'options.reduction', 'avg', ['none', 'sum', 'mean']);
- * // ArgumentError: Argument 'options.reduction' passed to 'ctcLoss' must be one of 'none', 'sum', 'mean', but got 'avg'.
+ * // ArgumentError: Argument 'options.reduction' passed to 'ctcLoss' must be one of 'none', 'sum',
+ * // 'mean', but got 'avg'.
  * ```
  */
 export function checkOneOf<const T extends string | number | boolean>(
@@ -125,9 +121,13 @@ export function checkBoolean(fn: string, argument: string, value: unknown): bool
  *
  * @example
  * ```ts
- * const options = checkOptions('ctcLoss', undefined); // {}
- * checkOptions('ctcLoss', null);
- * // ArgumentError: Argument 'options' passed to 'ctcLoss' must be an object or undefined, but got null.
+ * function decode(options?: { beamWidth?: number }): number {
+ *   const { beamWidth = 10 } = checkOptions('decode', options);
+ *   return beamWidth;
+ * }
+ * decode(); // 10
+ * decode(null as never); // as a JavaScript caller may:
+ * // ArgumentError: Argument 'options' passed to 'decode' must be an object or undefined, but got null.
  * ```
  */
 export function checkOptions<T extends object>(

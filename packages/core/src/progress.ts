@@ -7,11 +7,6 @@ import { ArgumentError } from './errors';
  * How progress is shown: `'auto'` (a bar on a terminal, one plain line per update otherwise),
  * `'bar'`, `'lines'`, or `'off'`. Options that take it also take `true` (`'auto'`) and `false`
  * (`'off'`).
- *
- * @example
- * ```ts
- * const mode: ProgressMode = process.env.CI === 'true' ? 'lines' : 'auto';
- * ```
  */
 export type ProgressMode = 'auto' | 'bar' | 'lines' | 'off';
 

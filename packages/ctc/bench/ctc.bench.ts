@@ -179,9 +179,15 @@ function printTable(headers: string[], rows: string[][]): void {
 async function main(): Promise<void> {
   // The module is passed in so that the bundled benchmark needs no node_modules for it.
   const info = await setupBackend(backendName as 'cpu' | 'webgpu', { webgpuModule, quiet: true });
-  const adapter = info.adapter
-    ? ` (${[info.adapter.vendor, info.adapter.architecture, info.adapter.device, info.adapter.description].filter(Boolean).join(' ')})`
-    : '';
+  const adapterNames = info.adapter
+    ? [
+        info.adapter.vendor,
+        info.adapter.architecture,
+        info.adapter.device,
+        info.adapter.description,
+      ]
+    : [];
+  const adapter = info.adapter ? ` (${adapterNames.filter(Boolean).join(' ')})` : '';
   const fused: Record<string, number> = {};
   const composite: Record<string, number> = {};
   for (const shape of SHAPES) fused[shape.name] = await timeLossAndGrad(shape);
@@ -231,7 +237,8 @@ async function main(): Promise<void> {
   const cslr = ALL_SHAPES[0];
   const decoders = await timeDecoders(cslr);
   console.log(
-    `\nDecoding on ${cslr.name} (T${cslr.T} V${cslr.V}), ms per utterance: greedy ${fmt(decoders.greedy)}, beam search (width 10) ${fmt(decoders.beam)}`,
+    `\nDecoding on ${cslr.name} (T${cslr.T} V${cslr.V}), ms per utterance: greedy ` +
+      `${fmt(decoders.greedy)}, beam search (width 10) ${fmt(decoders.beam)}`,
   );
 }
 

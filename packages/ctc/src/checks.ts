@@ -1,8 +1,9 @@
 /**
  * Argument checks that `ctcLoss`, the decoders and the metrics share: the
- * `[frames, batch, classes]` log-probabilities, the blank, lengths, arrays. One function per check, so that every function
- * of the package that takes lengths accepts the same {@link Lengths} and fails with the same
- * message, in the project's one format ("Argument 'x' passed to 'fn' must …, but got …").
+ * `[frames, batch, classes]` log-probabilities, the blank, lengths, arrays. One function per
+ * check, so that every function of the package that takes lengths accepts the same
+ * {@link Lengths} and fails with the same message, in the project's one format
+ * ("Argument 'x' passed to 'fn' must …, but got …").
  */
 import * as tf from '@tensorflow/tfjs';
 import { ArgumentError, checkInteger, describeValue } from '@slr/core';
@@ -10,13 +11,6 @@ import { ArgumentError, checkInteger, describeValue } from '@slr/core';
 /**
  * Lengths given as a tensor or as a plain array: frames per batch item (`inputLengths`) or
  * labels per batch item (`targetLengths`). A tensor is int32 (or float32 holding integers).
- *
- * @example
- * ```ts
- * const inputLengths: Lengths = [50, 42]; // or tf.tensor1d([50, 42], 'int32'), or Int32Array.of(50, 42)
- * const loss = ctcLoss(logProbs, targets, inputLengths, targetLengths);
- * const decoded = await ctcGreedyDecode(logProbs, inputLengths);
- * ```
  */
 export type Lengths = tf.Tensor1D | readonly number[] | Int32Array;
 
@@ -35,11 +29,6 @@ const LOG_PROBS_SHAPE = '[frames, batch, classes]';
 /**
  * Whether `value` is a tensor of this copy of tfjs (a type guard that, unlike `instanceof`,
  * narrows to `tf.Tensor` rather than `tf.Tensor<any>`).
- *
- * @example
- * ```ts
- * if (!isTensor(targets)) throw new ArgumentError('ctcLoss', 'targets', 'be a tensor', targets);
- * ```
  */
 export function isTensor(value: unknown): value is tf.Tensor {
   return value instanceof tf.Tensor;
@@ -60,11 +49,6 @@ function isTensorLike(value: unknown): value is tf.Tensor {
  * Checks `[frames, batch, classes]` float32 log-probabilities and returns their dimensions.
  * `tfjsTensor` requires a tensor of this copy of tfjs (ops that run kernels need one); the
  * decoders, which only read the values, take any tensor.
- *
- * @example
- * ```ts
- * const { frames, batch, classes } = checkLogProbs('ctcGreedyDecode', logProbs);
- * ```
  */
 export function checkLogProbs(fn: string, logProbs: unknown, tfjsTensor = false): LogProbsShape {
   const tensor = tfjsTensor ? isTensor(logProbs) : isTensorLike(logProbs);
@@ -79,11 +63,6 @@ export function checkLogProbs(fn: string, logProbs: unknown, tfjsTensor = false)
 
 /**
  * Checks the index of the blank label, `options.blank`, against the number of classes.
- *
- * @example
- * ```ts
- * const blank = checkBlank('ctcLoss', options.blank ?? 0, classes);
- * ```
  */
 export function checkBlank(fn: string, blank: unknown, classes: number): number {
   return checkInteger(fn, 'options.blank', blank, { min: 0, max: classes - 1 });
@@ -151,11 +130,6 @@ function checkLengthValues(
 /**
  * Checks lengths and reads them synchronously (a tensor whose values live on a GPU cannot be
  * read so: the error says to pass a `number[]`).
- *
- * @example
- * ```ts
- * const inputLengths = readLengths('ctcLoss', 'inputLengths', lengths, { batch, max: frames, maxName: 'the frames of logProbs' });
- * ```
  */
 export function readLengths(
   fn: string,
@@ -181,11 +155,6 @@ export function readLengths(
 /**
  * Checks lengths and reads them, asynchronously when they are a tensor (so a tensor on any
  * backend will do).
- *
- * @example
- * ```ts
- * const lengths = await readLengthsAsync('ctcGreedyDecode', 'inputLengths', inputLengths, bounds);
- * ```
  */
 export async function readLengthsAsync(
   fn: string,
@@ -200,11 +169,6 @@ export async function readLengthsAsync(
 
 /**
  * Throws an {@link ArgumentError} unless `value` is an array.
- *
- * @example
- * ```ts
- * checkArray('editDistance', 'ref', ref);
- * ```
  */
 export function checkArray(fn: string, argument: string, value: unknown): void {
   if (!Array.isArray(value)) throw new ArgumentError(fn, argument, 'be an array', value);
@@ -213,11 +177,6 @@ export function checkArray(fn: string, argument: string, value: unknown): void {
 /**
  * The values of `tensor` if the backend can hand them over synchronously: always on the CPU,
  * and on WebGPU while the data has not been uploaded (tensors made from JS arrays).
- *
- * @example
- * ```ts
- * const labels = readSyncIfPossible(targets); // undefined for a tensor that lives on the GPU
- * ```
  */
 export function readSyncIfPossible(tensor: tf.Tensor): ArrayLike<number> | undefined {
   try {

@@ -5,8 +5,9 @@ import { describe, expect, it } from 'vitest';
 
 /**
  * The built package, run by plain `node` (no vitest, no TypeScript): ESM import and CommonJS
- * require both register the kernels (new ones, under `Slr…` names), and `tf.grad` works through tfjs's own `logSoftmax` and
- * through ours — `@tensorflow/tfjs` (the peer dependency) registers every op gradient.
+ * require both register the kernels (new ones, under `Slr…` names), and `tf.grad` works through
+ * tfjs's own `logSoftmax` and through ours — `@tensorflow/tfjs` (the peer dependency) registers
+ * every op gradient.
  */
 const packageRoot = fileURLToPath(new URL('..', import.meta.url));
 
@@ -19,7 +20,9 @@ const body = `
   const kernel = tf.getKernel('SlrCtcLoss', 'cpu') != null;
   const difference = tf.max(tf.abs(tf.sub(viaTf, viaOurs))).dataSync()[0];
   const [hypothesis] = await ctc.ctcGreedyDecode(tf.logSoftmax(logits), [6, 5]);
-  console.log(JSON.stringify({ kernel, difference, finite: viaOurs.isFinite().all().dataSync()[0] === 1, decoded: Array.isArray(hypothesis.tokens) }));
+  const finite = viaOurs.isFinite().all().dataSync()[0] === 1;
+  const decoded = Array.isArray(hypothesis.tokens);
+  console.log(JSON.stringify({ kernel, difference, finite, decoded }));
 `;
 
 function run(args: string[]): {

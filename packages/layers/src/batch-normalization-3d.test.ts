@@ -121,7 +121,7 @@ describeWithBackends('BatchNormalization3D', () => {
     await expectClose(layer.getWeights()[3], movingVariance, 0);
   });
 
-  it('is a drop-in for tf.layers.batchNormalization at rank 4, and equals it with T folded into H at rank 5', async () => {
+  it('is tf.layers.batchNormalization at rank 4, and at rank 5 with T folded into H', async () => {
     const channels = 3;
     const x4 = tf.randomNormal([2, 5, 4, channels], 1, 2, 'float32', 8);
     const x5 = tf.randomNormal([2, 3, 4, 5, channels], 1, 2, 'float32', 9);
@@ -216,7 +216,8 @@ describeWithBackends('BatchNormalization3D', () => {
     expect(() =>
       new BatchNormalization3D().apply(tf.input({ batchShape: [null, 2, 3, 3, null] })),
     ).toThrow(
-      "Argument 'inputs' passed to 'BatchNormalization3D.apply' must have a known channel (last) dimension, but got shape [null, 2, 3, 3, null].",
+      "Argument 'inputs' passed to 'BatchNormalization3D.apply' must have a known channel (last) " +
+        'dimension, but got shape [null, 2, 3, 3, null].',
     );
   });
 });

@@ -5,12 +5,6 @@ import type { BaseLayerArgs } from './layer-args';
 /**
  * Options of {@link BatchNormalization3D}. Defaults follow Keras (and tfjs-layers'
  * `batchNormalization`): `momentum` 0.99, `epsilon` 1e-3, `center` and `scale` on.
- *
- * @example
- * ```ts
- * // PyTorch's I3D: BatchNorm3d(eps=1e-3, momentum=0.01) is Keras momentum 0.99.
- * const args: BatchNormalization3DArgs = { momentum: 0.99, epsilon: 1e-3 };
- * ```
  */
 export interface BatchNormalization3DArgs extends BaseLayerArgs {
   /**

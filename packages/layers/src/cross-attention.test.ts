@@ -241,12 +241,14 @@ describeWithBackends('CrossAttention', () => {
         tf.input({ shape: [2, 4] }),
       ]),
     ).toThrow(
-      "Argument 'args.outputDim' passed to 'CrossAttention' must equal the query size (4) when args.residual is true, but got 3.",
+      "Argument 'args.outputDim' passed to 'CrossAttention' must equal the query size (4) when " +
+        'args.residual is true, but got 3.',
     );
     expect(() =>
       new CrossAttention({ numHeads: 1, keyDim: 2 }).apply(tf.input({ shape: [2, 4] })),
     ).toThrow(
-      "Argument 'inputs' passed to 'CrossAttention.apply' must be [query, keyValue] or [query, keyValue, keyMask], but got one input of shape [null, 2, 4].",
+      "Argument 'inputs' passed to 'CrossAttention.apply' must be [query, keyValue] or [query, " +
+        'keyValue, keyMask], but got one input of shape [null, 2, 4].',
     );
   });
 });

@@ -11,14 +11,7 @@ import {
 const APPLY = 'CrossAttention.apply';
 const INPUTS = '[query, keyValue] or [query, keyValue, keyMask]';
 
-/**
- * Options of {@link CrossAttention}.
- *
- * @example
- * ```ts
- * const args: CrossAttentionArgs = { numHeads: 8, keyDim: 64, dropout: 0.1 };
- * ```
- */
+/** Options of {@link CrossAttention}. */
 export interface CrossAttentionArgs {
   /** Number of attention heads. */
   numHeads: number;

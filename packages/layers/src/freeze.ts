@@ -9,24 +9,10 @@ import { ArgumentError, checkBoolean, checkOptions, describeValue } from '@slr/c
  *   none) or `?` (exactly one character), matched against the whole name
  *   (`'conv3d_*'`, `'block?_se'`); no other character is special;
  * - a function of the name.
- *
- * @example
- * ```ts
- * const patterns: LayerPattern[] = ['backbone_*', /^block[1-3]_/, (name) => name.endsWith('_bn')];
- * for (const pattern of patterns) setTrainable(model, pattern, false);
- * ```
  */
 export type LayerPattern = RegExp | string | ((layerName: string) => boolean);
 
-/**
- * Options of {@link setTrainable}.
- *
- * @example
- * ```ts
- * const options: SetTrainableOptions = { allowNoMatch: true };
- * setTrainable(model, 'pose_*', false, options); // [] when the model has no pose stream
- * ```
- */
+/** Options of {@link setTrainable}. */
 export interface SetTrainableOptions {
   /**
    * Whether a pattern that matches no layer at all is accepted (returning `[]`). By default it
@@ -78,10 +64,12 @@ function sublayers(layer: tf.layers.Layer): tf.layers.Layer[] | undefined {
  *
  * @example
  * ```ts
- * setTrainable(model, 'backbone_*', false);          // freeze the backbone (glob)
- * setTrainable(model, /^block[1-3]_/, false);        // or a RegExp
- * setTrainable(model, (name) => name !== 'classifier', false);
- * const changed = setTrainable(model, 'backbone_*', true); // unfreeze: names of layers changed
+ * const layersModel = model.model; // the tfjs model inside a SequenceModel
+ * setTrainable(layersModel, 'Mixed_3*', false); // freeze by glob
+ * setTrainable(layersModel, /^Conv3d_/, false); // or by RegExp
+ * setTrainable(layersModel, (name) => name !== 'classifier', false); // or by a function
+ * const changed = setTrainable(layersModel, 'Mixed_3*', true); // unfreeze: the names changed
+ * setTrainable(layersModel, 'pose_*', false, { allowNoMatch: true }); // [] without a pose stream
  * ```
  */
 export function setTrainable(
@@ -175,8 +163,8 @@ function allLayerNames(layers: tf.layers.Layer[]): string[] {
  *
  * @example
  * ```ts
- * setTrainable(model, 'conv*', false);
- * trainableLayerNames(model); // ['dense', 'dense_1']
+ * setTrainable(model.model, 'conv*', false);
+ * trainableLayerNames(model.model); // ['dense', 'dense_1']
  * ```
  */
 export function trainableLayerNames(model: tf.LayersModel): string[] {

@@ -158,7 +158,8 @@ describeWithBackends('GroupNormalization', () => {
 
   it('rejects a channel count that the groups do not divide', () => {
     expect(() => new GroupNormalization({ groups: 4 }).apply(tf.input({ shape: [3, 6] }))).toThrow(
-      "Argument 'inputs' passed to 'GroupNormalization.apply' must have a channel count divisible by groups (4), but got 6 channels.",
+      "Argument 'inputs' passed to 'GroupNormalization.apply' must have a channel count " +
+        'divisible by groups (4), but got 6 channels.',
     );
     expect(() => new GroupNormalization({ groups: 0 })).toThrow(
       "Argument 'args.groups' passed to 'GroupNormalization' must be an integer >= 1, but got 0.",

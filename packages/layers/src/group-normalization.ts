@@ -14,11 +14,6 @@ const APPLY = 'GroupNormalization.apply';
 /**
  * Options of {@link GroupNormalization}. Defaults follow Keras' `GroupNormalization`:
  * 32 groups, `epsilon` 1e-3, `center` and `scale` on.
- *
- * @example
- * ```ts
- * const args: GroupNormalizationArgs = { groups: 8, epsilon: 1e-5 };
- * ```
  */
 export interface GroupNormalizationArgs extends BaseLayerArgs {
   /** Number of channel groups; must divide the channel count. Default 32. */

@@ -3,11 +3,6 @@ import type * as tf from '@tensorflow/tfjs';
 /**
  * The constructor arguments every tfjs-layers layer takes (tfjs does not export its own
  * `LayerArgs` type from the public API).
- *
- * @example
- * ```ts
- * interface MyLayerArgs extends BaseLayerArgs { units: number }
- * ```
  */
 export interface BaseLayerArgs {
   /** Layer name (unique within a model). */

@@ -9,7 +9,9 @@ import { logSoftmax } from '@slr/ctc';
  *
  * @example
  * ```ts
- * const logProbs = new LogSoftmax().apply(tf.layers.dense({ units: 21 }).apply(features));
+ * const features = tf.input({ shape: [null, 512] }); // [B, T, 512]
+ * const logits = tf.layers.dense({ units: 21 }).apply(features) as tf.SymbolicTensor;
+ * const logProbs = new LogSoftmax().apply(logits) as tf.SymbolicTensor; // [B, T, 21]
  * ```
  */
 export class LogSoftmax extends tf.layers.Layer {

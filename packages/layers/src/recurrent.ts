@@ -1,14 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { checkInteger, checkNumber } from '@slr/core';
 
-/**
- * An initialiser as `tf.initializers` makes them.
- *
- * @example
- * ```ts
- * const init: LstmInitializer = lstmInitializers(64, 42).kernelInitializer;
- * ```
- */
+/** An initialiser as `tf.initializers` makes them. */
 export type LstmInitializer = ReturnType<typeof tf.initializers.randomUniform>;
 
 /**

@@ -7,8 +7,8 @@ import type { Lengths } from '@slr/ctc';
  *
  * @example
  * ```ts
- * const logProbs = sequenceModel.apply(videos, true);            // [T', B, V]
- * const lengths = sequenceModel.outputLengths([32, 27]);         // frames after downsampling
+ * const logProbs = model.apply(videos, true); // [T', B, V]
+ * const lengths = model.outputLengths([32, 27]); // frames after the temporal downsampling
  * const loss = ctcLoss(logProbs, targets, lengths, targetLengths);
  * ```
  */

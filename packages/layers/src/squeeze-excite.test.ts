@@ -159,7 +159,8 @@ describe('SqueezeExcite', () => {
 
   it('rejects inputs without spatial axes and bad options', () => {
     expect(() => new SqueezeExcite().apply(tf.input({ shape: [8] }))).toThrow(
-      "Argument 'inputs' passed to 'SqueezeExcite.apply' must be channels-last, of rank 3 or more, but got shape [null, 8].",
+      "Argument 'inputs' passed to 'SqueezeExcite.apply' must be channels-last, of rank 3 or " +
+        'more, but got shape [null, 8].',
     );
     expect(() => new SqueezeExcite({ squeezeChannels: 0 })).toThrow(
       "Argument 'args.squeezeChannels' passed to 'SqueezeExcite' must be an integer >= 1, but got 0.",

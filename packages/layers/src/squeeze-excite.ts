@@ -30,24 +30,10 @@ export function makeDivisible(value: number, divisor = 8, minValue: number = div
   return rounded;
 }
 
-/**
- * The gate a {@link SqueezeExcite} layer multiplies its input by.
- *
- * @example
- * ```ts
- * const gate: SqueezeExciteGate = 'sigmoid'; // the original SENet gate
- * ```
- */
+/** The gate a {@link SqueezeExcite} layer multiplies its input by. */
 export type SqueezeExciteGate = 'hardSigmoid' | 'sigmoid';
 
-/**
- * Options of a {@link SqueezeExcite} layer (also its serialised config, with the base layer's).
- *
- * @example
- * ```ts
- * const args: SqueezeExciteArgs = { squeezeChannels: 24, gate: 'hardSigmoid', seed: 7, name: 'block4_se' };
- * ```
- */
+/** Options of a {@link SqueezeExcite} layer (also its serialised config, with the base layer's). */
 export interface SqueezeExciteArgs {
   /**
    * Width of the squeezed representation. Default: as in torchvision's MobileNetV3,

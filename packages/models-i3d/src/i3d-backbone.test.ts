@@ -141,7 +141,8 @@ describe('buildI3DBackbone', () => {
     expect(() =>
       buildI3DBackbone({ inputShape: [8, 32, 32] as unknown as [number, number, number, number] }),
     ).toThrow(
-      "Argument 'options.inputShape' passed to 'buildI3DBackbone' must be [T, H, W, C]: positive integers, with null for a free T, H or W, but got [8, 32, 32].",
+      "Argument 'options.inputShape' passed to 'buildI3DBackbone' must be [T, H, W, C]: positive " +
+        'integers, with null for a free T, H or W, but got [8, 32, 32].',
     );
     expect(() => buildI3DBackbone({ inputShape: [8, 32, 32, 3], widthMultiplier: 0 })).toThrow(
       "Argument 'options.widthMultiplier' passed to 'buildI3DBackbone' must be a finite number > 0, but got 0.",

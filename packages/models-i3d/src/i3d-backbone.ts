@@ -14,11 +14,6 @@ import { SpatialAveragePooling } from './spatial-average-pooling';
  * Normalisation after every I3D convolution: `'batch'` ({@link BatchNormalization3D} from
  * `@slr/layers`, as in the reference I3D) or `'group'` ({@link GroupNormalization}, independent
  * of the batch size).
- *
- * @example
- * ```ts
- * const normalization: I3DNormalization = 'group';
- * ```
  */
 export type I3DNormalization = 'batch' | 'group';
 
@@ -26,11 +21,6 @@ export type I3DNormalization = 'batch' | 'group';
  * Widths of one Inception (Mixed) block: branch 0 (1×1×1), branch 1 (1×1×1 → 3×3×3),
  * branch 2 (1×1×1 → 3×3×3), branch 3 (3×3×3 max-pool, stride 1 → 1×1×1). The block's output
  * has `b0 + b1b + b2b + b3` channels.
- *
- * @example
- * ```ts
- * const mixed3b: I3DInceptionBlock = { name: 'Mixed_3b', b0: 64, b1a: 96, b1b: 128, b2a: 16, b2b: 32, b3: 32 };
- * ```
  */
 export interface I3DInceptionBlock {
   /** The block's layer-name prefix, `'Mixed_3b'` … `'Mixed_5c'`. */
@@ -52,12 +42,6 @@ export interface I3DInceptionBlock {
 /**
  * The nine Inception blocks of I3D (Carreira & Zisserman, 2017; Inception-v1 widths), in order,
  * at width 1. Output channels: 256, 480, 512, 512, 512, 528, 832, 832, 1024.
- *
- * @example
- * ```ts
- * const last = I3D_INCEPTION_BLOCKS[I3D_INCEPTION_BLOCKS.length - 1];
- * last.b0 + last.b1b + last.b2b + last.b3; // 1024
- * ```
  */
 export const I3D_INCEPTION_BLOCKS: readonly I3DInceptionBlock[] = Object.freeze([
   { name: 'Mixed_3b', b0: 64, b1a: 96, b1b: 128, b2a: 16, b2b: 32, b3: 32 },
@@ -75,22 +59,10 @@ export const I3D_INCEPTION_BLOCKS: readonly I3DInceptionBlock[] = Object.freeze(
  * Temporal downsampling of the I3D backbone: 8 is the reference network's (`Conv3d_1a_7x7`
  * /2, `MaxPool3d_4a_3x3` /2, `MaxPool3d_5a_2x2` /2); 4 keeps `MaxPool3d_5a_2x2`'s temporal
  * stride at 1 (twice the frames for CTC).
- *
- * @example
- * ```ts
- * const stride: I3DTemporalStride = 4;
- * ```
  */
 export type I3DTemporalStride = 4 | 8;
 
-/**
- * Options of {@link buildI3DBackbone} (and of the teacher's backbone).
- *
- * @example
- * ```ts
- * const options: I3DBackboneOptions = { inputShape: [16, 112, 112, 3], widthMultiplier: 0.5 };
- * ```
- */
+/** Options of {@link buildI3DBackbone} (and of the teacher's backbone). */
 export interface I3DBackboneOptions {
   /**
    * `[T, H, W, C]` of one clip (C is 3 for RGB). `null` leaves a dimension free: with
@@ -193,7 +165,10 @@ type Triple = [number, number, number];
  * @example
  * ```ts
  * const clip = tf.input({ shape: [null, 64, 64, 3] });
- * const { features, temporalStrides } = applyI3DBackbone(clip, { inputShape: [null, 64, 64, 3], widthMultiplier: 0.25 });
+ * const { features, temporalStrides } = applyI3DBackbone(clip, {
+ *   inputShape: [null, 64, 64, 3],
+ *   widthMultiplier: 0.25,
+ * }); // temporalStrides [2, 2, 2]
  * ```
  */
 export function applyI3DBackbone(

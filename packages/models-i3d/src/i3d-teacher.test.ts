@@ -33,12 +33,7 @@ function lossOf(teacher: I3DTeacher, inputs: tf.Tensor | tf.Tensor[], frames: nu
     [2, 2],
     'int32',
   );
-  return ctcLoss(
-    teacher.apply(inputs, true),
-    targets,
-    teacher.outputLengths(frames),
-    [2, 1],
-  );
+  return ctcLoss(teacher.apply(inputs, true), targets, teacher.outputLengths(frames), [2, 1]);
 }
 
 beforeAll(async () => {
@@ -166,10 +161,12 @@ describe('buildI3DTeacher', () => {
     expect(teacher.outputLengths([16, 9])).toEqual([2, 2]);
     expect(Math.max(...(await tf.abs(tf.sub(a, b)).data()))).toBeGreaterThan(1e-6);
     expect(() => teacher.apply(clip, false)).toThrow(
-      "Argument 'inputs' passed to 'I3DTeacher.apply' must be [video, pose] (the teacher has a pose stream), but got 1 tensor.",
+      "Argument 'inputs' passed to 'I3DTeacher.apply' must be [video, pose] (the teacher has a " +
+        'pose stream), but got 1 tensor.',
     );
     expect(() => buildI3DTeacher(TINY).apply([clip, pose(2, 16, 7)], false)).toThrow(
-      "Argument 'inputs' passed to 'I3DTeacher.apply' must be the video tensor alone (the teacher has no pose stream), but got 2 tensors.",
+      "Argument 'inputs' passed to 'I3DTeacher.apply' must be the video tensor alone (the " +
+        'teacher has no pose stream), but got 2 tensors.',
     );
   });
 

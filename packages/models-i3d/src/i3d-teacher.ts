@@ -10,11 +10,6 @@ import { SpatialAveragePooling } from './spatial-average-pooling';
  * The optional pose-keypoint stream of the teacher: per-frame keypoints `[B, T, K, channels]`
  * (x, y, and optionally a confidence), flattened per frame, projected by dense ReLU layers,
  * averaged down to the video's frame rate and fused into the video stream by cross-attention.
- *
- * @example
- * ```ts
- * const pose: I3DPoseOptions = { keypoints: 27, units: 128 };
- * ```
  */
 export interface I3DPoseOptions {
   /** Keypoints per frame (K). */
@@ -30,13 +25,6 @@ export interface I3DPoseOptions {
 /**
  * Options of {@link buildI3DTeacher}: the backbone's options (without its classification head)
  * and the sequence head's.
- *
- * @example
- * ```ts
- * const options: I3DTeacherOptions = {
- *   numClasses: 1296, inputShape: [null, 112, 112, 3], temporalStride: 4, pose: { keypoints: 27 },
- * };
- * ```
  */
 export interface I3DTeacherOptions extends Omit<I3DBackboneOptions, 'logitsClasses'> {
   /** Output classes V, the CTC blank included (at least 2). */
@@ -61,15 +49,7 @@ export interface I3DTeacherOptions extends Omit<I3DBackboneOptions, 'logitsClass
   name?: string;
 }
 
-/**
- * The I3D teacher as a {@link SequenceModel}, with what it was built with.
- *
- * @example
- * ```ts
- * const teacher: I3DTeacher = buildI3DTeacher({ numClasses: 21, inputShape: [null, 32, 32, 3] });
- * teacher.temporalStride; // 4
- * ```
- */
+/** The I3D teacher as a {@link SequenceModel}, with what it was built with. */
 export interface I3DTeacher extends SequenceModel {
   /** Frames in per frame out: `outputLengths([L])` is `[⌈L / temporalStride⌉]`. */
   readonly temporalStride: I3DTemporalStride;
@@ -198,7 +178,9 @@ export function buildI3DTeacher(options: I3DTeacherOptions): I3DTeacher {
  *
  * @example
  * ```ts
- * const loaded = await tf.loadLayersModel(tf.io.fromMemory(artifacts));
+ * import { loadModel } from '@slr/layers/node';
+ *
+ * const loaded = await loadModel('checkpoints/teacher'); // saved with saveModel(teacher.model, …)
  * const teacher = wrapI3DTeacher(loaded, { temporalStride: 4 });
  * ```
  */

@@ -1,36 +1,15 @@
 import { checkNumber, checkOneOf } from '@slr/core';
 import { makeDivisible } from '@slr/layers';
 
-/**
- * Which MobileNetV3 (Howard et al. 2019): `'large'` (Table 1) or `'small'` (Table 2).
- *
- * @example
- * ```ts
- * const variant: MobileNetV3Variant = 'small';
- * ```
- */
+/** Which MobileNetV3 (Howard et al. 2019): `'large'` (Table 1) or `'small'` (Table 2). */
 export type MobileNetV3Variant = 'large' | 'small';
 
-/**
- * Non-linearity of a MobileNetV3 block: ReLU (`RE` in the paper) or hard-swish (`HS`).
- *
- * @example
- * ```ts
- * MOBILENET_V3_LARGE_BLOCKS.map((b) => b.activation); // 'relu' × 6, then 'hardSwish' × 9
- * ```
- */
+/** Non-linearity of a MobileNetV3 block: ReLU (`RE` in the paper) or hard-swish (`HS`). */
 export type MobileNetV3Activation = 'relu' | 'hardSwish';
 
 /**
  * One inverted-residual block of MobileNetV3, as a row of the paper's Tables 1 and 2 (and of
  * torchvision's `InvertedResidualConfig`), before the width multiplier.
- *
- * @example
- * ```ts
- * const first: MobileNetV3BlockSpec = MOBILENET_V3_LARGE_BLOCKS[0];
- * // { inputChannels: 16, kernelSize: 3, expandedChannels: 16, outputChannels: 16,
- * //   squeezeExcite: false, activation: 'relu', stride: 1 }
- * ```
  */
 export interface MobileNetV3BlockSpec {
   /** Channels the block receives. */
@@ -71,12 +50,6 @@ function block(
 
 /**
  * MobileNetV3-Large's 15 blocks (Howard et al. 2019, Table 1; torchvision `mobilenet_v3_large`).
- *
- * @example
- * ```ts
- * MOBILENET_V3_LARGE_BLOCKS.length;                      // 15
- * MOBILENET_V3_LARGE_BLOCKS.filter((b) => b.stride === 2).length; // 4 (plus the stem)
- * ```
  */
 export const MOBILENET_V3_LARGE_BLOCKS: readonly MobileNetV3BlockSpec[] = Object.freeze([
   block(16, 3, 16, 16, false, 'RE', 1),
@@ -98,11 +71,6 @@ export const MOBILENET_V3_LARGE_BLOCKS: readonly MobileNetV3BlockSpec[] = Object
 
 /**
  * MobileNetV3-Small's 11 blocks (Howard et al. 2019, Table 2; torchvision `mobilenet_v3_small`).
- *
- * @example
- * ```ts
- * MOBILENET_V3_SMALL_BLOCKS[0].squeezeExcite; // true: Small's first block has an SE, Large's not
- * ```
  */
 export const MOBILENET_V3_SMALL_BLOCKS: readonly MobileNetV3BlockSpec[] = Object.freeze([
   block(16, 3, 16, 16, true, 'RE', 2),
@@ -118,15 +86,7 @@ export const MOBILENET_V3_SMALL_BLOCKS: readonly MobileNetV3BlockSpec[] = Object
   block(96, 5, 576, 96, true, 'HS', 1),
 ]);
 
-/**
- * A block after the width multiplier, with the squeeze width of its SE (0 without one).
- *
- * @example
- * ```ts
- * const block: MobileNetV3Block = mobileNetV3Architecture('large').blocks[3];
- * block.squeezeChannels; // 24 (72 expanded channels / 4 = 18, rounded up to 24)
- * ```
- */
+/** A block after the width multiplier, with the squeeze width of its SE (0 without one). */
 export interface MobileNetV3Block extends MobileNetV3BlockSpec {
   /** `makeDivisible(floor(expandedChannels / 4), 8)` when the block has an SE, else 0. */
   readonly squeezeChannels: number;
@@ -134,15 +94,7 @@ export interface MobileNetV3Block extends MobileNetV3BlockSpec {
   readonly residual: boolean;
 }
 
-/**
- * Every width of a MobileNetV3 after the width multiplier.
- *
- * @example
- * ```ts
- * const { stemChannels, lastConvChannels, classifierChannels }: MobileNetV3Architecture = mobileNetV3Architecture('large');
- * // 16, 960, 1280
- * ```
- */
+/** Every width of a MobileNetV3 after the width multiplier. */
 export interface MobileNetV3Architecture {
   /** `'large'` or `'small'`. */
   readonly variant: MobileNetV3Variant;

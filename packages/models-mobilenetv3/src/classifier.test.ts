@@ -191,7 +191,8 @@ describe('buildMobileNetV3Classifier: forward passes on small configurations', (
         inputShape: [32, 32, 3],
       }),
     ).toThrow(
-      "Argument 'options.variant' passed to 'buildMobileNetV3Classifier' must be one of 'large', 'small', but got 'tiny'.",
+      "Argument 'options.variant' passed to 'buildMobileNetV3Classifier' must be one of 'large', " +
+        "'small', but got 'tiny'.",
     );
     expect(() =>
       buildMobileNetV3Classifier({
@@ -200,7 +201,8 @@ describe('buildMobileNetV3Classifier: forward passes on small configurations', (
         inputShape: [32, 32] as never,
       }),
     ).toThrow(
-      "Argument 'options.inputShape' passed to 'buildMobileNetV3Classifier' must be [H, W, C] of positive integers (H and W may be null), but got [32, 32].",
+      "Argument 'options.inputShape' passed to 'buildMobileNetV3Classifier' must be [H, W, C] of " +
+        'positive integers (H and W may be null), but got [32, 32].',
     );
     expect(() => buildMobileNetV3Features(null as never)).toThrow(
       "Argument 'options' passed to 'buildMobileNetV3Features' must be an object or undefined, but got null.",

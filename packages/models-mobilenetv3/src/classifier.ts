@@ -17,14 +17,7 @@ function checkImageOptions(fn: string, options: MobileNetV3FeaturesOptions): voi
   checkImageShape(fn, 'options.inputShape', options.inputShape);
 }
 
-/**
- * Options of {@link buildMobileNetV3Features}.
- *
- * @example
- * ```ts
- * const options: MobileNetV3FeaturesOptions = { variant: 'small', inputShape: [112, 112, 3], widthMultiplier: 0.5, seed: 1 };
- * ```
- */
+/** Options of {@link buildMobileNetV3Features}. */
 export interface MobileNetV3FeaturesOptions {
   /** `'large'` (MobileNetV3-Large, 15 blocks) or `'small'` (11 blocks). */
   readonly variant: MobileNetV3Variant;
@@ -68,14 +61,7 @@ export function buildMobileNetV3Features(options: MobileNetV3FeaturesOptions): t
   });
 }
 
-/**
- * Options of {@link buildMobileNetV3Classifier}.
- *
- * @example
- * ```ts
- * const options: MobileNetV3ClassifierOptions = { variant: 'large', numClasses: 1000, inputShape: [224, 224, 3] };
- * ```
- */
+/** Options of {@link buildMobileNetV3Classifier}. */
 export interface MobileNetV3ClassifierOptions extends MobileNetV3FeaturesOptions {
   /** Classes of the last dense layer (1000 for ImageNet). */
   readonly numClasses: number;
@@ -98,7 +84,12 @@ export interface MobileNetV3ClassifierOptions extends MobileNetV3FeaturesOptions
  *
  * @example
  * ```ts
- * const model = buildMobileNetV3Classifier({ variant: 'small', numClasses: 10, inputShape: [96, 96, 3], widthMultiplier: 0.5 });
+ * const model = buildMobileNetV3Classifier({
+ *   variant: 'small',
+ *   numClasses: 10,
+ *   inputShape: [96, 96, 3],
+ *   widthMultiplier: 0.5,
+ * });
  * const logits = model.predict(tf.zeros([2, 96, 96, 3])) as tf.Tensor; // [2, 10]
  * ```
  */

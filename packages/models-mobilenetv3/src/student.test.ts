@@ -139,19 +139,24 @@ describe('buildMobileNetV3Student: shapes and lengths', () => {
         temporalHead: 'K5-P2-K5-P2',
       }),
     ).toThrow(
-      "Argument 'options.inputShape' passed to 'buildMobileNetV3Student' must have T ≥ 16: the temporal head leaves no frame of fewer, but got T = 12.",
+      "Argument 'options.inputShape' passed to 'buildMobileNetV3Student' must have T ≥ 16: the " +
+        'temporal head leaves no frame of fewer, but got T = 12.',
     );
     expect(() => student.apply(tf.zeros([1, 2, 32, 32, 3]), false)).toThrow(
-      "Argument 'videos' passed to 'MobileNetV3Student.apply' must have T ≥ 4 frames (the temporal head leaves none of fewer), but got T = 2.",
+      "Argument 'videos' passed to 'MobileNetV3Student.apply' must have T ≥ 4 frames (the " +
+        'temporal head leaves none of fewer), but got T = 2.',
     );
     expect(() => student.apply(tf.zeros([1, 32, 32, 3]), false)).toThrow(
-      "Argument 'videos' passed to 'MobileNetV3Student.apply' must be a tensor [B, T, H, W, C], but got a float32 tensor of shape [1, 32, 32, 3].",
+      "Argument 'videos' passed to 'MobileNetV3Student.apply' must be a tensor [B, T, H, W, C], " +
+        'but got a float32 tensor of shape [1, 32, 32, 3].',
     );
     expect(() => buildMobileNetV3Student({ ...TINY, numClasses: 1 })).toThrow(
       "Argument 'options.numClasses' passed to 'buildMobileNetV3Student' must be an integer >= 2, but got 1.",
     );
     expect(() => buildMobileNetV3Student({ ...TINY, temporalHead: 'K5-X2' })).toThrow(
-      "Argument 'options.temporalHead' passed to 'buildMobileNetV3Student' must be made of K<kernel> and P<pool> tokens joined by '-' (e.g. 'K5-P2-K5-P2'), but got 'K5-X2' (token 2, 'X2', is neither).",
+      "Argument 'options.temporalHead' passed to 'buildMobileNetV3Student' must be made of " +
+        "K<kernel> and P<pool> tokens joined by '-' (e.g. 'K5-P2-K5-P2'), but got 'K5-X2' (token " +
+        "2, 'X2', is neither).",
     );
     // outputLengths takes every form of Lengths.
     const lengths = tf.tensor1d([8, 9], 'int32');

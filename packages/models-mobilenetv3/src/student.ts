@@ -13,17 +13,7 @@ import { parseTemporalHeadFor } from './temporal-head-parse';
 import { temporalOutputLength, type TemporalHeadSpec, type TemporalOp } from './temporal-head';
 import { FoldTime, UnfoldTime } from './time-folding';
 
-/**
- * Options of {@link buildMobileNetV3Student}.
- *
- * @example
- * ```ts
- * const options: MobileNetV3StudentOptions = {
- *   variant: 'small', numClasses: 1296, inputShape: [null, 112, 112, 3],
- *   temporalHead: 'K5-P2-K5-P2', temporalChannels: 512, lstmUnits: 256, dropout: 0.1, seed: 42,
- * };
- * ```
- */
+/** Options of {@link buildMobileNetV3Student}. */
 export interface MobileNetV3StudentOptions {
   /** Output classes V, the CTC blank included (e.g. 1,296 for PHOENIX-2014's 1,295 glosses). */
   readonly numClasses: number;
@@ -75,8 +65,13 @@ function minimumFrames(ops: TemporalOp[]): number {
  *
  * @example
  * ```ts
- * const student = buildMobileNetV3Student({ variant: 'small', numClasses: 1296, inputShape: [null, 112, 112, 3] });
- * const logProbs = student.apply(videos, true);            // [T', B, 1296], T' = floor((floor((T − 4) / 2) − 4) / 2)
+ * const student = buildMobileNetV3Student({
+ *   variant: 'small',
+ *   numClasses: 1296,
+ *   inputShape: [null, 112, 112, 3],
+ * });
+ * // [T', B, 1296] with T' = floor((floor((T − 4) / 2) − 4) / 2) for the default K5-P2-K5-P2 head
+ * const logProbs = student.apply(videos, true);
  * const loss = ctcLoss(logProbs, targets, student.outputLengths(inputLengths), targetLengths);
  * ```
  */
@@ -234,7 +229,9 @@ export function buildMobileNetV3Student(options: MobileNetV3StudentOptions): Seq
  *
  * @example
  * ```ts
- * const student = wrapMobileNetV3Student(await loadModel('checkpoints/student')); // loadModel: @slr/layers/node
+ * import { loadModel } from '@slr/layers/node';
+ *
+ * const student = wrapMobileNetV3Student(await loadModel('checkpoints/student'));
  * student.outputLengths([64, 50]); // [13, 9] for the default K5-P2-K5-P2 head
  * ```
  */

@@ -4,11 +4,6 @@ import { parseTemporalHeadFor } from './temporal-head-parse';
 /**
  * One layer of a temporal head: a 1-D convolution (followed by BatchNorm and ReLU, stride 1) or a
  * max pooling over time.
- *
- * @example
- * ```ts
- * const ops: TemporalOp[] = [{ type: 'conv', kernelSize: 5 }, { type: 'pool', size: 2 }];
- * ```
  */
 export type TemporalOp =
   | {
@@ -32,12 +27,6 @@ export type TemporalOp =
  * A temporal head: either a string of `-`-separated tokens, `K<k>` for a valid 1-D convolution of
  * kernel k and `P<p>` for a max pooling of window and stride p (e.g. `'K5-P2-K5-P2'`, VAC's and
  * CorrNet's head), `'none'` (or `''`) for no temporal layer, or the list of {@link TemporalOp}s.
- *
- * @example
- * ```ts
- * const head: TemporalHeadSpec = 'K5-P2-K5-P2';
- * const same: TemporalHeadSpec = [{ type: 'conv', kernelSize: 3, padding: 'same' }, { type: 'pool', size: 2 }];
- * ```
  */
 export type TemporalHeadSpec = string | readonly TemporalOp[];
 

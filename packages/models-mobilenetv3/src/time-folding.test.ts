@@ -34,7 +34,8 @@ describe('FoldTime / UnfoldTime', () => {
       ]),
     ).toEqual([null, 5, 16]);
     expect(() => new UnfoldTime().apply([tf.zeros([5, 2]), tf.zeros([2, 3, 1])])).toThrow(
-      "Argument 'folded' passed to 'UnfoldTime.apply' must have B·T rows, B=2 × T=3 as in the reference, but got 5 rows.",
+      "Argument 'folded' passed to 'UnfoldTime.apply' must have B·T rows, B=2 × T=3 as in the " +
+        'reference, but got 5 rows.',
     );
     expect(() => new FoldTime().apply(tf.zeros([4]))).toThrow(
       "Argument 'inputs' passed to 'FoldTime.apply' must be [B, T, ...] of rank 3 or more, but got shape [4].",

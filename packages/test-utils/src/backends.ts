@@ -7,14 +7,6 @@ import { describeRequiring } from './requirements';
  * Name of a test-only backend: the plain tfjs CPU backend without any `@slr` kernels, so
  * every `@slr` op takes its composite (plain tfjs ops) path there, as it would on wasm,
  * webgl or tfjs-node.
- *
- * @example
- * ```ts
- * // SLR_TEST_BACKENDS=cpu,cpu-composite pnpm vitest run packages/ctc
- * describeWithBackends('ctcLoss', (backend) => {
- *   it('takes the composite path', () => expect(backend === COMPOSITE_TEST_BACKEND).toBe(tf.getBackend() === 'cpu-composite'));
- * });
- * ```
  */
 export const COMPOSITE_TEST_BACKEND = 'cpu-composite';
 
@@ -69,7 +61,8 @@ let webGpuSetup: (() => Promise<unknown>) | undefined;
  *
  * @example
  * ```ts
- * import { setupBackend } from '@slr/backend';
+ * import { setupBackend } from '@slr/backend/node';
+ *
  * setWebGpuSetup(() => setupBackend('webgpu'));
  * ```
  */
@@ -93,7 +86,8 @@ export async function useBackend(name: string): Promise<void> {
   if (name === 'webgpu') {
     if (webGpuSetup === undefined)
       throw new Error(
-        "No WebGPU set-up registered: call setWebGpuSetup(() => setupBackend('webgpu')) in the test set-up (vitest.setup.ts does).",
+        "No WebGPU set-up registered: call setWebGpuSetup(() => setupBackend('webgpu')) in the " +
+          'test set-up (vitest.setup.ts does).',
       );
     await webGpuSetup();
   }
@@ -112,8 +106,13 @@ export async function useBackend(name: string): Promise<void> {
  *
  * @example
  * ```ts
+ * import { expect, it } from 'vitest';
+ *
  * describeWithBackends('ctcLoss', (backend) => {
- *   it('is finite', () => { ... });
+ *   it(`is finite on ${backend}`, async () => {
+ *     const loss = await ctcLoss(logProbs, targets, inputLengths, targetLengths).data();
+ *     expect(Number.isFinite(loss[0])).toBe(true);
+ *   });
  * });
  * ```
  */
@@ -136,7 +135,7 @@ export function describeWithBackends(name: string, body: (backend: string) => vo
  *
  * @example
  * ```ts
- * const loss = expectNoLeaks(() => ctcLoss(lp, targets, [5], [2]), 1);
+ * const loss = expectNoLeaks(() => ctcLoss(logProbs, targets, inputLengths, targetLengths), 1);
  * ```
  */
 export function expectNoLeaks<R>(body: () => R, expectedNewTensors: number): R {
@@ -152,15 +151,7 @@ export function expectNoLeaks<R>(body: () => R, expectedNewTensors: number): R {
   return result;
 }
 
-/**
- * What {@link readTensors} returns for a tensor, an array of tensors or a record of tensors.
- *
- * @example
- * ```ts
- * const read: ReadResult<{ loss: tf.Scalar; grad: tf.Tensor1D }> = await readTensors(() => ({ loss, grad }));
- * read.loss; // a number
- * ```
- */
+/** What {@link readTensors} returns for a tensor, an array of tensors or a record of tensors. */
 export type ReadResult<T> = T extends tf.Tensor
   ? number | number[] | number[][] | number[][][] | number[][][][]
   : T extends readonly tf.Tensor[]
@@ -173,7 +164,10 @@ export type ReadResult<T> = T extends tf.Tensor
  *
  * @example
  * ```ts
+ * const x = tf.tensor1d([1, 2, 3]);
+ * const f = (input: tf.Tensor) => tf.sum(tf.square(input));
  * const { loss, grad } = await readTensors(() => ({ loss: f(x), grad: tf.grad(f)(x) }));
+ * // loss 14, grad [2, 4, 6]
  * ```
  */
 export async function readTensors<

@@ -4,15 +4,7 @@
  * Cost is V^T: keep T·log(V) small (T ≤ 6, V ≤ 4 is instant).
  */
 
-/**
- * Log-probabilities of one utterance, `[T][V]`.
- *
- * @example
- * ```ts
- * const frames: FrameLogProbs = [[Math.log(0.9), Math.log(0.1)], [Math.log(0.2), Math.log(0.8)]];
- * bruteForceCtcLoss(frames, [1]); // -log(0.9·0.8 + 0.1·0.2 + 0.1·0.8)
- * ```
- */
+/** Log-probabilities of one utterance, `[T][V]`. */
 export type FrameLogProbs = readonly (readonly number[])[];
 
 /**

@@ -37,12 +37,8 @@ export function toTensor3d(
 
 /**
  * A trigram ARPA model over the words A, B, C in which every order has hits and misses,
- * contexts with and without back-off weights, and `<s>`, `</s>`, `<unk>`.
- *
- * @example
- * ```ts
- * const lm = NGramLanguageModel.fromArpa(TRIGRAM_ARPA, { vocabulary: TRIGRAM_VOCABULARY });
- * ```
+ * contexts with and without back-off weights, and `<s>`, `</s>`, `<unk>`; read it with
+ * `NGramLanguageModel.fromArpa(TRIGRAM_ARPA, { vocabulary: TRIGRAM_VOCABULARY })`.
  */
 export const TRIGRAM_ARPA = `
 \\data\\
@@ -72,13 +68,5 @@ ngram 3=2
 \\end\\
 `;
 
-/**
- * Token ids of {@link TRIGRAM_ARPA}'s words: blank 0, A 1, B 2, C 3.
- *
- * @example
- * ```ts
- * const lm = NGramLanguageModel.fromArpa(TRIGRAM_ARPA, { vocabulary: TRIGRAM_VOCABULARY });
- * lm.score(lm.initialState(), 1).state.context; // ['<s>', 'A']
- * ```
- */
+/** Token ids of {@link TRIGRAM_ARPA}'s words: blank 0, A 1, B 2, C 3. */
 export const TRIGRAM_VOCABULARY = [null, 'A', 'B', 'C'];

@@ -12,27 +12,12 @@
  *   tests that hide the drivers from Dawn and check what it says;
  * - `'chromium'`: the Chromium binary at {@link CHROMIUM_PATH};
  * - `'pytorch'`: `/usr/bin/python3` that can `import torch`.
- *
- * @example
- * ```ts
- * describeRequiring('chromium', 'report in headless Chromium', () => { ... });
- * ```
  */
 export type Requirement = 'webgpu' | 'vulkan-loader' | 'chromium' | 'pytorch';
 
 /**
  * A requirement a suite declared and this machine lacks: what is needed, what is missing and
  * the command that provides it.
- *
- * @example
- * ```ts
- * const missing: MissingRequirement = {
- *   requirement: 'chromium',
- *   needs: 'Chromium',
- *   missing: 'not found at /usr/bin/chromium',
- *   install: '.ci/install-test-requirements chromium',
- * };
- * ```
  */
 export interface MissingRequirement {
   /** Which requirement. */
@@ -56,11 +41,6 @@ declare module 'vitest' {
  * The environment variable naming the folder where one run's probes are cached, so that test
  * files (each in its own worker process) probe each requirement once per run. The requirements
  * reporter sets it before the workers start; without it each worker probes for itself.
- *
- * @example
- * ```ts
- * process.env[REQUIREMENT_PROBES_FOLDER_VARIABLE]; // '/tmp/slr-test-requirements-Xa1b2c'
- * ```
  */
 export const REQUIREMENT_PROBES_FOLDER_VARIABLE = 'SLR_TEST_REQUIREMENT_PROBES';
 
@@ -69,8 +49,12 @@ export const REQUIREMENT_PROBES_FOLDER_VARIABLE = 'SLR_TEST_REQUIREMENT_PROBES';
  *
  * @example
  * ```ts
- * explainMissing(missing);
- * // 'needs Chromium — not found at /usr/bin/chromium. Install: .ci/install-test-requirements chromium'
+ * explainMissing({
+ *   requirement: 'chromium',
+ *   needs: 'Chromium',
+ *   missing: 'not found at /usr/bin/chromium',
+ *   install: '.ci/install-test-requirements chromium',
+ * }); // 'needs Chromium — not found at /usr/bin/chromium. Install: .ci/install-test-requirements chromium'
  * ```
  */
 export function explainMissing(missing: MissingRequirement): string {

@@ -28,6 +28,8 @@ interface SkippedGroup {
  *
  * @example
  * ```ts
+ * import { defineConfig } from 'vitest/config';
+ *
  * export default defineConfig({
  *   test: { reporters: ['default', '@slr/test-utils/requirements-reporter'] },
  * });

@@ -35,22 +35,12 @@ export * from './requirement-records';
 /**
  * The Chromium binary the headless-browser tests drive: `CHROMIUM_PATH` when set, otherwise
  * Debian's `/usr/bin/chromium`. The one place that path is set.
- *
- * @example
- * ```ts
- * await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM_PATH, headless: true });
- * ```
  */
 export const CHROMIUM_PATH = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
 
 /**
  * The Python that the PyTorch comparisons run: Debian's, where `apt-get install python3-torch`
  * puts PyTorch.
- *
- * @example
- * ```ts
- * execFileSync(PYTHON_PATH, ['-c', 'import torch; print(torch.__version__)'], { encoding: 'utf8' });
- * ```
  */
 export const PYTHON_PATH = '/usr/bin/python3';
 
@@ -111,8 +101,13 @@ export function checkRequirement(requirement: Requirement): RequirementStatus {
  *
  * @example
  * ```ts
+ * import { expect, it } from 'vitest';
+ *
  * describeRequiring('webgpu', "setupBackend('webgpu')", () => {
- *   it('computes on the GPU what the CPU computes', async () => { ... });
+ *   it('runs on the GPU', async () => {
+ *     await useBackend('webgpu');
+ *     expect(tf.getBackend()).toBe('webgpu');
+ *   });
  * });
  * ```
  */
@@ -154,7 +149,9 @@ export function describeRequiring(
   describe(name, { skip: true, meta: { missingRequirements: missing } }, body);
 }
 
-const WEBGPU_INSTALL = `${INSTALL_SCRIPT} webgpu (Debian 12: libvulkan1, and mesa-vulkan-drivers >= 25 from bookworm-backports)`;
+const WEBGPU_INSTALL =
+  `${INSTALL_SCRIPT} webgpu ` +
+  '(Debian 12: libvulkan1, and mesa-vulkan-drivers >= 25 from bookworm-backports)';
 
 /** What each requirement is called and the command that provides it. */
 const DESCRIPTIONS: Record<Requirement, { needs: string; install: string }> = {
@@ -228,14 +225,18 @@ function probeWebGpu(): WebGpuProbe {
       try {
         ({ setupBackend } = await import(${JSON.stringify(WEBGPU_SETUP_MODULE)}));
       } catch (error) {
-        report({ found: false, code: 'NOT_LOADED', summary: ${JSON.stringify(WEBGPU_SETUP_MODULE)} + ' could not be loaded (' + String(error.message).split('\\n')[0] + '): run pnpm build' });
+        const reason = String(error.message).split('\\n')[0];
+        const summary =
+          ${JSON.stringify(WEBGPU_SETUP_MODULE)} + ' could not be loaded (' + reason + '): run pnpm build';
+        report({ found: false, code: 'NOT_LOADED', summary });
       }
       if (setupBackend) {
         try {
           await setupBackend('webgpu', { quiet: true });
           report({ found: true });
         } catch (error) {
-          report({ found: false, code: String(error.code), summary: error.summary ?? String(error.message).split('\\n')[0] });
+          const summary = error.summary ?? String(error.message).split('\\n')[0];
+          report({ found: false, code: String(error.code), summary });
         }
       }
     `;

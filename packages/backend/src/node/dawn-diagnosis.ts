@@ -10,20 +10,25 @@ import { BackendSetupError } from '../errors';
  * a child process whose stderr is captured.
  */
 
-/** Lines of Dawn's output that are noise rather than a reason (lavapipe prints them on every adapter). */
+/**
+ * Lines of Dawn's output that are noise rather than a reason (lavapipe prints them on every
+ * adapter).
+ */
 const NOISE = [/artificially reduced from/];
 
 const VULKAN_DRIVERS =
   'the NVIDIA driver for an NVIDIA GPU, Mesa (mesa-vulkan-drivers) for AMD or Intel, ' +
   'or mesa-vulkan-drivers >= 25 for lavapipe, a software adapter that runs on the CPU ' +
-  '(Debian bookworm: from bookworm-backports). `vulkaninfo --summary` (package vulkan-tools) lists what the Vulkan loader finds.';
+  '(Debian bookworm: from bookworm-backports). ' +
+  '`vulkaninfo --summary` (package vulkan-tools) lists what the Vulkan loader finds.';
 
 /**
  * The lines of Dawn's output worth showing.
  *
  * @example
  * ```ts
- * relevantDawnOutput(stderr); // without lavapipe's "artificially reduced" warnings
+ * relevantDawnOutput('Found no drivers!\nmaxBufferSize artificially reduced from 4294967296\n');
+ * // ['Found no drivers!']: lavapipe's "artificially reduced" warnings are noise
  * ```
  */
 export function relevantDawnOutput(output: string): string[] {
@@ -41,7 +46,8 @@ export function relevantDawnOutput(output: string): string[] {
  *
  * @example
  * ```ts
- * explainMissingAdapter('Warning: vkCreateInstance: Found no drivers!', 'linux').code; // 'NO_VULKAN_DRIVER'
+ * const error = explainMissingAdapter('Warning: vkCreateInstance: Found no drivers!', 'linux');
+ * error.code; // 'NO_VULKAN_DRIVER'
  * ```
  */
 export function explainMissingAdapter(output: string, platform: string): BackendSetupError {

@@ -40,14 +40,16 @@ async function createDawnGpu(dawnFlags: string[]): Promise<GpuLike> {
     if (isModuleNotFound(error, DAWN_PACKAGE)) {
       throw new BackendSetupError(
         'DAWN_NOT_INSTALLED',
-        `WebGPU in Node.js needs Dawn, from the npm package '${DAWN_PACKAGE}': npm install ${DAWN_PACKAGE}@${DAWN_VERSION}`,
+        `WebGPU in Node.js needs Dawn, from the npm package '${DAWN_PACKAGE}': ` +
+          `npm install ${DAWN_PACKAGE}@${DAWN_VERSION}`,
         `Dawn not installed (npm install ${DAWN_PACKAGE})`,
         { cause: error },
       );
     }
     throw new BackendSetupError(
       'DAWN_LOAD_FAILED',
-      `The npm package '${DAWN_PACKAGE}' (Dawn) is installed but could not be loaded on ${process.platform}-${process.arch}: ${messageOf(error)}`,
+      `The npm package '${DAWN_PACKAGE}' (Dawn) is installed but could not be loaded on ` +
+        `${process.platform}-${process.arch}: ${messageOf(error)}`,
       `Dawn failed to load (${messageOf(error).split('\n')[0]})`,
       { cause: error },
     );

@@ -6,12 +6,6 @@ import { setupTensorflow } from './tensorflow';
 /**
  * Backends the `setupBackend` of `@slr/backend/node` can set up: those of `@slr/backend` and
  * `'tensorflow'` (tfjs-node).
- *
- * @example
- * ```ts
- * const name: NodeBackendName = process.env.SLR_BACKEND === 'webgpu' ? 'webgpu' : 'auto';
- * await setupBackend(name);
- * ```
  */
 export type NodeBackendName = BackendName | 'tensorflow';
 

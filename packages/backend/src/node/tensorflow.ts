@@ -59,7 +59,8 @@ export async function setupTensorflow(): Promise<TensorflowSetup> {
   if (failures.length === 0) {
     throw new BackendSetupError(
       'TENSORFLOW_NOT_INSTALLED',
-      "The 'tensorflow' backend needs TensorFlow's native bindings for Node.js: npm install @tensorflow/tfjs-node (or -gpu)",
+      "The 'tensorflow' backend needs TensorFlow's native bindings for Node.js: " +
+        'npm install @tensorflow/tfjs-node (or -gpu)',
       'tensorflow not installed',
     );
   }

@@ -8,14 +8,7 @@ import { mkdir, open, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { FileSystemError } from './file-system-error';
 
-/**
- * Options of {@link writeFileAtomic}.
- *
- * @example
- * ```ts
- * const options: WriteFileAtomicOptions = { createFolder: true };
- * ```
- */
+/** Options of {@link writeFileAtomic}. */
 export interface WriteFileAtomicOptions {
   /** Create the file's folder (and its parents) first. Default `false`. */
   createFolder?: boolean;
@@ -50,7 +43,10 @@ export function temporaryPathBeside(path: string): string {
  *
  * @example
  * ```ts
- * await writeFileAtomic('runs/overfit/history.json', JSON.stringify(history), { createFolder: true });
+ * const history = { loss: [3.2, 1.4, 0.6] };
+ * await writeFileAtomic('runs/overfit/history.json', JSON.stringify(history), {
+ *   createFolder: true,
+ * });
  * ```
  */
 export async function writeFileAtomic(
@@ -90,8 +86,10 @@ export async function writeFileAtomic(
  *
  * @example
  * ```ts
- * await rename(temporaryFolder, 'runs/a/checkpoint-0001');
- * await syncFolder('runs/a');
+ * import { rename } from 'node:fs/promises';
+ *
+ * await rename('runs/a/.checkpoint-0001.tmp', 'runs/a/checkpoint-0001');
+ * await syncFolder('runs/a'); // the rename now survives a power loss
  * ```
  */
 export async function syncFolder(folder: string): Promise<void> {

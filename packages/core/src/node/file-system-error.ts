@@ -67,6 +67,8 @@ export class FileSystemError extends Error {
  *
  * @example
  * ```ts
+ * import { readFile } from 'node:fs/promises';
+ *
  * const text = await withFileSystemError('read', 'corpus/vocabulary.json', () =>
  *   readFile('corpus/vocabulary.json', 'utf8'),
  * );

@@ -12,32 +12,11 @@ import type { Lengths } from '../checks';
 import type { LanguageModel } from '../lm/language-model';
 import { checkDecoderInput, type CtcBeamSearchOptions, type CtcHypothesis } from './types';
 
-/**
- * Default {@link CtcBeamSearchOptions.beamWidth}.
- *
- * @example
- * ```ts
- * const hypotheses = await ctcBeamSearch(logProbs, inputLengths, { beamWidth: 2 * DEFAULT_BEAM_WIDTH });
- * ```
- */
+/** Default {@link CtcBeamSearchOptions.beamWidth}. */
 export const DEFAULT_BEAM_WIDTH = 10;
-/**
- * Default {@link CtcBeamSearchOptions.tokenCutoff}.
- *
- * @example
- * ```ts
- * const hypotheses = await ctcBeamSearch(logProbs, inputLengths, { tokenCutoff: DEFAULT_TOKEN_CUTOFF / 2 });
- * ```
- */
+/** Default {@link CtcBeamSearchOptions.tokenCutoff}. */
 export const DEFAULT_TOKEN_CUTOFF = 40;
-/**
- * Default {@link CtcBeamSearchOptions.lmWeight}.
- *
- * @example
- * ```ts
- * const hypotheses = await ctcBeamSearch(logProbs, inputLengths, { lm, lmWeight: DEFAULT_LM_WEIGHT });
- * ```
- */
+/** Default {@link CtcBeamSearchOptions.lmWeight}. */
 export const DEFAULT_LM_WEIGHT = 0.5;
 
 function logAddExp(a: number, b: number): number {
@@ -695,8 +674,13 @@ function searchItem(
  * const results = await ctcBeamSearch(logProbs, [120, 97], { beamWidth: 16, nBest: 3 });
  * results[0][0].tokens; // best labeling of the first utterance
  *
+ * declare const glosses: string[]; // the word of each token id from 1 (0 is the blank)
  * const lm = NGramLanguageModel.fromArpa(arpaText, { vocabulary: [null, ...glosses] });
- * const withLm = await ctcBeamSearch(logProbs, [120, 97], { lm, lmWeight: 0.8, insertionBonus: 1 });
+ * const withLm = await ctcBeamSearch(logProbs, [120, 97], {
+ *   lm,
+ *   lmWeight: 0.8,
+ *   insertionBonus: 1,
+ * });
  * ```
  */
 export async function ctcBeamSearch(

@@ -191,7 +191,8 @@ describeWithBackends('ctcGreedyDecode', () => {
     it('rejects a logProbs tensor that is not rank 3', async () => {
       const flat = tf.zeros([4, 3]);
       await expect(ctcGreedyDecode(flat as unknown as tf.Tensor3D)).rejects.toThrow(
-        "Argument 'logProbs' passed to 'ctcGreedyDecode' must have rank 3 [frames, batch, classes], but got a float32 tensor of shape [4, 3].",
+        "Argument 'logProbs' passed to 'ctcGreedyDecode' must have rank 3 [frames, batch, " +
+          'classes], but got a float32 tensor of shape [4, 3].',
       );
       flat.dispose();
     });
@@ -207,12 +208,14 @@ describeWithBackends('ctcGreedyDecode', () => {
     it('rejects inputLengths of the wrong length', () =>
       check(
         (lp) => ctcGreedyDecode(lp, [4]),
-        "Argument 'inputLengths' passed to 'ctcGreedyDecode' must have one length per batch item (2), but got 1 length.",
+        "Argument 'inputLengths' passed to 'ctcGreedyDecode' must have one length per batch item " +
+          '(2), but got 1 length.',
       ));
 
     it('rejects negative, too long or fractional inputLengths', async () => {
       const expected = (value: string) =>
-        `Argument 'inputLengths' passed to 'ctcGreedyDecode' must hold integers in [0, 4] (4: the frames of logProbs), but got ${value} at batch item 1.`;
+        `Argument 'inputLengths' passed to 'ctcGreedyDecode' must hold integers in [0, 4] (4: ` +
+        `the frames of logProbs), but got ${value} at batch item 1.`;
       await check((lp) => ctcGreedyDecode(lp, [4, -1]), expected('-1'));
       await check((lp) => ctcGreedyDecode(lp, [4, 5]), expected('5'));
       await check((lp) => ctcGreedyDecode(lp, [4, 1.5]), expected('1.5'));
@@ -229,15 +232,18 @@ describeWithBackends('ctcGreedyDecode', () => {
       const bools = tf.tensor1d([1, 1], 'bool');
       await check(
         (lp) => ctcGreedyDecode(lp, matrix as unknown as tf.Tensor1D),
-        "Argument 'inputLengths' passed to 'ctcGreedyDecode' must have rank 1 [batch], but got an int32 tensor of shape [1, 2].",
+        "Argument 'inputLengths' passed to 'ctcGreedyDecode' must have rank 1 [batch], but got " +
+          'an int32 tensor of shape [1, 2].',
       );
       await check(
         (lp) => ctcGreedyDecode(lp, bools),
-        "Argument 'inputLengths' passed to 'ctcGreedyDecode' must be an int32 or float32 tensor, but got a bool tensor of shape [2].",
+        "Argument 'inputLengths' passed to 'ctcGreedyDecode' must be an int32 or float32 tensor, " +
+          'but got a bool tensor of shape [2].',
       );
       await check(
         (lp) => ctcGreedyDecode(lp, tf.tensor1d([4, 5], 'int32')),
-        "Argument 'inputLengths' passed to 'ctcGreedyDecode' must hold integers in [0, 4] (4: the frames of logProbs), but got 5 at batch item 1.",
+        "Argument 'inputLengths' passed to 'ctcGreedyDecode' must hold integers in [0, 4] (4: " +
+          'the frames of logProbs), but got 5 at batch item 1.',
       );
       tf.dispose([matrix, bools]);
     });

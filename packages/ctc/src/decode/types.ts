@@ -11,16 +11,7 @@ import {
 } from '../checks';
 import type { LanguageModel } from '../lm/language-model';
 
-/**
- * One decoded labeling of one batch item.
- *
- * @example
- * ```ts
- * const [best] = await ctcGreedyDecode(logProbs);
- * best.tokens; // [3, 7]
- * best.frames; // [2, 9]: token 3 first emitted at frame 2, token 7 at frame 9
- * ```
- */
+/** One decoded labeling of one batch item. */
 export interface CtcHypothesis {
   /** Decoded token ids, blanks removed and repeats collapsed. */
   tokens: number[];
@@ -47,27 +38,13 @@ export interface CtcHypothesis {
   lmScore: number;
 }
 
-/**
- * Options of `ctcGreedyDecode`.
- *
- * @example
- * ```ts
- * const options: CtcGreedyDecodeOptions = { blank: 0 };
- * ```
- */
+/** Options of `ctcGreedyDecode`. */
 export interface CtcGreedyDecodeOptions {
   /** Index of the blank token, in `[0, classes)`. Default 0. */
   blank?: number;
 }
 
-/**
- * Options of `ctcBeamSearch`.
- *
- * @example
- * ```ts
- * const options: CtcBeamSearchOptions = { beamWidth: 16, nBest: 3, lm, lmWeight: 0.8 };
- * ```
- */
+/** Options of `ctcBeamSearch`. */
 export interface CtcBeamSearchOptions {
   /** Index of the blank token, in `[0, classes)`. Default 0. */
   blank?: number;
@@ -107,11 +84,6 @@ export interface DecoderInput extends LogProbsShape {
 /**
  * Checks the arguments every decoder shares (the same checks and messages as `ctcLoss`'s) and
  * resolves their defaults; reads a lengths tensor asynchronously.
- *
- * @example
- * ```ts
- * const { frames, batch, classes, lengths, blank } = await checkDecoderInput('ctcGreedyDecode', logProbs, undefined, 0);
- * ```
  */
 export async function checkDecoderInput(
   fn: string,

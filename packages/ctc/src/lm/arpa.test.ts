@@ -278,7 +278,8 @@ describe('NGramLanguageModel', () => {
         NGramLanguageModel.fromArpa(arpa(['-0.5\tA']), { vocabulary: [null, 'A', 'Z'] }),
       ).toThrow(
         "Argument 'options.vocabulary' passed to 'NGramLanguageModel' must hold only words the language model has, " +
-          "as the model has no <unk> (pass options.unknownLogProb, or remove the word), but got the word 'Z' (token 2).",
+          'as the model has no <unk> (pass options.unknownLogProb, or remove the word), but got ' +
+          "the word 'Z' (token 2).",
       );
       const byId = NGramLanguageModel.fromArpa(arpa(['-0.5\t1']));
       expect(() => byId.score(byId.initialState(), 2)).toThrow(
@@ -289,20 +290,24 @@ describe('NGramLanguageModel', () => {
 
     it('rejects tokens without a word', () => {
       const message = (token: number) =>
-        `Argument 'token' passed to 'NGramLanguageModel.score' must be a token with a word in the vocabulary (length 4), but got ${token}.`;
+        `Argument 'token' passed to 'NGramLanguageModel.score' must be a token with a word in ` +
+        `the vocabulary (length 4), but got ${token}.`;
       expect(() => lm.score(lm.initialState(), 0)).toThrow(message(0));
       expect(() => lm.score(lm.initialState(), 4)).toThrow(message(4));
     });
 
     it('rejects a malformed vocabulary or unknownLogProb', () => {
       expect(() => NGramLanguageModel.fromArpa(TRIGRAM, { vocabulary: [null, 'A', 'A'] })).toThrow(
-        "Argument 'options.vocabulary' passed to 'NGramLanguageModel' must hold distinct words, but got 'A' as both token 1 and token 2.",
+        "Argument 'options.vocabulary' passed to 'NGramLanguageModel' must hold distinct words, " +
+          "but got 'A' as both token 1 and token 2.",
       );
       expect(() => NGramLanguageModel.fromArpa(TRIGRAM, { vocabulary: [null, 'A B'] })).toThrow(
-        `Argument 'options.vocabulary' passed to 'NGramLanguageModel' must hold non-empty words without whitespace (or null), but got vocabulary[1] = "A B".`,
+        `Argument 'options.vocabulary' passed to 'NGramLanguageModel' must hold non-empty words ` +
+          `without whitespace (or null), but got vocabulary[1] = "A B".`,
       );
       expect(() => NGramLanguageModel.fromArpa(TRIGRAM, { unknownLogProb: 1 })).toThrow(
-        "Argument 'options.unknownLogProb' passed to 'NGramLanguageModel' must be a natural-log probability <= 0, but got 1.",
+        "Argument 'options.unknownLogProb' passed to 'NGramLanguageModel' must be a natural-log " +
+          'probability <= 0, but got 1.',
       );
     });
 

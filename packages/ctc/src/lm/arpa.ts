@@ -21,14 +21,7 @@
  * Anything before `\data\` and after `\end\` is ignored.
  */
 
-/**
- * One n-gram of an ARPA file, with its log10 values as written.
- *
- * @example
- * ```ts
- * const entry: ArpaEntry = parseArpa(text).ngrams.get('<s> HELLO')!; // { log10Prob: -0.1, log10Backoff: 0 }
- * ```
- */
+/** One n-gram of an ARPA file, with its log10 values as written. */
 export interface ArpaEntry {
   /** log10 P(last word | preceding words). */
   log10Prob: number;
@@ -36,15 +29,7 @@ export interface ArpaEntry {
   log10Backoff: number;
 }
 
-/**
- * The content of an ARPA file.
- *
- * @example
- * ```ts
- * const model = parseArpa(text);
- * model.ngrams.get('<s> HELLO')?.log10Prob; // -0.1
- * ```
- */
+/** The content of an ARPA file. */
 export interface ArpaModel {
   /** Highest n-gram order. */
   order: number;
@@ -59,7 +44,11 @@ export interface ArpaModel {
  *
  * @example
  * ```ts
- * try { parseArpa('\\data\\\nngram one=2'); } catch (e) { if (e instanceof ArpaParseError) e.line; } // 2
+ * try {
+ *   parseArpa('\\data\\\nngram one=2');
+ * } catch (error) {
+ *   if (error instanceof ArpaParseError) console.error(error.line); // 2
+ * }
  * ```
  */
 export class ArpaParseError extends Error {

@@ -5,14 +5,7 @@
 import { ArgumentError, checkOptions } from '@slr/core';
 import { parseArpa, type ArpaModel } from './arpa';
 
-/**
- * What {@link LanguageModel.score} returns.
- *
- * @example
- * ```ts
- * const { logProb, state }: LanguageModelScore<NGramState> = lm.score(lm.initialState(), 1);
- * ```
- */
+/** What {@link LanguageModel.score} returns. */
 export interface LanguageModelScore<State> {
   /** Natural-log probability of the token given the history. */
   logProb: number;
@@ -58,6 +51,7 @@ export interface LanguageModel<State = unknown> {
  *
  * @example
  * ```ts
+ * declare const bigramArpa: string; // the text of an ARPA file of order 2
  * const lm = NGramLanguageModel.fromArpa(bigramArpa, { vocabulary: [null, 'HELLO', 'WORLD'] });
  * const state: NGramState = lm.score(lm.initialState(), 1).state;
  * state.context; // ['HELLO']: a bigram model keeps one word of history
@@ -68,14 +62,7 @@ export interface NGramState {
   readonly context: readonly string[];
 }
 
-/**
- * Options of {@link NGramLanguageModel}.
- *
- * @example
- * ```ts
- * const options: NGramLanguageModelOptions = { vocabulary: [null, 'HELLO', 'WORLD'] };
- * ```
- */
+/** Options of {@link NGramLanguageModel}. */
 export interface NGramLanguageModelOptions {
   /**
    * Word of each token id: `vocabulary[id]`, with `null` for ids that are not words (the
@@ -228,7 +215,7 @@ export class NGramLanguageModel implements LanguageModel<NGramState> {
    *
    * @example
    * ```ts
-   * const lm = new NGramLanguageModel(parseArpa(text), { vocabulary });
+   * const lm = new NGramLanguageModel(parseArpa(arpaText), { vocabulary: [null, 'HELLO', 'WORLD'] });
    * ```
    */
   constructor(model: ArpaModel, options?: NGramLanguageModelOptions) {
@@ -304,7 +291,10 @@ export class NGramLanguageModel implements LanguageModel<NGramState> {
    *
    * @example
    * ```ts
-   * const lm = NGramLanguageModel.fromArpa(fs.readFileSync('glosses.arpa', 'utf8'), {
+   * import { readFileSync } from 'node:fs';
+   *
+   * declare const glosses: string[]; // the word of each token id from 1 (0 is the blank)
+   * const lm = NGramLanguageModel.fromArpa(readFileSync('glosses.arpa', 'utf8'), {
    *   vocabulary: [null, ...glosses],
    * });
    * ```

@@ -17,14 +17,7 @@
 import { ArgumentError, checkOptions } from '@slr/core';
 import { checkArray } from '../checks';
 
-/**
- * The kind of one alignment step.
- *
- * @example
- * ```ts
- * const ops: AlignmentOp[] = editDistance(['a', 'b'], ['a', 'c']).alignment.map((step) => step.op); // ['match', 'substitution']
- * ```
- */
+/** The kind of one alignment step. */
 export type AlignmentOp = 'match' | 'substitution' | 'deletion' | 'insertion';
 
 /**
@@ -85,15 +78,7 @@ export type AlignmentStep<T> =
       hypIndex: number;
     };
 
-/**
- * Options of {@link editDistance}.
- *
- * @example
- * ```ts
- * const options: EditDistanceOptions<string> = { equals: (a, b) => a.toLowerCase() === b.toLowerCase() };
- * editDistance(['Hello'], ['hello'], options).distance; // 0
- * ```
- */
+/** Options of {@link editDistance}. */
 export interface EditDistanceOptions<T> {
   /**
    * Token equality. Default: SameValueZero (`===`, except that `NaN` equals `NaN`), as
@@ -105,12 +90,6 @@ export interface EditDistanceOptions<T> {
 /**
  * Result of {@link editDistance}. `distance === substitutions + deletions + insertions`,
  * and `alignment` holds exactly that many non-`match` steps.
- *
- * @example
- * ```ts
- * const r: EditDistanceResult<number> = editDistance([1, 2, 3], [1, 3]);
- * // r.distance 1, r.substitutions 0, r.deletions 1 (the 2), r.insertions 0
- * ```
  */
 export interface EditDistanceResult<T> {
   /** Minimal number of unit-cost edits turning `ref` into `hyp`. */
@@ -287,6 +266,9 @@ function resolveEquals<T>(options: EditDistanceOptions<T> | undefined, fn: strin
  * r.substitutions; // 1 (cat → bat)
  * r.insertions;    // 1 (down)
  * r.alignment.map((s) => s.op); // ['match', 'substitution', 'match', 'insertion']
+ *
+ * const caseless = (a: string, b: string) => a.toLowerCase() === b.toLowerCase();
+ * editDistance(['Hello'], ['hello'], { equals: caseless }).distance; // 0
  * ```
  */
 export function editDistance<T>(

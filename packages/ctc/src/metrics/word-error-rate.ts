@@ -15,12 +15,6 @@ import { editDistance, type EditDistanceOptions } from './edit-distance';
  * It can exceed 1 when the hypotheses hold many insertions. With an empty reference side
  * (`referenceLength === 0`) it is `0` when there are no errors and `Infinity` otherwise
  * (every error is an insertion); the counts stay available either way.
- *
- * @example
- * ```ts
- * const r: WordErrorRateResult = wordErrorRate([['a', 'b']], [['a']]);
- * // { wer: 0.5, substitutions: 0, deletions: 1, insertions: 0, referenceLength: 2, errors: 1, sentences: 1 }
- * ```
  */
 export interface WordErrorRateResult {
   /** `errors / referenceLength`; 0 or `Infinity` when `referenceLength` is 0 (see above). */

@@ -111,14 +111,7 @@ function gatherEmissions(logProbs: tf.Tensor3D, labels: LabelTensors, states: nu
   return tf.reshape(tf.gather(flat, labels.gatherIndices, 1), [frames, batch, states]);
 }
 
-/**
- * Forward pass: α `[T, B, S']` and the negative log-likelihood `[B]`.
- *
- * @example
- * ```ts
- * const { nll, logAlpha } = ctcForwardComposite(logProbs, validated);
- * ```
- */
+/** Forward pass: α `[T, B, S']` and the negative log-likelihood `[B]`. */
 export function ctcForwardComposite(
   logProbs: tf.Tensor3D,
   inputs: ValidatedCtcInputs,
@@ -155,11 +148,6 @@ export function ctcForwardComposite(
 /**
  * Backward pass: the gradient of `gradScale[b] · nll[b]` with respect to `logProbs`,
  * `[T, B, V]`; zero past each input length and for samples whose `nll` is not finite.
- *
- * @example
- * ```ts
- * const grad = ctcBackwardComposite(logProbs, validated, nll, logAlpha, gradScale);
- * ```
  */
 export function ctcBackwardComposite(
   logProbs: tf.Tensor3D,

@@ -6,26 +6,10 @@ import { WEBGPU_MAX_STATES } from '../kernels/webgpu/ctc-programs';
 import { ctcBackwardComposite, ctcForwardComposite } from './ctc-loss-composite';
 import { type ValidatedCtcInputs, validateCtcInputs } from './validate-ctc-inputs';
 
-/**
- * How per-sample losses are combined, as in PyTorch's `F.ctc_loss`.
- *
- * @example
- * ```ts
- * const reduction: CtcReduction = 'none';
- * const perSample = ctcLoss(logProbs, targets, inputLengths, targetLengths, { reduction }); // [batch]
- * ```
- */
+/** How per-sample losses are combined, as in PyTorch's `F.ctc_loss`. */
 export type CtcReduction = 'none' | 'sum' | 'mean';
 
-/**
- * Options of {@link ctcLoss}.
- *
- * @example
- * ```ts
- * const options: CtcLossOptions = { blank: 0, reduction: 'sum', zeroInfinity: true };
- * const loss = ctcLoss(logProbs, targets, inputLengths, targetLengths, options);
- * ```
- */
+/** Options of {@link ctcLoss}. */
 export interface CtcLossOptions {
   /** Index of the blank label. Default 0. */
   blank?: number;

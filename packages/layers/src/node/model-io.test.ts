@@ -543,7 +543,8 @@ describe('clear errors', () => {
     expect(error.path).toBe(weights);
     expect(error.message).toBe(
       `loadModel: weights file ${weights} is too short: ${bytes.byteLength - 8} bytes, but the weightsManifest in ` +
-        `${join(dir, 'model.json')} describes ${bytes.byteLength} bytes (a truncated file, or weights from another save).`,
+        `${join(dir, 'model.json')} describes ${bytes.byteLength} bytes (a truncated file, or ` +
+        `weights from another save).`,
     );
     model.dispose();
   });
@@ -607,7 +608,8 @@ describe('clear errors', () => {
     expect(error.code).toBe('UNKNOWN_CLASS');
     expect(error.message).toBe(
       `loadModel: ${file} uses the layer class 'SlrNotImported', which is not registered with ` +
-        `tf.serialization.registerClass: import the package that defines it (for the @slr layers, import '@slr/layers') before loading.`,
+        `tf.serialization.registerClass: import the package that defines it (for the @slr ` +
+        `layers, import '@slr/layers') before loading.`,
     );
     model.dispose();
   });

@@ -31,14 +31,7 @@ import { FileSystemError, writeFileAtomic } from '@slr/core/node';
  */
 export type ModelIoFileSystem = Pick<typeof fsp, 'readFile' | 'stat'>;
 
-/**
- * What went wrong in {@link saveModel} or {@link loadModel}; see {@link ModelIoError.code}.
- *
- * @example
- * ```ts
- * const retryable: ModelIoErrorCode[] = ['WEIGHTS_MISSING', 'LOAD_FAILED'];
- * ```
- */
+/** What went wrong in {@link saveModel} or {@link loadModel}; see {@link ModelIoError.code}. */
 export type ModelIoErrorCode =
   | 'NO_DIRECTORY'
   | 'NO_MODEL_JSON'
@@ -61,8 +54,8 @@ export type ModelIoErrorCode =
  * try {
  *   await loadModel('checkpoints/latest');
  * } catch (error) {
- *   if (error instanceof ModelIoError && error.code === 'NO_MODEL_JSON') startFromScratch();
- *   else throw error;
+ *   if (!(error instanceof ModelIoError && error.code === 'NO_MODEL_JSON')) throw error;
+ *   console.log('No checkpoint yet: training starts from scratch.');
  * }
  * ```
  */
@@ -82,15 +75,7 @@ export class ModelIoError extends Error {
   }
 }
 
-/**
- * Options of {@link saveModel}.
- *
- * @example
- * ```ts
- * const options: SaveModelOptions = { metadata: { epoch: 12 }, shardSizeBytes: 4 * 1024 * 1024 };
- * await saveModel(model, 'checkpoints/latest', options);
- * ```
- */
+/** Options of {@link saveModel}. */
 export interface SaveModelOptions {
   /**
    * Written to `model.json` as `userDefinedMetadata` (a plain JSON object; tfjs warns above
@@ -107,15 +92,7 @@ export interface SaveModelOptions {
   includeOptimizer?: boolean;
 }
 
-/**
- * What {@link saveModel} wrote.
- *
- * @example
- * ```ts
- * const info: SavedModelInfo = await saveModel(model, 'checkpoints/latest');
- * console.log(info.modelJsonPath, info.weightDataBytes);
- * ```
- */
+/** What {@link saveModel} wrote. */
 export interface SavedModelInfo {
   /** Absolute-or-as-given path of the `model.json` written. */
   modelJsonPath: string;
@@ -127,15 +104,7 @@ export interface SavedModelInfo {
   removedPaths: string[];
 }
 
-/**
- * Options of {@link loadModel}.
- *
- * @example
- * ```ts
- * const options: LoadModelOptions = { strict: false };
- * const model = await loadModel('checkpoints/latest', options);
- * ```
- */
+/** Options of {@link loadModel}. */
 export interface LoadModelOptions {
   /**
    * Whether the weights must match the architecture exactly (tfjs's `strict`, default `true`):
@@ -258,8 +227,8 @@ function isPlainJsonObject(value: unknown): value is Record<string, unknown> {
  *
  * @example
  * ```ts
- * const info = await saveModel(model, 'checkpoints/latest', { metadata: { epoch: 12, vocabulary } });
- * // info.modelJsonPath === 'checkpoints/latest/model.json'
+ * const info = await saveModel(model.model, 'checkpoints/latest', { metadata: { epoch: 12 } });
+ * info.modelJsonPath; // 'checkpoints/latest/model.json'
  * const restored = await loadModel('checkpoints/latest');
  * ```
  */
@@ -353,7 +322,8 @@ export async function saveModel(
     throw new ModelIoError(
       'SAVE_FAILED',
       current,
-      `saveModel: ${fileSystemFailure('write', current, error).message} The model previously in ${dir}, if any, is unchanged.`,
+      `saveModel: ${fileSystemFailure('write', current, error).message} The model previously in ` +
+        `${dir}, if any, is unchanged.`,
       { cause: error },
     );
   }
@@ -536,8 +506,9 @@ async function readWeights(
         throw new ModelIoError(
           'WEIGHTS_SIZE',
           files[files.length - 1] ?? modelJsonPath,
-          `loadModel: ${which} ${groupBytes < expected ? 'is too short' : 'is too long'}: ${groupBytes} bytes, but the ` +
-            `weightsManifest in ${modelJsonPath} describes ${expected} bytes (a truncated file, or weights from another save).`,
+          `loadModel: ${which} ${groupBytes < expected ? 'is too short' : 'is too long'}: ` +
+            `${groupBytes} bytes, but the weightsManifest in ${modelJsonPath} describes ` +
+            `${expected} bytes (a truncated file, or weights from another save).`,
         );
       }
     }
@@ -600,7 +571,8 @@ async function loadArtifacts(
       throw new ModelIoError(
         'MALFORMED_JSON',
         modelJsonPath,
-        `loadModel: ${modelJsonPath} is not valid JSON (${messageOf(error)}); the file is corrupt or was not written by tfjs.`,
+        `loadModel: ${modelJsonPath} is not valid JSON (${messageOf(error)}); the file is ` +
+          `corrupt or was not written by tfjs.`,
         { cause: error },
       );
     }
@@ -685,7 +657,8 @@ export async function loadModel(
       throw new ModelIoError(
         'ARCHITECTURE_MISMATCH',
         modelJsonPath,
-        `loadModel: the weights in ${files} do not match the architecture in ${modelJsonPath}: ${details} (tfjs: ${message}).`,
+        `loadModel: the weights in ${files} do not match the architecture in ${modelJsonPath}: ` +
+          `${details} (tfjs: ${message}).`,
         { cause: error },
       );
     }

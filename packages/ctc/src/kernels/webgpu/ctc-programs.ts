@@ -13,11 +13,6 @@ import { type WebGpuProgram, workgroupSizeFor } from './webgpu-program';
  * Most extended-label states a workgroup holds: 24 bytes per state in 16 KiB of workgroup
  * memory. On `webgpu`, `ctcLoss` runs the WGSL kernels while `2·S + 1 ≤ WEBGPU_MAX_STATES`
  * (S ≤ 340 labels) and the composite implementation beyond.
- *
- * @example
- * ```ts
- * const fused = 2 * targets.shape[1] + 1 <= WEBGPU_MAX_STATES;
- * ```
  */
 export const WEBGPU_MAX_STATES = 681;
 

@@ -36,12 +36,9 @@ interface WebGpuBackendLike {
 }
 
 /**
- * Runs `program` on the WebGPU backend `backend` and returns its output tensor.
- *
- * @example
- * ```ts
- * const out = runProgram(backend, new CtcNllProgram(batch, offset), [state], 'float32', []);
- * ```
+ * Runs `program` on the WebGPU backend `backend` and returns its output tensor. `uniforms` are
+ * the values of the program's own `uniforms` declaration, in order (the kernels of this folder
+ * show its use).
  */
 export function runProgram(
   backend: KernelBackend,
