@@ -1,4 +1,5 @@
-import type * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs';
+import { ArgumentError, checkInteger } from '@slr/core';
 import type { Lengths } from '@slr/ctc';
 
 /**
@@ -26,4 +27,37 @@ export interface SequenceModel {
    * `tf.Tensor1D`, read synchronously).
    */
   outputLengths(inputLengths: Lengths): number[];
+}
+
+/**
+ * Input lengths in any of `@slr/ctc`'s forms as a plain array, checked (non-negative integers;
+ * a tensor of rank 1, read synchronously): what an implementation of
+ * {@link SequenceModel.outputLengths} starts from. Errors name `fn` and `inputLengths`.
+ *
+ * @example
+ * ```ts
+ * inputLengthsArray('MyModel.outputLengths', new Int32Array([32, 27])); // [32, 27]
+ * inputLengthsArray('MyModel.outputLengths', [32, -1]);
+ * // ArgumentError: Argument 'inputLengths[1]' passed to 'MyModel.outputLengths' must be an integer >= 0, but got -1.
+ * ```
+ */
+export function inputLengthsArray(fn: string, inputLengths: Lengths): number[] {
+  let lengths: ArrayLike<number>;
+  if (inputLengths instanceof tf.Tensor) {
+    if (inputLengths.rank !== 1)
+      throw new ArgumentError(fn, 'inputLengths', 'be a 1-D tensor', inputLengths);
+    lengths = inputLengths.dataSync();
+  } else if (inputLengths instanceof Int32Array || Array.isArray(inputLengths)) {
+    lengths = inputLengths as ArrayLike<number>;
+  } else {
+    throw new ArgumentError(
+      fn,
+      'inputLengths',
+      'be an array, an Int32Array or a 1-D tensor',
+      inputLengths,
+    );
+  }
+  return Array.from(lengths, (length, i) =>
+    checkInteger(fn, `inputLengths[${i}]`, length, { min: 0 }),
+  );
 }

@@ -6,7 +6,6 @@
  * @internal
  * @packageDocumentation
  */
-import * as tf from '@tensorflow/tfjs';
 import {
   ArgumentError,
   checkInteger,
@@ -16,6 +15,7 @@ import {
   describeValue,
 } from '@slr/core';
 import type { Lengths } from '@slr/ctc';
+import { inputLengthsArray } from '@slr/layers';
 import type { I3DBackboneOptions, I3DNormalization, I3DTemporalStride } from './i3d-backbone';
 
 /** The temporal stride checked: 4 or 8. */
@@ -39,25 +39,9 @@ export function outputLengthsFor(
   temporalStride: I3DTemporalStride,
 ): number[] {
   const strides = stridesOf(checkTemporalStride(fn, 'temporalStride', temporalStride));
-  let lengths: ArrayLike<number>;
-  if (inputLengths instanceof tf.Tensor) {
-    if (inputLengths.rank !== 1)
-      throw new ArgumentError(fn, 'inputLengths', 'be a 1-D tensor', inputLengths);
-    lengths = inputLengths.dataSync();
-  } else if (inputLengths instanceof Int32Array || Array.isArray(inputLengths)) {
-    lengths = inputLengths as ArrayLike<number>;
-  } else {
-    throw new ArgumentError(
-      fn,
-      'inputLengths',
-      'be an array, an Int32Array or a 1-D tensor',
-      inputLengths,
-    );
-  }
-  return Array.from(lengths, (length, i) => {
-    checkInteger(fn, `inputLengths[${i}]`, length, { min: 0 });
-    return strides.reduce((frames, stride) => Math.ceil(frames / stride), length);
-  });
+  return inputLengthsArray(fn, inputLengths).map((length) =>
+    strides.reduce((frames, stride) => Math.ceil(frames / stride), length),
+  );
 }
 
 /** The backbone's options, checked, with their defaults. */

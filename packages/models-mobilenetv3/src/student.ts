@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { ArgumentError, checkInteger, checkNumber, checkOptions, describeValue } from '@slr/core';
 import type { Lengths } from '@slr/ctc';
-import { LogSoftmax, type SequenceModel, lstmInitializers } from '@slr/layers';
+import { LogSoftmax, inputLengthsArray, type SequenceModel, lstmInitializers } from '@slr/layers';
 import type { MobileNetV3Variant } from './architecture';
 import {
   applyMobileNetV3Features,
@@ -305,24 +305,8 @@ class MobileNetV3Student implements SequenceModel {
   }
 
   outputLengths(inputLengths: Lengths): number[] {
-    const fn = 'MobileNetV3Student.outputLengths';
-    let lengths: ArrayLike<number>;
-    if (inputLengths instanceof tf.Tensor) {
-      if (inputLengths.rank !== 1)
-        throw new ArgumentError(fn, 'inputLengths', 'be a 1-D tensor', inputLengths);
-      lengths = inputLengths.dataSync();
-    } else if (inputLengths instanceof Int32Array || Array.isArray(inputLengths)) {
-      lengths = inputLengths as ArrayLike<number>;
-    } else {
-      throw new ArgumentError(
-        fn,
-        'inputLengths',
-        'be an array, an Int32Array or a 1-D tensor',
-        inputLengths,
-      );
-    }
-    return Array.from(lengths, (length, i) =>
-      temporalOutputLength(checkInteger(fn, `inputLengths[${i}]`, length, { min: 0 }), this.ops),
+    return inputLengthsArray('MobileNetV3Student.outputLengths', inputLengths).map((length) =>
+      temporalOutputLength(length, this.ops),
     );
   }
 }
