@@ -9,6 +9,11 @@ import type { NGramLanguageModel } from '@slr/ctc';
 import type { SignBatch, SignSample, SyntheticSignCorpus } from '@slr/data';
 import type { SequenceModel } from '@slr/layers';
 import type { SoftTargets, TrainOptions } from '@slr/train';
+// The examples are private packages nothing depends on: the types of their inputs come by path.
+// eslint-disable-next-line import-x/no-relative-packages
+import type { ExperimentConfig, ExperimentSize } from '../examples/distill/src/recipes';
+// eslint-disable-next-line import-x/no-relative-packages
+import type { OverfitRecipe } from '../examples/overfit/src/overfit';
 
 declare global {
   // Shared by several packages.
@@ -64,4 +69,8 @@ declare global {
   const teacherLogProbs: tf.Tensor3D;
   /** The student's log-probabilities for the same batch, time-major `[T, B, V]`. */
   const studentLogProbs: tf.Tensor3D;
+  /** The distillation experiments of examples/distill, by size (its `recipes.ts`). */
+  const EXPERIMENTS: Record<ExperimentSize, ExperimentConfig>;
+  /** The I3D teacher's overfit recipe (examples/overfit, `overfit-teacher.ts`). */
+  const teacherRecipe: OverfitRecipe;
 }
