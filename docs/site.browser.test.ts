@@ -193,7 +193,7 @@ describeRequiring('chromium', 'documentation site in headless Chromium', () => {
     for (const guide of GUIDES) expect(guide.heading, guide.file).not.toBe('');
   });
 
-  it('links from the index to the API page of every package, each naming its package and a documented symbol', async () => {
+  it("links the index to each package's API page, naming the package and a documented symbol", async () => {
     const { page: index, log: indexLog } = await open(base);
     try {
       expect(await index.title()).toContain('@slr');

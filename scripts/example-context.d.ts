@@ -8,6 +8,12 @@ import type * as tf from '@tensorflow/tfjs';
 import type { NGramLanguageModel } from '@slr/ctc';
 import type { SignBatch, SignSample, SyntheticSignCorpus } from '@slr/data';
 import type { SequenceModel } from '@slr/layers';
+import type { SoftTargets, TrainOptions } from '@slr/train';
+// The examples are private packages nothing depends on: the types of their inputs come by path.
+// eslint-disable-next-line import-x/no-relative-packages
+import type { ExperimentConfig, ExperimentSize } from '../examples/distill/src/recipes';
+// eslint-disable-next-line import-x/no-relative-packages
+import type { OverfitRecipe } from '../examples/overfit/src/overfit';
 
 declare global {
   // Shared by several packages.
@@ -47,4 +53,28 @@ declare global {
   // @slr/layers, @slr/models-i3d, @slr/models-mobilenetv3 (examples of these only).
 
   // @slr/diagnostics, @slr/train, examples/ (examples of these only).
+  /** The optimizer of a training loop. */
+  const optimizer: tf.Optimizer;
+  /** Computes the training loss of a batch (what `optimizer.minimize` takes). */
+  const computeLoss: () => tf.Scalar;
+  /** Gradients by variable name, as `tf.variableGrads` gives them. */
+  const grads: tf.NamedTensorMap;
+  /** The options of a training run (`train` of `@slr/train`). */
+  const trainOptions: TrainOptions;
+  /** Samples to evaluate WER on. */
+  const evalSamples: SignSample[];
+  /** The teacher of a distillation (the I3D model, trained). */
+  const teacher: SequenceModel;
+  /** The student of a distillation (the MobileNetV3 model). */
+  const student: SequenceModel;
+  /** A teacher's cached outputs for the training samples. */
+  const softTargets: SoftTargets;
+  /** The teacher's log-probabilities for a batch, time-major `[T, B, V]`. */
+  const teacherLogProbs: tf.Tensor3D;
+  /** The student's log-probabilities for the same batch, time-major `[T, B, V]`. */
+  const studentLogProbs: tf.Tensor3D;
+  /** The distillation experiments of examples/distill, by size (its `recipes.ts`). */
+  const EXPERIMENTS: Record<ExperimentSize, ExperimentConfig>;
+  /** The I3D teacher's overfit recipe (examples/overfit, `overfit-teacher.ts`). */
+  const teacherRecipe: OverfitRecipe;
 }

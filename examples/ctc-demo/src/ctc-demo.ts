@@ -34,12 +34,7 @@ async function main(): Promise<void> {
   );
   const optimizer = tf.train.adam(0.1);
   const loss = () =>
-    ctcLoss(
-      logSoftmax(logits as unknown as tf.Tensor3D),
-      targets,
-      inputLengths,
-      targetLengths,
-    );
+    ctcLoss(logSoftmax(logits as unknown as tf.Tensor3D), targets, inputLengths, targetLengths);
 
   const started = performance.now();
   for (let step = 1; step <= 150; step++) {
@@ -54,13 +49,16 @@ async function main(): Promise<void> {
   const beams = await ctcBeamSearch(logProbs, inputLengths, { beamWidth: 8 });
   const decoded = greedy.map((hypothesis) => hypothesis.tokens.map((id) => GLOSSES[id]));
   decoded.forEach((glosses, b) => {
+    const beam = beams[b][0].tokens.map((id) => GLOSSES[id]);
     console.log(
-      `sample ${b}: reference "${SENTENCES[b].join(' ')}"  greedy "${glosses.join(' ')}"  beam "${beams[b][0].tokens.map((id) => GLOSSES[id]).join(' ')}" (frames ${greedy[b].frames.join(',')})`,
+      `sample ${b}: reference "${SENTENCES[b].join(' ')}"  greedy "${glosses.join(' ')}"  ` +
+        `beam "${beam.join(' ')}" (frames ${greedy[b].frames.join(',')})`,
     );
   });
   const { wer } = wordErrorRate(SENTENCES, decoded);
+  const seconds = ((performance.now() - started) / 1000).toFixed(1);
   console.log(
-    `word error rate ${(100 * wer).toFixed(1)}% after ${((performance.now() - started) / 1000).toFixed(1)} s on backend '${tf.getBackend()}'`,
+    `word error rate ${(100 * wer).toFixed(1)}% after ${seconds} s on backend '${tf.getBackend()}'`,
   );
   tf.dispose([logProbs, logits, targets]);
   optimizer.dispose();

@@ -78,7 +78,7 @@ const COLUMNS_CPU = [
 const svgCount = (html: string): number => html.match(/<svg/g)?.length ?? 0;
 
 describe('the architecture comparison on the cpu backend, tiny configuration', () => {
-  it('measures the three architectures and writes the table, the data and the report without distillation results', async () => {
+  it('measures the three architectures and writes table, data and report without WER results', async () => {
     const out = join(root, 'without');
     const lines: string[] = [];
     const tensors = tf.memory().numTensors;
@@ -198,7 +198,7 @@ describe('the architecture comparison on the cpu backend, tiny configuration', (
 });
 
 describe('the distillation results', () => {
-  it('are left out, with the reason and the command that makes them, when missing or made with another configuration', async () => {
+  it('are left out, saying why and how to make them, when missing or of another configuration', async () => {
     const missing = await readDistillationResults(join(root, 'nowhere'), EXPERIMENTS.large);
     expect(missing.results).toBeUndefined();
     expect(missing.note).toMatch(

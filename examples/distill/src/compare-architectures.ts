@@ -123,7 +123,8 @@ export interface BackendStatus {
  * ```ts
  * const backends = await probeBackends(undefined);
  * // [{ name: 'cpu', available: true, note: 'cpu: tfjs 4.22.0, JavaScript kernels' },
- * //  { name: 'webgpu', available: true, software: true, adapter: 'llvmpipe: Mesa 25.0.7 (LLVM 15.0.6)', note: "webgpu: software adapter 'llvmpipe: …' — …" }]
+ * //  { name: 'webgpu', available: true, software: true,
+ * //    adapter: 'llvmpipe: Mesa 25.0.7 (LLVM 15.0.6)', note: "webgpu: software adapter 'llvmpipe: …' — …" }]
  * ```
  */
 export async function probeBackends(
@@ -148,7 +149,8 @@ export async function probeBackends(
         'an unnamed adapter';
       const software = info.adapter.isSoftware;
       const note = software
-        ? `${name}: software adapter '${adapter}' — it runs on the CPU, so these timings say nothing about a GPU`
+        ? `${name}: software adapter '${adapter}' — ` +
+          'it runs on the CPU, so these timings say nothing about a GPU'
         : `${name}: adapter '${adapter}'`;
       statuses.push({ name, available: true, adapter, software, note });
     } catch (error) {
@@ -284,12 +286,7 @@ async function timeStep(
     return await medianMs(async () => {
       const loss = optimizer.minimize(
         () =>
-          ctcLoss(
-            model.apply(inputs(batch), true),
-            batch.targets,
-            lengths,
-            batch.targetLengths,
-          ),
+          ctcLoss(model.apply(inputs(batch), true), batch.targets, lengths, batch.targetLengths),
         true,
       ) as tf.Scalar;
       await loss.data();
@@ -362,8 +359,10 @@ export async function measureArchitectures(
             architecture.budget(config).learningRate,
             iterations,
           );
+          const forward = formatMs(m.forwardMs[backend.name]);
+          const step = formatMs(m.stepMs[backend.name]);
           log(
-            `${m.label} on ${backendLabel(backend)}: forward ${formatMs(m.forwardMs[backend.name])} ms, training step ${formatMs(m.stepMs[backend.name])} ms`,
+            `${m.label} on ${backendLabel(backend)}: forward ${forward} ms, training step ${step} ms`,
           );
         } finally {
           model.model.dispose();
@@ -395,7 +394,10 @@ export interface DistillationSource {
   results?: DistillationResults;
   /** The MobileNetV3 variant the distillation run trained (from the results' configuration). */
   trainedVariant?: 'large' | 'small';
-  /** One line for the output: what was used, or why the WER columns are empty and how to fill them. */
+  /**
+   * One line for the output: what was used, or why the WER columns are empty and how to fill
+   * them.
+   */
   note: string;
 }
 
@@ -408,7 +410,10 @@ function canonical(value: unknown): string {
   );
 }
 
-/** The parts of the configuration the WER depends on (the student's variant aside: the results say which was trained). */
+/**
+ * The parts of the configuration the WER depends on (the student's variant aside: the results
+ * say which was trained).
+ */
 function werRelevant(config: Partial<ExperimentConfig>): Record<string, unknown> {
   const { variant: _variant, ...student } = config.student ?? {};
   return {
@@ -432,7 +437,8 @@ function werRelevant(config: Partial<ExperimentConfig>): Record<string, unknown>
  * @example
  * ```ts
  * const source = await readDistillationResults('.out/distill-small', EXPERIMENTS.small);
- * if (!source.results) console.log(source.note); // 'No distillation results: … run pnpm distill --size small …'
+ * if (!source.results) console.log(source.note);
+ * // No distillation results: … run `pnpm distill --size small` to fill the WER columns.
  * ```
  */
 export async function readDistillationResults(
@@ -440,7 +446,8 @@ export async function readDistillationResults(
   config: ExperimentConfig,
 ): Promise<DistillationSource> {
   const file = join(dir, 'results.json');
-  const make = `run \`pnpm distill --size ${config.size}${dir === defaultDistillOut(config.size) ? '' : ` --out ${dir}`}\` to fill the WER columns`;
+  const outFlag = dir === defaultDistillOut(config.size) ? '' : ` --out ${dir}`;
+  const make = `run \`pnpm distill --size ${config.size}${outFlag}\` to fill the WER columns`;
   if (!existsSync(file))
     return { file, note: `No distillation results: ${resolve(file)} does not exist; ${make}.` };
   let results: DistillationResults;
@@ -453,9 +460,10 @@ export async function readDistillationResults(
     )
       throw new Error('it has no runs or no config');
   } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
     return {
       file,
-      note: `No distillation results: ${resolve(file)} could not be read (${error instanceof Error ? error.message : String(error)}); ${make}.`,
+      note: `No distillation results: ${resolve(file)} could not be read (${reason}); ${make}.`,
     };
   }
   const mine = werRelevant(config);
@@ -466,18 +474,25 @@ export async function readDistillationResults(
   if (differing.length > 0) {
     return {
       file,
-      note: `The distillation results in ${resolve(file)} were made with another configuration (it differs from the '${config.size}' experiment in: ${differing.join(', ')}): their WER is left out; ${make}.`,
+      note:
+        `The distillation results in ${resolve(file)} were made with another configuration ` +
+        `(it differs from the '${config.size}' experiment in: ${differing.join(', ')}): ` +
+        `their WER is left out; ${make}.`,
     };
   }
   const trainedVariant = results.config.student?.variant ?? config.student.variant;
   const seeds = [...new Set(results.runs.filter((r) => r.kind !== 'teacher').map((r) => r.seed))];
+  const variantName = trainedVariant === 'large' ? 'Large' : 'Small';
+  const withSeeds =
+    seeds.length > 0 ? ` with seed${seeds.length === 1 ? '' : 's'} ${seeds.join(', ')}` : '';
   return {
     file,
     results,
     trainedVariant,
     note:
-      `WER from ${resolve(file)}: the distillation run (on ${results.backend}) trained the MobileNetV3-${trainedVariant === 'large' ? 'Large' : 'Small'} student` +
-      `${seeds.length > 0 ? ` with seed${seeds.length === 1 ? '' : 's'} ${seeds.join(', ')}` : ''}; mean ± standard deviation over seeds.`,
+      `WER from ${resolve(file)}: the distillation run (on ${results.backend}) ` +
+      `trained the MobileNetV3-${variantName} student${withSeeds}; ` +
+      'mean ± standard deviation over seeds.',
   };
 }
 
@@ -512,8 +527,10 @@ const TRAINING: Record<RunKind, string> = {
  *
  * @example
  * ```ts
- * const rows = werRows(results);
- * rows[1]; // { model: 'student-small', training: 'from scratch', kind: 'scratch', runs: 3, test: { greedy: { mean: 0.42, sd: 0.03 }, … }, … }
+ * const { results } = await readDistillationResults('.out/distill-small', EXPERIMENTS.small);
+ * if (results) console.log(werRows(results)[1]);
+ * // { model: 'student-small', training: 'from scratch', kind: 'scratch', runs: 3,
+ * //   dev: { greedy: { mean: 0.45, sd: 0.04 }, … }, test: { greedy: { mean: 0.42, sd: 0.03 }, … } }
  * ```
  */
 export function werRows(results: DistillationResults): WerRow[] {
@@ -548,14 +565,7 @@ function formatWer(stat: WerStat, runs: number): string {
     : (100 * stat.mean).toFixed(1);
 }
 
-/**
- * The text of the "training" cell of a model the distillation run did not train.
- *
- * @example
- * ```ts
- * table.rows.filter((row) => row[1] === NOT_TRAINED); // the student variant without WER
- * ```
- */
+/** The text of the "training" cell of a model the distillation run did not train. */
 export const NOT_TRAINED = 'not trained in the distillation run';
 
 /**
@@ -567,8 +577,10 @@ export const NOT_TRAINED = 'not trained in the distillation run';
  *
  * @example
  * ```ts
- * const table = comparisonTable(measurements, backends, source);
- * console.log(markdownTable(table));
+ * const backends = await probeBackends(['cpu']);
+ * const { measurements } = await measureArchitectures(EXPERIMENTS.small, backends, 5);
+ * const source = await readDistillationResults('.out/distill-small', EXPERIMENTS.small);
+ * console.log(markdownTable(comparisonTable(measurements, backends, source)));
  * ```
  */
 export function comparisonTable(
@@ -636,8 +648,14 @@ export function comparisonTable(
  *
  * @example
  * ```ts
- * markdownTable({ caption: 'Size', columns: ['model', 'parameters'], rows: [['I3D teacher', '305,421']] });
- * // '| model       | parameters |\n|:------------|-----------:|\n| I3D teacher |    305,421 |'
+ * markdownTable({
+ *   caption: 'Size',
+ *   columns: ['model', 'parameters'],
+ *   rows: [['I3D teacher', '305,421']],
+ * });
+ * // | model       | parameters |
+ * // |:------------|-----------:|
+ * // | I3D teacher |    305,421 |
  * ```
  */
 export function markdownTable(table: ComparisonTable): string {
@@ -685,7 +703,9 @@ const reportTitle = (size: ExperimentSize): string =>
  *
  * @example
  * ```ts
- * await writeComparisonReport(architectureReport(comparison), '.out/compare-small', 'comparison.html');
+ * declare const comparison: ArchitectureComparison;
+ *
+ * await writeComparisonReport(architectureReport(comparison), '.out/compare-small');
  * ```
  */
 export function architectureReport(
@@ -769,7 +789,11 @@ async function writeAtomically(file: string, text: string): Promise<void> {
  *
  * @example
  * ```ts
- * const comparison = await compareArchitectures(EXPERIMENTS.small, { iterations: 5, distillOut: '.out/distill-small', out: '.out/compare-small' });
+ * const comparison = await compareArchitectures(EXPERIMENTS.small, {
+ *   iterations: 5,
+ *   distillOut: '.out/distill-small',
+ *   out: '.out/compare-small',
+ * });
  * console.log(comparison.markdown);
  * ```
  */
@@ -793,10 +817,20 @@ export async function compareArchitectures(
   const wer = distillation.results ? werRows(distillation.results) : [];
   const { height, width } = config.video;
   const batches = [...new Set(measurements.map((m) => m.batchSize))];
+  const batchText =
+    batches.length === 1
+      ? String(batches[0])
+      : `${measurements.find((m) => m.id === 'teacher')?.batchSize} (teacher) or ` +
+        `${measurements.find((m) => m.id !== 'teacher')?.batchSize} (students)`;
+  const runs = `${options.iterations} run${options.iterations === 1 ? '' : 's'}`;
   const notes = [
-    `Experiment '${config.size}': ${config.corpus.glosses} glosses, ${height}×${width} video at ${config.video.fps} fps; tfjs ${tf.version.tfjs}, Node.js ${process.version}.`,
-    `Forward: batch 1, one dev clip of ${clipFrames} frames (the dev split's median length), inference mode. Training step: a batch of ${batches.length === 1 ? batches[0] : `${measurements.find((m) => m.id === 'teacher')?.batchSize} (teacher) or ${measurements.find((m) => m.id !== 'teacher')?.batchSize} (students)`} ` +
-      `real training clips, forward in training mode, CTC loss, gradients and an Adam update. Each time is the median of ${options.iterations} run${options.iterations === 1 ? '' : 's'} after a warm-up.`,
+    `Experiment '${config.size}': ${config.corpus.glosses} glosses, ` +
+      `${height}×${width} video at ${config.video.fps} fps; ` +
+      `tfjs ${tf.version.tfjs}, Node.js ${process.version}.`,
+    `Forward: batch 1, one dev clip of ${clipFrames} frames (the dev split's median length), ` +
+      `inference mode. Training step: a batch of ${batchText} ` +
+      'real training clips, forward in training mode, CTC loss, gradients and an Adam update. ' +
+      `Each time is the median of ${runs} after a warm-up.`,
     ...backends.map((b) => `Backend ${b.note}.`),
     distillation.note,
   ];
@@ -881,7 +915,8 @@ function parseCompareArgs(argv: string[]): CompareArgs {
     for (const name of names) {
       if (!BACKENDS.includes(name as ComparisonBackend))
         throw new UsageError(
-          `--backends takes cpu and webgpu, separated by commas, but got '${name}' in '${values.backends}'.`,
+          '--backends takes cpu and webgpu, separated by commas, ' +
+            `but got '${name}' in '${values.backends}'.`,
         );
     }
     backends = [...new Set(names as ComparisonBackend[])];
@@ -911,7 +946,8 @@ function parseCompareArgs(argv: string[]): CompareArgs {
  *
  * @example
  * ```ts
- * process.exitCode = await runArchitectureComparison(['--size', 'small', '--backends', 'cpu', '--iterations', '3']);
+ * const argv = ['--size', 'small', '--backends', 'cpu', '--iterations', '3'];
+ * process.exitCode = await runArchitectureComparison(argv);
  * ```
  */
 export async function runArchitectureComparison(argv: string[]): Promise<number> {
@@ -925,14 +961,16 @@ export async function runArchitectureComparison(argv: string[]): Promise<number>
   }
   if (args.help) {
     console.log(
-      `Compare the I3D teacher with the MobileNetV3-Large and -Small students: size, speed and WER.\n\n${USAGE}`,
+      'Compare the I3D teacher with the MobileNetV3-Large and -Small students: ' +
+        `size, speed and WER.\n\n${USAGE}`,
     );
     return 0;
   }
   try {
     const config = EXPERIMENTS[args.size];
+    const iterations = `${args.iterations} iteration${args.iterations === 1 ? '' : 's'}`;
     console.error(
-      `architecture comparison '${args.size}': ${args.iterations} iteration${args.iterations === 1 ? '' : 's'} per measurement; output in ${args.out}`,
+      `architecture comparison '${args.size}': ${iterations} per measurement; output in ${args.out}`,
     );
     const comparison = await compareArchitectures(config, {
       ...args,

@@ -30,7 +30,7 @@ const micro: ExperimentConfig = {
 };
 
 describe('the distillation experiment, end to end on a micro corpus', () => {
-  it('trains the teacher, caches its soft targets, trains the three students and writes the table and report', async () => {
+  it('trains the teacher, caches its soft targets, trains three students, writes table and report', async () => {
     const lines: string[] = [];
     const runs = await runExperiment(micro, {
       backend: 'cpu',

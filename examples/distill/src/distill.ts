@@ -80,15 +80,23 @@ export function resultsTable(runs: readonly RunResult[]): string {
     runs.some((r) => r.kind === k),
   );
   const lines = [
-    '| model | runs | parameters | dev WER greedy | dev WER beam | test WER greedy | test WER beam | train s/run |',
+    '| model | runs | parameters | dev WER greedy | dev WER beam | test WER greedy | ' +
+      'test WER beam | train s/run |',
     '|---|---|---|---|---|---|---|---|',
   ];
   for (const kind of kinds) {
     const group = runs.filter((r) => r.kind === kind);
-    lines.push(
-      `| ${LABEL[kind]} | ${group.length} | ${group[0].parameters.toLocaleString('en-US')} | ${pm(group.map((r) => r.dev.greedy))} | ${pm(group.map((r) => r.dev.beam))} | ` +
-        `${pm(group.map((r) => r.test.greedy))} | ${pm(group.map((r) => r.test.beam))} | ${meanSd(group.map((r) => r.trainSeconds)).mean.toFixed(0)} |`,
-    );
+    const cells = [
+      LABEL[kind],
+      group.length,
+      group[0].parameters.toLocaleString('en-US'),
+      pm(group.map((r) => r.dev.greedy)),
+      pm(group.map((r) => r.dev.beam)),
+      pm(group.map((r) => r.test.greedy)),
+      pm(group.map((r) => r.test.beam)),
+      meanSd(group.map((r) => r.trainSeconds)).mean.toFixed(0),
+    ];
+    lines.push(`| ${cells.join(' | ')} |`);
   }
   return lines.join('\n');
 }
@@ -115,9 +123,12 @@ export function verdict(
         ? `raised the student's test WER (greedy) by ${pct(mean)} points`
         : 'left the test WER unchanged';
   const clear = Math.abs(mean) > 2 * (sd / Math.sqrt(deltas.length)) && deltas.length > 1;
+  const seedCount = `${deltas.length} seed${deltas.length === 1 ? '' : 's'}`;
+  const beamMean = meanSd(beamDeltas).mean;
+  const beamChange = `${beamMean <= 0 ? '−' : '+'}${pct(Math.abs(beamMean))}`;
   return (
-    `${what} ${direction} (mean over ${deltas.length} seed${deltas.length === 1 ? '' : 's'}, ± ${pct(sd)} sd; ` +
-    `better on ${better} of ${deltas.length} seeds; beam search: ${meanSd(beamDeltas).mean <= 0 ? '−' : '+'}${pct(Math.abs(meanSd(beamDeltas).mean))} points). ` +
+    `${what} ${direction} (mean over ${seedCount}, ± ${pct(sd)} sd; ` +
+    `better on ${better} of ${deltas.length} seeds; beam search: ${beamChange} points). ` +
     (deltas.length > 1
       ? clear
         ? 'The difference is larger than twice its standard error.'
@@ -215,7 +226,10 @@ async function runAll(
   return results;
 }
 
-/** The comparison report: the table, the verdict, dev-WER and loss curves of every run, test-WER bars. */
+/**
+ * The comparison report: the table, the verdict, dev-WER and loss curves of every run,
+ * test-WER bars.
+ */
 export function distillationReport(
   config: ExperimentConfig,
   runs: readonly RunResult[],
@@ -229,16 +243,23 @@ export function distillationReport(
     .map((k) => verdict(runs, k))
     .filter((v): v is string => v !== undefined);
   const c = config.corpus;
+  const { video, distillation } = config;
+  const pose = config.teacher.pose ? ' with the pose stream (video and keypoints)' : '';
+  const variant = config.student.variant === 'large' ? 'Large' : 'Small';
+  const blank = distillation.includeBlank ? '' : ', blank left out of the KL term';
   return {
     title: `Knowledge distillation: I3D teacher → MobileNetV3 student (${config.size})`,
     summary: [
       ...verdicts,
-      `Corpus: ${c.glosses} glosses, difficulty ${c.difficulty}, ${c.trainSamples}/${c.devSamples}/${c.testSamples} train/dev/test sentences (dev and test use bigrams never seen in training), ` +
-        `${c.signers ?? 9} signers, ${config.video.height}×${config.video.width} at ${config.video.fps} fps. ` +
-        `Teacher: I3D${config.teacher.pose ? ' with the pose stream (video and keypoints)' : ''}, ${config.teacherBudget.epochs} epochs; ` +
-        `each student (MobileNetV3-${config.student.variant === 'large' ? 'Large' : 'Small'}, video only): ${config.studentBudget.epochs} epochs ` +
-        `(scratch and distilled alike), Adam, warmup then cosine. Distillation: τ = ${config.distillation.temperature}, α = ${config.distillation.alpha}` +
-        `${config.distillation.includeBlank ? '' : ', blank left out of the KL term'}. Seeds: ${config.seeds.join(', ')}. Wall time ${wallSeconds.toFixed(0)} s.`,
+      `Corpus: ${c.glosses} glosses, difficulty ${c.difficulty}, ` +
+        `${c.trainSamples}/${c.devSamples}/${c.testSamples} train/dev/test sentences ` +
+        '(dev and test use bigrams never seen in training), ' +
+        `${c.signers ?? 9} signers, ${video.height}×${video.width} at ${video.fps} fps. ` +
+        `Teacher: I3D${pose}, ${config.teacherBudget.epochs} epochs; ` +
+        `each student (MobileNetV3-${variant}, video only): ${config.studentBudget.epochs} epochs ` +
+        '(scratch and distilled alike), Adam, warmup then cosine. ' +
+        `Distillation: τ = ${distillation.temperature}, α = ${distillation.alpha}${blank}. ` +
+        `Seeds: ${config.seeds.join(', ')}. Wall time ${wallSeconds.toFixed(0)} s.`,
     ],
     tables: [
       {
@@ -412,7 +433,10 @@ export interface ExperimentOptions {
   /** Runs at once; above 1 each run is a child process of this script. */
   parallel: number;
   retrainTeacher: boolean;
-  /** Train students again even when `out` holds results made with the same configuration. Default `false`. */
+  /**
+   * Train students again even when `out` holds results made with the same configuration.
+   * Default `false`.
+   */
   rerunStudents?: boolean;
   log?: (line: string) => void;
 }
@@ -423,7 +447,14 @@ export interface ExperimentOptions {
  *
  * @example
  * ```ts
- * const runs = await runExperiment(EXPERIMENTS.small, { backend: 'cpu', out: '.out/distill-small', modes: ['scratch', 'distilled'], parallel: 2, retrainTeacher: false });
+ * const runs = await runExperiment(EXPERIMENTS.small, {
+ *   backend: 'cpu',
+ *   out: '.out/distill-small',
+ *   modes: ['scratch', 'distilled'],
+ *   parallel: 2,
+ *   retrainTeacher: false,
+ * });
+ * console.log(resultsTable(runs));
  * ```
  */
 export async function runExperiment(
@@ -435,7 +466,8 @@ export async function runExperiment(
   const seeds = config.seeds;
   const size = config.size;
   log(
-    `distillation experiment '${size}' on ${options.backend}: seeds ${seeds.join(', ')}, runs ${modes.join(', ')}, ${parallel} at a time; output in ${out}`,
+    `distillation experiment '${size}' on ${options.backend}: seeds ${seeds.join(', ')}, ` +
+      `runs ${modes.join(', ')}, ${parallel} at a time; output in ${out}`,
   );
   const started = performance.now();
   const start = (spec: RunSpec): Promise<RunResult> =>
@@ -456,7 +488,8 @@ export async function runExperiment(
   let teacherDone: Promise<RunResult>;
   if (cached && cachedTargets) {
     log(
-      `[teacher] reusing the teacher trained earlier in ${out} (same configuration; --retrain-teacher trains it again)`,
+      `[teacher] reusing the teacher trained earlier in ${out} ` +
+        '(same configuration; --retrain-teacher trains it again)',
     );
     reused.push(cached);
     teacherDone = Promise.resolve(cached);
@@ -479,7 +512,8 @@ export async function runExperiment(
       previous.key === runKey(config, spec, fingerprint)
     ) {
       log(
-        `[${runName(spec)}] reusing the result of an earlier run in ${out} (same configuration; --rerun-students trains it again)`,
+        `[${runName(spec)}] reusing the result of an earlier run in ${out} ` +
+          '(same configuration; --rerun-students trains it again)',
       );
       reused.push(previous);
     } else jobs.push({ spec, after });

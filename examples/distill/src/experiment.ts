@@ -101,7 +101,7 @@ export function teacherIdentity(config: ExperimentConfig): {
  *
  * @example
  * ```ts
- * runKey(EXPERIMENTS.small, { kind: 'scratch', seed: 1 });
+ * runKey(EXPERIMENTS.small, { kind: 'scratch', seed: 1 }); // '{"kind":"scratch","seed":1,…}'
  * ```
  */
 export function runKey(
@@ -150,6 +150,7 @@ export function experimentData(config: ExperimentConfig): ExperimentData {
  *
  * @example
  * ```ts
+ * const data = experimentData(EXPERIMENTS.small);
  * const { greedy, beam } = await evaluateWer(student, data.test, 10);
  * ```
  */
@@ -251,7 +252,8 @@ function trainOptions(
  *
  * @example
  * ```ts
- * const result = await runJob(EXPERIMENTS.small, { kind: 'distilled', seed: 1 }, '.out/distill', console.log);
+ * const spec: RunSpec = { kind: 'distilled', seed: 1 };
+ * const result = await runJob(EXPERIMENTS.small, spec, '.out/distill', console.log);
  * ```
  */
 export async function runJob(
@@ -299,7 +301,8 @@ export async function runJob(
           (s, i) => (options.trainSamples as SignSample[])[i].glossIds.join() !== s.glossIds.join(),
         ).length;
         log(
-          `sequence-level targets: the teacher's transcripts differ from the annotation in ${changed} of ${data.train.length} samples`,
+          "sequence-level targets: the teacher's transcripts differ from the annotation " +
+            `in ${changed} of ${data.train.length} samples`,
         );
       }
     }
@@ -314,8 +317,10 @@ export async function runJob(
   const inputs = modelInputs(config, spec.kind === 'teacher' ? 'teacher' : 'student');
   const dev = await evaluateWer(model, data.dev, config.beamWidth, inputs);
   const test = await evaluateWer(model, data.test, config.beamWidth, inputs);
+  const percent = (wer: number): string => `${(100 * wer).toFixed(1)}%`;
   log(
-    `${name}: dev WER ${(100 * dev.greedy).toFixed(1)}% (beam ${(100 * dev.beam).toFixed(1)}%), test WER ${(100 * test.greedy).toFixed(1)}% (beam ${(100 * test.beam).toFixed(1)}%)`,
+    `${name}: dev WER ${percent(dev.greedy)} (beam ${percent(dev.beam)}), ` +
+      `test WER ${percent(test.greedy)} (beam ${percent(test.beam)})`,
   );
   if (spec.kind === 'teacher') {
     await saveModel(model.model, files.teacherModel(out));

@@ -170,7 +170,8 @@ export function buildTeacher(config: ExperimentConfig, numClasses: number): Sequ
  *
  * @example
  * ```ts
- * const logProbs = teacher.apply(modelInputs(EXPERIMENTS.small, 'teacher')(batch), false);
+ * const inputs = modelInputs(EXPERIMENTS.small, 'teacher'); // its pose stream: videos and keypoints
+ * const logProbs = teacher.apply(inputs(batch), false);
  * ```
  */
 export function modelInputs(
@@ -219,7 +220,9 @@ export function buildStudent(
  *
  * @example
  * ```ts
- * trainableParameters(student.model); // 69,493
+ * const corpus = generateSignCorpus(EXPERIMENTS.small.corpus);
+ * const student = buildStudent(EXPERIMENTS.small, corpus.vocabulary.size, 1);
+ * trainableParameters(student.model); // 122305
  * ```
  */
 export function trainableParameters(model: SequenceModel['model']): number {

@@ -159,7 +159,8 @@ export async function runOverfit(recipe: OverfitRecipe, argv: string[]): Promise
   });
   const samples: SignSample[] = [...corpus.samples('train', { ...video })];
   console.log(
-    `${samplesCount} samples, ${corpus.vocabulary.size - 1} glosses + blank, ${video.height}×${video.width} at ${video.fps} fps, ` +
+    `${samplesCount} samples, ${corpus.vocabulary.size - 1} glosses + blank, ` +
+      `${video.height}×${video.width} at ${video.fps} fps, ` +
       `frames ${samples.map((s) => s.frameShape[0]).join('/')}`,
   );
   samples.forEach((sample) => console.log(`  ${sample.id}: ${sample.glosses.join(' ')}`));
@@ -175,8 +176,9 @@ export async function runOverfit(recipe: OverfitRecipe, argv: string[]): Promise
     (sum, weight) => sum + weight.shape.reduce((a: number, b) => a * (b ?? 1), 1),
     0,
   );
+  const withoutNote = rawLogits ? ' — built WITHOUT log-softmax (--raw-logits)' : '';
   console.log(
-    `${recipe.name}: ${parameters.toLocaleString('en-US')} trainable parameters${rawLogits ? ' — built WITHOUT log-softmax (--raw-logits)' : ''}`,
+    `${recipe.name}: ${parameters.toLocaleString('en-US')} trainable parameters${withoutNote}`,
   );
 
   // The check that would have caught the seed's bug before the first step.
@@ -207,8 +209,10 @@ export async function runOverfit(recipe: OverfitRecipe, argv: string[]): Promise
     }));
     entry.predictions = predictions;
     entry.warnings = warnings.filter((w) => w.epoch === entry.epoch).map((w) => w.message);
+    const elapsed = ((performance.now() - started) / 1000).toFixed(1);
     console.log(
-      `epoch ${result.epoch}  loss ${entry.loss.toFixed(4)}  lr ${entry.lr?.toExponential(2)}  WER ${(100 * result.wer).toFixed(1)}%  (${((performance.now() - started) / 1000).toFixed(1)} s)`,
+      `epoch ${result.epoch}  loss ${entry.loss.toFixed(4)}  lr ${entry.lr?.toExponential(2)}  ` +
+        `WER ${(100 * result.wer).toFixed(1)}%  (${elapsed} s)`,
     );
     if (result.epoch % showEvery === 0 || result.wer === 0 || result.epoch === epochs) {
       for (const prediction of predictions) {

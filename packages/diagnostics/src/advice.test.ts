@@ -18,7 +18,8 @@ describe('adviceFor', () => {
     expect(adviceFor('raw-logits').actions[0]).toMatch(/apply log-softmax/);
     expect(adviceFor('wer-loss-mismatch').actions.join(' ')).toMatch(/decoding.*log-softmax/);
     expect(() => adviceFor('bogus' as never)).toThrow(
-      "Argument 'issue' passed to 'adviceFor' must be one of 'nan-loss', 'plateau', 'exploding-gradients', 'raw-logits', 'wer-loss-mismatch', but got 'bogus'.",
+      "Argument 'issue' passed to 'adviceFor' must be one of 'nan-loss', 'plateau', " +
+        "'exploding-gradients', 'raw-logits', 'wer-loss-mismatch', but got 'bogus'.",
     );
     // Returned arrays are copies.
     adviceFor('plateau').actions.push('x');

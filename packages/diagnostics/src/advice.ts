@@ -8,26 +8,11 @@ import { LOG_PROB_CAUSES } from './log-probs';
 import type { LogProbReport } from './log-probs';
 import { analyzeLossTrajectory } from './loss-trajectory';
 
-/**
- * The issues {@link adviceFor} knows.
- *
- * @example
- * ```ts
- * const issue: TrainingIssue = 'plateau';
- * ```
- */
+/** The issues {@link adviceFor} knows. */
 export type TrainingIssue =
   'nan-loss' | 'plateau' | 'exploding-gradients' | 'raw-logits' | 'wer-loss-mismatch';
 
-/**
- * One piece of advice.
- *
- * @example
- * ```ts
- * const a: Advice = adviceFor('raw-logits');
- * a.actions; // ["apply log-softmax over the vocabulary axis in the model's output (before ctcLoss)"]
- * ```
- */
+/** One piece of advice. */
 export interface Advice {
   /** The issue advised on. */
   issue: TrainingIssue;
@@ -78,7 +63,8 @@ const TABLE: Record<TrainingIssue, { symptom: string; actions: string[] }> = {
  *
  * @example
  * ```ts
- * adviceFor('nan-loss').actions; // ['lower the learning rate', 'use a longer learning-rate warmup']
+ * adviceFor('nan-loss').actions;
+ * // ['lower the learning rate', 'use a longer learning-rate warmup']
  * ```
  */
 export function adviceFor(issue: TrainingIssue): Advice {
@@ -87,14 +73,7 @@ export function adviceFor(issue: TrainingIssue): Advice {
   return { issue, symptom: entry.symptom, actions: [...entry.actions] };
 }
 
-/**
- * What {@link adviseFromHistory} looks at; every field is optional.
- *
- * @example
- * ```ts
- * const input: TrainingHistory = { losses: [3, 2, NaN], gradients: await gradientHealth(grads) };
- * ```
- */
+/** What {@link adviseFromHistory} looks at; every field is optional. */
 export interface TrainingHistory {
   /** Loss per step or epoch, oldest first (see `analyzeLossTrajectory`). */
   losses?: readonly number[];
@@ -123,8 +102,11 @@ export interface TrainingHistory {
  *
  * @example
  * ```ts
- * adviseFromHistory({ losses: [4, 3, 2, NaN] }).map((a) => a.issue); // ['nan-loss']
- * adviseFromHistory({ losses: [2, 2, 2, 2] })[0].actions;           // ['lower the dropout', 'raise the learning rate']
+ * adviseFromHistory({ losses: [4, 3, 2, NaN] }).map((advice) => advice.issue); // ['nan-loss']
+ * adviseFromHistory({ losses: [2, 2, 2, 2] })[0].actions;
+ * // ['lower the dropout', 'raise the learning rate']
+ * // With the latest gradient report too ('exploding-gradients' when they explode):
+ * adviseFromHistory({ losses: [3, 2, 1], gradients: await gradientHealth(grads) });
  * ```
  */
 export function adviseFromHistory(history: TrainingHistory): Advice[] {

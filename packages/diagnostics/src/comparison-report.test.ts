@@ -84,7 +84,8 @@ describe('comparison report', () => {
         tables: [{ caption: 'c', columns: ['a', 'b'], rows: [[1]] }],
       }),
     ).rejects.toThrow(
-      "Argument 'report.tables[0].rows[0]' passed to 'renderComparisonReportHtml' must hold 2 cells (one per column), but got 1.",
+      "Argument 'report.tables[0].rows[0]' passed to 'renderComparisonReportHtml' " +
+        'must hold 2 cells (one per column), but got 1.',
     );
     await expect(renderComparisonReportHtml(null as never)).rejects.toThrow(
       "Argument 'report' passed to 'renderComparisonReportHtml' must be an object with a string 'title', but got null.",

@@ -6,16 +6,11 @@
  * `@slr/diagnostics/node`.
  */
 import { checkComparisonReport } from './arguments';
-import { CSS, esc, fmt, renderSvg } from './report-parts';
+import { CSP_META, CSS, chartFigure, esc, fmt, omittedNote, renderSvg } from './report-parts';
 
 /**
  * A table of a {@link ComparisonReport}: a caption, column headers and rows (numbers are
  * right-aligned and formatted; strings are shown as they are).
- *
- * @example
- * ```ts
- * const table: ComparisonTable = { caption: 'Test WER', columns: ['model', 'WER'], rows: [['teacher', 0.21], ['student', 0.34]] };
- * ```
  */
 export interface ComparisonTable {
   /** Shown above the table. */
@@ -26,14 +21,7 @@ export interface ComparisonTable {
   rows: (string | number)[][];
 }
 
-/**
- * A chart of lines, one per series (for example the dev WER of each run against the epoch).
- *
- * @example
- * ```ts
- * const curves: ComparisonCurves = { caption: 'Dev WER', xLabel: 'epoch', yLabel: 'WER', series: [{ name: 'scratch, seed 1', group: 'scratch', points: [{ x: 1, y: 0.9 }] }] };
- * ```
- */
+/** A chart of lines, one per series (for example the dev WER of each run against the epoch). */
 export interface ComparisonCurves {
   /** Shown above the chart. */
   caption: string;
@@ -62,11 +50,6 @@ export interface ComparisonCurves {
 /**
  * A bar chart, optionally with a ± error per bar (for example the mean WER over seeds and its
  * standard deviation).
- *
- * @example
- * ```ts
- * const bars: ComparisonBars = { caption: 'Test WER (mean ± sd over 3 seeds)', valueLabel: 'WER', bars: [{ label: 'scratch', value: 0.41, error: 0.03 }] };
- * ```
  */
 export interface ComparisonBars {
   /** Shown above the chart. */
@@ -92,11 +75,6 @@ export interface ComparisonBars {
  * What {@link renderComparisonReportHtml} (and `writeComparisonReport` of
  * `@slr/diagnostics/node`) renders, in this order: the summary paragraphs, the
  * tables, the curve charts and the bar charts.
- *
- * @example
- * ```ts
- * const report: ComparisonReport = { title: 'Distillation', summary: ['Distillation lowered test WER by 6 points.'], tables: [table] };
- * ```
  */
 export interface ComparisonReport {
   /** Page title and heading. */
@@ -204,7 +182,12 @@ function barsSpec(chart: ComparisonBars): { spec: object; rows: number; omitted:
  *
  * @example
  * ```ts
- * const html = await renderComparisonReportHtml({ title: 'Teacher vs student', tables: [{ caption: 'Size', columns: ['model', 'parameters'], rows: [['teacher', 305421]] }] });
+ * const html = await renderComparisonReportHtml({
+ *   title: 'Teacher vs student',
+ *   summary: ['The distilled student is 6 points of WER better than the one from scratch.'],
+ *   tables: [{ caption: 'Size', columns: ['model', 'parameters'], rows: [['teacher', 305421]] }],
+ *   bars: [{ caption: 'Test WER', valueLabel: 'WER', bars: [{ label: 'scratch', value: 0.41 }] }],
+ * });
  * ```
  */
 export async function renderComparisonReportHtml(report: ComparisonReport): Promise<string> {
@@ -214,7 +197,7 @@ export async function renderComparisonReportHtml(report: ComparisonReport): Prom
     '<html lang="en">',
     '<head>',
     '<meta charset="utf-8">',
-    `<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; img-src data:">`,
+    CSP_META,
     '<meta name="viewport" content="width=device-width, initial-scale=1">',
     `<title>${esc(report.title)}</title>`,
     `<style>${CSS}</style>`,
@@ -227,9 +210,12 @@ export async function renderComparisonReportHtml(report: ComparisonReport): Prom
     parts.push(`<h2>${esc(table.caption)}</h2>`, '<table class="comparison"><thead><tr>');
     parts.push(table.columns.map((c) => `<th>${esc(c)}</th>`).join(''), '</tr></thead><tbody>');
     for (const row of table.rows) {
-      parts.push(
-        `<tr>${row.map((cell) => (typeof cell === 'number' ? `<td class="num">${esc(fmt(cell))}</td>` : `<td>${esc(cell)}</td>`)).join('')}</tr>`,
+      const cells = row.map((cell) =>
+        typeof cell === 'number'
+          ? `<td class="num">${esc(fmt(cell))}</td>`
+          : `<td>${esc(cell)}</td>`,
       );
+      parts.push(`<tr>${cells.join('')}</tr>`);
     }
     parts.push('</tbody></table>');
   }
@@ -240,15 +226,9 @@ export async function renderComparisonReportHtml(report: ComparisonReport): Prom
   if (charts.length > 0) {
     parts.push('<h2>Charts</h2>', '<div class="charts">');
     for (const [i, chart] of charts.entries()) {
-      const note =
-        chart.omitted > 0
-          ? `<div class="note">${esc(chart.omitted)} non-finite value${chart.omitted === 1 ? '' : 's'} not plotted.</div>`
-          : '';
       const body =
         chart.rows > 0 ? await renderSvg(chart.spec) : '<p class="note">No data to chart.</p>';
-      parts.push(
-        `<figure class="chart" data-chart="chart-${i}"><figcaption>${esc(chart.caption)}</figcaption>${body}${note}</figure>`,
-      );
+      parts.push(chartFigure(`chart-${i}`, chart.caption, body, omittedNote(chart.omitted)));
     }
     parts.push('</div>');
   }

@@ -91,24 +91,10 @@ function pearsonOf(x: readonly number[], y: readonly number[]): number | undefin
   return Math.max(-1, Math.min(1, r));
 }
 
-/**
- * The warning {@link werLossCorrelation} gives when the loss is low but WER stays high.
- *
- * @example
- * ```ts
- * if (werLossCorrelation(history).warnings.includes(WER_HIGH_LOSS_LOW_WARNING)) inspectDecoder();
- * ```
- */
+/** The warning {@link werLossCorrelation} gives when the loss is low but WER stays high. */
 export const WER_HIGH_LOSS_LOW_WARNING = 'WER high but loss low: check decoding or log-softmax';
 
-/**
- * Options of {@link werLossCorrelation}.
- *
- * @example
- * ```ts
- * const options: WerLossCorrelationOptions = { lowLoss: 0.3, highWer: 0.6 };
- * ```
- */
+/** Options of {@link werLossCorrelation}. */
 export interface WerLossCorrelationOptions {
   /** A latest loss below this is low. Default `0.5`. */
   lowLoss?: number;
@@ -116,17 +102,12 @@ export interface WerLossCorrelationOptions {
   highWer?: number;
 }
 
-/**
- * Result of {@link werLossCorrelation}.
- *
- * @example
- * ```ts
- * const r: WerLossCorrelation = werLossCorrelation([{ loss: 3, wer: 0.9 }, { loss: 2, wer: 0.7 }, { loss: 1, wer: 0.4 }]);
- * // { pearson: 0.993..., spearman: 1, points: 3, warnings: [] }
- * ```
- */
+/** Result of {@link werLossCorrelation}. */
 export interface WerLossCorrelation {
-  /** Pearson's r between loss and WER (`undefined` with fewer than 3 finite points or no variance). */
+  /**
+   * Pearson's r between loss and WER (`undefined` with fewer than 3 finite points or no
+   * variance).
+   */
   pearson: number | undefined;
   /** Spearman's ρ between loss and WER (same `undefined` cases). */
   spearman: number | undefined;
@@ -148,6 +129,7 @@ export interface WerLossCorrelation {
  * ]);
  * r.pearson;  // undefined (WER never changes)
  * r.warnings; // ['WER high but loss low: check decoding or log-softmax']
+ * r.warnings.includes(WER_HIGH_LOSS_LOW_WARNING); // true
  * ```
  */
 export function werLossCorrelation(

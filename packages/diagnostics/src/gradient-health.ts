@@ -5,14 +5,7 @@
 import type * as tf from '@tensorflow/tfjs';
 import { ArgumentError, checkNumber, checkOptions } from '@slr/core';
 
-/**
- * Options of {@link gradientHealth}.
- *
- * @example
- * ```ts
- * const options: GradientHealthOptions = { explodeThreshold: 10, vanishThreshold: 1e-10 };
- * ```
- */
+/** Options of {@link gradientHealth}. */
 export interface GradientHealthOptions {
   /** A norm (per variable, or global) above this is exploding. Default `100`. */
   explodeThreshold?: number;
@@ -20,19 +13,17 @@ export interface GradientHealthOptions {
   vanishThreshold?: number;
 }
 
-/**
- * Result of {@link gradientHealth}.
- *
- * @example
- * ```ts
- * const r: GradientHealthReport = await gradientHealth({ w: tf.tensor1d([3, 4]) });
- * // { ok: true, globalNorm: 5, norms: { w: 5 }, nonFinite: [], vanishing: [], exploding: [], warnings: [] }
- * ```
- */
+/** Result of {@link gradientHealth}. */
 export interface GradientHealthReport {
-  /** `true` when no variable is non-finite, vanishing or exploding and the global norm is not exploding. */
+  /**
+   * `true` when no variable is non-finite, vanishing or exploding and the global norm is not
+   * exploding.
+   */
   ok: boolean;
-  /** `sqrt(Σ norms²)` over every variable; NaN/Infinity as soon as one gradient holds NaN/Infinity. */
+  /**
+   * `sqrt(Σ norms²)` over every variable; NaN/Infinity as soon as one gradient holds
+   * NaN/Infinity.
+   */
   globalNorm: number;
   /** L2 norm of each gradient, by name (NaN when it holds NaN, Infinity when it holds ±Infinity). */
   norms: Record<string, number>;
@@ -58,10 +49,14 @@ export interface GradientHealthReport {
  *
  * @example
  * ```ts
- * const { grads } = optimizer.computeGradients(() => loss());
+ * const { value, grads } = optimizer.computeGradients(computeLoss);
  * const health = await gradientHealth(grads, { explodeThreshold: 10 });
  * if (!health.ok) console.warn(health.warnings.join('\n'));
- * tf.dispose(grads);
+ * tf.dispose([value, grads]);
+ *
+ * await gradientHealth({ w: tf.tensor1d([3, 4]) });
+ * // { ok: true, globalNorm: 5, norms: { w: 5 }, nonFinite: [], vanishing: [], exploding: [],
+ * //   warnings: [] }
  * ```
  */
 export async function gradientHealth(

@@ -23,22 +23,17 @@ export const LOG_PROB_CAUSES = {
   rawLogits: "raw logits: apply log-softmax in the model's output",
   /** Every value ≤ 0, yet the probabilities of a frame sum to clearly less than 1. */
   notNormalised:
-    'probabilities do not sum to 1 (softmax applied twice, or log of probabilities of another layer?)',
+    'probabilities do not sum to 1 ' +
+    '(softmax applied twice, or log of probabilities of another layer?)',
   /** NaN or +Infinity in the tensor. */
   nonFinite:
-    'NaN or +Infinity in the model output: numerical blow-up upstream (learning rate too high, exploding gradients, or log(0) without clamping)',
+    'NaN or +Infinity in the model output: numerical blow-up upstream ' +
+    '(learning rate too high, exploding gradients, or log(0) without clamping)',
   /** The tensor is not rank 3. */
   wrongRank: 'wrong rank: CTC log-probabilities must be a [T, B, V] tensor',
 } as const;
 
-/**
- * Options of {@link checkLogProbs}.
- *
- * @example
- * ```ts
- * const options: CheckLogProbsOptions = { tolerance: 1e-3, inputLengths: [50, 42], batchSize: 2 };
- * ```
- */
+/** Options of {@link checkLogProbs}. */
 export interface CheckLogProbsOptions {
   /** Allowed maximum value and allowed `|logsumexp|` per frame. Default `1e-3`. */
   tolerance?: number;
@@ -55,15 +50,7 @@ export interface CheckLogProbsOptions {
   batchSize?: number;
 }
 
-/**
- * Result of {@link checkLogProbs}. Statistics cover the valid frames only.
- *
- * @example
- * ```ts
- * const r: LogProbReport = await checkLogProbs(tf.logSoftmax(tf.randomNormal([4, 2, 5])) as tf.Tensor3D);
- * r.ok; // true
- * ```
- */
+/** Result of {@link checkLogProbs}. Statistics cover the valid frames only. */
 export interface LogProbReport {
   /** `true` when `problems` is empty (warnings do not count). */
   ok: boolean;
@@ -95,7 +82,11 @@ export interface LogProbReport {
  *
  * @example
  * ```ts
- * try { await assertLogProbs(x); } catch (e) { if (e instanceof LogProbError) console.log(e.report.problems); }
+ * try {
+ *   await assertLogProbs(logProbs, { inputLengths });
+ * } catch (error) {
+ *   if (error instanceof LogProbError) console.log(error.report.problems);
+ * }
  * ```
  */
 export class LogProbError extends Error {
@@ -206,7 +197,9 @@ export async function checkLogProbs(
   const lengths = inputLengths === undefined ? undefined : await readLengths(inputLengths, T, B);
   if (batchSize !== undefined && T === batchSize && B !== batchSize) {
     warnings.push(
-      `dims[0] (${T}) equals the batch size but dims[1] (${B}) does not: the tensor looks batch-major [B, T, V]; CTC expects time-major [T, B, V] (transpose with [1, 0, 2]).`,
+      `dims[0] (${T}) equals the batch size but dims[1] (${B}) does not: ` +
+        'the tensor looks batch-major [B, T, V]; CTC expects time-major [T, B, V] ' +
+        '(transpose with [1, 0, 2]).',
     );
   }
   const data = await logProbs.data();
@@ -274,12 +267,14 @@ export async function checkLogProbs(
   }
   if (worstLogSumExp > tolerance) {
     problems.push(
-      `logsumexp over V reaches ${worstLogSumExp} in a frame (should be 0 ± ${tolerance}): the frame's probabilities sum to more than 1.`,
+      `logsumexp over V reaches ${worstLogSumExp} in a frame (should be 0 ± ${tolerance}): ` +
+        "the frame's probabilities sum to more than 1.",
     );
     blame(LOG_PROB_CAUSES.rawLogits);
   } else if (worstLogSumExp < -tolerance) {
     problems.push(
-      `logsumexp over V reaches ${worstLogSumExp} in a frame (should be 0 ± ${tolerance}): the frame's probabilities sum to less than 1.`,
+      `logsumexp over V reaches ${worstLogSumExp} in a frame (should be 0 ± ${tolerance}): ` +
+        "the frame's probabilities sum to less than 1.",
     );
     blame(LOG_PROB_CAUSES.notNormalised);
   }
@@ -304,8 +299,8 @@ export async function checkLogProbs(
  *
  * @example
  * ```ts
- * await assertLogProbs(tf.logSoftmax(logits) as tf.Tensor3D, { inputLengths: [50, 42] }); // passes
- * await assertLogProbs(logits as tf.Tensor3D); // throws LogProbError: ... Likely cause: raw logits ...
+ * await assertLogProbs(tf.logSoftmax(logits), { inputLengths }); // passes
+ * await assertLogProbs(logits); // throws LogProbError: … Likely cause: raw logits …
  * ```
  */
 export async function assertLogProbs(

@@ -5,25 +5,10 @@
 import { checkInteger, checkNumber, checkOptions } from '@slr/core';
 import { checkArray } from './arguments';
 
-/**
- * The trend {@link analyzeLossTrajectory} reports.
- *
- * @example
- * ```ts
- * const trend: LossTrend = analyzeLossTrajectory(losses).trend;
- * if (trend === 'plateau') console.log(adviceFor('plateau').actions);
- * ```
- */
+/** The trend {@link analyzeLossTrajectory} reports. */
 export type LossTrend = 'decreasing' | 'plateau' | 'diverging' | 'unstable' | 'too-short';
 
-/**
- * Options of {@link analyzeLossTrajectory}.
- *
- * @example
- * ```ts
- * const options: LossTrajectoryOptions = { window: 20, plateauTolerance: 0.005 };
- * ```
- */
+/** Options of {@link analyzeLossTrajectory}. */
 export interface LossTrajectoryOptions {
   /** Window length W. Default `min(10, floor(n / 2))` for n losses. */
   window?: number;
@@ -35,15 +20,7 @@ export interface LossTrajectoryOptions {
   unstableTolerance?: number;
 }
 
-/**
- * Result of {@link analyzeLossTrajectory}.
- *
- * @example
- * ```ts
- * const r: LossTrajectory = analyzeLossTrajectory([4, 3, 2, 1]);
- * // { trend: 'decreasing', window: 2, previousMean: 3.5, recentMean: 1.5, relativeChange: -4/7, ... }
- * ```
- */
+/** Result of {@link analyzeLossTrajectory}. */
 export interface LossTrajectory {
   /** The classification. */
   trend: LossTrend;
@@ -167,7 +144,9 @@ export function analyzeLossTrajectory(
   }
   return {
     trend: 'plateau',
-    reason: `Mean loss changed by ${pct(relativeChange)} over the last ${w} steps (less than a ${pct(plateauTolerance)} decrease).`,
+    reason:
+      `Mean loss changed by ${pct(relativeChange)} over the last ${w} steps ` +
+      `(less than a ${pct(plateauTolerance)} decrease).`,
     ...stats,
   };
 }

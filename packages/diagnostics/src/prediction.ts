@@ -5,15 +5,7 @@
 import { ArgumentError } from '@slr/core';
 import { editDistance } from '@slr/ctc';
 
-/**
- * Result of {@link describePrediction}.
- *
- * @example
- * ```ts
- * const d: PredictionDescription = describePrediction(['a', 'b'], ['a']);
- * // { wer: 0.5, substitutions: 0, deletions: 1, insertions: 0, alignmentText: 'REF:  a b\nHYP:  a *\nEVAL:   D' }
- * ```
- */
+/** Result of {@link describePrediction}. */
 export interface PredictionDescription {
   /** `(S + D + I) / reference.length`; 0 or `Infinity` for an empty reference (as `wordErrorRate`). */
   wer: number;

@@ -21,6 +21,14 @@ pre{margin:0;font-family:ui-monospace,Menlo,Consolas,monospace;font-size:.95em}
 ul.warnings li{color:#8a4b00}
 `;
 
+/**
+ * The pages' Content-Security-Policy: self-contained by construction, and enforced (nothing
+ * may be fetched; only inline styles and data: images).
+ */
+export const CSP_META =
+  '<meta http-equiv="Content-Security-Policy" ' +
+  `content="default-src 'none'; style-src 'unsafe-inline'; img-src data:">`;
+
 /** Escapes text for HTML element content and double-quoted attribute values. */
 export function esc(value: unknown): string {
   return String(value)
@@ -31,7 +39,10 @@ export function esc(value: unknown): string {
     .replace(/'/g, '&#39;');
 }
 
-/** Formats a number for a report: integers as is, 4 significant digits, exponents for tiny or huge values. */
+/**
+ * Formats a number for a report: integers as is, 4 significant digits, exponents for tiny or
+ * huge values.
+ */
 export function fmt(value: number | undefined, digits = 4): string {
   if (value === undefined) return '';
   if (!Number.isFinite(value)) return String(value);
@@ -40,6 +51,20 @@ export function fmt(value: number | undefined, digits = 4): string {
   return abs !== 0 && (abs < 1e-3 || abs >= 1e6)
     ? value.toExponential(2)
     : String(Number(value.toPrecision(digits)));
+}
+
+/** The note under a chart that left out `omitted` non-finite values; empty when none. */
+export function omittedNote(omitted: number): string {
+  if (omitted === 0) return '';
+  return `<div class="note">${esc(omitted)} non-finite value${omitted === 1 ? '' : 's'} not plotted.</div>`;
+}
+
+/** A chart's figure: its caption, its SVG (or what stands for it) and its note. */
+export function chartFigure(id: string, caption: string, body: string, note: string): string {
+  return (
+    `<figure class="chart" data-chart="${esc(id)}"><figcaption>${esc(caption)}</figcaption>` +
+    `${body}${note}</figure>`
+  );
 }
 
 /** Renders a Vega-Lite spec to an SVG string (no DOM needed: Node.js, browsers, workers). */

@@ -9,16 +9,11 @@ import { adviseFromHistory } from './advice';
 import type { Advice } from './advice';
 import { describePrediction } from './prediction';
 import { checkReportArguments } from './arguments';
-import { CSS, esc, fmt, renderSvg } from './report-parts';
+import { CSP_META, CSS, chartFigure, esc, fmt, omittedNote, renderSvg } from './report-parts';
 
 /**
  * One evaluated sample of a {@link TrainingHistoryEntry}: its reference and the decoded
  * hypothesis, as token (gloss) arrays.
- *
- * @example
- * ```ts
- * const p: PredictionSample = { id: 'clip-7', reference: ['ICH', 'GEHEN'], hypothesis: ['ICH'] };
- * ```
  */
 export interface PredictionSample {
   /** Identifies the sample (file name, index…). */
@@ -31,17 +26,8 @@ export interface PredictionSample {
 
 /**
  * One epoch of a training history, as the trainer records it; {@link renderReportHtml} (and
- * `writeReport` of `@slr/diagnostics/node`) reads an array of these, oldest first. Only `epoch` and `loss` are required; the rest is shown when
- * present.
- *
- * @example
- * ```ts
- * const entry: TrainingHistoryEntry = {
- *   epoch: 3, step: 1200, loss: 1.42, lr: 3e-4, gradNorm: 0.8, wer: 0.41, skippedSteps: 0, seconds: 61.5,
- *   predictions: [{ id: 'clip-7', reference: ['ICH', 'GEHEN'], hypothesis: ['ICH'] }],
- *   warnings: ['gradient norm clipped in 12 steps'],
- * };
- * ```
+ * `writeReport` of `@slr/diagnostics/node`) reads an array of these, oldest first. Only
+ * `epoch` and `loss` are required; the rest is shown when present.
  */
 export interface TrainingHistoryEntry {
   /** Epoch number. */
@@ -66,14 +52,7 @@ export interface TrainingHistoryEntry {
   warnings?: string[];
 }
 
-/**
- * Options of {@link renderReportHtml} (and of `writeReport` of `@slr/diagnostics/node`).
- *
- * @example
- * ```ts
- * const options: ReportOptions = { title: 'I3D + CTC, run 12', advice: false };
- * ```
- */
+/** Options of {@link renderReportHtml} (and of `writeReport` of `@slr/diagnostics/node`). */
 export interface ReportOptions {
   /** Page title and heading. Default `'Training report'`. */
   title?: string;
@@ -220,8 +199,7 @@ export async function renderReportHtml(
     '<html lang="en">',
     '<head>',
     '<meta charset="utf-8">',
-    // Self-contained by construction, and enforced: nothing may be fetched.
-    `<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; img-src data:">`,
+    CSP_META,
     '<meta name="viewport" content="width=device-width, initial-scale=1">',
     `<title>${esc(title)}</title>`,
     `<style>${CSS}</style>`,
@@ -234,10 +212,11 @@ export async function renderReportHtml(
     parts.push('<p class="note">No epochs recorded.</p>');
   } else {
     const last = history[history.length - 1];
+    const epochs = `${esc(history.length)} epoch${history.length === 1 ? '' : 's'}`;
+    const wer = last.wer !== undefined ? `, WER ${esc(fmt(last.wer))}` : '';
     parts.push(
-      `<p class="note">${esc(history.length)} epoch${history.length === 1 ? '' : 's'}; latest: epoch ${esc(fmt(last.epoch))}, loss ${esc(fmt(last.loss))}${
-        last.wer !== undefined ? `, WER ${esc(fmt(last.wer))}` : ''
-      }.</p>`,
+      `<p class="note">${epochs}; latest: epoch ${esc(fmt(last.epoch))}, ` +
+        `loss ${esc(fmt(last.loss))}${wer}.</p>`,
     );
   }
 
@@ -248,13 +227,7 @@ export async function renderReportHtml(
     if (chart.rows.length === 0) continue;
     const svg = await renderSvg(chart.spec);
     drawn++;
-    const note =
-      chart.omitted > 0
-        ? `<div class="note">${esc(chart.omitted)} non-finite value${chart.omitted === 1 ? '' : 's'} not plotted.</div>`
-        : '';
-    parts.push(
-      `<figure class="chart" data-chart="${esc(chart.id)}"><figcaption>${esc(chart.title)}</figcaption>${svg}${note}</figure>`,
-    );
+    parts.push(chartFigure(chart.id, chart.title, svg, omittedNote(chart.omitted)));
   }
   parts.push('</div>');
   if (drawn === 0) parts.push('<p class="note">No data to chart.</p>');
@@ -263,7 +236,9 @@ export async function renderReportHtml(
   if (history.length > 0) {
     parts.push(
       '<h2>Epochs</h2>',
-      '<table class="epochs"><thead><tr><th>epoch</th><th>step</th><th>loss</th><th>WER</th><th>learning rate</th><th>gradient norm</th><th>skipped steps</th><th>seconds</th></tr></thead><tbody>',
+      '<table class="epochs"><thead><tr><th>epoch</th><th>step</th><th>loss</th><th>WER</th>' +
+        '<th>learning rate</th><th>gradient norm</th><th>skipped steps</th><th>seconds</th>' +
+        '</tr></thead><tbody>',
     );
     for (const e of history) {
       const cells = [
@@ -295,12 +270,14 @@ export async function renderReportHtml(
     if (predictions.length === 0) parts.push('<p class="note">No samples evaluated.</p>');
     else {
       parts.push(
-        '<table class="predictions"><thead><tr><th>id</th><th>reference</th><th>hypothesis</th><th>WER</th><th>alignment</th></tr></thead><tbody>',
+        '<table class="predictions"><thead><tr><th>id</th><th>reference</th>' +
+          '<th>hypothesis</th><th>WER</th><th>alignment</th></tr></thead><tbody>',
       );
       for (const p of predictions) {
         const d = describePrediction(p.reference, p.hypothesis);
         parts.push(
-          `<tr><td>${esc(p.id)}</td><td>${esc(p.reference.join(' '))}</td><td>${esc(p.hypothesis.join(' '))}</td>` +
+          `<tr><td>${esc(p.id)}</td><td>${esc(p.reference.join(' '))}</td>` +
+            `<td>${esc(p.hypothesis.join(' '))}</td>` +
             `<td class="num">${esc(fmt(d.wer, 3))}</td><td><pre>${esc(d.alignmentText)}</pre></td></tr>`,
         );
       }

@@ -18,8 +18,8 @@ import type { EpochRecord } from './training-state';
  *
  * @example
  * ```ts
- * const advice = new AdviceWarnings();
- * await train({ ...options, advice: false, callbacks: [advice] });
+ * const advice = new AdviceWarnings(); // replaces the built-in one (same name)
+ * await train({ ...trainOptions, callbacks: [advice] });
  * advice.given; // ['plateau'] when the loss stopped decreasing
  * ```
  */

@@ -311,8 +311,10 @@ describe('advice as warnings', () => {
     );
     const advice = warnings.filter((message) => message.includes(' Try: '));
     expect(advice).toEqual([
-      'train: epoch 1: The loss became NaN or Infinity. Try: lower the learning rate; use a longer learning-rate warmup.',
-      'train: epoch 1: The gradient norm is exploding or non-finite. Try: lower the learning rate; clip gradients by global norm at 0.5.',
+      'train: epoch 1: The loss became NaN or Infinity. ' +
+        'Try: lower the learning rate; use a longer learning-rate warmup.',
+      'train: epoch 1: The gradient norm is exploding or non-finite. ' +
+        'Try: lower the learning rate; clip gradients by global norm at 0.5.',
     ]);
     expect(warnings.filter((message) => message.includes('skipped'))).toHaveLength(3);
   });
@@ -353,7 +355,9 @@ describe('the main entry', () => {
   it("refuses the Node.js options, pointing at '@slr/train/node'", () => {
     const options = { ...base(), checkpointDir: 'runs/a' } as TrainOptions;
     expect(() => new Trainer(options)).toThrow(
-      "Argument 'options.checkpointDir' passed to 'train' must be unset: checkpoints, history files and progress bars are Node.js's (use train of '@slr/train/node', or a callback), but got 'runs/a'.",
+      "Argument 'options.checkpointDir' passed to 'train' must be unset: checkpoints, history " +
+        "files and progress bars are Node.js's (use train of '@slr/train/node', or a callback), " +
+        "but got 'runs/a'.",
     );
   });
 

@@ -12,13 +12,6 @@ import type { EvaluationResult, TrainResult } from './train-options';
 /**
  * What `onTrainBegin` receives: the run's size and where it starts (after a resume, the epoch
  * and step of the snapshot).
- *
- * @example
- * ```ts
- * const announce: TrainCallback = {
- *   onTrainBegin: (logs: TrainBeginLogs) => console.log(`${logs.epochs} epochs of ${logs.batchesPerEpoch} batches`),
- * };
- * ```
  */
 export interface TrainBeginLogs {
   /** Epochs of the whole run (an early stop may end it sooner). */
@@ -35,14 +28,7 @@ export interface TrainBeginLogs {
   resumedFrom?: string;
 }
 
-/**
- * What `onEpochBegin` receives.
- *
- * @example
- * ```ts
- * const callback: TrainCallback = { onEpochBegin: (logs: EpochBeginLogs) => console.log(`epoch ${logs.epoch}`) };
- * ```
- */
+/** What `onEpochBegin` receives. */
 export interface EpochBeginLogs {
   /** The epoch that begins (1-based, as `EpochRecord.epoch`). */
   epoch: number;
@@ -93,12 +79,23 @@ export interface BatchLogs {
  *
  * @example
  * ```ts
- * const snapshot: TrainingSnapshot = {
- *   source: 'memory',
- *   weights: model.model.getWeights().map((weight) => weight.clone()),
- *   optimizerWeights: await optimizer.getWeights(),
- *   state: trainer.state,
+ * // A copy of the run after its 5th epoch, kept in memory…
+ * let snapshot: TrainingSnapshot | undefined;
+ * const keepEpochFive: TrainCallback = {
+ *   onEpochEnd: async (record, trainer) => {
+ *     if (record.epoch !== 5) return;
+ *     const optimizerWeights = await trainer.optimizer.getWeights();
+ *     snapshot = {
+ *       source: 'epoch 5',
+ *       weights: trainer.model.model.getWeights().map((weight) => weight.clone()),
+ *       optimizerWeights: optimizerWeights.map(({ name, tensor }) => ({ name, tensor: tensor.clone() })),
+ *       state: structuredClone(trainer.state),
+ *     };
+ *   },
  * };
+ * await train({ ...trainOptions, callbacks: [keepEpochFive] });
+ * // …and a run that starts from it (the trainer disposes the snapshot's tensors).
+ * await train({ ...trainOptions, callbacks: [{ restore: () => snapshot }] });
  * ```
  */
 export interface TrainingSnapshot {
@@ -139,7 +136,7 @@ export interface TrainingSnapshot {
  *     if (record.loss < 0.05) trainer.stopTraining(`loss ${record.loss} below 0.05`);
  *   },
  * };
- * await train({ ...options, callbacks: [stopOnTarget] });
+ * await train({ ...trainOptions, callbacks: [stopOnTarget] });
  * ```
  */
 export interface TrainCallback {

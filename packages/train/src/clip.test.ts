@@ -60,7 +60,8 @@ describe('clipByGlobalNorm', () => {
       /Argument 'maxNorm' passed to 'clipByGlobalNorm' must be a finite number > 0, but got 0\./,
     );
     expect(() => clipByGlobalNorm({}, 1, -2)).toThrow(
-      "Argument 'globalNorm' passed to 'clipByGlobalNorm' must be a number >= 0 (Infinity for non-finite gradients), but got -2.",
+      "Argument 'globalNorm' passed to 'clipByGlobalNorm' must be a number >= 0 " +
+        '(Infinity for non-finite gradients), but got -2.',
     );
   });
 

@@ -4,18 +4,16 @@ import { ArgumentError, checkNumber } from '@slr/core';
 /**
  * Result of {@link clipByGlobalNorm}. `grads` are new tensors the caller owns (dispose them);
  * the input map is left untouched.
- *
- * @example
- * ```ts
- * const { grads, globalNorm, finite, clipped } = clipByGlobalNorm(rawGrads, 1.0);
- * ```
  */
 export interface ClipResult {
   /** The (possibly scaled) gradients, same names and shapes as the input. */
   grads: tf.NamedTensorMap;
   /** The global L2 norm of the input gradients, before clipping. */
   globalNorm: number;
-  /** Whether `globalNorm` is finite; when false the gradients are returned unscaled and the step should be skipped. */
+  /**
+   * Whether `globalNorm` is finite; when false the gradients are returned unscaled and the step
+   * should be skipped.
+   */
   finite: boolean;
   /** Whether the gradients were scaled down. */
   clipped: boolean;
@@ -33,7 +31,7 @@ export interface ClipResult {
  *
  * @example
  * ```ts
- * const { value, grads } = tf.variableGrads(() => loss());
+ * const { value, grads } = tf.variableGrads(computeLoss);
  * const clipped = clipByGlobalNorm(grads, 1.0);
  * if (clipped.finite) optimizer.applyGradients(clipped.grads);
  * tf.dispose([value, grads, clipped.grads]);
@@ -91,7 +89,7 @@ function normTensor(grads: tf.NamedTensorMap): tf.Scalar {
  * @example
  * ```ts
  * const norm = await globalGradientNorm(grads);
- * const clipped = clipByGlobalNorm(grads, 1.0, norm);
+ * const clipped = clipByGlobalNorm(grads, 1.0, norm); // no synchronous read-back
  * ```
  */
 export async function globalGradientNorm(grads: tf.NamedTensorMap): Promise<number> {

@@ -4,14 +4,7 @@ import { checkEarlyStoppingOptions } from './train-option-checks';
 import type { Trainer } from './trainer';
 import type { EpochRecord } from './training-state';
 
-/**
- * When {@link EarlyStopping} (the `earlyStop` option of {@link train}) ends training.
- *
- * @example
- * ```ts
- * const overfit: EarlyStoppingOptions = { lossBelow: 0.1, werZero: true };
- * ```
- */
+/** When {@link EarlyStopping} (the `earlyStop` option of {@link train}) ends training. */
 export interface EarlyStoppingOptions {
   /** Stop once the epoch's loss is below this (and, with `werZero`, the WER is 0). */
   lossBelow?: number;
@@ -30,7 +23,7 @@ export interface EarlyStoppingOptions {
  *
  * @example
  * ```ts
- * await train({ ...options, callbacks: [new EarlyStopping({ devPlateau: 3 })] });
+ * await train({ ...trainOptions, evalSamples, callbacks: [new EarlyStopping({ devPlateau: 3 })] });
  * ```
  */
 export class EarlyStopping implements TrainCallback {

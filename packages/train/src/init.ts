@@ -17,7 +17,7 @@ function layersOf(layers: tf.layers.Layer[]): tf.layers.Layer[] {
  *
  * @example
  * ```ts
- * xavierReinit(sequenceModel.model, { gain: 1, seed: 7 }); // ['dense/kernel', ...]
+ * xavierReinit(model.model, { gain: 1, seed: 7 }); // ['dense/kernel', …]
  * ```
  */
 export function xavierReinit(
@@ -55,7 +55,7 @@ export function xavierReinit(
  *
  * @example
  * ```ts
- * setDropoutRate(sequenceModel.model, 0); // overfit runs: no dropout
+ * setDropoutRate(model.model, 0); // overfit runs: no dropout
  * ```
  */
 export function setDropoutRate(model: tf.LayersModel, rate: number): string[] {

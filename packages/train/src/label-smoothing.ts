@@ -2,20 +2,16 @@ import * as tf from '@tensorflow/tfjs';
 import { ctcLoss, type CtcReduction, type Lengths } from '@slr/ctc';
 import { checkNumber, checkOptions } from '@slr/core';
 
-/**
- * Options of {@link smoothedCtcLoss}.
- *
- * @example
- * ```ts
- * const options: SmoothedCtcLossOptions = { epsilon: 0.1, blank: 0, reduction: 'mean' };
- * ```
- */
+/** Options of {@link smoothedCtcLoss}. */
 export interface SmoothedCtcLossOptions {
   /** Smoothing weight ε in [0, 1]; 0 gives exactly `ctcLoss`. */
   epsilon: number;
   /** Index of the blank label. Default 0. */
   blank?: number;
-  /** `'none'`: `[B]` per-sample losses; `'sum'`: their sum; `'mean'` (default): CTC's mean reduction plus the batch mean of the smoothing term. */
+  /**
+   * `'none'`: `[B]` per-sample losses; `'sum'`: their sum; `'mean'` (default): CTC's mean
+   * reduction plus the batch mean of the smoothing term.
+   */
   reduction?: CtcReduction;
 }
 
@@ -29,8 +25,7 @@ export interface SmoothedCtcLossOptions {
  *
  * @example
  * ```ts
- * const logProbs = logSoftmax(logits); // [T, B, V]
- * const loss = smoothedCtcLoss(logProbs, targets, [T, T], [2, 3], { epsilon: 0.1 });
+ * const loss = smoothedCtcLoss(logProbs, targets, inputLengths, targetLengths, { epsilon: 0.1 });
  * ```
  */
 export function smoothedCtcLoss(

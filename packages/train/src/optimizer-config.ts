@@ -1,34 +1,15 @@
 /** The configuration {@link createOptimizer} takes. */
 
-/**
- * The optimizers {@link createOptimizer} builds.
- *
- * @example
- * ```ts
- * const name: OptimizerName = 'sgd';
- * ```
- */
+/** The optimizers {@link createOptimizer} builds. */
 export type OptimizerName = 'adam' | 'adamw' | 'sgd';
 
-/**
- * Names accepted by {@link createOptimizer}.
- *
- * @example
- * ```ts
- * OPTIMIZER_NAMES.includes('adamw'); // true
- * ```
- */
+/** Names accepted by {@link createOptimizer}. */
 export const OPTIMIZER_NAMES: readonly OptimizerName[] = ['adam', 'adamw', 'sgd'];
 
 /**
  * Configuration of {@link createOptimizer}. Defaults follow PyTorch: `beta1` 0.9, `beta2` 0.999,
  * `epsilon` 1e-8, `weightDecay` 0 (0.01 is PyTorch's AdamW default, but here it must be asked
  * for), `momentum` 0, `nesterov` false.
- *
- * @example
- * ```ts
- * const config: OptimizerConfig = { name: 'adamw', learningRate: 1e-3, weightDecay: 0.01 };
- * ```
  */
 export interface OptimizerConfig {
   /** `'adam'` (no weight decay), `'adamw'` (decoupled weight decay) or `'sgd'` (momentum, Nesterov, L2). */

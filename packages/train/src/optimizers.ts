@@ -15,8 +15,8 @@ type VariableGradients = Parameters<tf.AdamOptimizer['applyGradients']>[0];
  *
  * @example
  * ```ts
- * const opt = new AdamWOptimizer(1e-3, 0.9, 0.999, 1e-8, 0.01);
- * opt.minimize(() => loss());
+ * const adamw = new AdamWOptimizer(1e-3, 0.9, 0.999, 1e-8, 0.01);
+ * adamw.minimize(computeLoss);
  * ```
  */
 export class AdamWOptimizer extends tf.AdamOptimizer {
@@ -98,8 +98,8 @@ tf.serialization.registerClass(AdamWOptimizer);
  *
  * @example
  * ```ts
- * const opt = new SgdOptimizer(0.1, 0.9, true, 1e-4);
- * opt.minimize(() => loss());
+ * const sgd = new SgdOptimizer(0.1, 0.9, true, 1e-4); // momentum 0.9, Nesterov, L2 1e-4
+ * sgd.minimize(computeLoss);
  * ```
  */
 export class SgdOptimizer extends tf.MomentumOptimizer {
@@ -176,7 +176,8 @@ tf.serialization.registerClass(SgdOptimizer);
  * @example
  * ```ts
  * validateOptimizerConfig({ name: 'adam', learningRate: -1 });
- * // ArgumentError: Argument 'config.learningRate' passed to 'validateOptimizerConfig' must be a finite number > 0, but got -1.
+ * // ArgumentError: Argument 'config.learningRate' passed to 'validateOptimizerConfig' must be
+ * // a finite number > 0, but got -1.
  * ```
  */
 export function validateOptimizerConfig(config: OptimizerConfig): void {
@@ -190,8 +191,8 @@ export function validateOptimizerConfig(config: OptimizerConfig): void {
  *
  * @example
  * ```ts
- * const opt = createOptimizer({ name: 'sgd', learningRate: 0.1, momentum: 0.9, nesterov: true });
- * setLearningRate(opt, 0.05);
+ * const sgd = createOptimizer({ name: 'sgd', learningRate: 0.1, momentum: 0.9, nesterov: true });
+ * setLearningRate(sgd, 0.05);
  * ```
  */
 export function createOptimizer(config: OptimizerConfig): tf.Optimizer {
@@ -224,8 +225,8 @@ export function createOptimizer(config: OptimizerConfig): tf.Optimizer {
  * ```ts
  * const schedule = createSchedule({ base: 'cosine', learningRate: 1e-3, totalSteps: 100 });
  * for (let step = 0; step < 100; step++) {
- *   setLearningRate(opt, schedule(step));
- *   opt.minimize(() => loss());
+ *   setLearningRate(optimizer, schedule(step));
+ *   optimizer.minimize(computeLoss);
  * }
  * ```
  */

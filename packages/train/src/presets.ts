@@ -5,15 +5,12 @@ import { checkAdamWeightDecay } from './optimizer-checks';
 /**
  * A training configuration, as the presets give it. Epoch-based: a trainer turns `epochs` and
  * `warmupEpochs` into `totalSteps` and `warmup.steps` of {@link createSchedule}.
- *
- * @example
- * ```ts
- * const config: TrainingConfig = { ...preset('conservative'), epochs: 500 };
- * validateTrainingConfig(config);
- * ```
  */
 export interface TrainingConfig {
-  /** Number of training samples (per class) the configuration is meant for; undefined when not specified. */
+  /**
+   * Number of training samples (per class) the configuration is meant for; undefined when not
+   * specified.
+   */
   samples?: number;
   /** Number of training epochs, an integer >= 1. */
   epochs: number;
@@ -31,14 +28,7 @@ export interface TrainingConfig {
   clipNorm: number;
 }
 
-/**
- * Names of the built-in presets.
- *
- * @example
- * ```ts
- * const name: PresetName = 'aggressive';
- * ```
- */
+/** Names of the built-in presets. */
 export type PresetName = 'conservative' | 'aggressive' | 'very-conservative';
 
 /**
@@ -47,11 +37,6 @@ export type PresetName = 'conservative' | 'aggressive' | 'very-conservative';
  * lr 2e-3, 100 warmup epochs, dropout 0.05, AdamW with weight decay 0.01, clip 0.5; no sample
  * count given) and `very-conservative` (3 samples, 4000 epochs, lr 5e-4, 200 warmup epochs, no
  * dropout, Adam, clip 1.0).
- *
- * @example
- * ```ts
- * PRESETS.aggressive.optimizer; // 'adamw'
- * ```
  */
 export const PRESETS: Readonly<Record<PresetName, Readonly<TrainingConfig>>> = Object.freeze({
   conservative: Object.freeze({
@@ -85,14 +70,7 @@ export const PRESETS: Readonly<Record<PresetName, Readonly<TrainingConfig>>> = O
   }),
 });
 
-/**
- * Names accepted by {@link preset}.
- *
- * @example
- * ```ts
- * PRESET_NAMES.map((name) => preset(name).epochs); // [2000, 3000, 4000]
- * ```
- */
+/** Names accepted by {@link preset}. */
 export const PRESET_NAMES: readonly PresetName[] = [
   'conservative',
   'aggressive',
@@ -106,6 +84,7 @@ export const PRESET_NAMES: readonly PresetName[] = [
  * ```ts
  * const config = preset('very-conservative');
  * config.epochs; // 4000
+ * PRESET_NAMES.map((name) => preset(name).epochs); // [2000, 3000, 4000]
  * ```
  */
 export function preset(name: PresetName): TrainingConfig {
@@ -120,7 +99,8 @@ export function preset(name: PresetName): TrainingConfig {
  * @example
  * ```ts
  * validateTrainingConfig({ ...preset('conservative'), warmupEpochs: 3000 });
- * // ArgumentError: Argument 'config.warmupEpochs' passed to 'validateTrainingConfig' must be an integer <= config.epochs (2000), but got 3000.
+ * // ArgumentError: Argument 'config.warmupEpochs' passed to 'validateTrainingConfig' must be
+ * // an integer <= config.epochs (2000), but got 3000.
  * ```
  */
 export function validateTrainingConfig(config: TrainingConfig): void {

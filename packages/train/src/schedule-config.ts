@@ -1,33 +1,14 @@
 /** The configuration {@link createSchedule} takes. */
 
-/**
- * The base curves {@link createSchedule} builds.
- *
- * @example
- * ```ts
- * const base: ScheduleBase = 'cosine';
- * ```
- */
+/** The base curves {@link createSchedule} builds. */
 export type ScheduleBase = 'constant' | 'cosine' | 'step' | 'cyclic';
 
-/**
- * Names accepted by {@link createSchedule}'s `base`.
- *
- * @example
- * ```ts
- * SCHEDULE_BASES.includes('cyclic'); // true
- * ```
- */
+/** Names accepted by {@link createSchedule}'s `base`. */
 export const SCHEDULE_BASES: readonly ScheduleBase[] = ['constant', 'cosine', 'step', 'cyclic'];
 
 /**
  * Linear warmup: over the first `steps` steps the rate rises from `startFactor · learningRate`
  * to `learningRate` (as PyTorch's `LinearLR` with `end_factor` 1).
- *
- * @example
- * ```ts
- * const warmup: WarmupConfig = { steps: 50, startFactor: 0.1 };
- * ```
  */
 export interface WarmupConfig {
   /** Number of warmup steps, an integer >= 0 and <= `totalSteps`. */
@@ -39,11 +20,6 @@ export interface WarmupConfig {
 /**
  * Configuration of {@link createSchedule}. After warmup the base curve runs over the remaining
  * `totalSteps − warmup.steps` steps, its own step counter starting at 0.
- *
- * @example
- * ```ts
- * const config: ScheduleConfig = { base: 'cosine', learningRate: 1e-3, totalSteps: 2000, minLearningRate: 1e-5, warmup: { steps: 50 } };
- * ```
  */
 export interface ScheduleConfig {
   /** The curve after warmup. */
@@ -58,18 +34,14 @@ export interface ScheduleConfig {
   minLearningRate?: number;
   /** `'step'`: the decay factor per `stepSize` steps. Default 0.1. */
   gamma?: number;
-  /** `'step'`: steps between decays; `'cyclic'`: steps of each half cycle (`step_size_up`). Required for both. */
+  /**
+   * `'step'`: steps between decays; `'cyclic'`: steps of each half cycle (`step_size_up`).
+   * Required for both.
+   */
   stepSize?: number;
   /** `'cyclic'`: the upper bound `max_lr` of the cycle, >= `learningRate`. Required. */
   maxLearningRate?: number;
 }
 
-/**
- * A learning-rate schedule: the rate for a 0-based step.
- *
- * @example
- * ```ts
- * const schedule: Schedule = (step) => 1e-3;
- * ```
- */
+/** A learning-rate schedule: the rate for a 0-based step. */
 export type Schedule = (step: number) => number;

@@ -8,8 +8,14 @@ import { checkScheduleConfig } from './schedule-checks';
  *
  * @example
  * ```ts
- * validateScheduleConfig({ base: 'constant', learningRate: 1e-3, totalSteps: 10, warmup: { steps: 20 } });
- * // ArgumentError: Argument 'config.warmup.steps' passed to 'validateScheduleConfig' must be an integer <= config.totalSteps (10), but got 20.
+ * validateScheduleConfig({
+ *   base: 'constant',
+ *   learningRate: 1e-3,
+ *   totalSteps: 10,
+ *   warmup: { steps: 20 },
+ * });
+ * // ArgumentError: Argument 'config.warmup.steps' passed to 'validateScheduleConfig' must be
+ * // an integer <= config.totalSteps (10), but got 20.
  * ```
  */
 export function validateScheduleConfig(config: ScheduleConfig): void {
@@ -25,7 +31,12 @@ export function validateScheduleConfig(config: ScheduleConfig): void {
  *
  * @example
  * ```ts
- * const schedule = createSchedule({ base: 'cosine', learningRate: 1e-3, totalSteps: 100, warmup: { steps: 10 } });
+ * const schedule = createSchedule({
+ *   base: 'cosine',
+ *   learningRate: 1e-3,
+ *   totalSteps: 100,
+ *   warmup: { steps: 10 },
+ * });
  * schedule(0);   // 0
  * schedule(10);  // 0.001
  * schedule(100); // 0

@@ -60,7 +60,8 @@ export function checkTrainOptions(fn: string, options: TrainOptions): TrainPlan 
       throw new ArgumentError(
         fn,
         `options.${key}`,
-        "be unset: checkpoints, history files and progress bars are Node.js's (use train of '@slr/train/node', or a callback)",
+        "be unset: checkpoints, history files and progress bars are Node.js's " +
+          "(use train of '@slr/train/node', or a callback)",
         value,
       );
   }
@@ -202,7 +203,9 @@ function checkDistillation(fn: string, options: TrainOptions, classes: number): 
       `be soft targets over the model's ${classes} classes`,
       distillation.targets,
       {
-        actualText: `targets over ${distillation.targets.numClasses} classes (teacher '${distillation.targets.teacher.name}')`,
+        actualText:
+          `targets over ${distillation.targets.numClasses} classes ` +
+          `(teacher '${distillation.targets.teacher.name}')`,
       },
     );
 }

@@ -16,7 +16,11 @@ import type { EpochRecord, TrainingState } from './training-state';
  *
  * @example
  * ```ts
- * const distillation: TrainDistillation = { targets: await loadSoftTargets('runs/teacher/soft-targets.bin'), temperature: 2, alpha: 0.5 };
+ * await train({
+ *   ...trainOptions,
+ *   model: student,
+ *   distillation: { targets: softTargets, temperature: 2, alpha: 0.5 },
+ * });
  * ```
  */
 export interface TrainDistillation {
@@ -51,14 +55,7 @@ export interface EvaluationResult {
   hypotheses: number[][];
 }
 
-/**
- * Options of {@link train}.
- *
- * @example
- * ```ts
- * const options: TrainOptions = { model, trainSamples, epochs: 10, batchSize: 4, optimizer: { name: 'adamw', learningRate: 1e-3, weightDecay: 0.01 } };
- * ```
- */
+/** Options of {@link train}. */
 export interface TrainOptions {
   /** The model to train: outputs `[T, B, V]` log-probabilities (see `SequenceModel`). */
   model: SequenceModel;
@@ -67,11 +64,17 @@ export interface TrainOptions {
    * input, such as the I3D teacher's pose stream: `(batch) => [batch.videos, batch.keypoints!]`.
    */
   inputs?: (batch: SignBatch) => tf.Tensor | tf.Tensor[];
-  /** Training samples, or a function giving a fresh source each epoch (then `batchesPerEpoch` is required). */
+  /**
+   * Training samples, or a function giving a fresh source each epoch (then `batchesPerEpoch`
+   * is required).
+   */
   trainSamples: readonly SignSample[] | ((epoch: number) => BatchSource);
   /** Batches per epoch; derived from `trainSamples` when it is an array. */
   batchesPerEpoch?: number;
-  /** Samples to evaluate WER on (greedy, and beam with `evalBeamWidth`) every `evalEvery` epochs. */
+  /**
+   * Samples to evaluate WER on (greedy, and beam with `evalBeamWidth`) every `evalEvery`
+   * epochs.
+   */
   evalSamples?: readonly SignSample[];
   /** When given, its size must equal the model's number of classes. */
   vocabulary?: GlossVocabulary;
@@ -81,7 +84,10 @@ export interface TrainOptions {
   batchSize: number;
   /** Optimizer and its peak learning rate (see `createOptimizer`). */
   optimizer: OptimizerConfig;
-  /** Schedule shape; `learningRate` comes from `optimizer` and `totalSteps` is epochs · batchesPerEpoch. */
+  /**
+   * Schedule shape; `learningRate` comes from `optimizer` and `totalSteps` is
+   * epochs · batchesPerEpoch.
+   */
   schedule?: {
     /** `'constant'`, `'cosine'`, `'step'` or `'cyclic'` (see `createSchedule`). */
     base: ScheduleBase;
@@ -104,7 +110,10 @@ export interface TrainOptions {
   clipNorm?: number;
   /** CTC label smoothing ε in [0, 1] (see `smoothedCtcLoss`). */
   labelSmoothing?: number;
-  /** Seed of batch order (epoch `e` draws from `[seed, e]`) and of Xavier re-initialisation. Default 0. */
+  /**
+   * Seed of batch order (epoch `e` draws from `[seed, e]`) and of Xavier re-initialisation.
+   * Default 0.
+   */
   seed?: number;
   /** Shuffle the training samples each epoch (seeded by `[seed, epoch]`). Default `true`. */
   shuffle?: boolean;
@@ -150,20 +159,16 @@ export interface TrainOptions {
   callbacks?: TrainCallback | readonly TrainCallback[];
 }
 
-/**
- * What {@link train} returns.
- *
- * @example
- * ```ts
- * const { history, stoppedEarly, stopReason } = await train(options);
- * ```
- */
+/** What {@link train} returns. */
 export interface TrainResult {
   /** One record per epoch (those before a resume included). */
   history: EpochRecord[];
   /** The final training state (as checkpointed). */
   state: TrainingState;
-  /** Whether training stopped before its last epoch (`earlyStop`, or a callback's `stopTraining`). */
+  /**
+   * Whether training stopped before its last epoch (`earlyStop`, or a callback's
+   * `stopTraining`).
+   */
   stoppedEarly: boolean;
   /** Why it stopped early (the reason given to `stopTraining`). */
   stopReason?: string;

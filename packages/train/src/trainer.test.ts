@@ -269,7 +269,8 @@ describe('checkpoints', () => {
         state: trainer.state,
       }),
     ).rejects.toThrow(
-      `Could not write the checkpoint '${join(blocked, 'checkpoint-2')}': a part of the path is not a folder (ENOTDIR).`,
+      `Could not write the checkpoint '${join(blocked, 'checkpoint-2')}': ` +
+        'a part of the path is not a folder (ENOTDIR).',
     );
     expect(readdirSync(dir)).toEqual(['not-a-folder']);
   });

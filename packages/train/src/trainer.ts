@@ -94,7 +94,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
  *
  * @example
  * ```ts
- * const trainer = new Trainer(options); // throws on bad configuration
+ * const trainer = new Trainer(trainOptions); // throws on bad configuration
  * const { history } = await trainer.run();
  * ```
  */
@@ -176,11 +176,16 @@ export class Trainer {
    *
    * @example
    * ```ts
+   * let startedAt = 0;
    * const stopAfterTenMinutes: TrainCallback = {
+   *   onTrainBegin: () => {
+   *     startedAt = Date.now();
+   *   },
    *   onBatchEnd: (_logs, trainer) => {
-   *     if (performance.now() > 600_000) trainer.stopTraining('ten minutes are up');
+   *     if (Date.now() - startedAt > 600_000) trainer.stopTraining('ten minutes are up');
    *   },
    * };
+   * await train({ ...trainOptions, callbacks: [stopAfterTenMinutes] });
    * ```
    */
   stopTraining(reason: string): void {
@@ -213,7 +218,7 @@ export class Trainer {
    *
    * @example
    * ```ts
-   * const { history, stoppedEarly } = await new Trainer(options).run();
+   * const { history, stoppedEarly } = await new Trainer(trainOptions).run();
    * ```
    */
   async run(): Promise<TrainResult> {

@@ -6,13 +6,6 @@
 /**
  * One line of the training history (one per epoch): the logs `onEpochEnd` receives, and what
  * the history file of `@slr/train/node` holds, one JSON line each.
- *
- * @example
- * ```ts
- * const logger: TrainCallback = {
- *   onEpochEnd: (record: EpochRecord) => console.log(record.epoch, record.loss, record.wer),
- * };
- * ```
  */
 export interface EpochRecord {
   /** The epoch that ended (1-based). */
@@ -39,16 +32,7 @@ export interface EpochRecord {
   seconds: number;
 }
 
-/**
- * Where training stands: everything besides the weights that resuming needs.
- *
- * @example
- * ```ts
- * const trainer = new Trainer(options);
- * await trainer.run();
- * const { step, epoch, history } = trainer.state;
- * ```
- */
+/** Where training stands: everything besides the weights that resuming needs. */
 export interface TrainingState {
   /** Optimizer steps taken (the schedule position). */
   step: number;
@@ -56,7 +40,10 @@ export interface TrainingState {
   epoch: number;
   /** Batches of epoch `epoch + 1` already consumed. */
   batchInEpoch: number;
-  /** The run's seed; batch order of epoch `e` is drawn from `[seed, e]`, so this and the epoch are the RNG state. */
+  /**
+   * The run's seed; batch order of epoch `e` is drawn from `[seed, e]`, so this and the epoch
+   * are the RNG state.
+   */
   seed: number;
   /** Steps skipped for non-finite gradients so far. */
   skippedSteps: number;

@@ -61,12 +61,28 @@ export async function writeReport(
  *
  * @example
  * ```ts
- * const file = await writeComparisonReport({
+ * declare const runs: { name: string; kind: string; dev: { x: number; y: number }[] }[];
+ *
+ * const report: ComparisonReport = {
  *   title: 'Distillation',
- *   tables: [{ caption: 'Test WER', columns: ['student', 'WER'], rows: [['scratch', 0.41], ['distilled', 0.33]] }],
- *   curves: [{ caption: 'Dev WER', xLabel: 'epoch', yLabel: 'WER', series: runs.map((r) => ({ name: r.name, group: r.kind, points: r.dev })) }],
- *   bars: [{ caption: 'Test WER', valueLabel: 'WER', bars: [{ label: 'scratch', value: 0.41, error: 0.03 }] }],
- * }, 'runs/distill'); // 'runs/distill/comparison.html'
+ *   tables: [
+ *     {
+ *       caption: 'Test WER',
+ *       columns: ['student', 'WER'],
+ *       rows: [['scratch', 0.41], ['distilled', 0.33]],
+ *     },
+ *   ],
+ *   curves: [
+ *     {
+ *       caption: 'Dev WER',
+ *       xLabel: 'epoch',
+ *       yLabel: 'WER',
+ *       series: runs.map((run) => ({ name: run.name, group: run.kind, points: run.dev })),
+ *     },
+ *   ],
+ *   bars: [{ caption: 'Test WER', valueLabel: 'WER', bars: [{ label: 'scratch', value: 0.41 }] }],
+ * };
+ * const file = await writeComparisonReport(report, 'runs/distill'); // 'runs/distill/comparison.html'
  * ```
  */
 export async function writeComparisonReport(

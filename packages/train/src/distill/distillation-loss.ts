@@ -4,17 +4,7 @@ import { ArgumentError, checkInteger, checkNumber, checkOneOf, checkOptions } fr
 import { readLengths } from '../lengths';
 import { resampleOverTime } from './resample';
 
-/**
- * Options of {@link distillationLoss}.
- *
- * @example
- * ```ts
- * const options: DistillationLossOptions = {
- *   studentLengths: [12, 9], teacherLengths: [6, 5], temperature: 2, alpha: 0.5,
- *   ctc: { targets, targetLengths: [4, 3] },
- * };
- * ```
- */
+/** Options of {@link distillationLoss}. */
 export interface DistillationLossOptions {
   /** Valid output frames of each student sample (`[B]`); frames past them are ignored. */
   studentLengths: Lengths;
@@ -24,7 +14,7 @@ export interface DistillationLossOptions {
    * resampled over time onto the student's frames ({@link resampleOverTime}).
    */
   teacherLengths?: Lengths;
-  /** Softmax temperature τ > 0 of both distributions; the KL term is multiplied by τ². Default 1. */
+  /** Softmax temperature τ > 0 of both distributions (default 1); the KL term is multiplied by τ². */
   temperature?: number;
   /**
    * Whether the blank class takes part in the KL term. Default `true`. With `false` both
@@ -57,14 +47,7 @@ export interface DistillationLossOptions {
   reduction?: 'none' | 'sum' | 'mean';
 }
 
-/**
- * The terms of {@link distillationLoss}: the combined loss and its parts, reduced alike.
- *
- * @example
- * ```ts
- * const { loss, kd, ctc } = distillationLossTerms(student, teacher, options);
- * ```
- */
+/** The terms of {@link distillationLoss}: the combined loss and its parts, reduced alike. */
 export interface DistillationLossTerms {
   /** `weights.ctc·ctc + weights.kd·kd` (just `kd` without `ctc` targets). */
   loss: tf.Tensor;
@@ -87,7 +70,10 @@ const detach = tf.customGrad(((x: tf.Tensor) => ({
  *
  * @example
  * ```ts
- * const terms = distillationLossTerms(studentLogProbs, teacherLogProbs, { studentLengths: [8], ctc: { targets, targetLengths: [3] } });
+ * const terms = distillationLossTerms(studentLogProbs, teacherLogProbs, {
+ *   studentLengths: inputLengths,
+ *   ctc: { targets, targetLengths },
+ * });
  * console.log((await terms.kd.data())[0], (await terms.ctc!.data())[0]);
  * tf.dispose([terms.loss, terms.kd, terms.ctc!]);
  * ```
@@ -273,7 +259,9 @@ function computeDistillationTerms(
  * const loss = distillationLoss(student.apply(videos, true), teacherLogProbs, {
  *   studentLengths: student.outputLengths(inputLengths),
  *   teacherLengths: teacher.outputLengths(inputLengths),
- *   temperature: 2, alpha: 0.5, ctc: { targets, targetLengths },
+ *   temperature: 2,
+ *   alpha: 0.5,
+ *   ctc: { targets, targetLengths },
  * });
  * ```
  */

@@ -39,7 +39,8 @@ export function temporalInterpolationWeights(fromLength: number, toLength: numbe
  *
  * @example
  * ```ts
- * // A teacher with stride 4 (5 frames) to a student with stride 2 (10 frames):
+ * // A teacher with stride 4 (5 frames) to a student with stride 2 (10 frames), one sample:
+ * const teacherProbs = tf.exp(teacherLogProbs); // [5, 1, V]: resample probabilities
  * const resampled = resampleOverTime(teacherProbs, [5], [10]); // [10, 1, V]
  * ```
  */

@@ -60,7 +60,8 @@ describe('extractSoftTargets', () => {
     tf.dispose([logProbs]);
     disposeBatch(batch);
     expect(() => targets.batch(['nope'])).toThrow(
-      "Argument 'ids[0]' passed to 'SoftTargets.batch' must be the id of a sample with soft targets (4 cached, teacher 'tiny-teacher'), but got 'nope', which has none.",
+      "Argument 'ids[0]' passed to 'SoftTargets.batch' must be the id of a sample with soft " +
+        "targets (4 cached, teacher 'tiny-teacher'), but got 'nope', which has none.",
     );
   });
 
@@ -269,7 +270,8 @@ describe('train() with distillation', () => {
       optimizer: { name: 'adam' as const, learningRate: 0.05 },
     };
     await expect(train({ ...base, distillation: { targets } })).rejects.toThrow(
-      "Argument 'options.distillation.targets' passed to 'train' must be soft targets over the model's 5 classes, but got targets over 6 classes (teacher 'tiny-teacher').",
+      "Argument 'options.distillation.targets' passed to 'train' must be soft targets over the " +
+        "model's 5 classes, but got targets over 6 classes (teacher 'tiny-teacher').",
     );
     await expect(train({ ...base, distillation: { targets, temperature: -1 } })).rejects.toThrow(
       "Argument 'options.distillation.temperature' passed to 'train'",

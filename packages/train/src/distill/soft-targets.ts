@@ -14,11 +14,6 @@ import { ArgumentError, checkInteger, checkOptions } from '@slr/core';
  * Who produced a set of soft targets: a name, the configuration the teacher was built and
  * trained with, and a fingerprint of its weights ({@link modelFingerprint}). Stored with the
  * targets, so a cache made by another teacher is never used by mistake.
- *
- * @example
- * ```ts
- * const identity: TeacherIdentity = { name: 'i3d-tiny', config: { widthMultiplier: 0.125 }, fingerprint: await modelFingerprint(teacher.model) };
- * ```
  */
 export interface TeacherIdentity {
   /** A name for the teacher. */
@@ -29,15 +24,7 @@ export interface TeacherIdentity {
   fingerprint: string;
 }
 
-/**
- * One sample's cached teacher outputs.
- *
- * @example
- * ```ts
- * const entry: SoftTargetEntry = targets.get('train_0001')!;
- * entry.frames; // the teacher's output frames for this sample
- * ```
- */
+/** One sample's cached teacher outputs. */
 export interface SoftTargetEntry {
   /** The teacher's valid output frames for the sample. */
   frames: number;
@@ -55,8 +42,9 @@ export interface SoftTargetEntry {
  *
  * @example
  * ```ts
- * const targets = await extractSoftTargets(teacher, trainSamples, { identity });
- * const { logProbs, lengths } = targets.batch(batch.ids); // [T, B, V], the teacher's frames per sample
+ * const softTargets = await extractSoftTargets(teacher, trainSamples, { identity: { name: 'i3d' } });
+ * // The teacher's [T, B, V] log-probabilities for a batch, and its frames per sample:
+ * const { logProbs, lengths } = softTargets.batch(batch.ids);
  * ```
  */
 export class SoftTargets {
@@ -91,7 +79,7 @@ export class SoftTargets {
    *
    * @example
    * ```ts
-   * targets.get('train_0001')?.hypothesis;
+   * softTargets.get('train_0001')?.frames; // the teacher's output frames for that sample
    * ```
    */
   get(id: string): SoftTargetEntry | undefined {
@@ -106,7 +94,7 @@ export class SoftTargets {
    *
    * @example
    * ```ts
-   * const { logProbs, lengths } = targets.batch(['train_0001', 'train_0002']);
+   * const { logProbs, lengths } = softTargets.batch(['train_0001', 'train_0002']);
    * logProbs.dispose();
    * ```
    */
@@ -124,7 +112,8 @@ export class SoftTargets {
         throw new ArgumentError(
           'SoftTargets.batch',
           `ids[${index}]`,
-          `be the id of a sample with soft targets (${this.size} cached, teacher '${this.teacher.name}')`,
+          'be the id of a sample with soft targets ' +
+            `(${this.size} cached, teacher '${this.teacher.name}')`,
           id,
           { actualText: `'${id}', which has none` },
         );
@@ -178,14 +167,7 @@ export async function modelFingerprint(model: tf.LayersModel): Promise<string> {
   return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, '0')).join('');
 }
 
-/**
- * Options of {@link extractSoftTargets}.
- *
- * @example
- * ```ts
- * const options: ExtractSoftTargetsOptions = { identity, batchSize: 8, beamWidth: 10 };
- * ```
- */
+/** Options of {@link extractSoftTargets}. */
 export interface ExtractSoftTargetsOptions {
   /** The teacher's name and configuration; its weights' fingerprint is computed and added. */
   identity: {
@@ -196,13 +178,19 @@ export interface ExtractSoftTargetsOptions {
   };
   /** Samples per teacher forward pass. Default 8. */
   batchSize?: number;
-  /** Also decode each sample with beam search of this width and keep the best transcript (sequence-level distillation). */
+  /**
+   * Also decode each sample with beam search of this width and keep the best transcript
+   * (sequence-level distillation).
+   */
   beamWidth?: number;
   /** Language model for that beam search. */
   languageModel?: LanguageModel;
   /** Weight of the language model. */
   lmWeight?: number;
-  /** What the teacher's `apply` takes from a batch. Default: the videos (a pose stream: `(b) => [b.videos, b.keypoints!]`). */
+  /**
+   * What the teacher's `apply` takes from a batch. Default: the videos (a pose stream:
+   * `(b) => [b.videos, b.keypoints!]`).
+   */
   inputs?: (batch: SignBatch) => tf.Tensor | tf.Tensor[];
   /** Called after each batch with the samples done so far. */
   onProgress?: (done: number) => void;
@@ -217,10 +205,11 @@ export interface ExtractSoftTargetsOptions {
  *
  * @example
  * ```ts
- * const targets = await extractSoftTargets(teacher, corpus.samples('train', video), {
- *   identity: { name: 'i3d-tiny', config: teacherConfig }, beamWidth: 10,
+ * const softTargets = await extractSoftTargets(teacher, corpus.samples('train'), {
+ *   identity: { name: 'i3d-tiny', config: { widthMultiplier: 0.125 } },
+ *   beamWidth: 10,
  * });
- * await saveSoftTargets('runs/teacher/soft-targets.bin', targets);
+ * await saveSoftTargets('runs/teacher/soft-targets.bin', softTargets);
  * ```
  */
 export async function extractSoftTargets(
@@ -307,9 +296,12 @@ export async function extractSoftTargets(
  *
  * @example
  * ```ts
- * const targets = await extractSoftTargets(teacher, trainSamples, { identity, beamWidth: 10 });
- * const relabelled = teacherTranscripts(trainSamples, targets, corpus.vocabulary);
- * await train({ ...options, model: student, trainSamples: relabelled });
+ * const softTargets = await extractSoftTargets(teacher, trainSamples, {
+ *   identity: { name: 'i3d' },
+ *   beamWidth: 10,
+ * });
+ * const relabelled = teacherTranscripts(trainSamples, softTargets, corpus.vocabulary);
+ * await train({ ...trainOptions, model: student, trainSamples: relabelled });
  * ```
  */
 export function teacherTranscripts(

@@ -9,14 +9,7 @@ import { loadModel, saveModel } from '@slr/layers/node';
 import { FileSystemError, syncFolder, temporaryPathBeside, writeFileAtomic } from '@slr/core/node';
 import type { TrainingState } from '../training-state';
 
-/**
- * A checkpoint read back by {@link loadCheckpoint}.
- *
- * @example
- * ```ts
- * const ckpt: LoadedCheckpoint = await loadCheckpoint('runs/a/checkpoint-40');
- * ```
- */
+/** A checkpoint read back by {@link loadCheckpoint}. */
 export interface LoadedCheckpoint {
   /** The `checkpoint-<step>` directory read. */
   path: string;
@@ -40,8 +33,11 @@ export interface LoadedCheckpoint {
  *
  * @example
  * ```ts
- * try { await loadCheckpoint('runs/a/checkpoint-40'); }
- * catch (e) { if (e instanceof CheckpointError) console.error(e.path); }
+ * try {
+ *   await loadCheckpoint('runs/a/checkpoint-40');
+ * } catch (error) {
+ *   if (error instanceof CheckpointError) console.error(error.path);
+ * }
  * ```
  */
 export class CheckpointError extends Error {
@@ -72,8 +68,11 @@ const LEFTOVER = /\.tmp-\d+-[0-9a-f]+$|\.tmp$/;
  *
  * @example
  * ```ts
- * await saveCheckpoint('runs/a', { model: sequenceModel.model, optimizer, state });
- * // runs/a/checkpoint-120/, runs/a/latest.json → {"checkpoint":"checkpoint-120",...}
+ * declare const trainer: Trainer; // a callback's second argument
+ *
+ * const { model, optimizer, state } = trainer;
+ * await saveCheckpoint('runs/a', { model: model.model, optimizer, state });
+ * // runs/a/checkpoint-120/, runs/a/latest.json → {"checkpoint":"checkpoint-120",…}
  * ```
  */
 export async function saveCheckpoint(
@@ -177,7 +176,8 @@ function checkState(value: unknown, file: string): TrainingState {
   if (!ok)
     throw new CheckpointError(
       file,
-      `Checkpoint file ${file} is corrupt: it is not a training state (step, epoch, batchInEpoch, seed, history).`,
+      `Checkpoint file ${file} is corrupt: ` +
+        'it is not a training state (step, epoch, batchInEpoch, seed, history).',
     );
   const state = s as TrainingState;
   if (state.plateau.best === null) state.plateau.best = Infinity; // JSON turns Infinity into null
@@ -191,9 +191,9 @@ function checkState(value: unknown, file: string): TrainingState {
  *
  * @example
  * ```ts
- * const ckpt = await loadCheckpoint('runs/a');
- * sequenceModel.model.setWeights(ckpt.model.getWeights());
- * await optimizer.setWeights(ckpt.optimizerWeights);
+ * const checkpoint = await loadCheckpoint('runs/a');
+ * model.model.setWeights(checkpoint.model.getWeights());
+ * await optimizer.setWeights(checkpoint.optimizerWeights);
  * ```
  */
 export async function loadCheckpoint(dir: string): Promise<LoadedCheckpoint> {
@@ -279,7 +279,7 @@ export async function loadCheckpoint(dir: string): Promise<LoadedCheckpoint> {
  * @example
  * ```ts
  * const found = await loadLatestValidCheckpoint('runs/a');
- * if (found) for (const s of found.skipped) console.warn(s.error.message);
+ * for (const skipped of found?.skipped ?? []) console.warn(skipped.error.message);
  * ```
  */
 export async function loadLatestValidCheckpoint(dir: string): Promise<

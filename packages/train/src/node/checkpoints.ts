@@ -4,14 +4,7 @@ import type { BatchLogs, TrainCallback, TrainingSnapshot } from '../callbacks';
 import type { Trainer } from '../trainer';
 import { loadLatestValidCheckpoint, saveCheckpoint } from './checkpoint';
 
-/**
- * Options of {@link Checkpoints}.
- *
- * @example
- * ```ts
- * const options: CheckpointsOptions = { everySteps: 50, resume: false };
- * ```
- */
+/** Options of {@link Checkpoints}. */
 export interface CheckpointsOptions {
   /** Also save every this many steps within an epoch (a save always ends each epoch). */
   everySteps?: number;
@@ -30,7 +23,8 @@ export interface CheckpointsOptions {
  *
  * @example
  * ```ts
- * await train({ ...options, callbacks: [new Checkpoints('runs/overfit/checkpoints', { everySteps: 50 })] });
+ * const checkpoints = new Checkpoints('runs/overfit/checkpoints', { everySteps: 50 });
+ * await train({ ...trainOptions, callbacks: [checkpoints] });
  * ```
  */
 export class Checkpoints implements TrainCallback {

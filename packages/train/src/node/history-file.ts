@@ -14,7 +14,7 @@ import type { EpochRecord } from '../training-state';
  *
  * @example
  * ```ts
- * await train({ ...options, callbacks: [new HistoryFile('runs/overfit/history.jsonl')] });
+ * await train({ ...trainOptions, callbacks: [new HistoryFile('runs/overfit/history.jsonl')] });
  * ```
  */
 export class HistoryFile implements TrainCallback {

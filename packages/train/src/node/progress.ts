@@ -4,16 +4,7 @@ import { checkInteger, resolveProgressMode, type ProgressMode } from '@slr/core'
 import type { TrainBeginLogs, TrainCallback } from '../callbacks';
 import type { EpochRecord } from '../training-state';
 
-/**
- * Shows one update per epoch.
- *
- * @example
- * ```ts
- * const progress: EpochProgress = createEpochProgress(400, 'lines');
- * progress.update(record); // "epoch 1/400 step 5 loss 3.2105 lr 1.00e-4 WER —"
- * progress.stop();
- * ```
- */
+/** Shows one update per epoch. */
 export interface EpochProgress {
   /** Shows the record of an epoch that just ended. */
   update(record: EpochRecord): void;
@@ -36,9 +27,12 @@ function summary(record: EpochRecord): { loss: string; lr: string; wer: string }
  *
  * @example
  * ```ts
- * const progress = createEpochProgress(2000, 'auto');
- * progress.update(record); // after each epoch
- * progress.stop();
+ * const progress = createEpochProgress(2000, 'lines');
+ * const showProgress: TrainCallback = {
+ *   onEpochEnd: (record) => progress.update(record), // epoch 1/2000 step 5 loss 3.2105 lr 1.00e-4 WER —
+ *   onTrainEnd: () => progress.stop(),
+ * };
+ * await train({ ...trainOptions, callbacks: [showProgress] });
  * ```
  */
 export function createEpochProgress(
@@ -94,7 +88,7 @@ export function createEpochProgress(
  *
  * @example
  * ```ts
- * await train({ ...options, callbacks: [new ProgressDisplay('lines', process.stderr)] });
+ * await train({ ...trainOptions, callbacks: [new ProgressDisplay('lines', process.stderr)] });
  * ```
  */
 export class ProgressDisplay implements TrainCallback {

@@ -13,8 +13,11 @@ import { SoftTargets, type SoftTargetEntry, type TeacherIdentity } from '../dist
  *
  * @example
  * ```ts
- * try { await loadSoftTargets('runs/teacher/soft-targets.bin'); }
- * catch (e) { if (e instanceof SoftTargetsError) console.error(e.path, e.message); }
+ * try {
+ *   await loadSoftTargets('runs/teacher/soft-targets.bin');
+ * } catch (error) {
+ *   if (error instanceof SoftTargetsError) console.error(error.path, error.message);
+ * }
  * ```
  */
 export class SoftTargetsError extends Error {
@@ -46,7 +49,7 @@ const SHA256_HEX_PLACEHOLDER = '0'.repeat(64);
  *
  * @example
  * ```ts
- * await saveSoftTargets('runs/teacher/soft-targets.bin', targets);
+ * await saveSoftTargets('runs/teacher/soft-targets.bin', softTargets);
  * ```
  */
 export async function saveSoftTargets(file: string, targets: SoftTargets): Promise<void> {
@@ -90,14 +93,7 @@ export async function saveSoftTargets(file: string, targets: SoftTargets): Promi
   await writeFileAtomic(file, bytes, { createFolder: true });
 }
 
-/**
- * Options of {@link loadSoftTargets}.
- *
- * @example
- * ```ts
- * const options: LoadSoftTargetsOptions = { expectTeacher: { fingerprint: await modelFingerprint(teacher.model) } };
- * ```
- */
+/** Options of {@link loadSoftTargets}. */
 export interface LoadSoftTargetsOptions {
   /** Refuse targets whose teacher differs in any of these fields (`config` compared as JSON). */
   expectTeacher?: Partial<TeacherIdentity>;
@@ -110,7 +106,9 @@ export interface LoadSoftTargetsOptions {
  *
  * @example
  * ```ts
- * const targets = await loadSoftTargets('runs/teacher/soft-targets.bin', { expectTeacher: { name: 'i3d-tiny', fingerprint } });
+ * const softTargets = await loadSoftTargets('runs/teacher/soft-targets.bin', {
+ *   expectTeacher: { name: 'i3d-tiny', fingerprint: await modelFingerprint(teacher.model) },
+ * });
  * ```
  */
 export async function loadSoftTargets(
@@ -168,7 +166,8 @@ export async function loadSoftTargets(
   if (buffer.byteLength - start !== expectedBytes) {
     throw new SoftTargetsError(
       file,
-      `Soft targets ${file} are truncated or corrupt: expected ${expectedBytes} bytes of data, but found ${buffer.byteLength - start}.`,
+      `Soft targets ${file} are truncated or corrupt: ` +
+        `expected ${expectedBytes} bytes of data, but found ${buffer.byteLength - start}.`,
     );
   }
   const bytes = buffer.subarray(start);

@@ -18,14 +18,6 @@ import { ProgressDisplay } from './progress';
  * Options of {@link train} in `@slr/train/node`: those of `train` in `@slr/train`, and the
  * shorthands of the Node.js callbacks ({@link Checkpoints}, {@link HistoryFile},
  * {@link ProgressDisplay}).
- *
- * @example
- * ```ts
- * const options: NodeTrainOptions = {
- *   model, trainSamples, epochs: 100, batchSize: 4, optimizer: { name: 'adam', learningRate: 1e-3 },
- *   checkpointDir: 'runs/a/checkpoints', historyFile: 'runs/a/history.jsonl', progress: 'auto',
- * };
- * ```
  */
 export interface NodeTrainOptions extends TrainOptions {
   /** Where checkpoints go (and are resumed from): installs {@link Checkpoints}. */
