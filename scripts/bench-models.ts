@@ -14,6 +14,7 @@ import { setupBackend } from '@slr/backend/node';
 import { ctcLoss } from '@slr/ctc';
 import type { SequenceModel } from '@slr/layers';
 import { saveModel } from '@slr/layers/node';
+import { median } from '@slr/diagnostics';
 import { buildI3DTeacher } from '@slr/models-i3d';
 import { buildMobileNetV3Student } from '@slr/models-mobilenetv3';
 
@@ -121,8 +122,7 @@ async function time(run: () => Promise<void>): Promise<number> {
     await run();
     samples.push(performance.now() - start);
   }
-  samples.sort((a, b) => a - b);
-  return samples[Math.floor(samples.length / 2)];
+  return median(samples);
 }
 
 async function measure(configuration: Configuration): Promise<{ forward: number; step: number }> {

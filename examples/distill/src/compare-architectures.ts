@@ -11,7 +11,8 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, readdir, rm, stat } from 'node:fs/promises';
+import { writeFileAtomic } from '@slr/core/node';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -25,7 +26,12 @@ import {
   type SignBatch,
   type SignSample,
 } from '@slr/data';
-import type { ComparisonBars, ComparisonReport, ComparisonTable } from '@slr/diagnostics';
+import {
+  median,
+  type ComparisonBars,
+  type ComparisonReport,
+  type ComparisonTable,
+} from '@slr/diagnostics';
 import { writeComparisonReport } from '@slr/diagnostics/node';
 import type { SequenceModel } from '@slr/layers';
 import { saveModel } from '@slr/layers/node';
@@ -239,10 +245,7 @@ async function medianMs(run: () => Promise<void>, iterations: number): Promise<n
     await run();
     samples.push(performance.now() - start);
   }
-  samples.sort((a, b) => a - b);
-  return samples.length % 2 === 1
-    ? samples[(samples.length - 1) / 2]
-    : (samples[samples.length / 2 - 1] + samples[samples.length / 2]) / 2;
+  return median(samples);
 }
 
 /** Bytes of everything `saveModel` writes for `model`, in a temporary directory removed afterwards. */
@@ -777,12 +780,6 @@ export interface ComparisonOptions {
   log?: (line: string) => void;
 }
 
-async function writeAtomically(file: string, text: string): Promise<void> {
-  const temp = `${file}.${process.pid}.tmp`;
-  await writeFile(temp, text);
-  await rename(temp, file);
-}
-
 /**
  * Runs the architecture comparison for `config` and writes `comparison.md`, `comparison.json`
  * and `comparison.html` into `options.out`; returns what it found.
@@ -861,9 +858,9 @@ export async function compareArchitectures(
     json: join(options.out, 'comparison.json'),
     report: join(options.out, 'comparison.html'),
   };
-  await writeAtomically(files.markdown, markdown);
+  await writeFileAtomic(files.markdown, markdown);
   const { results: _results, ...source } = distillation;
-  await writeAtomically(
+  await writeFileAtomic(
     files.json,
     `${JSON.stringify({ ...comparison, distillation: source, config }, null, 1)}\n`,
   );

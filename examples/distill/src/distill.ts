@@ -15,7 +15,7 @@
  *                [--modes scratch,distilled,sequence] [--retrain-teacher] [--out DIR]
  */
 import { fork } from 'node:child_process';
-import { writeFile } from 'node:fs/promises';
+import { writeFileAtomic } from '@slr/core/node';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -541,11 +541,11 @@ export async function runExperiment(
       out,
       'report.html',
     );
-    await writeFile(
+    await writeFileAtomic(
       join(out, 'results.json'),
       `${JSON.stringify({ size, backend: options.backend, wallSeconds: wall, config, runs }, null, 1)}\n`,
     );
-    await writeFile(join(out, 'results.md'), `${table}\n`);
+    await writeFileAtomic(join(out, 'results.md'), `${table}\n`);
     log(`report ${report}, results ${join(out, 'results.json')}\nwall time ${wall.toFixed(1)} s`);
     return runs;
   }

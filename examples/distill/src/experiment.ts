@@ -5,9 +5,10 @@
  * go in parallel processes.
  */
 import * as tf from '@tensorflow/tfjs';
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
+import { writeFileAtomic } from '@slr/core/node';
 import { existsSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { ctcBeamSearch, ctcGreedyDecode, wordErrorRate } from '@slr/ctc';
 import {
   disposeBatch,
@@ -183,10 +184,7 @@ export async function evaluateWer(
 }
 
 async function writeJsonAtomically(file: string, value: unknown): Promise<void> {
-  await mkdir(dirname(file), { recursive: true });
-  const temp = `${file}.${process.pid}.tmp`;
-  await writeFile(temp, `${JSON.stringify(value, null, 1)}\n`);
-  await rename(temp, file);
+  await writeFileAtomic(file, `${JSON.stringify(value, null, 1)}\n`, { createFolder: true });
 }
 
 /**

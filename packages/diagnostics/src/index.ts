@@ -10,6 +10,7 @@ export * from './log-probs';
 export * from './gradient-health';
 export * from './loss-trajectory';
 export * from './correlation';
+export * from './statistics';
 export * from './prediction';
 export * from './advice';
 export * from './report';
