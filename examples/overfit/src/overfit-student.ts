@@ -1,5 +1,5 @@
 /**
- * The seed's overfit test with the MobileNetV3 student: five synthetic samples to 0% WER.
+ * The overfit test with the MobileNetV3 student: five synthetic samples to 0% WER.
  *
  *   pnpm overfit:student [--backend cpu|webgpu] [--size tiny|full] [--preset conservative] [--raw-logits] [--help]
  */

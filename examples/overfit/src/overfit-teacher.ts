@@ -1,5 +1,5 @@
 /**
- * The seed's overfit test with the I3D teacher: five synthetic samples to 0% WER.
+ * The overfit test with the I3D teacher: five synthetic samples to 0% WER.
  *
  *   pnpm overfit:teacher [--backend cpu|webgpu] [--size tiny|full] [--preset conservative] [--raw-logits] [--help]
  */

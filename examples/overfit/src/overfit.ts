@@ -1,5 +1,5 @@
 /**
- * The seed's overfit test as a library feature: a handful of synthetic sign-language samples,
+ * The overfit test as a library feature: a handful of synthetic sign-language samples,
  * a model that must learn them to 0% WER, and every diagnostic that finds the bug when it does
  * not (the log-probability check before training, the LR through warmup, warnings as they
  * happen, per-sample predictions, a report, a JSON-lines history and checkpoints).
@@ -181,7 +181,7 @@ export async function runOverfit(recipe: OverfitRecipe, argv: string[]): Promise
     `${recipe.name}: ${parameters.toLocaleString('en-US')} trainable parameters${withoutNote}`,
   );
 
-  // The check that would have caught the seed's bug before the first step.
+  // The check that would have caught the project's founding bug (raw logits) before the first step.
   const probe = makeBatch(samples);
   const outputs = model.apply(probe.videos, false);
   const report = await checkLogProbs(outputs, {

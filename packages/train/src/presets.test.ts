@@ -4,7 +4,7 @@ import { createOptimizer } from './optimizers';
 import { createSchedule } from './schedules';
 
 describe('presets', () => {
-  it('are exactly the seed configurations', () => {
+  it('are exactly the three recipes of the motivating overfit study', () => {
     expect(preset('conservative')).toEqual({
       samples: 5,
       epochs: 2000,

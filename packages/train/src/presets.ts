@@ -32,11 +32,11 @@ export interface TrainingConfig {
 export type PresetName = 'conservative' | 'aggressive' | 'very-conservative';
 
 /**
- * The three built-in training configurations (the seed's): `conservative` (5 samples, 2000
- * epochs, lr 1e-3, 50 warmup epochs, dropout 0.1, Adam, clip 1.0), `aggressive` (3000 epochs,
- * lr 2e-3, 100 warmup epochs, dropout 0.05, AdamW with weight decay 0.01, clip 0.5; no sample
- * count given) and `very-conservative` (3 samples, 4000 epochs, lr 5e-4, 200 warmup epochs, no
- * dropout, Adam, clip 1.0).
+ * The three built-in training configurations, those of the overfit study the project began
+ * with: `conservative` (5 samples, 2000 epochs, lr 1e-3, 50 warmup epochs, dropout 0.1, Adam,
+ * clip 1.0), `aggressive` (3000 epochs, lr 2e-3, 100 warmup epochs, dropout 0.05, AdamW with
+ * weight decay 0.01, clip 0.5; no sample count given) and `very-conservative` (3 samples, 4000
+ * epochs, lr 5e-4, 200 warmup epochs, no dropout, Adam, clip 1.0).
  */
 export const PRESETS: Readonly<Record<PresetName, Readonly<TrainingConfig>>> = Object.freeze({
   conservative: Object.freeze({
