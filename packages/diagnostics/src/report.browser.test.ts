@@ -11,21 +11,10 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { chromium } from 'playwright-core';
 import { afterAll, expect, it } from 'vitest';
-import { CHROMIUM_PATH, describeRequiring } from '@slr/test-utils';
+import { CHROMIUM_ARGS, CHROMIUM_PATH, describeRequiring } from '@slr/test-utils';
 import { writeReport } from './node';
 import { REPORT_CHARTS } from './report';
 import type { TrainingHistoryEntry } from './report';
-
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 
 const history: TrainingHistoryEntry[] = [1, 2, 3, 4, 5].map((epoch) => ({
   epoch,
@@ -59,7 +48,7 @@ describeRequiring('chromium', 'report in headless Chromium', () => {
     const context = await chromium.launchPersistentContext(userDataDir, {
       executablePath: CHROMIUM_PATH,
       headless: true,
-      args: CHROMIUM_ARGS,
+      args: [...CHROMIUM_ARGS],
     });
     try {
       const page = await context.newPage();

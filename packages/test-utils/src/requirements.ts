@@ -39,6 +39,27 @@ export * from './requirement-records';
 export const CHROMIUM_PATH = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
 
 /**
+ * The arguments the headless-browser tests start Chromium with: headless, without a sandbox
+ * (tests may run as root) or a GPU, and without the background connections (updates, sync,
+ * QUIC) that a machine without a network refuses.
+ *
+ * @example
+ * ```ts
+ * const browser = await chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS });
+ * ```
+ */
+export const CHROMIUM_ARGS: readonly string[] = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+
+/**
  * The Python that the PyTorch comparisons run: Debian's, where `apt-get install python3-torch`
  * puts PyTorch.
  */

@@ -1,9 +1,15 @@
 import * as tf from '@tensorflow/tfjs';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { tinySamples, tinySequenceModel } from '../test/tiny';
+import { beforeAll, describe, expect, it } from 'vitest';
+import {
+  TINY_SAMPLES,
+  tinySamples,
+  tinySequenceModel,
+  tinyTrainOptions,
+  useTemporaryFolders,
+  weightsOf,
+} from '../test/tiny';
 import { AdviceWarnings } from './advice-warnings';
 import type { BatchLogs, TrainCallback } from './callbacks';
 import { EarlyStopping } from './early-stopping';
@@ -13,36 +19,13 @@ import { train as trainWithFiles } from './node/train';
 import { Trainer, train } from './trainer';
 import type { TrainOptions } from './train-options';
 
-const dirs: string[] = [];
-const tempDir = (): string => {
-  const dir = mkdtempSync(join(tmpdir(), 'slr-callbacks-'));
-  dirs.push(dir);
-  return dir;
-};
-afterEach(() => {
-  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
-});
+const tempDir = useTemporaryFolders('slr-callbacks-');
 beforeAll(async () => {
   await tf.setBackend('cpu');
 });
 
-const samples = tinySamples([
-  [1, 2],
-  [3, 4],
-  [2, 3],
-  [4, 1],
-]);
-const base = (over: Partial<TrainOptions> = {}): TrainOptions => ({
-  model: tinySequenceModel({ features: 12, numClasses: 5 }),
-  trainSamples: samples,
-  epochs: 2,
-  batchSize: 2,
-  seed: 3,
-  optimizer: { name: 'adam', learningRate: 0.02 },
-  ...over,
-});
-const weightsOf = (options: TrainOptions): number[][] =>
-  options.model.model.getWeights().map((weight) => Array.from(weight.dataSync()));
+const samples = TINY_SAMPLES;
+const base = (over: Partial<TrainOptions> = {}): TrainOptions => tinyTrainOptions(over);
 const quiet: TrainCallback = { onWarning: () => undefined };
 
 /** A callback that writes down every hook it sees, with the logs that matter. */

@@ -1,10 +1,9 @@
 import * as tf from '@tensorflow/tfjs';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync, readdirSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, writeFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { GlossVocabulary } from '@slr/data';
 import { Trainer } from './trainer';
 import type { TrainOptions } from './train-options';
@@ -16,39 +15,21 @@ import {
   CheckpointError,
 } from './node/checkpoint';
 import { createOptimizer } from './optimizers';
-import { tinySamples, tinySequenceModel } from '../test/tiny';
+import {
+  tinySamples,
+  tinySequenceModel,
+  tinyTrainOptions,
+  useTemporaryFolders,
+  weightsOf,
+} from '../test/tiny';
 
-const dirs: string[] = [];
-const tempDir = (): string => {
-  const d = mkdtempSync(join(tmpdir(), 'slr-train-'));
-  dirs.push(d);
-  return d;
-};
-afterEach(() => {
-  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
-});
+const tempDir = useTemporaryFolders('slr-train-');
 beforeAll(async () => {
   await tf.setBackend('cpu');
 });
 
-const samples = tinySamples([
-  [1, 2],
-  [3, 4],
-  [2, 3],
-  [4, 1],
-]);
-const base = (over: Partial<NodeTrainOptions> = {}): NodeTrainOptions => ({
-  model: tinySequenceModel({ features: 12, numClasses: 5 }),
-  trainSamples: samples,
-  epochs: 2,
-  batchSize: 2,
-  seed: 3,
-  optimizer: { name: 'adam', learningRate: 0.02 },
-  callbacks: { onWarning: () => undefined },
-  ...over,
-});
-const weightsOf = (o: TrainOptions): number[][] =>
-  o.model.model.getWeights().map((w) => Array.from(w.dataSync()));
+const base = (over: Partial<NodeTrainOptions> = {}): NodeTrainOptions =>
+  tinyTrainOptions<NodeTrainOptions>({ callbacks: { onWarning: () => undefined }, ...over });
 
 describe('configuration errors name the field before training', () => {
   it.each([

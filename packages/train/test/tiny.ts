@@ -1,6 +1,11 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
+import { afterEach } from 'vitest';
 import { SeededRandom, type SignSample } from '@slr/data';
 import { LogSoftmax, type SequenceModel } from '@slr/layers';
+import type { TrainOptions } from '../src/train-options';
 
 /**
  * A tiny {@link SequenceModel} for tests: frames `[B, T, H, W, 3]` flattened per frame, a
@@ -85,4 +90,60 @@ export function tinySamples(sequences: number[][], framesPerGloss = 3, seed = 5)
       glossIds: ids,
     };
   });
+}
+
+/**
+ * A function that makes a fresh temporary folder (`prefix` in its name), every one removed after
+ * each test of the file that calls this.
+ *
+ * @example
+ * ```ts
+ * const temporaryFolder = useTemporaryFolders('slr-train-');
+ * it('checkpoints', async () => { const dir = temporaryFolder(); … });
+ * ```
+ */
+export function useTemporaryFolders(prefix: string): () => string {
+  const folders: string[] = [];
+  afterEach(() => {
+    for (const folder of folders.splice(0)) rmSync(folder, { recursive: true, force: true });
+  });
+  return () => {
+    const folder = mkdtempSync(join(tmpdir(), prefix));
+    folders.push(folder);
+    return folder;
+  };
+}
+
+/** Four tiny samples over glosses 1–4 (see {@link tinySamples}). */
+export const TINY_SAMPLES = tinySamples([
+  [1, 2],
+  [3, 4],
+  [2, 3],
+  [4, 1],
+]);
+
+/**
+ * Options of a short run of a tiny model on {@link TINY_SAMPLES} (2 epochs of 2 batches, Adam),
+ * with `over` on top.
+ *
+ * @example
+ * ```ts
+ * await train(tinyTrainOptions({ epochs: 3 }));
+ * ```
+ */
+export function tinyTrainOptions<T extends TrainOptions>(over: Partial<T> = {}): T {
+  return {
+    model: tinySequenceModel({ features: 12, numClasses: 5 }),
+    trainSamples: TINY_SAMPLES,
+    epochs: 2,
+    batchSize: 2,
+    seed: 3,
+    optimizer: { name: 'adam', learningRate: 0.02 },
+    ...over,
+  } as unknown as T;
+}
+
+/** Every weight of the options' model, as plain arrays. */
+export function weightsOf(options: TrainOptions): number[][] {
+  return options.model.model.getWeights().map((weight) => Array.from(weight.dataSync()));
 }

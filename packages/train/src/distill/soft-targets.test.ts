@@ -1,10 +1,9 @@
 import * as tf from '@tensorflow/tfjs';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { makeBatch, disposeBatch, GlossVocabulary } from '@slr/data';
-import { tinySamples, tinySequenceModel } from '../../test/tiny';
+import { tinySamples, tinySequenceModel, useTemporaryFolders } from '../../test/tiny';
 import { train } from '../trainer';
 import { loadSoftTargets, saveSoftTargets, SoftTargetsError } from '../node/soft-targets-file';
 import {
@@ -14,15 +13,7 @@ import {
   teacherTranscripts,
 } from './soft-targets';
 
-const dirs: string[] = [];
-const tempDir = (): string => {
-  const d = mkdtempSync(join(tmpdir(), 'slr-kd-'));
-  dirs.push(d);
-  return d;
-};
-afterEach(() => {
-  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
-});
+const tempDir = useTemporaryFolders('slr-kd-');
 beforeAll(async () => {
   await tf.setBackend('cpu');
 });
