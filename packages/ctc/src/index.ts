@@ -8,7 +8,6 @@
  * they exist.
  *
  * @packageDocumentation
- * @mergeModuleWith <project>
  */
 import { registerCpuKernels } from './kernels/register-cpu';
 import { registerWebGpuKernels } from './kernels/register-webgpu';
