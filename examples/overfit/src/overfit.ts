@@ -15,7 +15,12 @@ import {
   disposeBatch,
   type SignSample,
 } from '@slr/data';
-import { checkLogProbs, describePrediction, type TrainingHistoryEntry } from '@slr/diagnostics';
+import {
+  checkLogProbs,
+  describePrediction,
+  LogProbError,
+  type TrainingHistoryEntry,
+} from '@slr/diagnostics';
 import { writeReport } from '@slr/diagnostics/node';
 import type { SequenceModel } from '@slr/layers';
 import { preset, PRESET_NAMES, type EpochRecord, type EvaluationResult } from '@slr/train';
@@ -250,16 +255,6 @@ export async function runOverfit(recipe: OverfitRecipe, argv: string[]): Promise
         console.log(`  warning (epoch ${currentEpoch}): ${message}`);
       },
       onEpochEnd: (record: EpochRecord) => {
-        if (
-          record.loss < 0 &&
-          !warnings.some((w) => w.message.startsWith('CTC loss is negative'))
-        ) {
-          // −log p(l|x) ≥ 0 for real probabilities: a negative CTC loss means the outputs are not log-probabilities.
-          const message =
-            'CTC loss is negative: the model does not output log-probabilities (raw logits? apply log-softmax)';
-          warnings.push({ epoch: record.epoch, message });
-          console.log(`  warning (epoch ${record.epoch}): ${message}`);
-        }
         const entry: TrainingHistoryEntry = {
           epoch: record.epoch,
           step: record.step,
@@ -284,7 +279,15 @@ export async function runOverfit(recipe: OverfitRecipe, argv: string[]): Promise
       },
     },
   };
-  const result = await train(options);
+  let result;
+  try {
+    result = await train(options);
+  } catch (error) {
+    // train checks the model's output on its first step: raw logits stop it there.
+    if (!(error instanceof LogProbError)) throw error;
+    console.log(`training stopped: ${error.message}`);
+    return 1;
+  }
   const seconds = (performance.now() - started) / 1000;
   const reportPath = await writeReport(history, outDir, {
     title: `Overfit test: ${recipe.name}${rawLogits ? ' (raw logits)' : ''}`,

@@ -43,6 +43,16 @@ describe('adviseFromHistory', () => {
     ).toEqual(['wer-loss-mismatch']);
   });
 
+  it('names raw logits from a negative loss alone', () => {
+    const advice = adviseFromHistory({ losses: [-3.6, -7.9, -12.2, -17.5, -22.8, -28.4] });
+    expect(advice.map((a) => a.issue)).toEqual(['raw-logits']);
+    expect(advice[0].symptom).toMatch(/negative CTC loss, which is impossible/);
+    expect(adviseFromHistory({ losses: [-1, NaN] }).map((a) => a.issue)).toEqual([
+      'raw-logits',
+      'nan-loss',
+    ]);
+  });
+
   it('advises on raw logits and exploding gradients from real reports', async () => {
     const logits = tf.tensor3d([1, 2, 3, 4], [1, 2, 2]);
     const grads = { w: tf.tensor1d([300, 400]), b: tf.tensor1d([1]) };

@@ -36,7 +36,10 @@ const TABLE: Record<TrainingIssue, { symptom: string; actions: string[] }> = {
     actions: ['lower the learning rate', 'clip gradients by global norm at 0.5'],
   },
   'raw-logits': {
-    symptom: 'ctcLoss receives raw logits instead of log-probabilities.',
+    symptom:
+      'ctcLoss receives raw logits instead of log-probabilities ' +
+      '(values above 0 in the model output, or a negative CTC loss, which is impossible ' +
+      'with log-probabilities).',
     actions: ["apply log-softmax over the vocabulary axis in the model's output (before ctcLoss)"],
   },
   'wer-loss-mismatch': {
@@ -93,7 +96,8 @@ export interface TrainingHistory {
 /**
  * Advice from whatever diagnostics are at hand, one entry per issue found, in the order
  * raw-logits, nan-loss, exploding-gradients, plateau, wer-loss-mismatch:
- * - `raw-logits`: `logProbs.likelyCause` is the raw-logits cause;
+ * - `raw-logits`: `logProbs.likelyCause` is the raw-logits cause, or a loss is negative
+ *   (`analyzeLossTrajectory(losses).trend` is `'negative'`: a CTC loss cannot be);
  * - `nan-loss`: a non-finite value in `losses`;
  * - `exploding-gradients`: `gradients` lists non-finite or exploding gradients (or is not ok
  *   because of its global norm, while nothing vanishes);
@@ -103,6 +107,7 @@ export interface TrainingHistory {
  * @example
  * ```ts
  * adviseFromHistory({ losses: [4, 3, 2, NaN] }).map((advice) => advice.issue); // ['nan-loss']
+ * adviseFromHistory({ losses: [-3.6, -12.5] })[0].issue; // 'raw-logits' (a negative CTC loss)
  * adviseFromHistory({ losses: [2, 2, 2, 2] })[0].actions;
  * // ['lower the dropout', 'raise the learning rate']
  * // With the latest gradient report too ('exploding-gradients' when they explode):
@@ -112,10 +117,14 @@ export interface TrainingHistory {
 export function adviseFromHistory(history: TrainingHistory): Advice[] {
   history = checkOptions('adviseFromHistory', history, 'history');
   const issues: TrainingIssue[] = [];
-  if (history.logProbs?.likelyCause === LOG_PROB_CAUSES.rawLogits) issues.push('raw-logits');
   const trajectory =
     history.losses !== undefined ? analyzeLossTrajectory(history.losses) : undefined;
-  if (trajectory?.firstNonFiniteIndex !== undefined) issues.push('nan-loss');
+  if (
+    history.logProbs?.likelyCause === LOG_PROB_CAUSES.rawLogits ||
+    trajectory?.trend === 'negative'
+  )
+    issues.push('raw-logits');
+  if (history.losses?.some((loss) => !Number.isFinite(loss))) issues.push('nan-loss');
   const g = history.gradients;
   if (
     g !== undefined &&

@@ -33,6 +33,23 @@ describe('analyzeLossTrajectory', () => {
     expect(r.relativeChange).toBeCloseTo(0.2, 12);
   });
 
+  it('names a negative loss: impossible for CTC with log-probabilities (raw logits)', () => {
+    // The losses of a dense layer without log-softmax trained with CTC.
+    const r = analyzeLossTrajectory([-3.6, -7.9, -12.2, -17.5, -22.8, -28.4]);
+    expect(r).toMatchObject({ trend: 'negative', firstNegativeIndex: 0 });
+    expect(r.reason).toMatch(/-3\.6 at index 0 is negative.*cannot be negative.*raw logits/);
+    // A first negative loss after positive ones, and before a NaN: named first.
+    expect(analyzeLossTrajectory([2, 1, -0.5, NaN])).toMatchObject({
+      trend: 'negative',
+      firstNegativeIndex: 2,
+    });
+    // Float rounding of a perfect fit is not negative; the tolerance can be turned off.
+    expect(analyzeLossTrajectory([8, 6, 2, -1e-6]).firstNegativeIndex).toBeUndefined();
+    expect(
+      analyzeLossTrajectory([8, 6, 2, -1], { negativeTolerance: Infinity }).firstNegativeIndex,
+    ).toBeUndefined();
+  });
+
   it('reports an unstable loss', () => {
     // last window [1, 3]: mean 2; steps over [3, 1, 3] are [-2, 2]: std 2, noise 1; previous mean 2.5.
     const r = analyzeLossTrajectory([2, 3, 1, 3]);

@@ -1,12 +1,27 @@
 /**
  * Classification of a loss history into decreasing, plateau, diverging or unstable, with
- * simple documented rules on two trailing windows.
+ * simple documented rules on two trailing windows; a negative CTC loss (impossible with
+ * log-probabilities) is named as such.
  */
 import { checkInteger, checkNumber, checkOptions } from '@slr/core';
 import { checkArray } from './arguments';
 
 /** The trend {@link analyzeLossTrajectory} reports. */
-export type LossTrend = 'decreasing' | 'plateau' | 'diverging' | 'unstable' | 'too-short';
+export type LossTrend =
+  'negative' | 'decreasing' | 'plateau' | 'diverging' | 'unstable' | 'too-short';
+
+/**
+ * Why a negative CTC loss is impossible, as {@link analyzeLossTrajectory} and the trainer say it:
+ * a CTC loss is a negative log-likelihood, `-log p(target)`, and a probability is at most 1.
+ *
+ * @example
+ * ```ts
+ * if (analyzeLossTrajectory(losses).trend === 'negative') console.error(NEGATIVE_CTC_LOSS);
+ * ```
+ */
+export const NEGATIVE_CTC_LOSS =
+  'a CTC loss is -log p(target) and cannot be negative when the model outputs ' +
+  'log-probabilities: the model outputs raw logits (apply log-softmax over the vocabulary)';
 
 /** Options of {@link analyzeLossTrajectory}. */
 export interface LossTrajectoryOptions {
@@ -18,6 +33,11 @@ export interface LossTrajectoryOptions {
   divergeTolerance?: number;
   /** `noise` (see {@link LossTrajectory}) above which the loss is unstable. Default `0.25`. */
   unstableTolerance?: number;
+  /**
+   * How far below 0 a loss may round before it counts as negative. Default `1e-3`; set
+   * `Infinity` for a loss that may legitimately be negative (not a CTC loss).
+   */
+  negativeTolerance?: number;
 }
 
 /** Result of {@link analyzeLossTrajectory}. */
@@ -41,6 +61,8 @@ export interface LossTrajectory {
   noise: number;
   /** Index of the first NaN or ±Infinity loss, when there is one. */
   firstNonFiniteIndex?: number;
+  /** Index of the first loss below `-negativeTolerance`, when there is one. */
+  firstNegativeIndex?: number;
 }
 
 function mean(xs: readonly number[]): number {
@@ -50,16 +72,19 @@ function mean(xs: readonly number[]): number {
 }
 
 /**
- * Classifies a loss history (one value per step or epoch, oldest first). Rules, first match:
- * 1. a NaN or ±Infinity loss → `'diverging'` (`firstNonFiniteIndex` set);
- * 2. W = `options.window` or `min(10, floor(n / 2))`; fewer than 2·W losses or W < 2 → `'too-short'`;
- * 3. with `previousMean` the mean of `losses[n-2W .. n-W)` and `recentMean` that of the last W,
+ * Classifies a CTC loss history (one value per step or epoch, oldest first). Rules, first match:
+ * 1. a loss below `-negativeTolerance` (`-1e-3`) → `'negative'` (`firstNegativeIndex` set): a
+ *    CTC loss cannot be negative with log-probabilities, so the model outputs raw logits
+ *    ({@link NEGATIVE_CTC_LOSS});
+ * 2. a NaN or ±Infinity loss → `'diverging'` (`firstNonFiniteIndex` set);
+ * 3. W = `options.window` or `min(10, floor(n / 2))`; fewer than 2·W losses or W < 2 → `'too-short'`;
+ * 4. with `previousMean` the mean of `losses[n-2W .. n-W)` and `recentMean` that of the last W,
  *    `relativeChange = (recentMean - previousMean) / |previousMean|`: above `divergeTolerance`
  *    (0.1) → `'diverging'`;
- * 4. `noise` = std of the last W step-to-step differences / |recentMean| above
+ * 5. `noise` = std of the last W step-to-step differences / |recentMean| above
  *    `unstableTolerance` (0.25) → `'unstable'` (a steady trend has no noise, a zig-zag has);
- * 5. `relativeChange < -plateauTolerance` (0.01) → `'decreasing'`;
- * 6. otherwise → `'plateau'` (no decrease of at least 1 %, no increase beyond 10 %).
+ * 6. `relativeChange < -plateauTolerance` (0.01) → `'decreasing'`;
+ * 7. otherwise → `'plateau'` (no decrease of at least 1 %, no increase beyond 10 %).
  *
  * A previous mean of exactly 0 gives a relative change of ±Infinity, or 0 when both means are 0.
  *
@@ -69,6 +94,7 @@ function mean(xs: readonly number[]): number {
  * analyzeLossTrajectory([1, 1, 1, 1, 1, 1]).trend;          // 'plateau'
  * analyzeLossTrajectory([1, 2, NaN]).trend;                 // 'diverging'
  * analyzeLossTrajectory([2, 1]).trend;                      // 'too-short'
+ * analyzeLossTrajectory([-3.6, -9.1, -28.4]).trend;         // 'negative' (raw logits)
  * ```
  */
 export function analyzeLossTrajectory(
@@ -82,13 +108,25 @@ export function analyzeLossTrajectory(
     plateauTolerance = 0.01,
     divergeTolerance = 0.1,
     unstableTolerance = 0.25,
+    negativeTolerance = 1e-3,
   } = checkOptions(fn, options);
   if (window !== undefined) checkInteger(fn, 'options.window', window, { min: 1 });
   checkNumber(fn, 'options.plateauTolerance', plateauTolerance, { min: 0 });
   checkNumber(fn, 'options.divergeTolerance', divergeTolerance, { min: 0 });
   checkNumber(fn, 'options.unstableTolerance', unstableTolerance, { min: 0 });
+  if (negativeTolerance !== Infinity)
+    checkNumber(fn, 'options.negativeTolerance', negativeTolerance, { min: 0 });
   const n = losses.length;
   const none = { window: 0, previousMean: NaN, recentMean: NaN, relativeChange: NaN, noise: NaN };
+  const negative = losses.findIndex((x) => x < -negativeTolerance);
+  if (negative >= 0) {
+    return {
+      trend: 'negative',
+      reason: `Loss ${losses[negative]} at index ${negative} is negative: ${NEGATIVE_CTC_LOSS}.`,
+      ...none,
+      firstNegativeIndex: negative,
+    };
+  }
   const bad = losses.findIndex((x) => !Number.isFinite(x));
   if (bad >= 0) {
     return {

@@ -158,6 +158,17 @@ export function checkTrainOptions(fn: string, options: TrainOptions): TrainPlan 
       );
   }
   if (options.advice !== undefined) checkBoolean(fn, 'options.advice', options.advice);
+  if (typeof options.checkLogProbs === 'object' && options.checkLogProbs !== null) {
+    const { everySteps } = checkOptions(fn, options.checkLogProbs, 'options.checkLogProbs');
+    if (everySteps !== undefined)
+      checkInteger(fn, 'options.checkLogProbs.everySteps', everySteps, { min: 1 });
+  } else if (options.checkLogProbs !== undefined && typeof options.checkLogProbs !== 'boolean')
+    throw new ArgumentError(
+      fn,
+      'options.checkLogProbs',
+      'be a boolean or { everySteps }',
+      options.checkLogProbs,
+    );
   options.progressiveUnfreezing?.forEach((stage, index) =>
     checkInteger(fn, `options.progressiveUnfreezing[${index}].epoch`, stage.epoch, { min: 0 }),
   );

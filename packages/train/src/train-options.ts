@@ -152,6 +152,15 @@ export interface TrainOptions {
    */
   advice?: boolean;
   /**
+   * Check that the model outputs log-probabilities (`checkLogProbs` of `@slr/diagnostics`: every
+   * value ≤ 0, each valid frame's probabilities summing to 1) on the first step of the run and
+   * then every `everySteps` steps (default 100), and stop training with the diagnostic's message
+   * when they are raw logits or not normalised: a CTC model fed raw logits trains to a
+   * meaningless negative loss. A negative loss stops training too (impossible with
+   * log-probabilities). `false` turns both off (a negative loss then only warns). Default `true`.
+   */
+  checkLogProbs?: boolean | { everySteps?: number };
+  /**
    * Callbacks (or one): hooks into every point of the loop (see {@link TrainCallback}). They
    * run after the built-in ones the options above install ({@link EarlyStopping},
    * {@link AdviceWarnings}); one with a built-in's `name` replaces it.

@@ -5,7 +5,13 @@
 import * as tf from '@tensorflow/tfjs';
 import { ArgumentError } from '@slr/core';
 import { ctcBeamSearch, ctcGreedyDecode, ctcLoss, wordErrorRate } from '@slr/ctc';
-import { gradientHealth } from '@slr/diagnostics';
+import {
+  checkLogProbs,
+  gradientHealth,
+  LOG_PROB_CAUSES,
+  LogProbError,
+  NEGATIVE_CTC_LOSS,
+} from '@slr/diagnostics';
 import {
   batches,
   disposeBatch,
@@ -58,14 +64,17 @@ function emptyAccumulator(): TrainingState['epochAccumulator'] {
 }
 
 /**
- * Trains a {@link SequenceModel} with CTC. Each step applies the model in training mode, takes
+ * Trains a {@link SequenceModel} with CTC. The model's output is checked to be log-probabilities
+ * on the first step and periodically (`checkLogProbs`), and a negative loss stops training:
+ * both mean raw logits. Each step applies the model in training mode, takes
  * the (optionally label-smoothed, or distilled) CTC loss, its gradients over the trainable
  * weights (`tf.variableGrads`), checks them with `gradientHealth`, clips them by global norm,
  * skips the step (counting and warning) when they are not finite, sets the scheduled learning
  * rate and applies them. Evaluates (greedy and optional beam WER) every `evalEvery` epochs.
  * Callbacks ({@link TrainCallback}) see every point of the loop; `earlyStop` installs
  * {@link EarlyStopping}, and advice from the history comes as warnings ({@link AdviceWarnings}).
- * Configuration errors are thrown before anything is trained.
+ * Configuration errors are thrown before anything is trained. The optimizer (Adam's moments
+ * and the like) is freed when training ends, on an error too; the model's weights stay.
  *
  * This `train` runs anywhere tfjs does, a browser included. Checkpoints (with resume), a
  * JSON-lines history file and a progress bar need Node.js: `train` of `@slr/train/node` takes
@@ -83,19 +92,29 @@ function emptyAccumulator(): TrainingState['epochAccumulator'] {
  * ```
  */
 export async function train(options: TrainOptions): Promise<TrainResult> {
-  return new Trainer(options).run();
+  const trainer = new Trainer(options);
+  try {
+    return await trainer.run();
+  } finally {
+    trainer.dispose();
+  }
 }
 
 /**
  * The object behind {@link train}: checks the options on construction (so bad configuration
  * fails before training starts; errors name `train`), trains on {@link Trainer.run}. Callbacks
  * get it as their second argument: its model, optimizer and {@link Trainer.state}, and
- * {@link Trainer.stopTraining} to end training early.
+ * {@link Trainer.stopTraining} to end training early. It owns its optimizer's tensors:
+ * {@link Trainer.dispose} frees them once done with it (`train` does).
  *
  * @example
  * ```ts
  * const trainer = new Trainer(trainOptions); // throws on bad configuration
- * const { history } = await trainer.run();
+ * try {
+ *   const { history } = await trainer.run();
+ * } finally {
+ *   trainer.dispose(); // the optimizer's state; the model is the caller's
+ * }
  * ```
  */
 export class Trainer {
@@ -114,6 +133,10 @@ export class Trainer {
   private requestedStop: string | undefined;
   private latestEvaluation: EvaluationResult | undefined;
   private restoredFrom: string | undefined;
+  /** Steps taken by this run (not counting those before a resume). */
+  private stepsThisRun = 0;
+  private warnedNegativeLoss = false;
+  private disposed = false;
 
   constructor(
     /** The checked options. */
@@ -214,6 +237,22 @@ export class Trainer {
   }
 
   /**
+   * Frees the optimizer's tensors (its moments and step counters). The model is not touched.
+   * The trainer cannot run again afterwards.
+   *
+   * @example
+   * ```ts
+   * const trainer = new Trainer(trainOptions);
+   * await trainer.run();
+   * trainer.dispose();
+   * ```
+   */
+  dispose(): void {
+    this.optimizer.dispose();
+    this.disposed = true;
+  }
+
+  /**
    * Runs training to the end (or a stop) and returns the history.
    *
    * @example
@@ -222,6 +261,7 @@ export class Trainer {
    * ```
    */
   async run(): Promise<TrainResult> {
+    if (this.disposed) throw new Error('Trainer.run: this trainer was disposed.');
     if (this.options.dropout !== undefined)
       setDropoutRate(this.options.model.model, this.options.dropout);
     await this.restore();
@@ -311,6 +351,7 @@ export class Trainer {
   private async trainBatch(batch: SignBatch, epoch: number): Promise<BatchLogs> {
     const state = this.trainingState;
     const result = await this.computeStep(batch, state.step);
+    this.stepsThisRun++;
     state.step++;
     state.batchInEpoch++;
     const accumulator = state.epochAccumulator;
@@ -414,91 +455,155 @@ export class Trainer {
     return this.options.inputs ? this.options.inputs(batch) : batch.videos;
   }
 
+  /** Whether this step's model output goes through the log-probability check. */
+  private logProbCheckDue(step: number): boolean {
+    const setting = this.options.checkLogProbs ?? true;
+    if (setting === false) return false;
+    const every = setting === true ? 100 : (setting.everySteps ?? 100);
+    return this.stepsThisRun === 0 || step % every === 0;
+  }
+
   /**
    * One training step on `batch`: the loss (and its distillation terms), the gradients' health
-   * and global norm, and whether it was skipped for a non-finite loss or gradients.
+   * and global norm, and whether it was skipped for a non-finite loss or gradients. `step` is
+   * the 0-based index of the step (the logs count from 1). Every tensor it makes is freed, on
+   * an error too.
    */
   private async computeStep(batch: SignBatch, step: number): Promise<StepResult> {
     const { model, labelSmoothing = 0, clipNorm, distillation } = this.options;
     const lengths = model.outputLengths(batch.inputLengths);
-    const teacher = distillation?.targets.batch(batch.ids);
+    const checkOutput = this.logProbCheckDue(step);
+    const kept: tf.Tensor[] = [];
     let terms: tf.Tensor[] = [];
-    const { value, grads } = tf.variableGrads(() => {
-      const logProbs = model.apply(this.modelInputs(batch), true);
-      if (distillation !== undefined && teacher !== undefined) {
-        const parts = distillationLossTerms(logProbs, teacher.logProbs, {
-          studentLengths: lengths,
-          teacherLengths: teacher.lengths,
-          temperature: distillation.temperature,
-          alpha: distillation.alpha,
-          includeBlank: distillation.includeBlank,
-          ctc: { targets: batch.targets, targetLengths: batch.targetLengths },
-        });
-        terms = [tf.keep(parts.kd), tf.keep(parts.ctc as tf.Tensor)];
-        return parts.loss as tf.Scalar;
-      }
-      return (
-        labelSmoothing > 0
-          ? smoothedCtcLoss(logProbs, batch.targets, lengths, batch.targetLengths, {
-              epsilon: labelSmoothing,
-            })
-          : ctcLoss(logProbs, batch.targets, lengths, batch.targetLengths)
-      ) as tf.Scalar;
-    }, this.variables);
+    let output: tf.Tensor3D | undefined;
+    let teacher: { logProbs: tf.Tensor3D; lengths: number[] } | undefined;
+    let value: tf.Scalar | undefined;
+    let grads: tf.NamedTensorMap = {};
+    try {
+      teacher = distillation?.targets.batch(batch.ids);
+      // In a tidy scope, so that a model or loss that throws leaves no tensor behind.
+      ({ value, grads } = tf.tidy(() =>
+        variableGradsFreeingOnError(() => {
+          const logProbs = model.apply(this.modelInputs(batch), true);
+          if (checkOutput) output = keep(kept, logProbs);
+          if (distillation !== undefined && teacher !== undefined) {
+            const parts = distillationLossTerms(logProbs, teacher.logProbs, {
+              studentLengths: lengths,
+              teacherLengths: teacher.lengths,
+              temperature: distillation.temperature,
+              alpha: distillation.alpha,
+              includeBlank: distillation.includeBlank,
+              ctc: { targets: batch.targets, targetLengths: batch.targetLengths },
+            });
+            terms = [keep(kept, parts.kd), keep(kept, parts.ctc as tf.Tensor)];
+            return parts.loss as tf.Scalar;
+          }
+          return (
+            labelSmoothing > 0
+              ? smoothedCtcLoss(logProbs, batch.targets, lengths, batch.targetLengths, {
+                  epsilon: labelSmoothing,
+                })
+              : ctcLoss(logProbs, batch.targets, lengths, batch.targetLengths)
+          ) as tf.Scalar;
+        }, this.variables),
+      ));
+      if (output !== undefined) await this.checkOutput(output, lengths, step);
+      return await this.applyStep(batch, step, lengths, value, grads, terms, clipNorm);
+    } finally {
+      value?.dispose();
+      tf.dispose(grads);
+      tf.dispose(kept);
+      teacher?.logProbs.dispose();
+    }
+  }
+
+  /**
+   * Stops training (throws `LogProbError`) when the model's output on this step is not
+   * log-probabilities: raw logits, unnormalised values or the wrong rank. NaN in the output is
+   * left to the step's non-finite check (the step is skipped with a warning).
+   */
+  private async checkOutput(output: tf.Tensor3D, lengths: number[], step: number): Promise<void> {
+    const report = await checkLogProbs(output, { inputLengths: lengths });
+    if (report.ok || report.likelyCause === LOG_PROB_CAUSES.nonFinite) return;
+    const error = new LogProbError(report);
+    error.message =
+      `train: step ${step + 1}: the model's output is not log-probabilities. ${error.message} ` +
+      '(checkLogProbs: false in the options turns this check off.)';
+    throw error;
+  }
+
+  /** The second half of a step: checks the loss and gradients, clips them and applies them. */
+  private async applyStep(
+    batch: SignBatch,
+    step: number,
+    lengths: number[],
+    value: tf.Scalar,
+    grads: tf.NamedTensorMap,
+    terms: tf.Tensor[],
+    clipNorm: number | undefined,
+  ): Promise<StepResult> {
     const ordered: tf.NamedTensorMap = {};
     for (const variable of this.variables)
       if (grads[variable.name]) ordered[variable.name] = grads[variable.name];
-    try {
-      const loss = (await value.data())[0];
-      const parts = terms.length
-        ? { kdLoss: (await terms[0].data())[0], ctcLoss: (await terms[1].data())[0] }
-        : {};
-      const health = await gradientHealth(ordered);
-      const lr = this.schedule(Math.min(step, this.totalSteps - 1));
-      const skippedWith = (gradNorm: number): StepResult => ({
-        loss,
-        ...parts,
-        gradNorm,
-        lr,
-        skipped: true,
-        gradientHealth: health,
-      });
-      if ((!health.ok && health.nonFinite.length > 0) || !Number.isFinite(loss)) {
-        const what = Number.isFinite(loss)
-          ? `gradients (${health.nonFinite.join(', ')})`
-          : `loss (${loss})`;
-        await this.warn(`train: step ${step} skipped: non-finite ${what}.`);
-        return skippedWith(health.globalNorm);
-      }
-      const clipped = clipByGlobalNorm(
-        ordered,
-        clipNorm ?? Number.MAX_VALUE,
-        Number.isFinite(health.globalNorm) ? health.globalNorm : Infinity,
+    const loss = (await value.data())[0];
+    const parts = terms.length
+      ? { kdLoss: (await terms[0].data())[0], ctcLoss: (await terms[1].data())[0] }
+      : {};
+    await this.checkNegativeLoss(loss, step);
+    const health = await gradientHealth(ordered);
+    const lr = this.schedule(Math.min(step, this.totalSteps - 1));
+    const skippedWith = (gradNorm: number): StepResult => ({
+      loss,
+      ...parts,
+      gradNorm,
+      lr,
+      skipped: true,
+      gradientHealth: health,
+    });
+    if (!Number.isFinite(loss) || (!health.ok && health.nonFinite.length > 0)) {
+      await this.warn(
+        `train: step ${step + 1} skipped: ${nonFiniteReason(loss, health.nonFinite, batch, lengths)}`,
       );
-      try {
-        if (!clipped.finite) {
-          await this.warn(`train: step ${step} skipped: gradient norm is ${clipped.globalNorm}.`);
-          return skippedWith(clipped.globalNorm);
-        }
-        setLearningRate(this.optimizer, lr);
-        this.optimizer.applyGradients(clipped.grads);
-      } finally {
-        tf.dispose(clipped.grads);
-      }
-      return {
-        loss,
-        ...parts,
-        gradNorm: health.globalNorm,
-        lr,
-        skipped: false,
-        gradientHealth: health,
-      };
-    } finally {
-      value.dispose();
-      tf.dispose(grads);
-      tf.dispose(terms);
-      teacher?.logProbs.dispose();
+      return skippedWith(health.globalNorm);
     }
+    const clipped = clipByGlobalNorm(
+      ordered,
+      clipNorm ?? Number.MAX_VALUE,
+      Number.isFinite(health.globalNorm) ? health.globalNorm : Infinity,
+    );
+    try {
+      if (!clipped.finite) {
+        await this.warn(
+          `train: step ${step + 1} skipped: the gradient norm is ${clipped.globalNorm}.`,
+        );
+        return skippedWith(clipped.globalNorm);
+      }
+      setLearningRate(this.optimizer, lr);
+      this.optimizer.applyGradients(clipped.grads);
+    } finally {
+      tf.dispose(clipped.grads);
+    }
+    return {
+      loss,
+      ...parts,
+      gradNorm: health.globalNorm,
+      lr,
+      skipped: false,
+      gradientHealth: health,
+    };
+  }
+
+  /**
+   * A negative loss is impossible with log-probabilities (a CTC loss is `-log p`): it stops
+   * training, or with `checkLogProbs: false` warns once.
+   */
+  private async checkNegativeLoss(loss: number, step: number): Promise<void> {
+    if (!(loss < -NEGATIVE_LOSS_TOLERANCE)) return;
+    const message = `train: step ${step + 1}: the loss is ${loss}: ${NEGATIVE_CTC_LOSS}.`;
+    if (this.options.checkLogProbs !== false) throw new Error(message);
+    if (this.warnedNegativeLoss) return;
+    this.warnedNegativeLoss = true;
+    await this.warn(message);
   }
 
   /** Greedy (and, with `evalBeamWidth`, beam) WER over the evaluation samples. */
@@ -540,6 +645,75 @@ export class Trainer {
     if (evalBeamWidth !== undefined) result.beamWer = wordErrorRate(references, beamHypotheses).wer;
     return result;
   }
+}
+
+/** How far below 0 a loss may round before it counts as negative (as `analyzeLossTrajectory`). */
+const NEGATIVE_LOSS_TOLERANCE = 1e-3;
+
+/**
+ * `tf.variableGrads`, which on an error in `f` also frees the tensors tfjs saved for the
+ * backward pass of what `f` ran before failing (tfjs leaves them on its abandoned tape).
+ */
+function variableGradsFreeingOnError(
+  f: () => tf.Scalar,
+  variables: tf.Variable[],
+): { value: tf.Scalar; grads: tf.NamedTensorMap } {
+  try {
+    return tf.variableGrads(f, variables);
+  } catch (error) {
+    const state = (
+      tf.engine() as unknown as {
+        state: { gradientDepth: number; activeTape: { saved?: tf.Tensor[] }[] | null };
+      }
+    ).state;
+    if (state.gradientDepth === 0 && state.activeTape !== null) {
+      for (const node of state.activeTape) tf.dispose(node.saved ?? []);
+      state.activeTape = null;
+    }
+    throw error;
+  }
+}
+
+/** `tensor`, kept out of the enclosing tidy scopes and listed in `kept` to be freed later. */
+function keep<T extends tf.Tensor>(kept: tf.Tensor[], tensor: T): T {
+  kept.push(tf.keep(tensor));
+  return tensor;
+}
+
+/**
+ * Why a step's loss or gradients are not finite, in words: a NaN loss comes from the model's
+ * output (CTC propagates NaN, as PyTorch's does); an infinite one from an input too short for
+ * its target (CTC needs a frame per label, and one more between repeated labels), naming the
+ * samples.
+ */
+function nonFiniteReason(
+  loss: number,
+  nonFinite: readonly string[],
+  batch: SignBatch,
+  lengths: readonly number[],
+): string {
+  if (Number.isNaN(loss))
+    return (
+      "the loss is NaN: the model's output holds NaN (a numerical blow-up upstream: " +
+      'lower the learning rate, clip gradients, or look for log(0) or 0/0 in the model).'
+    );
+  if (loss === Infinity || loss === -Infinity) {
+    const short = batch.glosses.flatMap((glosses, b) => {
+      const needed =
+        glosses.length + glosses.filter((g, i) => i > 0 && glosses[i - 1] === g).length;
+      return lengths[b] < needed
+        ? [
+            `${batch.ids[b]} (${lengths[b]} output frames for ${glosses.length} glosses, needs ${needed})`,
+          ]
+        : [];
+    });
+    return (
+      `the loss is ${loss}: an input is too short for its target ` +
+      '(CTC needs an output frame per gloss, and one more between two equal glosses)' +
+      (short.length ? `: ${short.join(', ')}.` : '.')
+    );
+  }
+  return `non-finite gradients (${nonFinite.join(', ')}).`;
 }
 
 function secondsSince(clock: EpochClock): number {

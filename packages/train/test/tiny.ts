@@ -9,7 +9,8 @@ import type { TrainOptions } from '../src/train-options';
 
 /**
  * A tiny {@link SequenceModel} for tests: frames `[B, T, H, W, 3]` flattened per frame, a
- * hidden dense layer, a dense layer to `numClasses` and a log-softmax; no downsampling.
+ * hidden dense layer, a dense layer to `numClasses` and a log-softmax (left out with
+ * `logSoftmax: false`: the raw-logits bug); no downsampling.
  *
  * @example
  * ```ts
@@ -22,6 +23,7 @@ export function tinySequenceModel(options: {
   hidden?: number;
   seed?: number;
   dropout?: number;
+  logSoftmax?: boolean;
 }): SequenceModel {
   const seed = options.seed ?? 1;
   const input = tf.input({ shape: [null, options.features] });
@@ -42,7 +44,8 @@ export function tinySequenceModel(options: {
       kernelInitializer: tf.initializers.glorotUniform({ seed: seed + 1 }),
     })
     .apply(x) as tf.SymbolicTensor;
-  const output = new LogSoftmax().apply(x) as tf.SymbolicTensor;
+  const output =
+    options.logSoftmax === false ? x : (new LogSoftmax().apply(x) as tf.SymbolicTensor);
   const model = tf.model({ inputs: input, outputs: output });
   return {
     model,
