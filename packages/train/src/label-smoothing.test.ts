@@ -96,6 +96,43 @@ describe('smoothedCtcLoss', () => {
     tf.dispose([logProbs, targets, out]);
   });
 
+  it('never reads frames past inputLengths: NaN or ±Infinity there change neither loss nor gradient', async () => {
+    const { logProbs, targets } = inputs();
+    const clean = await logProbs.array();
+    const evaluate = async (values: number[][][], reduction: 'none' | 'sum' | 'mean') => {
+      const x = tf.tensor3d(values);
+      const f = (y: tf.Tensor) =>
+        smoothedCtcLoss(y as tf.Tensor3D, targets, [2, 3], [1, 1], { epsilon: 0.3, reduction });
+      const { value, grad } = tf.valueAndGrad(f)(x);
+      const result = {
+        loss: Array.from(await value.data()),
+        grad: (await grad.array()) as number[][][],
+      };
+      tf.dispose([x, value, grad]);
+      return result;
+    };
+    for (const reduction of ['none', 'sum', 'mean'] as const) {
+      const reference = await evaluate(clean, reduction);
+      for (const padding of [NaN, -Infinity, Infinity]) {
+        // Frame 2 of sample 0 is padding (its length is 2).
+        const noisy = clean.map((frame, t) =>
+          frame.map((row, b) => (t === 2 && b === 0 ? row.map(() => padding) : row)),
+        );
+        const result = await evaluate(noisy, reduction);
+        result.loss.forEach((value, i) => expect(value).toBeCloseTo(reference.loss[i], 6));
+        result.grad.forEach((frame, t) =>
+          frame.forEach((row, b) =>
+            row.forEach((value, k) => {
+              expect(Number.isFinite(value), `gradient [${t}, ${b}, ${k}] is ${value}`).toBe(true);
+              expect(value).toBeCloseTo(reference.grad[t][b][k], 6);
+            }),
+          ),
+        );
+      }
+    }
+    tf.dispose([logProbs, targets]);
+  });
+
   it('has a finite gradient with respect to the logits and does not leak', () => {
     const logits = tf.randomNormal<tf.Rank.R3>([6, 2, 4], 0, 3, 'float32', 7);
     const targets = tf.tensor2d(

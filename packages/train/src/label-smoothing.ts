@@ -19,9 +19,10 @@ export interface SmoothedCtcLossOptions {
  * CTC loss with label smoothing towards the uniform distribution:
  * `(1 − ε)·CTC + ε·KL(u ‖ p)`, with `KL(u ‖ p) = Σ_k u_k (log u_k − log p_k)`, `u_k = 1/V`,
  * averaged over each sample's valid frames (`t < inputLengths[b]`; a sample with no frame
- * contributes 0). The CTC term is `ctcLoss` from `@slr/ctc` with the same reduction; the
- * smoothing term is reduced alike: per sample (`'none'`), summed (`'sum'`) or averaged over the
- * batch (`'mean'`). Differentiable with respect to `logProbs`.
+ * contributes 0). Frames past `inputLengths` are never read: whatever they hold (NaN,
+ * ±Infinity) changes neither the loss nor its gradient, which is zero there. The CTC term is
+ * `ctcLoss` from `@slr/ctc` with the same reduction; the smoothing term is reduced alike: per
+ * sample (`'none'`), summed (`'sum'`) or averaged over the batch (`'mean'`). Differentiable with respect to `logProbs`.
  *
  * @example
  * ```ts
@@ -50,16 +51,20 @@ export function smoothedCtcLoss(
       inputLengths instanceof tf.Tensor
         ? tf.cast(inputLengths, 'float32')
         : tf.tensor1d(Array.from(inputLengths), 'float32');
-    // KL(u ‖ p) per frame: −log V − mean_k log p_k, shape [T, B].
-    const kl = tf.sub(tf.neg(tf.mean(logProbs, 2)), Math.log(classes));
-    const mask = tf.cast(
-      tf.less(
-        tf.reshape(tf.range(0, frames, 1, 'float32'), [frames, 1]),
-        tf.reshape(lengths, [1, batch]),
-      ),
-      'float32',
+    const valid = tf.less(
+      tf.reshape(tf.range(0, frames, 1, 'float32'), [frames, 1]),
+      tf.reshape(lengths, [1, batch]),
+    ); // [T, B]
+    // Padding is selected away before any arithmetic (0·NaN would be NaN), so it is never read.
+    const validLogProbs = tf.where(
+      tf.reshape(valid, [frames, batch, 1]),
+      logProbs,
+      tf.zerosLike(logProbs),
     );
-    const perSample = tf.div(tf.sum(tf.mul(kl, mask), 0), tf.maximum(lengths, 1)); // [B]
+    // KL(u ‖ p) per frame: −log V − mean_k log p_k, shape [T, B].
+    const kl = tf.sub(tf.neg(tf.mean(validLogProbs, 2)), Math.log(classes));
+    const validKl = tf.where(valid, kl, tf.zerosLike(kl));
+    const perSample = tf.div(tf.sum(validKl, 0), tf.maximum(lengths, 1)); // [B]
     const smoothing =
       reduction === 'none'
         ? perSample

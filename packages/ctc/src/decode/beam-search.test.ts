@@ -635,6 +635,42 @@ describeWithBackends('ctcBeamSearch', () => {
       );
     });
 
+    it('rejects a language model score that is NaN or positive, naming the value, leaking nothing', async () => {
+      const model = (score: number, end = 0): LanguageModel<null> => ({
+        initialState: () => null,
+        score: () => ({ logProb: score, state: null }),
+        finish: () => end,
+      });
+      const logProbs = tf.tidy(() =>
+        tf.logSoftmax<tf.Tensor3D>(tf.randomNormal([4, 2, 3], 0, 1, 'float32', 2)),
+      );
+      const must =
+        'must return log-probabilities (numbers at most 0: finite, or -Infinity for impossible)';
+      const cases: [LanguageModel, string][] = [
+        [model(NaN), `${arg('options.lm')} ${must}, but got NaN from score(state, 1).`],
+        [model(0.5), `${arg('options.lm')} ${must}, but got 0.5 from score(state, 1).`],
+        [model(Infinity), `${arg('options.lm')} ${must}, but got Infinity from score(state, 1).`],
+        [model(-1, NaN), `${arg('options.lm')} ${must}, but got NaN from finish(state).`],
+        [model(-1, 2), `${arg('options.lm')} ${must}, but got 2 from finish(state).`],
+        [
+          { ...model(-1), score: () => undefined } as unknown as LanguageModel,
+          `${arg('options.lm')} must return { logProb, state } from score(), but got undefined from score(state, 1).`,
+        ],
+      ];
+      const before = tf.memory().numTensors;
+      for (const [lm, message] of cases) {
+        await expect(
+          ctcBeamSearch(logProbs, [4, 4], { lm, tokenCutoff: Infinity, beamWidth: 4 }),
+        ).rejects.toThrow(message);
+      }
+      expect(tf.memory().numTensors).toBe(before);
+      // -Infinity (impossible) and 0 (certain) are log-probabilities.
+      const [[best]] = await ctcBeamSearch(logProbs, [4, 4], { lm: model(-Infinity, 0) });
+      expect(best.tokens).toEqual([]);
+      await expect(ctcBeamSearch(logProbs, [4, 4], { lm: model(0, 0) })).resolves.toHaveLength(2);
+      logProbs.dispose();
+    });
+
     it('takes lengths as a number[], an Int32Array or a tensor, as ctcLoss does', async () => {
       const logProbs = tf.tidy(() =>
         tf.logSoftmax<tf.Tensor3D>(tf.randomNormal([6, 3, 5], 0, 2, 'float32', 5)),

@@ -7,7 +7,7 @@
  * is kept, and extensions that provably cannot reach it are never made.
  */
 import type * as tf from '@tensorflow/tfjs';
-import { ArgumentError, checkInteger, checkNumber, checkOptions } from '@slr/core';
+import { ArgumentError, checkInteger, checkNumber, checkOptions, describeValue } from '@slr/core';
 import type { Lengths } from '../checks';
 import type { LanguageModel } from '../lm/language-model';
 import { checkDecoderInput, type CtcBeamSearchOptions, type CtcHypothesis } from './types';
@@ -323,6 +323,21 @@ function insertionSort(tokens: Int32Array, logProbs: Float64Array, count: number
   }
 }
 
+const LM_MUST_RETURN =
+  'return log-probabilities (numbers at most 0: finite, or -Infinity for impossible)';
+
+/**
+ * `value`, a score the language model returned from `call`, if it is a log-probability (≤ 0,
+ * -Infinity included); otherwise throws: a NaN would silently rank the hypothesis last, and a
+ * positive score would break the search's pruning, which assumes LM scores ≤ 0.
+ */
+function checkLmScore(value: unknown, call: string): number {
+  if (typeof value === 'number' && value <= 0) return value;
+  throw new ArgumentError('ctcBeamSearch', 'options.lm', LM_MUST_RETURN, value, {
+    actualText: `${describeValue(value)} from ${call}`,
+  });
+}
+
 interface ResolvedOptions {
   blank: number;
   beamWidth: number;
@@ -415,8 +430,18 @@ function searchItem(
     let lmLogProb = 0;
     if (lm !== undefined) {
       const scored = lm.score(trie.lmState[prefix], token);
+      const call = `score(state, ${token})`;
+      if (scored == null || typeof scored !== 'object') {
+        throw new ArgumentError(
+          'ctcBeamSearch',
+          'options.lm',
+          'return { logProb, state } from score()',
+          scored,
+          { actualText: `${describeValue(scored)} from ${call}` },
+        );
+      }
       lmState = scored.state;
-      lmLogProb = scored.logProb;
+      lmLogProb = checkLmScore(scored.logProb, call);
     }
     const bonus = trie.bonus[prefix] + weighted(lmLogProb) + insertionBonus;
     return trie.add(prefix, token, lmState, trie.lmLogProb[prefix] + lmLogProb, bonus);
@@ -613,7 +638,8 @@ function searchItem(
   // Final ranking, with the end of the sentence.
   const finals = beam.map((p) => {
     const acousticScore = logAddExp(trie.blank[p], trie.nonBlank[p]);
-    const endLogProb = lm === undefined ? 0 : lm.finish(trie.lmState[p]);
+    const endLogProb =
+      lm === undefined ? 0 : checkLmScore(lm.finish(trie.lmState[p]), 'finish(state)');
     const score = acousticScore + trie.bonus[p] + weighted(endLogProb);
     trie.score[p] = Number.isNaN(score) ? -Infinity : score;
     return { p, acousticScore, lmScore: trie.lmLogProb[p] + endLogProb };
@@ -655,7 +681,8 @@ function searchItem(
  * With `beamWidth` at least the number of labelings, `tokenCutoff: Infinity` and no
  * `pruneLogProb`, the search is exact: it returns the most probable labelings with their total
  * probabilities (LM and bonus included). Pruning between frames is exact too: an extension is
- * skipped only when it provably could not enter the beam, assuming LM log-probabilities <= 0.
+ * skipped only when it provably could not enter the beam, as LM log-probabilities are <= 0 (a
+ * language model that returns NaN or a positive score is an error that names the value).
  * Frames past an item's input length are never read; the tensor is read once and no tensors
  * are created.
  *

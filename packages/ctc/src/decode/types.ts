@@ -64,7 +64,8 @@ export interface CtcBeamSearchOptions {
   pruneLogProb?: number;
   /**
    * Language model scoring each appended token and the end of the sentence; its scores must
-   * be log-probabilities (<= 0).
+   * be log-probabilities (<= 0, or -Infinity): a NaN or positive score throws an
+   * `ArgumentError` that names the value and the call that returned it.
    */
   lm?: LanguageModel;
   /** Weight of the LM's log-probabilities. Default 0.5; unused without `lm`. */

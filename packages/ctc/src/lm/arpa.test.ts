@@ -311,6 +311,40 @@ describe('NGramLanguageModel', () => {
       );
     });
 
+    it('reads UTF-8 bytes (a Buffer or a Uint8Array) as the text, and rejects anything else', () => {
+      const fromText = NGramLanguageModel.fromArpa(TRIGRAM, { vocabulary: VOCABULARY });
+      const bytes = new TextEncoder().encode(TRIGRAM);
+      for (const input of [bytes, Buffer.from(TRIGRAM, 'utf8')]) {
+        const fromBytes = NGramLanguageModel.fromArpa(input, { vocabulary: VOCABULARY });
+        expect(fromBytes.scoreTokens([A, B, C])).toBe(fromText.scoreTokens([A, B, C]));
+      }
+      // Words outside ASCII survive the decoding.
+      const accented = NGramLanguageModel.fromArpa(
+        new TextEncoder().encode(arpa(['-0.5\tÉCOLE', '-0.5\t</s>'])),
+        { vocabulary: [null, 'ÉCOLE'] },
+      );
+      expect(accented.scoreTokens([1])).toBeCloseTo(ln(-1), 12);
+      expect(parseArpa(bytes).order).toBe(parseArpa(TRIGRAM).order);
+      const must =
+        'be the text of an ARPA file: a string, or its UTF-8 bytes (a Uint8Array or Buffer)';
+      for (const [value, shown] of [
+        [42, '42'],
+        [null, 'null'],
+        [new ArrayBuffer(4), 'an ArrayBuffer'],
+      ] as const) {
+        expect(() => NGramLanguageModel.fromArpa(value as unknown as string)).toThrow(
+          `Argument 'text' passed to 'NGramLanguageModel.fromArpa' must ${must}, but got ${shown}.`,
+        );
+      }
+      expect(() => parseArpa({} as unknown as string)).toThrow(
+        `Argument 'text' passed to 'parseArpa' must ${must}, but got an object.`,
+      );
+      expect(() => NGramLanguageModel.fromArpa(new Uint8Array([0x5c, 0xff, 0xfe]))).toThrow(
+        "Argument 'text' passed to 'NGramLanguageModel.fromArpa' must be UTF-8 text, but got a " +
+          'Uint8Array of length 3 with bytes that are not UTF-8.',
+      );
+    });
+
     it('rejects null options', () => {
       expect(() => NGramLanguageModel.fromArpa(TRIGRAM, null as unknown as undefined)).toThrow(
         "Argument 'options' passed to 'NGramLanguageModel' must be an object or undefined, but got null.",

@@ -20,6 +20,7 @@
  * Every entry is `log10prob w1 ... wN [log10backoff]`; the highest order carries no back-off.
  * Anything before `\data\` and after `\end\` is ignored.
  */
+import { arpaText } from './arpa-text';
 
 /** One n-gram of an ARPA file, with its log10 values as written. */
 export interface ArpaEntry {
@@ -78,7 +79,7 @@ function parseLog10(field: string, what: string, lineNumber: number): number {
 }
 
 /**
- * Parses the text of an ARPA file. Throws an {@link ArpaParseError} naming the line for
+ * Parses the text of an ARPA file (or its UTF-8 bytes). Throws an {@link ArpaParseError} naming the line for
  * malformed input: a missing `\data\` or `\end\`, a bad `ngram N=count` line, sections out of
  * order, an entry with the wrong number of fields or a non-numeric value, a positive log10
  * probability, a duplicate n-gram, or a section whose size differs from its declared count.
@@ -90,8 +91,8 @@ function parseLog10(field: string, what: string, lineNumber: number): number {
  * model.ngrams.get('A')!.log10Prob; // -0.5
  * ```
  */
-export function parseArpa(text: string): ArpaModel {
-  const lines = text.split(/\r?\n/);
+export function parseArpa(text: string | Uint8Array): ArpaModel {
+  const lines = arpaText('parseArpa', text).split(/\r?\n/);
   let index = 0;
   const next = (): string | undefined => (index < lines.length ? lines[index++].trim() : undefined);
 

@@ -4,6 +4,7 @@
  */
 import { ArgumentError, checkOptions } from '@slr/core';
 import { parseArpa, type ArpaModel } from './arpa';
+import { arpaText } from './arpa-text';
 
 /** What {@link LanguageModel.score} returns. */
 export interface LanguageModelScore<State> {
@@ -287,7 +288,8 @@ export class NGramLanguageModel implements LanguageModel<NGramState> {
 
   /**
    * Parses ARPA text (see {@link parseArpa}) into a model; throws on malformed input, naming
-   * the line.
+   * the line. `text` is the file's text, or its bytes (a `Uint8Array` or Node.js `Buffer`, as
+   * `readFileSync` returns without an encoding), decoded as UTF-8.
    *
    * @example
    * ```ts
@@ -299,8 +301,14 @@ export class NGramLanguageModel implements LanguageModel<NGramState> {
    * });
    * ```
    */
-  static fromArpa(text: string, options?: NGramLanguageModelOptions): NGramLanguageModel {
-    return new NGramLanguageModel(parseArpa(text), options);
+  static fromArpa(
+    text: string | Uint8Array,
+    options?: NGramLanguageModelOptions,
+  ): NGramLanguageModel {
+    return new NGramLanguageModel(
+      parseArpa(arpaText('NGramLanguageModel.fromArpa', text)),
+      options,
+    );
   }
 
   /**

@@ -6,6 +6,13 @@
  * Both recursions start from a virtual frame: α₋₁ is one-hot on the first blank and
  * β_{T_b} one-hot on the final blank, so eq. 6 and eq. 10 are the ordinary recursion step,
  * and frames past `inputLengths[b]` simply carry the previous value through.
+ *
+ * NaN log-probabilities behave as in PyTorch's recursion (see the CPU kernel's
+ * `nanReachesEnd`): α is computed for every state of every frame from the second on, so a NaN
+ * emission there is NaN even where no path is yet, and flows on along the allowed steps only
+ * (masks select with `tf.where`, never add -Infinity, since NaN + -Infinity is NaN). β, which
+ * only the gradient uses, keeps impossible states at -Infinity, so that a NaN that does not reach
+ * the end leaves the gradient of a finite loss finite.
  */
 import * as tf from '@tensorflow/tfjs';
 import type { ValidatedCtcInputs } from './validate-ctc-inputs';
@@ -16,15 +23,17 @@ interface LabelTensors {
   gatherIndices: tf.Tensor1D;
   /** `[B·S']` label of each extended state (padding states carry the blank). */
   stateLabels: tf.Tensor1D;
-  /** `[B, S']` 0 where the skip s-2 → s is allowed, -Infinity elsewhere. */
+  /** `[B, S']` whether the skip s-2 → s is allowed. */
   skipFromBehind: tf.Tensor2D;
-  /** `[B, S']` 0 where the skip s → s+2 is allowed, -Infinity elsewhere. */
+  /** `[B, S']` whether the skip s → s+2 is allowed. */
   skipAhead: tf.Tensor2D;
+  /** `[1, S']` whether a path can start in the state at frame 0 (s < 2). */
+  firstStates: tf.Tensor2D;
   /** `[B, S']` log one-hot on the first state (α₋₁). */
   alphaStart: tf.Tensor2D;
   /** `[B, S']` log one-hot on the final blank (β_{T_b}). */
   betaStart: tf.Tensor2D;
-  /** `[B, S']` 0 on the two states that end a path, -Infinity elsewhere. */
+  /** `[B, S']` whether the state ends a path (the sample's last label and final blank). */
   endMask: tf.Tensor2D;
   /** `[B, 1]` input lengths. */
   inputLengths: tf.Tensor2D;
@@ -36,11 +45,11 @@ function buildLabelTensors(inputs: ValidatedCtcInputs): LabelTensors {
   const states = 2 * maxTargetLength + 1;
   const indices = new Int32Array(batch * states);
   const stateLabels = new Int32Array(batch * states);
-  const skipFromBehind = new Float32Array(batch * states).fill(-Infinity);
-  const skipAhead = new Float32Array(batch * states).fill(-Infinity);
+  const skipFromBehind = new Uint8Array(batch * states);
+  const skipAhead = new Uint8Array(batch * states);
   const alphaStart = new Float32Array(batch * states).fill(-Infinity);
   const betaStart = new Float32Array(batch * states).fill(-Infinity);
-  const endMask = new Float32Array(batch * states).fill(-Infinity);
+  const endMask = new Uint8Array(batch * states);
   for (let b = 0; b < batch; b++) {
     const length = targetLengths[b];
     const row = b * states;
@@ -51,25 +60,33 @@ function buildLabelTensors(inputs: ValidatedCtcInputs): LabelTensors {
       stateLabels[row + s] = labels[s];
       const skips = s >= 3 && (s & 1) === 1 && s < 2 * length + 1 && labels[s] !== labels[s - 2];
       if (skips) {
-        skipFromBehind[row + s] = 0;
-        skipAhead[row + s - 2] = 0;
+        skipFromBehind[row + s] = 1;
+        skipAhead[row + s - 2] = 1;
       }
     }
     alphaStart[row] = 0;
     betaStart[row + 2 * length] = 0;
-    endMask[row + 2 * length] = 0;
-    if (length > 0) endMask[row + 2 * length - 1] = 0;
+    endMask[row + 2 * length] = 1;
+    if (length > 0) endMask[row + 2 * length - 1] = 1;
   }
+  const firstStates = new Uint8Array(states);
+  firstStates.fill(1, 0, Math.min(2, states));
   return {
     gatherIndices: tf.tensor1d(indices, 'int32'),
     stateLabels: tf.tensor1d(stateLabels, 'int32'),
-    skipFromBehind: tf.tensor2d(skipFromBehind, [batch, states]),
-    skipAhead: tf.tensor2d(skipAhead, [batch, states]),
+    skipFromBehind: tf.tensor2d(skipFromBehind, [batch, states], 'bool'),
+    skipAhead: tf.tensor2d(skipAhead, [batch, states], 'bool'),
+    firstStates: tf.tensor2d(firstStates, [1, states], 'bool'),
     alphaStart: tf.tensor2d(alphaStart, [batch, states]),
     betaStart: tf.tensor2d(betaStart, [batch, states]),
-    endMask: tf.tensor2d(endMask, [batch, states]),
+    endMask: tf.tensor2d(endMask, [batch, states], 'bool'),
     inputLengths: tf.tensor2d(inputs.inputLengths, [batch, 1], 'int32'),
   };
+}
+
+/** `x` where `mask`, -Infinity elsewhere (a select: a NaN in `x` outside `mask` is dropped). */
+function keepWhere(mask: tf.Tensor, x: tf.Tensor): tf.Tensor {
+  return tf.where(mask, x, tf.fill(x.shape, -Infinity));
 }
 
 /** log Σ exp over `terms`, with -Infinity (not NaN) where every term is -Infinity. */
@@ -127,16 +144,22 @@ export function ctcForwardComposite(
         const incoming = logSumExp([
           previous,
           shiftStates(previous, 1),
-          tf.add(shiftStates(previous, 2), labels.skipFromBehind),
+          keepWhere(labels.skipFromBehind, shiftStates(previous, 2)),
         ]);
+        // As PyTorch: every state from frame 1 on (-Infinity + NaN is NaN), states 0 and 1 at 0.
+        let value = tf.add(incoming, emission);
+        if (t === 0) value = keepWhere(labels.firstStates, value);
         const active = tf.less(tf.scalar(t, 'int32'), labels.inputLengths);
-        return tf.where(active, tf.add(incoming, emission), previous) as tf.Tensor2D;
+        return tf.where(active, value, previous) as tf.Tensor2D;
       });
       alphas.push(next);
       previous = next;
     });
     // 0 - x rather than -x, so that a certain path gives +0, not -0.
-    const nll = tf.sub<tf.Tensor1D>(0, logSumExpOverStates(tf.add(previous, labels.endMask)));
+    const nll = tf.sub<tf.Tensor1D>(
+      0,
+      logSumExpOverStates(keepWhere(labels.endMask, previous) as tf.Tensor2D),
+    );
     const logAlpha =
       alphas.length > 0
         ? (tf.stack(alphas) as tf.Tensor3D)
@@ -147,7 +170,9 @@ export function ctcForwardComposite(
 
 /**
  * Backward pass: the gradient of `gradScale[b] · nll[b]` with respect to `logProbs`,
- * `[T, B, V]`; zero past each input length and for samples whose `nll` is not finite.
+ * `[T, B, V]`; zero past each input length and for samples whose `nll` is infinite. As in
+ * PyTorch, NaN on every class of the valid frames of a sample whose `nll` is NaN, and NaN where
+ * the valid frames of a sample with a finite `nll` hold a NaN log-probability.
  */
 export function ctcBackwardComposite(
   logProbs: tf.Tensor3D,
@@ -170,18 +195,25 @@ export function ctcBackwardComposite(
         const outgoing = logSumExp([
           following,
           shiftStates(following, -1),
-          tf.add(shiftStates(following, -2), labels.skipAhead),
+          keepWhere(labels.skipAhead, shiftStates(following, -2)),
         ]);
+        // States that cannot reach the end stay impossible, whatever their emission.
+        const value = tf.where(
+          tf.equal(outgoing, -Infinity),
+          outgoing,
+          tf.add(outgoing, emissions[t]),
+        );
         const active = tf.less(tf.scalar(t, 'int32'), labels.inputLengths);
-        return tf.where(active, tf.add(outgoing, emissions[t]), following) as tf.Tensor2D;
+        return tf.where(active, value, following) as tf.Tensor2D;
       });
       betas[t] = next;
       following = next;
     }
     const logBeta = tf.stack(betas) as tf.Tensor3D;
     // Occupancy α_t(s)β_t(s) / y_t(l'_s) / p(l|x), zero where either factor is zero, on padded
-    // frames, and for samples with an infinite loss.
-    const finiteNll = tf.logicalNot(tf.isInf(nll));
+    // frames, and for samples with an infinite or NaN loss. (With a finite loss, a NaN α or β
+    // only occurs where the other factor is zero.)
+    const finiteNll = tf.isFinite(nll);
     const safeNll = tf.where(finiteNll, nll, tf.zerosLike(nll));
     const reachable = tf.logicalAnd(
       tf.logicalNot(tf.isInf(logAlpha)),
@@ -213,6 +245,15 @@ export function ctcBackwardComposite(
       classes,
     ]);
     const perLabel = tf.matMul(tf.transpose(occupancy, [1, 0, 2]), oneHotLabels);
-    return tf.neg(tf.transpose(perLabel, [1, 0, 2])) as tf.Tensor3D;
+    const grad = tf.neg(tf.transpose(perLabel, [1, 0, 2]));
+    const nanLoss = tf.reshape(tf.isNaN(nll), [1, batch, 1]);
+    const nanGrad = tf.logicalAnd(
+      validFrame,
+      tf.logicalOr(
+        nanLoss,
+        tf.logicalAnd(tf.isNaN(logProbs), tf.reshape(finiteNll, [1, batch, 1])),
+      ),
+    );
+    return tf.where(nanGrad, tf.fill([frames, batch, classes], NaN), grad) as tf.Tensor3D;
   });
 }

@@ -19,7 +19,10 @@ export interface CtcLossOptions {
    * `tf.Scalar`).
    */
   reduction?: CtcReduction;
-  /** Replace infinite losses (impossible alignments) and their gradients by zero. Default false. */
+  /**
+   * Replace infinite losses (impossible alignments) and their gradients by zero; a NaN loss
+   * stays NaN, as in PyTorch. Default false.
+   */
   zeroInfinity?: boolean;
 }
 
@@ -173,6 +176,15 @@ function ctcLoss_(
  * Returns a `tf.Scalar` for `reduction: 'mean'` (the default) or `'sum'`, and the per-sample
  * losses, a `tf.Tensor1D` `[B]`, for `'none'`. An impossible alignment gives `Infinity` (0
  * with `zeroInfinity`) and a zero, never NaN, gradient for that sample.
+ *
+ * NaN log-probabilities, as in PyTorch (1.13): a sample's loss is NaN, also with
+ * `zeroInfinity`, when a NaN lies where PyTorch's recursion carries it to the end of the
+ * lattice, that is on a label or blank of the target, in a valid frame, at a state that can
+ * still reach the end (from frame 1 on even a state no path has reached yet; at frame 0 only
+ * the first blank or label). Its gradient is then NaN on every class of its valid frames, and
+ * zero past them; other samples are unaffected. A NaN anywhere else in a valid frame leaves the
+ * loss finite and is NaN in the gradient at that entry only (PyTorch's CPU kernel also spreads it
+ * to some earlier label entries). Frames past `inputLengths` are never read, whatever they hold.
  *
  * Where it runs: on the `cpu` and `webgpu` backends, fused kernels of this package compute the
  * loss and its gradient (registered when the package is imported; on `webgpu` while

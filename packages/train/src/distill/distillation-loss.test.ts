@@ -3,7 +3,11 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { fc, test as fcTest } from '@fast-check/vitest';
 import { ctcLoss, logSoftmax } from '@slr/ctc';
 import { expectNoLeaks } from '@slr/test-utils';
-import { distillationLoss, distillationLossTerms } from './distillation-loss';
+import {
+  type DistillationLossOptions,
+  distillationLoss,
+  distillationLossTerms,
+} from './distillation-loss';
 import { temporalInterpolationWeights } from './resample';
 
 beforeAll(async () => {
@@ -233,6 +237,77 @@ describe('distillationLoss', () => {
     const b = distillationLoss(s2, t2, options).dataSync()[0];
     expect(b).toBeCloseTo(a, 6);
     tf.dispose([student.tensor, teacher.tensor, s2, t2]);
+  });
+
+  it('never reads padding: NaN or ±Infinity past the lengths change neither loss nor gradient', async () => {
+    const student = randomLogProbs(6, 2, 4, 15);
+    const teacher = randomLogProbs(6, 2, 4, 16);
+    const stridedTeacher = randomLogProbs(4, 2, 4, 17);
+    const targets = tf.tensor2d(
+      [
+        [1, 2],
+        [3, -1],
+      ],
+      [2, 2],
+      'int32',
+    );
+    /** `values` with `value` in every frame of sample `b` from `from[b]` on. */
+    const pad = (values: number[][][], from: number[], value: number): tf.Tensor3D =>
+      tf.tensor3d(
+        values.map((frame, t) =>
+          frame.map((row, b) => (t >= from[b] ? row.map(() => value) : row)),
+        ),
+      );
+    const evaluate = async (s: tf.Tensor3D, t: tf.Tensor3D, options: DistillationLossOptions) => {
+      const terms = tf.valueAndGrads((x: tf.Tensor) =>
+        distillationLoss(x as tf.Tensor3D, t, options),
+      );
+      const { value, grads } = terms([s]);
+      const result = {
+        loss: Array.from(await value.data()),
+        grad: (await grads[0].array()) as number[][][],
+      };
+      tf.dispose([value, ...grads]);
+      return result;
+    };
+    const setups: { name: string; teacher: typeof teacher; options: DistillationLossOptions }[] = [
+      { name: 'same lengths', teacher, options: { studentLengths: [6, 3], reduction: 'none' } },
+      {
+        name: 'resampled teacher, with CTC, blank left out',
+        teacher: stridedTeacher,
+        options: {
+          studentLengths: [6, 3],
+          teacherLengths: [4, 2],
+          includeBlank: false,
+          ctc: { targets, targetLengths: [2, 1] },
+        },
+      },
+    ];
+    for (const { name, teacher: t, options } of setups) {
+      const teacherLengths = (options.teacherLengths ?? options.studentLengths) as number[];
+      const reference = await evaluate(student.tensor, t.tensor, options);
+      for (const value of [NaN, -Infinity, Infinity]) {
+        const s2 = pad(student.values, [6, 3], value);
+        const t2 = pad(t.values, teacherLengths, value);
+        const result = await evaluate(s2, t2, options);
+        result.loss.forEach((v, i) =>
+          expect(v, `${name}, ${value}`).toBeCloseTo(reference.loss[i], 5),
+        );
+        result.grad.forEach((frame, tt) =>
+          frame.forEach((row, b) =>
+            row.forEach((v, k) => {
+              expect(
+                Number.isFinite(v),
+                `${name}, ${value}: gradient [${tt}, ${b}, ${k}] is ${v}`,
+              ).toBe(true);
+              expect(v).toBeCloseTo(reference.grad[tt][b][k], 5);
+            }),
+          ),
+        );
+        tf.dispose([s2, t2]);
+      }
+    }
+    tf.dispose([student.tensor, teacher.tensor, stridedTeacher.tensor, targets]);
   });
 
   it('detaches the teacher: no gradient flows into its outputs', () => {

@@ -200,21 +200,33 @@ function computeDistillationTerms(
         );
     const pick = (x: tf.Tensor3D): tf.Tensor3D =>
       columns ? tf.gather<tf.Tensor3D>(x, columns, 2) : x;
+    // Padding is selected away before any arithmetic (0·NaN would be NaN, and resampling mixes
+    // frames with zero weights): whatever it holds never reaches the loss or the gradient.
+    const validFrames = (lengths: readonly number[], count: number): tf.Tensor =>
+      tf.tensor2d(
+        Uint8Array.from({ length: count * batch }, (_, i) =>
+          Math.floor(i / batch) < lengths[i % batch] ? 1 : 0,
+        ),
+        [count, batch],
+        'bool',
+      );
+    const onlyValid = (x: tf.Tensor3D, valid: tf.Tensor): tf.Tensor3D =>
+      tf.where(tf.expandDims(valid, 2), x, tf.zerosLike(x));
+    const studentValid = validFrames(studentLengths, frames);
     // Teacher: softmax(teacher / τ) at its own frames, resampled (in probability space) onto the student's.
-    const teacher = detach(teacherLogProbs) as tf.Tensor3D;
+    const teacher = onlyValid(
+      detach(teacherLogProbs) as tf.Tensor3D,
+      validFrames(teacherLengths, teacherFrames),
+    );
     let p = tf.softmax(tf.div(pick(teacher), temperature)) as tf.Tensor3D;
     if (resample || teacherFrames !== frames)
       p = resampleOverTime(p, teacherLengths, studentLengths, frames);
-    const logQ = tf.logSoftmax(tf.div(pick(studentLogProbs), temperature)) as tf.Tensor3D;
+    const student = onlyValid(studentLogProbs, studentValid);
+    const logQ = tf.logSoftmax(tf.div(pick(student), temperature)) as tf.Tensor3D;
     // Σ_k p (log p − log q); p = 0 contributes 0 (log p is clamped so that 0·log 0 stays 0, not NaN).
     const logP = tf.log(tf.maximum(p, 1e-30));
     const perFrame = tf.sum(tf.mul(p, tf.sub(logP, logQ)), 2); // [T, B]
-    const mask = tf.tensor2d(
-      Float32Array.from({ length: frames * batch }, (_, i) =>
-        Math.floor(i / batch) < studentLengths[i % batch] ? 1 : 0,
-      ),
-      [frames, batch],
-    );
+    const mask = tf.cast(studentValid, 'float32');
     const counts = tf.tensor1d(
       studentLengths.map((l) => Math.max(l, 1)),
       'float32',
@@ -246,13 +258,15 @@ function computeDistillationTerms(
  * Knowledge-distillation loss for CTC models, per frame: the KL divergence from the
  * teacher's `softmax(teacher/τ)` to the student's `log_softmax(student/τ)`, times τ² (so the
  * gradient's scale does not shrink with τ), averaged over each sample's valid frames
- * (`studentLengths`; padding is never read) and reduced over the batch. With `ctc` targets it
- * returns `α·CTC + (1 − α)·KD` (or `weights.ctc·CTC + weights.kd·KD`). The teacher's outputs
- * are detached: no gradient flows into them. Both inputs are log-probabilities (or logits:
- * softmax and log-softmax do not change when a per-frame constant is added) `[T, B, V]`,
- * time-major like `ctcLoss`. When the teacher has a different temporal stride, pass its own
- * `teacherLengths`: each sample's teacher distributions are linearly resampled over time onto
- * the student's frames (frame centres aligned; a convex mix of distributions is a distribution).
+ * (`studentLengths`) and reduced over the batch. Padding, the student's and the teacher's, is
+ * never read: whatever it holds, NaN or ±Infinity included, changes neither the loss nor its
+ * gradient. With `ctc` targets it returns `α·CTC + (1 − α)·KD` (or
+ * `weights.ctc·CTC + weights.kd·KD`). The teacher's outputs are detached: no gradient flows
+ * into them. Both inputs are log-probabilities (or logits: softmax and log-softmax do not
+ * change when a per-frame constant is added) `[T, B, V]`, time-major like `ctcLoss`. When the
+ * teacher has a different temporal stride, pass its own `teacherLengths`: each sample's teacher
+ * distributions are linearly resampled over time onto the student's frames (frame centres
+ * aligned; a convex mix of distributions is a distribution).
  *
  * @example
  * ```ts

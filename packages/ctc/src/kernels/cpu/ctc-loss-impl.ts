@@ -13,6 +13,11 @@
  * underflow when, within one frame, states differ by more than ~e^-640 (very peaky models,
  * long sequences): every step checks for that, and a sample that comes close is recomputed
  * entirely in log space, so results never silently lose a path.
+ *
+ * NaN log-probabilities follow PyTorch's `F.ctc_loss`, whose recursion computes every state of
+ * every frame from the second on: a NaN that this recursion carries to one of the two final
+ * states makes the loss NaN (see {@link nanReachesEnd}); any other NaN is never read by the
+ * loss.
  */
 import { expNonPositive } from './fast-exp';
 
@@ -47,6 +52,8 @@ interface StateLayout {
 
 const LINEAR = 0;
 const LOG_SPACE = 1;
+/** A NaN log-probability reaches the end of the lattice: the loss and its gradient are NaN. */
+const NAN_LOSS = 2;
 /** Normalised values below this are too close to float64's range to be trusted further. */
 const UNDERFLOW_GUARD = 1e-280;
 
@@ -92,9 +99,14 @@ class SampleScratch {
   distinctCount = 0;
   row: Float64Array;
   other: Float64Array;
+  /** Two rows of NaN flags for {@link nanReachesEnd}. */
+  nanRow: Uint8Array;
+  nanOther: Uint8Array;
   states = 0;
 
   constructor(capacity: number) {
+    this.nanRow = new Uint8Array(capacity);
+    this.nanOther = new Uint8Array(capacity);
     this.labels = new Int32Array(capacity);
     this.skip = new Uint8Array(capacity);
     this.distinct = new Int32Array(capacity);
@@ -154,6 +166,54 @@ class SampleScratch {
     this.row = this.other;
     this.other = row;
   }
+}
+
+/**
+ * Whether a NaN log-probability of sample `b` reaches one of its two final states in PyTorch's
+ * recursion (`F.ctc_loss`, CPU and CUDA), which makes PyTorch's loss NaN. That recursion starts
+ * in states 0 and 1 at frame 0 and computes every state of every later frame, reachable or not:
+ * a NaN emission at such a state is NaN (`-inf + NaN`), and a NaN flows on wherever a state
+ * steps (stay, advance, or skip between different labels). Only valid frames are read. Cheap
+ * when the sample has no NaN on its labels: one pass over its distinct labels' log-probabilities.
+ */
+function nanReachesEnd(problem: CtcProblem, b: number, scratch: SampleScratch): boolean {
+  const { batch, classes, logProbs } = problem;
+  const sampleFrames = problem.inputLengths[b];
+  const { distinct, distinctCount } = scratch;
+  let found = false;
+  for (let t = 0; t < sampleFrames && !found; t++) {
+    const row = (t * batch + b) * classes;
+    for (let k = 0; k < distinctCount; k++) {
+      if (Number.isNaN(logProbs[row + distinct[k]])) {
+        found = true;
+        break;
+      }
+    }
+  }
+  if (!found) return false;
+  const { states, labels, skip } = scratch;
+  for (let t = 0; t < sampleFrames; t++) {
+    const row = (t * batch + b) * classes;
+    const previous = scratch.nanOther;
+    const current = scratch.nanRow;
+    for (let s = 0; s < states; s++) {
+      const emission = Number.isNaN(logProbs[row + labels[s]]);
+      if (t === 0) current[s] = s < 2 && emission ? 1 : 0;
+      else {
+        current[s] =
+          emission ||
+          previous[s] === 1 ||
+          (s > 0 && previous[s - 1] === 1) ||
+          (skip[s] === 1 && previous[s - 2] === 1)
+            ? 1
+            : 0;
+      }
+    }
+    scratch.nanRow = previous;
+    scratch.nanOther = current;
+  }
+  const last = scratch.nanOther;
+  return last[states - 1] === 1 || (states > 1 && last[states - 2] === 1);
 }
 
 /** States `[low, high)` at frame t that the start can reach and that can still reach the end. */
@@ -305,6 +365,9 @@ function forwardLog(
 /**
  * Forward pass: the negative log-likelihood of every sample (eq. 8) and the state the
  * backward pass needs. A zero-length input has likelihood 1 for an empty target, 0 otherwise.
+ * A sample whose NaN log-probabilities reach the end of the lattice ({@link nanReachesEnd})
+ * gets NaN; NaN log-probabilities elsewhere are never read (the passes below only visit states
+ * that a path can occupy, and those NaN cannot reach the end).
  *
  * `space: 'log'` skips the scaled linear-space attempt (tests compare the two).
  *
@@ -325,7 +388,10 @@ export function ctcForward(
     let value: number | undefined;
     let mode = LINEAR;
     if (sampleFrames === 0) value = scratch.states === 1 ? 0 : Infinity;
-    else if (space === 'auto') value = forwardLinear(problem, b, scratch, state, layout);
+    else if (nanReachesEnd(problem, b, scratch)) {
+      value = NaN;
+      mode = NAN_LOSS;
+    } else if (space === 'auto') value = forwardLinear(problem, b, scratch, state, layout);
     if (value === undefined) {
       mode = LOG_SPACE;
       logAlpha ??= new Float64Array(problem.frames * layout.states);
@@ -476,8 +542,10 @@ function backwardLog(
 /**
  * Backward pass: the gradient of `gradScale[b] · nll[b]` with respect to the log-probabilities,
  * `∂nll/∂logProbs[t,b,k] = -exp(log Σ_{s: l'_s = k} α_t(s)β_t(s) + nll - logProbs[t,b,k])`
- * (eq. 14–16 before the softmax). Frames past `inputLengths[b]` and samples whose nll is not
- * finite get zeros, so an impossible alignment never produces NaN.
+ * (eq. 14–16 before the softmax). Frames past `inputLengths[b]` and samples whose nll is
+ * infinite get zeros, so an impossible alignment never produces NaN. As in PyTorch, a sample
+ * whose nll is NaN gets NaN on every class of its valid frames, and a sample with a finite nll
+ * gets NaN where its valid frames' log-probabilities are NaN.
  *
  * @returns the `[T, B, V]` gradient.
  */
@@ -492,14 +560,43 @@ export function ctcBackward(
   for (let b = 0; b < problem.batch; b++) {
     const nll = state[layout.nllOffset + b];
     const scale = gradScale[b];
-    if (problem.inputLengths[b] === 0 || !Number.isFinite(nll) || scale === 0) continue;
-    scratch.load(problem, b);
-    const linear = state[layout.modeOffset + b] === LINEAR;
-    if (!linear || !backwardLinear(problem, b, scratch, state, layout, nll, scale, grad)) {
-      backwardLog(problem, b, scratch, nll, scale, grad);
+    const mode = state[layout.modeOffset + b];
+    if (problem.inputLengths[b] === 0) continue;
+    if (mode === NAN_LOSS) {
+      fillValidFrames(problem, b, grad, NaN);
+      continue;
     }
+    if (!Number.isFinite(nll)) continue;
+    if (scale !== 0) {
+      scratch.load(problem, b);
+      if (
+        mode !== LINEAR ||
+        !backwardLinear(problem, b, scratch, state, layout, nll, scale, grad)
+      ) {
+        backwardLog(problem, b, scratch, nll, scale, grad);
+      }
+    }
+    markNaN(problem, b, grad);
   }
   return grad;
+}
+
+/** Sets every class of sample `b`'s valid frames to `value`. */
+function fillValidFrames(problem: CtcProblem, b: number, grad: Float32Array, value: number): void {
+  const { batch, classes } = problem;
+  for (let t = 0; t < problem.inputLengths[b]; t++) {
+    const row = (t * batch + b) * classes;
+    grad.fill(value, row, row + classes);
+  }
+}
+
+/** NaN in the gradient wherever sample `b`'s valid frames hold a NaN log-probability. */
+function markNaN(problem: CtcProblem, b: number, grad: Float32Array): void {
+  const { batch, classes, logProbs } = problem;
+  for (let t = 0; t < problem.inputLengths[b]; t++) {
+    const row = (t * batch + b) * classes;
+    for (let k = row; k < row + classes; k++) if (Number.isNaN(logProbs[k])) grad[k] = NaN;
+  }
 }
 
 /**

@@ -6,6 +6,13 @@
  * memory: one dispatch per pass instead of one per frame, and no read-back to the CPU. Frames
  * past `inputLengths[b]` and states past `2·targetLengths[b] + 1` are masked on the GPU.
  * "Impossible" is the sentinel -1e30 (WGSL implementations need not honour infinities).
+ *
+ * NaN log-probabilities: WGSL implementations need not honour NaN either, so the programs test
+ * for it with tfjs's bit-level `isnan` and never let arithmetic carry it. The forward pass
+ * follows PyTorch's recursion in a flag per state (NaN emissions at every state of every frame
+ * from the second on, states 0 and 1 at frame 0, flowing along the allowed steps): a flag that
+ * reaches one of the two final states makes the nll NaN. The backward pass writes NaN on every
+ * class of such a sample's valid frames, and, for a finite nll, where a log-probability is NaN.
  */
 import { type WebGpuProgram, workgroupSizeFor } from './webgpu-program';
 
@@ -65,7 +72,7 @@ function labelLoader(workgroupSize: number): string {
 
 /**
  * Forward pass. Output: log α `[B, T, S']` followed by the nll `[B]` (+Infinity when no
- * alignment exists), one flat float32 buffer.
+ * alignment exists, NaN when a NaN log-probability reaches the end), one flat float32 buffer.
  */
 export class CtcAlphaProgram implements WebGpuProgram {
   outputShape: number[];
@@ -91,6 +98,7 @@ export class CtcAlphaProgram implements WebGpuProgram {
     return `${COMMON}
 var<workgroup> labels : array<i32, ${states}>;
 var<workgroup> alpha : array<f32, ${2 * states}>;
+var<workgroup> nanFlow : array<u32, ${2 * states}>;
 
 fn main(index : i32) {
   let b = i32(workgroupId.x);
@@ -106,20 +114,27 @@ fn main(index : i32) {
       let previous = (1 - (t & 1)) * ${states};
       for (var s = lid; s < sampleStates; s += ${size}) {
         let logProb = logProbs[row + labels[s]];
+        let nanEmission = isnan(logProb);
         var value = NEG;
+        var nan = 0u;
         if (t == 0) {
           // eq. 6: a path starts in the first blank or on the first label.
-          if (s < 2) { value = logProb; }
+          if (s < 2) { value = logProb; nan = u32(nanEmission); }
         } else {
           // eq. 7: stay, advance one state, or skip a blank between two different labels.
           var advance = NEG;
-          if (s > 0) { advance = alpha[previous + s - 1]; }
+          nan = u32(nanEmission) | nanFlow[previous + s];
+          if (s > 0) { advance = alpha[previous + s - 1]; nan = nan | nanFlow[previous + s - 1]; }
           var jump = NEG;
-          if (s >= 3 && (s & 1) == 1 && labels[s] != labels[s - 2]) { jump = alpha[previous + s - 2]; }
+          if (s >= 3 && (s & 1) == 1 && labels[s] != labels[s - 2]) {
+            jump = alpha[previous + s - 2];
+            nan = nan | nanFlow[previous + s - 2];
+          }
           let incoming = logSumExp3(alpha[previous + s], advance, jump);
           if (incoming > NEG_LIMIT) { value = incoming + logProb; }
         }
-        if (!(value > NEG_LIMIT)) { value = NEG; }
+        if (nanEmission || !(value > NEG_LIMIT)) { value = NEG; }
+        nanFlow[current + s] = nan;
         alpha[current + s] = value;
         result[(b * uniforms.frames + t) * uniforms.states + s] = value;
       }
@@ -137,6 +152,9 @@ fn main(index : i32) {
       if (sampleStates > 1) { beforeLast = alpha[last - 1]; }
       let total = logSumExp3(alpha[last], beforeLast, NEG);
       nll = select(-total, uniforms.INFINITY, total <= NEG_LIMIT);
+      var nan = nanFlow[last];
+      if (sampleStates > 1) { nan = nan | nanFlow[last - 1]; }
+      if (nan != 0u) { nll = uniforms.NAN; }
     }
     result[uniforms.batch * uniforms.frames * uniforms.states + b] = nll;
   }
@@ -173,7 +191,8 @@ fn main(index : i32) {
 /**
  * Backward pass: β (eq. 10–11) and the gradient of `gradScale[b] · nll[b]` with respect to
  * `logProbs`, `[T, B, V]`: `-scale · Σ_{s: l'_s = k} exp(α_t(s) + β_t(s) + nll - logProbs[t,b,k])`
- * on label columns, zero elsewhere, on padded frames and for samples with an infinite nll.
+ * on label columns, zero elsewhere, on padded frames and for samples with an infinite nll; NaN
+ * on the valid frames of a sample with a NaN nll, and where a valid log-probability is NaN.
  * States that share a label are summed by the first of them, so no atomics are needed.
  */
 export class CtcBetaGradProgram implements WebGpuProgram {
@@ -211,7 +230,9 @@ fn main(index : i32) {
   let sampleStates = 2 * targetLengths[b] + 1;
   let nll = state[uniforms.batch * uniforms.frames * uniforms.states + b];
   let scale = gradScale[b];
-  let contributes = sampleFrames > 0 && abs(nll) < uniforms.INFINITY && scale != 0.0;
+  let nanLoss = isnan(nll);
+  let finite = !nanLoss && abs(nll) < uniforms.INFINITY;
+  let contributes = sampleFrames > 0 && finite && scale != 0.0;
   ${labelLoader(size)}
   // The first state carrying a label sums the occupancies of all states that carry it.
   for (var s = lid; s < sampleStates; s += ${size}) {
@@ -230,7 +251,11 @@ fn main(index : i32) {
   for (var step = 0; step < uniforms.frames; step++) {
     let t = uniforms.frames - 1 - step;
     let row = (t * uniforms.batch + b) * uniforms.classes;
-    for (var k = lid; k < uniforms.classes; k += ${size}) { result[row + k] = 0.0; }
+    // Zero, or NaN (as PyTorch) for a NaN loss or, with a finite one, a NaN log-probability.
+    for (var k = lid; k < uniforms.classes; k += ${size}) {
+      let nan = t < sampleFrames && (nanLoss || (finite && isnan(logProbs[row + k])));
+      result[row + k] = select(0.0, uniforms.NAN, nan);
+    }
     let live = contributes && t < sampleFrames;
     if (live) {
       let current = (t & 1) * ${states};
@@ -239,6 +264,7 @@ fn main(index : i32) {
       for (var s = lid; s < sampleStates; s += ${size}) {
         let logProb = logProbs[row + labels[s]];
         var value = NEG;
+        let nanEmission = isnan(logProb);
         if (t == sampleFrames - 1) {
           // eq. 10: only the last label and the final blank end a path.
           if (s >= sampleStates - 2) { value = logProb; }
@@ -251,7 +277,8 @@ fn main(index : i32) {
           let outgoing = logSumExp3(beta[following + s], advance, jump);
           if (outgoing > NEG_LIMIT) { value = outgoing + logProb; }
         }
-        if (!(value > NEG_LIMIT)) { value = NEG; }
+        // With a finite nll, a NaN emission lies off every path: impossible here.
+        if (nanEmission || !(value > NEG_LIMIT)) { value = NEG; }
         beta[current + s] = value;
         let alpha = state[alphaRow + s];
         var share = 0.0;
@@ -272,7 +299,7 @@ fn main(index : i32) {
             member = nextSame[member];
             if (member < 0) { break; }
           }
-          result[row + labels[s]] = -scale * total;
+          if (!isnan(logProbs[row + labels[s]])) { result[row + labels[s]] = -scale * total; }
         }
       }
     }
