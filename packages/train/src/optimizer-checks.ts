@@ -48,3 +48,28 @@ export function checkAdamWeightDecay(
     );
   }
 }
+
+/**
+ * `config` with the defaults of its optimizer filled in (PyTorch's: β 0.9 and 0.999, ε 1e-8,
+ * no weight decay, no momentum) and only the fields that optimizer reads, so that two
+ * configurations of the same optimizer compare equal exactly when they build the same one.
+ */
+export function resolveOptimizerConfig(config: OptimizerConfig): OptimizerConfig {
+  const { name, learningRate, weightDecay = 0 } = config;
+  if (name === 'sgd')
+    return {
+      name,
+      learningRate,
+      momentum: config.momentum ?? 0,
+      nesterov: config.nesterov ?? false,
+      weightDecay,
+    };
+  return {
+    name,
+    learningRate,
+    beta1: config.beta1 ?? 0.9,
+    beta2: config.beta2 ?? 0.999,
+    epsilon: config.epsilon ?? 1e-8,
+    weightDecay,
+  };
+}

@@ -8,6 +8,7 @@ import {
   setLearningRate,
 } from './optimizers';
 import type { OptimizerConfig } from './optimizer-config';
+import { resolveOptimizerConfig } from './optimizer-checks';
 
 const GRADS = [
   [0.5, -1.2, 3.0],
@@ -270,5 +271,27 @@ describe('createOptimizer', () => {
     const before = tf.memory().numTensors;
     expect(() => createOptimizer(config)).toThrow(message);
     expect(tf.memory().numTensors).toBe(before);
+  });
+});
+
+describe('resolveOptimizerConfig', () => {
+  it.each<OptimizerConfig>([
+    { name: 'adam', learningRate: 0.01 },
+    { name: 'adamw', learningRate: 0.01, weightDecay: 0.1, beta2: 0.99 },
+    { name: 'sgd', learningRate: 0.1 },
+    { name: 'sgd', learningRate: 0.1, momentum: 0.9, nesterov: true, weightDecay: 1e-4 },
+  ])('fills in the defaults createOptimizer uses: %o', (config) => {
+    const resolved = resolveOptimizerConfig(config);
+    const a = createOptimizer(config);
+    const b = createOptimizer(resolved);
+    expect(b.getConfig()).toEqual(a.getConfig());
+    expect(resolveOptimizerConfig(resolved)).toEqual(resolved);
+    expect(Object.keys(resolved)).toEqual(
+      config.name === 'sgd'
+        ? ['name', 'learningRate', 'momentum', 'nesterov', 'weightDecay']
+        : ['name', 'learningRate', 'beta1', 'beta2', 'epsilon', 'weightDecay'],
+    );
+    a.dispose();
+    b.dispose();
   });
 });

@@ -1,35 +1,26 @@
-// Trains the tiny model with a checkpoint every step; used by trainer.test.ts (killed and resumed).
+// Trains the tiny model with a checkpoint every step and writes the outcome; used by the kill
+// test (checkpoints-kill.test.ts), which kills it with SIGKILL and starts it again to resume.
+// Arguments: the checkpoint folder, the result file.
 import * as tf from '@tensorflow/tfjs';
 import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { registerFastCpuKernels } from '@slr/backend';
 import { train } from '../src/node/train';
-import { tinySamples, tinySequenceModel } from './tiny';
+import { KILL_TEST_RUN, tinySequenceModel, TINY_SAMPLES } from './tiny';
 
+// The kernels the test process uses (vitest.setup.ts), so that weights compare bit for bit.
+registerFastCpuKernels();
 await tf.setBackend('cpu');
-const [dir, outFile, delayMs = '0'] = process.argv.slice(2);
-const samples = tinySamples([
-  [1, 2],
-  [3, 4],
-  [2, 3],
-  [4, 1],
-]);
+const [dir, outFile] = process.argv.slice(2);
 const model = tinySequenceModel({ features: 12, numClasses: 5 });
 const result = await train({
   model,
-  trainSamples: samples,
-  epochs: 6,
-  batchSize: 2,
-  seed: 3,
-  optimizer: { name: 'adam', learningRate: 0.02 },
-  schedule: { base: 'cosine', warmupSteps: 2 },
+  trainSamples: TINY_SAMPLES,
+  ...KILL_TEST_RUN,
   checkpointDir: dir,
   checkpointEverySteps: 1,
-  historyFile: `${dir}/history.jsonl`,
-  callbacks: {
-    onBatchEnd: () => {
-      const end = Date.now() + Number(delayMs);
-      while (Date.now() < end);
-    },
-  },
+  historyFile: join(dir, 'history.jsonl'),
+  callbacks: { onWarning: () => undefined },
 });
 writeFileSync(
   outFile,

@@ -150,3 +150,15 @@ export function tinyTrainOptions<T extends TrainOptions>(over: Partial<T> = {}):
 export function weightsOf(options: TrainOptions): number[][] {
   return options.model.model.getWeights().map((weight) => Array.from(weight.dataSync()));
 }
+
+/**
+ * The run of the kill test (6 epochs of 2 steps of {@link TINY_SAMPLES}, Adam with warmup and
+ * cosine decay), which `test/child-train.ts` trains with a checkpoint every step.
+ */
+export const KILL_TEST_RUN = {
+  epochs: 6,
+  batchSize: 2,
+  seed: 3,
+  optimizer: { name: 'adam', learningRate: 0.02 },
+  schedule: { base: 'cosine', warmupSteps: 2 },
+} as const satisfies Partial<TrainOptions>;

@@ -24,7 +24,10 @@ export interface NodeTrainOptions extends TrainOptions {
   checkpointDir?: string;
   /** Checkpoint every N steps too (a checkpoint always ends each epoch). */
   checkpointEverySteps?: number;
-  /** Resume from the latest valid checkpoint in `checkpointDir` when there is one. Default `true`. */
+  /**
+   * Resume from the latest valid checkpoint in `checkpointDir` when there is one (it must be of
+   * the same run: see {@link Checkpoints}). Default `true`.
+   */
   resume?: boolean;
   /** A JSON-lines file that gets one line per epoch: installs {@link HistoryFile}. */
   historyFile?: string;
