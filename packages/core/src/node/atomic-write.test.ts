@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { temporaryPathBeside, writeFileAtomic } from './atomic-write';
+import { createFolder } from './create-folder';
 import { FileSystemError, withFileSystemError } from './file-system-error';
 
 let folder: string;
@@ -53,6 +54,44 @@ describe('writeFileAtomic', () => {
   it('puts the temporary file beside the target, hidden', () => {
     const temporary = temporaryPathBeside(join(folder, 'latest.json'));
     expect(temporary.startsWith(join(folder, '.latest.json.tmp-'))).toBe(true);
+  });
+});
+
+describe('createFolder', () => {
+  it('creates a folder and its parents, accepts an existing one, and names a file in the way', async () => {
+    const target = join(folder, 'a', 'b', 'c');
+    await createFolder(target);
+    await createFolder(target);
+    expect(await readdir(join(folder, 'a', 'b'))).toEqual(['c']);
+    await writeFile(join(folder, 'file'), 'x');
+    await expect(createFolder(join(folder, 'file', 'inner'))).rejects.toThrow(
+      `Could not create the folder '${join(folder, 'file', 'inner')}': a part of the path is not a folder (ENOTDIR).`,
+    );
+    await expect(createFolder(join(folder, 'file'))).rejects.toMatchObject({ code: 'EEXIST' });
+  });
+});
+
+describe('FileSystemError', () => {
+  it("words any system code, dropping the path of Node's message", () => {
+    const nodeError = (code: string, message: string) =>
+      Object.assign(new Error(message), { code });
+    const path = join(folder, 'x.bin');
+    expect(
+      new FileSystemError(
+        'write',
+        path,
+        nodeError(
+          'EXDEV',
+          "EXDEV: cross-device link not permitted, rename '/t/.x.tmp-1' -> '/u/x'",
+        ),
+      ).message,
+    ).toBe(`Could not write '${path}': cross-device link not permitted (EXDEV).`);
+    expect(new FileSystemError('read', path, nodeError('ECUSTOM', 'something odd')).message).toBe(
+      `Could not read '${path}': something odd.`,
+    );
+    expect(new FileSystemError('read', path, 'a string').message).toBe(
+      `Could not read '${path}': a string.`,
+    );
   });
 });
 

@@ -4,13 +4,17 @@
  * never a half-written one, whatever kills the process.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdir, open, rename, rm } from 'node:fs/promises';
+import { open, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
+import { makeFolder } from './create-folder';
 import { FileSystemError } from './file-system-error';
 
 /** Options of {@link writeFileAtomic}. */
 export interface WriteFileAtomicOptions {
-  /** Create the file's folder (and its parents) first. Default `false`. */
+  /**
+   * Create the file's folder (and its parents) first, as {@link createFolder} does. Default
+   * `false`.
+   */
   createFolder?: boolean;
   /**
    * Flush the file, and then its folder's entry, to the disk before returning, so that the new
@@ -57,7 +61,7 @@ export async function writeFileAtomic(
   const durable = options.durable ?? true;
   if (options.createFolder) {
     try {
-      await mkdir(dirname(path), { recursive: true });
+      await makeFolder(dirname(path));
     } catch (error) {
       throw new FileSystemError('create the folder of', path, error);
     }

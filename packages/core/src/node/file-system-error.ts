@@ -3,6 +3,7 @@
  * temporary one), the operation and the cause: "Could not write 'runs/a/model.json': the disk is
  * full (ENOSPC)."
  */
+import { getSystemErrorMap } from 'node:util';
 
 /** What Node's error codes mean, for the codes a user can act on. */
 const CODE_WORDS: Record<string, string> = {
@@ -21,6 +22,30 @@ const CODE_WORDS: Record<string, string> = {
   ENAMETOOLONG: 'the name is too long',
   EIO: 'an input/output error',
 };
+
+/**
+ * The cause in words with its code: our words for the codes above, the system's for any other
+ * (never Node's message, which names the path the system call got, perhaps a temporary one).
+ */
+function causeInWords(cause: unknown, code: string | undefined): string {
+  const words = code === undefined ? undefined : (CODE_WORDS[code] ?? systemWords(cause, code));
+  if (words !== undefined) return `${words} (${code})`;
+  return cause instanceof Error ? cause.message : String(cause);
+}
+
+/** The system's description of a `code` that {@link CODE_WORDS} lacks ("file too large"). */
+function systemWords(cause: unknown, code: string): string | undefined {
+  const errno = (cause as { errno?: unknown }).errno;
+  if (typeof errno === 'number') {
+    const [name, words] = getSystemErrorMap().get(errno) ?? [];
+    if (name === code && words) return words;
+  }
+  // Node's message is "CODE: words, syscall 'path'": keep the words.
+  const message = cause instanceof Error ? cause.message : '';
+  return message.startsWith(`${code}: `)
+    ? /^[^:]+: (.+?), [a-z_]+(?: '.*)?$/s.exec(message)?.[1]
+    : undefined;
+}
 
 /**
  * An error of the file system, worded for a person: the operation, the user's path, and the
@@ -47,13 +72,7 @@ export class FileSystemError extends Error {
   constructor(operation: string, path: string, cause: unknown) {
     const code = (cause as { code?: unknown } | null)?.code;
     const codeText = typeof code === 'string' ? code : undefined;
-    const words =
-      codeText !== undefined && CODE_WORDS[codeText] !== undefined
-        ? `${CODE_WORDS[codeText]} (${codeText})`
-        : cause instanceof Error
-          ? cause.message
-          : String(cause);
-    super(`Could not ${operation} '${path}': ${words}.`, { cause });
+    super(`Could not ${operation} '${path}': ${causeInWords(cause, codeText)}.`, { cause });
     this.name = 'FileSystemError';
     this.code = codeText;
     this.path = path;

@@ -5,3 +5,4 @@
  */
 export * from './file-system-error';
 export * from './atomic-write';
+export { createFolder } from './create-folder';

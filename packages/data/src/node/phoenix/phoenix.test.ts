@@ -104,6 +104,17 @@ async function readAll(
   return samples;
 }
 
+/** Every file under `dir` (relative path → contents in base64), to show that nothing changed. */
+function snapshot(dir: string, prefix = ''): Record<string, string> {
+  const files: Record<string, string> = {};
+  for (const entry of readdirSync(join(dir, prefix), { withFileTypes: true })) {
+    const relative = join(prefix, entry.name);
+    if (entry.isDirectory()) Object.assign(files, snapshot(dir, relative));
+    else files[relative] = readFileSync(join(dir, relative)).toString('base64');
+  }
+  return files;
+}
+
 function maxAbsDiff(a: Float32Array, b: Float32Array): number {
   expect(a.length).toBe(b.length);
   let max = 0;
@@ -429,9 +440,9 @@ describe('vocabulary', () => {
     const a = readFileSync(phoenixPaths(first).vocabulary, 'utf8');
     expect(readFileSync(phoenixPaths(second).vocabulary, 'utf8')).toBe(a);
 
-    // Built from the train CSV when vocabulary.json is missing, then saved and reused.
+    // Built from the train CSV when vocabulary.json is missing, then saved (when asked) and reused.
     for (const dir of [first, second]) rmSync(phoenixPaths(dir).vocabulary);
-    const built = await loadOrBuildVocabulary(first);
+    const built = await loadOrBuildVocabulary(first, { save: true });
     expect(await loadOrBuildVocabulary(second)).toEqual(built);
     expect(readFileSync(phoenixPaths(first).vocabulary, 'utf8')).toBe(a);
     expect(built.glosses).toEqual(['MORGEN', 'NORD', 'REGEN', 'SONNE', 'WIND']);
@@ -462,6 +473,131 @@ describe('vocabulary', () => {
     rmSync(phoenixPaths(dir).vocabulary);
     expect((await loadOrBuildVocabulary(dir, { save: false })).glosses).toEqual(['X', 'Z']);
     expect(existsSync(phoenixPaths(dir).vocabulary)).toBe(false);
+  });
+
+  it('only grows when another split is written: the ids on disk stay, new glosses come after', async () => {
+    const dir = temporaryDir();
+    const paths = phoenixPaths(dir);
+    await writePhoenixCorpus(
+      dir,
+      { train: [makeSample('t0', ['REGEN', 'WIND'], 1), makeSample('t1', ['SONNE'], 2)] },
+      quiet,
+    );
+    const before = await readAll(dir, 'train');
+    expect(before.map((sample) => sample.glossIds)).toEqual([[1, 3], [2]]);
+
+    // One dev sample: its glosses would sort before the train ones.
+    const summary = await writePhoenixCorpus(
+      dir,
+      { dev: [makeSample('d0', ['AUCH', 'WIND', 'BERG'], 3)] },
+      quiet,
+    );
+    const onDisk = GlossVocabulary.fromJSON(JSON.parse(readFileSync(paths.vocabulary, 'utf8')));
+    expect(onDisk.glosses).toEqual(['REGEN', 'SONNE', 'WIND', 'AUCH', 'BERG']);
+    expect(summary.vocabulary.toJSON()).toEqual(onDisk.toJSON());
+    const after = await readAll(dir, 'train');
+    expect(after.map((sample) => sample.glossIds)).toEqual(before.map((sample) => sample.glossIds));
+    expect((await readAll(dir, 'dev'))[0].glossIds).toEqual([4, 3, 5]);
+
+    // Rewriting train without SONNE keeps SONNE's id (the dev split or a model may use it).
+    await writePhoenixCorpus(dir, { train: [makeSample('t0', ['REGEN', 'NEBEL'], 1)] }, quiet);
+    expect(
+      GlossVocabulary.fromJSON(JSON.parse(readFileSync(paths.vocabulary, 'utf8'))).glosses,
+    ).toEqual(['REGEN', 'SONNE', 'WIND', 'AUCH', 'BERG', 'NEBEL']);
+    expect((await readAll(dir, 'dev'))[0].glossIds).toEqual([4, 3, 5]);
+  });
+
+  it('keeps the ids a reader derives from the train split when there is no vocabulary.json', async () => {
+    const dir = temporaryDir();
+    const paths = phoenixPaths(dir);
+    await writePhoenixCorpus(dir, { train: [makeSample('t0', ['REGEN', 'WIND'], 1)] }, quiet);
+    rmSync(paths.vocabulary); // as in a PHOENIX download: CSVs and frames only
+    const before = (await readAll(dir, 'train'))[0].glossIds;
+    await writePhoenixCorpus(dir, { dev: [makeSample('d0', ['AUCH'], 2)] }, quiet);
+    expect(
+      GlossVocabulary.fromJSON(JSON.parse(readFileSync(paths.vocabulary, 'utf8'))).glosses,
+    ).toEqual(['REGEN', 'WIND', 'AUCH']);
+    expect((await readAll(dir, 'train'))[0].glossIds).toEqual(before);
+  });
+
+  it('refuses a given vocabulary that would change an id on disk, and changes nothing', async () => {
+    const dir = temporaryDir();
+    const paths = phoenixPaths(dir);
+    await writePhoenixCorpus(dir, { train: [makeSample('t0', ['REGEN', 'WIND'], 1)] }, quiet);
+    const before = snapshot(dir);
+    const dev = [makeSample('d0', ['WIND'], 2)];
+    const must =
+      "Argument 'options.vocabulary' passed to 'writePhoenixCorpus' must keep the id of every " +
+      `gloss of the corpus (${paths.vocabulary}; a corpus's vocabulary only grows), but got`;
+    await expect(
+      writePhoenixCorpus(
+        dir,
+        { dev },
+        { ...quiet, vocabulary: GlossVocabulary.ordered(['WIND', 'REGEN']) },
+      ),
+    ).rejects.toThrow(`${must} a vocabulary with 'REGEN' at id 2 where the corpus has it at id 1.`);
+    await expect(
+      writePhoenixCorpus(
+        dir,
+        { dev },
+        { ...quiet, vocabulary: GlossVocabulary.ordered(['REGEN']) },
+      ),
+    ).rejects.toThrow(`${must} a vocabulary without 'WIND' (id 2 in the corpus).`);
+    await expect(
+      writePhoenixCorpus(
+        dir,
+        { dev },
+        { ...quiet, vocabulary: GlossVocabulary.ordered(['REGEN', 'WIND'], '<b>') },
+      ),
+    ).rejects.toThrow(`${must} a vocabulary whose blank is '<b>' where the corpus has '<blank>'.`);
+    expect(snapshot(dir)).toEqual(before);
+
+    // Without vocabulary.json, the ids on disk are those derived from the train split.
+    rmSync(paths.vocabulary);
+    await expect(
+      writePhoenixCorpus(
+        dir,
+        { dev },
+        { ...quiet, vocabulary: GlossVocabulary.ordered(['WIND', 'REGEN']) },
+      ),
+    ).rejects.toThrow(
+      'must keep the id of every gloss of the corpus (derived from the train split, ' +
+        `${paths.corpusCsv('train')}, as there is no ${paths.vocabulary}; a corpus's vocabulary ` +
+        "only grows), but got a vocabulary with 'REGEN' at id 2 where the corpus has it at id 1.",
+    );
+    expect(existsSync(paths.vocabulary)).toBe(false);
+    expect(existsSync(paths.corpusCsv('dev'))).toBe(false);
+  });
+
+  it('takes a given vocabulary that only adds glosses after the ids on disk', async () => {
+    const dir = temporaryDir();
+    await writePhoenixCorpus(dir, { train: [makeSample('t0', ['REGEN', 'WIND'], 1)] }, quiet);
+    const trainIds = (await readAll(dir, 'train'))[0].glossIds;
+    const vocabulary = GlossVocabulary.ordered(['REGEN', 'WIND', 'ZEBRA', 'AUCH']);
+    const summary = await writePhoenixCorpus(
+      dir,
+      { dev: [makeSample('d0', ['AUCH', 'WIND'], 2)] },
+      { ...quiet, vocabulary },
+    );
+    expect(summary.vocabulary.toJSON()).toEqual(vocabulary.toJSON());
+    expect((await loadOrBuildVocabulary(dir)).toJSON()).toEqual(vocabulary.toJSON());
+    expect((await readAll(dir, 'train'))[0].glossIds).toEqual(trainIds);
+    expect((await readAll(dir, 'dev'))[0].glossIds).toEqual([4, 2]);
+  });
+
+  it('is never written by reading: without vocabulary.json it is derived in memory', async () => {
+    const dir = temporaryDir();
+    const paths = phoenixPaths(dir);
+    await writePhoenixCorpus(dir, { train: [makeSample('t0', ['WIND', 'REGEN'], 1)] }, quiet);
+    rmSync(paths.vocabulary);
+    expect((await readAll(dir, 'train'))[0].glossIds).toEqual([2, 1]);
+    expect((await loadOrBuildVocabulary(dir)).glosses).toEqual(['REGEN', 'WIND']);
+    expect(existsSync(paths.vocabulary)).toBe(false);
+    // Saved only when asked.
+    await loadOrBuildVocabulary(dir, { save: true });
+    expect(
+      GlossVocabulary.fromJSON(JSON.parse(readFileSync(paths.vocabulary, 'utf8'))).glosses,
+    ).toEqual(['REGEN', 'WIND']);
   });
 
   it('names a malformed vocabulary.json', async () => {

@@ -1,21 +1,19 @@
 /**
  * Reads RWTH-PHOENIX-Weather 2014 layout corpora (see `layout.ts`) as streams of
- * {@link SignSample}s.
+ * {@link SignSample}s. Reading never writes: a corpus may be on a read-only disk.
  */
-import { createReadStream } from 'node:fs';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { ArgumentError, checkBoolean, checkInteger, checkOneOf, checkOptions } from '@slr/core';
-import { writeFileAtomic } from '@slr/core/node';
+import { FileSystemError, writeFileAtomic } from '@slr/core/node';
 import sharp from 'sharp';
 import type { SignSample, Split } from '../../types';
 import { GlossVocabulary } from '../../vocabulary';
+import { annotations } from './annotations';
+import { corpusVocabulary, vocabularyText } from './corpus-vocabulary';
 import { checkDir, checkFrameFolder, checkFrameSize, forEachLimited } from './internal';
 import { readKeypointsFile } from './keypoints';
-import { parsePhoenixCsvLine } from './csv';
 import {
-  PHOENIX_CSV_HEADER,
   PHOENIX_SPLITS,
   PhoenixDataError,
   phoenixPaths,
@@ -44,67 +42,21 @@ export async function* readPhoenixAnnotations(
   yield* annotations(dir, split);
 }
 
-/** {@link readPhoenixAnnotations} on checked arguments. */
-async function* annotations(dir: string, split: Split): AsyncGenerator<PhoenixCsvEntry> {
-  const file = phoenixPaths(dir).corpusCsv(split);
-  try {
-    if (!(await stat(file)).isFile()) throw new PhoenixDataError(file, undefined, 'is not a file.');
-  } catch (error) {
-    if (error instanceof PhoenixDataError) throw error;
-    throw new PhoenixDataError(
-      file,
-      undefined,
-      `cannot read the ${split} annotations: ${(error as Error).message}`,
-      { cause: error },
-    );
-  }
-  const input = createReadStream(file, { encoding: 'utf8' });
-  const lines = createInterface({ input, crlfDelay: Infinity });
-  const ids = new Set<string>();
-  let number = 0;
-  try {
-    for await (const text of lines) {
-      number += 1;
-      if (number === 1) {
-        const header = text.replace(/^\uFEFF/, '').trim();
-        if (header !== PHOENIX_CSV_HEADER)
-          throw new PhoenixDataError(
-            file,
-            1,
-            `expected the header '${PHOENIX_CSV_HEADER}' but found '${header.slice(0, 80)}'.`,
-          );
-        continue;
-      }
-      if (text.trim() === '') continue;
-      const entry = parsePhoenixCsvLine(text, file, number);
-      if (ids.has(entry.id))
-        throw new PhoenixDataError(file, number, `the id '${entry.id}' appears twice.`);
-      ids.add(entry.id);
-      yield entry;
-    }
-  } finally {
-    lines.close();
-    input.destroy();
-  }
-  if (number === 0)
-    throw new PhoenixDataError(
-      file,
-      1,
-      `the file is empty (expected the header '${PHOENIX_CSV_HEADER}').`,
-    );
-}
-
 /**
  * Options of {@link loadOrBuildVocabulary}.
  *
  * @example
  * ```ts
- * // A corpus on a read-only disk: build the vocabulary without saving it.
- * const vocabulary = await loadOrBuildVocabulary('/mnt/phoenix2014', { save: false });
+ * // A corpus without vocabulary.json: build the vocabulary and pin its ids on disk.
+ * const vocabulary = await loadOrBuildVocabulary('/data/phoenix2014', { save: true });
  * ```
  */
 export interface LoadVocabularyOptions {
-  /** Save a vocabulary built from the train split to `annotations/vocabulary.json` (default true). */
+  /**
+   * Save a vocabulary built from the train split to `annotations/vocabulary.json` (default
+   * false: reading never writes). A failure to save names the file and the cause ("the file
+   * system is read-only (EROFS)").
+   */
   save?: boolean;
   /** The blank's name of a built vocabulary (default `'<blank>'`). */
   blank?: string;
@@ -113,7 +65,9 @@ export interface LoadVocabularyOptions {
 /**
  * The corpus vocabulary: `annotations/vocabulary.json` when it exists; otherwise every distinct
  * gloss of the train split's annotations in code-point order (so the ids do not depend on
- * line order), saved there atomically so that later runs get the very same ids.
+ * line order), built in memory, and saved there atomically only with `options.save` (which
+ * pins the ids should the train annotations change later). {@link readPhoenixSplit} and
+ * {@link writePhoenixCorpus} use the same ids.
  *
  * @example
  * ```ts
@@ -127,7 +81,7 @@ export async function loadOrBuildVocabulary(
 ): Promise<GlossVocabulary> {
   const fn = 'loadOrBuildVocabulary';
   checkDir(fn, dir);
-  const { save = true, blank = '<blank>' } = checkOptions(fn, options);
+  const { save = false, blank = '<blank>' } = checkOptions(fn, options);
   checkBoolean(fn, 'options.save', save);
   if (typeof blank !== 'string' || blank === '' || /\s/.test(blank))
     throw new ArgumentError(fn, 'options.blank', 'be a non-empty word without spaces', blank);
@@ -136,36 +90,18 @@ export async function loadOrBuildVocabulary(
 
 /** {@link loadOrBuildVocabulary} on checked arguments. */
 async function vocabularyOf(dir: string, save: boolean, blank: string): Promise<GlossVocabulary> {
-  const path = phoenixPaths(dir).vocabulary;
-  let text: string | undefined;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'ENOENT')
-      throw new PhoenixDataError(path, undefined, `cannot read: ${(error as Error).message}`, {
-        cause: error,
-      });
-  }
-  if (text !== undefined) {
+  const { vocabulary, derived } = (await corpusVocabulary(dir, blank, { required: true }))!;
+  if (derived && save) {
+    const path = phoenixPaths(dir).vocabulary;
     try {
-      return GlossVocabulary.fromJSON(JSON.parse(text));
+      await writeFileAtomic(path, vocabularyText(vocabulary), { createFolder: true });
     } catch (error) {
-      throw new PhoenixDataError(
+      throw new FileSystemError(
+        'save the vocabulary built from the train split to',
         path,
-        undefined,
-        `not a valid vocabulary: ${(error as Error).message}`,
-        { cause: error },
+        error instanceof FileSystemError ? error.cause : error,
       );
     }
-  }
-  const glosses = new Set<string>();
-  for await (const entry of annotations(dir, 'train'))
-    for (const gloss of entry.glosses) glosses.add(gloss);
-  const vocabulary = GlossVocabulary.fromGlosses(glosses, blank);
-  if (save) {
-    await writeFileAtomic(path, `${JSON.stringify(vocabulary.toJSON(), null, 2)}\n`, {
-      createFolder: true,
-    });
   }
   return vocabulary;
 }
@@ -185,7 +121,7 @@ export interface ReadPhoenixOptions extends PhoenixLayoutOptions {
   maxFrames?: number;
   /**
    * Maps glosses to ids; a gloss not in it is an error. Default: {@link loadOrBuildVocabulary}
-   * of `dir` (which may create `annotations/vocabulary.json`).
+   * of `dir` (`annotations/vocabulary.json`, or one derived from the train split in memory).
    */
   vocabulary?: GlossVocabulary;
   /** Read `features/keypoints/{split}/{id}.json` where it exists (default true). */
@@ -238,7 +174,7 @@ export async function* readPhoenixSplit(
   });
   if (options.vocabulary !== undefined && !(options.vocabulary instanceof GlossVocabulary))
     throw new ArgumentError(fn, 'options.vocabulary', 'be a GlossVocabulary', options.vocabulary);
-  const vocabulary = options.vocabulary ?? (await vocabularyOf(dir, true, '<blank>'));
+  const vocabulary = options.vocabulary ?? (await vocabularyOf(dir, false, '<blank>'));
   let count = 0;
   for await (const entry of annotations(dir, split)) {
     if (options.limit !== undefined && count >= options.limit) return;

@@ -1,14 +1,20 @@
 /**
  * Writes samples in the RWTH-PHOENIX-Weather 2014 layout (see `layout.ts`).
  */
-import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { rm, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { ArgumentError, checkInteger, checkOptions, describeValue } from '@slr/core';
-import { withFileSystemError, writeFileAtomic } from '@slr/core/node';
+import { createFolder, withFileSystemError, writeFileAtomic } from '@slr/core/node';
 import sharp from 'sharp';
 import type { SignSample, Split } from '../../types';
 import { checkSample, targetIds } from '../../batch/sample-checks';
 import { GlossVocabulary } from '../../vocabulary';
+import {
+  checkKeepsIds,
+  corpusVocabulary,
+  grownVocabulary,
+  vocabularyText,
+} from './corpus-vocabulary';
 import { writeKeypointsFile } from './keypoints';
 import { checkDir, checkFrameFolder, checkFrameSize, forEachLimited, isSafeName } from './internal';
 import { formatPhoenixCsvLine } from './csv';
@@ -45,9 +51,12 @@ export interface WritePhoenixOptions extends ProgressOptions, PhoenixLayoutOptio
   /** Resize every frame to `[H, W]` before encoding (default: keep each sample's own size). */
   size?: [number, number];
   /**
-   * The vocabulary written to `annotations/vocabulary.json`; every gloss written must be in it.
-   * Default: every distinct gloss of every split written, sorted
-   * ({@link GlossVocabulary.fromGlosses}), so that all splits read back without unknown glosses.
+   * The vocabulary written to `annotations/vocabulary.json`; every gloss written must be in it,
+   * and it must keep every id of the corpus already on disk (new glosses only after them), or
+   * nothing is written. Default: the corpus's vocabulary grown by the glosses written that it
+   * lacks, in code-point order; for a new corpus, every distinct gloss of every split written,
+   * sorted ({@link GlossVocabulary.fromGlosses}). So all splits read back without unknown
+   * glosses, and the ids of splits already on disk never change.
    */
   vocabulary?: GlossVocabulary;
   /** zlib level of the PNGs, 0 (fastest) … 9 (smallest); default 6. */
@@ -60,7 +69,7 @@ export interface WritePhoenixOptions extends ProgressOptions, PhoenixLayoutOptio
 
 /** What {@link writePhoenixCorpus} wrote. */
 export interface WritePhoenixSummary {
-  /** The vocabulary written to `annotations/vocabulary.json`. */
+  /** The vocabulary written to `annotations/vocabulary.json` (the corpus's, after this write). */
   vocabulary: GlossVocabulary;
   /** Samples and frames written per split. */
   splits: Partial<
@@ -84,7 +93,12 @@ export interface WritePhoenixSummary {
  *   `options.size`); a sample's frame folder is emptied first, so no stale frame survives;
  * - `annotations/manual/{split}.corpus.csv` (`id|folder|signer|annotation`), written
  *   atomically when the split is complete (a failed split leaves the old file, or none);
- * - `annotations/vocabulary.json` ({@link GlossVocabulary.toJSON}), atomically, last;
+ * - `annotations/vocabulary.json` ({@link GlossVocabulary.toJSON}), atomically: last, or with
+ *   `options.vocabulary` before the first CSV. A corpus's vocabulary only grows: the ids already
+ *   on disk (those of `vocabulary.json`, or without one those a reader derives from the train
+ *   split) are kept whichever splits are written, and an `options.vocabulary` that would change
+ *   one is refused, naming the gloss and both ids, before anything is written. To start a corpus
+ *   afresh, write into an empty folder;
  * - keypoints, where a sample has them, to `features/keypoints/{split}/{id}.json` (see
  *   `PhoenixKeypointsJson`), atomically; a stale file of a sample without keypoints is removed.
  *
@@ -136,8 +150,18 @@ export async function writePhoenixCorpus(
     }
   }
   const progress = createProgress(fn, options);
+  // The ids on disk, read before anything is written; a given vocabulary must keep them.
+  const onDisk = await corpusVocabulary(dir, '<blank>', { required: false });
+  if (given !== undefined && onDisk !== undefined) checkKeepsIds(fn, given, onDisk);
   const seen = new Set<string>();
   const summary: WritePhoenixSummary['splits'] = {};
+  // A given vocabulary is written before the first CSV, so that no CSV is ever on disk
+  // without the ids it was written with.
+  let vocabularyWritten = false;
+  const writeVocabulary = async (vocabulary: GlossVocabulary) => {
+    await writeFileAtomic(paths.vocabulary, vocabularyText(vocabulary));
+    vocabularyWritten = true;
+  };
 
   await createFolder(dirname(paths.corpusCsv('train')));
   try {
@@ -188,6 +212,7 @@ export async function writePhoenixCorpus(
         frames += sample.frameShape[0];
         progress.tick(sample.frameShape[0]);
       }
+      if (given !== undefined && !vocabularyWritten) await writeVocabulary(given);
       await writeFileAtomic(paths.corpusCsv(split), `${lines.join('\n')}\n`);
       progress.finish();
       summary[split] = { samples: ids.size, frames };
@@ -196,14 +221,9 @@ export async function writePhoenixCorpus(
     progress.finish();
   }
 
-  const vocabulary = given ?? GlossVocabulary.fromGlosses(seen);
-  await writeFileAtomic(paths.vocabulary, `${JSON.stringify(vocabulary.toJSON(), null, 2)}\n`);
+  const vocabulary = given ?? grownVocabulary(onDisk?.vocabulary, seen);
+  if (!vocabularyWritten) await writeVocabulary(vocabulary);
   return { vocabulary, splits: summary };
-}
-
-/** Creates `folder` and its parents; a failure names the folder. */
-function createFolder(folder: string): Promise<unknown> {
-  return withFileSystemError('create the folder', folder, () => mkdir(folder, { recursive: true }));
 }
 
 /** Removes `path` (a file or a folder with its contents) if it exists; a failure names it. */
