@@ -1,92 +1,22 @@
 /**
- * File-system failures that a test running as root cannot cause for real (a read-only file
- * system, a full disk, a missing permission), injected under one folder by wrapping
- * `node:fs/promises`. The read-only emulation does what Node 20 does on a real read-only mount
- * (checked by hand on a read-only tmpfs): a plain `mkdir` or `open(…, 'w')` fails with `EROFS`,
- * but a recursive `mkdir` of a missing folder reports `ENOENT` (Node stats the folder after the
- * `EROFS` and reports the stat's error).
+ * The atomic writer and `createFolder` on a read-only file system and a full disk, failures a
+ * test running as root cannot cause for real (injected by `@slr/test-utils`).
  */
 import { existsSync } from 'node:fs';
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type * as FsPromises from 'node:fs/promises';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import {
+  clearFileSystemFailures,
+  type FileSystemFailures,
+} from '@slr/test-utils/file-system-failures';
 
-const injected = vi.hoisted(() => ({
-  /** Folders under which the file system is read-only. */
-  readOnly: [] as string[],
-  /** Folders under which writing data fails with this code (ENOSPC: a full disk). */
-  failingWrites: [] as Array<{ root: string; code: string; errno: number; words: string }>,
-}));
+const injected = vi.hoisted((): FileSystemFailures => ({ readOnly: [], failingWrites: [] }));
 
 vi.mock('node:fs/promises', async (importOriginal) => {
-  const real = await importOriginal<typeof FsPromises>();
-  const nodePath = await import('node:path');
-  const under = (roots: string[], path: string) =>
-    roots.some((root) => path === root || path.startsWith(root + nodePath.sep));
-  const systemError = (code: string, errno: number, words: string, syscall: string, path: string) =>
-    Object.assign(new Error(`${code}: ${words}, ${syscall} '${path}'`), {
-      code,
-      errno: -errno,
-      syscall,
-      path,
-    });
-  const exists = (path: string) =>
-    real.stat(path).then(
-      () => true,
-      () => false,
-    );
-  const readOnlyError = async (syscall: string, path: string) =>
-    (await exists(nodePath.dirname(path)))
-      ? systemError('EROFS', 30, 'read-only file system', syscall, path)
-      : systemError('ENOENT', 2, 'no such file or directory', syscall, path);
-
-  const mkdir: typeof real.mkdir = (async (path: string, options?: { recursive?: boolean }) => {
-    if (!under(injected.readOnly, String(path))) return real.mkdir(path, options);
-    if (await exists(String(path))) {
-      if (options?.recursive) return undefined;
-      throw systemError('EEXIST', 17, 'file already exists', 'mkdir', String(path));
-    }
-    if (options?.recursive)
-      throw systemError('ENOENT', 2, 'no such file or directory', 'mkdir', String(path));
-    throw await readOnlyError('mkdir', String(path));
-  }) as typeof real.mkdir;
-
-  const open: typeof real.open = (async (path: string, flags?: string, mode?: number) => {
-    const file = String(path);
-    const writing = flags !== undefined && flags !== 'r';
-    if (writing && under(injected.readOnly, file)) throw await readOnlyError('open', file);
-    const handle = await real.open(path, flags, mode);
-    const failure = injected.failingWrites.find(({ root }) => under([root], file));
-    if (!writing || failure === undefined) return handle;
-    return new Proxy(handle, {
-      get(target, key) {
-        if (key === 'writeFile' || key === 'write')
-          return () =>
-            Promise.reject(systemError(failure.code, failure.errno, failure.words, 'write', file));
-        const value = Reflect.get(target, key) as unknown;
-        return typeof value === 'function' ? (value as () => unknown).bind(target) : value;
-      },
-    });
-  }) as typeof real.open;
-
-  const writeFile: typeof real.writeFile = (async (path: string, ...rest: unknown[]) => {
-    const file = String(path);
-    if (under(injected.readOnly, file)) throw await readOnlyError('open', file);
-    const failure = injected.failingWrites.find(({ root }) => under([root], file));
-    if (failure !== undefined)
-      throw systemError(failure.code, failure.errno, failure.words, 'write', file);
-    return (real.writeFile as (...args: unknown[]) => Promise<void>)(path, ...rest);
-  }) as typeof real.writeFile;
-
-  const rename: typeof real.rename = async (from, to) => {
-    if (under(injected.readOnly, String(to))) throw await readOnlyError('rename', String(to));
-    return real.rename(from, to);
-  };
-
-  const mocked = { ...real, mkdir, open, writeFile, rename };
-  return { ...mocked, default: mocked };
+  const { withFileSystemFailures } = await import('@slr/test-utils/file-system-failures');
+  return withFileSystemFailures(await importOriginal(), injected);
 });
 
 const { createFolder, writeFileAtomic, FileSystemError } = await import('./index');
@@ -96,8 +26,7 @@ beforeEach(async () => {
   folder = await mkdtemp(join(tmpdir(), 'slr-core-injected-'));
 });
 afterEach(async () => {
-  injected.readOnly.length = 0;
-  injected.failingWrites.length = 0;
+  clearFileSystemFailures(injected);
   await rm(folder, { recursive: true, force: true });
 });
 
@@ -133,8 +62,6 @@ describe('on a full disk', () => {
     injected.failingWrites.push({
       root: folder,
       code: 'ENOSPC',
-      errno: 28,
-      words: 'no space left on device',
     });
     const path = join(folder, 'weights.bin');
     const failure = writeFileAtomic(path, new Uint8Array(16));
@@ -147,8 +74,6 @@ describe('on a full disk', () => {
     injected.failingWrites.push({
       root: folder,
       code: 'EFBIG',
-      errno: 27,
-      words: 'file too large',
     });
     const path = join(folder, 'huge.bin');
     const error = await writeFileAtomic(path, new Uint8Array(16)).catch(

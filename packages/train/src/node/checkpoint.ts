@@ -3,10 +3,16 @@
  * weights, the training state) and `latest.json` naming the newest, each written atomically.
  */
 import * as tf from '@tensorflow/tfjs';
-import { mkdir, readFile, readdir, rename, rm, stat } from 'node:fs/promises';
+import { readFile, readdir, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { loadModel, saveModel } from '@slr/layers/node';
-import { FileSystemError, syncFolder, temporaryPathBeside, writeFileAtomic } from '@slr/core/node';
+import {
+  createFolder,
+  FileSystemError,
+  syncFolder,
+  temporaryPathBeside,
+  writeFileAtomic,
+} from '@slr/core/node';
 import { describeValue } from '@slr/core';
 import type { OptimizerConfig } from '../optimizer-config';
 import type { TrainOptions } from '../train-options';
@@ -160,7 +166,7 @@ export async function saveCheckpoint(
   // Built under a hidden temporary name beside its final one, renamed into place once complete.
   const temporaryDir = temporaryPathBeside(finalDir);
   try {
-    await mkdir(temporaryDir, { recursive: true });
+    await createFolder(temporaryDir);
     await saveModel(contents.model, join(temporaryDir, 'model'));
     const { bytes, specs } = await encodeOptimizerWeights(contents.optimizer);
     await writeFileAtomic(join(temporaryDir, 'optimizer.bin'), bytes);

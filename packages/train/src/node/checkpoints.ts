@@ -1,9 +1,9 @@
 /** Checkpointing as a callback: resume from the latest valid checkpoint, save as training goes. */
 import * as tf from '@tensorflow/tfjs';
-import { mkdir, readdir, rm, writeFile } from 'node:fs/promises';
+import { readdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ArgumentError, checkBoolean, checkInteger, checkOptions } from '@slr/core';
-import { FileSystemError, temporaryPathBeside } from '@slr/core/node';
+import { createFolder, FileSystemError, temporaryPathBeside } from '@slr/core/node';
 import type { BatchLogs, TrainCallback, TrainingSnapshot } from '../callbacks';
 import type { Trainer } from '../trainer';
 import {
@@ -165,12 +165,13 @@ export class Checkpoints implements TrainCallback {
   private async checkWritable(): Promise<void> {
     const probe = temporaryPathBeside(join(this.dir, 'write-check'));
     try {
-      await mkdir(this.dir, { recursive: true });
+      await createFolder(this.dir);
       await writeFile(probe, '');
       await rm(probe);
     } catch (error) {
       await rm(probe, { force: true }).catch(() => undefined);
-      throw new FileSystemError('write to the checkpoint folder', this.dir, error);
+      const cause = error instanceof FileSystemError ? (error.cause ?? error) : error;
+      throw new FileSystemError('write to the checkpoint folder', this.dir, cause);
     }
   }
 

@@ -1,101 +1,22 @@
 /**
  * A read-only corpus, a full disk: failures a test running as root cannot cause for real,
- * injected under one folder by wrapping `node:fs/promises` (for this package and for
- * `@slr/core/node`'s writer). The read-only emulation does what Node 20 does on a real
- * read-only mount (checked by hand on a read-only tmpfs): a plain `mkdir` or `open(…, 'w')`
- * fails with `EROFS`, but a recursive `mkdir` of a missing folder reports `ENOENT`.
+ * injected by `@slr/test-utils` (for this package and for `@slr/core/node`'s writer).
  */
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type * as FsPromises from 'node:fs/promises';
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
+import {
+  clearFileSystemFailures,
+  type FileSystemFailures,
+} from '@slr/test-utils/file-system-failures';
 import type { SignSample } from '../../types';
 
-const injected = vi.hoisted(() => ({
-  /** Folders under which the file system is read-only. */
-  readOnly: [] as string[],
-  /** Where writing data fails, the disk being full: the paths under these folders… */
-  full: [] as string[],
-  /** …and the temporary files of `writeFileAtomic` for these files. */
-  fullFiles: [] as string[],
-}));
+const injected = vi.hoisted((): FileSystemFailures => ({ readOnly: [], failingWrites: [] }));
 
 vi.mock('node:fs/promises', async (importOriginal) => {
-  const real = await importOriginal<typeof FsPromises>();
-  const nodePath = await import('node:path');
-  const under = (roots: string[], path: string) =>
-    roots.some((root) => path === root || path.startsWith(root + nodePath.sep));
-  const full = (path: string) =>
-    under(injected.full, path) ||
-    injected.fullFiles.some(
-      (file) =>
-        nodePath.dirname(file) === nodePath.dirname(path) &&
-        nodePath.basename(path).startsWith(`.${nodePath.basename(file)}.tmp-`),
-    );
-  const systemError = (code: string, errno: number, words: string, syscall: string, path: string) =>
-    Object.assign(new Error(`${code}: ${words}, ${syscall} '${path}'`), {
-      code,
-      errno: -errno,
-      syscall,
-      path,
-    });
-  const exists = (path: string) =>
-    real.stat(path).then(
-      () => true,
-      () => false,
-    );
-  const readOnlyError = async (syscall: string, path: string) =>
-    (await exists(nodePath.dirname(path)))
-      ? systemError('EROFS', 30, 'read-only file system', syscall, path)
-      : systemError('ENOENT', 2, 'no such file or directory', syscall, path);
-  const fullError = (path: string) =>
-    systemError('ENOSPC', 28, 'no space left on device', 'write', path);
-
-  const mkdir = (async (path: string, options?: { recursive?: boolean }) => {
-    if (!under(injected.readOnly, path)) return real.mkdir(path, options);
-    if (await exists(path)) {
-      if (options?.recursive) return undefined;
-      throw systemError('EEXIST', 17, 'file already exists', 'mkdir', path);
-    }
-    if (options?.recursive)
-      throw systemError('ENOENT', 2, 'no such file or directory', 'mkdir', path);
-    throw await readOnlyError('mkdir', path);
-  }) as typeof real.mkdir;
-
-  const open = (async (path: string, flags?: string, mode?: number) => {
-    const writing = flags !== undefined && flags !== 'r';
-    if (writing && under(injected.readOnly, path)) throw await readOnlyError('open', path);
-    const handle = await real.open(path, flags, mode);
-    if (!writing || !full(path)) return handle;
-    return new Proxy(handle, {
-      get(target, key) {
-        if (key === 'writeFile' || key === 'write') return () => Promise.reject(fullError(path));
-        const value = Reflect.get(target, key) as unknown;
-        return typeof value === 'function' ? (value as () => unknown).bind(target) : value;
-      },
-    });
-  }) as typeof real.open;
-
-  const writeFile = (async (path: string, ...rest: unknown[]) => {
-    if (under(injected.readOnly, path)) throw await readOnlyError('open', path);
-    if (full(path)) throw fullError(path);
-    return (real.writeFile as (...args: unknown[]) => Promise<void>)(path, ...rest);
-  }) as typeof real.writeFile;
-
-  const rename: typeof real.rename = async (from, to) => {
-    if (under(injected.readOnly, String(to))) throw await readOnlyError('rename', String(to));
-    return real.rename(from, to);
-  };
-
-  const rm: typeof real.rm = async (path, options) => {
-    if (under(injected.readOnly, String(path)) && (await exists(String(path))))
-      throw await readOnlyError('rm', String(path));
-    return real.rm(path, options);
-  };
-
-  const mocked = { ...real, mkdir, open, writeFile, rename, rm };
-  return { ...mocked, default: mocked };
+  const { withFileSystemFailures } = await import('@slr/test-utils/file-system-failures');
+  return withFileSystemFailures(await importOriginal(), injected);
 });
 
 const { loadOrBuildVocabulary, phoenixPaths, readPhoenixSplit, writePhoenixCorpus } =
@@ -104,9 +25,7 @@ const { loadOrBuildVocabulary, phoenixPaths, readPhoenixSplit, writePhoenixCorpu
 const roots: string[] = [];
 afterAll(() => roots.forEach((root) => rmSync(root, { recursive: true, force: true })));
 afterEach(() => {
-  injected.readOnly.length = 0;
-  injected.full.length = 0;
-  injected.fullFiles.length = 0;
+  clearFileSystemFailures(injected);
 });
 function temporaryDir(): string {
   const root = mkdtempSync(join(tmpdir(), 'slr-phoenix-injected-'));
@@ -184,26 +103,28 @@ describe('a full disk during writePhoenixCorpus', () => {
   it('is named as such, with the file asked for, for frames, keypoints, CSVs and the vocabulary', async () => {
     const cases: Array<[(dir: string) => void, (dir: string) => string]> = [
       [
-        (dir) => injected.full.push(join(dir, 'features')),
+        (dir) => injected.failingWrites.push({ code: 'ENOSPC', root: join(dir, 'features') }),
         (dir) => phoenixPaths(dir).frameFile('train', 't0', 0),
       ],
       [
-        (dir) => injected.full.push(join(dir, 'features', 'keypoints')),
+        (dir) =>
+          injected.failingWrites.push({ code: 'ENOSPC', root: join(dir, 'features', 'keypoints') }),
         (dir) => phoenixPaths(dir).keypoints('train', 't0'),
       ],
       [
-        (dir) => injected.full.push(join(dir, 'annotations', 'manual')),
+        (dir) =>
+          injected.failingWrites.push({ code: 'ENOSPC', root: join(dir, 'annotations', 'manual') }),
         (dir) => phoenixPaths(dir).corpusCsv('train'),
       ],
       [
-        (dir) => injected.fullFiles.push(phoenixPaths(dir).vocabulary),
+        (dir) =>
+          injected.failingWrites.push({ code: 'ENOSPC', file: phoenixPaths(dir).vocabulary }),
         (dir) => phoenixPaths(dir).vocabulary,
       ],
     ];
     for (const [fill, file] of cases) {
       const dir = temporaryDir();
-      injected.full.length = 0;
-      injected.fullFiles.length = 0;
+      clearFileSystemFailures(injected);
       fill(dir);
       const error = await writePhoenixCorpus(
         dir,
