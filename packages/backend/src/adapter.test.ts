@@ -44,6 +44,19 @@ describe('isSoftwareAdapter', () => {
     expect(isSoftwareAdapter({})).toBe(false);
   });
 
+  it('rejects an info that is not an object and a flag that is not a boolean', () => {
+    // null once failed with "Cannot read properties of null (reading 'vendor')".
+    expect(() => isSoftwareAdapter(null as never)).toThrow(
+      "Argument 'info' passed to 'isSoftwareAdapter' must be an object (a GPUAdapter's info), but got null.",
+    );
+    expect(() => isSoftwareAdapter(undefined as never)).toThrow(
+      "Argument 'info' passed to 'isSoftwareAdapter' must be an object (a GPUAdapter's info), but got undefined.",
+    );
+    expect(() => isSoftwareAdapter(NVIDIA, 'yes' as never)).toThrow(
+      "Argument 'isFallbackAdapter' passed to 'isSoftwareAdapter' must be a boolean, but got 'yes'.",
+    );
+  });
+
   test.prop([
     fc.constantFrom('llvmpipe', 'lavapipe', 'swiftshader', 'LLVMpipe', 'SwiftShader'),
     fc.constantFrom('vendor', 'architecture', 'device', 'description'),

@@ -1,3 +1,4 @@
+import { ArgumentError, checkBoolean } from '@slr/core';
 import type { AdapterDescription } from './types';
 
 /** The fields of `GPUAdapterInfo` this package reads. */
@@ -53,6 +54,10 @@ export function softwareRasteriserName(
  * ```
  */
 export function isSoftwareAdapter(info: AdapterInfoLike, isFallbackAdapter = false): boolean {
+  const fn = 'isSoftwareAdapter';
+  if (info === null || typeof info !== 'object' || Array.isArray(info))
+    throw new ArgumentError(fn, 'info', "be an object (a GPUAdapter's info)", info);
+  checkBoolean(fn, 'isFallbackAdapter', isFallbackAdapter);
   return softwareRasteriserName(info, isFallbackAdapter) != null;
 }
 
@@ -66,7 +71,7 @@ export function describeAdapter(
     architecture: info.architecture ?? '',
     device: info.device ?? '',
     description: info.description ?? '',
-    isSoftware: isSoftwareAdapter(info, isFallbackAdapter),
+    isSoftware: softwareRasteriserName(info, isFallbackAdapter) != null,
   };
 }
 

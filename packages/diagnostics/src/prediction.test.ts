@@ -37,4 +37,17 @@ describe('describePrediction', () => {
       "Argument 'reference' passed to 'describePrediction' must be an array of strings, but got 'a'.",
     );
   });
+
+  it('rejects token ids that are not strings, and non-arrays, in the project format', () => {
+    // Numeric ids (a decoder's raw output) once failed deep inside with "padEnd is not a function".
+    expect(() => describePrediction([1, 2] as unknown as string[], ['a'])).toThrow(
+      "Argument 'reference' passed to 'describePrediction' must be an array of strings, but got [1, 2].",
+    );
+    expect(() => describePrediction(['a'], [3] as unknown as string[])).toThrow(
+      "Argument 'hypothesis' passed to 'describePrediction' must be an array of strings, but got [3].",
+    );
+    expect(() => describePrediction(null as unknown as string[], [])).toThrow(
+      "Argument 'reference' passed to 'describePrediction' must be an array of strings, but got null.",
+    );
+  });
 });

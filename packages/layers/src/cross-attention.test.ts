@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { describeValue } from '@slr/core';
 import { expect, it } from 'vitest';
 import { describeWithBackends, expectNoLeaks } from '@slr/test-utils';
 import { CrossAttention } from './cross-attention';
@@ -229,6 +230,11 @@ describeWithBackends('CrossAttention', () => {
   });
 
   it('rejects bad configurations and inputs', () => {
+    for (const args of [undefined, null, [], 'heads']) {
+      expect(() => new CrossAttention(args as never)).toThrow(
+        `Argument 'args' passed to 'CrossAttention' must be an object, but got ${describeValue(args)}.`,
+      );
+    }
     expect(() => new CrossAttention({ numHeads: 0, keyDim: 2 })).toThrow(
       "Argument 'args.numHeads' passed to 'CrossAttention' must be an integer >= 1, but got 0.",
     );

@@ -1,12 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import {
-  ArgumentError,
-  checkBoolean,
-  checkInteger,
-  checkNumber,
-  checkOptions,
-  describeValue,
-} from '@slr/core';
+import { ArgumentError, checkBoolean, checkInteger, checkNumber, describeValue } from '@slr/core';
 
 const APPLY = 'CrossAttention.apply';
 const INPUTS = '[query, keyValue] or [query, keyValue, keyMask]';
@@ -96,8 +89,8 @@ export class CrossAttention extends tf.layers.Layer {
 
   constructor(args: CrossAttentionArgs) {
     const fn = 'CrossAttention';
-    if (args === undefined) throw new ArgumentError(fn, 'args', 'be an object', args);
-    checkOptions(fn, args, 'args');
+    if (args === null || typeof args !== 'object' || Array.isArray(args))
+      throw new ArgumentError(fn, 'args', 'be an object', args);
     super(args);
     const positive = (name: string, value: unknown) =>
       checkInteger(fn, `args.${name}`, value, { min: 1 });

@@ -155,6 +155,38 @@ describe('setTrainable', () => {
     model.dispose();
   });
 
+  it('rejects a trainable flag that is not a boolean, changing nothing', () => {
+    const model = makeModel();
+    // 'false' is truthy: taken as it came, it would report enc_1 and enc_2 as changed and leave
+    // them trainable.
+    expect(() => setTrainable(model, 'enc_*', 'false' as unknown as boolean)).toThrow(
+      "Argument 'trainable' passed to 'setTrainable' must be a boolean, but got 'false'.",
+    );
+    expect(() => setTrainable(model, 'enc_*', 0 as unknown as boolean)).toThrow(
+      "Argument 'trainable' passed to 'setTrainable' must be a boolean, but got 0.",
+    );
+    expect(trainableLayerNames(model)).toEqual(['enc_1', 'enc_2', 'head']);
+    model.dispose();
+  });
+
+  it('rejects a model that is not a tf.LayersModel and options that are not an object', () => {
+    const model = makeModel();
+    expect(() => setTrainable(null as never, 'enc_*', false)).toThrow(
+      "Argument 'model' passed to 'setTrainable' must be a tf.LayersModel, but got null.",
+    );
+    expect(() => trainableLayerNames({} as never)).toThrow(
+      "Argument 'model' passed to 'trainableLayerNames' must be a tf.LayersModel, but got an object.",
+    );
+    expect(() => setTrainable(model, 'enc_*', false, null as never)).toThrow(
+      "Argument 'options' passed to 'setTrainable' must be an object or undefined, but got null.",
+    );
+    expect(() => setTrainable(model, 'enc_*', false, { allowNoMatch: 'yes' as never })).toThrow(
+      "Argument 'options.allowNoMatch' passed to 'setTrainable' must be a boolean, but got 'yes'.",
+    );
+    expect(trainableLayerNames(model)).toEqual(['enc_1', 'enc_2', 'head']);
+    model.dispose();
+  });
+
   it('reaches layers of nested models and freezes a nested model as a whole, at any depth', () => {
     const inner = tf.sequential({
       name: 'inner',

@@ -1,4 +1,4 @@
-import type * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs';
 import { ArgumentError, checkBoolean, checkOptions, describeValue } from '@slr/core';
 
 /**
@@ -19,6 +19,13 @@ export interface SetTrainableOptions {
    * throws, since a misspelt pattern would otherwise silently freeze nothing.
    */
   allowNoMatch?: boolean;
+}
+
+/** Refuses a `model` that is not a `tf.LayersModel`. */
+function checkModel(fn: string, model: unknown): tf.LayersModel {
+  if (!(model instanceof tf.LayersModel))
+    throw new ArgumentError(fn, 'model', 'be a tf.LayersModel', model);
+  return model;
 }
 
 function escapeRegExp(text: string): string {
@@ -79,6 +86,7 @@ export function setTrainable(
   options: SetTrainableOptions = {},
 ): string[] {
   const fn = 'setTrainable';
+  checkModel(fn, model);
   const { allowNoMatch = false } = checkOptions(fn, options);
   checkBoolean(fn, 'options.allowNoMatch', allowNoMatch);
   checkBoolean(fn, 'trainable', trainable);
@@ -168,6 +176,7 @@ function allLayerNames(layers: tf.layers.Layer[]): string[] {
  * ```
  */
 export function trainableLayerNames(model: tf.LayersModel): string[] {
+  checkModel('trainableLayerNames', model);
   const names: string[] = [];
   const visit = (layers: tf.layers.Layer[]): void => {
     for (const layer of layers) {

@@ -10,6 +10,7 @@ export * from './sequence-model';
 export * from './layer-args';
 export * from './log-softmax-layer';
 export * from './freeze';
+export * from './dispose-on-error';
 export * from './hard-swish';
 export * from './squeeze-excite';
 export * from './batch-normalization-3d';

@@ -168,6 +168,13 @@ describe('SqueezeExcite', () => {
     expect(() => new SqueezeExcite({ gate: 'relu' as never })).toThrow(
       "Argument 'args.gate' passed to 'SqueezeExcite' must be one of 'hardSigmoid', 'sigmoid', but got 'relu'.",
     );
+    // A string seed would otherwise seed the kernels with '70', '71' (string concatenation).
+    expect(() => new SqueezeExcite({ seed: '7' as never })).toThrow(
+      "Argument 'args.seed' passed to 'SqueezeExcite' must be a finite number, but got '7'.",
+    );
+    expect(() => new SqueezeExcite(null as never)).toThrow(
+      "Argument 'args' passed to 'SqueezeExcite' must be an object or undefined, but got null.",
+    );
   });
 
   it('round-trips through save and load, config and weights', async () => {

@@ -94,6 +94,7 @@ export class SqueezeExcite extends tf.layers.Layer {
     if (squeezeChannels != null)
       checkInteger('SqueezeExcite', 'args.squeezeChannels', squeezeChannels, { min: 1 });
     if (gate != null) checkOneOf('SqueezeExcite', 'args.gate', gate, ['hardSigmoid', 'sigmoid']);
+    if (seed != null) checkNumber('SqueezeExcite', 'args.seed', seed);
     this.squeezeChannelsArg = squeezeChannels ?? null;
     this.gate = gate ?? 'hardSigmoid';
     this.seed = seed ?? null;

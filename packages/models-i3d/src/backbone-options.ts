@@ -6,14 +6,7 @@
  * @internal
  * @packageDocumentation
  */
-import {
-  ArgumentError,
-  checkInteger,
-  checkNumber,
-  checkOneOf,
-  checkOptions,
-  describeValue,
-} from '@slr/core';
+import { ArgumentError, checkInteger, checkNumber, checkOneOf, describeValue } from '@slr/core';
 import type { Lengths } from '@slr/ctc';
 import { inputLengthsArray } from '@slr/layers';
 import type { I3DBackboneOptions, I3DNormalization, I3DTemporalStride } from './i3d-backbone';
@@ -53,6 +46,15 @@ export interface ResolvedOptions {
   momentum: number;
   epsilon: number;
   temporalStride: I3DTemporalStride;
+  /** The model's name, when one was given. */
+  name: string | undefined;
+}
+
+/** A model name: a non-empty string, or `undefined` for the default. */
+export function checkName(fn: string, name: unknown): string | undefined {
+  if (name !== undefined && (typeof name !== 'string' || name === ''))
+    throw new ArgumentError(fn, 'options.name', 'be a non-empty string', name);
+  return name;
 }
 
 /**
@@ -64,8 +66,9 @@ export function resolveBackboneOptions(
   options: I3DBackboneOptions,
   defaultTemporalStride: I3DTemporalStride = 8,
 ): ResolvedOptions {
-  if (options === undefined) throw new ArgumentError(fn, 'options', 'be an object', options);
-  const { inputShape } = checkOptions(fn, options);
+  if (options === null || typeof options !== 'object' || Array.isArray(options))
+    throw new ArgumentError(fn, 'options', 'be an object', options);
+  const { inputShape } = options;
   const shapeRule = 'be [T, H, W, C]: positive integers, with null for a free T, H or W';
   if (
     !Array.isArray(inputShape) ||
@@ -97,5 +100,6 @@ export function resolveBackboneOptions(
       'options.temporalStride',
       options.temporalStride ?? defaultTemporalStride,
     ),
+    name: checkName(fn, options.name),
   };
 }

@@ -2,8 +2,11 @@ import * as tf from '@tensorflow/tfjs';
 import { fc, test } from '@fast-check/vitest';
 import { BatchNormalization3D, GroupNormalization } from '@slr/layers';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { describeValue } from '@slr/core';
 import {
+  applyI3DBackbone,
   buildI3DBackbone,
+  type I3DBackboneOptions,
   I3D_INCEPTION_BLOCKS,
   i3dOutputLengths,
   i3dTemporalStrides,
@@ -156,8 +159,85 @@ describe('buildI3DBackbone', () => {
       "Argument 'options.normalization' passed to 'buildI3DBackbone' must be one of 'batch', 'group', but got 'layer'.",
     );
     expect(() => buildI3DBackbone(null as never)).toThrow(
-      "Argument 'options' passed to 'buildI3DBackbone' must be an object or undefined, but got null.",
+      "Argument 'options' passed to 'buildI3DBackbone' must be an object, but got null.",
     );
+  });
+});
+
+describe('buildI3DBackbone and applyI3DBackbone: failures', () => {
+  const BASE: I3DBackboneOptions = { inputShape: [8, 32, 32, 3], widthMultiplier: 1 / 8 };
+
+  it('checks every option before building any layer: a rejected build leaves no tensor behind', () => {
+    const cases: [Partial<Record<keyof I3DBackboneOptions, unknown>>, string][] = [
+      [
+        { logitsClasses: 0 },
+        "'options.logitsClasses' passed to 'buildI3DBackbone' must be an integer >= 1, but got 0",
+      ],
+      [
+        { logitsClasses: 2.5 },
+        "'options.logitsClasses' passed to 'buildI3DBackbone' must be an integer >= 1, but got 2.5",
+      ],
+      [
+        { widthMultiplier: Number.NaN },
+        "'options.widthMultiplier' passed to 'buildI3DBackbone' must be a finite number > 0, but got NaN",
+      ],
+      [
+        { minChannels: 0 },
+        "'options.minChannels' passed to 'buildI3DBackbone' must be an integer >= 1, but got 0",
+      ],
+      [
+        { normalization: 'group', groups: 0 },
+        "'options.groups' passed to 'buildI3DBackbone' must be an integer >= 1, but got 0",
+      ],
+      [
+        { batchNormMomentum: -1 },
+        "'options.batchNormMomentum' passed to 'buildI3DBackbone' must be a finite number in [0, 1], but got -1",
+      ],
+      [
+        { normEpsilon: -1 },
+        "'options.normEpsilon' passed to 'buildI3DBackbone' must be a finite number > 0, but got -1",
+      ],
+      [
+        { temporalStride: 16 },
+        "'options.temporalStride' passed to 'buildI3DBackbone' must be one of 4, 8, but got 16",
+      ],
+      [
+        { inputShape: [8, 32, 32, 0] },
+        "'options.inputShape' passed to 'buildI3DBackbone' must be [T, H, W, C]",
+      ],
+      [
+        { name: 5 },
+        "'options.name' passed to 'buildI3DBackbone' must be a non-empty string, but got 5",
+      ],
+    ];
+    for (const [invalid, message] of cases) {
+      const before = tf.memory().numTensors;
+      expect(() => buildI3DBackbone({ ...BASE, ...invalid } as I3DBackboneOptions)).toThrow(
+        `Argument ${message}`,
+      );
+      expect(tf.memory().numTensors, JSON.stringify(invalid)).toBe(before);
+    }
+    for (const options of [undefined, null, 'x']) {
+      expect(() => buildI3DBackbone(options as never)).toThrow(
+        `Argument 'options' passed to 'buildI3DBackbone' must be an object, but got ${describeValue(options)}.`,
+      );
+    }
+  });
+
+  it('applyI3DBackbone checks its input', () => {
+    expect(() => applyI3DBackbone(null as never, BASE)).toThrow(
+      "Argument 'input' passed to 'applyI3DBackbone' must be a symbolic tensor [B, T, H, W, C], but got null.",
+    );
+    expect(() => applyI3DBackbone(tf.input({ shape: [32, 32, 3] }), BASE)).toThrow(
+      "Argument 'input' passed to 'applyI3DBackbone' must be a symbolic tensor [B, T, H, W, C], but got " +
+        'shape [null, 32, 32, 3].',
+    );
+  });
+
+  it('takes a model name', () => {
+    const model = buildI3DBackbone({ ...BASE, name: 'my_backbone' });
+    expect(model.name).toBe('my_backbone');
+    model.dispose();
   });
 });
 

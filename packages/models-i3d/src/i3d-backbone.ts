@@ -1,12 +1,13 @@
 import * as tf from '@tensorflow/tfjs';
-import { checkInteger, checkNumber } from '@slr/core';
+import { ArgumentError, checkInteger, checkNumber, describeValue } from '@slr/core';
 import type { Lengths } from '@slr/ctc';
-import { BatchNormalization3D, GroupNormalization } from '@slr/layers';
+import { BatchNormalization3D, disposeOnError, GroupNormalization } from '@slr/layers';
 import {
   checkTemporalStride,
   outputLengthsFor,
   resolveBackboneOptions,
   stridesOf,
+  type ResolvedOptions,
 } from './backbone-options';
 import { SpatialAveragePooling } from './spatial-average-pooling';
 
@@ -182,7 +183,23 @@ export function applyI3DBackbone(
   /** Channels of `features`. */
   channels: number;
 } {
-  const o = resolveBackboneOptions('applyI3DBackbone', options);
+  const fn = 'applyI3DBackbone';
+  if (!(input instanceof tf.SymbolicTensor) || input.rank !== 5) {
+    throw new ArgumentError(fn, 'input', 'be a symbolic tensor [B, T, H, W, C]', input, {
+      actualText:
+        input instanceof tf.SymbolicTensor ? `shape ${describeValue(input.shape)}` : undefined,
+    });
+  }
+  const o = resolveBackboneOptions(fn, options);
+  // Every layer is created inside disposeOnError: a failure leaves none of their weights behind.
+  return disposeOnError(() => backboneLayers(input, o));
+}
+
+/** The layers of {@link applyI3DBackbone}, its options checked. */
+function backboneLayers(
+  input: tf.SymbolicTensor,
+  o: ResolvedOptions,
+): { features: tf.SymbolicTensor; temporalStrides: number[]; channels: number } {
   const ch = (channels: number): number => scaleChannels(channels, o.width, o.minChannels);
 
   const unit = (
@@ -287,24 +304,27 @@ export function applyI3DBackbone(
  */
 export function buildI3DBackbone(options: I3DBackboneOptions): tf.LayersModel {
   const fn = 'buildI3DBackbone';
-  resolveBackboneOptions(fn, options);
-  if (options.logitsClasses != null)
-    checkInteger(fn, 'options.logitsClasses', options.logitsClasses, { min: 1 });
-  const input = tf.input({ shape: [...options.inputShape], name: 'video' });
-  const { features } = applyI3DBackbone(input, options);
-  let output = features;
-  if (options.logitsClasses != null) {
-    const logits = tf.layers
-      .conv3d({
-        filters: options.logitsClasses,
-        kernelSize: [1, 1, 1],
-        useBias: true,
-        name: 'Logits_conv',
-      })
-      .apply(features) as tf.SymbolicTensor;
-    output = new SpatialAveragePooling({ name: 'Logits_spatial_mean' }).apply(
-      logits,
-    ) as tf.SymbolicTensor;
-  }
-  return tf.model({ inputs: input, outputs: output, name: options.name ?? 'i3d_backbone' });
+  // Every option is checked before the first layer is built.
+  const { name } = resolveBackboneOptions(fn, options);
+  const { logitsClasses } = options;
+  if (logitsClasses != null) checkInteger(fn, 'options.logitsClasses', logitsClasses, { min: 1 });
+  return disposeOnError(() => {
+    const input = tf.input({ shape: [...options.inputShape], name: 'video' });
+    const { features } = applyI3DBackbone(input, options);
+    let output = features;
+    if (logitsClasses != null) {
+      const logits = tf.layers
+        .conv3d({
+          filters: logitsClasses,
+          kernelSize: [1, 1, 1],
+          useBias: true,
+          name: 'Logits_conv',
+        })
+        .apply(features) as tf.SymbolicTensor;
+      output = new SpatialAveragePooling({ name: 'Logits_spatial_mean' }).apply(
+        logits,
+      ) as tf.SymbolicTensor;
+    }
+    return tf.model({ inputs: input, outputs: output, name: name ?? 'i3d_backbone' });
+  });
 }

@@ -164,6 +164,10 @@ describe('buildI3DTeacher', () => {
       "Argument 'inputs' passed to 'I3DTeacher.apply' must be [video, pose] (the teacher has a " +
         'pose stream), but got 1 tensor.',
     );
+    // 'false' is truthy: taken as it came, it would run dropout and batch statistics.
+    expect(() => teacher.apply([clip, pose(2, 16, 7)], 'false' as never)).toThrow(
+      "Argument 'training' passed to 'I3DTeacher.apply' must be a boolean, but got 'false'.",
+    );
     expect(() => buildI3DTeacher(TINY).apply([clip, pose(2, 16, 7)], false)).toThrow(
       "Argument 'inputs' passed to 'I3DTeacher.apply' must be the video tensor alone (the " +
         'teacher has no pose stream), but got 2 tensors.',
@@ -209,23 +213,128 @@ describe('buildI3DTeacher', () => {
       expect(Math.abs(actual[i] - expected[i])).toBeLessThan(1e-5);
   });
 
-  it('rejects invalid options', () => {
-    expect(() => buildI3DTeacher({ ...TINY, numClasses: 1 })).toThrow(
-      "Argument 'options.numClasses' passed to 'buildI3DTeacher' must be an integer >= 2, but got 1.",
-    );
-    expect(() => buildI3DTeacher({ ...TINY, dropout: 1 })).toThrow(
-      "Argument 'options.dropout' passed to 'buildI3DTeacher' must be a finite number in [0, 1), but got 1.",
-    );
-    expect(() => buildI3DTeacher({ ...TINY, pose: { keypoints: 0 } })).toThrow(
-      "Argument 'options.pose.keypoints' passed to 'buildI3DTeacher' must be an integer >= 1, but got 0.",
-    );
-    expect(() => buildI3DTeacher({ ...TINY, widthMultiplier: -1 })).toThrow(
-      "Argument 'options.widthMultiplier' passed to 'buildI3DTeacher' must be a finite number > 0, but got -1.",
-    );
+  it('rejects every invalid option before building any layer: no tensor is left behind', () => {
     const { model } = buildI3DTeacher(TINY);
+    const cases: [Partial<Record<keyof I3DTeacherOptions, unknown>>, string][] = [
+      [
+        { numClasses: 1 },
+        "'options.numClasses' passed to 'buildI3DTeacher' must be an integer >= 2, but got 1",
+      ],
+      [
+        { numClasses: 2.5 },
+        "'options.numClasses' passed to 'buildI3DTeacher' must be an integer >= 2, but got 2.5",
+      ],
+      [
+        { dropout: 1 },
+        "'options.dropout' passed to 'buildI3DTeacher' must be a finite number in [0, 1), but got 1",
+      ],
+      [
+        { attentionDropout: -0.1 },
+        "'options.attentionDropout' passed to 'buildI3DTeacher' must be a finite number in [0, 1), but got -0.1",
+      ],
+      [
+        { pose: { keypoints: 0 } },
+        "'options.pose.keypoints' passed to 'buildI3DTeacher' must be an integer >= 1, but got 0",
+      ],
+      [
+        { pose: { keypoints: 5, channels: 0 } },
+        "'options.pose.channels' passed to 'buildI3DTeacher' must be an integer >= 1, but got 0",
+      ],
+      [
+        { pose: { keypoints: 5, units: 1.5 } },
+        "'options.pose.units' passed to 'buildI3DTeacher' must be an integer >= 1, but got 1.5",
+      ],
+      [
+        { pose: { keypoints: 5, layers: 0 } },
+        "'options.pose.layers' passed to 'buildI3DTeacher' must be an integer >= 1, but got 0",
+      ],
+      [
+        { pose: 'x' },
+        "'options.pose' passed to 'buildI3DTeacher' must be an object or undefined, but got 'x'",
+      ],
+      [
+        { pose: POSE, attentionHeads: 0 },
+        "'options.attentionHeads' passed to 'buildI3DTeacher' must be an integer >= 1, but got 0",
+      ],
+      [
+        { pose: POSE, attentionKeyDim: 0 },
+        "'options.attentionKeyDim' passed to 'buildI3DTeacher' must be an integer >= 1, but got 0",
+      ],
+      [
+        { attentionHeads: 0 },
+        "'options.attentionHeads' passed to 'buildI3DTeacher' must be an integer >= 1, but got 0",
+      ],
+      [
+        { lstmUnits: 0 },
+        "'options.lstmUnits' passed to 'buildI3DTeacher' must be an integer >= 1, but got 0",
+      ],
+      [
+        { lstmLayers: 0 },
+        "'options.lstmLayers' passed to 'buildI3DTeacher' must be an integer >= 1, but got 0",
+      ],
+      [
+        { widthMultiplier: -1 },
+        "'options.widthMultiplier' passed to 'buildI3DTeacher' must be a finite number > 0, but got -1",
+      ],
+      [
+        { minChannels: 0 },
+        "'options.minChannels' passed to 'buildI3DTeacher' must be an integer >= 1, but got 0",
+      ],
+      [
+        { normalization: 'layer' },
+        "'options.normalization' passed to 'buildI3DTeacher' must be one of 'batch', 'group', but got 'layer'",
+      ],
+      [
+        { groups: 0 },
+        "'options.groups' passed to 'buildI3DTeacher' must be an integer >= 1, but got 0",
+      ],
+      [
+        { batchNormMomentum: 2 },
+        "'options.batchNormMomentum' passed to 'buildI3DTeacher' must be a finite number in [0, 1], but got 2",
+      ],
+      [
+        { normEpsilon: 0 },
+        "'options.normEpsilon' passed to 'buildI3DTeacher' must be a finite number > 0, but got 0",
+      ],
+      [
+        { temporalStride: 2 },
+        "'options.temporalStride' passed to 'buildI3DTeacher' must be one of 4, 8, but got 2",
+      ],
+      [
+        { inputShape: [null, 32, 32, null] },
+        "'options.inputShape' passed to 'buildI3DTeacher' must have a known channel count C",
+      ],
+      [
+        { name: 5 },
+        "'options.name' passed to 'buildI3DTeacher' must be a non-empty string, but got 5",
+      ],
+      [
+        { name: '' },
+        "'options.name' passed to 'buildI3DTeacher' must be a non-empty string, but got ''",
+      ],
+    ];
+    for (const [invalid, message] of cases) {
+      const before = tf.memory().numTensors;
+      expect(() => buildI3DTeacher({ ...TINY, ...invalid } as I3DTeacherOptions)).toThrow(
+        `Argument ${message}`,
+      );
+      expect(tf.memory().numTensors, JSON.stringify(invalid)).toBe(before);
+    }
+    expect(() => buildI3DTeacher(null as never)).toThrow(
+      "Argument 'options' passed to 'buildI3DTeacher' must be an object, but got null.",
+    );
     expect(() => wrapI3DTeacher(model, { temporalStride: 2 as 4 })).toThrow(
       "Argument 'options.temporalStride' passed to 'wrapI3DTeacher' must be one of 4, 8, but got 2.",
     );
+    expect(() => wrapI3DTeacher(model, null as never)).toThrow(
+      "Argument 'options' passed to 'wrapI3DTeacher' must be an object, but got null.",
+    );
     model.dispose();
+  });
+
+  it('takes a model name', () => {
+    const teacher = buildI3DTeacher({ ...TINY, name: 'my_teacher' });
+    expect(teacher.model.name).toBe('my_teacher');
+    teacher.model.dispose();
   });
 });

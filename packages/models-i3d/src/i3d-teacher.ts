@@ -1,7 +1,20 @@
 import * as tf from '@tensorflow/tfjs';
-import { ArgumentError, checkInteger, checkNumber, checkOptions, describeValue } from '@slr/core';
+import {
+  ArgumentError,
+  checkBoolean,
+  checkInteger,
+  checkNumber,
+  checkOptions,
+  describeValue,
+} from '@slr/core';
 import type { Lengths } from '@slr/ctc';
-import { CrossAttention, LogSoftmax, lstmInitializers, type SequenceModel } from '@slr/layers';
+import {
+  CrossAttention,
+  disposeOnError,
+  LogSoftmax,
+  lstmInitializers,
+  type SequenceModel,
+} from '@slr/layers';
 import { checkTemporalStride, outputLengthsFor, resolveBackboneOptions } from './backbone-options';
 import { applyI3DBackbone, type I3DBackboneOptions, type I3DTemporalStride } from './i3d-backbone';
 import { SpatialAveragePooling } from './spatial-average-pooling';
@@ -72,6 +85,8 @@ export interface I3DTeacher extends SequenceModel {
  * still mixes padding into its last frames through the temporal convolutions and the LSTM.
  *
  * Tiny configurations train in seconds on the CPU backend (for example width 1/8, 32×32, T 8–16).
+ * Every option is checked before the first layer is built: a rejected build leaves no tensor
+ * behind.
  *
  * @example
  * ```ts
@@ -84,9 +99,10 @@ export interface I3DTeacher extends SequenceModel {
  */
 export function buildI3DTeacher(options: I3DTeacherOptions): I3DTeacher {
   const fn = 'buildI3DTeacher';
-  const { temporalStride } = resolveBackboneOptions(fn, options, 4);
-  const positiveInteger = (name: string, value: unknown) =>
-    checkInteger(fn, `options.${name}`, value, { min: 1 });
+  // Every option is checked before the first layer is built.
+  const { temporalStride, name } = resolveBackboneOptions(fn, options, 4);
+  const positiveInteger = (option: string, value: unknown) =>
+    checkInteger(fn, `options.${option}`, value, { min: 1 });
   const numClasses = checkInteger(fn, 'options.numClasses', options.numClasses, { min: 2 });
   const dropout = checkNumber(fn, 'options.dropout', options.dropout ?? 0.3, {
     min: 0,
@@ -99,76 +115,86 @@ export function buildI3DTeacher(options: I3DTeacherOptions): I3DTeacher {
     options.attentionDropout ?? 0,
     { min: 0, max: 1, maxExclusive: true },
   );
+  const attentionHeads = positiveInteger('attentionHeads', options.attentionHeads ?? 8);
+  const attentionKeyDim = positiveInteger('attentionKeyDim', options.attentionKeyDim ?? 64);
   const lstmUnits = positiveInteger('lstmUnits', options.lstmUnits ?? 256);
   const lstmLayers = positiveInteger('lstmLayers', options.lstmLayers ?? 1);
-  const pose = options.pose == null ? undefined : checkOptions(fn, options.pose, 'options.pose');
+  let pose: Required<I3DPoseOptions> | undefined;
+  if (options.pose != null) {
+    const given = checkOptions(fn, options.pose, 'options.pose');
+    pose = {
+      keypoints: positiveInteger('pose.keypoints', given.keypoints),
+      channels: positiveInteger('pose.channels', given.channels ?? 2),
+      units: positiveInteger('pose.units', given.units ?? 256),
+      layers: positiveInteger('pose.layers', given.layers ?? 2),
+    };
+  }
 
-  const video = tf.input({ shape: [...options.inputShape], name: 'video' });
-  const { features } = applyI3DBackbone(video, { ...options, temporalStride });
-  let sequence = new SpatialAveragePooling({ name: 'spatial_mean' }).apply(
-    features,
-  ) as tf.SymbolicTensor; // [B, T', C]
+  const model = disposeOnError(() => {
+    const video = tf.input({ shape: [...options.inputShape], name: 'video' });
+    const { features } = applyI3DBackbone(video, { ...options, temporalStride });
+    let sequence = new SpatialAveragePooling({ name: 'spatial_mean' }).apply(
+      features,
+    ) as tf.SymbolicTensor; // [B, T', C]
 
-  const inputs = [video];
-  if (pose !== undefined) {
-    const keypoints = positiveInteger('pose.keypoints', pose.keypoints);
-    const channels = positiveInteger('pose.channels', pose.channels ?? 2);
-    const units = positiveInteger('pose.units', pose.units ?? 256);
-    const layers = positiveInteger('pose.layers', pose.layers ?? 2);
-    const poseInput = tf.input({
-      shape: [options.inputShape[0], keypoints, channels],
-      name: 'pose',
-    });
-    inputs.push(poseInput);
-    let poseSequence = tf.layers
-      .reshape({ targetShape: [-1, keypoints * channels], name: 'pose_flatten' })
-      .apply(poseInput) as tf.SymbolicTensor;
-    for (let i = 0; i < layers; i++) {
+    const inputs = [video];
+    if (pose !== undefined) {
+      const { keypoints, channels, units, layers } = pose;
+      const poseInput = tf.input({
+        shape: [options.inputShape[0], keypoints, channels],
+        name: 'pose',
+      });
+      inputs.push(poseInput);
+      let poseSequence = tf.layers
+        .reshape({ targetShape: [-1, keypoints * channels], name: 'pose_flatten' })
+        .apply(poseInput) as tf.SymbolicTensor;
+      for (let i = 0; i < layers; i++) {
+        poseSequence = tf.layers
+          .dense({ units, activation: 'relu', name: `pose_dense_${i + 1}` })
+          .apply(poseSequence) as tf.SymbolicTensor;
+      }
+      // The same frame arithmetic as the video stream: ⌈T / stride⌉ frames ('same' padding).
       poseSequence = tf.layers
-        .dense({ units, activation: 'relu', name: `pose_dense_${i + 1}` })
+        .averagePooling1d({
+          poolSize: temporalStride,
+          strides: temporalStride,
+          padding: 'same',
+          name: 'pose_temporal_pool',
+        })
         .apply(poseSequence) as tf.SymbolicTensor;
+      sequence = new CrossAttention({
+        numHeads: attentionHeads,
+        keyDim: attentionKeyDim,
+        dropout: attentionDropout,
+        residual: true,
+        name: 'video_pose_attention',
+      }).apply([sequence, poseSequence]) as tf.SymbolicTensor;
     }
-    // The same frame arithmetic as the video stream: ⌈T / stride⌉ frames ('same' padding).
-    poseSequence = tf.layers
-      .averagePooling1d({
-        poolSize: temporalStride,
-        strides: temporalStride,
-        padding: 'same',
-        name: 'pose_temporal_pool',
-      })
-      .apply(poseSequence) as tf.SymbolicTensor;
-    sequence = new CrossAttention({
-      numHeads: positiveInteger('attentionHeads', options.attentionHeads ?? 8),
-      keyDim: positiveInteger('attentionKeyDim', options.attentionKeyDim ?? 64),
-      dropout: attentionDropout,
-      residual: true,
-      name: 'video_pose_attention',
-    }).apply([sequence, poseSequence]) as tf.SymbolicTensor;
-  }
 
-  for (let i = 0; i < lstmLayers; i++) {
-    sequence = tf.layers
-      .bidirectional({
-        layer: tf.layers.lstm({
-          units: lstmUnits,
-          returnSequences: true,
-          name: `lstm_${i + 1}`,
-          ...lstmInitializers(lstmUnits),
-        }),
-        mergeMode: 'concat',
-        name: `bilstm_${i + 1}`,
-      })
+    for (let i = 0; i < lstmLayers; i++) {
+      sequence = tf.layers
+        .bidirectional({
+          layer: tf.layers.lstm({
+            units: lstmUnits,
+            returnSequences: true,
+            name: `lstm_${i + 1}`,
+            ...lstmInitializers(lstmUnits),
+          }),
+          mergeMode: 'concat',
+          name: `bilstm_${i + 1}`,
+        })
+        .apply(sequence) as tf.SymbolicTensor;
+    }
+    if (dropout > 0)
+      sequence = tf.layers
+        .dropout({ rate: dropout, name: 'dropout' })
+        .apply(sequence) as tf.SymbolicTensor;
+    const logits = tf.layers
+      .dense({ units: numClasses, name: 'classifier' })
       .apply(sequence) as tf.SymbolicTensor;
-  }
-  if (dropout > 0)
-    sequence = tf.layers
-      .dropout({ rate: dropout, name: 'dropout' })
-      .apply(sequence) as tf.SymbolicTensor;
-  const logits = tf.layers
-    .dense({ units: numClasses, name: 'classifier' })
-    .apply(sequence) as tf.SymbolicTensor;
-  const logProbs = new LogSoftmax({ name: 'log_softmax' }).apply(logits) as tf.SymbolicTensor;
-  const model = tf.model({ inputs, outputs: logProbs, name: options.name ?? 'i3d_teacher' });
+    const logProbs = new LogSoftmax({ name: 'log_softmax' }).apply(logits) as tf.SymbolicTensor;
+    return tf.model({ inputs, outputs: logProbs, name: name ?? 'i3d_teacher' });
+  });
   return wrapTeacher(model, { temporalStride, numClasses, usesPose: pose !== undefined });
 }
 
@@ -191,12 +217,9 @@ export function wrapI3DTeacher(
   const fn = 'wrapI3DTeacher';
   if (!(model instanceof tf.LayersModel))
     throw new ArgumentError(fn, 'model', 'be a tf.LayersModel', model);
-  if (options === undefined) throw new ArgumentError(fn, 'options', 'be an object', options);
-  const temporalStride = checkTemporalStride(
-    fn,
-    'options.temporalStride',
-    checkOptions(fn, options).temporalStride,
-  );
+  if (options === null || typeof options !== 'object' || Array.isArray(options))
+    throw new ArgumentError(fn, 'options', 'be an object', options);
+  const temporalStride = checkTemporalStride(fn, 'options.temporalStride', options.temporalStride);
   const shapes = model.outputs.map((output) => output.shape);
   const numClasses = shapes.length === 1 && shapes[0].length === 3 ? shapes[0][2] : null;
   if (numClasses == null) {
@@ -237,6 +260,8 @@ function wrapTeacher(
       }
       if (!(list[0] instanceof tf.Tensor) || list[0].rank !== 5)
         throw new ArgumentError(APPLY, 'video', 'be a tensor [B, T, H, W, C]', list[0]);
+      // A string such as 'false' would otherwise switch training mode on.
+      checkBoolean(APPLY, 'training', training);
       return tf.tidy(() => {
         const output = model.apply(list.length === 1 ? list[0] : list, { training }) as tf.Tensor;
         return tf.transpose(output, [1, 0, 2]) as tf.Tensor3D;

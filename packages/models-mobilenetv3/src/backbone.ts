@@ -47,6 +47,13 @@ export function checkFeatureOptions(
     checkNumber(fn, 'options.batchNormMomentum', options.batchNormMomentum, { min: 0, max: 1 });
 }
 
+/** A model name: a non-empty string, or `undefined` for the default. @internal */
+export function checkModelName(fn: string, name: unknown): string | undefined {
+  if (name !== undefined && (typeof name !== 'string' || name === ''))
+    throw new ArgumentError(fn, 'options.name', 'be a non-empty string', name);
+  return name;
+}
+
 /** He-normal with fan-out as torchvision initialises convolutions (`kaiming_normal_(mode='fan_out')`). */
 function convInitializer(seed: number | undefined) {
   return tf.initializers.varianceScaling({

@@ -205,8 +205,61 @@ describe('buildMobileNetV3Classifier: forward passes on small configurations', (
         'positive integers (H and W may be null), but got [32, 32].',
     );
     expect(() => buildMobileNetV3Features(null as never)).toThrow(
-      "Argument 'options' passed to 'buildMobileNetV3Features' must be an object or undefined, but got null.",
+      "Argument 'options' passed to 'buildMobileNetV3Features' must be an object, but got null.",
     );
+  });
+});
+
+describe('buildMobileNetV3Classifier and buildMobileNetV3Features: failures', () => {
+  it('check every option before building any layer: a rejected build leaves no tensor behind', () => {
+    const base = { variant: 'small', inputShape: [32, 32, 3], widthMultiplier: 0.25 };
+    const cases: [Record<string, unknown>, string][] = [
+      [
+        { variant: 'tiny' },
+        "'options.variant' passed to 'FN' must be one of 'large', 'small', but got 'tiny'",
+      ],
+      [
+        { widthMultiplier: -1 },
+        "'options.widthMultiplier' passed to 'FN' must be a finite number > 0, but got -1",
+      ],
+      [
+        { batchNormMomentum: 2 },
+        "'options.batchNormMomentum' passed to 'FN' must be a finite number in [0, 1], but got 2",
+      ],
+      [{ inputShape: [32, 32, 0] }, "'options.inputShape' passed to 'FN' must be [H, W, C]"],
+      [{ seed: 'x' }, "'options.seed' passed to 'FN' must be an integer, but got 'x'"],
+      [{ name: '' }, "'options.name' passed to 'FN' must be a non-empty string, but got ''"],
+    ];
+    const classifierCases: [Record<string, unknown>, string][] = [
+      [{ numClasses: 0 }, "'options.numClasses' passed to 'FN' must be an integer >= 1, but got 0"],
+      [
+        { dropout: -0.5 },
+        "'options.dropout' passed to 'FN' must be a finite number in [0, 1), but got -0.5",
+      ],
+      [
+        { outputActivation: 'relu' },
+        "'options.outputActivation' passed to 'FN' must be one of 'linear', 'softmax', but got 'relu'",
+      ],
+    ];
+    const builders: [string, (options: never) => tf.LayersModel, typeof cases][] = [
+      ['buildMobileNetV3Features', buildMobileNetV3Features, cases],
+      ['buildMobileNetV3Classifier', buildMobileNetV3Classifier, [...cases, ...classifierCases]],
+    ];
+    for (const [fn, build, invalidCases] of builders) {
+      for (const [invalid, message] of invalidCases) {
+        const before = tf.memory().numTensors;
+        expect(() => build({ ...base, numClasses: 3, ...invalid } as never)).toThrow(
+          `Argument ${message.replace('FN', fn)}`,
+        );
+        expect(tf.memory().numTensors, `${fn} ${JSON.stringify(invalid)}`).toBe(before);
+      }
+      expect(() => build(undefined as never)).toThrow(
+        `Argument 'options' passed to '${fn}' must be an object, but got undefined.`,
+      );
+      const named = build({ ...base, numClasses: 3, name: `my_${fn}` } as never);
+      expect(named.name).toBe(`my_${fn}`);
+      named.dispose();
+    }
   });
 });
 

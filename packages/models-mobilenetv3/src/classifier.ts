@@ -1,20 +1,22 @@
 import * as tf from '@tensorflow/tfjs';
-import { ArgumentError, checkInteger, checkNumber, checkOneOf, checkOptions } from '@slr/core';
-import { HardSwish } from '@slr/layers';
+import { ArgumentError, checkInteger, checkNumber, checkOneOf } from '@slr/core';
+import { disposeOnError, HardSwish } from '@slr/layers';
 import type { MobileNetV3Variant } from './architecture';
 import {
   applyMobileNetV3Features,
   checkFeatureOptions,
   checkImageShape,
+  checkModelName,
   seedSequence,
 } from './backbone';
 
 /** Checks the options of the image builders, the errors naming `fn`. */
 function checkImageOptions(fn: string, options: MobileNetV3FeaturesOptions): void {
-  if (options === undefined) throw new ArgumentError(fn, 'options', 'be an object', options);
-  checkOptions(fn, options);
+  if (options === null || typeof options !== 'object' || Array.isArray(options))
+    throw new ArgumentError(fn, 'options', 'be an object', options);
   checkFeatureOptions(fn, options);
   checkImageShape(fn, 'options.inputShape', options.inputShape);
+  checkModelName(fn, options.name);
 }
 
 /** Options of {@link buildMobileNetV3Features}. */
@@ -47,17 +49,20 @@ export interface MobileNetV3FeaturesOptions {
 export function buildMobileNetV3Features(options: MobileNetV3FeaturesOptions): tf.LayersModel {
   const fn = 'buildMobileNetV3Features';
   checkImageOptions(fn, options);
-  const input = tf.input({ shape: [...options.inputShape], name: 'image' });
-  const { output } = applyMobileNetV3Features(input, {
-    variant: options.variant,
-    widthMultiplier: options.widthMultiplier,
-    seeds: seedSequence(fn, options.seed),
-    batchNormMomentum: options.batchNormMomentum,
-  });
-  return tf.model({
-    inputs: input,
-    outputs: output,
-    name: options.name ?? `mobilenet_v3_${options.variant}_features`,
+  const seeds = seedSequence(fn, options.seed);
+  return disposeOnError(() => {
+    const input = tf.input({ shape: [...options.inputShape], name: 'image' });
+    const { output } = applyMobileNetV3Features(input, {
+      variant: options.variant,
+      widthMultiplier: options.widthMultiplier,
+      seeds,
+      batchNormMomentum: options.batchNormMomentum,
+    });
+    return tf.model({
+      inputs: input,
+      outputs: output,
+      name: options.name ?? `mobilenet_v3_${options.variant}_features`,
+    });
   });
 }
 
@@ -105,36 +110,38 @@ export function buildMobileNetV3Classifier(options: MobileNetV3ClassifierOptions
   if (options.outputActivation !== undefined)
     checkOneOf(fn, 'options.outputActivation', options.outputActivation, ['linear', 'softmax']);
   const seeds = seedSequence(fn, options.seed);
-  const input = tf.input({ shape: [...options.inputShape], name: 'image' });
-  const { output: features, architecture } = applyMobileNetV3Features(input, {
-    variant: options.variant,
-    widthMultiplier: options.widthMultiplier,
-    seeds,
-    batchNormMomentum: options.batchNormMomentum,
-  });
-  let x = tf.layers.globalAveragePooling2d({ name: 'pool' }).apply(features) as tf.SymbolicTensor;
-  x = tf.layers
-    .dense({
-      units: architecture.classifierChannels,
-      kernelInitializer: tf.initializers.randomNormal({ mean: 0, stddev: 0.01, seed: seeds() }),
-      name: 'classifier_dense',
-    })
-    .apply(x) as tf.SymbolicTensor;
-  x = new HardSwish({ name: 'classifier_hswish' }).apply(x) as tf.SymbolicTensor;
-  x = tf.layers
-    .dropout({ rate: dropout, name: 'classifier_dropout' })
-    .apply(x) as tf.SymbolicTensor;
-  x = tf.layers
-    .dense({
-      units: options.numClasses,
-      activation: options.outputActivation === 'softmax' ? 'softmax' : 'linear',
-      kernelInitializer: tf.initializers.randomNormal({ mean: 0, stddev: 0.01, seed: seeds() }),
-      name: 'logits',
-    })
-    .apply(x) as tf.SymbolicTensor;
-  return tf.model({
-    inputs: input,
-    outputs: x,
-    name: options.name ?? `mobilenet_v3_${options.variant}`,
+  return disposeOnError(() => {
+    const input = tf.input({ shape: [...options.inputShape], name: 'image' });
+    const { output: features, architecture } = applyMobileNetV3Features(input, {
+      variant: options.variant,
+      widthMultiplier: options.widthMultiplier,
+      seeds,
+      batchNormMomentum: options.batchNormMomentum,
+    });
+    let x = tf.layers.globalAveragePooling2d({ name: 'pool' }).apply(features) as tf.SymbolicTensor;
+    x = tf.layers
+      .dense({
+        units: architecture.classifierChannels,
+        kernelInitializer: tf.initializers.randomNormal({ mean: 0, stddev: 0.01, seed: seeds() }),
+        name: 'classifier_dense',
+      })
+      .apply(x) as tf.SymbolicTensor;
+    x = new HardSwish({ name: 'classifier_hswish' }).apply(x) as tf.SymbolicTensor;
+    x = tf.layers
+      .dropout({ rate: dropout, name: 'classifier_dropout' })
+      .apply(x) as tf.SymbolicTensor;
+    x = tf.layers
+      .dense({
+        units: options.numClasses,
+        activation: options.outputActivation === 'softmax' ? 'softmax' : 'linear',
+        kernelInitializer: tf.initializers.randomNormal({ mean: 0, stddev: 0.01, seed: seeds() }),
+        name: 'logits',
+      })
+      .apply(x) as tf.SymbolicTensor;
+    return tf.model({
+      inputs: input,
+      outputs: x,
+      name: options.name ?? `mobilenet_v3_${options.variant}`,
+    });
   });
 }

@@ -146,6 +146,9 @@ describe('buildMobileNetV3Student: shapes and lengths', () => {
       "Argument 'videos' passed to 'MobileNetV3Student.apply' must have T ≥ 4 frames (the " +
         'temporal head leaves none of fewer), but got T = 2.',
     );
+    expect(() => student.apply(tf.zeros([1, 8, 32, 32, 3]), 'false' as never)).toThrow(
+      "Argument 'training' passed to 'MobileNetV3Student.apply' must be a boolean, but got 'false'.",
+    );
     expect(() => student.apply(tf.zeros([1, 32, 32, 3]), false)).toThrow(
       "Argument 'videos' passed to 'MobileNetV3Student.apply' must be a tensor [B, T, H, W, C], " +
         'but got a float32 tensor of shape [1, 32, 32, 3].',
@@ -163,6 +166,64 @@ describe('buildMobileNetV3Student: shapes and lengths', () => {
     expect(student.outputLengths(lengths)).toEqual(student.outputLengths([8, 9]));
     expect(student.outputLengths(new Int32Array([8, 9]))).toEqual(student.outputLengths([8, 9]));
     lengths.dispose();
+  });
+
+  it('checks every option before building any layer: a rejected build leaves no tensor behind', () => {
+    const fn = 'buildMobileNetV3Student';
+    const cases: [Record<string, unknown>, string][] = [
+      [
+        { numClasses: 1 },
+        `'options.numClasses' passed to '${fn}' must be an integer >= 2, but got 1`,
+      ],
+      [
+        { variant: 'tiny' },
+        `'options.variant' passed to '${fn}' must be one of 'large', 'small', but got 'tiny'`,
+      ],
+      [
+        { widthMultiplier: 0 },
+        `'options.widthMultiplier' passed to '${fn}' must be a finite number > 0, but got 0`,
+      ],
+      [
+        { batchNormMomentum: 1.5 },
+        `'options.batchNormMomentum' passed to '${fn}' must be a finite number in [0, 1], but got 1.5`,
+      ],
+      [
+        { inputShape: [null, 32, 32] },
+        `'options.inputShape' passed to '${fn}' must be [T, H, W, C]`,
+      ],
+      [{ inputShape: [2, 32, 32, 3] }, `'options.inputShape' passed to '${fn}' must have T ≥ 4`],
+      [
+        { temporalHead: 'K0' },
+        `'options.temporalHead[0].kernelSize' passed to '${fn}' must be an integer >= 1, but got 0`,
+      ],
+      [
+        { temporalChannels: 0 },
+        `'options.temporalChannels' passed to '${fn}' must be an integer >= 1, but got 0`,
+      ],
+      [
+        { lstmUnits: -1 },
+        `'options.lstmUnits' passed to '${fn}' must be an integer >= 0, but got -1`,
+      ],
+      [
+        { dropout: 1 },
+        `'options.dropout' passed to '${fn}' must be a finite number in [0, 1), but got 1`,
+      ],
+      [{ seed: 1.5 }, `'options.seed' passed to '${fn}' must be an integer, but got 1.5`],
+      [{ name: 7 }, `'options.name' passed to '${fn}' must be a non-empty string, but got 7`],
+    ];
+    for (const [invalid, message] of cases) {
+      const before = tf.memory().numTensors;
+      expect(() => buildMobileNetV3Student({ ...TINY, ...invalid })).toThrow(`Argument ${message}`);
+      expect(tf.memory().numTensors, JSON.stringify(invalid)).toBe(before);
+    }
+    for (const options of [undefined, null, 3]) {
+      expect(() => buildMobileNetV3Student(options as never)).toThrow(
+        `Argument 'options' passed to '${fn}' must be an object, but got ${String(options)}.`,
+      );
+    }
+    const named = buildMobileNetV3Student({ ...TINY, name: 'my_student' });
+    expect(named.model.name).toBe('my_student');
+    named.model.dispose();
   });
 
   it('leaves the LSTM out with lstmUnits 0, and seeds initialise reproducibly with distinct LSTM directions', () => {

@@ -1,13 +1,21 @@
 import * as tf from '@tensorflow/tfjs';
-import { ArgumentError, checkInteger, checkNumber, checkOptions, describeValue } from '@slr/core';
+import { ArgumentError, checkBoolean, checkInteger, checkNumber, describeValue } from '@slr/core';
 import type { Lengths } from '@slr/ctc';
-import { LogSoftmax, inputLengthsArray, type SequenceModel, lstmInitializers } from '@slr/layers';
+import {
+  disposeOnError,
+  inputLengthsArray,
+  LogSoftmax,
+  lstmInitializers,
+  type SequenceModel,
+} from '@slr/layers';
 import type { MobileNetV3Variant } from './architecture';
 import {
   applyMobileNetV3Features,
   checkFeatureOptions,
   checkImageShape,
+  checkModelName,
   seedSequence,
+  type SeedSequence,
 } from './backbone';
 import { parseTemporalHeadFor } from './temporal-head-parse';
 import { temporalOutputLength, type TemporalHeadSpec, type TemporalOp } from './temporal-head';
@@ -77,8 +85,9 @@ function minimumFrames(ops: TemporalOp[]): number {
  */
 export function buildMobileNetV3Student(options: MobileNetV3StudentOptions): SequenceModel {
   const fn = 'buildMobileNetV3Student';
-  if (options === undefined) throw new ArgumentError(fn, 'options', 'be an object', options);
-  const { numClasses, inputShape } = checkOptions(fn, options);
+  if (options === null || typeof options !== 'object' || Array.isArray(options))
+    throw new ArgumentError(fn, 'options', 'be an object', options);
+  const { numClasses, inputShape } = options;
   checkInteger(fn, 'options.numClasses', numClasses, { min: 2 });
   checkFeatureOptions(fn, options);
   const shapeRule =
@@ -120,8 +129,28 @@ export function buildMobileNetV3Student(options: MobileNetV3StudentOptions): Seq
     max: 1,
     maxExclusive: true,
   });
-
+  checkModelName(fn, options.name);
   const seeds = seedSequence(fn, options.seed);
+  // Every option is checked: now the layers, none of whose weights a failure leaves behind.
+  const model = disposeOnError(() =>
+    buildStudentModel(options, ops, {
+      temporalChannels,
+      lstmUnits,
+      dropout,
+      seeds,
+    }),
+  );
+  return new MobileNetV3Student(model, ops, minFrames);
+}
+
+/** The student's layers and model, its options checked. */
+function buildStudentModel(
+  options: MobileNetV3StudentOptions,
+  ops: TemporalOp[],
+  checked: { temporalChannels: number; lstmUnits: number; dropout: number; seeds: SeedSequence },
+): tf.LayersModel {
+  const { inputShape, numClasses } = options;
+  const { temporalChannels, lstmUnits, dropout, seeds } = checked;
   const videos = tf.input({ shape: [...inputShape], name: 'videos' });
   const folded = new FoldTime({ name: 'fold_time' }).apply(videos) as tf.SymbolicTensor;
   const { output: featureMaps } = applyMobileNetV3Features(folded, {
@@ -217,8 +246,7 @@ export function buildMobileNetV3Student(options: MobileNetV3StudentOptions): Seq
     bidirectional.setWeights([weights[0], weights[1], weights[2], fresh[0], fresh[1], weights[5]]);
     tf.dispose(fresh);
   }
-
-  return new MobileNetV3Student(model, ops, minFrames);
+  return model;
 }
 
 /**
@@ -288,6 +316,8 @@ class MobileNetV3Student implements SequenceModel {
     const videos = Array.isArray(inputs) ? inputs[0] : inputs;
     if (!(videos instanceof tf.Tensor) || videos.rank !== 5)
       throw new ArgumentError(APPLY, 'videos', 'be a tensor [B, T, H, W, C]', videos);
+    // A string such as 'false' would otherwise switch training mode on.
+    checkBoolean(APPLY, 'training', training);
     const frames = (videos.shape as number[])[1];
     if (frames < this.minFrames) {
       throw new ArgumentError(

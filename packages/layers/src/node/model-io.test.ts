@@ -333,6 +333,80 @@ describe('saveModel / loadModel', () => {
   });
 });
 
+describe('how loadModel builds the model', () => {
+  /** tfjs-layers' `Initializer` base class (not exported by tfjs): the parent of `Zeros`. */
+  const Initializer = Object.getPrototypeOf(tf.initializers.zeros().constructor) as new () => {
+    getConfig(): tf.serialization.ConfigDict;
+  };
+  /** An initialiser that counts its calls, to see whether loading runs the initialisers. */
+  class CountingInitializer extends Initializer {
+    static readonly className = 'SlrTestCountingInitializer';
+    static calls = 0;
+    apply(shape: number[]): tf.Tensor {
+      CountingInitializer.calls++;
+      return tf.fill(shape, 0.5);
+    }
+    override getConfig(): tf.serialization.ConfigDict {
+      return {};
+    }
+  }
+  tf.serialization.registerClass(
+    CountingInitializer as unknown as tf.serialization.SerializableConstructor<tf.serialization.Serializable>,
+  );
+
+  it('skips the initialisers on a strict load (as tf.loadLayersModel does) and runs them otherwise', async () => {
+    const dir = freshDir();
+    const input = tf.input({ shape: [3] });
+    const output = tf.layers
+      .dense({
+        units: 2,
+        name: 'dense',
+        kernelInitializer: new CountingInitializer() as never,
+      })
+      .apply(input) as tf.SymbolicTensor;
+    const model = tf.model({ inputs: input, outputs: output });
+    await saveModel(model, dir);
+    CountingInitializer.calls = 0;
+    const strict = await loadModel(dir);
+    expect(CountingInitializer.calls).toBe(0);
+    expect(strict.getWeights()[0].arraySync()).toEqual(model.getWeights()[0].arraySync());
+    const lenient = await loadModel(dir, { strict: false });
+    expect(CountingInitializer.calls).toBe(1);
+    expect(lenient.getWeights()[0].arraySync()).toEqual(model.getWeights()[0].arraySync());
+    [model, strict, lenient].forEach((m) => m.dispose());
+  });
+
+  it('loads Sequential models and Keras files with model_config, keeping their classes', async () => {
+    const dir = freshDir();
+    const model = tf.sequential({
+      name: 'seq',
+      layers: [
+        tf.layers.dense({ units: 3, inputShape: [4], name: 'd1' }),
+        new LogSoftmax({ name: 'log_probs' }),
+      ],
+    });
+    await saveModel(model, dir);
+    const x = tf.ones([2, 4]);
+    const expected = (model.predict(x) as tf.Tensor).arraySync();
+    const loaded = await loadModel(dir);
+    expect(loaded).toBeInstanceOf(tf.Sequential);
+    expect(loaded.getClassName()).toBe('Sequential');
+    expect((loaded.predict(x) as tf.Tensor).arraySync()).toEqual(expected);
+    // Keras' full-model layout nests the topology under model_config.
+    const modelJson = await readModelJson(dir);
+    modelJson.modelTopology = { model_config: modelJson.modelTopology };
+    await fsp.writeFile(join(dir, 'model.json'), JSON.stringify(modelJson));
+    const keras = await loadModel(dir);
+    expect(keras.getClassName()).toBe('Sequential');
+    expect((keras.predict(x) as tf.Tensor).arraySync()).toEqual(expected);
+    // Saving a loaded model writes its own class, never the one loadModel builds it with.
+    await saveModel(keras, dir);
+    expect(JSON.stringify(await readModelJson(dir))).not.toContain('SlrModelIoLoading');
+    [model, loaded, keras].forEach((m) => m.dispose());
+    x.dispose();
+  });
+});
+
 describe('atomic saving', () => {
   /**
    * Makes the rename onto model.json fail: the moment a crash would hit. With `processDies`,
@@ -534,6 +608,44 @@ describe('clear errors', () => {
     );
   });
 
+  it('a layer fed from a layer or a call that does not exist (tfjs would wait for it forever)', async () => {
+    const { dir, model } = await savedDir(27);
+    const modelJson = await readModelJson(dir);
+    const logits = topologyLayers(modelJson).find(
+      (l) => l.config.name === 'logits',
+    ) as TopologyLayer & Record<string, unknown>;
+    const file = join(dir, 'model.json');
+    for (const [inbound, problem] of [
+      [
+        [[['nope', 0, 0, {}]]],
+        "layer 'logits' takes an input from 'nope', which is not a layer of the model",
+      ],
+      [
+        [[['conv', 1, 0, {}]]],
+        "layer 'logits' takes an input from call 1 of layer 'conv', which never happens " +
+          '(a cycle, or a corrupt inbound_nodes)',
+      ],
+      [[[{}]], "layer 'logits' has an input that names no layer ({})"],
+    ] as const) {
+      logits['inbound_nodes'] = inbound;
+      await fsp.writeFile(file, JSON.stringify(modelJson));
+      const error = await rejection(loadModel(dir));
+      expect(error.code).toBe('NOT_A_LAYERS_MODEL');
+      expect(error.message).toBe(
+        `loadModel: ${file} is not a tfjs layers-model model.json: ${problem}.`,
+      );
+    }
+    // A cycle: conv fed by logits, logits by conv.
+    logits['inbound_nodes'] = [[['conv', 0, 0, {}]]];
+    (
+      topologyLayers(modelJson).find((l) => l.config.name === 'conv') as TopologyLayer &
+        Record<string, unknown>
+    )['inbound_nodes'] = [[['logits', 0, 0, {}]]];
+    await fsp.writeFile(file, JSON.stringify(modelJson));
+    expect((await rejection(loadModel(dir))).message).toContain('which never happens');
+    model.dispose();
+  });
+
   it('truncated weights', async () => {
     const { dir, weights, model } = await savedDir(21);
     const bytes = await fsp.readFile(weights);
@@ -629,6 +741,16 @@ describe('clear errors', () => {
     await expect(saveModel(model, freshDir(), null as never)).rejects.toThrow(
       "Argument 'options' passed to 'saveModel' must be an object or undefined, but got null.",
     );
+    await expect(loadModel(freshDir(), null as never)).rejects.toThrow(
+      "Argument 'options' passed to 'loadModel' must be an object or undefined, but got null.",
+    );
+    await expect(loadModel(freshDir(), { strict: 'no' as never })).rejects.toThrow(
+      "Argument 'options.strict' passed to 'loadModel' must be a boolean, but got 'no'.",
+    );
+    await expect(loadModel(freshDir(), { fs: {} as never })).rejects.toThrow(
+      "Argument 'options.fs' passed to 'loadModel' must be an object with the readFile and stat of " +
+        "'node:fs/promises', but got an object.",
+    );
     await expect(loadModel('', {})).rejects.toThrow(
       "Argument 'dir' passed to 'loadModel' must be a non-empty string (a folder path), but got ''.",
     );
@@ -639,5 +761,102 @@ describe('clear errors', () => {
       `saveModel: Could not create the folder '${join(file, 'sub')}': a part of the path is not a folder (ENOTDIR).`,
     );
     model.dispose();
+  });
+});
+
+describe('failed loads leave no tensors behind', () => {
+  /** Saves a fresh model, lets `corrupt` damage the folder, and loads it expecting `code`. */
+  async function failedLoad(
+    seed: number,
+    code: ModelIoError['code'],
+    corrupt: (dir: string, modelJson: tf.io.ModelJSON) => Promise<tf.io.ModelJSON | void>,
+    options: { strict?: boolean; includeOptimizer?: boolean } = {},
+  ): Promise<ModelIoError> {
+    const dir = freshDir();
+    const model = makeModel(seed);
+    if (options.includeOptimizer === true) {
+      model.compile({ optimizer: tf.train.adam(0.01), loss: 'meanSquaredError' });
+      const [x, y] = [INPUT(), tf.zeros([2, 6, 7])];
+      await model.fit(x, y, { epochs: 1, verbose: 0 });
+      tf.dispose([x, y]);
+    }
+    await saveModel(model, dir, { includeOptimizer: options.includeOptimizer });
+    model.dispose();
+    const changed = await corrupt(dir, await readModelJson(dir));
+    if (changed) await fsp.writeFile(join(dir, 'model.json'), JSON.stringify(changed));
+    const before = tf.memory().numTensors;
+    const variables = Object.keys(tf.engine().state.registeredVariables).length;
+    const error = await rejection(loadModel(dir, { strict: options.strict }));
+    expect(error.code).toBe(code);
+    expect(tf.memory().numTensors).toBe(before);
+    expect(Object.keys(tf.engine().state.registeredVariables)).toHaveLength(variables);
+    return error;
+  }
+
+  function layerNamed(modelJson: tf.io.ModelJSON, name: string): TopologyLayer {
+    return topologyLayers(modelJson).find((l) => l.config.name === name) as TopologyLayer;
+  }
+
+  it('weights of the wrong shape, strict or not', async () => {
+    for (const strict of [true, false]) {
+      const error = await failedLoad(
+        30,
+        'ARCHITECTURE_MISMATCH',
+        async (_dir, modelJson) => {
+          layerNamed(modelJson, 'logits').config.units = 8;
+          return Promise.resolve(modelJson);
+        },
+        { strict },
+      );
+      expect(error.message).toContain(
+        "'logits/kernel' has shape [5,7] in the manifest but [5,8] in the architecture",
+      );
+    }
+  });
+
+  it('weights the architecture does not have', async () => {
+    const error = await failedLoad(31, 'ARCHITECTURE_MISMATCH', (_dir, modelJson) => {
+      modelJson.weightsManifest[0].weights[3].name = 'logits/scale';
+      return Promise.resolve(modelJson);
+    });
+    expect(error.message).toContain("'logits/bias' is in the architecture but not in the manifest");
+  });
+
+  it('an unregistered layer class after layers with weights', async () => {
+    const error = await failedLoad(32, 'UNKNOWN_CLASS', (_dir, modelJson) => {
+      layerNamed(modelJson, 'logits').class_name = 'SlrNotImported';
+      return Promise.resolve(modelJson);
+    });
+    expect(error.message).toContain("uses the layer class 'SlrNotImported'");
+  });
+
+  it('a layer configuration tfjs cannot build', async () => {
+    await failedLoad(33, 'LOAD_FAILED', (_dir, modelJson) => {
+      layerNamed(modelJson, 'logits').config.kernel_initializer = {
+        class_name: 'VarianceScaling',
+        config: { scale: -1, mode: 'fan_in', distribution: 'normal', seed: null },
+      };
+      return Promise.resolve(modelJson);
+    });
+  });
+
+  it('a weight of a dtype tfjs cannot decode', async () => {
+    const error = await failedLoad(34, 'LOAD_FAILED', (_dir, modelJson) => {
+      modelJson.weightsManifest[0].weights[3].dtype = 'float64' as 'float32';
+      return Promise.resolve(modelJson);
+    });
+    expect(error.message).toContain('float64');
+  });
+
+  it('a training configuration tfjs cannot compile', async () => {
+    await failedLoad(
+      35,
+      'LOAD_FAILED',
+      (_dir, modelJson) => {
+        (modelJson.trainingConfig as { loss: string }).loss = 'no_such_loss';
+        return Promise.resolve(modelJson);
+      },
+      { includeOptimizer: true },
+    );
   });
 });

@@ -8,6 +8,7 @@ import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
 import { ArgumentError, checkBoolean, checkInteger, checkOptions } from '@slr/core';
 import { createFolder, FileSystemError, writeFileAtomic } from '@slr/core/node';
+import { disposeOnError } from '../dispose-on-error';
 
 /**
  * The part of Node's `fs/promises` that {@link loadModel} reads with. Pass your own (for example
@@ -375,6 +376,71 @@ function specByteLength(spec: tf.io.WeightsManifestEntry): number | undefined {
   return bytes === undefined ? undefined : size * bytes;
 }
 
+/**
+ * Checks that every layer of a functional topology (and of the models nested in it) is fed
+ * from a layer and a call of that layer that building the model will reach: tfjs-layers 4.22
+ * waits for such an input forever (`Container.fromConfig` re-queues the call in an endless
+ * loop), so a corrupt `inbound_nodes` would hang `loadModel`. Replays tfjs's order of building
+ * without building anything; returns what is wrong, or `undefined`.
+ */
+function unreachableInput(topology: Record<string, unknown>): string | undefined {
+  const config = topology['config'];
+  const layers = isPlainJsonObject(config) ? config['layers'] : undefined;
+  if (!Array.isArray(layers)) return undefined;
+  const entries = layers.filter(isPlainJsonObject);
+  for (const entry of entries) {
+    const nested = unreachableInput(entry);
+    if (nested !== undefined) return nested;
+  }
+  const inboundOf = (entry: Record<string, unknown>): unknown =>
+    entry['inbound_nodes'] ?? entry['inboundNodes'];
+  // Sequential models have no inbound nodes; tfjs itself rejects other malformed node lists.
+  if (
+    entries.length !== layers.length ||
+    !entries.every((entry) => Array.isArray(inboundOf(entry) ?? null)) ||
+    !entries.every((entry) => (inboundOf(entry) as unknown[]).every(Array.isArray))
+  )
+    return undefined;
+  const nameOf = (entry: Record<string, unknown>): string => String(entry['name']);
+  const names = new Set(entries.map(nameOf));
+  // Calls made so far of each layer: an InputLayer is called when it is created.
+  const calls = new Map(
+    entries.map((entry) => [nameOf(entry), entry['class_name'] === 'InputLayer' ? 1 : 0]),
+  );
+  const isReady = (input: unknown): boolean =>
+    Array.isArray(input) &&
+    typeof input[0] === 'string' &&
+    names.has(input[0]) &&
+    (calls.get(input[0]) as number) > Number(input[1]);
+  let pending = entries.flatMap((entry) =>
+    (inboundOf(entry) as unknown[][]).map((node) => ({ layer: nameOf(entry), node })),
+  );
+  for (let progress = true; pending.length > 0 && progress;) {
+    progress = false;
+    const waiting: typeof pending = [];
+    for (const call of pending) {
+      if (!call.node.every(isReady)) {
+        waiting.push(call);
+        continue;
+      }
+      progress = true;
+      if (call.node.length > 0) calls.set(call.layer, (calls.get(call.layer) as number) + 1);
+    }
+    pending = waiting;
+  }
+  if (pending.length === 0) return undefined;
+  const { layer, node } = pending[0];
+  const input = node.find((candidate) => !isReady(candidate));
+  if (!Array.isArray(input) || typeof input[0] !== 'string')
+    return `layer '${layer}' has an input that names no layer (${JSON.stringify(input)})`;
+  if (!names.has(input[0]))
+    return `layer '${layer}' takes an input from '${input[0]}', which is not a layer of the model`;
+  return (
+    `layer '${layer}' takes an input from call ${String(input[1])} of layer '${input[0]}', ` +
+    'which never happens (a cycle, or a corrupt inbound_nodes)'
+  );
+}
+
 function validateModelJson(value: unknown, file: string): tf.io.ModelJSON {
   const fail = (what: string): never => {
     throw new ModelIoError(
@@ -391,6 +457,11 @@ function validateModelJson(value: unknown, file: string): tf.io.ModelJSON {
   }
   if (!isPlainJsonObject(value.modelTopology))
     return fail("'modelTopology' is missing or not an object");
+  const topology = isPlainJsonObject(value.modelTopology['model_config'])
+    ? value.modelTopology['model_config']
+    : value.modelTopology;
+  const unreachable = unreachableInput(topology);
+  if (unreachable !== undefined) return fail(unreachable);
   const manifest = value.weightsManifest;
   if (manifest !== undefined) {
     if (!Array.isArray(manifest)) return fail("'weightsManifest' is not an array");
@@ -516,40 +587,180 @@ async function readWeights(
   return tf.io.CompositeArrayBuffer.join(buffers);
 }
 
-/** Compares the manifest with the weights the architecture declares; `undefined` if it cannot. */
-async function describeMismatch(
-  modelJson: tf.io.ModelJSON,
+/** Compares the manifest with the weights of the architecture built from it. */
+function describeMismatch(
+  model: tf.LayersModel,
   specs: tf.io.WeightsManifestEntry[],
-): Promise<string | undefined> {
-  let model: tf.LayersModel;
-  try {
-    model = await tf.models.modelFromJSON({
-      modelTopology: modelJson.modelTopology as tf.serialization.ConfigDict,
-    });
-  } catch {
-    return undefined;
+): string | undefined {
+  const declared = new Map(model.weights.map((w) => [w.originalName, w.shape]));
+  const problems: string[] = [];
+  for (const spec of specs) {
+    if (spec.group === 'optimizer') continue;
+    const shape = declared.get(spec.name);
+    if (shape === undefined)
+      problems.push(`'${spec.name}' is in the manifest but the architecture has no such weight`);
+    else if (JSON.stringify(shape) !== JSON.stringify(spec.shape)) {
+      problems.push(
+        `'${spec.name}' has shape ${JSON.stringify(spec.shape)} in the manifest but ` +
+          `${JSON.stringify(shape)} in the architecture`,
+      );
+    }
+    declared.delete(spec.name);
+  }
+  for (const name of declared.keys())
+    problems.push(`'${name}' is in the architecture but not in the manifest`);
+  return problems.length > 0 ? problems.join('; ') : undefined;
+}
+
+/**
+ * The class name under which {@link loadModel} hands a model's topology to tfjs: its
+ * `fromConfig` builds the model with the class the file names, but with the fast weight
+ * initialisation (zeros, overwritten by the loaded weights) that `tf.loadLayersModel` uses for
+ * strict loads, keeps hold of the model so that a later failure can dispose of it, and disposes
+ * of the variables of a half-built model when building fails.
+ */
+const LOADING_CLASS = 'SlrModelIoLoading';
+/** The key of the topology's config that names the load (a number: tfjs converts strings). */
+const LOAD_KEY = 'slrModelIoLoad';
+
+/** One load in progress. */
+interface PendingLoad {
+  /** The class the file names (`'Functional'`, `'Sequential'`, …). */
+  className: string;
+  /** Whether the weights start as zeros rather than from their initialisers. */
+  fastWeightInit: boolean;
+  /** The model, once built. */
+  model?: tf.LayersModel;
+}
+
+/** The loads in progress, by number. */
+interface LoadRegistry {
+  /** The number of the last load. */
+  last: number;
+  pending: Map<number, PendingLoad>;
+}
+
+const REGISTRY = Symbol.for('@slr/layers/node: loads in progress');
+
+/**
+ * The loads in progress, shared by every copy of this module in the process (its ESM and CJS
+ * builds, say): tfjs calls the `fromConfig` of whichever copy registered the class last.
+ */
+function loadRegistry(): LoadRegistry {
+  const holder = globalThis as typeof globalThis & { [REGISTRY]?: LoadRegistry };
+  return (holder[REGISTRY] ??= { last: 0, pending: new Map() });
+}
+
+class ModelIoLoading extends tf.serialization.Serializable {
+  static readonly className = LOADING_CLASS;
+
+  static override fromConfig<T extends tf.serialization.Serializable>(
+    _cls: tf.serialization.SerializableConstructor<T>,
+    config: tf.serialization.ConfigDict,
+    customObjects: tf.serialization.ConfigDict = {},
+  ): T {
+    const id = config[LOAD_KEY];
+    delete config[LOAD_KEY];
+    const load = typeof id === 'number' ? loadRegistry().pending.get(id) : undefined;
+    if (load === undefined) throw new Error(`${LOADING_CLASS} is internal to loadModel.`);
+    const entry = tf.serialization.SerializationMap.getMap().classNameMap[load.className];
+    // The wording of tfjs's own error, which loadModel turns into an 'UNKNOWN_CLASS' error.
+    if (entry === undefined) throw new Error(`Unknown layer: ${load.className}.`);
+    const [cls, fromConfig] = entry as unknown as [
+      tf.serialization.SerializableConstructor<T>,
+      (
+        cls: tf.serialization.SerializableConstructor<T>,
+        config: tf.serialization.ConfigDict,
+        customObjects: tf.serialization.ConfigDict,
+        fastWeightInit: boolean,
+      ) => T,
+    ];
+    // Building is synchronous: a failure disposes of the variables of the half-built model.
+    const model = disposeOnError(() => fromConfig(cls, config, customObjects, load.fastWeightInit));
+    if (model instanceof tf.LayersModel) load.model = model;
+    return model;
+  }
+
+  override getConfig(): tf.serialization.ConfigDict {
+    return {};
+  }
+}
+
+/** Disposes of a model built by {@link loadModel} and of the optimizer it came with. */
+function disposeLoaded(model: tf.LayersModel): void {
+  const optimizer = model.optimizer as tf.Optimizer | undefined;
+  // A model disposes of an optimizer it made from a name itself; tfjs makes the optimizer of a
+  // training config from its config, which leaves it to us (disposing twice would miscount).
+  const owned = (model as unknown as { isOptimizerOwned?: boolean }).isOptimizerOwned === true;
+  model.dispose();
+  if (!owned) optimizer?.dispose();
+}
+
+/**
+ * Builds the architecture of `artifacts` (with its training config and metadata) without its
+ * weights; a failure leaves no variable behind.
+ */
+async function buildArchitecture(
+  artifacts: tf.io.ModelArtifacts,
+  strict: boolean,
+): Promise<tf.LayersModel> {
+  let topology = artifacts.modelTopology as tf.serialization.ConfigDict;
+  if (topology['model_config'] != null)
+    topology = topology['model_config'] as tf.serialization.ConfigDict;
+  const className = topology['class_name'];
+  const config = topology['config'];
+  // Registered on first use, so that importing the module changes nothing.
+  if (tf.serialization.SerializationMap.getMap().classNameMap[LOADING_CLASS] === undefined)
+    tf.serialization.registerClass(ModelIoLoading);
+  const registry = loadRegistry();
+  const id = ++registry.last;
+  let load: PendingLoad | undefined;
+  let modelTopology: tf.serialization.ConfigDict = topology;
+  if (typeof className === 'string' && typeof config === 'object' && config !== null) {
+    load = { className, fastWeightInit: strict };
+    registry.pending.set(id, load);
+    modelTopology = {
+      ...topology,
+      class_name: LOADING_CLASS,
+      config: Array.isArray(config)
+        ? { layers: config, [LOAD_KEY]: id }
+        : { ...config, [LOAD_KEY]: id },
+    };
   }
   try {
-    const declared = new Map(model.weights.map((w) => [w.originalName, w.shape]));
-    const problems: string[] = [];
-    for (const spec of specs) {
-      if (spec.group === 'optimizer') continue;
-      const shape = declared.get(spec.name);
-      if (shape === undefined)
-        problems.push(`'${spec.name}' is in the manifest but the architecture has no such weight`);
-      else if (JSON.stringify(shape) !== JSON.stringify(spec.shape)) {
-        problems.push(
-          `'${spec.name}' has shape ${JSON.stringify(spec.shape)} in the manifest but ` +
-            `${JSON.stringify(shape)} in the architecture`,
-        );
-      }
-      declared.delete(spec.name);
-    }
-    for (const name of declared.keys())
-      problems.push(`'${name}' is in the architecture but not in the manifest`);
-    return problems.length > 0 ? problems.join('; ') : undefined;
+    const { weightData: _data, weightSpecs: _specs, ...rest } = artifacts;
+    return await tf.loadLayersModel({ load: () => Promise.resolve({ ...rest, modelTopology }) });
+  } catch (error) {
+    if (load?.model !== undefined) disposeLoaded(load.model);
+    throw error;
   } finally {
-    model.dispose();
+    registry.pending.delete(id);
+  }
+}
+
+/** Loads the weights of `artifacts` into `model` as `tf.loadLayersModel` would. */
+async function loadWeightsInto(
+  model: tf.LayersModel,
+  artifacts: tf.io.ModelArtifacts,
+  strict: boolean,
+): Promise<void> {
+  const specs = artifacts.weightSpecs ?? [];
+  const weightData = artifacts.weightData ?? new ArrayBuffer(0);
+  // Decoding is synchronous: tidy disposes of what was decoded when a weight cannot be.
+  const decoded = tf.tidy(() => tf.io.decodeWeights(weightData, specs));
+  try {
+    const modelWeights: tf.NamedTensorMap = {};
+    const optimizerWeights: { name: string; tensor: tf.Tensor }[] = [];
+    for (const spec of specs) {
+      if (spec.group === 'optimizer')
+        optimizerWeights.push({ name: spec.name, tensor: decoded[spec.name] });
+      else modelWeights[spec.name] = decoded[spec.name];
+    }
+    model.loadWeights(modelWeights, strict);
+    if (model.optimizer != null && optimizerWeights.length > 0)
+      await model.optimizer.setWeights(optimizerWeights);
+  } finally {
+    tf.dispose(Object.values(decoded));
   }
 }
 
@@ -558,7 +769,6 @@ async function loadArtifacts(
   dir: string,
   modelJsonPath: string,
 ): Promise<{
-  modelJson: tf.io.ModelJSON;
   artifacts: tf.io.ModelArtifacts;
   weightsFiles: string[];
 }> {
@@ -586,7 +796,7 @@ async function loadArtifacts(
         tf.io.getWeightSpecs(manifest),
         weightData,
       );
-      return { modelJson, artifacts, weightsFiles };
+      return { artifacts, weightsFiles };
     } catch (error) {
       // A save may have replaced the model between reading model.json and its weights: retry
       // on the new model.json.
@@ -608,8 +818,10 @@ async function loadArtifacts(
  *
  * Throws {@link ModelIoError}s that name the file and the problem: no directory or no
  * `model.json`, malformed JSON, a weights file that is missing, too short or too long for the
- * manifest, weights whose names or shapes do not match the architecture, or a layer class that
- * is not registered.
+ * manifest, weights whose names or shapes do not match the architecture, a layer fed from a
+ * layer that does not exist, or a layer class that is not registered. A failed load leaves no
+ * tensor behind. Strict loads skip the weights' initialisers (the weights start as zeros until
+ * the file's are loaded), as `tf.loadLayersModel` does.
  *
  * @example
  * ```ts
@@ -626,15 +838,32 @@ export async function loadModel(
   checkDir(fn, dir);
   const { strict, fs } = checkOptions(fn, options);
   if (strict !== undefined) checkBoolean(fn, 'options.strict', strict);
-  const modelJsonPath = path.join(dir, MODEL_JSON);
-  const { modelJson, artifacts, weightsFiles } = await loadArtifacts(fs ?? fsp, dir, modelJsonPath);
-  try {
-    return await tf.loadLayersModel(
-      { load: () => Promise.resolve(artifacts) },
-      { strict: strict ?? true },
+  if (
+    fs !== undefined &&
+    (typeof fs !== 'object' ||
+      fs === null ||
+      typeof fs.readFile !== 'function' ||
+      typeof fs.stat !== 'function')
+  ) {
+    throw new ArgumentError(
+      fn,
+      'options.fs',
+      "be an object with the readFile and stat of 'node:fs/promises'",
+      fs,
     );
+  }
+  const modelJsonPath = path.join(dir, MODEL_JSON);
+  const { artifacts, weightsFiles } = await loadArtifacts(fs ?? fsp, dir, modelJsonPath);
+  let model: tf.LayersModel | undefined;
+  try {
+    model = await buildArchitecture(artifacts, strict ?? true);
+    await loadWeightsInto(model, artifacts, strict ?? true);
+    return model;
   } catch (error) {
     const message = messageOf(error);
+    const details =
+      model === undefined ? undefined : describeMismatch(model, artifacts.weightSpecs ?? []);
+    if (model !== undefined) disposeLoaded(model);
     const unknown = /^Unknown ([a-z ]+): ([^\s.]+)\./.exec(message);
     if (unknown) {
       const [, kind, className] = unknown;
@@ -652,13 +881,12 @@ export async function loadModel(
         message,
       )
     ) {
-      const details = (await describeMismatch(modelJson, artifacts.weightSpecs ?? [])) ?? message;
       const files = weightsFiles.length === 1 ? weightsFiles[0] : weightsFiles.join(', ');
       throw new ModelIoError(
         'ARCHITECTURE_MISMATCH',
         modelJsonPath,
         `loadModel: the weights in ${files} do not match the architecture in ${modelJsonPath}: ` +
-          `${details} (tfjs: ${message}).`,
+          `${details ?? message} (tfjs: ${message}).`,
         { cause: error },
       );
     }
