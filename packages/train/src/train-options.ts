@@ -159,7 +159,12 @@ export interface TrainOptions {
    * meaningless negative loss. A negative loss stops training too (impossible with
    * log-probabilities). `false` turns both off (a negative loss then only warns). Default `true`.
    */
-  checkLogProbs?: boolean | { everySteps?: number };
+  checkLogProbs?:
+    | boolean
+    | {
+        /** Steps between two checks (the first step of a run is always checked). Default 100. */
+        everySteps?: number;
+      };
   /**
    * Callbacks (or one): hooks into every point of the loop (see {@link TrainCallback}). They
    * run after the built-in ones the options above install ({@link EarlyStopping},
