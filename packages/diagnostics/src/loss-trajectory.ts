@@ -16,6 +16,7 @@ export type LossTrend =
  *
  * @example
  * ```ts
+ * const losses = [-3.6, -9.1, -15.2, -28.4];
  * if (analyzeLossTrajectory(losses).trend === 'negative') console.error(NEGATIVE_CTC_LOSS);
  * ```
  */
