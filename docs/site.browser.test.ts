@@ -168,8 +168,8 @@ describeRequiring('chromium', 'documentation site in headless Chromium', () => {
     if (server) await new Promise((resolve) => server.close(resolve));
   });
 
-  it('has the 9 published packages of packages/ and the guides of docs/ to check', () => {
-    expect(PACKAGES).toHaveLength(9);
+  it('has the 10 published packages of packages/ and the guides of docs/ to check', () => {
+    expect(PACKAGES).toHaveLength(10);
     expect(GUIDES.map((guide) => guide.name)).toEqual(
       expect.arrayContaining([
         'getting-started',
