@@ -7,6 +7,7 @@ export default defineConfig({
       'examples/*/src/**/*.test.ts',
       'docs/*.test.ts',
       'scripts/**/*.test.ts',
+      'python/**/*.test.ts',
     ],
     testTimeout: 60_000,
     hookTimeout: 60_000,
