@@ -13,9 +13,11 @@ describe('checkRequirement', () => {
     }
   });
 
-  it('finds PyTorch exactly where /usr/bin/python3 can import torch', () => {
+  it('finds PyTorch exactly where /usr/bin/python3 can import torch and torchvision', () => {
     const status = checkRequirement('pytorch');
-    expect(status.met).toBe(spawnSync(PYTHON_PATH, ['-c', 'import torch']).status === 0);
+    expect(status.met).toBe(
+      spawnSync(PYTHON_PATH, ['-c', 'import torch, torchvision']).status === 0,
+    );
     if (!status.met) expect(status.install).toContain('python3-torch');
   });
 

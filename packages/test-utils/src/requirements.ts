@@ -183,7 +183,7 @@ const DESCRIPTIONS: Record<Requirement, { needs: string; install: string }> = {
     install: `${INSTALL_SCRIPT} chromium (Debian: apt-get install chromium), or set CHROMIUM_PATH to a Chromium binary`,
   },
   pytorch: {
-    needs: 'PyTorch',
+    needs: 'PyTorch and torchvision',
     install: `${INSTALL_SCRIPT} pytorch (Debian: apt-get install python3-torch python3-torchvision)`,
   },
 };
@@ -217,7 +217,7 @@ const PROBES: Record<Requirement, () => ProbeResult> = {
   pytorch() {
     return oncePerRun('pytorch', () => {
       try {
-        execFileSync(PYTHON_PATH, ['-c', 'import torch'], {
+        execFileSync(PYTHON_PATH, ['-c', 'import torch, torchvision'], {
           stdio: ['ignore', 'ignore', 'pipe'],
           timeout: PROBE_TIMEOUT_MS,
         });
@@ -230,7 +230,7 @@ const PROBES: Record<Requirement, () => ProbeResult> = {
           .split('\n');
         return {
           met: false,
-          missing: `${PYTHON_PATH} -c 'import torch' failed: ${lines[lines.length - 1] || (error as Error).message}`,
+          missing: `${PYTHON_PATH} -c 'import torch, torchvision' failed: ${lines[lines.length - 1] || (error as Error).message}`,
         };
       }
     });
