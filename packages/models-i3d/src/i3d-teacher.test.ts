@@ -95,20 +95,60 @@ describe('buildI3DTeacher', () => {
   it('passes a non-zero gradient of the CTC loss to every trainable weight (pose stream on)', async () => {
     const teacher = buildI3DTeacher({ ...TINY, pose: POSE });
     const inputs = [video(2, 8, 2), pose(2, 8, 3)];
-    const variables = teacher.model.trainableWeights.map((w) => w.read() as tf.Variable);
+    const weights = teacher.model.trainableWeights;
+    const variables = weights.map((w) => w.read() as tf.Variable);
     const { value, grads } = tf.variableGrads(() => lossOf(teacher, inputs, [8, 7]), variables);
     expect(Number.isFinite((await value.data())[0])).toBe(true);
+    // Exempt: the key bias adds q·b_k to every logit of a query's row, which the softmax cancels.
+    const keyBias = 'video_pose_attention/key_bias';
     const silent: string[] = [];
-    for (const variable of variables) {
+    let largest = 0;
+    let keyBiasLargest = Number.NaN;
+    for (const [i, variable] of variables.entries()) {
       const gradient = grads[variable.name];
       const values = gradient == null ? null : await gradient.data();
-      if (values == null || !values.every(Number.isFinite) || !values.some((v) => v !== 0))
+      const magnitude = values == null ? 0 : Math.max(...values.map(Math.abs));
+      if (weights[i].originalName === keyBias) keyBiasLargest = magnitude;
+      else if (values == null || !values.every(Number.isFinite) || magnitude === 0)
         silent.push(variable.name);
+      else largest = Math.max(largest, magnitude);
     }
     expect(silent).toEqual([]);
+    // Its gradient is zero in exact arithmetic: only rounding noise, far below the others'.
+    expect(keyBiasLargest).toBeLessThan(1e-5 * largest);
     expect(variables.length).toBeGreaterThan(57 * 3);
     expect(teacher.model.layers.some((layer) => layer instanceof CrossAttention)).toBe(true);
     tf.dispose([value, ...Object.values(grads)]);
+  });
+
+  it("differentiates the pose stream's temporal pooling exactly when T is not a multiple of the stride", async () => {
+    const teacher = buildI3DTeacher({ ...TINY, pose: POSE });
+    const pool = teacher.model.getLayer('pose_temporal_pool');
+    // T = 13 at stride 4 ('same'): the windows cover frames 0–2, 3–6, 7–10 and 11–12, and the
+    // forward pass averages each over the frames it covers (3, 4, 4, 2).
+    const frames = tf.randomNormal([2, 13, 3], 0, 1, 'float32', 8);
+    const forwardError = tf.tidy(() => {
+      const pooled = pool.apply(frames) as tf.Tensor;
+      const means = [
+        [0, 3],
+        [3, 7],
+        [7, 11],
+        [11, 13],
+      ].map(([from, to]) => tf.mean(tf.slice(frames, [0, from, 0], [2, to - from, 3]), 1));
+      return tf.max(tf.abs(tf.sub(pooled, tf.stack(means, 1))));
+    });
+    expect((await forwardError.data())[0]).toBeLessThan(1e-6);
+    // So the gradient of the pooled sum is 1 / (frames covered), not 1 / 4, at every frame.
+    const grad = tf.tidy(() =>
+      tf.grad((x: tf.Tensor) => tf.sum(pool.apply(x) as tf.Tensor))(frames),
+    );
+    const expected = [3, 3, 3, 4, 4, 4, 4, 4, 4, 4, 4, 2, 2].map((covered) => 1 / covered);
+    const perFrame = (await grad.array()) as number[][][];
+    for (const sample of perFrame)
+      sample.forEach((channels, t) =>
+        channels.forEach((g) => expect(g).toBeCloseTo(expected[t], 6)),
+      );
+    tf.dispose([frames, forwardError, grad]);
   });
 
   it('lowers the CTC loss with an optimizer step, and updates the batch-norm moving statistics', async () => {
