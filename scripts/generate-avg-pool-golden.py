@@ -3,7 +3,7 @@
 
 Writes packages/layers/test-fixtures/avg-pool-grad.json (``--out -`` writes to stdout)::
 
-    /usr/bin/python3 scripts/generate-avg-pool-golden.py
+    pnpm fixtures:avg-pool   (/usr/bin/python3 scripts/generate-avg-pool-golden.py)
 
 Average pooling here is TensorFlow's, and tfjs's forward pass: each output is the mean of the
 input elements its window covers, padding left out of the count (PyTorch's
