@@ -5,6 +5,11 @@
 - :mod:`slr_torch.mobilenetv3`: ``MobileNetV3Student`` / ``build_mobilenet_v3_student``
   (``buildMobileNetV3Student`` of ``@slr/models-mobilenetv3``) on torchvision's MobileNetV3.
 - :mod:`slr_torch.layers`: the layers that compute what tfjs computes where PyTorch's differ.
+- :mod:`slr_torch.phoenix`: PHOENIX-2014 layout corpora, read as ``readPhoenixSplit`` of
+  ``@slr/data`` reads them.
+- :mod:`slr_torch.safetensors_io`: safetensors files, laid out as ``@slr/interop`` writes them.
+- :mod:`slr_torch.train_ddp`: DDP training of the twins (``torchrun … train_ddp.py``), with
+  checkpoints, resuming and greedy decoding.
 
 Both models take the JS models' tensors (channels-last videos) and return time-major
 ``[T', B, V]`` log-probabilities; ``output_lengths`` gives each clip's valid output frames.

@@ -11,11 +11,22 @@ import torch
 import slr_torch.i3d
 import slr_torch.layers
 import slr_torch.mobilenetv3
+import slr_torch.phoenix
+import slr_torch.safetensors_io
+import slr_torch.train_ddp
 
 
 def load_tests(
     loader: unittest.TestLoader, tests: unittest.TestSuite, pattern: object
 ) -> unittest.TestSuite:
-    for module in (slr_torch.layers, slr_torch.i3d, slr_torch.mobilenetv3):
+    modules = (
+        slr_torch.layers,
+        slr_torch.i3d,
+        slr_torch.mobilenetv3,
+        slr_torch.phoenix,
+        slr_torch.safetensors_io,
+        slr_torch.train_ddp,
+    )
+    for module in modules:
         tests.addTests(doctest.DocTestSuite(module, extraglobs={"torch": torch}))
     return tests
