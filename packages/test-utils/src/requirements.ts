@@ -228,9 +228,10 @@ const PROBES: Record<Requirement, () => ProbeResult> = {
         const lines = String(stderr ?? '')
           .trim()
           .split('\n');
+        const reason = lines[lines.length - 1] || (error as Error).message;
         return {
           met: false,
-          missing: `${PYTHON_PATH} -c 'import torch, torchvision' failed: ${lines[lines.length - 1] || (error as Error).message}`,
+          missing: `${PYTHON_PATH} -c 'import torch, torchvision' failed: ${reason}`,
         };
       }
     });
