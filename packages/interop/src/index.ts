@@ -2,12 +2,14 @@
  * `@slr/interop`: PyTorch weights for TensorFlow.js, without PyTorch. Reads safetensors files
  * and `torch.save` checkpoints (the zip format of PyTorch 1.6 and later, and the legacy format)
  * from their bytes, with a safe unpickler that never runs code from a file, and writes
- * safetensors files that `safetensors.torch.load_file` reads. Browser-safe; reading and writing
+ * safetensors files that `safetensors.torch.load_file` reads; loads PyTorch weights into the
+ * `@slr` models (`loadTorchWeights`, torchvision's MobileNetV3 and pytorch-i3d's names) and
+ * saves them for their PyTorch twins (`torchWeightsBytes`). Browser-safe; reading and writing
  * files by path is in `@slr/interop/node`.
  *
  * @module @slr/interop
  */
-export { TorchFormatError } from './errors';
+export { TorchFormatError, TorchWeightsError, type TorchWeightsErrorDetails } from './errors';
 export { isTensorData, type TensorData, type TensorDtype, type TensorValues } from './tensor-data';
 export {
   readSafetensors,
@@ -26,3 +28,16 @@ export {
   type TorchWeights,
   type WeightsFormat,
 } from './torch';
+export {
+  loadTorchWeights,
+  torchStateDict,
+  torchWeightsBytes,
+  type LoadTorchWeightsOptions,
+  type LoadTorchWeightsResult,
+  type MissingWeight,
+  type TorchNaming,
+  type TorchStateDictOptions,
+  type TorchWeightsBytesOptions,
+  type TorchWeightsModel,
+  type TorchWeightsSource,
+} from './torch-weights';

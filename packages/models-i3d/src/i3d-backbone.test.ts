@@ -30,6 +30,11 @@ describe('buildI3DBackbone', () => {
       // [options, trainable, non-trainable (moving mean and variance of every batch norm)]
       [{ inputShape: [16, 224, 224, 3] }, 12_287_264, 14_560],
       [{ inputShape: [16, 224, 224, 3], logitsClasses: 400 }, 12_697_264, 14_560],
+      [
+        { inputShape: [16, 224, 224, 3], logitsClasses: 400, logitsHead: 'pytorch-i3d' },
+        12_697_264,
+        14_560,
+      ],
       [{ inputShape: [null, 112, 112, 3], temporalStride: 4 }, 12_287_264, 14_560],
       [{ inputShape: [16, 224, 224, 3], normalization: 'group' }, 12_287_264, 0],
       [{ inputShape: [32, 32, 32, 3], widthMultiplier: 1 / 8 }, 202_064, 1_832],
@@ -123,6 +128,73 @@ describe('buildI3DBackbone', () => {
     output.dispose();
   });
 
+  it("with logitsHead 'pytorch-i3d' pools 2×7×7 without padding before the logits, as InceptionI3d", () => {
+    const model = buildI3DBackbone({
+      inputShape: [9, 193, 200, 3],
+      widthMultiplier: 1 / 16,
+      logitsClasses: 3,
+      logitsHead: 'pytorch-i3d',
+    });
+    expect(model.layers.slice(-4).map((layer) => layer.name)).toEqual([
+      'Logits_avg_pool',
+      'Logits_dropout',
+      'Logits_conv',
+      'Logits_squeeze',
+    ]);
+    expect(model.getLayer('Logits_dropout').getConfig()).toMatchObject({ rate: 0.5 });
+    const clip = tf.randomNormal([1, 9, 193, 200, 3]);
+    const features = tf.model({
+      inputs: model.inputs,
+      outputs: model.getLayer('Mixed_5c_concat').output,
+    });
+    const [kernel, bias] = model.getLayer('Logits_conv').getWeights();
+    const [output, expected] = tf.tidy(() => {
+      const mixed5c = features.predict(clip) as tf.Tensor5D; // [1, 2, 7, 7, C]
+      expect(mixed5c.shape.slice(0, 4)).toEqual([1, 2, 7, 7]);
+      // AvgPool3d([2, 7, 7], stride 1), then the 1×1×1 convolution: one frame, one pixel.
+      const pooled = tf.avgPool3d(mixed5c, [2, 7, 7], [1, 1, 1], 'valid');
+      const logits = tf.add(tf.conv3d(pooled, kernel as tf.Tensor5D, 1, 'valid'), bias);
+      return [model.predict(clip) as tf.Tensor, tf.reshape(logits, [1, 1, 3])];
+    });
+    expect(output.shape).toEqual([1, 1, 3]);
+    expect(Array.from(output.dataSync())).toEqual(
+      Array.from(expected.dataSync()).map((value) => expect.closeTo(value, 5)),
+    );
+    tf.dispose([clip, output, expected]);
+    model.dispose();
+  });
+
+  it("squeezes the pooled spatial axes as pytorch-i3d's x.squeeze(3).squeeze(3) does", () => {
+    const shapes: [I3DBackboneOptions['inputShape'], (number | null)[]][] = [
+      [
+        [16, 224, 224, 3],
+        [null, 1, 4],
+      ],
+      [
+        [null, 193, 224, 3],
+        [null, null, 4],
+      ],
+      [
+        [9, 224, 256, 3],
+        [null, 1, 2, 4],
+      ], // H'' = 1 squeezed, W'' = 2 kept
+      [
+        [9, 256, 224, 3],
+        [null, 1, 2, 1, 4],
+      ], // H'' = 2: neither squeezed
+    ];
+    for (const [inputShape, outputShape] of shapes) {
+      const model = buildI3DBackbone({
+        inputShape,
+        widthMultiplier: 1 / 16,
+        logitsClasses: 4,
+        logitsHead: 'pytorch-i3d',
+      });
+      expect(model.outputs[0].shape, JSON.stringify(inputShape)).toEqual(outputShape);
+      model.dispose();
+    }
+  });
+
   it("uses GroupNormalization with normalization: 'group'", () => {
     const model = buildI3DBackbone({
       inputShape: [8, 32, 32, 3],
@@ -208,6 +280,26 @@ describe('buildI3DBackbone and applyI3DBackbone: failures', () => {
       [
         { name: 5 },
         "'options.name' passed to 'buildI3DBackbone' must be a non-empty string, but got 5",
+      ],
+      [
+        { logitsClasses: 4, logitsHead: 'kinetics' },
+        "'options.logitsHead' passed to 'buildI3DBackbone' must be one of 'per-frame', " +
+          "'pytorch-i3d', but got 'kinetics'",
+      ],
+      [
+        { logitsClasses: 4, logitsHead: 'pytorch-i3d' },
+        "'options.inputShape' passed to 'buildI3DBackbone' must have frames of known size, at least 193×193 pixels, " +
+          "and at least 2 frames after the temporal stride with logitsHead 'pytorch-i3d' (its AvgPool3d([2, 7, 7]) " +
+          'needs a 7×7 Mixed_5c map), but got [8, 32, 32, 3]',
+      ],
+      [
+        { logitsClasses: 4, logitsHead: 'pytorch-i3d', inputShape: [null, 224, null, 3] },
+        "'options.inputShape' passed to 'buildI3DBackbone' must have frames of known size",
+      ],
+      [
+        { logitsClasses: 4, logitsHead: 'pytorch-i3d', inputShape: [8, 224, 224, 3] },
+        "'options.inputShape' passed to 'buildI3DBackbone' must have frames of known size, at least 193×193 pixels, " +
+          'and at least 2 frames after the temporal stride',
       ],
     ];
     for (const [invalid, message] of cases) {

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { ArgumentError, checkInteger, checkNumber, describeValue } from '@slr/core';
+import { ArgumentError, checkInteger, checkNumber, checkOneOf, describeValue } from '@slr/core';
 import type { Lengths } from '@slr/ctc';
 import { BatchNormalization3D, disposeOnError, GroupNormalization } from '@slr/layers';
 import {
@@ -63,6 +63,17 @@ export const I3D_INCEPTION_BLOCKS: readonly I3DInceptionBlock[] = Object.freeze(
  */
 export type I3DTemporalStride = 4 | 8;
 
+/**
+ * The classification head added by `logitsClasses`:
+ * - `'per-frame'`: the 1×1×1 convolution, then the mean over space of each frame: per-frame
+ *   logits `[B, T', classes]` for any frame size.
+ * - `'pytorch-i3d'`: piergiaj/pytorch-i3d's `InceptionI3d` head: `AvgPool3d([2, 7, 7], stride 1)`
+ *   without padding, dropout 0.5, the 1×1×1 convolution, then the spatial axes squeezed as its
+ *   `spatial_squeeze` does: `[B, T' − 1, classes]` for frames of 193 to 224 pixels (a 7×7
+ *   `Mixed_5c` map), PyTorch's `[B, classes, T' − 1]` channels-last.
+ */
+export type I3DLogitsHead = 'per-frame' | 'pytorch-i3d';
+
 /** Options of {@link buildI3DBackbone} (and of the teacher's backbone). */
 export interface I3DBackboneOptions {
   /**
@@ -91,11 +102,18 @@ export interface I3DBackboneOptions {
   /** Temporal downsampling, 4 or 8. Default 8 for the backbone (the reference network). */
   temporalStride?: I3DTemporalStride;
   /**
-   * Adds the classification head of the reference network: a 1×1×1 convolution with bias to
-   * `logitsClasses` classes (400 for Kinetics), averaged over space per frame, so the model
-   * returns per-frame logits `[B, T', logitsClasses]` instead of features.
+   * Adds a classification head, a 1×1×1 convolution with bias to `logitsClasses` classes (400
+   * for Kinetics), so that the model returns logits instead of features: per-frame logits
+   * `[B, T', logitsClasses]` with the default `logitsHead`, or those of pytorch-i3d's head.
    */
   logitsClasses?: number;
+  /**
+   * The head `logitsClasses` adds (see {@link I3DLogitsHead}). Default `'per-frame'`;
+   * `'pytorch-i3d'` gives exactly what `InceptionI3d(logitsClasses).eval()(x)` of
+   * piergiaj/pytorch-i3d gives (channels-last), and needs frames of known size, at least
+   * 193×193 pixels (its 2×7×7 average pool needs a 7×7 `Mixed_5c` map and 2 frames of it).
+   */
+  logitsHead?: I3DLogitsHead;
   /** Name of the model. Default `'i3d_backbone'`. */
   name?: string;
 }
@@ -292,39 +310,98 @@ function backboneLayers(
  * TensorFlow's, which the PyTorch port reproduces.
  *
  * Output: the `Mixed_5c` feature map `[B, T', H', W', 1024·width]`, or with `logitsClasses`
- * per-frame logits `[B, T', logitsClasses]`. At width 1 the backbone has 12,287,264 trainable
- * parameters (12,697,264 with `logitsClasses: 400`).
+ * per-frame logits `[B, T', logitsClasses]`; with `logitsHead: 'pytorch-i3d'` as well, the
+ * output of pytorch-i3d's `InceptionI3d(logitsClasses)` (its 2×7×7 average pool, then the
+ * logits), `[B, T' − 1, logitsClasses]` for 224×224 frames. At width 1 the backbone has
+ * 12,287,264 trainable parameters (12,697,264 with `logitsClasses: 400`).
  *
  * @example
  * ```ts
  * const backbone = buildI3DBackbone({ inputShape: [16, 112, 112, 3] });
  * backbone.countParams(); // 12,301,824: 12,287,264 trainable + 14,560 moving statistics
  * const features = backbone.predict(tf.zeros([1, 16, 112, 112, 3])) as tf.Tensor; // [1, 2, 4, 4, 1024]
+ *
+ * // Kinetics logits exactly as pytorch-i3d's InceptionI3d(400) computes them (channels-last).
+ * const kinetics = buildI3DBackbone({
+ *   inputShape: [16, 224, 224, 3],
+ *   logitsClasses: 400,
+ *   logitsHead: 'pytorch-i3d',
+ * });
+ * const logits = kinetics.predict(tf.zeros([1, 16, 224, 224, 3])) as tf.Tensor; // [1, 1, 400]
  * ```
  */
 export function buildI3DBackbone(options: I3DBackboneOptions): tf.LayersModel {
   const fn = 'buildI3DBackbone';
   // Every option is checked before the first layer is built.
-  const { name } = resolveBackboneOptions(fn, options);
+  const { name, temporalStride } = resolveBackboneOptions(fn, options);
   const { logitsClasses } = options;
   if (logitsClasses != null) checkInteger(fn, 'options.logitsClasses', logitsClasses, { min: 1 });
+  const head = checkOneOf(fn, 'options.logitsHead', options.logitsHead ?? 'per-frame', [
+    'per-frame',
+    'pytorch-i3d',
+  ]);
+  const squeeze =
+    logitsClasses != null && head === 'pytorch-i3d'
+      ? pytorchI3DHeadShape(fn, options.inputShape, temporalStride)
+      : undefined;
   return disposeOnError(() => {
     const input = tf.input({ shape: [...options.inputShape], name: 'video' });
     const { features } = applyI3DBackbone(input, options);
     let output = features;
     if (logitsClasses != null) {
-      const logits = tf.layers
-        .conv3d({
-          filters: logitsClasses,
-          kernelSize: [1, 1, 1],
-          useBias: true,
-          name: 'Logits_conv',
-        })
-        .apply(features) as tf.SymbolicTensor;
-      output = new SpatialAveragePooling({ name: 'Logits_spatial_mean' }).apply(
-        logits,
-      ) as tf.SymbolicTensor;
+      const logitsConv = tf.layers.conv3d({
+        filters: logitsClasses,
+        kernelSize: [1, 1, 1],
+        useBias: true,
+        name: 'Logits_conv',
+      });
+      if (squeeze === undefined) {
+        const logits = logitsConv.apply(features) as tf.SymbolicTensor;
+        output = new SpatialAveragePooling({ name: 'Logits_spatial_mean' }).apply(
+          logits,
+        ) as tf.SymbolicTensor;
+      } else {
+        let x = tf.layers
+          .averagePooling3d({
+            poolSize: [2, 7, 7],
+            strides: [1, 1, 1],
+            padding: 'valid',
+            name: 'Logits_avg_pool',
+          })
+          .apply(features) as tf.SymbolicTensor;
+        x = tf.layers.dropout({ rate: 0.5, name: 'Logits_dropout' }).apply(x) as tf.SymbolicTensor;
+        x = logitsConv.apply(x) as tf.SymbolicTensor;
+        output = tf.layers
+          .reshape({ targetShape: [...squeeze, logitsClasses], name: 'Logits_squeeze' })
+          .apply(x) as tf.SymbolicTensor;
+      }
     }
     return tf.model({ inputs: input, outputs: output, name: name ?? 'i3d_backbone' });
   });
+}
+
+/**
+ * The shape (without batch and classes) of pytorch-i3d's head output for clips of
+ * `inputShape`: `[T'', H'', W'']` after its `AvgPool3d([2, 7, 7])`, with H'' and W'' squeezed as
+ * `x.squeeze(3).squeeze(3)` squeezes them (H'' when it is 1, then W'' when it is 1 too); T''
+ * is -1 for clips of any length. Throws when the frames are of unknown size or too small.
+ */
+function pytorchI3DHeadShape(
+  fn: string,
+  inputShape: I3DBackboneOptions['inputShape'],
+  temporalStride: I3DTemporalStride,
+): number[] {
+  const [frames, height, width] = inputShape;
+  const rule =
+    'have frames of known size, at least 193×193 pixels, and at least 2 frames after the ' +
+    "temporal stride with logitsHead 'pytorch-i3d' (its AvgPool3d([2, 7, 7]) needs a 7×7 " +
+    'Mixed_5c map)';
+  const spatial = [height, width].map((size) => (size == null ? 0 : Math.ceil(size / 32) - 6));
+  const outFrames = frames == null ? -1 : outputLengthsFor(fn, [frames], temporalStride)[0] - 1;
+  if (spatial[0] < 1 || spatial[1] < 1 || outFrames === 0) {
+    throw new ArgumentError(fn, 'options.inputShape', rule, inputShape);
+  }
+  const [h, w] = spatial;
+  if (h !== 1) return [outFrames, h, w];
+  return w === 1 ? [outFrames] : [outFrames, w];
 }
