@@ -3,7 +3,7 @@
  * and `torch.save` checkpoints (the zip format of PyTorch 1.6 and later, and the legacy format)
  * from their bytes, with a safe unpickler that never runs code from a file, and writes
  * safetensors files that `safetensors.torch.load_file` reads; loads PyTorch weights into the
- * `@slr` models (`loadTorchWeights`, torchvision's MobileNetV3 and pytorch-i3d's names) and
+ * `@slr` models (`loadTorchWeights`: torchvision's MobileNetV3, pytorch-i3d's and slr_torch's names) and
  * saves them for their PyTorch twins (`torchWeightsBytes`). Browser-safe; reading and writing
  * files by path is in `@slr/interop/node`.
  *

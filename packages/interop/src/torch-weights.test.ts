@@ -367,8 +367,8 @@ describe('loadTorchWeights', () => {
     await expect(loadTorchWeights(model, stateDict, { file: 'ddp.pt' })).rejects.toThrow(
       "Cannot load 'ddp.pt' into model 'mobilenet_v3_small': none of its keys ('module.features.0.0.weight', " +
         "'module.features.0.1.weight', 'module.features.0.1.bias', 'module.features.0.1.running_mean', " +
-        "'module.features.0.1.running_var' and 239 more) is a name that 'torchvision' or 'pytorch-i3d' gives; " +
-        'pass options.naming to say which naming the file uses.',
+        "'module.features.0.1.running_var' and 239 more) is a name that 'torchvision' or 'pytorch-i3d' " +
+        "or 'slr' gives; pass options.naming to say which naming the file uses.",
     );
     model.dispose();
   });
@@ -409,9 +409,9 @@ describe('loadTorchWeights', () => {
         "Argument 'options' passed to 'loadTorchWeights' must be an object or undefined, but got null.",
       ],
       [
-        loadTorchWeights(model, bytes, { naming: 'slr' as never }),
+        loadTorchWeights(model, bytes, { naming: 'timm' as never }),
         "Argument 'options.naming' passed to 'loadTorchWeights' must be one of 'torchvision', " +
-          "'pytorch-i3d', but got 'slr'.",
+          "'pytorch-i3d', 'slr', but got 'timm'.",
       ],
       [
         loadTorchWeights(model, bytes, { strict: 'yes' as never }),
@@ -425,7 +425,7 @@ describe('loadTorchWeights', () => {
     );
     expect(() => torchWeightsBytes(model, { naming: 'timm' as never })).toThrow(
       "Argument 'options.naming' passed to 'torchWeightsBytes' must be one of 'torchvision', " +
-        "'pytorch-i3d', but got 'timm'.",
+        "'pytorch-i3d', 'slr', but got 'timm'.",
     );
     model.dispose();
   });
@@ -444,11 +444,18 @@ describe('torchStateDict: refusals', () => {
     expect(() => torchStateDict(student, { naming: 'torchvision' })).toThrow(
       /^Cannot save model 'mobilenet_v3_small_student' as PyTorch weights \(naming 'torchvision'\): \d+ weights of the model have no PyTorch name in this naming: 'temporal1_conv\/kernel', /,
     );
-    expect(() => torchStateDict(student)).toThrow(
-      "Cannot save model 'mobilenet_v3_small_student' as PyTorch weights: no naming names every weight of the model",
-    );
     expect(tf.memory().numTensors).toBe(before);
     student.model.dispose();
+    const custom = tf.sequential({
+      layers: [tf.layers.dense({ units: 2, inputShape: [3], name: 'head' })],
+      name: 'custom',
+    });
+    expect(() => torchStateDict(custom)).toThrow(
+      "Cannot save model 'custom' as PyTorch weights: no naming names every weight of the model " +
+        "('torchvision' leaves 2 weights unnamed, 'pytorch-i3d' leaves 2 weights unnamed, 'slr' " +
+        'leaves 2 weights unnamed); pass options.naming to see which',
+    );
+    custom.dispose();
   });
 
   it('saves a feature extractor under features.* alone', () => {
@@ -461,5 +468,136 @@ describe('torchStateDict: refusals', () => {
       ),
     );
     features.dispose();
+  });
+});
+
+describe("naming 'slr': the slr_torch twins of the teacher and the student", () => {
+  const teacherOptions = {
+    numClasses: 7,
+    inputShape: [null, 32, 32, 3] as [null, number, number, number],
+    widthMultiplier: 1 / 8,
+    lstmUnits: 12,
+    attentionHeads: 2,
+    attentionKeyDim: 8,
+    pose: { keypoints: 5, units: 12 },
+    lstmLayers: 2,
+    normalization: 'group' as const,
+    groups: 4,
+  };
+  const studentOptions = {
+    variant: 'small' as const,
+    numClasses: 6,
+    inputShape: [null, 32, 32, 3] as [null, number, number, number],
+    widthMultiplier: 0.25,
+    temporalHead: 'K3-P2-K2',
+    temporalChannels: 16,
+    lstmUnits: 16,
+  };
+  const lstmKeys = (k: number) =>
+    ['', '_reverse'].flatMap((suffix) =>
+      ['weight_ih', 'weight_hh', 'bias'].map((name) => `lstm.${name}_l${k}${suffix}`),
+    );
+
+  it("names the teacher as I3DTeacher's state_dict: backbone., pose.dense., attention., lstm., classifier", () => {
+    const teacher = buildI3DTeacher(teacherOptions);
+    const stateDict = torchStateDict(teacher);
+    // As python/slr_torch's I3DTeacher(...).state_dict() lists them (197 keys, in its order).
+    expect(stateDict.size).toBe(197);
+    expect([...stateDict.keys()].filter((key) => !key.startsWith('backbone.'))).toEqual([
+      ...[0, 1].flatMap((i) => [`pose.dense.${i}.weight`, `pose.dense.${i}.bias`]),
+      ...['query', 'key', 'value', 'output'].flatMap((p) => [
+        `attention.${p}.weight`,
+        `attention.${p}.bias`,
+      ]),
+      ...lstmKeys(0),
+      ...lstmKeys(1),
+      'classifier.weight',
+      'classifier.bias',
+    ]);
+    expect([...stateDict.keys()].slice(0, 3)).toEqual([
+      'backbone.Conv3d_1a_7x7.conv3d.weight',
+      'backbone.Conv3d_1a_7x7.gn.weight',
+      'backbone.Conv3d_1a_7x7.gn.bias',
+    ]);
+    const shape = (key: string) => stateDict.get(key)?.shape;
+    expect(shape('backbone.Mixed_5c.b3b.gn.weight')).toEqual([16]);
+    expect(shape('pose.dense.0.weight')).toEqual([12, 10]);
+    expect(shape('attention.query.weight')).toEqual([16, 128]);
+    expect(shape('lstm.weight_ih_l1_reverse')).toEqual([48, 24]);
+    expect(shape('lstm.weight_hh_l0')).toEqual([48, 12]);
+    expect(shape('lstm.bias_l0')).toEqual([48]);
+    expect(shape('classifier.weight')).toEqual([7, 24]);
+    teacher.model.dispose();
+  });
+
+  it("names the student as MobileNetV3Student's state_dict: features., temporal., lstm., classifier", () => {
+    const student = buildMobileNetV3Student(studentOptions);
+    const keys = [...torchStateDict(student).keys()];
+    expect(keys.filter((key) => !key.startsWith('features.'))).toEqual([
+      ...[0, 2].flatMap((i) => [
+        `temporal.${i}.conv.weight`,
+        ...['weight', 'bias', 'running_mean', 'running_var', 'num_batches_tracked'].map(
+          (name) => `temporal.${i}.bn.${name}`,
+        ),
+      ]),
+      ...lstmKeys(0),
+      'classifier.weight',
+      'classifier.bias',
+    ]);
+    expect(keys.filter((key) => key.startsWith('features.'))).toEqual(
+      Object.keys(TORCH_NAMES.mobilenet_v3_small_10_classes).filter((key) =>
+        key.startsWith('features.'),
+      ), // the same MobileNetV3-Small blocks, narrower
+    );
+    student.model.dispose();
+  });
+
+  it("loads what it saved, the naming told from the keys ('slr')", async () => {
+    const pairs = [
+      [buildI3DTeacher(teacherOptions), buildI3DTeacher(teacherOptions)],
+      [
+        buildI3DTeacher({ ...teacherOptions, pose: undefined, normalization: 'batch' }),
+        buildI3DTeacher({ ...teacherOptions, pose: undefined, normalization: 'batch' }),
+      ],
+      [buildMobileNetV3Student(studentOptions), buildMobileNetV3Student(studentOptions)],
+      [
+        buildMobileNetV3Student({ ...studentOptions, temporalHead: 'none', lstmUnits: 0 }),
+        buildMobileNetV3Student({ ...studentOptions, temporalHead: 'none', lstmUnits: 0 }),
+      ],
+    ];
+    for (const [source, target] of pairs) {
+      for (const weight of source.model.weights) {
+        const value = tf.randomNormal(weight.shape as number[], 0, 0.5, 'float32', 7);
+        weight.write(weight.originalName.endsWith('moving_variance') ? tf.abs(value) : value);
+      }
+      const before = tf.memory().numTensors;
+      const result = await loadTorchWeights(target, torchWeightsBytes(source));
+      expect(tf.memory().numTensors).toBe(before);
+      expect(result.naming).toBe('slr');
+      expect(result.unusedKeys).toEqual([]);
+      expect(result.missingWeights).toEqual([]);
+      // By position: the student's LSTM is named by a global counter, so each model's differs.
+      source.model.weights.forEach((weight, i) => {
+        const loaded = target.model.weights[i].read().dataSync();
+        expect(loaded, weight.originalName).toEqual(weight.read().dataSync());
+      });
+      source.model.dispose();
+      target.model.dispose();
+    }
+  });
+
+  it("tells torchvision's names from slr_torch's: a feature extractor's keys load as 'torchvision'", async () => {
+    const source = buildMobileNetV3Features({ variant: 'small', inputShape: [32, 32, 3] });
+    const target = buildMobileNetV3Features({ variant: 'small', inputShape: [32, 32, 3] });
+    // Both namings give these keys; either loads them alike.
+    const result = await loadTorchWeights(target, torchStateDict(source));
+    expect(result.naming).toBe('torchvision');
+    expect(differing(snapshot(target), snapshot(source))).toEqual([]);
+    // A classifier's file is torchvision's; a student's, slr_torch's.
+    const classifier = smallClassifier();
+    expect((await loadTorchWeights(classifier, torchStateDict(classifier))).naming).toBe(
+      'torchvision',
+    );
+    for (const model of [source, target, classifier]) model.dispose();
   });
 });

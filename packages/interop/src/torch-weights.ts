@@ -194,6 +194,10 @@ function resolveNaming(
     const namings = candidates.map((candidate) => nameWeights(model, candidate));
     const naming = namings.filter((n) => n.groups.length > 0);
     if (naming.length === 1) return naming[0];
+    // Namings that give this model the same names (a MobileNetV3 feature extractor is
+    // `features.*` in torchvision's and in slr_torch's): the first, as any would load alike.
+    const keysOf = (n: Naming) => n.groups.flatMap((group) => group.keys).join('\n');
+    if (naming.length > 1 && naming.every((n) => keysOf(n) === keysOf(naming[0]))) return naming[0];
     if (naming.length > 1) candidates = naming.map((n) => n.naming);
   }
   if (candidates.length === 1) return nameWeights(model, candidates[0]);
@@ -389,8 +393,9 @@ export function loadStateDict(
  * and both shapes, and leaves the model as it was.
  *
  * Namings: `'torchvision'` (MobileNetV3 classifiers and feature extractors of
- * `@slr/models-mobilenetv3`) and `'pytorch-i3d'` (the I3D backbone of `@slr/models-i3d`); told
- * from the keys when `naming` is not given.
+ * `@slr/models-mobilenetv3`), `'pytorch-i3d'` (the I3D backbone of `@slr/models-i3d`) and
+ * `'slr'` (the whole teacher and student, as their `slr_torch` twins name them, as in
+ * `train_ddp.py`'s checkpoints); told from the keys when `naming` is not given.
  *
  * @param model - a `tf.LayersModel`, or an `@slr` `SequenceModel`
  * @param source - the file's bytes, or its state dict

