@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
 import '@slr/layers';
-import { buildMobileNetV3Classifier } from '@slr/models-mobilenetv3';
+import { buildMobileNetV3Classifier, buildMobileNetV3Student } from '@slr/models-mobilenetv3';
 import { setupBackend } from '@slr/backend';
 import { describeRequiring, PYTHON_PATH } from '@slr/test-utils';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -27,7 +27,8 @@ const cli = join(repoRoot, 'packages', 'interop', 'src', 'node', 'cli.ts');
 /** The installed command: a committed file that starts the built tool. */
 const bin = join(repoRoot, 'packages', 'interop', 'bin', 'slr-convert.js');
 const KINDS =
-  'mobilenetv3-large, mobilenetv3-small, mobilenetv3-large-features, mobilenetv3-small-features, i3d';
+  'mobilenetv3-large, mobilenetv3-small, mobilenetv3-large-features, mobilenetv3-small-features, ' +
+  'i3d, i3d-teacher, mobilenetv3-large-student, mobilenetv3-small-student';
 const SCRIPT = fileURLToPath(new URL('../../test-fixtures/torch_parity.py', import.meta.url));
 
 interface Run {
@@ -172,6 +173,47 @@ describe('slr-convert without PyTorch', () => {
     expect(readFileSync(back).equals(bytes)).toBe(true);
   });
 
+  it("converts the CSLR student, named as its PyTorch twin ('slr'), both ways", async () => {
+    const options = {
+      variant: 'small' as const,
+      numClasses: 6,
+      inputShape: [null, 32, 32, 3] as [null, number, number, number],
+      widthMultiplier: 0.25,
+      lstmUnits: 8,
+    };
+    const student = buildMobileNetV3Student(options);
+    const file = join(dir, 'student.safetensors');
+    const studentBytes = torchWeightsBytes(student);
+    writeFileSync(file, studentBytes);
+    const folder = join(dir, 'student');
+    const run = await convert(
+      'to-tfjs',
+      file,
+      folder,
+      '--model',
+      'mobilenetv3-small-student',
+      '--input-shape',
+      'null,32,32,3',
+      '--options',
+      JSON.stringify({ widthMultiplier: 0.25, lstmUnits: 8 }),
+    );
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain("(naming 'slr')");
+    const loaded = await loadLayersModel(folder);
+    const x = tf.randomNormal([1, 16, 32, 32, 3], 0, 1, 'float32', 3);
+    const expected = student.model.predict(x) as tf.Tensor;
+    const actual = loaded.predict(x) as tf.Tensor;
+    expect(Array.from(await actual.data())).toEqual(Array.from(await expected.data()));
+    tf.dispose([x, expected, actual]);
+    loaded.dispose();
+    const back = join(dir, 'student-back.safetensors');
+    const exported = await convert('to-torch', folder, back);
+    expect(exported.code).toBe(0);
+    expect(readFileSync(back).equals(Buffer.from(studentBytes))).toBe(true);
+    student.model.dispose();
+  });
+
   it('takes --input-shape, --num-classes and --options for the builder', async () => {
     const folder = join(dir, 'shaped');
     const run = await convert(
@@ -289,7 +331,7 @@ describe('slr-convert without PyTorch', () => {
         "(e.g. 224,224,3 or null,224,224,3), but got '224,abc'.",
       expect.stringMatching(/^slr-convert: --options must be a JSON object, but it is not JSON: /),
       "slr-convert: --options must be a JSON object, but got '[1]'.",
-      "slr-convert: --naming must be one of torchvision, pytorch-i3d, but got 'keras'.",
+      "slr-convert: --naming must be one of torchvision, pytorch-i3d, slr, but got 'keras'.",
       expect.stringContaining("'--bogus'"),
       "slr-convert: Argument 'options.widthMultiplier' passed to 'buildMobileNetV3Classifier' must be a " +
         'finite number > 0, but got -1.',

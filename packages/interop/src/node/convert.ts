@@ -9,12 +9,19 @@
 import { basename } from 'node:path';
 import type * as tf from '@tensorflow/tfjs';
 import { loadModel, saveModel } from '@slr/layers/node';
-import { buildI3DBackbone, type I3DBackboneOptions } from '@slr/models-i3d';
+import {
+  buildI3DBackbone,
+  buildI3DTeacher,
+  type I3DBackboneOptions,
+  type I3DTeacherOptions,
+} from '@slr/models-i3d';
 import {
   buildMobileNetV3Classifier,
   buildMobileNetV3Features,
+  buildMobileNetV3Student,
   type MobileNetV3ClassifierOptions,
   type MobileNetV3FeaturesOptions,
+  type MobileNetV3StudentOptions,
 } from '@slr/models-mobilenetv3';
 import { NAMING_SCHEMES, NAMINGS, type TorchNaming } from '../mapping/schemes';
 import type { TensorData } from '../tensor-data';
@@ -106,6 +113,24 @@ function mobileNetV3Features(variant: 'large' | 'small'): ModelKind {
   };
 }
 
+function mobileNetV3Student(variant: 'large' | 'small'): ModelKind {
+  const kind = `mobilenetv3-${variant}-student`;
+  return {
+    description: `the @slr CSLR student on MobileNetV3-${variant === 'large' ? 'Large' : 'Small'} (python/slr_torch's twin)`,
+    naming: 'slr',
+    build(input) {
+      const options: Record<string, unknown> = {
+        variant,
+        inputShape: input.inputShape ?? [null, 224, 224, 3],
+        ...input.options,
+        numClasses: classesFor(input, 'classifier.weight', kind),
+      };
+      const model = buildMobileNetV3Student(options as unknown as MobileNetV3StudentOptions);
+      return { model, options };
+    },
+  };
+}
+
 /**
  * The models `slr-convert to-tfjs --model <kind>` builds, by kind. `--input-shape` defaults to
  * any image size for MobileNetV3 and `[null, 224, 224, 3]` (any length) for I3D.
@@ -130,6 +155,20 @@ export const MODEL_KINDS: Readonly<Record<string, ModelKind>> = {
       return { model: buildI3DBackbone(options as unknown as I3DBackboneOptions), options };
     },
   },
+  'i3d-teacher': {
+    description: "the @slr CSLR teacher (python/slr_torch's twin)",
+    naming: 'slr',
+    build(input) {
+      const options: Record<string, unknown> = {
+        inputShape: input.inputShape ?? [null, 224, 224, 3],
+        ...input.options,
+        numClasses: classesFor(input, 'classifier.weight', 'i3d-teacher'),
+      };
+      return { model: buildI3DTeacher(options as unknown as I3DTeacherOptions), options };
+    },
+  },
+  'mobilenetv3-large-student': mobileNetV3Student('large'),
+  'mobilenetv3-small-student': mobileNetV3Student('small'),
 };
 
 /** The names of {@link MODEL_KINDS}. */
