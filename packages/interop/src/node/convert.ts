@@ -116,7 +116,9 @@ function mobileNetV3Features(variant: 'large' | 'small'): ModelKind {
 function mobileNetV3Student(variant: 'large' | 'small'): ModelKind {
   const kind = `mobilenetv3-${variant}-student`;
   return {
-    description: `the @slr CSLR student on MobileNetV3-${variant === 'large' ? 'Large' : 'Small'} (python/slr_torch's twin)`,
+    description:
+      `the @slr CSLR student on MobileNetV3-${variant === 'large' ? 'Large' : 'Small'} ` +
+      "(python/slr_torch's twin)",
     naming: 'slr',
     build(input) {
       const options: Record<string, unknown> = {
