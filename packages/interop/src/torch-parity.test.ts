@@ -19,7 +19,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { buildI3DBackbone } from '@slr/models-i3d';
 import { buildMobileNetV3Classifier } from '@slr/models-mobilenetv3';
 import { describeRequiring, PYTHON_PATH } from '@slr/test-utils';
-import { layersOf, weightsByName } from './mapping/groups';
+import { compare, randomiseBiasesAndStatistics, within } from '../test/parity';
 import { loadTorchWeights as loadFromBytes, type TorchNaming } from './index';
 import { loadTorchWeights, saveTorchWeights } from './node/index';
 
@@ -151,50 +151,6 @@ function outputFor(testCase: Case, model: tf.LayersModel, i: number): tf.Tensor 
   });
 }
 
-/** Largest |a − b| and largest |b|. */
-function compare(actual: tf.Tensor, expected: tf.Tensor): { maxError: number; maxAbs: number } {
-  expect(actual.shape).toEqual(expected.shape);
-  const a = actual.dataSync();
-  const b = expected.dataSync();
-  let maxError = 0;
-  let maxAbs = 0;
-  for (let i = 0; i < b.length; i++) {
-    maxError = Math.max(maxError, Math.abs(a[i] - b[i]));
-    maxAbs = Math.max(maxAbs, Math.abs(b[i]));
-  }
-  return { maxError, maxAbs };
-}
-
-/** Random biases, BatchNorm scales, offsets and moving statistics (eval mode uses them all). */
-function randomiseBiasesAndStatistics(model: tf.LayersModel, seed: number): void {
-  let next = seed;
-  for (const layer of layersOf(model).values()) {
-    for (const [name, weight] of weightsByName(layer)) {
-      const shape = weight.shape as number[];
-      const value =
-        name === 'gamma' || name === 'moving_variance'
-          ? tf.randomUniform(shape, 0.5, 1.5, 'float32', next++)
-          : name === 'moving_mean' || name === 'beta'
-            ? tf.randomNormal(shape, 0, 0.2, 'float32', next++)
-            : name.endsWith('bias')
-              ? tf.randomNormal(shape, 0, 0.1, 'float32', next++)
-              : null;
-      if (value !== null) {
-        weight.write(value);
-        value.dispose();
-      }
-    }
-  }
-}
-
-function within(error: { maxError: number; maxAbs: number }, what: string): void {
-  report.push(
-    `${what}: max |error| ${error.maxError.toExponential(2)}, max |output| ${error.maxAbs.toPrecision(3)}, ` +
-      `ratio ${(error.maxError / Math.max(1, error.maxAbs)).toExponential(2)}`,
-  );
-  expect(error.maxError, what).toBeLessThanOrEqual(1e-4 * Math.max(1, error.maxAbs));
-}
-
 describeRequiring(
   'pytorch',
   'parity with PyTorch: torchvision MobileNetV3, pytorch-i3d InceptionI3d',
@@ -241,6 +197,7 @@ describeRequiring(
             const [, ...shape] = testCase.inputs[i];
             const expected = readTensor(join(dir, `${testCase.name}.output${i}.bin`), output.shape);
             within(
+              report,
               compare(output, expected),
               `${testCase.name} ${format} input [${shape.join('×')}]`,
             );
@@ -279,7 +236,7 @@ describeRequiring(
       for (const testCase of CASES) {
         results[testCase.name].forEach((error, i) => {
           const [, ...shape] = testCase.inputs[i];
-          within(error, `${testCase.name} saved, in PyTorch, input [${shape.join('×')}]`);
+          within(report, error, `${testCase.name} saved, in PyTorch, input [${shape.join('×')}]`);
         });
       }
     });
