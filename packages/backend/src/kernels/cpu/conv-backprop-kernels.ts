@@ -7,6 +7,15 @@ import {
   convFilterGradient,
   depthwiseFilterGradient,
 } from './conv-backprop-impl';
+import {
+  type KernelArgs,
+  type SyncBackend,
+  delegate,
+  read,
+  realInputs,
+  registerReplacements,
+  unregisterReplacements,
+} from './replacements';
 
 /**
  * Faster `cpu` kernels for the filter gradients of convolutions, registered in place of tfjs's
@@ -27,39 +36,6 @@ const REPLACED_KERNELS = [
   tf.Conv3DBackpropFilterV2,
   tf.DepthwiseConv2dNativeBackpropFilter,
 ] as const;
-
-/** Marks a kernel function as one of these replacements, whichever copy of the package made it. */
-const REPLACEMENT = Symbol.for('@slr/backend/conv-backprop-kernel');
-/** The kernel function a replacement took the place of, on the replacement itself. */
-const REPLACED = Symbol.for('@slr/backend/conv-backprop-kernel/replaced');
-
-interface ReplacementKernelFunc {
-  (args: KernelArgs): tf.TensorInfo;
-  [REPLACEMENT]: true;
-  [REPLACED]: tf.KernelFunc | undefined;
-}
-
-interface KernelArgs {
-  inputs: tf.NamedTensorInfoMap;
-  backend: unknown;
-  attrs?: tf.NamedAttrMap;
-}
-
-/** What the kernels use of the CPU backend: synchronous reads and tensor creation. */
-interface SyncBackend {
-  readSync(dataId: tf.DataId): tf.BackendValues;
-  makeTensorInfo(shape: number[], dtype: tf.DataType, values?: tf.BackendValues): tf.TensorInfo;
-}
-
-const REAL_DTYPES: ReadonlySet<tf.DataType> = new Set<tf.DataType>(['float32', 'int32', 'bool']);
-
-function realInputs(...tensors: tf.TensorInfo[]): boolean {
-  return tensors.every((t) => REAL_DTYPES.has(t.dtype));
-}
-
-function read(backend: SyncBackend, t: tf.TensorInfo): ArrayLike<number> {
-  return backend.readSync(t.dataId) as ArrayLike<number>;
-}
 
 function conv2dGeometry(info: tf.backend_util.Conv2DInfo): ConvGeometry {
   return {
@@ -88,15 +64,15 @@ function conv2dGeometry(info: tf.backend_util.Conv2DInfo): ConvGeometry {
 }
 
 function conv2dBackpropFilter(
-  original: tf.KernelFunc | undefined,
   args: KernelArgs,
+  original: tf.KernelFunc | undefined,
 ): tf.TensorInfo {
   const { x, dy } = args.inputs as unknown as { x: tf.TensorInfo; dy: tf.TensorInfo };
   const attrs = (args.attrs ?? {}) as unknown as tf.Conv2DBackpropFilterAttrs & {
     dilations?: [number, number] | number;
   };
   if (!realInputs(x, dy) || x.shape.length !== 4)
-    return delegate(original, tf.Conv2DBackpropFilter, args);
+    return delegate(original, tf.Conv2DBackpropFilter, args) as tf.TensorInfo;
   const backend = args.backend as SyncBackend;
   const channelsFirst = attrs.dataFormat === 'NCHW';
   const info = tf.backend_util.computeConv2DInfo(
@@ -122,15 +98,15 @@ function conv2dBackpropFilter(
 }
 
 function conv3dBackpropFilter(
-  original: tf.KernelFunc | undefined,
   args: KernelArgs,
+  original: tf.KernelFunc | undefined,
 ): tf.TensorInfo {
   const { x, dy } = args.inputs as unknown as { x: tf.TensorInfo; dy: tf.TensorInfo };
   const attrs = (args.attrs ?? {}) as unknown as tf.Conv3DBackpropFilterV2Attrs & {
     dilations?: [number, number, number] | number;
   };
   if (!realInputs(x, dy) || x.shape.length !== 5)
-    return delegate(original, tf.Conv3DBackpropFilterV2, args);
+    return delegate(original, tf.Conv3DBackpropFilterV2, args) as tf.TensorInfo;
   const backend = args.backend as SyncBackend;
   const info = tf.backend_util.computeConv3DInfo(
     x.shape as [number, number, number, number, number],
@@ -172,13 +148,13 @@ function conv3dBackpropFilter(
 }
 
 function depthwiseBackpropFilter(
-  original: tf.KernelFunc | undefined,
   args: KernelArgs,
+  original: tf.KernelFunc | undefined,
 ): tf.TensorInfo {
   const { x, dy } = args.inputs as unknown as { x: tf.TensorInfo; dy: tf.TensorInfo };
   const attrs = (args.attrs ?? {}) as unknown as tf.DepthwiseConv2dNativeBackpropFilterAttrs;
   if (!realInputs(x, dy) || x.shape.length !== 4) {
-    return delegate(original, tf.DepthwiseConv2dNativeBackpropFilter, args);
+    return delegate(original, tf.DepthwiseConv2dNativeBackpropFilter, args) as tf.TensorInfo;
   }
   const backend = args.backend as SyncBackend;
   const info = tf.backend_util.computeConv2DInfo(
@@ -194,38 +170,16 @@ function depthwiseBackpropFilter(
   return backend.makeTensorInfo([...info.filterShape], 'float32', values);
 }
 
-function delegate(
-  original: tf.KernelFunc | undefined,
-  kernelName: string,
-  args: KernelArgs,
-): tf.TensorInfo {
-  if (original == null) {
-    throw new Error(`${kernelName}: unsupported inputs and no tfjs kernel to hand them to.`);
-  }
-  return original(args as unknown as Parameters<tf.KernelFunc>[0]) as tf.TensorInfo;
-}
-
-const IMPLEMENTATIONS: Record<
-  (typeof REPLACED_KERNELS)[number],
-  (original: tf.KernelFunc | undefined, args: KernelArgs) => tf.TensorInfo
-> = {
-  [tf.Conv2DBackpropFilter]: conv2dBackpropFilter,
-  [tf.Conv3DBackpropFilterV2]: conv3dBackpropFilter,
-  [tf.DepthwiseConv2dNativeBackpropFilter]: depthwiseBackpropFilter,
-};
-
-function isReplacement(
-  kernelFunc: tf.KernelFunc | undefined,
-): kernelFunc is tf.KernelFunc & ReplacementKernelFunc {
-  return kernelFunc != null && (kernelFunc as Partial<ReplacementKernelFunc>)[REPLACEMENT] === true;
-}
+const REPLACEMENTS = [
+  { kernelName: tf.Conv2DBackpropFilter, implementation: conv2dBackpropFilter },
+  { kernelName: tf.Conv3DBackpropFilterV2, implementation: conv3dBackpropFilter },
+  { kernelName: tf.DepthwiseConv2dNativeBackpropFilter, implementation: depthwiseBackpropFilter },
+];
 
 /**
  * Registers the faster filter-gradient kernels (`Conv2DBackpropFilter`, `Conv3DBackpropFilterV2`,
  * `DepthwiseConv2dNativeBackpropFilter`) on tfjs's `cpu` backend, each keeping the kernel it
- * replaces for inputs it does not handle (complex values). Calling it again is harmless and
- * wraps nothing twice. Call it again if tfjs-backend-cpu's kernels are registered after it ran
- * (as when tfjs-core and the backend are loaded separately), since they then replace these.
+ * replaces for inputs it does not handle (complex values). Calling it again is harmless.
  *
  * @example
  * ```ts
@@ -234,70 +188,24 @@ function isReplacement(
  * ```
  */
 export function registerConvBackpropKernels(): void {
-  for (const kernelName of REPLACED_KERNELS) {
-    const current = tf.getKernel(kernelName, 'cpu');
-    if (isReplacement(current?.kernelFunc)) continue;
-    const original = current?.kernelFunc;
-    const implementation = IMPLEMENTATIONS[kernelName];
-    const kernelFunc = Object.assign((args: KernelArgs) => implementation(original, args), {
-      [REPLACEMENT]: true as const,
-      [REPLACED]: original,
-    });
-    if (current != null) tf.unregisterKernel(kernelName, 'cpu');
-    tf.registerKernel({
-      kernelName,
-      backendName: 'cpu',
-      kernelFunc: kernelFunc,
-      setupFunc: current?.setupFunc,
-      disposeFunc: current?.disposeFunc,
-    });
-  }
+  registerReplacements(REPLACEMENTS);
 }
 
 /**
  * Takes the replacements of {@link registerConvBackpropKernels} out and registers again the
- * kernels they replaced (tfjs's own); a kernel that had none is left unregistered. Does nothing
- * for a kernel that is not replaced.
+ * kernels they replaced (tfjs's own).
  *
  * @example
  * ```ts
  * unregisterConvBackpropKernels();
- * replacedCpuKernel('Conv2DBackpropFilter'); // undefined: tfjs's own kernel is registered
+ * tf.getKernel('Conv2DBackpropFilter', 'cpu'); // tfjs's own again
  * ```
  */
 export function unregisterConvBackpropKernels(): void {
-  for (const kernelName of REPLACED_KERNELS) {
-    const current = tf.getKernel(kernelName, 'cpu');
-    const kernelFunc = current?.kernelFunc;
-    if (current == null || !isReplacement(kernelFunc)) continue;
-    const original = kernelFunc[REPLACED];
-    tf.unregisterKernel(kernelName, 'cpu');
-    if (original != null) {
-      tf.registerKernel({
-        kernelName,
-        backendName: 'cpu',
-        kernelFunc: original,
-        setupFunc: current.setupFunc,
-        disposeFunc: current.disposeFunc,
-      });
-    }
-  }
+  unregisterReplacements(REPLACED_KERNELS);
 }
 
-/**
- * The `cpu` kernel function tfjs had registered for `kernelName` before
- * {@link registerConvBackpropKernels} replaced it, or `undefined` when `kernelName` is not
- * replaced (or there was none). For comparisons against tfjs's own kernels.
- *
- * @example
- * ```ts
- * const tfjsKernel = replacedCpuKernel('Conv2DBackpropFilter');
- * ```
- */
-export function replacedCpuKernel(kernelName: string): tf.KernelFunc | undefined {
-  const kernelFunc = tf.getKernel(kernelName, 'cpu')?.kernelFunc;
-  return isReplacement(kernelFunc) ? kernelFunc[REPLACED] : undefined;
-}
+export { replacedCpuKernel } from './replacements';
 
 /**
  * The names of the `cpu` kernels {@link registerConvBackpropKernels} replaces.
