@@ -66,14 +66,22 @@ async function settle(tensor: tf.Tensor): Promise<void> {
   probe.dispose();
 }
 
-/** Median ms of value-and-gradient of ctcLoss(logSoftmax(logits)). */
-async function timeLossAndGrad(shape: Shape): Promise<number> {
+/**
+ * Median ms of value-and-gradient of ctcLoss(logSoftmax(logits)), or with `tfjsLogSoftmax` of
+ * ctcLoss(tf.logSoftmax(logits)): what a PyTorch user writes, on the backend's own kernels.
+ */
+async function timeLossAndGrad(shape: Shape, tfjsLogSoftmax = false): Promise<number> {
   const logits = tf.randomNormal<tf.Rank.R3>([shape.T, shape.B, shape.V], 0, 1, 'float32', 1);
   const targets = tf.randomUniform<tf.Rank.R2>([shape.B, shape.L], 1, shape.V, 'int32', 2);
   const inputLengths = new Array<number>(shape.B).fill(shape.T);
   const targetLengths = new Array<number>(shape.B).fill(shape.L);
   const step = tf.valueAndGrad((x: tf.Tensor) =>
-    ctcLoss(logSoftmax(x as tf.Tensor3D), targets, inputLengths, targetLengths),
+    ctcLoss(
+      tfjsLogSoftmax ? tf.logSoftmax(x as tf.Tensor3D) : logSoftmax(x as tf.Tensor3D),
+      targets,
+      inputLengths,
+      targetLengths,
+    ),
   );
   const samples: number[] = [];
   for (let i = 0; i < warmup + iterations; i++) {
@@ -190,7 +198,9 @@ async function main(): Promise<void> {
   const adapter = info.adapter ? ` (${adapterNames.filter(Boolean).join(' ')})` : '';
   const fused: Record<string, number> = {};
   const composite: Record<string, number> = {};
+  const tfjsLogSoftmax: Record<string, number> = {};
   for (const shape of SHAPES) fused[shape.name] = await timeLossAndGrad(shape);
+  for (const shape of SHAPES) tfjsLogSoftmax[shape.name] = await timeLossAndGrad(shape, true);
   await withoutFusedKernels(async () => {
     for (const shape of SHAPES) composite[shape.name] = await timeLossAndGrad(shape);
   });
@@ -208,7 +218,16 @@ async function main(): Promise<void> {
   console.log(
     `tfjs ${tf.version.tfjs}, backend ${tf.getBackend()}${adapter}, node ${process.version}`,
   );
-  const headers = ['shape', 'T', 'B', 'V', 'L', `fused ${backendName}`, `composite ${backendName}`];
+  const headers = [
+    'shape',
+    'T',
+    'B',
+    'V',
+    'L',
+    `fused ${backendName}`,
+    'with tf.logSoftmax',
+    `composite ${backendName}`,
+  ];
   references.forEach((reference) => headers.push(reference.label, 'ratio'));
   if (references.length === 0) headers.push('PyTorch (not installed)');
   const rows = SHAPES.map((shape) => {
@@ -219,6 +238,7 @@ async function main(): Promise<void> {
       shape.V,
       shape.L,
       fmt(fused[shape.name]),
+      fmt(tfjsLogSoftmax[shape.name]),
       fmt(composite[shape.name]),
     ].map(String);
     references.forEach((reference) => {
@@ -233,6 +253,10 @@ async function main(): Promise<void> {
     console.log(
       'ratio: fused time / the PyTorch time to its left (below 1 is faster than PyTorch)',
     );
+  console.log(
+    "fused: ctcLoss(logSoftmax(x)) with @slr/ctc's logSoftmax; with tf.logSoftmax: " +
+      'ctcLoss(tf.logSoftmax(x)); composite: both without the fused @slr kernels',
+  );
 
   const cslr = ALL_SHAPES[0];
   const decoders = await timeDecoders(cslr);
