@@ -9,10 +9,12 @@ import {
   registerConvBackpropKernels,
   unregisterConvBackpropKernels,
 } from './cpu/conv-backprop-kernels';
+import { POOL_KERNELS, registerPoolKernels, unregisterPoolKernels } from './cpu/pool-kernels';
 
 /**
  * The tfjs `cpu` kernels that {@link registerFastCpuKernels} replaces:
- * `Conv2DBackpropFilter`, `Conv3DBackpropFilterV2` and `DepthwiseConv2dNativeBackpropFilter`.
+ * `Conv2DBackpropFilter`, `Conv3DBackpropFilterV2` and `DepthwiseConv2dNativeBackpropFilter`;
+ * `MaxPool`, `AvgPool`, `MaxPool3D`, `AvgPool3D` and their `…Grad` kernels.
  *
  * @example
  * ```ts
@@ -20,7 +22,7 @@ import {
  * for (const name of FAST_CPU_KERNELS) console.log(name, tf.getKernel(name, 'cpu') != null);
  * ```
  */
-export const FAST_CPU_KERNELS: readonly string[] = [...CONV_BACKPROP_KERNELS];
+export const FAST_CPU_KERNELS: readonly string[] = [...CONV_BACKPROP_KERNELS, ...POOL_KERNELS];
 
 /**
  * Puts this package's faster kernels in place of tfjs's on the `cpu` backend (the kernels in
@@ -45,6 +47,7 @@ export const FAST_CPU_KERNELS: readonly string[] = [...CONV_BACKPROP_KERNELS];
  */
 export function registerFastCpuKernels(): void {
   registerConvBackpropKernels();
+  registerPoolKernels();
 }
 
 /**
@@ -66,4 +69,5 @@ export function registerFastCpuKernels(): void {
  */
 export function unregisterFastCpuKernels(): void {
   unregisterConvBackpropKernels();
+  unregisterPoolKernels();
 }
