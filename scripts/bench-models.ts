@@ -5,8 +5,13 @@
  * each backend: cpu, and webgpu where an adapter exists.
  *
  *   pnpm bench:models [--backends cpu,webgpu] [--configs tiny,default] [--repeats 3]
+ *
+ * `scripts/bundle-models-bench.mjs` (`pnpm bench:models:bundle`) bundles this file into one
+ * module that runs with a bare `node` (the module of the WebGPU backend is passed to
+ * `setupBackend` for that).
  */
 import * as tf from '@tensorflow/tfjs';
+import * as webgpuModule from '@tensorflow/tfjs-backend-webgpu';
 import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -164,7 +169,7 @@ async function main(): Promise<void> {
   const notes: string[] = [];
   for (const backend of backends) {
     try {
-      const info = await setupBackend(backend as 'cpu' | 'webgpu', { quiet: true });
+      const info = await setupBackend(backend as 'cpu' | 'webgpu', { webgpuModule, quiet: true });
       available.push(backend);
       if (info.adapter) {
         const { description, device, isSoftware } = info.adapter;
@@ -189,7 +194,7 @@ async function main(): Promise<void> {
       `${(bytes / 1e6).toFixed(2)} MB`,
     ];
     for (const backend of available) {
-      await setupBackend(backend as 'cpu' | 'webgpu', { quiet: true });
+      await setupBackend(backend as 'cpu' | 'webgpu', { webgpuModule, quiet: true });
       const { forward, step } = await measure(configuration);
       row.push(fmt(forward), fmt(step));
       console.error(

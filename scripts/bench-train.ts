@@ -1,18 +1,26 @@
 /**
- * Training-step benchmark on the CPU backend: milliseconds of one training step (forward in
- * training mode, loss, gradients, Adam update) per case, next to its PyTorch twin on one thread
- * (`torch.set_num_threads(1)`, same shapes, same loss, Adam) timed in the same run, and the ratio;
- * then `tf.profile`'s top kernels of one step per case (time, calls, share of the step).
+ * Training-step benchmark: milliseconds of one training step (forward in training mode, loss,
+ * gradients, Adam update) per case on tfjs's `cpu` (default) or `webgpu` backend, next to its
+ * PyTorch twin (same shapes, same loss, Adam) timed in the same run, and the ratio; then
+ * `tf.profile`'s top kernels of one step per case (time, calls, share of the step). PyTorch runs
+ * on the CPU with one thread (`torch.set_num_threads(1)`), and with `--backend webgpu` also on
+ * CUDA where PyTorch has it.
  *
- *   pnpm bench:train [--cases teacher-tiny,i3d-w8,…] [--iterations 5] [--python /usr/bin/python3] [--profile on|off]
+ *   pnpm bench:train [--backend cpu|webgpu] [--cases teacher-tiny,i3d-w8,…] [--iterations 5]
+ *     [--warmup 2] [--python /usr/bin/python3] [--profile on|off]
  *
  * Cases: teacher-tiny, student-tiny, i3d-w8, i3d-w2, mnv3-small-025, mnv3-large-1 (all by default).
  *
  * The whole CSLR models train with CTC (reduction 'mean') on their log-softmax output and fixed
  * targets; the backbone and classifier cases with loss = mean of the output.
+ *
+ * `scripts/bundle-train-bench.mjs` (`pnpm bench:models:bundle`) bundles this file into one
+ * module that runs with a bare `node`.
  */
 import * as tf from '@tensorflow/tfjs';
+import * as webgpuModule from '@tensorflow/tfjs-backend-webgpu';
 import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { setupBackend } from '@slr/backend/node';
 import { ctcLoss } from '@slr/ctc';
@@ -231,14 +239,19 @@ if (unknown.length > 0)
   throw new Error(
     `--cases must name cases among ${CASES.map((c) => c.name).join(', ')}, but got '${unknown.join(',')}'.`,
   );
+const backendName = option('backend', 'cpu');
+if (backendName !== 'cpu' && backendName !== 'webgpu')
+  throw new Error(`--backend must be 'cpu' or 'webgpu', but got '${backendName}'.`);
 const iterations = Number(option('iterations', '5'));
 if (!Number.isInteger(iterations) || iterations < 1)
   throw new Error(
     `--iterations must be a positive integer, but got '${option('iterations', '')}'.`,
   );
+const WARMUP = Number(option('warmup', '2'));
+if (!Number.isInteger(WARMUP) || WARMUP < 0)
+  throw new Error(`--warmup must be a non-negative integer, but got '${option('warmup', '')}'.`);
 const python = option('python', '/usr/bin/python3');
 const profileOn = option('profile', 'on') !== 'off';
-const WARMUP = 2;
 const selected = CASES.filter((c) => caseNames.includes(c.name));
 
 interface KernelRow {
@@ -298,10 +311,13 @@ interface TorchResult {
   note?: string;
 }
 
-function runPyTorch(cases: TorchCase[]): TorchResult {
+function runPyTorch(cases: TorchCase[], device: 'cpu' | 'cuda'): TorchResult {
+  // Beside this file: in scripts/ when run from source, beside the bundle when bundled.
   const script = fileURLToPath(new URL('./bench-train-torch.py', import.meta.url));
+  if (!existsSync(script))
+    return { results: {}, note: `PyTorch not measured: ${script} does not exist` };
   const input = cases.map((c) => ({ ...c, iterations, warmup: WARMUP }));
-  const run = spawnSync(python, [script], {
+  const run = spawnSync(python, [script, '--device', device], {
     input: JSON.stringify(input),
     encoding: 'utf8',
     maxBuffer: 16 * 1024 * 1024,
@@ -317,13 +333,15 @@ function runPyTorch(cases: TorchCase[]): TorchResult {
   }
   const parsed = JSON.parse(run.stdout) as {
     torch: string;
+    device: string;
     threads: number;
     results: Record<string, number>;
   };
-  return {
-    label: `PyTorch ${parsed.torch} CPU ${parsed.threads} thread${parsed.threads === 1 ? '' : 's'} ms`,
-    results: parsed.results,
-  };
+  const where =
+    device === 'cpu'
+      ? `CPU ${parsed.threads} thread${parsed.threads === 1 ? '' : 's'}`
+      : parsed.device;
+  return { label: `PyTorch ${parsed.torch} ${where} ms`, results: parsed.results };
 }
 
 const fmt = (ms: number | undefined): string =>
@@ -339,36 +357,58 @@ function printTable(headers: string[], rows: string[][]): void {
 }
 
 async function main(): Promise<void> {
-  await setupBackend('cpu', { quiet: true });
+  // The module is passed in so that the bundled benchmark needs no node_modules for it.
+  const info = await setupBackend(backendName as 'cpu' | 'webgpu', { webgpuModule, quiet: true });
+  const adapterNames = info.adapter
+    ? [
+        info.adapter.vendor,
+        info.adapter.architecture,
+        info.adapter.device,
+        info.adapter.description,
+      ]
+    : [];
+  const adapter = info.adapter ? ` (${adapterNames.filter(Boolean).join(' ')})` : '';
   const measured = new Map<string, Measured>();
   for (const benchCase of selected) {
     const result = await measure(benchCase);
     measured.set(benchCase.name, result);
     console.error(`measured ${benchCase.name}: ${fmt(result.ms)} ms per step`);
   }
-  console.error('timing the PyTorch twins…');
-  const torch = runPyTorch(selected.map((c) => measured.get(c.name)!.torch));
+  const torchCases = selected.map((c) => measured.get(c.name)!.torch);
+  const references: TorchResult[] = [];
+  if (backendName === 'webgpu') {
+    console.error('timing the PyTorch twins on CUDA…');
+    references.push(runPyTorch(torchCases, 'cuda'));
+  }
+  console.error('timing the PyTorch twins on the CPU…');
+  references.push(runPyTorch(torchCases, 'cpu'));
 
   console.log(
     `\nTraining step (forward in training mode + loss + gradients + Adam), median of ` +
       `${iterations} after ${WARMUP} warm-up steps`,
   );
-  console.log(`tfjs ${tf.version.tfjs} backend ${tf.getBackend()}, node ${process.version}`);
-  if (torch.note) console.log(torch.note);
-  const headers = ['case', 'configuration', 'JS cpu ms', torch.label ?? 'PyTorch ms', 'ratio'];
+  console.log(
+    `tfjs ${tf.version.tfjs} backend ${tf.getBackend()}${adapter}, node ${process.version}`,
+  );
+  const notes = new Set(references.map((reference) => reference.note).filter(Boolean));
+  notes.forEach((note) => console.log(note));
+  const measuredReferences = references.filter((reference) => reference.label !== undefined);
+  const headers = ['case', 'configuration', `JS ${backendName} ms`];
+  measuredReferences.forEach((reference) => headers.push(reference.label!, 'ratio'));
+  if (measuredReferences.length === 0) headers.push('PyTorch ms', 'ratio');
   const rows = selected.map((c) => {
     const ours = measured.get(c.name)!.ms;
-    const theirs = torch.results[c.name] as number | undefined;
-    return [
-      c.name,
-      c.description,
-      fmt(ours),
-      fmt(theirs),
-      theirs ? (ours / theirs).toFixed(2) : '—',
-    ];
+    const cells = [c.name, c.description, fmt(ours)];
+    for (const reference of measuredReferences) {
+      const theirs = reference.results[c.name] as number | undefined;
+      cells.push(fmt(theirs), theirs ? (ours / theirs).toFixed(2) : '—');
+    }
+    if (measuredReferences.length === 0) cells.push('—', '—');
+    return cells;
   });
   printTable(headers, rows);
-  if (torch.label) console.log('ratio: JS time / PyTorch time (below 1 is faster than PyTorch)');
+  if (measuredReferences.length > 0)
+    console.log('ratio: JS time / the PyTorch time to its left (below 1 is faster than PyTorch)');
 
   if (!profileOn) return;
   for (const benchCase of selected) {

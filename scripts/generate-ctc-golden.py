@@ -22,8 +22,11 @@ Two modes:
           --out packages/ctc/test-fixtures/ctc-golden.json
 
 Outputs per case: logProbs = logSoftmax(logits); losses (reduction 'none'); lossSum;
-lossMean (PyTorch's 'mean': the batch mean of loss_b / max(targetLength_b, 1)); and the
-gradients of lossSum and lossMean with respect to the logits, through logSoftmax.
+lossMean (PyTorch's 'mean': the batch mean of loss_b / max(targetLength_b, 1)); the
+gradients of lossSum and lossMean with respect to the logits, through logSoftmax; and
+float32GradError, the largest absolute error of the same two gradients computed by PyTorch's
+float32 CPU kernel (the logits cast to float32), over the samples with a finite loss: the
+precision a float32 implementation can be held to.
 Infinite values are written as the string "Infinity".  Where a loss is infinite and
 zeroInfinity is false, PyTorch's gradient for that sample is NaN; it is stored as 0.
 """
@@ -54,7 +57,7 @@ DEFAULT_OUT = os.path.join(REPO_ROOT, "packages", "ctc", "test-fixtures", "ctc-g
 CASE_KEYS = (
     "name", "T", "B", "V", "blank", "zeroInfinity", "inputLengths", "targetLengths",
     "targets", "logits", "logProbs", "losses", "lossSum", "lossMean",
-    "gradMeanLogits", "gradSumLogits",
+    "gradMeanLogits", "gradSumLogits", "float32GradError",
 )
 INPUT_KEYS = CASE_KEYS[:10]
 
@@ -63,6 +66,9 @@ INPUT_KEYS = CASE_KEYS[:10]
 #   targets:  written out by hand; otherwise drawn uniformly from the non-blank labels
 #   repeats:  for drawn targets of length >= 4, force a repeated label at both ends
 #             (t[1] = t[0] and t[-1] = t[-2]) to exercise the blank-between-repeats rule
+#   peak:     plant a confident alignment: add scale * peak to the logit of one class per
+#             valid frame, label i of the target at frame floor((i + 0.5) * inputLength / n)
+#             and the blank elsewhere (a peaky model, as training produces)
 CASE_SPECS = [
     dict(name="single-frame", seed=1, T=1, B=1, V=2, blank=0, zeroInfinity=False,
          inputLengths=[1], targetLengths=[1]),
@@ -89,6 +95,11 @@ CASE_SPECS = [
          inputLengths=[60, 52], targetLengths=[15, 9]),
     dict(name="large-logits", seed=11, T=30, B=2, V=8, blank=0, zeroInfinity=False,
          inputLengths=[30, 30], targetLengths=[6, 10], scale=30.0, repeats=True),
+    # A peaky, mostly right model with large logits: states differ by e^-100 and more within a
+    # frame and the losses reach the hundreds, where float32 log-space sums lose digits.
+    dict(name="peaky", seed=14, T=40, B=4, V=12, blank=0, zeroInfinity=False,
+         inputLengths=[40, 36, 31, 40], targetLengths=[9, 12, 5, 14], scale=30.0,
+         peak=2.0, repeats=True),
 ]
 
 
@@ -113,6 +124,12 @@ def build_inputs(spec, seed_offset):
                 if len(r) >= 4:
                     r[1] = r[0]
                     r[-1] = r[-2]
+    if "peak" in spec:
+        bonus = spec["scale"] * spec["peak"]
+        for b, (row, frames) in enumerate(zip(rows, spec["inputLengths"])):
+            aligned = {int((i + 0.5) * frames / len(row)): label for i, label in enumerate(row)}
+            for t in range(frames):
+                logits[t, b, aligned.get(t, blank)] += bonus
     width = max(lengths) if lengths else 0
     targets = [r + [-1] * (width - len(r)) for r in rows]
     return {
@@ -191,6 +208,15 @@ def compute_outputs(case):
         if not torch.isfinite(g).all():
             raise ValueError("case %r: non-finite entries left in %s" % (case["name"], name))
 
+    float32_error = {}
+    for name, reduction, reference in (("gradMeanLogits", "mean", grad_mean),
+                                       ("gradSumLogits", "sum", grad_sum)):
+        logits32 = logits.detach().float().requires_grad_(True)
+        loss32 = ctc(F.log_softmax(logits32, dim=-1), reduction)
+        (grad32,) = torch.autograd.grad(loss32, logits32)
+        error = (grad32.double() - reference)[:, ~infinite, :].abs()
+        float32_error[name] = error.max().item() if error.numel() else 0.0
+
     out = {k: case[k] for k in INPUT_KEYS}
     out["logProbs"] = F.log_softmax(logits.detach(), dim=-1).tolist()
     out["losses"] = [encode(x) for x in losses.detach().tolist()]
@@ -198,6 +224,7 @@ def compute_outputs(case):
     out["lossMean"] = encode(loss_mean.item())
     out["gradMeanLogits"] = grad_mean.tolist()
     out["gradSumLogits"] = grad_sum.tolist()
+    out["float32GradError"] = float32_error
     return out
 
 

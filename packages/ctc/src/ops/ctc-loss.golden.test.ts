@@ -22,6 +22,8 @@ interface GoldenCase {
   lossMean: number | 'Infinity';
   gradMeanLogits: number[][][];
   gradSumLogits: number[][][];
+  /** Largest absolute error of PyTorch's float32 CPU gradients against the float64 ones. */
+  float32GradError: { gradMeanLogits: number; gradSumLogits: number };
 }
 
 const fixture = JSON.parse(
@@ -45,12 +47,13 @@ function expectLossClose(actual: number, expected: number, label: string): void 
   );
 }
 
-function expectGradClose(
+/** Largest gradient difference over the samples with a finite loss; every entry must be finite. */
+function worstGradError(
   actual: number[][][],
   expected: number[][][],
   finiteSamples: boolean[],
   label: string,
-): void {
+): number {
   let worst = 0;
   expected.forEach((frame, t) =>
     frame.forEach((row, b) =>
@@ -61,10 +64,23 @@ function expectGradClose(
       }),
     ),
   );
-  expect(worst, `${label}: largest gradient difference`).toBeLessThanOrEqual(1e-4);
+  return worst;
 }
 
-describeWithBackends('ctcLoss golden values from PyTorch', () => {
+/**
+ * Below this a gradient error is the rounding of float32 outputs of size ~1 (8 ulps of 1.0,
+ * 2^-20), not a loss of precision in the algorithm: PyTorch's own float32 error on the
+ * smallest cases (1e-9) is luck of rounding that no other order of operations repeats.
+ */
+const ROUNDING_FLOOR = 2 ** -20;
+
+/**
+ * Backends whose gradient is held to PyTorch's float32 precision: the @slr kernels. The
+ * composite implementation (tfjs ops, float32 log space) is held to the fixture's 1e-4 only.
+ */
+const PRECISE_BACKENDS = ['cpu', 'webgpu'];
+
+describeWithBackends('ctcLoss golden values from PyTorch', (backend) => {
   for (const golden of fixture.cases) {
     it(`${golden.name} (T${golden.T} B${golden.B} V${golden.V}, blank ${golden.blank})`, async () => {
       const logits = tf.tensor3d(golden.logits, [golden.T, golden.B, golden.V]);
@@ -90,18 +106,24 @@ describeWithBackends('ctcLoss golden values from PyTorch', () => {
       expectLossClose(result.sum as number, toNumber(golden.lossSum), 'sum');
       expectLossClose(result.mean as number, toNumber(golden.lossMean), 'mean');
       const finiteSamples = golden.losses.map((value) => value !== 'Infinity');
-      expectGradClose(
-        result.gradMean as number[][][],
-        golden.gradMeanLogits,
-        finiteSamples,
-        'grad mean',
-      );
-      expectGradClose(
-        result.gradSum as number[][][],
-        golden.gradSumLogits,
-        finiteSamples,
-        'grad sum',
-      );
+      for (const [key, label] of [
+        ['gradMeanLogits', 'grad mean'],
+        ['gradSumLogits', 'grad sum'],
+      ] as const) {
+        const actual = (
+          key === 'gradMeanLogits' ? result.gradMean : result.gradSum
+        ) as number[][][];
+        const worst = worstGradError(actual, golden[key], finiteSamples, label);
+        expect(worst, `${label}: largest gradient difference`).toBeLessThanOrEqual(1e-4);
+        if (PRECISE_BACKENDS.includes(backend)) {
+          // No less precise than PyTorch's float32 CPU kernel on the same inputs.
+          const bound = Math.max(golden.float32GradError[key], ROUNDING_FLOOR);
+          expect(
+            worst,
+            `${label}: largest gradient difference vs PyTorch float32's`,
+          ).toBeLessThanOrEqual(bound);
+        }
+      }
     });
   }
 });

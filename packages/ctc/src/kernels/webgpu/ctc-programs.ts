@@ -7,6 +7,15 @@
  * past `inputLengths[b]` and states past `2·targetLengths[b] + 1` are masked on the GPU.
  * "Impossible" is the sentinel -1e30 (WGSL implementations need not honour infinities).
  *
+ * Precision: α and β are kept *relative to each frame's largest state*, log α_t(s) = a_t(s) + K_t
+ * with max_s a_t(s) = 0 (K_t summed on the side for the nll), and the gradient normalises each
+ * frame's occupancies by their own sum, Σ_s α_t(s)β_t(s)/y_t(l'_s) = p(l|x) for every t (eq. 14),
+ * instead of multiplying by exp(nll). Absolute log values grow with the loss (hundreds on peaky
+ * inputs), where float32 keeps only ~1e-4 absolute and exp(log α + log β + nll - log y) loses
+ * as much; the relative values stay near 0 for the states that matter, and the offsets K_t and
+ * the nll cancel out of the gradient. This is the WGSL counterpart of the CPU kernel's scaled
+ * linear space (Rabiner 1989) without its underflow: the values stay logarithms.
+ *
  * NaN log-probabilities: WGSL implementations need not honour NaN either, so the programs test
  * for it with tfjs's bit-level `isnan` and never let arithmetic carry it. The forward pass
  * follows PyTorch's recursion in a flag per state (NaN emissions at every state of every frame
@@ -17,9 +26,10 @@
 import { type WebGpuProgram, workgroupSizeFor } from './webgpu-program';
 
 /**
- * Most extended-label states a workgroup holds: 24 bytes per state in 16 KiB of workgroup
- * memory. On `webgpu`, `ctcLoss` runs the WGSL kernels while `2·S + 1 ≤ WEBGPU_MAX_STATES`
- * (S ≤ 340 labels) and the composite implementation beyond.
+ * Most extended-label states a workgroup holds: 20 bytes per state and 8 per invocation (the
+ * per-frame reductions) in 16 KiB of workgroup memory. On `webgpu`, `ctcLoss` runs the WGSL
+ * kernels while `2·S + 1 ≤ WEBGPU_MAX_STATES` (S ≤ 340 labels) and the composite
+ * implementation beyond.
  */
 export const WEBGPU_MAX_STATES = 681;
 
@@ -59,6 +69,28 @@ export function ctcUniforms(
   );
 }
 
+/**
+ * A tree reduction over the workgroup, in uniform control flow: every invocation stores its
+ * `partial` in the workgroup array `reduction` and all of them get the combined value as
+ * `name`. Ends with a barrier, so `reduction` can be written again at once.
+ */
+function workgroupReduce(
+  workgroupSize: number,
+  name: string,
+  partial: string,
+  combine: (a: string, b: string) => string,
+): string {
+  return `
+  reduction[lid] = ${partial};
+  workgroupBarrier();
+  for (var stride = ${workgroupSize / 2}; stride > 0; stride = stride >> 1) {
+    if (lid < stride) { reduction[lid] = ${combine('reduction[lid]', 'reduction[lid + stride]')}; }
+    workgroupBarrier();
+  }
+  let ${name} = reduction[0];
+  workgroupBarrier();`;
+}
+
 /** Loads the sample's extended labels into workgroup memory (blank on even states and padding). */
 function labelLoader(workgroupSize: number): string {
   return `
@@ -71,8 +103,9 @@ function labelLoader(workgroupSize: number): string {
 }
 
 /**
- * Forward pass. Output: log α `[B, T, S']` followed by the nll `[B]` (+Infinity when no
- * alignment exists, NaN when a NaN log-probability reaches the end), one flat float32 buffer.
+ * Forward pass. Output: log α `[B, T, S']`, each frame shifted so that its largest state is 0,
+ * followed by the nll `[B]` (+Infinity when no alignment exists, NaN when a NaN
+ * log-probability reaches the end), one flat float32 buffer.
  */
 export class CtcAlphaProgram implements WebGpuProgram {
   outputShape: number[];
@@ -99,6 +132,7 @@ export class CtcAlphaProgram implements WebGpuProgram {
 var<workgroup> labels : array<i32, ${states}>;
 var<workgroup> alpha : array<f32, ${2 * states}>;
 var<workgroup> nanFlow : array<u32, ${2 * states}>;
+var<workgroup> reduction : array<f32, ${size}>;
 
 fn main(index : i32) {
   let b = i32(workgroupId.x);
@@ -106,12 +140,15 @@ fn main(index : i32) {
   let sampleFrames = inputLengths[b];
   let targetLength = targetLengths[b];
   let sampleStates = 2 * targetLength + 1;
+  // log α_t(s) = alpha[s] + offset: alpha holds each frame relative to its largest state.
+  var offset = 0.0;
   ${labelLoader(size)}
   for (var t = 0; t < uniforms.frames; t++) {
+    let row = (t * uniforms.batch + b) * uniforms.classes;
+    let current = (t & 1) * ${states};
+    let previous = (1 - (t & 1)) * ${states};
+    var largest = NEG;
     if (t < sampleFrames) {
-      let row = (t * uniforms.batch + b) * uniforms.classes;
-      let current = (t & 1) * ${states};
-      let previous = (1 - (t & 1)) * ${states};
       for (var s = lid; s < sampleStates; s += ${size}) {
         let logProb = logProbs[row + labels[s]];
         let nanEmission = isnan(logProb);
@@ -136,6 +173,19 @@ fn main(index : i32) {
         if (nanEmission || !(value > NEG_LIMIT)) { value = NEG; }
         nanFlow[current + s] = nan;
         alpha[current + s] = value;
+        largest = max(largest, value);
+      }
+    }
+    ${workgroupReduce(size, 'frameMax', 'largest', (a, c) => `max(${a}, ${c})`)}
+    if (t < sampleFrames) {
+      // Renormalise the frame so that its largest state is 0 (no path: leave it impossible).
+      var shift = 0.0;
+      if (frameMax > NEG_LIMIT) { shift = frameMax; }
+      offset += shift;
+      for (var s = lid; s < sampleStates; s += ${size}) {
+        var value = alpha[current + s];
+        if (value > NEG_LIMIT) { value = value - shift; }
+        alpha[current + s] = value;
         result[(b * uniforms.frames + t) * uniforms.states + s] = value;
       }
     }
@@ -151,7 +201,7 @@ fn main(index : i32) {
       var beforeLast = NEG;
       if (sampleStates > 1) { beforeLast = alpha[last - 1]; }
       let total = logSumExp3(alpha[last], beforeLast, NEG);
-      nll = select(-total, uniforms.INFINITY, total <= NEG_LIMIT);
+      nll = select(-(offset + total), uniforms.INFINITY, total <= NEG_LIMIT);
       var nan = nanFlow[last];
       if (sampleStates > 1) { nan = nan | nanFlow[last - 1]; }
       if (nan != 0u) { nll = uniforms.NAN; }
@@ -190,9 +240,10 @@ fn main(index : i32) {
 
 /**
  * Backward pass: β (eq. 10–11) and the gradient of `gradScale[b] · nll[b]` with respect to
- * `logProbs`, `[T, B, V]`: `-scale · Σ_{s: l'_s = k} exp(α_t(s) + β_t(s) + nll - logProbs[t,b,k])`
- * on label columns, zero elsewhere, on padded frames and for samples with an infinite nll; NaN
- * on the valid frames of a sample with a NaN nll, and where a valid log-probability is NaN.
+ * `logProbs`, `[T, B, V]`: `-scale · Σ_{s: l'_s = k} α_t(s)β_t(s)/y_t(k) / Z_t` with
+ * `Z_t = Σ_s α_t(s)β_t(s)/y_t(l'_s)` (p(l|x) at every frame, eq. 14) on label columns, zero
+ * elsewhere, on padded frames and for samples with an infinite nll; NaN on the valid frames
+ * of a sample with a NaN nll, and where a valid log-probability is NaN.
  * States that share a label are summed by the first of them, so no atomics are needed.
  */
 export class CtcBetaGradProgram implements WebGpuProgram {
@@ -218,10 +269,11 @@ export class CtcBetaGradProgram implements WebGpuProgram {
     const states = this.states;
     return `${COMMON}
 var<workgroup> labels : array<i32, ${states}>;
-var<workgroup> nextSame : array<i32, ${states}>;
-var<workgroup> sumsLabel : array<i32, ${states}>;
+// The next state with the same label plus one (0: none), and 1 << 16 on the first of them.
+var<workgroup> sameLabel : array<i32, ${states}>;
 var<workgroup> beta : array<f32, ${2 * states}>;
 var<workgroup> occupancy : array<f32, ${states}>;
+var<workgroup> reduction : array<vec2<f32>, ${size}>;
 
 fn main(index : i32) {
   let b = i32(workgroupId.x);
@@ -240,12 +292,11 @@ fn main(index : i32) {
     for (var other = s + 2; other < sampleStates; other += 2) {
       if (labels[other] == labels[s]) { next = other; break; }
     }
-    nextSame[s] = next;
     var first = 1;
     for (var other = s - 2; other >= 0; other -= 2) {
       if (labels[other] == labels[s]) { first = 0; break; }
     }
-    sumsLabel[s] = first;
+    sameLabel[s] = (next + 1) | (first << 16);
   }
   workgroupBarrier();
   for (var step = 0; step < uniforms.frames; step++) {
@@ -257,10 +308,13 @@ fn main(index : i32) {
       result[row + k] = select(0.0, uniforms.NAN, nan);
     }
     let live = contributes && t < sampleFrames;
+    let current = (t & 1) * ${states};
+    let following = (1 - (t & 1)) * ${states};
+    let alphaRow = (b * uniforms.frames + t) * uniforms.states;
+    // Per invocation: the largest β_t(s) and the largest log of α_t(s)β_t(s)/y_t(l'_s), both
+    // relative to the frame's offsets, which cancel out of the normalised occupancies.
+    var largest = vec2<f32>(NEG, NEG);
     if (live) {
-      let current = (t & 1) * ${states};
-      let following = (1 - (t & 1)) * ${states};
-      let alphaRow = (b * uniforms.frames + t) * uniforms.states;
       for (var s = lid; s < sampleStates; s += ${size}) {
         let logProb = logProbs[row + labels[s]];
         var value = NEG;
@@ -281,25 +335,42 @@ fn main(index : i32) {
         if (nanEmission || !(value > NEG_LIMIT)) { value = NEG; }
         beta[current + s] = value;
         let alpha = state[alphaRow + s];
-        var share = 0.0;
         // α_t(s)β_t(s) counts the emission at t twice: divide it out once (eq. 16).
-        if (value > NEG_LIMIT && alpha > NEG_LIMIT) { share = exp(alpha + value + nll - logProb); }
+        var share = NEG;
+        if (value > NEG_LIMIT && alpha > NEG_LIMIT) { share = alpha + value - logProb; }
         occupancy[s] = share;
+        largest = max(largest, vec2<f32>(value, share));
       }
     }
-    storageBarrier();
-    workgroupBarrier();
+    ${workgroupReduce(size, 'frameMax', 'largest', (a, c) => `max(${a}, ${c})`)}
+    // β is kept relative to the frame's largest state; occupancies are exp(share - max share),
+    // and their sum normalises them (eq. 14: it is p(l|x) at every frame, up to the offsets).
+    var partial = 0.0;
     if (live) {
       for (var s = lid; s < sampleStates; s += ${size}) {
-        if (sumsLabel[s] == 1) {
+        let value = beta[current + s];
+        if (value > NEG_LIMIT) { beta[current + s] = value - frameMax.x; }
+        var share = occupancy[s];
+        if (share > NEG_LIMIT) { share = exp(share - frameMax.y); } else { share = 0.0; }
+        occupancy[s] = share;
+        partial += share;
+      }
+    }
+    ${workgroupReduce(size, 'frameSum', 'vec2<f32>(partial, 0.0)', (a, c) => `${a} + ${c}`)}
+    storageBarrier();
+    workgroupBarrier();
+    if (live && frameSum.x > 0.0) {
+      let weight = -scale / frameSum.x;
+      for (var s = lid; s < sampleStates; s += ${size}) {
+        if ((sameLabel[s] >> 16) == 1) {
           var total = 0.0;
           var member = s;
           loop {
             total += occupancy[member];
-            member = nextSame[member];
+            member = (sameLabel[member] & 0xffff) - 1;
             if (member < 0) { break; }
           }
-          if (!isnan(logProbs[row + labels[s]])) { result[row + labels[s]] = -scale * total; }
+          if (!isnan(logProbs[row + labels[s]])) { result[row + labels[s]] = weight * total; }
         }
       }
     }
