@@ -7,14 +7,18 @@
  * CUDA where PyTorch has it.
  *
  *   pnpm bench:train [--backend cpu|webgpu] [--cases teacher-tiny,i3d-w8,…] [--iterations 5]
- *     [--warmup 2] [--python /usr/bin/python3] [--profile on|off]
+ *     [--warmup 2] [--python /usr/bin/python3] [--profile on|off] [--tfjs-kernels on|off]
+ *
+ * `--tfjs-kernels on` also times every case on tfjs's own `cpu` kernels
+ * (`setupBackend('cpu', { fastCpuKernels: false })`) in the same run: the before/after of
+ * `@slr/backend`'s faster kernels.
  *
  * Cases: teacher-tiny, student-tiny, i3d-w8, i3d-w2, mnv3-small-025, mnv3-large-1 (all by default).
  *
  * The whole CSLR models train with CTC (reduction 'mean') on their log-softmax output and fixed
  * targets; the backbone and classifier cases with loss = mean of the output.
  *
- * `scripts/bundle-train-bench.mjs` (`pnpm bench:models:bundle`) bundles this file into one
+ * `scripts/bundle-models-bench.mjs` (`pnpm bench:models:bundle`) bundles this file into one
  * module that runs with a bare `node`.
  */
 import * as tf from '@tensorflow/tfjs';
@@ -252,6 +256,10 @@ if (!Number.isInteger(WARMUP) || WARMUP < 0)
   throw new Error(`--warmup must be a non-negative integer, but got '${option('warmup', '')}'.`);
 const python = option('python', '/usr/bin/python3');
 const profileOn = option('profile', 'on') !== 'off';
+/** Also times every case on tfjs's own cpu kernels (`fastCpuKernels: false`), for a before/after. */
+const tfjsKernels = option('tfjs-kernels', 'off') === 'on';
+if (tfjsKernels && backendName !== 'cpu')
+  throw new Error(`--tfjs-kernels on needs --backend cpu, but got '${backendName}'.`);
 const selected = CASES.filter((c) => caseNames.includes(c.name));
 
 interface KernelRow {
@@ -266,7 +274,7 @@ interface Measured {
   torch: TorchCase;
 }
 
-async function measure(benchCase: Case): Promise<Measured> {
+async function measure(benchCase: Case, profile = profileOn): Promise<Measured> {
   const { loss, dispose, torch } = benchCase.setup();
   const optimizer = tf.train.adam(1e-3);
   const step = async (): Promise<void> => {
@@ -283,7 +291,7 @@ async function measure(benchCase: Case): Promise<Measured> {
       samples.push(performance.now() - start);
     }
     let kernels: Measured['kernels'];
-    if (profileOn) {
+    if (profile) {
       const start = performance.now();
       const info = await tf.profile(step);
       const wall = performance.now() - start;
@@ -374,6 +382,16 @@ async function main(): Promise<void> {
     measured.set(benchCase.name, result);
     console.error(`measured ${benchCase.name}: ${fmt(result.ms)} ms per step`);
   }
+  const onTfjsKernels = new Map<string, number>();
+  if (tfjsKernels) {
+    await setupBackend('cpu', { quiet: true, fastCpuKernels: false });
+    for (const benchCase of selected) {
+      const result = await measure(benchCase, false);
+      onTfjsKernels.set(benchCase.name, result.ms);
+      console.error(`measured ${benchCase.name} on tfjs's kernels: ${fmt(result.ms)} ms per step`);
+    }
+    await setupBackend('cpu', { quiet: true });
+  }
   const torchCases = selected.map((c) => measured.get(c.name)!.torch);
   const references: TorchResult[] = [];
   if (backendName === 'webgpu') {
@@ -393,12 +411,16 @@ async function main(): Promise<void> {
   const notes = new Set(references.map((reference) => reference.note).filter(Boolean));
   notes.forEach((note) => console.log(note));
   const measuredReferences = references.filter((reference) => reference.label !== undefined);
-  const headers = ['case', 'configuration', `JS ${backendName} ms`];
+  const headers = ['case', 'configuration'];
+  if (tfjsKernels) headers.push("JS cpu ms, tfjs's kernels");
+  headers.push(`JS ${backendName} ms`);
   measuredReferences.forEach((reference) => headers.push(reference.label!, 'ratio'));
   if (measuredReferences.length === 0) headers.push('PyTorch ms', 'ratio');
   const rows = selected.map((c) => {
     const ours = measured.get(c.name)!.ms;
-    const cells = [c.name, c.description, fmt(ours)];
+    const cells = [c.name, c.description];
+    if (tfjsKernels) cells.push(fmt(onTfjsKernels.get(c.name)));
+    cells.push(fmt(ours));
     for (const reference of measuredReferences) {
       const theirs = reference.results[c.name] as number | undefined;
       cells.push(fmt(theirs), theirs ? (ours / theirs).toFixed(2) : '—');
