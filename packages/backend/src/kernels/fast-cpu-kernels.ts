@@ -10,11 +10,18 @@ import {
   unregisterConvBackpropKernels,
 } from './cpu/conv-backprop-kernels';
 import { POOL_KERNELS, registerPoolKernels, unregisterPoolKernels } from './cpu/pool-kernels';
+import {
+  BINARY_KERNELS,
+  registerBinaryKernels,
+  unregisterBinaryKernels,
+} from './cpu/binary-kernels';
 
 /**
  * The tfjs `cpu` kernels that {@link registerFastCpuKernels} replaces:
  * `Conv2DBackpropFilter`, `Conv3DBackpropFilterV2` and `DepthwiseConv2dNativeBackpropFilter`;
- * `MaxPool`, `AvgPool`, `MaxPool3D`, `AvgPool3D` and their `…Grad` kernels.
+ * `MaxPool`, `AvgPool`, `MaxPool3D`, `AvgPool3D` and their `…Grad` kernels;
+ * the elementwise binary ops `Add`, `Sub`, `Multiply`, `RealDiv`, `Maximum`, `Minimum`,
+ * `SquaredDifference` and `Pow` (tfjs walks their broadcasts by index arithmetic per element).
  *
  * @example
  * ```ts
@@ -22,7 +29,11 @@ import { POOL_KERNELS, registerPoolKernels, unregisterPoolKernels } from './cpu/
  * for (const name of FAST_CPU_KERNELS) console.log(name, tf.getKernel(name, 'cpu') != null);
  * ```
  */
-export const FAST_CPU_KERNELS: readonly string[] = [...CONV_BACKPROP_KERNELS, ...POOL_KERNELS];
+export const FAST_CPU_KERNELS: readonly string[] = [
+  ...CONV_BACKPROP_KERNELS,
+  ...POOL_KERNELS,
+  ...BINARY_KERNELS,
+];
 
 /**
  * Puts this package's faster kernels in place of tfjs's on the `cpu` backend (the kernels in
@@ -48,6 +59,7 @@ export const FAST_CPU_KERNELS: readonly string[] = [...CONV_BACKPROP_KERNELS, ..
 export function registerFastCpuKernels(): void {
   registerConvBackpropKernels();
   registerPoolKernels();
+  registerBinaryKernels();
 }
 
 /**
@@ -70,4 +82,5 @@ export function registerFastCpuKernels(): void {
 export function unregisterFastCpuKernels(): void {
   unregisterConvBackpropKernels();
   unregisterPoolKernels();
+  unregisterBinaryKernels();
 }
