@@ -9,6 +9,11 @@ import {
   registerConvBackpropKernels,
   unregisterConvBackpropKernels,
 } from './cpu/conv-backprop-kernels';
+import {
+  DATA_MOVEMENT_KERNELS,
+  registerDataMovementKernels,
+  unregisterDataMovementKernels,
+} from './cpu/data-movement-kernels';
 
 /**
  * The tfjs `cpu` kernels that {@link registerFastCpuKernels} replaces:
@@ -20,7 +25,10 @@ import {
  * for (const name of FAST_CPU_KERNELS) console.log(name, tf.getKernel(name, 'cpu') != null);
  * ```
  */
-export const FAST_CPU_KERNELS: readonly string[] = [...CONV_BACKPROP_KERNELS];
+export const FAST_CPU_KERNELS: readonly string[] = [
+  ...CONV_BACKPROP_KERNELS,
+  ...DATA_MOVEMENT_KERNELS,
+];
 
 /**
  * Puts this package's faster kernels in place of tfjs's on the `cpu` backend (the kernels in
@@ -45,6 +53,7 @@ export const FAST_CPU_KERNELS: readonly string[] = [...CONV_BACKPROP_KERNELS];
  */
 export function registerFastCpuKernels(): void {
   registerConvBackpropKernels();
+  registerDataMovementKernels();
 }
 
 /**
@@ -66,4 +75,5 @@ export function registerFastCpuKernels(): void {
  */
 export function unregisterFastCpuKernels(): void {
   unregisterConvBackpropKernels();
+  unregisterDataMovementKernels();
 }
