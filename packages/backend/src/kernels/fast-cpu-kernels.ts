@@ -15,6 +15,11 @@ import {
   registerBinaryKernels,
   unregisterBinaryKernels,
 } from './cpu/binary-kernels';
+import {
+  DATA_MOVEMENT_KERNELS,
+  registerDataMovementKernels,
+  unregisterDataMovementKernels,
+} from './cpu/data-movement-kernels';
 
 /**
  * The tfjs `cpu` kernels that {@link registerFastCpuKernels} replaces:
@@ -33,6 +38,7 @@ export const FAST_CPU_KERNELS: readonly string[] = [
   ...CONV_BACKPROP_KERNELS,
   ...POOL_KERNELS,
   ...BINARY_KERNELS,
+  ...DATA_MOVEMENT_KERNELS,
 ];
 
 /**
@@ -60,6 +66,7 @@ export function registerFastCpuKernels(): void {
   registerConvBackpropKernels();
   registerPoolKernels();
   registerBinaryKernels();
+  registerDataMovementKernels();
 }
 
 /**
@@ -83,4 +90,5 @@ export function unregisterFastCpuKernels(): void {
   unregisterConvBackpropKernels();
   unregisterPoolKernels();
   unregisterBinaryKernels();
+  unregisterDataMovementKernels();
 }
