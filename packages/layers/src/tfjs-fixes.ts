@@ -16,6 +16,15 @@ import * as tf from '@tensorflow/tfjs';
  *   was too small — the I3D teacher's pose stream pools time this way. The replacement divides
  *   by the count the forward pass used, on every backend; windows clear of padding (all of
  *   'valid') get tfjs's own gradient.
+ * - `Maximum`, `Minimum`, `SquaredDifference` (`tf.maximum`, `tf.minimum`,
+ *   `tf.squaredDifference`) and `Prelu` (`tf.prelu`, input `x`) gradients: tfjs returns them in
+ *   the broadcast output's shape, so differentiating with respect to an input that was
+ *   broadcast (`tf.maximum(x, 0)` with a variable floor, a scalar, `[C]` against `[N, C]`)
+ *   failed ("The gradient of input 'b' has shape '2,3', which does not match…"). The
+ *   replacements compute tfjs's own expressions — ties go to `a` as in tfjs (`a >= b` for
+ *   Maximum, `a <= b` for Minimum; PyTorch splits them), NaN gives neither input a gradient —
+ *   and sum over the broadcast axes as tfjs's `Add` gradient does; unbroadcast inputs get
+ *   tfjs's values bit for bit.
  *
  * @example
  * ```ts
@@ -31,6 +40,56 @@ export function applyTfjsFixes(): void {
       return { value: () => tf.stack(parts, axis) };
     },
   });
+  tf.registerGradient({
+    kernelName: tf.Maximum,
+    inputsToSave: ['a', 'b'],
+    gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => {
+      const [a, b] = saved;
+      const gradient = Array.isArray(dy) ? dy[0] : dy;
+      return {
+        a: () => unbroadcast(tf.mul(gradient, tf.cast(tf.greaterEqual(a, b), 'float32')), a.shape),
+        b: () => unbroadcast(tf.mul(gradient, tf.cast(tf.less(a, b), 'float32')), b.shape),
+      };
+    },
+  });
+  tf.registerGradient({
+    kernelName: tf.Minimum,
+    inputsToSave: ['a', 'b'],
+    gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => {
+      const [a, b] = saved;
+      const gradient = Array.isArray(dy) ? dy[0] : dy;
+      return {
+        a: () => unbroadcast(tf.mul(gradient, tf.cast(tf.lessEqual(a, b), 'float32')), a.shape),
+        b: () => unbroadcast(tf.mul(gradient, tf.cast(tf.greater(a, b), 'float32')), b.shape),
+      };
+    },
+  });
+  tf.registerGradient({
+    kernelName: tf.SquaredDifference,
+    inputsToSave: ['a', 'b'],
+    gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => {
+      const [a, b] = saved;
+      const gradient = Array.isArray(dy) ? dy[0] : dy;
+      return {
+        a: () => unbroadcast(tf.mul(gradient, tf.mul(tf.scalar(2), tf.sub(a, b))), a.shape),
+        b: () => unbroadcast(tf.mul(gradient, tf.mul(tf.scalar(2), tf.sub(b, a))), b.shape),
+      };
+    },
+  });
+  tf.registerGradient({
+    kernelName: tf.Prelu,
+    inputsToSave: ['x', 'alpha'],
+    gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => {
+      const [x, alpha] = saved;
+      const gradient = Array.isArray(dy) ? dy[0] : dy;
+      const mask = tf.greater(x, 0);
+      return {
+        x: () => unbroadcast(tf.where(mask, gradient, tf.mul(gradient, alpha)), x.shape),
+        alpha: () =>
+          unbroadcast(tf.where(mask, tf.zerosLike(gradient), tf.mul(gradient, x)), alpha.shape),
+      };
+    },
+  });
   for (const kernelName of [tf.AvgPool, tf.AvgPool3D]) {
     tf.registerGradient({
       kernelName,
@@ -42,6 +101,23 @@ export function applyTfjsFixes(): void {
       },
     });
   }
+}
+
+/**
+ * `gradient` (in a broadcast output's shape) summed over the axes along which an input of
+ * `shape` was broadcast, then given that shape — tfjs's `Add` gradient, except that an axis of
+ * size 1 broadcast to size 0 gets zeros instead of failing in the reshape.
+ */
+function unbroadcast(gradient: tf.Tensor, shape: number[]): tf.Tensor {
+  // Sums of nothing are 0: no need to ask a backend to reduce an empty tensor.
+  if (gradient.size === 0) return tf.zeros(shape, gradient.dtype);
+  const out = gradient.shape;
+  const axes: number[] = [];
+  for (let axis = 0; axis < out.length; axis++) {
+    const inputAxis = axis - (out.length - shape.length);
+    if (inputAxis < 0 || (shape[inputAxis] === 1 && out[axis] !== 1)) axes.push(axis);
+  }
+  return tf.reshape(axes.length > 0 ? tf.sum(gradient, axes) : gradient, shape);
 }
 
 /** The attributes of the `AvgPool` and `AvgPool3D` kernels (channels last). */
