@@ -63,7 +63,10 @@ export class BatchNormalization extends tfjsBatchNormalization() {
   static override className = 'BatchNormalization';
   static readonly [REPLACEMENT] = true;
 
-  override call(inputs: tf.Tensor | tf.Tensor[], kwargs: tf.serialization.ConfigDict): tf.Tensor {
+  override call(
+    inputs: tf.Tensor | tf.Tensor[],
+    kwargs: tf.serialization.ConfigDict = {},
+  ): tf.Tensor {
     const input = Array.isArray(inputs) && inputs.length === 1 ? inputs[0] : inputs;
     const training = kwargs['training'] == null ? false : kwargs['training'];
     const self = this as unknown as Internals;
