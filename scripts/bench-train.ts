@@ -32,6 +32,7 @@ import { median } from '@slr/diagnostics';
 import type { SequenceModel } from '@slr/layers';
 import { buildI3DBackbone, buildI3DTeacher } from '@slr/models-i3d';
 import { buildMobileNetV3Classifier, buildMobileNetV3Student } from '@slr/models-mobilenetv3';
+import { createOptimizer } from '@slr/train';
 
 function option(name: string, fallback: string): string {
   const index = process.argv.indexOf(`--${name}`);
@@ -276,7 +277,7 @@ interface Measured {
 
 async function measure(benchCase: Case, profile = profileOn): Promise<Measured> {
   const { loss, dispose, torch } = benchCase.setup();
-  const optimizer = tf.train.adam(1e-3);
+  const optimizer = createOptimizer({ name: 'adam', learningRate: 1e-3 });
   const step = async (): Promise<void> => {
     const value = optimizer.minimize(loss, true) as tf.Scalar;
     await value.data();
@@ -437,7 +438,8 @@ async function main(): Promise<void> {
     const kernels = measured.get(benchCase.name)!.kernels!;
     console.log(
       `\n${benchCase.name}: top kernels of one profiled step (${fmt(kernels.wall)} ms wall, ` +
-        `${fmt(kernels.total)} ms in kernels; share of that step's wall time)`,
+        `${fmt(kernels.total)} ms in ${kernels.rows.reduce((n, r) => n + r.calls, 0)} kernel calls; ` +
+        `share of that step's wall time)`,
     );
     printTable(
       ['kernel', 'ms', 'calls', 'share'],

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { ArgumentError, checkBoolean, checkNumber, checkOptions, describeValue } from '@slr/core';
 import type { BaseLayerArgs } from './layer-args';
+import { batchNormTraining } from './batch-norm-training';
 
 /**
  * Options of {@link BatchNormalization3D}. Defaults follow Keras (and tfjs-layers'
@@ -56,7 +57,8 @@ function onlyShape(inputShape: tf.Shape | tf.Shape[]): tf.Shape {
  * variance over every axis but the last, lets gradients flow through them, and updates the
  * moving statistics in the call, as tfjs-layers' `BatchNormalization` does:
  * `moving ← moving − (moving − batch) · (1 − momentum)`. Inference uses the moving statistics.
- * `y = (x − mean) / sqrt(variance + epsilon) · gamma + beta`. Every op runs on the `[N, C]`
+ * `y = (x − mean) / sqrt(variance + epsilon) · gamma + beta`. Training runs
+ * {@link batchNormTraining} (one fused kernel each way on `cpu`); every op runs on the `[N, C]`
  * view of the input, so the layer works on every backend (tfjs-backend-webgpu 4.22 cannot
  * compile rank-5 broadcasting ops).
  *
@@ -137,16 +139,13 @@ export class BatchNormalization3D extends tf.layers.Layer {
   ): tf.Tensor {
     return tf.tidy(() => {
       const x = onlyTensor(inputs);
-      const channels = x.shape[x.shape.length - 1];
-      // Every op runs on the free [N, C] view: per-channel statistics over all other axes, and
-      // no rank-5 broadcasting (tfjs-backend-webgpu 4.22 cannot compile rank-5 broadcasts).
-      const flat = tf.reshape(x, [-1, channels]);
-      let mean: tf.Tensor;
-      let variance: tf.Tensor;
       if (kwargs['training'] === true) {
-        const moments = tf.moments(flat, 0);
-        mean = moments.mean;
-        variance = moments.variance;
+        const { y, mean, variance } = batchNormTraining(
+          x,
+          this.gamma == null ? null : (this.gamma.read() as tf.Tensor1D),
+          this.beta == null ? null : (this.beta.read() as tf.Tensor1D),
+          this.epsilon,
+        );
         const decay = 1 - this.momentum;
         for (const [variable, value] of [
           [this.movingMean, mean],
@@ -157,13 +156,15 @@ export class BatchNormalization3D extends tf.layers.Layer {
             variable.write(tf.sub(old, tf.mul(tf.sub(old, value), decay)));
           });
         }
-      } else {
-        mean = this.movingMean.read();
-        variance = this.movingVariance.read();
+        return y;
       }
-      let factor = tf.rsqrt(tf.add(variance, this.epsilon));
+      const channels = x.shape[x.shape.length - 1];
+      // Every op runs on the free [N, C] view: no rank-5 broadcasting (tfjs-backend-webgpu 4.22
+      // cannot compile rank-5 broadcasts).
+      const flat = tf.reshape(x, [-1, channels]);
+      let factor = tf.rsqrt(tf.add(this.movingVariance.read(), this.epsilon));
       if (this.gamma != null) factor = tf.mul(factor, this.gamma.read());
-      let y = tf.mul(tf.sub(flat, mean), factor);
+      let y = tf.mul(tf.sub(flat, this.movingMean.read()), factor);
       if (this.beta != null) y = tf.add(y, this.beta.read());
       return tf.reshape(y, x.shape);
     });

@@ -13,6 +13,8 @@ export * from './freeze';
 export * from './dispose-on-error';
 export * from './hard-swish';
 export * from './squeeze-excite';
+export * from './batch-norm-training';
+export * from './batch-normalization';
 export * from './batch-normalization-3d';
 export * from './group-normalization';
 export * from './cross-attention';

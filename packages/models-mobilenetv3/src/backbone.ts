@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { ArgumentError, checkInteger, checkNumber, checkOneOf } from '@slr/core';
-import { HardSwish, SqueezeExcite } from '@slr/layers';
+import { BatchNormalization, HardSwish, SqueezeExcite } from '@slr/layers';
 import {
   mobileNetV3Architecture,
   type MobileNetV3Activation,
@@ -146,9 +146,11 @@ function convBnAct(
         name: `${name}_conv`,
       });
   y = conv.apply(y) as tf.SymbolicTensor;
-  y = tf.layers
-    .batchNormalization({ epsilon: BN_EPSILON, momentum: args.momentum, name: `${name}_bn` })
-    .apply(y) as tf.SymbolicTensor;
+  y = new BatchNormalization({
+    epsilon: BN_EPSILON,
+    momentum: args.momentum,
+    name: `${name}_bn`,
+  }).apply(y) as tf.SymbolicTensor;
   if (args.activation != null)
     y = activation(
       args.activation,

@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { ArgumentError, checkBoolean, checkInteger, checkNumber, describeValue } from '@slr/core';
 import type { Lengths } from '@slr/ctc';
 import {
+  BatchNormalization,
   disposeOnError,
   inputLengthsArray,
   LogSoftmax,
@@ -182,9 +183,9 @@ function buildStudentModel(
           name: `${name}_conv`,
         })
         .apply(x) as tf.SymbolicTensor;
-      x = tf.layers
-        .batchNormalization({ epsilon: 1e-5, momentum: 0.9, name: `${name}_bn` })
-        .apply(x) as tf.SymbolicTensor;
+      x = new BatchNormalization({ epsilon: 1e-5, momentum: 0.9, name: `${name}_bn` }).apply(
+        x,
+      ) as tf.SymbolicTensor;
       x = tf.layers.reLU({ name: `${name}_relu` }).apply(x) as tf.SymbolicTensor;
     } else {
       x = tf.layers
