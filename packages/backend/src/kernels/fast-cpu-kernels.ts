@@ -20,13 +20,24 @@ import {
   registerDataMovementKernels,
   unregisterDataMovementKernels,
 } from './cpu/data-movement-kernels';
+import {
+  REDUCTION_KERNELS,
+  registerReductionKernels,
+  unregisterReductionKernels,
+} from './cpu/reduction-kernels';
+import {
+  TRANSPOSE_KERNELS,
+  registerTransposeKernel,
+  unregisterTransposeKernel,
+} from './cpu/transpose-kernel';
 
 /**
  * The tfjs `cpu` kernels that {@link registerFastCpuKernels} replaces:
  * `Conv2DBackpropFilter`, `Conv3DBackpropFilterV2` and `DepthwiseConv2dNativeBackpropFilter`;
  * `MaxPool`, `AvgPool`, `MaxPool3D`, `AvgPool3D` and their `…Grad` kernels;
  * the elementwise binary ops `Add`, `Sub`, `Multiply`, `RealDiv`, `Maximum`, `Minimum`,
- * `SquaredDifference` and `Pow` (tfjs walks their broadcasts by index arithmetic per element).
+ * `SquaredDifference` and `Pow` (tfjs walks their broadcasts by index arithmetic per element);
+ * the reductions `Sum`, `Mean`, `Prod`, `Max`, `Min`, `ArgMax`, `ArgMin`; `Transpose`.
  *
  * @example
  * ```ts
@@ -39,6 +50,8 @@ export const FAST_CPU_KERNELS: readonly string[] = [
   ...POOL_KERNELS,
   ...BINARY_KERNELS,
   ...DATA_MOVEMENT_KERNELS,
+  ...REDUCTION_KERNELS,
+  ...TRANSPOSE_KERNELS,
 ];
 
 /**
@@ -48,7 +61,8 @@ export const FAST_CPU_KERNELS: readonly string[] = [
  * `TensorBuffer.get` and which made most of the training time of the project's CNNs. The
  * replacements gather input patches a block of rows at a time and multiply them in a
  * register-blocked loop, summing in float64 as tfjs does; inputs they do not handle (complex
- * values) go to the kernel they replaced.
+ * values) go to the kernel they replaced. Reductions and `Transpose` walk their input in place
+ * instead of through tfjs's per-element index arithmetic.
  *
  * `setupBackend('cpu')` calls it (unless `fastCpuKernels: false`). Calling it again is harmless.
  * Call it again after registering tfjs-backend-cpu's kernels anew (as loading tfjs-core and the
@@ -67,6 +81,8 @@ export function registerFastCpuKernels(): void {
   registerPoolKernels();
   registerBinaryKernels();
   registerDataMovementKernels();
+  registerReductionKernels();
+  registerTransposeKernel();
 }
 
 /**
@@ -91,4 +107,6 @@ export function unregisterFastCpuKernels(): void {
   unregisterPoolKernels();
   unregisterBinaryKernels();
   unregisterDataMovementKernels();
+  unregisterReductionKernels();
+  unregisterTransposeKernel();
 }
