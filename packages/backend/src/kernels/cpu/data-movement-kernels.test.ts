@@ -14,7 +14,7 @@ import {
 } from './data-movement-kernels';
 import { replacedCpuKernel } from './replacements';
 
-const KERNELS = [tf.Slice, tf.SplitV, tf.Unpack, tf.Concat, tf.PadV2, tf.Tile];
+const KERNELS = [tf.Slice, tf.SplitV, tf.Unpack, tf.Concat, tf.PadV2, tf.Tile, tf.Reverse];
 type RealDType = 'float32' | 'int32' | 'bool';
 
 /** What a kernel returned: shape, dtype, values (copied), and the values' array type. */
@@ -152,7 +152,11 @@ const shapeMostlyNonEmptyArb = fc.oneof(
   { weight: 1, arbitrary: shapeArb },
 );
 
-beforeAll(() => registerFastCpuKernels());
+// The test set-up registered the built package's kernels; put these sources' in their place.
+beforeAll(() => {
+  unregisterFastCpuKernels();
+  registerFastCpuKernels();
+});
 
 describe('data-movement kernels: registration', () => {
   it('replaces tfjs’s cpu kernels, keeping the originals', () => {
@@ -512,6 +516,43 @@ describe('Tile', () => {
   it('keeps tf.grad of tile unchanged', () => {
     const x = makeTensor([2, 1, 3], 'float32', 23);
     expectGradUnchanged((t) => tf.sum(tf.square(tf.tile(t, [2, 3, 1]))), x);
+    x.dispose();
+  });
+});
+
+describe('Reverse', () => {
+  const reverseCase = fc.tuple(shapeArb, dtypeArb, fc.nat()).chain(([shape, dtype, seed]) =>
+    fc.record({
+      shape: fc.constant(shape),
+      dtype: fc.constant(dtype),
+      seed: fc.constant(seed),
+      dims: fc.subarray(shape.map((_, k) => (k % 2 === 0 ? k : k - shape.length))),
+    }),
+  );
+
+  test.prop([reverseCase], { numRuns: 300 })(
+    'equals tfjs’s kernel (any set of axes, negative ones included; size 0)',
+    ({ shape, dtype, seed, dims }) => {
+      const x = makeTensor(shape, dtype, seed);
+      expectAsTfjs(tf.Reverse, { x }, { dims });
+      x.dispose();
+    },
+  );
+
+  it('reverses time in an LSTM’s [T, B, F] input as tfjs does', () => {
+    const x = makeTensor([7, 3, 5], 'float32', 29);
+    expectAsTfjs(tf.Reverse, { x }, { dims: [0] });
+    expectAsTfjs(tf.Reverse, { x }, { dims: [2] });
+    expectAsTfjs(tf.Reverse, { x }, { dims: [0, 1, 2] });
+    x.dispose();
+  });
+
+  it('keeps tf.grad of reverse unchanged', () => {
+    const x = makeTensor([3, 2, 4], 'float32', 31);
+    expectGradUnchanged(
+      (t) => tf.sum(tf.mul(tf.reverse(t, [0, 2]), tf.range(0, 24).reshape([3, 2, 4]))),
+      x,
+    );
     x.dispose();
   });
 });

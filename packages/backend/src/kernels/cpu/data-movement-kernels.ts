@@ -13,22 +13,31 @@ import {
 
 /**
  * Faster `cpu` kernels that move data without computing: `Slice`, `SplitV`, `Unpack`, `Concat`,
- * `PadV2` and `Tile`, registered in place of tfjs's own by `registerFastCpuKernels()` (which
- * `setupBackend('cpu')` calls), and taken out again by `unregisterFastCpuKernels()`.
+ * `PadV2`, `Tile` and `Reverse`, registered in place of tfjs's own by `registerFastCpuKernels()`
+ * (which `setupBackend('cpu')` calls), and taken out again by `unregisterFastCpuKernels()`.
  *
  * tfjs-backend-cpu 4.22 copies a slice that is not one contiguous block, each output of `SplitV`
- * and `Unpack` likewise, every padded element and every tiled element one at a time through
+ * and `Unpack` likewise, every padded, tiled and reversed element one at a time through
  * `TensorBuffer` index arithmetic; in the MobileNetV3 student's training step (the gradients of
  * its 'same' padding) these took over a tenth of the time. The replacements copy contiguous
  * runs with `TypedArray.set` and walk only the outer axes (see `data-movement-impl.ts`); `Tile`
- * repeats blocks by doubling copies. The values are the same to the bit (a copy computes
- * nothing), and so are the dtypes, the shapes, and the errors for invalid arguments; strings,
- * complex values and arguments tfjs does not validate but mishandles (negative begins or
- * paddings, fractional sizes) go to tfjs's kernel.
+ * repeats blocks by doubling copies; `Reverse` walks the reversed axes with negative strides (an
+ * LSTM that reads time backwards reverses `[T, B, F]` along T: whole rows of B·F). The values
+ * are the same to the bit (a copy computes nothing), and so are the dtypes, the shapes, and the
+ * errors for invalid arguments; strings, complex values and arguments tfjs does not validate but
+ * mishandles (negative begins or paddings, fractional sizes) go to tfjs's kernel.
  */
 
 /** Kernels replaced on the `cpu` backend. */
-const REPLACED_KERNELS = [tf.Slice, tf.SplitV, tf.Unpack, tf.Concat, tf.PadV2, tf.Tile] as const;
+const REPLACED_KERNELS = [
+  tf.Slice,
+  tf.SplitV,
+  tf.Unpack,
+  tf.Concat,
+  tf.PadV2,
+  tf.Tile,
+  tf.Reverse,
+] as const;
 
 /** Whether every value is an integer ≥ 0. */
 function naturals(values: readonly number[]): boolean {
@@ -208,6 +217,25 @@ function tile(args: KernelArgs, original: tf.KernelFunc | undefined): KernelResu
   return backend.makeTensorInfo(outShape, x.dtype, out as never);
 }
 
+function reverse(args: KernelArgs, original: tf.KernelFunc | undefined): KernelResult {
+  const { x } = args.inputs as unknown as { x: tf.TensorInfo };
+  const attrs = (args.attrs ?? {}) as unknown as tf.ReverseAttrs;
+  const backend = args.backend as SyncBackend;
+  const values = realInputs(x) && x.shape.length > 0 ? typedValues(backend, x) : null;
+  if (values == null) return delegate(original, tf.Reverse, args);
+  const axes = tf.util.parseAxisParam(attrs.dims, x.shape);
+  const strides = stridesOf(x.shape);
+  let offset = 0;
+  const srcStrides = strides.map((stride, k) => {
+    if (!axes.includes(k)) return stride;
+    offset += (x.shape[k] - 1) * stride;
+    return -stride;
+  });
+  const out = tf.util.getArrayFromDType(x.dtype, sizeOf(x.shape)) as unknown as NumericArray;
+  if (out.length > 0) copyBox(values, offset, srcStrides, out, 0, strides, x.shape);
+  return backend.makeTensorInfo([...x.shape], x.dtype, out as never);
+}
+
 const REPLACEMENTS = [
   { kernelName: tf.Slice, implementation: slice },
   { kernelName: tf.SplitV, implementation: splitV },
@@ -215,6 +243,7 @@ const REPLACEMENTS = [
   { kernelName: tf.Concat, implementation: concat },
   { kernelName: tf.PadV2, implementation: padV2 },
   { kernelName: tf.Tile, implementation: tile },
+  { kernelName: tf.Reverse, implementation: reverse },
 ];
 
 /**
