@@ -23,7 +23,8 @@ export const CTC_LOSS_GRAD = 'SlrCtcLossGrad';
 /**
  * Log-softmax over the last axis. Input `x`; outputs `[logProbs, ...aux]`, where `aux` is what
  * the same backend's {@link LOG_SOFTMAX_GRAD} kernel wants besides `logProbs` (the `cpu`
- * kernel keeps `exp(x - rowMax)` and `1 / Σ exp(x - rowMax)` per row; `webgpu` keeps nothing).
+ * kernel keeps the softmax with WebAssembly SIMD, else `exp(x - rowMax)` and
+ * `1 / Σ exp(x - rowMax)` per row; `webgpu` keeps nothing).
  */
 export const LOG_SOFTMAX = 'SlrLogSoftmax';
 

@@ -1,6 +1,7 @@
 import type { KernelConfig, NamedTensorInfoMap, TensorInfo } from '@tensorflow/tfjs';
 import { LOG_SOFTMAX } from '../kernel-names';
 import { logSoftmaxForward } from './log-softmax-impl';
+import { logSoftmaxForwardWasm } from './log-softmax-wasm';
 import { makeTensor, readValues } from './cpu-backend';
 
 function logSoftmaxCpu(args: { inputs: NamedTensorInfoMap; backend: unknown }) {
@@ -8,11 +9,16 @@ function logSoftmaxCpu(args: { inputs: NamedTensorInfoMap; backend: unknown }) {
   const x = args.inputs.x as TensorInfo;
   const classes = x.shape[x.shape.length - 1];
   const rows = classes === 0 ? 0 : x.shape.reduce((a, b) => a * b, 1) / classes;
-  const { logProbs, shiftedExp, inverseSum } = logSoftmaxForward(
-    readValues<Float32Array>(backend, x),
-    rows,
-    classes,
-  );
+  const values = readValues<Float32Array>(backend, x);
+  // WebAssembly SIMD where the engine has it: outputs logProbs and the softmax.
+  const wasm = logSoftmaxForwardWasm(values, rows, classes);
+  if (wasm != null) {
+    return [
+      makeTensor(backend, [...x.shape], 'float32', wasm.logProbs),
+      makeTensor(backend, [...x.shape], 'float32', wasm.softmax),
+    ];
+  }
+  const { logProbs, shiftedExp, inverseSum } = logSoftmaxForward(values, rows, classes);
   return [
     makeTensor(backend, [...x.shape], 'float32', logProbs),
     makeTensor(backend, [...x.shape], 'float32', shiftedExp),

@@ -122,3 +122,29 @@ export function logSoftmaxBackward(
   }
   return dx;
 }
+
+/**
+ * Gradient of log-softmax from the softmax itself: `dx = dy - softmax · Σ_k dy_k`, row by row
+ * (what the WebAssembly kernel computes, for when it has become unavailable).
+ *
+ * @example
+ * ```ts
+ * softmaxBackward(new Float32Array([1, 0]), new Float32Array([0.5, 0.5]), 1, 2); // [0.5, -0.5]
+ * ```
+ */
+export function softmaxBackward(
+  dy: Float32Array,
+  softmax: Float32Array,
+  rows: number,
+  classes: number,
+): Float32Array {
+  const dx = new Float32Array(rows * classes);
+  for (let r = 0; r < rows; r++) {
+    const start = r * classes;
+    const end = start + classes;
+    let sum = 0;
+    for (let i = start; i < end; i++) sum += dy[i];
+    for (let i = start; i < end; i++) dx[i] = dy[i] - softmax[i] * sum;
+  }
+  return dx;
+}
