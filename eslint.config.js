@@ -18,6 +18,8 @@ export default tseslint.config(
       '**/.out/**',
       '**/.bench-out/**',
       'coverage/**',
+      // AssemblyScript, compiled by asc (pnpm build:wasm), not TypeScript.
+      'packages/backend/wasm/*.ts',
     ],
   },
   js.configs.recommended,

@@ -4,15 +4,16 @@
  * {@link registerFastCpuKernels}, which `setupBackend('cpu')` calls (and `'auto'` when it
  * settles on the CPU), never by importing a package.
  */
-import {
-  CONV_BACKPROP_KERNELS,
-  registerConvBackpropKernels,
-  unregisterConvBackpropKernels,
-} from './cpu/conv-backprop-kernels';
+import { registerReplacements, unregisterReplacements } from './cpu/replacements';
+import { wasmKernelsSync } from './wasm/runtime';
+import { WASM_KERNELS, wasmReplacements } from './wasm/wasm-kernels';
 
 /**
- * The tfjs `cpu` kernels that {@link registerFastCpuKernels} replaces:
- * `Conv2DBackpropFilter`, `Conv3DBackpropFilterV2` and `DepthwiseConv2dNativeBackpropFilter`.
+ * The tfjs `cpu` kernels that {@link registerFastCpuKernels} replaces. On WebAssembly SIMD
+ * (once {@link loadWasmKernels} has resolved): `BatchMatMul`, `_FusedMatMul`, `Conv2D`,
+ * `FusedConv2D`, `Conv2DBackpropInput`, `Conv2DBackpropFilter`, `Conv3D`,
+ * `Conv3DBackpropInputV2`, `Conv3DBackpropFilterV2`, `DepthwiseConv2dNative`,
+ * `DepthwiseConv2dNativeBackpropInput` and `DepthwiseConv2dNativeBackpropFilter`.
  *
  * @example
  * ```ts
@@ -20,16 +21,20 @@ import {
  * for (const name of FAST_CPU_KERNELS) console.log(name, tf.getKernel(name, 'cpu') != null);
  * ```
  */
-export const FAST_CPU_KERNELS: readonly string[] = [...CONV_BACKPROP_KERNELS];
+export const FAST_CPU_KERNELS: readonly string[] = [...WASM_KERNELS];
 
 /**
  * Puts this package's faster kernels in place of tfjs's on the `cpu` backend (the kernels in
- * {@link FAST_CPU_KERNELS}): the filter gradients of 2-D, depthwise and 3-D convolutions,
- * which tfjs-backend-cpu 4.22 computes one dot product per filter weight through
- * `TensorBuffer.get` and which made most of the training time of the project's CNNs. The
- * replacements gather input patches a block of rows at a time and multiply them in a
- * register-blocked loop, summing in float64 as tfjs does; inputs they do not handle (complex
- * values) go to the kernel they replaced.
+ * {@link FAST_CPU_KERNELS}). Matrix products and convolutions (2-D, 3-D, depthwise, their
+ * gradients, and the fused ones) run on a packed, cache-blocked WebAssembly SIMD GEMM, summing
+ * in float32 as PyTorch does; tfjs-backend-cpu 4.22 runs them as scalar JavaScript, which made
+ * most of the training time of the project's CNNs. Inputs they do not handle (dtypes other than
+ * float32, complex values) go to the kernel they replaced.
+ *
+ * The WebAssembly kernels are registered once {@link loadWasmKernels} has resolved, which
+ * `setupBackend('cpu')` awaits; where the JavaScript engine allows a synchronous compile
+ * (Node.js, workers, but not a browser's main thread) this function compiles the module itself
+ * when it was not loaded yet.
  *
  * `setupBackend('cpu')` calls it (unless `fastCpuKernels: false`). Calling it again is harmless.
  * Call it again after registering tfjs-backend-cpu's kernels anew (as loading tfjs-core and the
@@ -37,14 +42,16 @@ export const FAST_CPU_KERNELS: readonly string[] = [...CONV_BACKPROP_KERNELS];
  *
  * @example
  * ```ts
- * import { registerFastCpuKernels } from '@slr/backend';
+ * import { loadWasmKernels, registerFastCpuKernels } from '@slr/backend';
  *
+ * await loadWasmKernels();
  * registerFastCpuKernels(); // what setupBackend('cpu') does
  * await tf.setBackend('cpu');
  * ```
  */
 export function registerFastCpuKernels(): void {
-  registerConvBackpropKernels();
+  const wasm = wasmKernelsSync();
+  if (wasm != null) registerReplacements(wasmReplacements(wasm));
 }
 
 /**
@@ -65,5 +72,5 @@ export function registerFastCpuKernels(): void {
  * ```
  */
 export function unregisterFastCpuKernels(): void {
-  unregisterConvBackpropKernels();
+  unregisterReplacements(WASM_KERNELS);
 }
