@@ -122,10 +122,24 @@ function packB(
   }
 }
 
-// C[0:MR, 0:NR] (row stride ldc bytes) = (accumulate ? C : 0) + Apanel * Bpanel.
+// C[0:MR, 0:NR] (row stride ldc bytes) = (accumulate ? C : 0) + A * Bpanel, with A's row i at
+// a + i*lda, advancing stepA bytes per k (a packed panel: lda 4, stepA 16; a row-major A read
+// in place: lda its row stride, stepA 4).
 // @ts-ignore: decorator
 @inline
-function micro(kc: i32, a: usize, b: usize, c: usize, ldc: usize, accumulate: bool): void {
+function micro(
+  kc: i32,
+  a: usize,
+  lda: usize,
+  stepA: usize,
+  b: usize,
+  c: usize,
+  ldc: usize,
+  accumulate: bool,
+): void {
+  const a1p = lda;
+  const a2p = lda * 2;
+  const a3p = lda * 3;
   let c00 = f32x4.splat(0);
   let c01 = f32x4.splat(0);
   let c10 = f32x4.splat(0);
@@ -140,16 +154,16 @@ function micro(kc: i32, a: usize, b: usize, c: usize, ldc: usize, accumulate: bo
     const a0 = v128.load32_splat(a);
     c00 = f32x4.add(c00, f32x4.mul(a0, b0));
     c01 = f32x4.add(c01, f32x4.mul(a0, b1));
-    const a1 = v128.load32_splat(a, 4);
+    const a1 = v128.load32_splat(a + a1p);
     c10 = f32x4.add(c10, f32x4.mul(a1, b0));
     c11 = f32x4.add(c11, f32x4.mul(a1, b1));
-    const a2 = v128.load32_splat(a, 8);
+    const a2 = v128.load32_splat(a + a2p);
     c20 = f32x4.add(c20, f32x4.mul(a2, b0));
     c21 = f32x4.add(c21, f32x4.mul(a2, b1));
-    const a3 = v128.load32_splat(a, 12);
+    const a3 = v128.load32_splat(a + a3p);
     c30 = f32x4.add(c30, f32x4.mul(a3, b0));
     c31 = f32x4.add(c31, f32x4.mul(a3, b1));
-    a += 16;
+    a += stepA;
     b += 32;
   }
   const r1 = c + ldc;
@@ -212,7 +226,13 @@ export function gemm(
       packB(n, j0, nc, p0, kc, b, rsB, csB, packedB);
       for (let i0 = 0; i0 < m; i0 += MC) {
         const mc = min(MC, m - i0);
-        packA(m, i0, mc, p0, kc, a, rsA, csA, packedA);
+        // A row-major is read in place (full panels); only its edge panel is packed.
+        const direct = csA == 1;
+        if (!direct) packA(m, i0, mc, p0, kc, a, rsA, csA, packedA);
+        else if (mc % MR != 0) {
+          const edge = mc - (mc % MR);
+          packA(m, i0 + edge, mc - edge, p0, kc, a, rsA, csA, packedA + <usize>(edge * kc) * 4);
+        }
         for (let jr = 0; jr < nc; jr += NR) {
           const cols = min(NR, nc - jr);
           const bp = packedB + <usize>(jr * kc) * 4;
@@ -220,11 +240,15 @@ export function gemm(
             const rows = min(MR, mc - ir);
             const ap = packedA + <usize>(ir * kc) * 4;
             const cp = c + <usize>(i0 + ir) * ldcBytes + <usize>(j0 + jr) * 4;
+            const inPlace = direct && rows == MR;
+            const aAt = inPlace ? a + (<usize>(i0 + ir) * <usize>rsA + <usize>p0) * 4 : ap;
+            const lda: usize = inPlace ? <usize>rsA * 4 : 4;
+            const stepA: usize = inPlace ? 4 : 16;
             if (rows == MR && cols == NR) {
-              micro(kc, ap, bp, cp, ldcBytes, acc);
+              micro(kc, aAt, lda, stepA, bp, cp, ldcBytes, acc);
             } else {
               // Edge tile: compute into the scratch tile, then add or copy its valid part.
-              micro(kc, ap, bp, tile, <usize>NR * 4, false);
+              micro(kc, aAt, lda, stepA, bp, tile, <usize>NR * 4, false);
               for (let i = 0; i < rows; i++) {
                 const src = tile + <usize>(i * NR) * 4;
                 const dst = cp + <usize>i * ldcBytes;
