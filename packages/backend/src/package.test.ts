@@ -95,7 +95,7 @@ describe('the built package under plain node', () => {
       const error = await setupBackend('webgpu').then(() => undefined, (e) => ({ code: e.code, message: e.message }));
       const auto = await setupBackend('auto', { quiet: true });
       const kernelFunc = tf.getKernel('Conv2DBackpropFilter', 'cpu').kernelFunc;
-      const fast = kernelFunc[Symbol.for('@slr/backend/conv-backprop-kernel')] === true;
+      const fast = kernelFunc[Symbol.for('@slr/backend/cpu-kernel-replacement')] === true;
       console.log(JSON.stringify({ error, auto, fast }));`;
     const esm = await run([
       '--input-type=module',
