@@ -20,6 +20,7 @@ export default tseslint.config(
       'coverage/**',
       // AssemblyScript, compiled by asc (pnpm build:wasm), not TypeScript.
       'packages/ctc/wasm/*.ts',
+      'packages/backend/wasm/*.ts',
     ],
   },
   js.configs.recommended,

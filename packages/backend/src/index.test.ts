@@ -8,6 +8,7 @@ describe('the entries of @slr/backend', () => {
       'BackendSetupError',
       'FAST_CPU_KERNELS',
       'isSoftwareAdapter',
+      'loadWasmKernels',
       'registerFastCpuKernels',
       'setupBackend',
       'unregisterFastCpuKernels',
@@ -17,5 +18,6 @@ describe('the entries of @slr/backend', () => {
     expect(nodeEntry.setupBackend).not.toBe(browserEntry.setupBackend);
     expect(nodeEntry.BackendSetupError).toBe(browserEntry.BackendSetupError);
     expect(nodeEntry.registerFastCpuKernels).toBe(browserEntry.registerFastCpuKernels);
+    expect(nodeEntry.loadWasmKernels).toBe(browserEntry.loadWasmKernels);
   });
 });

@@ -14,4 +14,5 @@ export {
   registerFastCpuKernels,
   unregisterFastCpuKernels,
 } from './kernels/fast-cpu-kernels';
+export { loadWasmKernels } from './kernels/wasm/runtime';
 export type { AdapterDescription, BackendInfo, BackendName, SetupBackendOptions } from './types';

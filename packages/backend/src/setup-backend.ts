@@ -3,6 +3,7 @@ import { ArgumentError, checkBoolean, checkOneOf, checkOptions } from '@slr/core
 import { adapterLabel } from './adapter';
 import { BackendSetupError, summaryOf } from './errors';
 import { registerFastCpuKernels, unregisterFastCpuKernels } from './kernels/fast-cpu-kernels';
+import { loadWasmKernels } from './kernels/wasm/runtime';
 import type { TensorflowSetup } from './node/tensorflow';
 import { silenceNodeBanner } from './quiet';
 import { switchBackend } from './switch-backend';
@@ -59,7 +60,12 @@ function webgpuReason(adapter: AdapterDescription): string {
 /** Switches to `cpu`, with this package's faster kernels unless `fastCpuKernels` is false. */
 async function setupCpu(options: SetupBackendOptions): Promise<void> {
   if (options.fastCpuKernels === false) unregisterFastCpuKernels();
-  else registerFastCpuKernels();
+  else {
+    // The WebAssembly kernels register once their module is compiled (asynchronously, as
+    // browsers require on the main thread).
+    await loadWasmKernels();
+    registerFastCpuKernels();
+  }
   await switchBackend('cpu');
 }
 

@@ -5,12 +5,6 @@
  * settles on the CPU), never by importing a package.
  */
 import {
-  CONV_BACKPROP_KERNELS,
-  registerConvBackpropKernels,
-  unregisterConvBackpropKernels,
-} from './cpu/conv-backprop-kernels';
-import { POOL_KERNELS, registerPoolKernels, unregisterPoolKernels } from './cpu/pool-kernels';
-import {
   BINARY_KERNELS,
   registerBinaryKernels,
   unregisterBinaryKernels,
@@ -20,24 +14,31 @@ import {
   registerDataMovementKernels,
   unregisterDataMovementKernels,
 } from './cpu/data-movement-kernels';
+import { POOL_KERNELS, registerPoolKernels, unregisterPoolKernels } from './cpu/pool-kernels';
 import {
   REDUCTION_KERNELS,
   registerReductionKernels,
   unregisterReductionKernels,
 } from './cpu/reduction-kernels';
+import { registerReplacements, unregisterReplacements } from './cpu/replacements';
 import {
   TRANSPOSE_KERNELS,
   registerTransposeKernel,
   unregisterTransposeKernel,
 } from './cpu/transpose-kernel';
+import { wasmKernelsSync } from './wasm/runtime';
+import { WASM_KERNELS, wasmReplacements } from './wasm/wasm-kernels';
 
 /**
- * The tfjs `cpu` kernels that {@link registerFastCpuKernels} replaces:
- * `Conv2DBackpropFilter`, `Conv3DBackpropFilterV2` and `DepthwiseConv2dNativeBackpropFilter`;
- * `MaxPool`, `AvgPool`, `MaxPool3D`, `AvgPool3D` and their `…Grad` kernels;
- * the elementwise binary ops `Add`, `Sub`, `Multiply`, `RealDiv`, `Maximum`, `Minimum`,
- * `SquaredDifference` and `Pow` (tfjs walks their broadcasts by index arithmetic per element);
- * the reductions `Sum`, `Mean`, `Prod`, `Max`, `Min`, `ArgMax`, `ArgMin`; `Transpose`.
+ * The tfjs `cpu` kernels that {@link registerFastCpuKernels} replaces.
+ * - On WebAssembly SIMD (once {@link loadWasmKernels} has resolved): `BatchMatMul`,
+ *   `_FusedMatMul`, `Conv2D`, `FusedConv2D`, `Conv2DBackpropInput`, `Conv2DBackpropFilter`,
+ *   `Conv3D`, `Conv3DBackpropInputV2`, `Conv3DBackpropFilterV2`, `DepthwiseConv2dNative`,
+ *   `DepthwiseConv2dNativeBackpropInput` and `DepthwiseConv2dNativeBackpropFilter`.
+ * - In JavaScript: `MaxPool`, `AvgPool`, `MaxPool3D`, `AvgPool3D` and their `…Grad` kernels; the
+ *   elementwise binary ops `Add`, `Sub`, `Multiply`, `RealDiv`, `Maximum`, `Minimum`,
+ *   `SquaredDifference` and `Pow`; the reductions `Sum`, `Mean`, `Prod`, `Max`, `Min`, `ArgMax`,
+ *   `ArgMin`; `Transpose`; and `Slice`, `SplitV`, `Unpack`, `Concat`, `PadV2`, `Tile`, `Reverse`.
  *
  * @example
  * ```ts
@@ -46,7 +47,7 @@ import {
  * ```
  */
 export const FAST_CPU_KERNELS: readonly string[] = [
-  ...CONV_BACKPROP_KERNELS,
+  ...WASM_KERNELS,
   ...POOL_KERNELS,
   ...BINARY_KERNELS,
   ...DATA_MOVEMENT_KERNELS,
@@ -56,13 +57,18 @@ export const FAST_CPU_KERNELS: readonly string[] = [
 
 /**
  * Puts this package's faster kernels in place of tfjs's on the `cpu` backend (the kernels in
- * {@link FAST_CPU_KERNELS}): the filter gradients of 2-D, depthwise and 3-D convolutions,
- * which tfjs-backend-cpu 4.22 computes one dot product per filter weight through
- * `TensorBuffer.get` and which made most of the training time of the project's CNNs. The
- * replacements gather input patches a block of rows at a time and multiply them in a
- * register-blocked loop, summing in float64 as tfjs does; inputs they do not handle (complex
- * values) go to the kernel they replaced. Reductions and `Transpose` walk their input in place
- * instead of through tfjs's per-element index arithmetic.
+ * {@link FAST_CPU_KERNELS}). Matrix products and convolutions (2-D, 3-D, depthwise, their
+ * gradients, and the fused ones) run on a packed, cache-blocked WebAssembly SIMD GEMM, summing
+ * in float32 as PyTorch does; tfjs-backend-cpu 4.22 runs them as scalar JavaScript, which made
+ * most of the training time of the project's CNNs. Pooling, broadcasting arithmetic, reductions
+ * and data movement walk their inputs in contiguous runs instead of through tfjs's per-element
+ * index arithmetic, with tfjs's values. Inputs a replacement does not handle (complex values,
+ * strings, and the cases each kernel's documentation lists) go to the kernel it replaced.
+ *
+ * The WebAssembly kernels are registered once {@link loadWasmKernels} has resolved, which
+ * `setupBackend('cpu')` awaits; where the JavaScript engine allows a synchronous compile
+ * (Node.js, workers, but not a browser's main thread) this function compiles the module itself
+ * when it was not loaded yet.
  *
  * `setupBackend('cpu')` calls it (unless `fastCpuKernels: false`). Calling it again is harmless.
  * Call it again after registering tfjs-backend-cpu's kernels anew (as loading tfjs-core and the
@@ -70,14 +76,16 @@ export const FAST_CPU_KERNELS: readonly string[] = [
  *
  * @example
  * ```ts
- * import { registerFastCpuKernels } from '@slr/backend';
+ * import { loadWasmKernels, registerFastCpuKernels } from '@slr/backend';
  *
+ * await loadWasmKernels();
  * registerFastCpuKernels(); // what setupBackend('cpu') does
  * await tf.setBackend('cpu');
  * ```
  */
 export function registerFastCpuKernels(): void {
-  registerConvBackpropKernels();
+  const wasm = wasmKernelsSync();
+  if (wasm != null) registerReplacements(wasmReplacements(wasm));
   registerPoolKernels();
   registerBinaryKernels();
   registerDataMovementKernels();
@@ -99,11 +107,11 @@ export function registerFastCpuKernels(): void {
  * unregisterFastCpuKernels();
  * const reference = tf.grad(lossOf)(filter); // with tfjs's own kernels
  * registerFastCpuKernels();
- * const fast = tf.grad(lossOf)(filter); // the same values, sooner
+ * const fast = tf.grad(lossOf)(filter); // the same values within float32 rounding, sooner
  * ```
  */
 export function unregisterFastCpuKernels(): void {
-  unregisterConvBackpropKernels();
+  unregisterReplacements(WASM_KERNELS);
   unregisterPoolKernels();
   unregisterBinaryKernels();
   unregisterDataMovementKernels();
