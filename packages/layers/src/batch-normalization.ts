@@ -61,8 +61,14 @@ function tfjsBatchNormalization(): TfjsBatchNormalizationClass {
 export class BatchNormalization extends tfjsBatchNormalization() {
   /** tfjs's class name: saved models name this layer as tfjs does. */
   static override className = 'BatchNormalization';
+  /** Marks this class as the replacement, whichever copy of the package registered it. */
   static readonly [REPLACEMENT] = true;
 
+  /**
+   * Normalises `inputs`: in training (`kwargs.training`), channels last and float32, with the
+   * batch's statistics through {@link batchNormTraining} (updating the moving statistics as
+   * tfjs does); otherwise exactly as tfjs-layers' `BatchNormalization`.
+   */
   override call(
     inputs: tf.Tensor | tf.Tensor[],
     kwargs: tf.serialization.ConfigDict = {},
