@@ -26,6 +26,7 @@ import {
   registerTransposeKernel,
   unregisterTransposeKernel,
 } from './cpu/transpose-kernel';
+import { UNARY_KERNELS, registerUnaryKernels, unregisterUnaryKernels } from './cpu/unary-kernels';
 import { wasmKernelsSync } from './wasm/runtime';
 import { WASM_KERNELS, wasmReplacements } from './wasm/wasm-kernels';
 
@@ -37,8 +38,11 @@ import { WASM_KERNELS, wasmReplacements } from './wasm/wasm-kernels';
  *   `DepthwiseConv2dNativeBackpropInput` and `DepthwiseConv2dNativeBackpropFilter`.
  * - In JavaScript: `MaxPool`, `AvgPool`, `MaxPool3D`, `AvgPool3D` and their `…Grad` kernels; the
  *   elementwise binary ops `Add`, `Sub`, `Multiply`, `RealDiv`, `Maximum`, `Minimum`,
- *   `SquaredDifference` and `Pow`; the reductions `Sum`, `Mean`, `Prod`, `Max`, `Min`, `ArgMax`,
- *   `ArgMin`; `Transpose`; and `Slice`, `SplitV`, `Unpack`, `Concat`, `PadV2`, `Tile`, `Reverse`.
+ *   `SquaredDifference` and `Pow`, the comparisons `Less`, `LessEqual`, `Greater`,
+ *   `GreaterEqual`, `Equal`, `NotEqual` and `LogicalAnd`, `LogicalOr`; the unary ops `Relu`,
+ *   `Relu6`, `Step`, `Sigmoid`, `Tanh`, `Exp`, `Log`, `Neg`, `Sqrt`, `Rsqrt`, `Elu`; the
+ *   reductions `Sum`, `Mean`, `Prod`, `Max`, `Min`, `ArgMax`, `ArgMin`; `Transpose`; and
+ *   `Slice`, `SplitV`, `Unpack`, `Concat`, `PadV2`, `Tile`, `Reverse`.
  *
  * @example
  * ```ts
@@ -50,6 +54,7 @@ export const FAST_CPU_KERNELS: readonly string[] = [
   ...WASM_KERNELS,
   ...POOL_KERNELS,
   ...BINARY_KERNELS,
+  ...UNARY_KERNELS,
   ...DATA_MOVEMENT_KERNELS,
   ...REDUCTION_KERNELS,
   ...TRANSPOSE_KERNELS,
@@ -88,6 +93,7 @@ export function registerFastCpuKernels(): void {
   if (wasm != null) registerReplacements(wasmReplacements(wasm));
   registerPoolKernels();
   registerBinaryKernels();
+  registerUnaryKernels();
   registerDataMovementKernels();
   registerReductionKernels();
   registerTransposeKernel();
@@ -114,6 +120,7 @@ export function unregisterFastCpuKernels(): void {
   unregisterReplacements(WASM_KERNELS);
   unregisterPoolKernels();
   unregisterBinaryKernels();
+  unregisterUnaryKernels();
   unregisterDataMovementKernels();
   unregisterReductionKernels();
   unregisterTransposeKernel();

@@ -374,6 +374,337 @@ function powBlock(
   }
 }
 
+// The comparisons and logical operations of tfjs-backend-cpu 4.22, with its expressions: a
+// comparison with NaN is false (so NotEqual is true), and LogicalAnd / LogicalOr store `x && y` /
+// `x || y` into the bool output as tfjs does (int32 inputs 2 and 3 give 3, NaN gives 0).
+function lessBlock(
+  out: BinaryOutput,
+  o: number,
+  a: BinaryInput,
+  ai: number,
+  sa: number,
+  ra: number,
+  b: BinaryInput,
+  bi: number,
+  sb: number,
+  rb: number,
+  n: number,
+  m: number,
+): void {
+  if (sa === 0) {
+    for (let r = 0; r < m; r++, o += n, ai += ra, bi += rb) {
+      const x = a[ai];
+      for (let i = 0; i < n; i++) {
+        const y = b[bi + i];
+        out[o + i] = x < y ? 1 : 0;
+      }
+    }
+  } else if (sb === 0) {
+    for (let r = 0; r < m; r++, o += n, ai += ra, bi += rb) {
+      const y = b[bi];
+      for (let i = 0; i < n; i++) {
+        const x = a[ai + i];
+        out[o + i] = x < y ? 1 : 0;
+      }
+    }
+  } else {
+    for (let r = 0; r < m; r++, o += n, ai += ra, bi += rb) {
+      for (let i = 0; i < n; i++) {
+        const x = a[ai + i];
+        const y = b[bi + i];
+        out[o + i] = x < y ? 1 : 0;
+      }
+    }
+  }
+}
+
+function lessEqualBlock(
+  out: BinaryOutput,
+  o: number,
+  a: BinaryInput,
+  ai: number,
+  sa: number,
+  ra: number,
+  b: BinaryInput,
+  bi: number,
+  sb: number,
+  rb: number,
+  n: number,
+  m: number,
+): void {
+  if (sa === 0) {
+    for (let r = 0; r < m; r++, o += n, ai += ra, bi += rb) {
+      const x = a[ai];
+      for (let i = 0; i < n; i++) {
+        const y = b[bi + i];
+        out[o + i] = x <= y ? 1 : 0;
+      }
+    }
+  } else if (sb === 0) {
+    for (let r = 0; r < m; r++, o += n, ai += ra, bi += rb) {
+      const y = b[bi];
+      for (let i = 0; i < n; i++) {
+        const x = a[ai + i];
+        out[o + i] = x <= y ? 1 : 0;
+      }
+    }
+  } else {
+    for (let r = 0; r < m; r++, o += n, ai += ra, bi += rb) {
+      for (let i = 0; i < n; i++) {
+        const x = a[ai + i];
+        const y = b[bi + i];
+        out[o + i] = x <= y ? 1 : 0;
+      }
+    }
+  }
+}
+
+function greaterBlock(
+  out: BinaryOutput,
+  o: number,
+  a: BinaryInput,
+  ai: number,
+  sa: number,
+  ra: number,
+  b: BinaryInput,
+  bi: number,
+  sb: number,
+  rb: number,
+  n: number,
+  m: number,
+): void {
+  if (sa === 0) {
+    for (let r = 0; r < m; r++, o += n, ai += ra, bi += rb) {
+      const x = a[ai];
+      for (let i = 0; i < n; i++) {
+        const y = b[bi + i];
+        out[o + i] = x > y ? 1 : 0;
+      }
+    }
+  } else if (sb === 0) {
+    for (let r = 0; r < m; r++, o += n, ai += ra, bi += rb) {
+      const y = b[bi];
+      for (let i = 0; i < n; i++) {
+        const x = a[ai + i];
+        out[o + i] = x > y ? 1 : 0;
+      }
+    }
+  } else {
+    for (let r = 0; r < m; r++, o += n, ai += ra, bi += rb) {
+      for (let i = 0; i < n; i++) {
+        const x = a[ai + i];
+        const y = b[bi + i];
+        out[o + i] = x > y ? 1 : 0;
+      }
+    }
+  }
+}
+
+function greaterEqualBlock(
+  out: BinaryOutput,
+  o: number,
+  a: BinaryInput,
+  ai: number,
+  sa: number,
+  ra: number,
+  b: BinaryInput,
+  bi: number,
+  sb: number,
+  rb: number,
+  n: number,
+  m: number,
+): void {
+  if (sa === 0) {
+    for (let r = 0; r < m; r++, o += n, ai += ra, bi += rb) {
+      const x = a[ai];
+      for (let i = 0; i < n; i++) {
+        const y = b[bi + i];
+        out[o + i] = x >= y ? 1 : 0;
+      }
+    }
+  } else if (sb === 0) {
+    for (let r = 0; r < m; r++, o += n, ai += ra, bi += rb) {
+      const y = b[bi];
+      for (let i = 0; i < n; i++) {
+        const x = a[ai + i];
+        out[o + i] = x >= y ? 1 : 0;
+      }
+    }
+  } else {
+    for (let r = 0; r < m; r++, o += n, ai += ra, bi += rb) {
+      for (let i = 0; i < n; i++) {
+        const x = a[ai + i];
+        const y = b[bi + i];
+        out[o + i] = x >= y ? 1 : 0;
+      }
+    }
+  }
+}
+
+function equalBlock(
+  out: BinaryOutput,
+  o: number,
+  a: BinaryInput,
+  ai: number,
+  sa: number,
+  ra: number,
+  b: BinaryInput,
+  bi: number,
+  sb: number,
+  rb: number,
+  n: number,
+  m: number,
+): void {
+  if (sa === 0) {
+    for (let r = 0; r < m; r++, o += n, ai += ra, bi += rb) {
+      const x = a[ai];
+      for (let i = 0; i < n; i++) {
+        const y = b[bi + i];
+        out[o + i] = x === y ? 1 : 0;
+      }
+    }
+  } else if (sb === 0) {
+    for (let r = 0; r < m; r++, o += n, ai += ra, bi += rb) {
+      const y = b[bi];
+      for (let i = 0; i < n; i++) {
+        const x = a[ai + i];
+        out[o + i] = x === y ? 1 : 0;
+      }
+    }
+  } else {
+    for (let r = 0; r < m; r++, o += n, ai += ra, bi += rb) {
+      for (let i = 0; i < n; i++) {
+        const x = a[ai + i];
+        const y = b[bi + i];
+        out[o + i] = x === y ? 1 : 0;
+      }
+    }
+  }
+}
+
+function notEqualBlock(
+  out: BinaryOutput,
+  o: number,
+  a: BinaryInput,
+  ai: number,
+  sa: number,
+  ra: number,
+  b: BinaryInput,
+  bi: number,
+  sb: number,
+  rb: number,
+  n: number,
+  m: number,
+): void {
+  if (sa === 0) {
+    for (let r = 0; r < m; r++, o += n, ai += ra, bi += rb) {
+      const x = a[ai];
+      for (let i = 0; i < n; i++) {
+        const y = b[bi + i];
+        out[o + i] = x !== y ? 1 : 0;
+      }
+    }
+  } else if (sb === 0) {
+    for (let r = 0; r < m; r++, o += n, ai += ra, bi += rb) {
+      const y = b[bi];
+      for (let i = 0; i < n; i++) {
+        const x = a[ai + i];
+        out[o + i] = x !== y ? 1 : 0;
+      }
+    }
+  } else {
+    for (let r = 0; r < m; r++, o += n, ai += ra, bi += rb) {
+      for (let i = 0; i < n; i++) {
+        const x = a[ai + i];
+        const y = b[bi + i];
+        out[o + i] = x !== y ? 1 : 0;
+      }
+    }
+  }
+}
+
+function logicalAndBlock(
+  out: BinaryOutput,
+  o: number,
+  a: BinaryInput,
+  ai: number,
+  sa: number,
+  ra: number,
+  b: BinaryInput,
+  bi: number,
+  sb: number,
+  rb: number,
+  n: number,
+  m: number,
+): void {
+  if (sa === 0) {
+    for (let r = 0; r < m; r++, o += n, ai += ra, bi += rb) {
+      const x = a[ai];
+      for (let i = 0; i < n; i++) {
+        const y = b[bi + i];
+        out[o + i] = x && y;
+      }
+    }
+  } else if (sb === 0) {
+    for (let r = 0; r < m; r++, o += n, ai += ra, bi += rb) {
+      const y = b[bi];
+      for (let i = 0; i < n; i++) {
+        const x = a[ai + i];
+        out[o + i] = x && y;
+      }
+    }
+  } else {
+    for (let r = 0; r < m; r++, o += n, ai += ra, bi += rb) {
+      for (let i = 0; i < n; i++) {
+        const x = a[ai + i];
+        const y = b[bi + i];
+        out[o + i] = x && y;
+      }
+    }
+  }
+}
+
+function logicalOrBlock(
+  out: BinaryOutput,
+  o: number,
+  a: BinaryInput,
+  ai: number,
+  sa: number,
+  ra: number,
+  b: BinaryInput,
+  bi: number,
+  sb: number,
+  rb: number,
+  n: number,
+  m: number,
+): void {
+  if (sa === 0) {
+    for (let r = 0; r < m; r++, o += n, ai += ra, bi += rb) {
+      const x = a[ai];
+      for (let i = 0; i < n; i++) {
+        const y = b[bi + i];
+        out[o + i] = x || y;
+      }
+    }
+  } else if (sb === 0) {
+    for (let r = 0; r < m; r++, o += n, ai += ra, bi += rb) {
+      const y = b[bi];
+      for (let i = 0; i < n; i++) {
+        const x = a[ai + i];
+        out[o + i] = x || y;
+      }
+    }
+  } else {
+    for (let r = 0; r < m; r++, o += n, ai += ra, bi += rb) {
+      for (let i = 0; i < n; i++) {
+        const x = a[ai + i];
+        const y = b[bi + i];
+        out[o + i] = x || y;
+      }
+    }
+  }
+}
+
 /** The operations, by the name of the tfjs kernel that computes them. */
 export const BLOCK_KERNELS = {
   Add: addBlock,
@@ -384,6 +715,14 @@ export const BLOCK_KERNELS = {
   Minimum: minBlock,
   SquaredDifference: squaredDifferenceBlock,
   Pow: powBlock,
+  Less: lessBlock,
+  LessEqual: lessEqualBlock,
+  Greater: greaterBlock,
+  GreaterEqual: greaterEqualBlock,
+  Equal: equalBlock,
+  NotEqual: notEqualBlock,
+  LogicalAnd: logicalAndBlock,
+  LogicalOr: logicalOrBlock,
 } as const satisfies Record<string, BlockKernel>;
 
 /** The name of an operation of {@link BLOCK_KERNELS}. */

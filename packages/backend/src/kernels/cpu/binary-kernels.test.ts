@@ -20,6 +20,14 @@ const KERNELS = [
   tf.Minimum,
   tf.SquaredDifference,
   tf.Pow,
+  tf.Less,
+  tf.LessEqual,
+  tf.Greater,
+  tf.GreaterEqual,
+  tf.Equal,
+  tf.NotEqual,
+  tf.LogicalAnd,
+  tf.LogicalOr,
 ];
 
 type Dtype = 'float32' | 'int32' | 'bool';
@@ -247,8 +255,11 @@ function check(c: BinaryCase): void {
   }
 }
 
-// Registered explicitly (the test set-up does it as well, for every package's tests).
-beforeAll(() => registerFastCpuKernels());
+// Registered anew from these sources (the test set-up registers the built package's).
+beforeAll(() => {
+  unregisterFastCpuKernels();
+  registerFastCpuKernels();
+});
 
 describe('binary kernels: registration', () => {
   it('replaces tfjs’s cpu kernels, keeping the originals', () => {
@@ -371,6 +382,28 @@ describe('binary kernels: the same results as tfjs’s (ranks 0-6, size-0 dims)'
       expectSame(runRegistered(kernel, a, b), runReplaced(kernel, a, b), kernel);
     }
     tf.dispose([a, b]);
+  });
+
+  it('compares as tfjs does: bool results, NaN unordered, LogicalAnd/Or of ints as `&&`/`||`', () => {
+    const a = tf.tensor1d([NaN, 1, -0, 6, Infinity, 2]);
+    const b = tf.scalar(6);
+    const le = tf.lessEqual(a, b);
+    expect(le.dtype).toBe('bool');
+    expect(Array.from(le.dataSync())).toEqual([0, 1, 1, 1, 0, 1]);
+    const ints = tf.tensor1d([2, 0, -1], 'int32');
+    const other = tf.tensor1d([3, 5, 0], 'int32');
+    for (const kernel of [tf.Equal, tf.NotEqual, tf.Less, tf.Greater]) {
+      expectSame(runRegistered(kernel, a, b), runReplaced(kernel, a, b), kernel);
+    }
+    for (const kernel of [tf.LogicalAnd, tf.LogicalOr]) {
+      const result = runRegistered(kernel, ints, other);
+      expectSame(result, runReplaced(kernel, ints, other), kernel);
+      expect((result as Result).dtype).toBe('bool');
+    }
+    // 2 && 3 is 3, -1 || 0 is -1 (255 in the Uint8Array), as tfjs stores them.
+    expect((runRegistered(tf.LogicalAnd, ints, other) as Result).values).toEqual([3, 0, 0]);
+    expect((runRegistered(tf.LogicalOr, ints, other) as Result).values).toEqual([2, 5, 255]);
+    tf.dispose([a, b, le, ints, other]);
   });
 
   it('hands complex64 inputs to tfjs’s kernel', () => {

@@ -13,16 +13,19 @@ import {
 
 /**
  * Faster `cpu` kernels for the elementwise binary operations `Add`, `Sub`, `Multiply`,
- * `RealDiv`, `Maximum`, `Minimum`, `SquaredDifference` and `Pow`, registered in place of tfjs's
- * own by `registerFastCpuKernels()` (which `setupBackend('cpu')` calls), and taken out again,
- * tfjs's own restored, by `unregisterFastCpuKernels()`.
+ * `RealDiv`, `Maximum`, `Minimum`, `SquaredDifference` and `Pow`, the comparisons `Less`,
+ * `LessEqual`, `Greater`, `GreaterEqual`, `Equal`, `NotEqual` and the logical `LogicalAnd`,
+ * `LogicalOr` (bool results, as tfjs's), registered in place of tfjs's own by
+ * `registerFastCpuKernels()` (which `setupBackend('cpu')` calls), and taken out again, tfjs's
+ * own restored, by `unregisterFastCpuKernels()`.
  *
  * tfjs-backend-cpu 4.22 computes every element of a broadcast through `indexToLoc` /
  * `locToIndex` and two array allocations: `tf.sub(x, tf.max(x, -1, true))` on `[150, 8, 1296]`
  * took about 280 ms. These walk the broadcast a row at a time (see `binary-impl.ts`) and compute
  * each element with the same expression as tfjs, so the values are identical: same output
- * dtype (that of `a`, as tfjs), NaN propagation of `Maximum`/`Minimum` as `Math.max`/`Math.min`,
- * `Pow` as `Math.pow`. Complex and string inputs go to tfjs's kernel.
+ * dtype (that of `a`, as tfjs; bool for the comparisons and logical ops), NaN propagation of
+ * `Maximum`/`Minimum` as `Math.max`/`Math.min`, `Pow` as `Math.pow`, a comparison with NaN
+ * false. Complex and string inputs go to tfjs's kernel.
  */
 
 /** Kernels replaced on the `cpu` backend, each with the operation it computes. */
@@ -35,7 +38,27 @@ const OPERATIONS: readonly (readonly [string, BinaryOpName])[] = [
   [tf.Minimum, 'Minimum'],
   [tf.SquaredDifference, 'SquaredDifference'],
   [tf.Pow, 'Pow'],
+  [tf.Less, 'Less'],
+  [tf.LessEqual, 'LessEqual'],
+  [tf.Greater, 'Greater'],
+  [tf.GreaterEqual, 'GreaterEqual'],
+  [tf.Equal, 'Equal'],
+  [tf.NotEqual, 'NotEqual'],
+  [tf.LogicalAnd, 'LogicalAnd'],
+  [tf.LogicalOr, 'LogicalOr'],
 ];
+
+/** The operations whose result is bool whatever the inputs' dtype (tfjs's comparisons and logic). */
+const BOOL_RESULTS: ReadonlySet<BinaryOpName> = new Set<BinaryOpName>([
+  'Less',
+  'LessEqual',
+  'Greater',
+  'GreaterEqual',
+  'Equal',
+  'NotEqual',
+  'LogicalAnd',
+  'LogicalOr',
+]);
 
 function binaryKernel(kernelName: string, op: BinaryOpName): KernelReplacement {
   return {
@@ -48,13 +71,14 @@ function binaryKernel(kernelName: string, op: BinaryOpName): KernelReplacement {
       const backend = args.backend as SyncBackend;
       // The same shape check and message as tfjs's kernel.
       const outShape = tf.backend_util.assertAndGetBroadcastShape(a.shape, b.shape);
-      // tfjs's binary kernels give the result the dtype of `a`.
-      const out: BinaryOutput = tf.util.getTypedArrayFromDType<'float32' | 'int32' | 'bool'>(
-        a.dtype as 'float32' | 'int32' | 'bool',
+      // tfjs's arithmetic kernels give the result the dtype of `a`, its comparisons bool.
+      const dtype = (BOOL_RESULTS.has(op) ? 'bool' : a.dtype) as 'float32' | 'int32' | 'bool';
+      const out: BinaryOutput = tf.util.getTypedArrayFromDType(
+        dtype,
         tf.util.sizeFromShape(outShape),
       );
       broadcastBinary(op, read(backend, a), a.shape, read(backend, b), b.shape, out, outShape);
-      return backend.makeTensorInfo(outShape, a.dtype, out);
+      return backend.makeTensorInfo(outShape, dtype, out);
     },
   };
 }
