@@ -129,6 +129,47 @@ describe('CTC typed-array kernels', () => {
     }
   });
 
+  test.prop([
+    problemArbitrary({ frames: 12, classes: 5, batch: 3, targetLength: 4 }),
+    fc.array(fc.constantFrom(NaN, Infinity, -Infinity, -1.5), { minLength: 1, maxLength: 64 }),
+    fc.float({ min: Math.fround(-2), max: Math.fround(2), noNaN: true }),
+  ])(
+    'the gradient is NaN exactly where a valid frame holds a NaN, whatever infinities its row holds',
+    (problem, extra, scale) => {
+      // Three classes that no target uses, holding NaN, ±Infinity or a finite value: the loss and
+      // the gradient of the other classes must not change.
+      const { frames, batch, classes } = problem;
+      const wide = classes + 3;
+      const logProbs = new Float32Array(frames * batch * wide);
+      for (let row = 0; row < frames * batch; row++) {
+        for (let k = 0; k < wide; k++) {
+          logProbs[row * wide + k] =
+            k < classes
+              ? problem.logProbs[row * classes + k]
+              : extra[(row * 3 + k - classes) % extra.length];
+        }
+      }
+      const widened: CtcProblem = { ...problem, logProbs, classes: wide };
+      const gradScale = new Float32Array(batch).fill(scale);
+      const narrow = ctcForward(problem);
+      const { nll, state } = ctcForward(widened);
+      expect(Array.from(nll)).toEqual(Array.from(narrow.nll));
+      const expected = ctcBackward(problem, narrow.state, gradScale);
+      const grad = ctcBackward(widened, state, gradScale);
+      for (let t = 0; t < frames; t++) {
+        for (let b = 0; b < batch; b++) {
+          const row = t * batch + b;
+          const marked = t < problem.inputLengths[b] && Number.isFinite(nll[b]);
+          for (let k = 0; k < wide; k++) {
+            const value = grad[row * wide + k];
+            if (k < classes) expect(value).toBe(expected[row * classes + k]);
+            else expect(value).toBe(marked && Number.isNaN(logProbs[row * wide + k]) ? NaN : 0);
+          }
+        }
+      }
+    },
+  );
+
   it('falls back to log space for a very peaky long sequence, with the same result', () => {
     const frames = 400;
     const classes = 5;
