@@ -21,7 +21,9 @@ const PAGE_BYTES = 65536;
 /** Float32s per block of rows copied in at a time: two blocks stay in a core's L2 cache. */
 const BLOCK_FLOATS = 32768;
 
-let exports: LogSoftmaxExports | undefined;
+// Not named `exports`: module runners that wrap a module in a function (CommonJS, vitest's)
+// pass a parameter of that name, which such a variable would shadow or collide with.
+let instanceExports: LogSoftmaxExports | undefined;
 let unavailable = false;
 let enabled = true;
 
@@ -35,7 +37,7 @@ function moduleBytes(): Uint8Array<ArrayBuffer> {
 /** The instantiated module, compiled on first call; `undefined` where it cannot run. */
 export function logSoftmaxWasm(): LogSoftmaxExports | undefined {
   if (!enabled || unavailable) return undefined;
-  if (exports != null) return exports;
+  if (instanceExports != null) return instanceExports;
   try {
     const bytes = moduleBytes();
     if (typeof WebAssembly !== 'object' || !WebAssembly.validate(bytes)) {
@@ -43,11 +45,11 @@ export function logSoftmaxWasm(): LogSoftmaxExports | undefined {
       return undefined;
     }
     const instance = new WebAssembly.Instance(new WebAssembly.Module(bytes), {});
-    exports = instance.exports as unknown as LogSoftmaxExports;
+    instanceExports = instance.exports as unknown as LogSoftmaxExports;
   } catch {
     unavailable = true;
   }
-  return exports;
+  return instanceExports;
 }
 
 /**
