@@ -21,6 +21,7 @@ export default tseslint.config(
       // AssemblyScript, compiled by asc (pnpm build:wasm), not TypeScript.
       'packages/ctc/wasm/*.ts',
       'packages/backend/wasm/*.ts',
+      'packages/train/wasm/*.ts',
     ],
   },
   js.configs.recommended,

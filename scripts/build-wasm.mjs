@@ -28,6 +28,11 @@ export const MODULES = [
     output: 'packages/ctc/src/kernels/cpu/log-softmax-module.ts',
     constant: 'LOG_SOFTMAX_WASM_BASE64',
   },
+  {
+    source: 'packages/train/wasm/optimizer-update.ts',
+    output: 'packages/train/src/kernels/optimizer-update-module.ts',
+    constant: 'OPTIMIZER_UPDATE_WASM_BASE64',
+  },
 ];
 
 /** Compiles one module and returns its WebAssembly bytes. */

@@ -226,8 +226,12 @@ export function gemm(
       packB(n, j0, nc, p0, kc, b, rsB, csB, packedB);
       for (let i0 = 0; i0 < m; i0 += MC) {
         const mc = min(MC, m - i0);
-        // A row-major is read in place (full panels); only its edge panel is packed.
-        const direct = csA == 1;
+        // A row-major is read in place (full panels); only its edge panel is packed. So is a
+        // column-major A (its MR rows of one column are contiguous) when B is one column
+        // panel: A is then read once, and packing it would only copy it (filter gradients:
+        // patches^T with a long k times an output gradient with few channels).
+        const rowMajor = csA == 1;
+        const direct = rowMajor || (rsA == 1 && n <= NR);
         if (!direct) packA(m, i0, mc, p0, kc, a, rsA, csA, packedA);
         else if (mc % MR != 0) {
           const edge = mc - (mc % MR);
@@ -241,9 +245,11 @@ export function gemm(
             const ap = packedA + <usize>(ir * kc) * 4;
             const cp = c + <usize>(i0 + ir) * ldcBytes + <usize>(j0 + jr) * 4;
             const inPlace = direct && rows == MR;
-            const aAt = inPlace ? a + (<usize>(i0 + ir) * <usize>rsA + <usize>p0) * 4 : ap;
-            const lda: usize = inPlace ? <usize>rsA * 4 : 4;
-            const stepA: usize = inPlace ? 4 : 16;
+            const aAt = inPlace
+              ? a + (<usize>(i0 + ir) * <usize>rsA + <usize>p0 * <usize>csA) * 4
+              : ap;
+            const lda: usize = inPlace && rowMajor ? <usize>rsA * 4 : 4;
+            const stepA: usize = !inPlace ? 16 : rowMajor ? 4 : <usize>csA * 4;
             if (rows == MR && cols == NR) {
               micro(kc, aAt, lda, stepA, bp, cp, ldcBytes, acc);
             } else {
@@ -267,10 +273,37 @@ export function gemm(
   }
 }
 
+// dst[0:n] = src[0:n] (unaligned f32x4 moves: spans of a few channels are too short for
+// memory.copy's call to pay off).
+// @ts-ignore: decorator
+@inline
+function copyFloats(dst: usize, src: usize, n: i32): void {
+  let i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const o = <usize>i * 4;
+    v128.store(dst + o, v128.load(src + o));
+  }
+  for (; i < n; i++) {
+    const o = <usize>i * 4;
+    store<f32>(dst + o, load<f32>(src + o));
+  }
+}
+
+// dst[0:n] = 0
+// @ts-ignore: decorator
+@inline
+function zeroFloats(dst: usize, n: i32): void {
+  let i = 0;
+  const z = f32x4.splat(0);
+  for (; i + 4 <= n; i += 4) v128.store(dst + <usize>i * 4, z);
+  for (; i < n; i++) store<f32>(dst + <usize>i * 4, 0);
+}
+
 /**
  * Gathers rows [row0, row0 + rows) of the im2col matrix of a channels-last 3-D convolution
  * (2-D: depth 1) into dst, row-major with fd*fh*fw*ch columns; taps in the padding are 0.
- * Row r is output position (batch, od, oh, ow) in order.
+ * Row r is output position (batch, od, oh, ow) in order. Without dilation along the width,
+ * the fw taps of one filter row are one contiguous span of the input, copied at once.
  */
 export function im2col(
   x: usize,
@@ -298,6 +331,7 @@ export function im2col(
   dst: usize,
 ): void {
   const chBytes = <usize>ch * 4;
+  const span = fw * ch;
   let ow = row0 % outW;
   let t = row0 / outW;
   let oh = t % outH;
@@ -307,21 +341,44 @@ export function im2col(
   let d = dst;
   for (let r = 0; r < rows; r++) {
     const image = x + <usize>bi * <usize>inD * <usize>inH * <usize>inW * chBytes;
+    const iw0 = ow * sw - padLeft;
+    // Taps kw in [kwLo, kwHi) are inside the input (dilation 1 only).
+    let kwLo = 0;
+    let kwHi = fw;
+    if (dw == 1) {
+      kwLo = max(0, -iw0);
+      kwHi = min(fw, inW - iw0);
+      if (kwHi < kwLo) kwHi = kwLo;
+    }
     for (let kd = 0; kd < fd; kd++) {
       const id = od * sd - padFront + kd * dd;
       const dOk = id >= 0 && id < inD;
       for (let kh = 0; kh < fh; kh++) {
         const ih = oh * sh - padTop + kh * dh;
         const hOk = dOk && ih >= 0 && ih < inH;
-        for (let kw = 0; kw < fw; kw++) {
-          const iw = ow * sw - padLeft + kw * dw;
-          if (hOk && iw >= 0 && iw < inW) {
-            memory.copy(d, image + <usize>((id * inH + ih) * inW + iw) * chBytes, chBytes);
-          } else {
-            memory.fill(d, 0, chBytes);
+        if (!hOk) {
+          zeroFloats(d, span);
+        } else if (dw == 1) {
+          const src = image + <usize>((id * inH + ih) * inW + iw0) * chBytes;
+          zeroFloats(d, kwLo * ch);
+          copyFloats(
+            d + <usize>(kwLo * ch) * 4,
+            src + <usize>(kwLo * ch) * 4,
+            (kwHi - kwLo) * ch,
+          );
+          zeroFloats(d + <usize>(kwHi * ch) * 4, (fw - kwHi) * ch);
+        } else {
+          for (let kw = 0; kw < fw; kw++) {
+            const iw = iw0 + kw * dw;
+            const at = d + <usize>(kw * ch) * 4;
+            if (iw >= 0 && iw < inW) {
+              copyFloats(at, image + <usize>((id * inH + ih) * inW + iw) * chBytes, ch);
+            } else {
+              zeroFloats(at, ch);
+            }
           }
-          d += chBytes;
         }
+        d += <usize>span * 4;
       }
     }
     if (++ow == outW) {

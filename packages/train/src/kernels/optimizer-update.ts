@@ -4,6 +4,7 @@
  * it), so the results are bit for bit those of the unfused optimizers.
  */
 import * as tf from '@tensorflow/tfjs';
+import { OPTIMIZER_UPDATE_WASM_BASE64 } from './optimizer-update-module';
 
 /**
  * Adam step (with optional decoupled decay first) for one variable. Inputs `param`, `gradient`,
@@ -41,9 +42,10 @@ const f = Math.fround;
 
 /**
  * tfjs 4.22's `AdamOptimizer.applyGradients` for one variable, rounding where tfjs's kernels
- * store float32 values.
+ * store float32 values: the JavaScript version, which {@link adamUpdate} runs where
+ * WebAssembly SIMD is missing.
  */
-export function adamUpdate(
+export function adamUpdateJs(
   param: Float32Array,
   gradient: Float32Array,
   m: Float32Array,
@@ -77,6 +79,117 @@ export function adamUpdate(
     newV[i] = v1;
   }
   return { param: newParam, m: newM, v: newV };
+}
+
+/** The functions `wasm/optimizer-update.ts` exports (addresses are byte offsets). */
+interface OptimizerUpdateExports {
+  memory: WebAssembly.Memory;
+  heapBase(): number;
+  adam(
+    n: number,
+    param: number,
+    gradient: number,
+    m: number,
+    v: number,
+    oneMinusAccBeta1: number,
+    oneMinusAccBeta2: number,
+    beta1: number,
+    beta2: number,
+    oneMinusBeta1: number,
+    oneMinusBeta2: number,
+    epsilon: number,
+    negLearningRate: number,
+    decay: number,
+    decayFactor: number,
+  ): void;
+}
+
+/** Elements per block copied in at a time (four arrays of it: 256 KiB). */
+const BLOCK = 16384;
+const PAGE_BYTES = 65536;
+
+let wasmExports: OptimizerUpdateExports | undefined;
+let wasmUnavailable = false;
+
+/**
+ * The SIMD module (under 4 KB, so compiled synchronously on first use, a browser's main thread
+ * included), or `undefined` where WebAssembly or its SIMD is missing.
+ */
+function optimizerWasm(): OptimizerUpdateExports | undefined {
+  if (wasmExports != null || wasmUnavailable) return wasmExports;
+  try {
+    const binary = atob(OPTIMIZER_UPDATE_WASM_BASE64);
+    const bytes = new Uint8Array(binary.length);
+    for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
+    if (typeof WebAssembly !== 'object' || !WebAssembly.validate(bytes)) {
+      wasmUnavailable = true;
+      return undefined;
+    }
+    const instance = new WebAssembly.Instance(new WebAssembly.Module(bytes), {});
+    wasmExports = instance.exports as unknown as OptimizerUpdateExports;
+    const base = (wasmExports.heapBase() + 15) & ~15;
+    const end = base + 4 * BLOCK * 4;
+    const memory = wasmExports.memory;
+    if (end > memory.buffer.byteLength) {
+      memory.grow(Math.ceil((end - memory.buffer.byteLength) / PAGE_BYTES));
+    }
+  } catch {
+    wasmUnavailable = true;
+    wasmExports = undefined;
+  }
+  return wasmExports;
+}
+
+/**
+ * tfjs 4.22's `AdamOptimizer.applyGradients` for one variable, rounding where tfjs's kernels
+ * store float32 values. Runs the WebAssembly SIMD version (float32 operations in the same
+ * order: bit for bit the results of {@link adamUpdateJs}) where the engine has it.
+ */
+export function adamUpdate(
+  param: Float32Array,
+  gradient: Float32Array,
+  m: Float32Array,
+  v: Float32Array,
+  oneMinusAccBeta1: number,
+  oneMinusAccBeta2: number,
+  attrs: AdamUpdateAttrs,
+): { param: Float32Array; m: Float32Array; v: Float32Array } {
+  const wasm = optimizerWasm();
+  if (wasm == null)
+    return adamUpdateJs(param, gradient, m, v, oneMinusAccBeta1, oneMinusAccBeta2, attrs);
+  const n = param.length;
+  const out = { param: new Float32Array(n), m: new Float32Array(n), v: new Float32Array(n) };
+  const heap = new Float32Array(wasm.memory.buffer);
+  const base = (wasm.heapBase() + 15) & ~15;
+  const [pAt, gAt, mAt, vAt] = [0, 1, 2, 3].map((i) => base + i * BLOCK * 4);
+  for (let i0 = 0; i0 < n; i0 += BLOCK) {
+    const i1 = Math.min(n, i0 + BLOCK);
+    heap.set(param.subarray(i0, i1), pAt >> 2);
+    heap.set(gradient.subarray(i0, i1), gAt >> 2);
+    heap.set(m.subarray(i0, i1), mAt >> 2);
+    heap.set(v.subarray(i0, i1), vAt >> 2);
+    wasm.adam(
+      i1 - i0,
+      pAt,
+      gAt,
+      mAt,
+      vAt,
+      oneMinusAccBeta1,
+      oneMinusAccBeta2,
+      attrs.beta1,
+      attrs.beta2,
+      1 - attrs.beta1,
+      1 - attrs.beta2,
+      attrs.epsilon,
+      -attrs.learningRate,
+      attrs.decay ? 1 : 0,
+      attrs.decayFactor,
+    );
+    out.param.set(heap.subarray(pAt >> 2, (pAt >> 2) + i1 - i0), i0);
+    out.m.set(heap.subarray(mAt >> 2, (mAt >> 2) + i1 - i0), i0);
+    out.v.set(heap.subarray(vAt >> 2, (vAt >> 2) + i1 - i0), i0);
+  }
+  return out;
 }
 
 /**

@@ -165,6 +165,26 @@ describe('WebAssembly GEMM', () => {
     kernels.gemm(m, n, k, ap, k, 1, bp, n, 1, cp, n, false);
     expectClose(kernels.take(cp, m * n), reference(m, n, k, a, k, 1, b, n, 1));
   });
+  it('reads a transposed A in place for narrow products (n <= 8) with long k and m > 128', () => {
+    const kernels = wasmKernelsSync()!;
+    for (const [m, n, k, accumulate] of [
+      [133, 8, 701, false],
+      [130, 5, 300, true],
+      [7, 1, 1029, false],
+    ] as const) {
+      kernels.reset();
+      const a = randomValues(m * k, m);
+      const b = randomValues(k * n, n);
+      const c0 = randomValues(m * n, k);
+      const ap = kernels.put(a);
+      const bp = kernels.put(b);
+      const cp = kernels.put(c0);
+      kernels.gemm(m, n, k, ap, 1, m, bp, n, 1, cp, n, accumulate);
+      const expected = reference(m, n, k, a, 1, m, b, n, 1);
+      if (accumulate) for (let i = 0; i < expected.length; i++) expected[i] += c0[i];
+      expectClose(kernels.take(cp, m * n), expected);
+    }
+  });
 });
 
 describe('BatchMatMul and _FusedMatMul', () => {
@@ -329,6 +349,27 @@ describe('Conv2D, FusedConv2D, Conv2DBackpropInput', () => {
     expectSameAsTfjs(tf.Conv2DBackpropInput, { dy, filter }, { ...attrs, inputShape: x.shape });
     tf.dispose([x, filter, dy]);
   });
+  it('handles explicit padding wider than the filter (outputs wholly in the padding)', () => {
+    const x = random([2, 3, 4, 2], 8);
+    const filter = random([2, 3, 2, 3], 9);
+    const pad = [
+      [0, 0],
+      [4, 3],
+      [5, 6],
+      [0, 0],
+    ];
+    expectSameAsTfjs(
+      tf.Conv2D,
+      { x, filter },
+      { strides: 1, pad, dataFormat: 'NHWC', dilations: 1 },
+    );
+    expectSameAsTfjs(
+      tf.Conv2D,
+      { x, filter },
+      { strides: 1, pad, dataFormat: 'NHWC', dilations: [1, 2] },
+    );
+    tf.dispose([x, filter]);
+  });
 });
 
 describe('Conv3D, Conv3DBackpropInputV2', () => {
@@ -379,6 +420,29 @@ describe('Conv3D, Conv3DBackpropInputV2', () => {
       );
     }
     tf.dispose([x, filter, dy]);
+  });
+  it('handle few-channel inputs under filters wider than the input (the I3D stem)', () => {
+    for (const [xShape, filterShape, strides] of [
+      [
+        [2, 6, 9, 10, 3],
+        [7, 7, 7, 3, 8],
+        [2, 2, 2],
+      ],
+      [
+        [1, 2, 3, 2, 3],
+        [3, 7, 7, 3, 5],
+        [1, 1, 1],
+      ],
+    ] as [number[], number[], number[]][]) {
+      const x = random(xShape, 5);
+      const filter = random(filterShape, 6);
+      const attrs = { strides, pad: 'same', dataFormat: 'NDHWC', dilations: 1 };
+      const y = tf.conv3d(x as tf.Tensor5D, filter as tf.Tensor5D, strides as [1, 1, 1], 'same');
+      const dy = random(y.shape, 7);
+      expectSameAsTfjs(tf.Conv3D, { x, filter }, attrs);
+      expectSameAsTfjs(tf.Conv3DBackpropFilterV2, { x, dy }, { strides, pad: 'same', filterShape });
+      tf.dispose([x, filter, y, dy]);
+    }
   });
 });
 
