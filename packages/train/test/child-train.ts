@@ -12,6 +12,9 @@ import { KILL_TEST_RUN, tinySequenceModel, TINY_SAMPLES } from './tiny';
 registerFastCpuKernels();
 await tf.setBackend('cpu');
 const [dir, outFile] = process.argv.slice(2);
+// A step of this tiny model takes a few milliseconds on the fast kernels: each step also waits
+// this long, so that the test's kills land before the run ends. It changes no value.
+const STEP_PAUSE_MS = 40;
 const model = tinySequenceModel({ features: 12, numClasses: 5 });
 const result = await train({
   model,
@@ -20,7 +23,10 @@ const result = await train({
   checkpointDir: dir,
   checkpointEverySteps: 1,
   historyFile: join(dir, 'history.jsonl'),
-  callbacks: { onWarning: () => undefined },
+  callbacks: {
+    onWarning: () => undefined,
+    onBatchEnd: () => new Promise<void>((resolve) => setTimeout(resolve, STEP_PAUSE_MS)),
+  },
 });
 writeFileSync(
   outFile,
