@@ -83,7 +83,8 @@ function run(c: Case): tf.Tensor[] {
 
 const cases = fc.record({
   shape: fc.array(fc.integer({ min: 1, max: 4 }), { minLength: 2, maxLength: 5 }),
-  seed: fc.integer({ min: 0, max: 10_000 }),
+  // From 1: tfjs takes a seed of 0 as no seed, and both paths must see the same x.
+  seed: fc.integer({ min: 1, max: 10_000 }),
   withGamma: fc.boolean(),
   withBeta: fc.boolean(),
   offset: fc.constantFrom(0, 3, -50),
