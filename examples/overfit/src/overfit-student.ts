@@ -9,7 +9,7 @@ import { type OverfitRecipe, runOverfit } from './overfit';
 /** The student's overfit recipe: tiny = MobileNetV3-Small at width 0.25, 32×32 frames, 4 fps. */
 export const studentRecipe: OverfitRecipe = {
   name: 'MobileNetV3 student',
-  build: ({ numClasses, inputShape, size, dropout }) =>
+  build: ({ numClasses, inputShape, size, dropout, seed }) =>
     buildMobileNetV3Student({
       numClasses,
       inputShape,
@@ -19,6 +19,7 @@ export const studentRecipe: OverfitRecipe = {
       temporalChannels: size === 'tiny' ? 64 : 512,
       lstmUnits: size === 'tiny' ? 64 : 256,
       dropout,
+      seed,
       // Moving statistics that follow the last few batches: with ~50 BatchNorm layers in series the
       // student's inference-mode outputs drift from its training-mode ones at PyTorch's 0.1 (0.9).
       batchNormMomentum: 0.3,

@@ -9,13 +9,14 @@ import { type OverfitRecipe, runOverfit } from './overfit';
 /** The I3D teacher's overfit recipe: tiny = width 1/8 at 16×16 frames, 6 fps (CPU-sized). */
 export const teacherRecipe: OverfitRecipe = {
   name: 'I3D teacher',
-  build: ({ numClasses, inputShape, size, dropout }) =>
+  build: ({ numClasses, inputShape, size, dropout, seed }) =>
     buildI3DTeacher({
       numClasses,
       inputShape,
       widthMultiplier: size === 'tiny' ? 1 / 8 : 1,
       lstmUnits: size === 'tiny' ? 64 : 256,
       dropout,
+      seed,
       // PyTorch's BatchNorm momentum 0.1: moving statistics catch up within tens of steps, so the
       // evaluation (inference mode) sees what training sees.
       batchNormMomentum: 0.9,

@@ -35,6 +35,8 @@ export interface ModelRequest {
   inputShape: [number | null, number, number, 3];
   size: 'tiny' | 'full';
   dropout: number;
+  /** Base seed of the model's initial weights and dropout masks (`--seed`). */
+  seed: number;
 }
 
 /** A model family's part of the overfit run. */
@@ -59,7 +61,8 @@ const USAGE = `Options:
   --size <tiny|full>   tiny (default): small frames for a CPU; full: model-sized frames for a GPU
   --raw-logits         leave log-softmax out of the model, as the original bug did
   --out <dir>          where report.html, history.jsonl and checkpoints go
-  --seed <n>           data and shuffling seed (default 1)
+  --seed <n>           seed of everything random: the data, the model's initial weights and the
+                       training's dropout masks (default 1); the same seed repeats a run
   --show-every <n>     print the per-sample alignments every n epochs (default 50, and at the end)`;
 
 /** Wraps a model so that it returns the classifier's raw logits instead of log-probabilities. */
@@ -175,6 +178,7 @@ export async function runOverfit(recipe: OverfitRecipe, argv: string[]): Promise
     inputShape: [null, video.height, video.width, 3],
     size,
     dropout,
+    seed,
   });
   const model = rawLogits ? withoutLogSoftmax(built) : built;
   const parameters = model.model.trainableWeights.reduce(

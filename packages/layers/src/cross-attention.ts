@@ -1,5 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { ArgumentError, checkBoolean, checkInteger, checkNumber, describeValue } from '@slr/core';
+import { checkSeed, MaskStream } from './mask-stream';
+import { initializerSeed, type StochasticLayer } from './random-stream';
 
 const APPLY = 'CrossAttention.apply';
 const INPUTS = '[query, keyValue] or [query, keyValue, keyMask]';
@@ -26,6 +28,12 @@ export interface CrossAttentionArgs {
    * `outputDim === Dq`.
    */
   residual?: boolean;
+  /**
+   * Base seed (a safe integer): the four kernels are drawn with `seed` … `seed + 3` and the
+   * attention dropout's masks from `seed + 4` (see `Dropout`; a builder's seed sequence hands
+   * the layer five seeds). Default: unseeded.
+   */
+  seed?: number | null;
   /** Layer name (unique within a model). */
   name?: string;
   /** Whether the projections are trainable. Default true. */
@@ -49,8 +57,10 @@ export interface CrossAttentionArgs {
  *
  * Weights (names as in Keras' `MultiHeadAttention`, flattened over heads): `query_kernel`
  * `[Dq, H·keyDim]`, `key_kernel` `[Dk, H·keyDim]`, `value_kernel` `[Dk, H·valueDim]`,
- * `output_kernel` `[H·valueDim, outputDim]` (Glorot-uniform), and the biases `query_bias`,
- * `key_bias`, `value_bias`, `output_bias` (zeros).
+ * `output_kernel` `[H·valueDim, outputDim]` (Glorot-uniform, seeded by `seed`), and the biases
+ * `query_bias`, `key_bias`, `value_bias`, `output_bias` (zeros). The attention dropout draws its
+ * masks as {@link Dropout} does: the same on every backend, positioned by {@link setRandomStep}
+ * in `train()`.
  *
  * @example
  * ```ts
@@ -59,7 +69,7 @@ export interface CrossAttentionArgs {
  * const fused = new CrossAttention({ numHeads: 4, keyDim: 32 }).apply([video, pose]); // [B, T, 256]
  * ```
  */
-export class CrossAttention extends tf.layers.Layer {
+export class CrossAttention extends tf.layers.Layer implements StochasticLayer {
   /** The name the layer is registered under for serialisation (`tf.serialization.registerClass`). */
   static readonly className = 'SlrCrossAttention';
 
@@ -77,6 +87,9 @@ export class CrossAttention extends tf.layers.Layer {
   readonly dropout: number;
   /** Whether the query is added to the output projection. */
   readonly residual: boolean;
+  /** Base seed of the kernels and the attention dropout, or `null`. */
+  readonly seed: number | null;
+  private readonly stream: MaskStream;
   private queryKernel!: tf.LayerVariable;
   private keyKernel!: tf.LayerVariable;
   private valueKernel!: tf.LayerVariable;
@@ -105,6 +118,13 @@ export class CrossAttention extends tf.layers.Layer {
       maxExclusive: true,
     });
     this.residual = checkBoolean(fn, 'args.residual', args.residual ?? true);
+    this.seed = args.seed == null ? null : checkSeed(fn, 'args.seed', args.seed);
+    this.stream = new MaskStream(this.seed == null ? null : this.seed + 4);
+  }
+
+  /** See {@link StochasticLayer.setRandomStep}. */
+  setRandomStep(seed: number, step: number, index: number): void {
+    this.stream.setRandomStep(seed, step, index);
   }
 
   private static shapes(inputShape: tf.Shape | tf.Shape[]): tf.Shape[] {
@@ -161,7 +181,11 @@ export class CrossAttention extends tf.layers.Layer {
       );
     }
     this.resolvedOutputDim = outputDim;
-    const glorot = () => tf.initializers.glorotUniform({});
+    let kernels = 0;
+    const glorot = () =>
+      tf.initializers.glorotUniform({
+        seed: initializerSeed(this.seed == null ? null : this.seed + kernels++),
+      });
     const zeros = tf.initializers.zeros();
     const headsK = this.numHeads * this.keyDim;
     const headsV = this.numHeads * this.valueDim;
@@ -254,7 +278,7 @@ export class CrossAttention extends tf.layers.Layer {
       }
       let weights = tf.softmax(scores);
       if (kwargs['training'] === true && this.dropout > 0)
-        weights = tf.dropout(weights, this.dropout);
+        weights = tf.mul(weights, this.stream.mask(weights.shape, this.dropout));
       const context = tf.matMul(weights, v); // [B, H, T, dv]
       const merged = tf.reshape(tf.transpose(context, [0, 2, 1, 3]), [
         batch * length,
@@ -281,6 +305,7 @@ export class CrossAttention extends tf.layers.Layer {
       useBias: this.useBias,
       dropout: this.dropout,
       residual: this.residual,
+      seed: this.seed,
     };
     if (this.outputDim != null) config['outputDim'] = this.outputDim;
     return config;

@@ -19,3 +19,5 @@ export * from './batch-normalization-3d';
 export * from './group-normalization';
 export * from './cross-attention';
 export * from './recurrent';
+export * from './random-stream';
+export * from './dropout';

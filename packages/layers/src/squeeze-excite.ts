@@ -8,6 +8,7 @@ import {
   describeValue,
 } from '@slr/core';
 import { hardSigmoid } from './hard-swish';
+import { initializerSeed } from './random-stream';
 
 /**
  * Rounds a channel count as MobileNet does (torchvision's `_make_divisible`): to the nearest
@@ -44,7 +45,8 @@ export interface SqueezeExciteArgs {
   gate?: SqueezeExciteGate;
   /**
    * Seed of the kernels' random initialisation (He-normal with fan-out, as torchvision
-   * initialises MobileNetV3's convolutions; biases start at zero). Default: unseeded.
+   * initialises MobileNetV3's convolutions; biases start at zero): the reduce kernel is drawn
+   * with `seed`, the expand kernel with `seed + 1`. Default: unseeded.
    */
   seed?: number | null;
   /** Layer name (as every tfjs layer takes). */
@@ -133,7 +135,7 @@ export class SqueezeExcite extends tf.layers.Layer {
         scale: 2,
         mode: 'fanOut',
         distribution: 'normal',
-        seed: this.seed == null ? undefined : this.seed + offset,
+        seed: initializerSeed(this.seed == null ? undefined : this.seed + offset),
       });
     this.reduceKernel = this.addWeight(
       'reduce_kernel',

@@ -11,6 +11,9 @@ import type { Lengths } from '@slr/ctc';
 import { inputLengthsArray } from '@slr/layers';
 import type { I3DBackboneOptions, I3DNormalization, I3DTemporalStride } from './i3d-backbone';
 
+/** Seeds the backbone's layers take from its base seed: one per convolution (3 + 6 per block). */
+export const BACKBONE_SEEDS = 3 + 6 * 9;
+
 /** The temporal stride checked: 4 or 8. */
 export function checkTemporalStride(
   fn: string,
@@ -48,6 +51,8 @@ export interface ResolvedOptions {
   temporalStride: I3DTemporalStride;
   /** The model's name, when one was given. */
   name: string | undefined;
+  /** The base seed, when one was given. */
+  seed: number | undefined;
 }
 
 /** A model name: a non-empty string, or `undefined` for the default. */
@@ -55,6 +60,13 @@ export function checkName(fn: string, name: unknown): string | undefined {
   if (name !== undefined && (typeof name !== 'string' || name === ''))
     throw new ArgumentError(fn, 'options.name', 'be a non-empty string', name);
   return name;
+}
+
+/** A base seed: a safe integer. */
+function checkSeedOption(fn: string, seed: unknown): number {
+  if (typeof seed !== 'number' || !Number.isSafeInteger(seed))
+    throw new ArgumentError(fn, 'options.seed', 'be a safe integer', seed);
+  return seed;
 }
 
 /**
@@ -101,5 +113,6 @@ export function resolveBackboneOptions(
       options.temporalStride ?? defaultTemporalStride,
     ),
     name: checkName(fn, options.name),
+    seed: options.seed == null ? undefined : checkSeedOption(fn, options.seed),
   };
 }

@@ -1,8 +1,17 @@
 import * as tf from '@tensorflow/tfjs';
 import { ArgumentError, checkInteger, checkNumber, checkOneOf, describeValue } from '@slr/core';
 import type { Lengths } from '@slr/ctc';
-import { BatchNormalization3D, disposeOnError, GroupNormalization } from '@slr/layers';
 import {
+  BatchNormalization3D,
+  disposeOnError,
+  Dropout,
+  GroupNormalization,
+  initializerSeed,
+  seedSequence,
+  type SeedSequence,
+} from '@slr/layers';
+import {
+  BACKBONE_SEEDS,
   checkTemporalStride,
   outputLengthsFor,
   resolveBackboneOptions,
@@ -114,6 +123,13 @@ export interface I3DBackboneOptions {
    * 193×193 pixels (its 2×7×7 average pool needs a 7×7 `Mixed_5c` map and 2 frames of it).
    */
   logitsHead?: I3DLogitsHead;
+  /**
+   * Base seed of everything random in the model (a safe integer): each convolution's
+   * Glorot-uniform kernel takes the next seed, in layer order (57 for the backbone), then the
+   * head's convolution and its dropout's masks (see `Dropout` of `@slr/layers`). Default:
+   * unseeded, as tfjs and PyTorch.
+   */
+  seed?: number;
   /** Name of the model. Default `'i3d_backbone'`. */
   name?: string;
 }
@@ -209,14 +225,16 @@ export function applyI3DBackbone(
     });
   }
   const o = resolveBackboneOptions(fn, options);
+  const seeds = seedSequence(fn, o.seed);
   // Every layer is created inside disposeOnError: a failure leaves none of their weights behind.
-  return disposeOnError(() => backboneLayers(input, o));
+  return disposeOnError(() => backboneLayers(input, o, seeds));
 }
 
 /** The layers of {@link applyI3DBackbone}, its options checked. */
 function backboneLayers(
   input: tf.SymbolicTensor,
   o: ResolvedOptions,
+  seeds: SeedSequence,
 ): { features: tf.SymbolicTensor; temporalStrides: number[]; channels: number } {
   const ch = (channels: number): number => scaleChannels(channels, o.width, o.minChannels);
 
@@ -234,6 +252,7 @@ function backboneLayers(
         strides,
         padding: 'same',
         useBias: false,
+        kernelInitializer: tf.initializers.glorotUniform({ seed: initializerSeed(seeds()) }),
         name: `${name}_conv`,
       })
       .apply(x) as tf.SymbolicTensor;
@@ -333,7 +352,7 @@ function backboneLayers(
 export function buildI3DBackbone(options: I3DBackboneOptions): tf.LayersModel {
   const fn = 'buildI3DBackbone';
   // Every option is checked before the first layer is built.
-  const { name, temporalStride } = resolveBackboneOptions(fn, options);
+  const { name, temporalStride, seed } = resolveBackboneOptions(fn, options);
   const { logitsClasses } = options;
   if (logitsClasses != null) checkInteger(fn, 'options.logitsClasses', logitsClasses, { min: 1 });
   const head = checkOneOf(fn, 'options.logitsHead', options.logitsHead ?? 'per-frame', [
@@ -344,15 +363,17 @@ export function buildI3DBackbone(options: I3DBackboneOptions): tf.LayersModel {
     logitsClasses != null && head === 'pytorch-i3d'
       ? pytorchI3DHeadShape(fn, options.inputShape, temporalStride)
       : undefined;
+  const seeds = seedSequence(fn, seed);
   return disposeOnError(() => {
     const input = tf.input({ shape: [...options.inputShape], name: 'video' });
-    const { features } = applyI3DBackbone(input, options);
+    const { features } = applyI3DBackbone(input, { ...options, seed: seeds(BACKBONE_SEEDS) });
     let output = features;
     if (logitsClasses != null) {
       const logitsConv = tf.layers.conv3d({
         filters: logitsClasses,
         kernelSize: [1, 1, 1],
         useBias: true,
+        kernelInitializer: tf.initializers.glorotUniform({ seed: initializerSeed(seeds()) }),
         name: 'Logits_conv',
       });
       if (squeeze === undefined) {
@@ -369,7 +390,9 @@ export function buildI3DBackbone(options: I3DBackboneOptions): tf.LayersModel {
             name: 'Logits_avg_pool',
           })
           .apply(features) as tf.SymbolicTensor;
-        x = tf.layers.dropout({ rate: 0.5, name: 'Logits_dropout' }).apply(x) as tf.SymbolicTensor;
+        x = new Dropout({ rate: 0.5, seed: seeds(), name: 'Logits_dropout' }).apply(
+          x,
+        ) as tf.SymbolicTensor;
         x = logitsConv.apply(x) as tf.SymbolicTensor;
         output = tf.layers
           .reshape({ targetShape: [...squeeze, logitsClasses], name: 'Logits_squeeze' })

@@ -9,13 +9,21 @@ import {
 } from '@slr/core';
 import type { Lengths } from '@slr/ctc';
 import {
+  bidirectionalLstm,
   CrossAttention,
   disposeOnError,
+  Dropout,
+  initializerSeed,
   LogSoftmax,
-  lstmInitializers,
+  seedSequence,
   type SequenceModel,
 } from '@slr/layers';
-import { checkTemporalStride, outputLengthsFor, resolveBackboneOptions } from './backbone-options';
+import {
+  BACKBONE_SEEDS,
+  checkTemporalStride,
+  outputLengthsFor,
+  resolveBackboneOptions,
+} from './backbone-options';
 import { applyI3DBackbone, type I3DBackboneOptions, type I3DTemporalStride } from './i3d-backbone';
 import { SpatialAveragePooling } from './spatial-average-pooling';
 
@@ -58,6 +66,15 @@ export interface I3DTeacherOptions extends Omit<I3DBackboneOptions, 'logitsClass
   lstmLayers?: number;
   /** Dropout before the classifier, in training. Default 0.3. */
   dropout?: number;
+  /**
+   * Base seed of everything random in the model (a safe integer): the backbone takes the first
+   * 57 seeds (one per convolution), then the pose stream's dense layers one each, the
+   * cross-attention five (four kernels and its dropout), each bidirectional LSTM four (two per
+   * direction), the classifier one, and the dropout's masks the last (see `Dropout` of
+   * `@slr/layers`; `train()` positions the masks by its own seed and step). Default: unseeded,
+   * as tfjs and PyTorch.
+   */
+  seed?: number;
   /** Name of the model. Default `'i3d_teacher'`. */
   name?: string;
 }
@@ -100,7 +117,7 @@ export interface I3DTeacher extends SequenceModel {
 export function buildI3DTeacher(options: I3DTeacherOptions): I3DTeacher {
   const fn = 'buildI3DTeacher';
   // Every option is checked before the first layer is built.
-  const { temporalStride, name } = resolveBackboneOptions(fn, options, 4);
+  const { temporalStride, name, seed } = resolveBackboneOptions(fn, options, 4);
   const positiveInteger = (option: string, value: unknown) =>
     checkInteger(fn, `options.${option}`, value, { min: 1 });
   const numClasses = checkInteger(fn, 'options.numClasses', options.numClasses, { min: 2 });
@@ -130,9 +147,14 @@ export function buildI3DTeacher(options: I3DTeacherOptions): I3DTeacher {
     };
   }
 
+  const seeds = seedSequence(fn, seed);
   const model = disposeOnError(() => {
     const video = tf.input({ shape: [...options.inputShape], name: 'video' });
-    const { features } = applyI3DBackbone(video, { ...options, temporalStride });
+    const { features } = applyI3DBackbone(video, {
+      ...options,
+      temporalStride,
+      seed: seeds(BACKBONE_SEEDS),
+    });
     let sequence = new SpatialAveragePooling({ name: 'spatial_mean' }).apply(
       features,
     ) as tf.SymbolicTensor; // [B, T', C]
@@ -150,7 +172,12 @@ export function buildI3DTeacher(options: I3DTeacherOptions): I3DTeacher {
         .apply(poseInput) as tf.SymbolicTensor;
       for (let i = 0; i < layers; i++) {
         poseSequence = tf.layers
-          .dense({ units, activation: 'relu', name: `pose_dense_${i + 1}` })
+          .dense({
+            units,
+            activation: 'relu',
+            kernelInitializer: tf.initializers.glorotUniform({ seed: initializerSeed(seeds()) }),
+            name: `pose_dense_${i + 1}`,
+          })
           .apply(poseSequence) as tf.SymbolicTensor;
       }
       // The same frame arithmetic as the video stream: ⌈T / stride⌉ frames ('same' padding).
@@ -167,30 +194,31 @@ export function buildI3DTeacher(options: I3DTeacherOptions): I3DTeacher {
         keyDim: attentionKeyDim,
         dropout: attentionDropout,
         residual: true,
+        seed: seeds(5),
         name: 'video_pose_attention',
       }).apply([sequence, poseSequence]) as tf.SymbolicTensor;
     }
 
     for (let i = 0; i < lstmLayers; i++) {
-      sequence = tf.layers
-        .bidirectional({
-          layer: tf.layers.lstm({
-            units: lstmUnits,
-            returnSequences: true,
-            name: `lstm_${i + 1}`,
-            ...lstmInitializers(lstmUnits),
-          }),
-          mergeMode: 'concat',
-          name: `bilstm_${i + 1}`,
-        })
-        .apply(sequence) as tf.SymbolicTensor;
+      sequence = bidirectionalLstm({
+        units: lstmUnits,
+        seed: seeds(4),
+        lstmName: `lstm_${i + 1}`,
+        name: `bilstm_${i + 1}`,
+      }).apply(sequence) as tf.SymbolicTensor;
     }
-    if (dropout > 0)
-      sequence = tf.layers
-        .dropout({ rate: dropout, name: 'dropout' })
-        .apply(sequence) as tf.SymbolicTensor;
+    const classifierSeed = seeds();
+    if (dropout > 0) {
+      sequence = new Dropout({ rate: dropout, seed: seeds(), name: 'dropout' }).apply(
+        sequence,
+      ) as tf.SymbolicTensor;
+    }
     const logits = tf.layers
-      .dense({ units: numClasses, name: 'classifier' })
+      .dense({
+        units: numClasses,
+        kernelInitializer: tf.initializers.glorotUniform({ seed: initializerSeed(classifierSeed) }),
+        name: 'classifier',
+      })
       .apply(sequence) as tf.SymbolicTensor;
     const logProbs = new LogSoftmax({ name: 'log_softmax' }).apply(logits) as tf.SymbolicTensor;
     return tf.model({ inputs, outputs: logProbs, name: name ?? 'i3d_teacher' });

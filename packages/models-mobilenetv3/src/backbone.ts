@@ -1,6 +1,12 @@
 import * as tf from '@tensorflow/tfjs';
-import { ArgumentError, checkInteger, checkNumber, checkOneOf } from '@slr/core';
-import { BatchNormalization, HardSwish, SqueezeExcite } from '@slr/layers';
+import { ArgumentError, checkNumber, checkOneOf } from '@slr/core';
+import {
+  BatchNormalization,
+  HardSwish,
+  initializerSeed,
+  SqueezeExcite,
+  type SeedSequence,
+} from '@slr/layers';
 import {
   mobileNetV3Architecture,
   type MobileNetV3Activation,
@@ -13,16 +19,6 @@ import {
 const BN_EPSILON = 1e-3;
 /** Keras-style momentum equal to PyTorch's `momentum=0.01`. */
 const BN_MOMENTUM = 0.99;
-
-/** Hands out consecutive seeds (`undefined` throughout when no base seed was given). @internal */
-export type SeedSequence = () => number | undefined;
-
-/** Consecutive seeds from `seed` (checked as `options.seed` of `fn`). @internal */
-export function seedSequence(fn: string, seed: number | undefined): SeedSequence {
-  if (seed == null) return () => undefined;
-  let next = checkInteger(fn, 'options.seed', seed);
-  return () => next++;
-}
 
 /**
  * Checks the options every MobileNetV3 builder shares, so that an error names the builder the
@@ -60,7 +56,7 @@ function convInitializer(seed: number | undefined) {
     scale: 2,
     mode: 'fanOut',
     distribution: 'normal',
-    seed,
+    seed: initializerSeed(seed),
   });
 }
 
@@ -69,7 +65,12 @@ function convInitializer(seed: number | undefined) {
  * PyTorch calls the fan-out of the `[C, 1, k, k]` weight.
  */
 function depthwiseInitializer(seed: number | undefined) {
-  return tf.initializers.varianceScaling({ scale: 2, mode: 'fanIn', distribution: 'normal', seed });
+  return tf.initializers.varianceScaling({
+    scale: 2,
+    mode: 'fanIn',
+    distribution: 'normal',
+    seed: initializerSeed(seed),
+  });
 }
 
 /** Options shared by everything that builds MobileNetV3 layers. @internal */
@@ -190,7 +191,7 @@ function invertedResidual(
   if (block.squeezeExcite) {
     y = new SqueezeExcite({
       squeezeChannels: block.squeezeChannels,
-      seed: seeds(),
+      seed: seeds(2), // its reduce and expand kernels
       name: `${name}_se`,
     }).apply(y) as tf.SymbolicTensor;
   }

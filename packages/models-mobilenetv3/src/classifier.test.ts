@@ -227,7 +227,7 @@ describe('buildMobileNetV3Classifier and buildMobileNetV3Features: failures', ()
         "'options.batchNormMomentum' passed to 'FN' must be a finite number in [0, 1], but got 2",
       ],
       [{ inputShape: [32, 32, 0] }, "'options.inputShape' passed to 'FN' must be [H, W, C]"],
-      [{ seed: 'x' }, "'options.seed' passed to 'FN' must be an integer, but got 'x'"],
+      [{ seed: 'x' }, "'options.seed' passed to 'FN' must be a safe integer, but got 'x'"],
       [{ name: '' }, "'options.name' passed to 'FN' must be a non-empty string, but got ''"],
     ];
     const classifierCases: [Record<string, unknown>, string][] = [

@@ -1,13 +1,12 @@
 import * as tf from '@tensorflow/tfjs';
 import { ArgumentError, checkInteger, checkNumber, checkOneOf } from '@slr/core';
-import { disposeOnError, HardSwish } from '@slr/layers';
+import { disposeOnError, Dropout, HardSwish, initializerSeed, seedSequence } from '@slr/layers';
 import type { MobileNetV3Variant } from './architecture';
 import {
   applyMobileNetV3Features,
   checkFeatureOptions,
   checkImageShape,
   checkModelName,
-  seedSequence,
 } from './backbone';
 
 /** Checks the options of the image builders, the errors naming `fn`. */
@@ -27,7 +26,11 @@ export interface MobileNetV3FeaturesOptions {
   readonly inputShape: readonly [number | null, number | null, number];
   /** Width multiplier (default 1); channels are rounded to multiples of 8 as in torchvision. */
   readonly widthMultiplier?: number;
-  /** Base seed of the random initialisation (each layer takes the next one). Default: unseeded. */
+  /**
+   * Base seed of everything random in the model (a safe integer): each layer's initialisation
+   * takes the next seeds, and the dropout's masks the last (see `Dropout` of `@slr/layers`).
+   * Default: unseeded.
+   */
   readonly seed?: number;
   /** BatchNorm momentum, Keras-style (default 0.99, torchvision's `momentum=0.01`). */
   readonly batchNormMomentum?: number;
@@ -118,23 +121,33 @@ export function buildMobileNetV3Classifier(options: MobileNetV3ClassifierOptions
       seeds,
       batchNormMomentum: options.batchNormMomentum,
     });
+    // The dropout's seed is drawn last, so that a seed's weights are what they were before it.
+    const [denseSeed, logitsSeed, dropoutSeed] = [seeds(), seeds(), seeds()];
     let x = tf.layers.globalAveragePooling2d({ name: 'pool' }).apply(features) as tf.SymbolicTensor;
     x = tf.layers
       .dense({
         units: architecture.classifierChannels,
-        kernelInitializer: tf.initializers.randomNormal({ mean: 0, stddev: 0.01, seed: seeds() }),
+        kernelInitializer: tf.initializers.randomNormal({
+          mean: 0,
+          stddev: 0.01,
+          seed: initializerSeed(denseSeed),
+        }),
         name: 'classifier_dense',
       })
       .apply(x) as tf.SymbolicTensor;
     x = new HardSwish({ name: 'classifier_hswish' }).apply(x) as tf.SymbolicTensor;
-    x = tf.layers
-      .dropout({ rate: dropout, name: 'classifier_dropout' })
-      .apply(x) as tf.SymbolicTensor;
+    x = new Dropout({ rate: dropout, seed: dropoutSeed, name: 'classifier_dropout' }).apply(
+      x,
+    ) as tf.SymbolicTensor;
     x = tf.layers
       .dense({
         units: options.numClasses,
         activation: options.outputActivation === 'softmax' ? 'softmax' : 'linear',
-        kernelInitializer: tf.initializers.randomNormal({ mean: 0, stddev: 0.01, seed: seeds() }),
+        kernelInitializer: tf.initializers.randomNormal({
+          mean: 0,
+          stddev: 0.01,
+          seed: initializerSeed(logitsSeed),
+        }),
         name: 'logits',
       })
       .apply(x) as tf.SymbolicTensor;

@@ -208,7 +208,7 @@ describe('buildMobileNetV3Student: shapes and lengths', () => {
         { dropout: 1 },
         `'options.dropout' passed to '${fn}' must be a finite number in [0, 1), but got 1`,
       ],
-      [{ seed: 1.5 }, `'options.seed' passed to '${fn}' must be an integer, but got 1.5`],
+      [{ seed: 1.5 }, `'options.seed' passed to '${fn}' must be a safe integer, but got 1.5`],
       [{ name: 7 }, `'options.name' passed to '${fn}' must be a non-empty string, but got 7`],
     ];
     for (const [invalid, message] of cases) {

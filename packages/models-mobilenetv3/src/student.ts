@@ -3,10 +3,14 @@ import { ArgumentError, checkBoolean, checkInteger, checkNumber, describeValue }
 import type { Lengths } from '@slr/ctc';
 import {
   BatchNormalization,
+  bidirectionalLstm,
   disposeOnError,
+  Dropout,
+  initializerSeed,
   inputLengthsArray,
   LogSoftmax,
-  lstmInitializers,
+  seedSequence,
+  type SeedSequence,
   type SequenceModel,
 } from '@slr/layers';
 import type { MobileNetV3Variant } from './architecture';
@@ -15,8 +19,6 @@ import {
   checkFeatureOptions,
   checkImageShape,
   checkModelName,
-  seedSequence,
-  type SeedSequence,
 } from './backbone';
 import { parseTemporalHeadFor } from './temporal-head-parse';
 import { temporalOutputLength, type TemporalHeadSpec, type TemporalOp } from './temporal-head';
@@ -44,7 +46,12 @@ export interface MobileNetV3StudentOptions {
   readonly lstmUnits?: number;
   /** Dropout before the output projection (default 0.1). */
   readonly dropout?: number;
-  /** Base seed of the random initialisation (each layer takes the next one). Default: unseeded. */
+  /**
+   * Base seed of everything random in the model (a safe integer): each layer's initialisation
+   * takes the next seeds (both LSTM directions their own), and the dropout's masks the last
+   * (see `Dropout` of `@slr/layers`; `train()` positions them by its own seed and step).
+   * Default: unseeded.
+   */
   readonly seed?: number;
   /** BatchNorm momentum of the backbone, Keras-style (default 0.99, torchvision's `momentum=0.01`). */
   readonly batchNormMomentum?: number;
@@ -178,7 +185,7 @@ function buildStudentModel(
             scale: 2,
             mode: 'fanOut',
             distribution: 'normal',
-            seed: seeds(),
+            seed: initializerSeed(seeds()),
           }),
           name: `${name}_conv`,
         })
@@ -199,55 +206,31 @@ function buildStudentModel(
     }
   });
 
-  let bidirectional: tf.layers.Layer | null = null;
-  let backwardSeeds: { kernel?: number; recurrent?: number } = {};
   if (lstmUnits > 0) {
-    const lstm = tf.layers.lstm({
-      units: lstmUnits,
-      returnSequences: true,
-      ...lstmInitializers(lstmUnits, seeds()),
-    });
-    // Bidirectional clones the layer's config for both directions, seeds included: draw the
-    // backward direction's seeds now and re-initialise it below so that the two differ.
-    backwardSeeds = { kernel: seeds(), recurrent: seeds() };
-    bidirectional = tf.layers.bidirectional({
-      layer: lstm,
-      mergeMode: 'concat',
-      name: 'bilstm',
-    });
-    x = bidirectional.apply(x) as tf.SymbolicTensor;
+    // Four seeds: two per direction (tfjs's bidirectional clones one LSTM's seeds otherwise).
+    x = bidirectionalLstm({ units: lstmUnits, seed: seeds(4), name: 'bilstm' }).apply(
+      x,
+    ) as tf.SymbolicTensor;
   }
-  if (dropout > 0)
-    x = tf.layers.dropout({ rate: dropout, name: 'dropout' }).apply(x) as tf.SymbolicTensor;
+  const classifierSeed = seeds();
+  if (dropout > 0) {
+    x = new Dropout({ rate: dropout, seed: seeds(), name: 'dropout' }).apply(
+      x,
+    ) as tf.SymbolicTensor;
+  }
   x = tf.layers
     .dense({
       units: numClasses,
-      kernelInitializer: tf.initializers.glorotUniform({ seed: seeds() }),
+      kernelInitializer: tf.initializers.glorotUniform({ seed: initializerSeed(classifierSeed) }),
       name: 'classifier',
     })
     .apply(x) as tf.SymbolicTensor;
   const logProbs = new LogSoftmax({ name: 'log_softmax' }).apply(x) as tf.SymbolicTensor;
-  const model = tf.model({
+  return tf.model({
     inputs: videos,
     outputs: logProbs,
     name: options.name ?? `mobilenet_v3_${options.variant}_student`,
   });
-
-  if (bidirectional != null && backwardSeeds.kernel !== undefined) {
-    const weights = bidirectional.getWeights(); // forward kernel, recurrent, bias; backward the same
-    const limit = 1 / Math.sqrt(lstmUnits);
-    const fresh = tf.tidy(() => [
-      tf.initializers
-        .randomUniform({ minval: -limit, maxval: limit, seed: backwardSeeds.kernel })
-        .apply(weights[3].shape),
-      tf.initializers
-        .randomUniform({ minval: -limit, maxval: limit, seed: backwardSeeds.recurrent })
-        .apply(weights[4].shape),
-    ]);
-    bidirectional.setWeights([weights[0], weights[1], weights[2], fresh[0], fresh[1], weights[5]]);
-    tf.dispose(fresh);
-  }
-  return model;
 }
 
 /**

@@ -50,8 +50,9 @@ export function xavierReinit(
 }
 
 /**
- * Sets the `rate` of every `Dropout` layer of `model` (nested models included) and returns the
- * names of the layers changed.
+ * Sets the `rate` of every dropout layer of `model` (nested models included: tfjs's `Dropout`
+ * and `SpatialDropout1D`, and the `Dropout` of `@slr/layers`) and returns the names of the
+ * layers changed. The attention dropout of a `CrossAttention` layer is left as built.
  *
  * @example
  * ```ts
@@ -62,7 +63,7 @@ export function setDropoutRate(model: tf.LayersModel, rate: number): string[] {
   checkNumber('setDropoutRate', 'rate', rate, { min: 0, max: 1, maxExclusive: true });
   const changed: string[] = [];
   for (const layer of layersOf(model.layers)) {
-    if (layer.getClassName() === 'Dropout' || layer.getClassName() === 'SpatialDropout1D') {
+    if (['Dropout', 'SpatialDropout1D', 'SlrDropout'].includes(layer.getClassName())) {
       (layer as unknown as { rate: number }).rate = rate;
       changed.push(layer.name);
     }

@@ -1,5 +1,6 @@
 /** The checks of {@link train}'s options, made before anything is trained. */
 import { ArgumentError, checkBoolean, checkInteger, checkNumber, checkOptions } from '@slr/core';
+import { checkAugmentOptions } from '@slr/data';
 import type { SequenceModel } from '@slr/layers';
 import type { EarlyStoppingOptions } from './early-stopping';
 import { checkOptimizerConfig } from './optimizer-checks';
@@ -136,6 +137,7 @@ export function checkTrainOptions(fn: string, options: TrainOptions): TrainPlan 
   if (options.seed !== undefined && !Number.isSafeInteger(options.seed))
     throw new ArgumentError(fn, 'options.seed', 'be a safe integer', options.seed);
   if (options.shuffle !== undefined) checkBoolean(fn, 'options.shuffle', options.shuffle);
+  if (options.augment !== undefined) checkAugmentOptions(options.augment, fn, 'options.augment');
   if (options.evalEvery !== undefined)
     checkInteger(fn, 'options.evalEvery', options.evalEvery, { min: 1 });
   if (options.evalBeamWidth !== undefined)

@@ -1,6 +1,12 @@
 /** The options of {@link train} and what it returns. */
 import type * as tf from '@tensorflow/tfjs';
-import type { BatchSource, GlossVocabulary, SignBatch, SignSample } from '@slr/data';
+import type {
+  AugmentOptions,
+  BatchSource,
+  GlossVocabulary,
+  SignBatch,
+  SignSample,
+} from '@slr/data';
 import type { LayerPattern, SequenceModel } from '@slr/layers';
 import type { TrainCallback } from './callbacks';
 import type { EarlyStoppingOptions } from './early-stopping';
@@ -111,12 +117,23 @@ export interface TrainOptions {
   /** CTC label smoothing ε in [0, 1] (see `smoothedCtcLoss`). */
   labelSmoothing?: number;
   /**
-   * Seed of batch order (epoch `e` draws from `[seed, e]`) and of Xavier re-initialisation.
-   * Default 0.
+   * Seed of everything random in training (a safe integer): the batch order and augmentation
+   * of epoch `e` (drawn from `[seed, e]`), the dropout masks of step `s` (every `Dropout` and
+   * `CrossAttention` of `@slr/layers` in the model, positioned at `(seed, s)` by
+   * `setRandomStep` before each step) and Xavier re-initialisation. The same seed on the same
+   * backend gives the same run, bit for bit on `cpu`, and a resumed run continues every stream
+   * where the checkpoint left it. Build the model with a seed too (`seed` of every `@slr` model
+   * builder) for its initial weights. Default 0.
    */
   seed?: number;
   /** Shuffle the training samples each epoch (seeded by `[seed, epoch]`). Default `true`. */
   shuffle?: boolean;
+  /**
+   * Training augmentation of each sample (see `AugmentOptions` of `@slr/data`), drawn from
+   * `[seed, epoch]` through its own stream (turning it on does not change the batch order).
+   * Default: none.
+   */
+  augment?: AugmentOptions;
   /** Evaluate every this many epochs (and after the last). Default 1. */
   evalEvery?: number;
   /** Also decode with beam search of this width when evaluating. */

@@ -37,6 +37,10 @@ describe('configuration errors name the field before training', () => {
     [{ schedule: { base: 'cosine', warmupSteps: 100 } }, 'schedule.warmupSteps'],
     [{ vocabulary: GlossVocabulary.ordered(['A', 'B']) }, 'mismatched vocabulary'],
     [{ earlyStop: { werZero: true } }, 'evalSamples'],
+    [
+      { augment: { timeScale: 2 } },
+      "Argument 'options.augment.timeScale' passed to 'train' must be a finite number in [0, 1), but got 2.",
+    ],
   ] as [Partial<TrainOptions>, string][])('%j', (over, field) => {
     let stepped = false;
     const o = base({
@@ -81,6 +85,12 @@ describe('train', () => {
     expect(steps).toBe(50);
     expect(counts).toHaveLength(25);
     expect(new Set(counts).size).toBe(1);
+  });
+
+  it("sets the rate of @slr/layers' Dropout with options.dropout", async () => {
+    const o = base({ model: tinySequenceModel({ features: 12, numClasses: 5, dropout: 0.5 }) });
+    await train({ ...o, dropout: 0.1, epochs: 1 });
+    expect((o.model.model.getLayer('drop') as unknown as { rate: number }).rate).toBe(0.1);
   });
 
   it('overfits 3 samples to 0% WER (integration)', async () => {

@@ -20,7 +20,7 @@ import {
   type SignBatch,
   type SignSample,
 } from '@slr/data';
-import { setTrainable, type SequenceModel } from '@slr/layers';
+import { setRandomStep, setTrainable, type SequenceModel } from '@slr/layers';
 import { AdviceWarnings } from './advice-warnings';
 import type {
   BatchLogs,
@@ -332,6 +332,7 @@ export class Trainer {
       shuffle: options.shuffle ?? true,
       seed: state.seed,
       epoch: epochIndex,
+      ...(options.augment === undefined ? {} : { augment: options.augment }),
     })) {
       let logs: BatchLogs;
       try {
@@ -480,6 +481,8 @@ export class Trainer {
     let value: tf.Scalar | undefined;
     let grads: tf.NamedTensorMap = {};
     try {
+      // This step's dropout masks: from (seed, step) alone, so that a resumed run draws them too.
+      setRandomStep(model.model, this.trainingState.seed, step);
       teacher = distillation?.targets.batch(batch.ids);
       // In a tidy scope, so that a model or loss that throws leaves no tensor behind.
       ({ value, grads } = tf.tidy(() =>

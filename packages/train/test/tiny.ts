@@ -4,13 +4,14 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { afterEach } from 'vitest';
 import { SeededRandom, type SignSample } from '@slr/data';
-import { LogSoftmax, type SequenceModel } from '@slr/layers';
+import { Dropout, LogSoftmax, type SequenceModel } from '@slr/layers';
 import type { TrainOptions } from '../src/train-options';
 
 /**
  * A tiny {@link SequenceModel} for tests: frames `[B, T, H, W, 3]` flattened per frame, a
- * hidden dense layer, a dense layer to `numClasses` and a log-softmax (left out with
- * `logSoftmax: false`: the raw-logits bug); no downsampling.
+ * hidden dense layer, optionally `@slr/layers`' (unseeded) `Dropout`, a dense layer to
+ * `numClasses` and a log-softmax (left out with `logSoftmax: false`: the raw-logits bug); no
+ * downsampling.
  *
  * @example
  * ```ts
@@ -36,7 +37,7 @@ export function tinySequenceModel(options: {
     })
     .apply(input) as tf.SymbolicTensor;
   if (options.dropout !== undefined)
-    x = tf.layers.dropout({ rate: options.dropout, name: 'drop' }).apply(x) as tf.SymbolicTensor;
+    x = new Dropout({ rate: options.dropout, name: 'drop' }).apply(x) as tf.SymbolicTensor;
   x = tf.layers
     .dense({
       units: options.numClasses,

@@ -9,6 +9,8 @@ import { applyAugmentation } from './augment-impl';
 import type { SeededRandom } from './random';
 import { checkAugmentOptions, checkSample } from './sample-checks';
 
+export { checkAugmentOptions };
+
 /**
  * Which augmentations {@link augmentSample} applies; each is off unless set, so `{}` changes
  * nothing. Random values are drawn per sample (one draw per transform, the same for all its

@@ -52,6 +52,8 @@ export interface CheckpointRun {
   labelSmoothing?: number;
   /** The run's `dropout`, when set. */
   dropout?: number;
+  /** The run's `augment`, when set. */
+  augment?: TrainOptions['augment'];
   /** The run's `earlyStop`, when set. */
   earlyStop?: TrainOptions['earlyStop'];
   /** The names of the run's callbacks, in order (`'(unnamed)'` for those without one). */

@@ -36,6 +36,7 @@ const ADJUSTABLE = [
   'clipNorm',
   'labelSmoothing',
   'dropout',
+  'augment',
   'earlyStop',
 ] as const;
 
