@@ -3,7 +3,7 @@
  * reduction 'mean') with the fused kernels and with the composite implementation, PyTorch's
  * time for the same shapes in the same run when it is installed (CUDA when the backend is
  * webgpu and CUDA is available, otherwise the CPU with one thread), and greedy / beam-search
- * decoding per utterance.
+ * decoding per utterance, and the latency of the streaming decoders per pushed frame.
  *
  *   pnpm bench:ctc [--backend cpu|webgpu] [--iterations 30] [--python python3] [--shapes cslr,speech]
  *
@@ -15,7 +15,16 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { setupBackend } from '@slr/backend/node';
 import * as webgpuModule from '@tensorflow/tfjs-backend-webgpu';
-import { ctcBeamSearch, ctcGreedyDecode, ctcLoss, logSoftmax } from '../src/index';
+import {
+  createCtcStreamingBeamSearch,
+  createCtcStreamingGreedyDecoder,
+  ctcBeamSearch,
+  ctcGreedyDecode,
+  ctcLoss,
+  logSoftmax,
+  NGramLanguageModel,
+  type CtcStreamingDecoder,
+} from '../src/index';
 import {
   CTC_LOSS,
   CTC_LOSS_GRAD,
@@ -127,6 +136,100 @@ async function timeDecoders(shape: Shape): Promise<{ greedy: number; beam: numbe
   const beam = await time(() => ctcBeamSearch(logProbs, undefined, { beamWidth: 10 }));
   logProbs.dispose();
   return { greedy, beam };
+}
+
+/** A random bigram ARPA model over the token ids `1..V-1` (words are the ids in decimal). */
+function randomBigramArpa(vocabularySize: number, bigramsPerWord: number, seed = 1): string {
+  let state = seed;
+  const random = (): number => {
+    state = (state * 1664525 + 1013904223) >>> 0;
+    return state / 2 ** 32;
+  };
+  const words = ['<unk>', '<s>', '</s>'];
+  for (let id = 1; id < vocabularySize; id++) words.push(String(id));
+  const unigrams = words.map(
+    (w) => `${(-1 - 3 * random()).toFixed(4)}\t${w}\t${(-0.5 * random()).toFixed(4)}`,
+  );
+  const bigrams = new Set<string>();
+  for (const w of words) {
+    if (w === '</s>' || w === '<unk>') continue;
+    for (let k = 0; k < bigramsPerWord; k++) {
+      const next = words[2 + Math.floor(random() * (words.length - 2))];
+      if (next !== '<s>') bigrams.add(`${w} ${next}`);
+    }
+  }
+  const bigramLines = [...bigrams].map((key) => `${(-0.3 - 2 * random()).toFixed(4)}\t${key}`);
+  return [
+    '\\data\\',
+    `ngram 1=${unigrams.length}`,
+    `ngram 2=${bigramLines.length}`,
+    '',
+    '\\1-grams:',
+    ...unigrams,
+    '',
+    '\\2-grams:',
+    ...bigramLines,
+    '',
+    '\\end\\',
+    '',
+  ].join('\n');
+}
+
+/** Median and 95th percentile of samples. */
+function percentiles(samples: number[]): { median: number; p95: number } {
+  const sorted = [...samples].sort((a, b) => a - b);
+  return {
+    median: sorted[Math.floor(sorted.length / 2)],
+    p95: sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * 0.95))],
+  };
+}
+
+interface StreamingTiming {
+  label: string;
+  chunk: number;
+  median: number;
+  p95: number;
+}
+
+/**
+ * Milliseconds per pushed frame of the streaming decoders (V = 1296, beam width 10, with and
+ * without a bigram LM), pushing `chunk` frames at a time: each push is timed and divided by
+ * its frames. The frames are log-softmax(4 · N(0, 1)) as in the decoding benchmark, read once
+ * into a Float32Array (what a browser app pushes after `await logProbs.data()`); a first pass
+ * over the stream warms the JIT up.
+ */
+async function timeStreaming(frames: number): Promise<StreamingTiming[]> {
+  const V = 1296;
+  const logProbs = tf.tidy(() =>
+    tf.logSoftmax(tf.mul(tf.randomNormal([frames, V], 0, 1, 'float32', 5), 4)),
+  );
+  const data = await logProbs.data<'float32'>();
+  logProbs.dispose();
+  const lm = NGramLanguageModel.fromArpa(randomBigramArpa(V, 20));
+  const decoders: [string, () => CtcStreamingDecoder<unknown>][] = [
+    ['greedy', () => createCtcStreamingGreedyDecoder({ classes: V })],
+    ['beam 10', () => createCtcStreamingBeamSearch({ classes: V, beamWidth: 10 })],
+    ['beam 10 + bigram LM', () => createCtcStreamingBeamSearch({ classes: V, beamWidth: 10, lm })],
+  ];
+  const timings: StreamingTiming[] = [];
+  for (const [label, make] of decoders) {
+    for (const chunk of [1, 8]) {
+      const decoder = make();
+      const samples: number[] = [];
+      for (let pass = 0; pass < 2; pass++) {
+        decoder.reset();
+        for (let t = 0; t + chunk <= frames; t += chunk) {
+          const frame = data.subarray(t * V, (t + chunk) * V);
+          const start = performance.now();
+          decoder.push(frame);
+          if (pass === 1) samples.push((performance.now() - start) / chunk);
+        }
+        decoder.finish();
+      }
+      timings.push({ label, chunk, ...percentiles(samples) });
+    }
+  }
+  return timings;
 }
 
 interface Reference {
@@ -263,6 +366,17 @@ async function main(): Promise<void> {
   console.log(
     `\nDecoding on ${cslr.name} (T${cslr.T} V${cslr.V}), ms per utterance: greedy ` +
       `${fmt(decoders.greedy)}, beam search (width 10) ${fmt(decoders.beam)}`,
+  );
+
+  const streamFrames = 1000;
+  const streaming = await timeStreaming(streamFrames);
+  console.log(
+    `\nStreaming decoders, V1296, ms per pushed frame over a ${streamFrames}-frame stream ` +
+      '(log-softmax(4 · N(0, 1)) frames pushed as Float32Array)',
+  );
+  printTable(
+    ['decoder', 'frames per push', 'median', 'p95'],
+    streaming.map((s) => [s.label, String(s.chunk), fmt(s.median), fmt(s.p95)]),
   );
 }
 

@@ -35,7 +35,7 @@ export function isTensor(value: unknown): value is tf.Tensor {
 }
 
 /** Whether `value` has what the decoders read of a tensor (duck-typed: any copy of tfjs). */
-function isTensorLike(value: unknown): value is tf.Tensor {
+export function isTensorLike(value: unknown): value is tf.Tensor {
   const candidate = value as { shape?: unknown; dtype?: unknown; rank?: unknown } | null;
   return (
     candidate != null &&

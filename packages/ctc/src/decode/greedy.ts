@@ -4,6 +4,7 @@
 import type * as tf from '@tensorflow/tfjs';
 import { checkOptions } from '@slr/core';
 import type { Lengths } from '../checks';
+import { GreedyPath } from './greedy-path';
 import { checkDecoderInput, type CtcGreedyDecodeOptions, type CtcHypothesis } from './types';
 
 /**
@@ -45,31 +46,11 @@ export async function ctcGreedyDecode(
   );
   const data = await logProbs.data<'float32'>();
   const hypotheses: CtcHypothesis[] = [];
+  const path = new GreedyPath(classes, blank);
   for (let b = 0; b < batch; b++) {
-    const tokens: number[] = [];
-    const frames: number[] = [];
-    let score = 0;
-    let previous = -1;
-    for (let t = 0; t < lengths[b]; t++) {
-      const offset = (t * batch + b) * classes;
-      let best = 0;
-      let bestLogProb = data[offset];
-      for (let v = 1; v < classes; v++) {
-        const logProb = data[offset + v];
-        // A NaN never wins, but any number replaces a NaN best.
-        if (logProb > bestLogProb || (Number.isNaN(bestLogProb) && !Number.isNaN(logProb))) {
-          best = v;
-          bestLogProb = logProb;
-        }
-      }
-      score += bestLogProb;
-      if (best !== previous && best !== blank) {
-        tokens.push(best);
-        frames.push(t);
-      }
-      previous = best;
-    }
-    hypotheses.push({ tokens, score, frames, acousticScore: score, lmScore: 0 });
+    path.reset();
+    for (let t = 0; t < lengths[b]; t++) path.step(data, (t * batch + b) * classes);
+    hypotheses.push(path.hypothesis());
   }
   return hypotheses;
 }
