@@ -11,3 +11,4 @@ export * from './classifier';
 export * from './temporal-head';
 export * from './time-folding';
 export * from './student';
+export * from './streaming';
