@@ -54,7 +54,8 @@ export async function writeReport(
 
 /**
  * Writes a comparison report — summary text, tables, learning curves with one line per run
- * and bar charts with error bars — as one self-contained HTML page `dir/fileName` (default
+ * (optional bands), bar charts and labelled scatter charts with error bars — as one
+ * self-contained HTML page `dir/fileName` (default
  * `comparison.html`; the page of `renderComparisonReportHtml`, inline SVG, no scripts or
  * external resources), atomically by `writeFileAtomic` of `@slr/core/node`; `dir` is created
  * when missing. Returns the file's path.
