@@ -9,3 +9,4 @@ export * from './types';
 export * from './vocabulary';
 export * from './synthetic/index';
 export * from './batch/index';
+export * from './video/y4m';

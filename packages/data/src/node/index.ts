@@ -10,3 +10,4 @@ export * from './phoenix/keypoints';
 export * from './phoenix/writer';
 export * from './phoenix/reader';
 export type { ProgressOptions } from './phoenix/progress';
+export * from './y4m-file';
