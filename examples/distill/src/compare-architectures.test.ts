@@ -173,7 +173,7 @@ describe('the architecture comparison on the cpu backend, tiny configuration', (
       ['I3D teacher', 'CTC', '1'],
       ['MobileNetV3-Large student', NOT_TRAINED, '—'],
       ['MobileNetV3-Small student', 'from scratch', '2'],
-      ['MobileNetV3-Small student', 'distilled', '2'],
+      ['MobileNetV3-Small student', 'frame-level KD', '2'],
     ]);
     expect(rows[0].slice(7)).toEqual(['20.0', '19.0', '20.0', '19.0']);
     expect(rows[1].slice(7)).toEqual(['—', '—', '—', '—']);
@@ -191,9 +191,13 @@ describe('the architecture comparison on the cpu backend, tiny configuration', (
     expect(json.wer).toHaveLength(3);
     expect(json.distillation.trainedVariant).toBe('small');
     const html = readFileSync(join(out, 'comparison.html'), 'utf8');
-    expect(svgCount(html)).toBe(5);
-    expect(html.match(/<figure/g)).toHaveLength(5);
+    // The bars, then a scatter of test WER against parameters and one against the step time.
+    expect(svgCount(html)).toBe(7);
+    expect(html.match(/<figure/g)).toHaveLength(7);
     expect(html).toContain('Test WER, greedy (mean ± sd over seeds)');
+    expect(html).toContain('against trainable parameters');
+    expect(html).toContain('against the training step (cpu)');
+    expect(html).toContain('MobileNetV3-Small student, frame-level KD');
   });
 });
 

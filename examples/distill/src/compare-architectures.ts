@@ -29,6 +29,7 @@ import {
 import {
   median,
   type ComparisonBars,
+  type ComparisonScatter,
   type ComparisonReport,
   type ComparisonTable,
 } from '@slr/diagnostics';
@@ -36,7 +37,7 @@ import { writeComparisonReport } from '@slr/diagnostics/node';
 import type { SequenceModel } from '@slr/layers';
 import { saveModel } from '@slr/layers/node';
 import { meanSd } from './distill';
-import type { RunKind, RunResult } from './experiment';
+import { STUDENT_KINDS, type RunKind, type RunResult } from './experiment';
 import {
   buildStudent,
   buildTeacher,
@@ -519,7 +520,8 @@ export interface WerRow {
 const TRAINING: Record<RunKind, string> = {
   teacher: 'CTC',
   scratch: 'from scratch',
-  distilled: 'distilled',
+  distilled: 'frame-level KD',
+  vac: 'frame-level KD (VAC settings)',
   sequence: 'sequence-level KD',
 };
 
@@ -539,7 +541,7 @@ const TRAINING: Record<RunKind, string> = {
 export function werRows(results: DistillationResults): WerRow[] {
   const variant = results.config.student?.variant ?? 'small';
   const rows: WerRow[] = [];
-  for (const kind of ['teacher', 'scratch', 'distilled', 'sequence'] as const) {
+  for (const kind of ['teacher', ...STUDENT_KINDS] as const) {
     const runs = results.runs.filter((r) => r.kind === kind);
     if (runs.length === 0) continue;
     const stat = (pick: (r: RunResult) => number): WerStat => meanSd(runs.map(pick));
@@ -763,7 +765,51 @@ export function architectureReport(
     summary: comparison.notes,
     tables: [comparison.table],
     bars,
+    scatters: werScatters(comparison),
   };
+}
+
+/**
+ * Test WER (greedy, mean ± sd over seeds) of every trained model against its trainable
+ * parameters and against its training-step time on each timed backend: one point per model
+ * and way of training. None without distillation results.
+ */
+function werScatters(
+  comparison: Omit<ArchitectureComparison, 'files' | 'markdown'>,
+): ComparisonScatter[] {
+  const points = (x: (m: ArchitectureMeasurement) => number | undefined) =>
+    comparison.wer.flatMap((r) => {
+      const m = comparison.measurements.find((e) => e.id === r.model);
+      const value = m === undefined ? undefined : x(m);
+      return m === undefined || value === undefined
+        ? []
+        : [
+            {
+              label: `${m.label}, ${r.training}`,
+              x: value,
+              y: 100 * r.test.greedy.mean,
+              yError: 100 * r.test.greedy.sd,
+              group: r.model === 'teacher' ? 'teacher' : r.training,
+            },
+          ];
+    });
+  if (comparison.wer.length === 0) return [];
+  return [
+    {
+      caption: 'Test WER (greedy, %, mean ± sd over seeds) against trainable parameters',
+      xLabel: 'trainable parameters',
+      yLabel: 'test WER (%)',
+      points: points((m) => m.parameters),
+    },
+    ...comparison.backends
+      .filter((b) => b.available)
+      .map((b) => ({
+        caption: `Test WER (greedy, %, mean ± sd over seeds) against the training step (${backendLabel(b)})`,
+        xLabel: 'training step (ms)',
+        yLabel: 'test WER (%)',
+        points: points((m) => m.stepMs[b.name]),
+      })),
+  ];
 }
 
 /** Options of {@link compareArchitectures}. */

@@ -6,7 +6,7 @@ import * as tf from '@tensorflow/tfjs';
 import { setupBackend } from '@slr/backend/node';
 import { describeRequiring, testBackends } from '@slr/test-utils';
 import { loadSoftTargets } from '@slr/train/node';
-import { meanSd, resultsTable, runExperiment, verdict } from './distill';
+import { meanSd, pairedComparison, resultsTable, runExperiment, verdict } from './distill';
 import { files, teacherIdentity, type RunResult } from './experiment';
 import { EXPERIMENTS, type ExperimentConfig } from './recipes';
 
@@ -25,17 +25,18 @@ const micro: ExperimentConfig = {
   },
   teacherBudget: { ...EXPERIMENTS.small.teacherBudget, epochs: 1, batchSize: 6, evalEvery: 1 },
   studentBudget: { ...EXPERIMENTS.small.studentBudget, epochs: 1, batchSize: 6, evalEvery: 1 },
+  video: { ...EXPERIMENTS.small.video, fps: 8 },
   beamWidth: 3,
   seeds: [1],
 };
 
 describe('the distillation experiment, end to end on a micro corpus', () => {
-  it('trains the teacher, caches its soft targets, trains three students, writes table and report', async () => {
+  it('trains the teacher, caches its soft targets, trains four students, writes table and report', async () => {
     const lines: string[] = [];
     const runs = await runExperiment(micro, {
       backend: 'cpu',
       out,
-      modes: ['scratch', 'distilled', 'sequence'],
+      modes: ['scratch', 'distilled', 'vac', 'sequence'],
       parallel: 1,
       retrainTeacher: false,
       log: (l) => lines.push(l),
@@ -44,6 +45,7 @@ describe('the distillation experiment, end to end on a micro corpus', () => {
       'teacher',
       'scratch-seed1',
       'distilled-seed1',
+      'vac-seed1',
       'sequence-seed1',
     ]);
     for (const r of runs) {
@@ -53,17 +55,33 @@ describe('the distillation experiment, end to end on a micro corpus', () => {
       expect(existsSync(files.run(out, r.name))).toBe(true);
     }
     expect(runs[2].history[0].kdLoss).toBeGreaterThan(0);
+    expect(runs[3].history[0].kdLoss).toBeGreaterThan(0);
     expect(runs[1].history[0].kdLoss).toBeUndefined();
+    // The teacher's soft targets, described; every run's training-split WER.
+    const stats = runs[0].softTargets;
+    expect(stats?.blankFrames).toBeGreaterThanOrEqual(0);
+    expect(stats?.blankFrames).toBeLessThanOrEqual(1);
+    expect(Object.keys(stats?.meanTopProbabilityAt ?? {})).toEqual(['τ=2', 'τ=8']);
+    expect(stats?.teacherFrames).toBeGreaterThan(0);
+    for (const r of runs) expect(r.train?.greedy).toBeGreaterThanOrEqual(0);
     const targets = await loadSoftTargets(files.softTargets(out), {
       expectTeacher: { config: teacherIdentity(micro).config },
     });
     expect(targets.size).toBe(6);
     const results = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8'));
-    expect(results.runs).toHaveLength(4);
+    expect(results.runs).toHaveLength(5);
+    expect(results.comparisons.map((c: { arm: string }) => c.arm)).toEqual([
+      'distilled',
+      'vac',
+      'sequence',
+    ]);
     const html = readFileSync(join(out, 'report.html'), 'utf8');
     expect(html).toContain('Knowledge distillation: I3D teacher → MobileNetV3 student');
-    expect(html.match(/<svg/g)?.length).toBe(3);
-    expect(readFileSync(join(out, 'results.md'), 'utf8')).toContain('| student, distilled | 1 |');
+    expect(html).toContain('per seed');
+    expect(html.match(/<svg/g)?.length).toBe(4);
+    expect(readFileSync(join(out, 'results.md'), 'utf8')).toContain(
+      '| student, frame-level KD | 1 |',
+    );
     expect(lines.some((l) => l.includes('sequence-level targets'))).toBe(true);
 
     // A second run reuses the cached teacher and the students whose configuration is unchanged.
@@ -162,13 +180,36 @@ describe('the table and the verdict', () => {
       run('distilled', 3, 0.52),
     ];
     expect(resultsTable(runs)).toContain('| student, from scratch | 3 | 10 | 60.0 ± 10.0 |');
+    // Deltas −0.20, −0.19, −0.18: mean −0.19, sd 0.01, standard error 0.01 / √3; the gap
+    // between the scratch students (0.6) and the teacher (0.1) is 0.5, so 38% of it closed.
+    const c = pairedComparison(runs, 'distilled');
+    expect(c?.seeds).toEqual([1, 2, 3]);
+    expect(c?.deltas.greedy.map((d) => Number(d.toFixed(6)))).toEqual([-0.2, -0.19, -0.18]);
+    expect(c?.mean.greedy).toBeCloseTo(-0.19, 12);
+    expect(c?.standardError.greedy).toBeCloseTo(0.01 / Math.sqrt(3), 12);
+    expect(c?.gap.greedy).toBeCloseTo(0.5, 12);
+    expect(c?.gapClosed.greedy).toBeCloseTo(0.38, 12);
     expect(verdict(runs)).toMatch(
-      /^Distillation lowered the student's test WER \(greedy\) by 19.0 points \(mean over 3 seeds, ± 1.0 sd; better on 3 of 3 seeds/,
+      /^student, frame-level KD against from scratch, test WER paired by seed: greedy 19.0 points lower \(± 0.6 standard error, more than twice its standard error; better on 3 of 3 seeds, 38% of the 50.0-point teacher–student gap closed\)/,
     );
-    expect(verdict(runs)).toContain('larger than twice its standard error');
-    expect(verdict([run('scratch', 1, 0.5), run('distilled', 1, 0.6)])).toMatch(
-      /raised the student's test WER \(greedy\) by 10.0 points/,
+    // Unpaired seeds are left out; a worse arm closes a negative share.
+    const worse = [run('teacher', 1, 0.2), run('scratch', 1, 0.5), run('scratch', 2, 0.5)];
+    const w = pairedComparison([...worse, run('vac', 2, 0.6)], 'vac');
+    expect(w?.seeds).toEqual([2]);
+    expect(w?.gapClosed.greedy).toBeCloseTo(-1 / 3, 12);
+    expect(verdict([...worse, run('vac', 2, 0.6)], 'vac')).toMatch(
+      /greedy 10.0 points higher \(± 0.0 standard error; better on 0 of 1 seeds, the 30.0-point teacher–student gap widened by 33%\)/,
     );
+    // No teacher, or a teacher no better than the students: no gap to close.
+    expect(
+      pairedComparison([run('scratch', 1, 0.5), run('distilled', 1, 0.4)], 'distilled')?.gapClosed,
+    ).toEqual({ greedy: undefined, beam: undefined });
+    expect(
+      pairedComparison(
+        [run('teacher', 1, 0.6), run('scratch', 1, 0.5), run('sequence', 1, 0.4)],
+        'sequence',
+      )?.gap.greedy,
+    ).toBeUndefined();
     expect(verdict([run('scratch', 1, 0.5)])).toBeUndefined();
   });
 });

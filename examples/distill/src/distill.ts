@@ -6,13 +6,16 @@
  *
  * 1. train the teacher and cache its soft targets (per-frame log-probabilities and beam
  *    transcripts of every training sample);
- * 2. train the student from scratch, and the student with distillation under the same budget
- *    (`α·CTC + (1 − α)·τ²·KL`), for each seed;
- * 3. evaluate dev and test WER, greedy and beam search, and print the table (mean ± standard
- *    deviation over seeds), write `results.json` and a report with the learning curves.
+ * 2. for each seed, train the student from scratch, with frame-level distillation
+ *    (`α·CTC + (1 − α)·τ²·KL`, Hinton's settings and the VAC settings) and with sequence-level
+ *    distillation, all under the same budget and the same seeds;
+ * 3. evaluate train, dev and test WER, greedy and beam search, print the table (mean ± standard
+ *    deviation over seeds) and the paired comparisons (per-seed differences, standard error,
+ *    share of the teacher–student gap closed), write `results.json` and a report with the
+ *    learning curves.
  *
- *   pnpm distill [--size small|large] [--backend cpu|webgpu] [--seeds 1,2,3] [--parallel 2]
- *                [--modes scratch,distilled,sequence] [--retrain-teacher] [--out DIR]
+ *   pnpm distill [--size small|large] [--backend cpu|webgpu] [--seeds 1,2,3,4,5] [--parallel 2]
+ *                [--modes scratch,distilled,vac,sequence] [--retrain-teacher] [--out DIR]
  */
 import { fork } from 'node:child_process';
 import { writeFileAtomic } from '@slr/core/node';
@@ -25,6 +28,7 @@ import type { ComparisonReport } from '@slr/diagnostics';
 import { writeComparisonReport } from '@slr/diagnostics/node';
 import { existsSync } from 'node:fs';
 import {
+  STUDENT_KINDS,
   files,
   readRunResult,
   runJob,
@@ -41,8 +45,10 @@ import { loadSoftTargets } from '@slr/train/node';
 const USAGE = `Options:
   --size <small|large>   small (default): a 2-core CPU in about 15 minutes; large: for a GPU (webgpu)
   --backend <name>       cpu (default) | webgpu
-  --seeds <list>         student seeds (default 1,2,3)
-  --modes <list>         student runs per seed: scratch, distilled, sequence (default scratch,distilled)
+  --seeds <list>         student seeds, shared by every arm (default 1,2,3,4,5)
+  --teacher-seed <n>     the teacher's seed (default 1)
+  --modes <list>         student runs per seed: scratch, distilled (frame-level KD), vac (frame-level
+                         KD with the VAC settings), sequence (default: all four)
   --parallel <n>         runs at once, each in its own process (default: 2 on cpu with ≥ 2 cores, else 1)
   --retrain-teacher      train the teacher even when a matching one is cached in --out
   --rerun-students       train every student again, even those whose results in --out match
@@ -67,18 +73,88 @@ const pm = (values: readonly number[]): string => {
 const LABEL: Record<RunKind, string> = {
   teacher: 'I3D teacher',
   scratch: 'student, from scratch',
-  distilled: 'student, distilled',
+  distilled: 'student, frame-level KD',
+  vac: 'student, frame-level KD (VAC settings)',
   sequence: 'student, sequence-level KD',
 };
+
+/** Every kind, in the order of the tables. */
+const KINDS: readonly RunKind[] = ['teacher', ...STUDENT_KINDS];
+
+/** The arms compared with the students from scratch. */
+const ARMS = ['distilled', 'vac', 'sequence'] as const;
+
+/** What one arm gained over the students from scratch, seed by seed (test WER). */
+export interface PairedComparison {
+  arm: 'distilled' | 'vac' | 'sequence';
+  /** The seeds both arms ran with, in order. */
+  seeds: number[];
+  /** Per seed, arm − scratch, in WER (fractions): negative is better. */
+  deltas: { greedy: number[]; beam: number[] };
+  /** Mean of the deltas and its standard error (sd / √n). */
+  mean: { greedy: number; beam: number };
+  standardError: { greedy: number; beam: number };
+  /**
+   * Share of the teacher–student gap (mean scratch test WER − teacher test WER) the arm closed:
+   * 1 is the teacher's WER, 0 no change, negative worse than scratch. Undefined without a
+   * teacher run or when the teacher is not better.
+   */
+  gapClosed: { greedy: number | undefined; beam: number | undefined };
+  /** The teacher–student gap itself. */
+  gap: { greedy: number | undefined; beam: number | undefined };
+}
+
+/**
+ * Pairs each run of `arm` with the student from scratch of the same seed and compares their
+ * test WER (the seeds fix initialisation, dropout and batch order, so a pair differs only in
+ * what the arm changes). Undefined when no seed has both.
+ *
+ * @example
+ * ```ts
+ * const c = pairedComparison(runs, 'distilled');
+ * c?.mean.greedy; // e.g. -0.12: twelve points better than from scratch
+ * ```
+ */
+export function pairedComparison(
+  runs: readonly RunResult[],
+  arm: PairedComparison['arm'],
+): PairedComparison | undefined {
+  const pairs = runs
+    .filter((r) => r.kind === 'scratch')
+    .map((s) => [s, runs.find((r) => r.kind === arm && r.seed === s.seed)] as const)
+    .filter((p): p is readonly [RunResult, RunResult] => p[1] !== undefined)
+    .sort((a, b) => a[0].seed - b[0].seed);
+  if (pairs.length === 0) return undefined;
+  const greedy = pairs.map(([s, d]) => d.test.greedy - s.test.greedy);
+  const beam = pairs.map(([s, d]) => d.test.beam - s.test.beam);
+  const se = (values: number[]): number => meanSd(values).sd / Math.sqrt(values.length);
+  const teacher = runs.find((r) => r.kind === 'teacher');
+  const scratch = pairs.map(([s]) => s);
+  const gapOf = (split: 'greedy' | 'beam'): number | undefined => {
+    if (teacher === undefined) return undefined;
+    const gap = meanSd(scratch.map((r) => r.test[split])).mean - teacher.test[split];
+    return gap > 0 ? gap : undefined;
+  };
+  const gap = { greedy: gapOf('greedy'), beam: gapOf('beam') };
+  const closed = (deltas: number[], g: number | undefined): number | undefined =>
+    g === undefined ? undefined : -meanSd(deltas).mean / g;
+  return {
+    arm,
+    seeds: pairs.map(([s]) => s.seed),
+    deltas: { greedy, beam },
+    mean: { greedy: meanSd(greedy).mean, beam: meanSd(beam).mean },
+    standardError: { greedy: se(greedy), beam: se(beam) },
+    gapClosed: { greedy: closed(greedy, gap.greedy), beam: closed(beam, gap.beam) },
+    gap,
+  };
+}
 
 /**
  * The experiment's table in Markdown: one row per kind of run (WER in %, mean ± standard
  * deviation over seeds), parameters and training time.
  */
 export function resultsTable(runs: readonly RunResult[]): string {
-  const kinds = (['teacher', 'scratch', 'distilled', 'sequence'] as const).filter((k) =>
-    runs.some((r) => r.kind === k),
-  );
+  const kinds = KINDS.filter((k) => runs.some((r) => r.kind === k));
   const lines = [
     '| model | runs | parameters | dev WER greedy | dev WER beam | test WER greedy | ' +
       'test WER beam | train s/run |',
@@ -101,40 +177,45 @@ export function resultsTable(runs: readonly RunResult[]): string {
   return lines.join('\n');
 }
 
-/** Says, from the numbers, whether distillation helped and by how much (paired by seed). */
+/**
+ * Says, from the numbers, whether an arm helped: the paired difference in test WER against the
+ * students from scratch (greedy and beam), its standard error, and the share of the
+ * teacher–student gap it closed.
+ */
 export function verdict(
   runs: readonly RunResult[],
-  other: 'distilled' | 'sequence' = 'distilled',
+  arm: PairedComparison['arm'] = 'distilled',
 ): string | undefined {
-  const pairs = runs
-    .filter((r) => r.kind === 'scratch')
-    .map((s) => [s, runs.find((r) => r.kind === other && r.seed === s.seed)] as const)
-    .filter((p): p is readonly [RunResult, RunResult] => p[1] !== undefined);
-  if (pairs.length === 0) return undefined;
-  const deltas = pairs.map(([s, d]) => d.test.greedy - s.test.greedy);
-  const beamDeltas = pairs.map(([s, d]) => d.test.beam - s.test.beam);
-  const { mean, sd } = meanSd(deltas);
-  const better = deltas.filter((d) => d < 0).length;
-  const what = other === 'distilled' ? 'Distillation' : 'Sequence-level distillation';
-  const direction =
-    mean < 0
-      ? `lowered the student's test WER (greedy) by ${pct(-mean)} points`
-      : mean > 0
-        ? `raised the student's test WER (greedy) by ${pct(mean)} points`
-        : 'left the test WER unchanged';
-  const clear = Math.abs(mean) > 2 * (sd / Math.sqrt(deltas.length)) && deltas.length > 1;
-  const seedCount = `${deltas.length} seed${deltas.length === 1 ? '' : 's'}`;
-  const beamMean = meanSd(beamDeltas).mean;
-  const beamChange = `${beamMean <= 0 ? '−' : '+'}${pct(Math.abs(beamMean))}`;
-  return (
-    `${what} ${direction} (mean over ${seedCount}, ± ${pct(sd)} sd; ` +
-    `better on ${better} of ${deltas.length} seeds; beam search: ${beamChange} points). ` +
-    (deltas.length > 1
-      ? clear
-        ? 'The difference is larger than twice its standard error.'
-        : 'The difference is within twice its standard error: not a clear effect at this budget.'
-      : '')
-  );
+  const c = pairedComparison(runs, arm);
+  if (c === undefined) return undefined;
+  const n = c.seeds.length;
+  const part = (split: 'greedy' | 'beam'): string => {
+    const mean = c.mean[split];
+    const se = c.standardError[split];
+    const better = c.deltas[split].filter((d) => d < 0).length;
+    const change =
+      mean < 0
+        ? `${pct(-mean)} points lower`
+        : mean > 0
+          ? `${pct(mean)} points higher`
+          : 'unchanged';
+    const closed = c.gapClosed[split];
+    const gapPoints = `the ${pct(c.gap[split] as number)}-point teacher–student gap`;
+    const gap =
+      closed === undefined
+        ? ''
+        : closed >= 0
+          ? `, ${(100 * closed).toFixed(0)}% of ${gapPoints} closed`
+          : `, ${gapPoints} widened by ${(-100 * closed).toFixed(0)}%`;
+    const clear =
+      n > 1
+        ? Math.abs(mean) > 2 * se
+          ? ', more than twice its standard error'
+          : ', within twice its standard error'
+        : '';
+    return `${split} ${change} (± ${pct(se)} standard error${clear}; better on ${better} of ${n} seeds${gap})`;
+  };
+  return `${LABEL[arm]} against from scratch, test WER paired by seed: ${part('greedy')}; ${part('beam')}.`;
 }
 
 interface JobMessage {
@@ -145,7 +226,7 @@ interface JobMessage {
 /** Runs a job in a child process of this script (same loader flags), prefixing its output. */
 function runInChild(
   spec: RunSpec,
-  args: { size: ExperimentSize; backend: string; out: string },
+  args: { size: ExperimentSize; backend: string; out: string; teacherSeed: number },
 ): Promise<RunResult> {
   return new Promise((resolve, reject) => {
     const child = fork(
@@ -159,6 +240,8 @@ function runInChild(
         args.backend,
         '--out',
         args.out,
+        '--teacher-seed',
+        String(args.teacherSeed),
       ],
       {
         execArgv: process.execArgv,
@@ -226,27 +309,68 @@ async function runAll(
   return results;
 }
 
+/** Mean ± sd of a kind's dev WER at each evaluated epoch, as a curve with a band. */
+function meanCurve(
+  group: readonly RunResult[],
+): { x: number; y: number; low: number; high: number }[] {
+  const epochs = [
+    ...new Set(
+      group.flatMap((r) => r.history.filter((h) => h.wer !== undefined).map((h) => h.epoch)),
+    ),
+  ].sort((a, b) => a - b);
+  return epochs.map((epoch) => {
+    const values = group
+      .map((r) => r.history.find((h) => h.epoch === epoch)?.wer)
+      .filter((w): w is number => w !== undefined);
+    const { mean, sd } = meanSd(values);
+    return { x: epoch, y: mean, low: Math.max(0, mean - sd), high: mean + sd };
+  });
+}
+
 /**
- * The comparison report: the table, the verdict, dev-WER and loss curves of every run,
- * test-WER bars.
+ * The comparison report: the verdicts, the table (mean ± sd), the per-seed table with the
+ * paired differences, the teacher's soft targets described, dev-WER curves per arm (mean with a
+ * band of ± one sd over seeds), the students' CTC loss, and test-WER bars with error bars.
  */
 export function distillationReport(
   config: ExperimentConfig,
   runs: readonly RunResult[],
   wallSeconds: number,
 ): ComparisonReport {
-  const kinds = (['teacher', 'scratch', 'distilled', 'sequence'] as const).filter((k) =>
-    runs.some((r) => r.kind === k),
-  );
+  const kinds = KINDS.filter((k) => runs.some((r) => r.kind === k));
   const group = (kind: RunKind): RunResult[] => runs.filter((r) => r.kind === kind);
-  const verdicts = (['distilled', 'sequence'] as const)
-    .map((k) => verdict(runs, k))
-    .filter((v): v is string => v !== undefined);
+  const verdicts = ARMS.map((k) => verdict(runs, k)).filter((v): v is string => v !== undefined);
   const c = config.corpus;
-  const { video, distillation } = config;
+  const { video, distillation: kd, vacDistillation: vac } = config;
   const pose = config.teacher.pose ? ' with the pose stream (video and keypoints)' : '';
   const variant = config.student.variant === 'large' ? 'Large' : 'Small';
-  const blank = distillation.includeBlank ? '' : ', blank left out of the KL term';
+  const kdText = (d: typeof kd): string =>
+    `τ = ${d.temperature}, α = ${d.alpha}, blank ${d.includeBlank ? 'in' : 'left out of'} the KL term`;
+  const teacher = runs.find((r) => r.kind === 'teacher');
+  const stats = teacher?.softTargets;
+  const seeds = [...new Set(runs.filter((r) => r.kind !== 'teacher').map((r) => r.seed))].sort(
+    (a, b) => a - b,
+  );
+  const arms = ARMS.filter((k) => runs.some((r) => r.kind === k));
+  const perSeed = (split: 'greedy' | 'beam') => ({
+    caption: `Test WER (%), ${split}, per seed; Δ = arm − scratch (points, negative is better)`,
+    columns: ['seed', 'scratch', ...arms.flatMap((a) => [LABEL[a].replace('student, ', ''), 'Δ'])],
+    rows: seeds.map((seed) => {
+      const of = (kind: RunKind) => runs.find((r) => r.kind === kind && r.seed === seed);
+      const scratch = of('scratch');
+      return [
+        seed,
+        scratch ? pct(scratch.test[split]) : '—',
+        ...arms.flatMap((a) => {
+          const r = of(a);
+          return [
+            r ? pct(r.test[split]) : '—',
+            r && scratch ? (100 * (r.test[split] - scratch.test[split])).toFixed(1) : '—',
+          ];
+        }),
+      ];
+    }),
+  });
   return {
     title: `Knowledge distillation: I3D teacher → MobileNetV3 student (${config.size})`,
     summary: [
@@ -255,11 +379,26 @@ export function distillationReport(
         `${c.trainSamples}/${c.devSamples}/${c.testSamples} train/dev/test sentences ` +
         '(dev and test use bigrams never seen in training), ' +
         `${c.signers ?? 9} signers, ${video.height}×${video.width} at ${video.fps} fps. ` +
-        `Teacher: I3D${pose}, ${config.teacherBudget.epochs} epochs; ` +
+        `Teacher: I3D${pose}, ${config.teacherBudget.epochs} epochs, seed ${config.teacherSeed}; ` +
         `each student (MobileNetV3-${variant}, video only): ${config.studentBudget.epochs} epochs ` +
-        '(scratch and distilled alike), Adam, warmup then cosine. ' +
-        `Distillation: τ = ${distillation.temperature}, α = ${distillation.alpha}${blank}. ` +
-        `Seeds: ${config.seeds.join(', ')}. Wall time ${wallSeconds.toFixed(0)} s.`,
+        '(every arm alike), Adam, warmup then cosine. ' +
+        `Frame-level KD: ${kdText(kd)}; with the VAC settings: ${kdText(vac)}. ` +
+        `Seeds: ${seeds.join(', ')} (shared by every arm). Wall time ${wallSeconds.toFixed(0)} s.`,
+      ...(stats
+        ? [
+            `The teacher's soft targets (training split): blank wins ${pct(stats.blankFrames)}% of ` +
+              `frames; the winning class has probability ${stats.meanTopProbability.toFixed(3)} on ` +
+              `average at τ = 1 (${Object.entries(stats.meanTopProbabilityAt)
+                .map(([k, v]) => `${v.toFixed(3)} at ${k.replace('τ=', 'τ = ')}`)
+                .join(
+                  ', ',
+                )}); the gloss distribution's entropy is ${stats.meanGlossEntropy.toFixed(2)} ` +
+              `nats; transcripts read from the targets have ${pct(stats.transcriptWer)}% WER ` +
+              `against the annotation (the teacher's test WER is ${pct(teacher?.test.greedy ?? NaN)}%); ` +
+              `${stats.teacherFrames.toFixed(1)} teacher frames per clip are resampled onto ` +
+              `${stats.studentFrames.toFixed(1)} student frames.`,
+          ]
+        : []),
     ],
     tables: [
       {
@@ -268,6 +407,7 @@ export function distillationReport(
           'model',
           'runs',
           'parameters',
+          'train greedy',
           'dev greedy',
           'dev beam',
           'test greedy',
@@ -280,6 +420,9 @@ export function distillationReport(
             LABEL[kind],
             g.length,
             g[0].parameters,
+            g.every((r) => r.train)
+              ? pm(g.map((r) => (r.train as { greedy: number }).greedy))
+              : '—',
             pm(g.map((r) => r.dev.greedy)),
             pm(g.map((r) => r.dev.beam)),
             pm(g.map((r) => r.test.greedy)),
@@ -288,10 +431,13 @@ export function distillationReport(
           ];
         }),
       },
+      perSeed('greedy'),
+      perSeed('beam'),
       {
         caption: 'Every run',
         columns: [
           'run',
+          'train greedy',
           'dev greedy',
           'dev beam',
           'test greedy',
@@ -301,6 +447,7 @@ export function distillationReport(
         ],
         rows: runs.map((r) => [
           r.name,
+          r.train ? pct(r.train.greedy) : '—',
           pct(r.dev.greedy),
           pct(r.dev.beam),
           pct(r.test.greedy),
@@ -312,15 +459,12 @@ export function distillationReport(
     ],
     curves: [
       {
-        caption: 'Dev WER (greedy) during training',
+        caption: 'Dev WER (greedy) during training: mean over seeds, band ± one standard deviation',
         xLabel: 'epoch',
         yLabel: 'dev WER',
-        series: runs.map((r) => ({
-          name: r.name,
-          group: LABEL[r.kind],
-          points: r.history
-            .filter((h) => h.wer !== undefined)
-            .map((h) => ({ x: h.epoch, y: h.wer as number })),
+        series: kinds.map((kind) => ({
+          name: LABEL[kind],
+          points: meanCurve(group(kind)),
         })),
       },
       {
@@ -337,18 +481,14 @@ export function distillationReport(
           })),
       },
     ],
-    bars: [
-      {
-        caption: 'Test WER, greedy (mean ± sd over seeds)',
-        valueLabel: 'test WER',
-        bars: kinds.map((kind) => ({
-          label: LABEL[kind],
-          ...((m) => ({ value: m.mean, error: m.sd }))(
-            meanSd(group(kind).map((r) => r.test.greedy)),
-          ),
-        })),
-      },
-    ],
+    bars: (['greedy', 'beam'] as const).map((split) => ({
+      caption: `Test WER, ${split} (mean ± sd over seeds)`,
+      valueLabel: 'test WER',
+      bars: kinds.map((kind) => ({
+        label: LABEL[kind],
+        ...((m) => ({ value: m.mean, error: m.sd }))(meanSd(group(kind).map((r) => r.test[split]))),
+      })),
+    })),
   };
 }
 
@@ -359,7 +499,8 @@ async function main(argv: string[]): Promise<number> {
       size: { type: 'string', default: 'small' },
       backend: { type: 'string', default: 'cpu' },
       seeds: { type: 'string' },
-      modes: { type: 'string', default: 'scratch,distilled' },
+      'teacher-seed': { type: 'string' },
+      modes: { type: 'string', default: STUDENT_KINDS.join(',') },
       parallel: { type: 'string' },
       'retrain-teacher': { type: 'boolean', default: false },
       'rerun-students': { type: 'boolean', default: false },
@@ -382,7 +523,10 @@ async function main(argv: string[]): Promise<number> {
   const seeds = values.seeds?.split(',').map((s) => Number(s)) ?? EXPERIMENTS[size].seeds;
   if (seeds.some((s) => !Number.isInteger(s)))
     throw new Error(`--seeds must be integers separated by commas, but got '${values.seeds}'.`);
-  const config: ExperimentConfig = { ...EXPERIMENTS[size], seeds };
+  const teacherSeed = Number(values['teacher-seed'] ?? EXPERIMENTS[size].teacherSeed);
+  if (!Number.isSafeInteger(teacherSeed))
+    throw new Error(`--teacher-seed must be an integer, but got '${values['teacher-seed']}'.`);
+  const config: ExperimentConfig = { ...EXPERIMENTS[size], seeds, teacherSeed };
   const out = values.out ?? join('.out', `distill-${size}`);
 
   await setupBackend(values.backend, { quiet: true });
@@ -404,8 +548,8 @@ async function main(argv: string[]): Promise<number> {
 
   const modes = values.modes.split(',') as RunKind[];
   for (const m of modes)
-    if (m !== 'scratch' && m !== 'distilled' && m !== 'sequence')
-      throw new Error(`--modes takes scratch, distilled and sequence, but got '${m}'.`);
+    if (!(STUDENT_KINDS as readonly string[]).includes(m))
+      throw new Error(`--modes takes ${STUDENT_KINDS.join(', ')}, but got '${m}'.`);
   const parallel =
     values.parallel !== undefined
       ? Number(values.parallel)
@@ -472,7 +616,7 @@ export async function runExperiment(
   const started = performance.now();
   const start = (spec: RunSpec): Promise<RunResult> =>
     parallel > 1
-      ? runInChild(spec, { size, backend: options.backend, out })
+      ? runInChild(spec, { size, backend: options.backend, out, teacherSeed: config.teacherSeed })
       : runJob(config, spec, out, (line) => log(`[${runName(spec)}] ${line}`));
 
   // The teacher: reused when this folder holds one trained with the same configuration.
@@ -497,7 +641,7 @@ export async function runExperiment(
     let done!: Job['done'];
     teacherDone = new Promise((resolve, reject) => (done = { resolve, reject }));
     teacherDone.catch(() => undefined); // a failure is reported by runAll
-    jobs.push({ spec: { kind: 'teacher', seed: seeds[0] }, done });
+    jobs.push({ spec: { kind: 'teacher', seed: config.teacherSeed }, done });
   }
 
   // A student whose result in `out` was made with the same configuration (and, for those that
@@ -521,18 +665,16 @@ export async function runExperiment(
   // Students from scratch first (they do not need the teacher), then those that do.
   for (const seed of seeds) if (modes.includes('scratch')) await add({ kind: 'scratch', seed });
   for (const seed of seeds) {
-    for (const kind of ['distilled', 'sequence'] as const)
-      if (modes.includes(kind)) await add({ kind, seed }, teacherDone);
+    for (const kind of ARMS) if (modes.includes(kind)) await add({ kind, seed }, teacherDone);
   }
   return finish([...reused, ...(await runAll(jobs, parallel, start))]);
 
   async function finish(runs: RunResult[]): Promise<RunResult[]> {
     const wall = (performance.now() - started) / 1000;
-    const order: RunKind[] = ['teacher', 'scratch', 'distilled', 'sequence'];
-    runs.sort((a, b) => order.indexOf(a.kind) - order.indexOf(b.kind) || a.seed - b.seed);
+    runs.sort((a, b) => KINDS.indexOf(a.kind) - KINDS.indexOf(b.kind) || a.seed - b.seed);
     const table = resultsTable(runs);
     log(`\n${table}\n`);
-    for (const kind of ['distilled', 'sequence'] as const) {
+    for (const kind of ARMS) {
       const v = verdict(runs, kind);
       if (v) log(v);
     }
@@ -543,7 +685,18 @@ export async function runExperiment(
     );
     await writeFileAtomic(
       join(out, 'results.json'),
-      `${JSON.stringify({ size, backend: options.backend, wallSeconds: wall, config, runs }, null, 1)}\n`,
+      `${JSON.stringify(
+        {
+          size,
+          backend: options.backend,
+          wallSeconds: wall,
+          config,
+          comparisons: ARMS.map((arm) => pairedComparison(runs, arm)).filter(Boolean),
+          runs,
+        },
+        null,
+        1,
+      )}\n`,
     );
     await writeFileAtomic(join(out, 'results.md'), `${table}\n`);
     log(`report ${report}, results ${join(out, 'results.json')}\nwall time ${wall.toFixed(1)} s`);

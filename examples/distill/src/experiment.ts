@@ -25,6 +25,7 @@ import {
   teacherTranscripts,
   train,
   type EpochRecord,
+  type SoftTargets,
   type TrainOptions,
 } from '@slr/train';
 import { loadSoftTargets, saveSoftTargets } from '@slr/train/node';
@@ -37,8 +38,15 @@ import {
   type TrainingBudget,
 } from './recipes';
 
-/** What a run trains. */
-export type RunKind = 'teacher' | 'scratch' | 'distilled' | 'sequence';
+/**
+ * What a run trains: the teacher, a student from scratch, a student with frame-level
+ * distillation (`distilled`: Hinton's settings; `vac`: the CSLR literature's, see
+ * `ExperimentConfig.vacDistillation`) or with sequence-level distillation.
+ */
+export type RunKind = 'teacher' | 'scratch' | 'distilled' | 'vac' | 'sequence';
+
+/** The kinds of student run, in the order the tables list them. */
+export const STUDENT_KINDS = ['scratch', 'distilled', 'vac', 'sequence'] as const;
 
 /** One run: its kind and seed. */
 export interface RunSpec {
@@ -65,6 +73,32 @@ export interface RunResult extends RunSpec {
   history: EpochRecord[];
   dev: SplitWer;
   test: SplitWer;
+  /** WER on the training split (greedy and beam): how much of the data a run memorised. */
+  train?: SplitWer;
+  /** The teacher's soft targets, described (the teacher's run only). */
+  softTargets?: SoftTargetStats;
+}
+
+/**
+ * What the teacher hands its students, measured on its soft targets of the training split:
+ * how often blank wins a frame, how confident the winning class is at τ = 1 and at the
+ * distillation temperatures, and how often a transcript read from the targets differs from the
+ * annotation.
+ */
+export interface SoftTargetStats {
+  /** Share of frames whose most likely class is blank. */
+  blankFrames: number;
+  /** Mean probability of each frame's most likely class, at τ = 1. */
+  meanTopProbability: number;
+  /** The same at each distillation temperature (`τ=2`, `τ=8`, …). */
+  meanTopProbabilityAt: Record<string, number>;
+  /** Mean entropy (nats) of the gloss distribution (blank left out, renormalised) per frame. */
+  meanGlossEntropy: number;
+  /** WER of the greedy transcripts of the targets against the annotation. */
+  transcriptWer: number;
+  /** Mean frames per sample of the teacher and of the student (the resampling ratio). */
+  teacherFrames: number;
+  studentFrames: number;
 }
 
 /** The file names of a run and of the teacher's outputs under the experiment's folder. */
@@ -89,6 +123,7 @@ export function teacherIdentity(config: ExperimentConfig): {
     config: {
       teacher: config.teacher,
       budget: config.teacherBudget,
+      seed: config.teacherSeed,
       corpus: config.corpus,
       video: config.video,
     },
@@ -118,13 +153,19 @@ export function runKey(
     beamWidth: config.beamWidth,
   };
   if (spec.kind === 'teacher')
-    return JSON.stringify({ ...common, teacher: config.teacher, budget: config.teacherBudget });
+    return JSON.stringify({
+      ...common,
+      teacher: config.teacher,
+      budget: config.teacherBudget,
+      teacherSeed: config.teacherSeed,
+    });
   const student = { ...common, student: config.student, budget: config.studentBudget };
   if (spec.kind === 'scratch') return JSON.stringify(student);
   return JSON.stringify({
     ...student,
     teacherFingerprint,
     ...(spec.kind === 'distilled' ? { distillation: config.distillation } : {}),
+    ...(spec.kind === 'vac' ? { distillation: config.vacDistillation } : {}),
   });
 }
 
@@ -181,6 +222,91 @@ export async function evaluateWer(
     }
   }
   return { greedy: wordErrorRate(refs, greedy).wer, beam: wordErrorRate(refs, beam).wer };
+}
+
+/**
+ * Describes the teacher's soft targets of the training split ({@link SoftTargetStats}): the
+ * numbers that say whether a student can learn from them (blank dominance, confidence at the
+ * distillation temperatures, transcript errors, the resampling between frame rates).
+ *
+ * @example
+ * ```ts
+ * const stats = describeSoftTargets(targets, experimentData(EXPERIMENTS.small), EXPERIMENTS.small);
+ * stats.blankFrames; // e.g. 0.72
+ * ```
+ */
+export function describeSoftTargets(
+  targets: SoftTargets,
+  data: ExperimentData,
+  config: ExperimentConfig,
+): SoftTargetStats {
+  const temperatures = [
+    ...new Set([config.distillation.temperature, config.vacDistillation.temperature]),
+  ];
+  let frames = 0;
+  let blank = 0;
+  let top = 0;
+  let entropy = 0;
+  const topAt = temperatures.map(() => 0);
+  const refs: number[][] = [];
+  const hyps: number[][] = [];
+  let teacherFrames = 0;
+  const studentFrames = studentLengths(config, data).reduce((a, b) => a + b, 0);
+  for (const sample of data.train) {
+    const batch = targets.batch([sample.id]);
+    const values = batch.logProbs.dataSync();
+    const classes = batch.logProbs.shape[2];
+    batch.logProbs.dispose();
+    const length = batch.lengths[0];
+    teacherFrames += length;
+    const path: number[] = [];
+    for (let t = 0; t < length; t++) {
+      const row = values.subarray(t * classes, (t + 1) * classes);
+      let best = 0;
+      for (let k = 1; k < classes; k++) if (row[k] > row[best]) best = k;
+      path.push(best);
+      if (best === 0) blank++;
+      top += Math.exp(row[best]);
+      temperatures.forEach((tau, i) => {
+        let sum = 0;
+        for (let k = 0; k < classes; k++) sum += Math.exp((row[k] - row[best]) / tau);
+        topAt[i] += 1 / sum;
+      });
+      let glossMass = 0;
+      for (let k = 1; k < classes; k++) glossMass += Math.exp(row[k]);
+      let h = 0;
+      for (let k = 1; k < classes; k++) {
+        const p = Math.exp(row[k]) / glossMass;
+        if (p > 0) h -= p * Math.log(p);
+      }
+      entropy += h;
+      frames++;
+    }
+    const collapsed = path.filter((k, t) => k !== 0 && k !== path[t - 1]);
+    refs.push(sample.glossIds);
+    hyps.push(collapsed);
+  }
+  return {
+    blankFrames: blank / frames,
+    meanTopProbability: top / frames,
+    meanTopProbabilityAt: Object.fromEntries(
+      temperatures.map((tau, i) => [`τ=${tau}`, topAt[i] / frames]),
+    ),
+    meanGlossEntropy: entropy / frames,
+    transcriptWer: wordErrorRate(refs, hyps).wer,
+    teacherFrames: teacherFrames / data.train.length,
+    studentFrames: studentFrames / data.train.length,
+  };
+}
+
+/** The student's output length of each training clip (its temporal head's arithmetic). */
+function studentLengths(config: ExperimentConfig, data: ExperimentData): number[] {
+  const model = buildStudent(config, 3, 0);
+  try {
+    return model.outputLengths(data.train.map((sample) => sample.frameShape[0]));
+  } finally {
+    model.model.dispose();
+  }
 }
 
 async function writeJsonAtomically(file: string, value: unknown): Promise<void> {
@@ -293,6 +419,7 @@ export async function runJob(
       });
       teacherFingerprint = targets.teacher.fingerprint;
       if (spec.kind === 'distilled') options.distillation = { targets, ...config.distillation };
+      else if (spec.kind === 'vac') options.distillation = { targets, ...config.vacDistillation };
       else {
         options.trainSamples = teacherTranscripts(data.train, targets, data.corpus.vocabulary);
         const changed = data.train.filter(
@@ -315,11 +442,14 @@ export async function runJob(
   const inputs = modelInputs(config, spec.kind === 'teacher' ? 'teacher' : 'student');
   const dev = await evaluateWer(model, data.dev, config.beamWidth, inputs);
   const test = await evaluateWer(model, data.test, config.beamWidth, inputs);
+  const trainWer = await evaluateWer(model, data.train, config.beamWidth, inputs);
   const percent = (wer: number): string => `${(100 * wer).toFixed(1)}%`;
   log(
     `${name}: dev WER ${percent(dev.greedy)} (beam ${percent(dev.beam)}), ` +
-      `test WER ${percent(test.greedy)} (beam ${percent(test.beam)})`,
+      `test WER ${percent(test.greedy)} (beam ${percent(test.beam)}), ` +
+      `train WER ${percent(trainWer.greedy)}`,
   );
+  let softTargetStats: SoftTargetStats | undefined;
   if (spec.kind === 'teacher') {
     await saveModel(model.model, files.teacherModel(out));
     const targets = await extractSoftTargets(model, data.train, {
@@ -328,6 +458,12 @@ export async function runJob(
       inputs,
     });
     await saveSoftTargets(files.softTargets(out), targets);
+    softTargetStats = describeSoftTargets(targets, data, config);
+    log(
+      `teacher: soft targets: blank wins ${percent(softTargetStats.blankFrames)} of frames, ` +
+        `top class ${softTargetStats.meanTopProbability.toFixed(3)} on average, ` +
+        `their transcripts' WER ${percent(softTargetStats.transcriptWer)}`,
+    );
     log(
       `teacher: soft targets of ${targets.size} training samples written to ${files.softTargets(out)}`,
     );
@@ -342,6 +478,8 @@ export async function runJob(
     history: result.history,
     dev,
     test,
+    train: trainWer,
+    ...(softTargetStats ? { softTargets: softTargetStats } : {}),
   };
   await writeJsonAtomically(files.run(out, name), run);
   model.model.dispose();

@@ -31,18 +31,35 @@ export interface ExperimentConfig {
   /** The synthetic corpus (its seed is fixed: every run sees the same train, dev and test). */
   corpus: SignCorpusOptions & { trainSamples: number; devSamples: number; testSamples: number };
   video: { height: number; width: number; fps: number };
-  /** The teacher's options, without `numClasses` and `inputShape`. */
-  teacher: Omit<I3DTeacherOptions, 'numClasses' | 'inputShape'>;
+  /** The teacher's options, without `numClasses`, `inputShape` and `seed`. */
+  teacher: Omit<I3DTeacherOptions, 'numClasses' | 'inputShape' | 'seed'>;
   /** The student's options, without `numClasses`, `inputShape` and `seed`. */
   student: Omit<MobileNetV3StudentOptions, 'numClasses' | 'inputShape' | 'seed'>;
   teacherBudget: TrainingBudget;
   /** Shared by the student from scratch and the distilled student: the same budget. */
   studentBudget: TrainingBudget;
-  distillation: { temperature: number; alpha: number; includeBlank: boolean };
+  /** Frame-level distillation as Hinton et al. describe it (the `distilled` runs). */
+  distillation: DistillationSettings;
+  /**
+   * Frame-level distillation with the fixes the CSLR literature uses (the `vac` runs, after
+   * VAC, Min et al. 2021): a high temperature, a large weight on the KL term (τ² · (1 − α) to
+   * α) and the blank left out, so the KL term teaches which gloss rather than where the blanks
+   * are.
+   */
+  vacDistillation: DistillationSettings;
   /** Beam width of the final evaluation. */
   beamWidth: number;
-  /** Seeds of the student runs (initialisation and batch order). */
+  /** Seed of the teacher (initialisation, dropout and batch order); trained once. */
+  teacherSeed: number;
+  /** Seeds of the student runs (initialisation, dropout and batch order), shared by every arm. */
   seeds: number[];
+}
+
+/** τ, α and whether the blank takes part in the KL term. */
+export interface DistillationSettings {
+  temperature: number;
+  alpha: number;
+  includeBlank: boolean;
 }
 
 /** The experiment sizes. */
@@ -56,10 +73,10 @@ export const EXPERIMENTS: Record<ExperimentSize, ExperimentConfig> = {
       maxSentenceLength: 4,
       signers: 2,
       trainSamples: 96,
-      devSamples: 24,
-      testSamples: 24,
+      devSamples: 32,
+      testSamples: 32,
     },
-    video: { height: 16, width: 16, fps: 8 },
+    video: { height: 16, width: 16, fps: 16 },
     teacher: {
       widthMultiplier: 1 / 8,
       lstmUnits: 64,
@@ -80,7 +97,7 @@ export const EXPERIMENTS: Record<ExperimentSize, ExperimentConfig> = {
       batchNormMomentum: 0.3,
     },
     teacherBudget: {
-      epochs: 30,
+      epochs: 40,
       batchSize: 4,
       learningRate: 3e-3,
       warmupEpochs: 1,
@@ -88,7 +105,7 @@ export const EXPERIMENTS: Record<ExperimentSize, ExperimentConfig> = {
       evalEvery: 2,
     },
     studentBudget: {
-      epochs: 8,
+      epochs: 10,
       batchSize: 4,
       learningRate: 3e-3,
       warmupEpochs: 1,
@@ -96,8 +113,10 @@ export const EXPERIMENTS: Record<ExperimentSize, ExperimentConfig> = {
       evalEvery: 2,
     },
     distillation: { temperature: 2, alpha: 0.5, includeBlank: true },
+    vacDistillation: { temperature: 8, alpha: 0.5, includeBlank: false },
     beamWidth: 10,
-    seeds: [1, 2, 3],
+    teacherSeed: 1,
+    seeds: [1, 2, 3, 4, 5],
   },
   large: {
     size: 'large',
@@ -146,13 +165,16 @@ export const EXPERIMENTS: Record<ExperimentSize, ExperimentConfig> = {
       evalEvery: 2,
     },
     distillation: { temperature: 2, alpha: 0.5, includeBlank: true },
+    vacDistillation: { temperature: 8, alpha: 0.5, includeBlank: false },
     beamWidth: 10,
-    seeds: [1, 2, 3],
+    teacherSeed: 1,
+    seeds: [1, 2, 3, 4, 5],
   },
 };
 
 /**
- * Builds the experiment's teacher for `numClasses` classes.
+ * Builds the experiment's teacher for `numClasses` classes, initialised from
+ * `config.teacherSeed`.
  *
  * @example
  * ```ts
@@ -161,7 +183,12 @@ export const EXPERIMENTS: Record<ExperimentSize, ExperimentConfig> = {
  */
 export function buildTeacher(config: ExperimentConfig, numClasses: number): SequenceModel {
   const { height, width } = config.video;
-  return buildI3DTeacher({ ...config.teacher, numClasses, inputShape: [null, height, width, 3] });
+  return buildI3DTeacher({
+    ...config.teacher,
+    numClasses,
+    inputShape: [null, height, width, 3],
+    seed: config.teacherSeed,
+  });
 }
 
 /**
