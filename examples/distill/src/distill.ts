@@ -111,6 +111,9 @@ export interface PairedComparison {
  *
  * @example
  * ```ts
+ * import type { RunResult } from './experiment';
+ *
+ * declare const runs: RunResult[]; // the experiment's runs (results.json)
  * const c = pairedComparison(runs, 'distilled');
  * c?.mean.greedy; // e.g. -0.12: twelve points better than from scratch
  * ```

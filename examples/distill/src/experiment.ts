@@ -231,7 +231,9 @@ export async function evaluateWer(
  *
  * @example
  * ```ts
- * const stats = describeSoftTargets(targets, experimentData(EXPERIMENTS.small), EXPERIMENTS.small);
+ * declare const softTargets: SoftTargets; // the teacher's, from extractSoftTargets
+ * const data = experimentData(EXPERIMENTS.small);
+ * const stats = describeSoftTargets(softTargets, data, EXPERIMENTS.small);
  * stats.blankFrames; // e.g. 0.72
  * ```
  */
