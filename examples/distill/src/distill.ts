@@ -111,9 +111,7 @@ export interface PairedComparison {
  *
  * @example
  * ```ts
- * import type { RunResult } from './experiment';
- *
- * declare const runs: RunResult[]; // the experiment's runs (results.json)
+ * declare const runs: Parameters<typeof pairedComparison>[0]; // the runs in results.json
  * const c = pairedComparison(runs, 'distilled');
  * c?.mean.greedy; // e.g. -0.12: twelve points better than from scratch
  * ```
