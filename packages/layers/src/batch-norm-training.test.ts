@@ -113,7 +113,11 @@ describe('batchNormTraining', () => {
       const fused = run(c);
       const reference = composite(() => run(c));
       // Gradients of a sum over the batch are larger: compare them relative to their size.
-      fused.forEach((t, i) => expectClose(t, reference[i], i < 3 ? 2e-5 : 1e-4));
+      // With an offset of −50 the plain-ops path's float32 mean is off by up to ~50 · 2^-24,
+      // which the normalisation divides by the batch's standard deviation (small for a batch
+      // of two): a few 1e-5 on the outputs, so those cases get 10× the tolerance.
+      const scale = c.offset === -50 ? 10 : 1;
+      fused.forEach((t, i) => expectClose(t, reference[i], (i < 3 ? 2e-5 : 1e-4) * scale));
       tf.dispose([...fused, ...reference]);
     },
   );
