@@ -207,8 +207,11 @@ function checkCase(c: PoolCase): void {
   }
 }
 
-// Registered explicitly (the test set-up does it as well, for every package's tests).
-beforeAll(() => registerFastCpuKernels());
+// The sources' kernels, in place of the built ones the shared test set-up registered.
+beforeAll(() => {
+  unregisterFastCpuKernels();
+  registerFastCpuKernels();
+});
 
 describe('pool kernels: registration', () => {
   it('replaces tfjs’s cpu kernels once, keeping the originals', () => {

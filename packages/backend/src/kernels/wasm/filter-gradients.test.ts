@@ -226,8 +226,11 @@ function conv2dFilterGradByLoops(
   return new Float32Array(dw);
 }
 
-// Registered explicitly (the test set-up does it as well, for every package's tests).
-beforeAll(() => registerFastCpuKernels());
+// The sources' kernels, in place of the built ones the shared test set-up registered.
+beforeAll(() => {
+  unregisterFastCpuKernels();
+  registerFastCpuKernels();
+});
 
 describe('filter-gradient kernels: registration', () => {
   it('replaces tfjs’s cpu kernels once, keeping the originals', () => {

@@ -96,6 +96,8 @@ function expectSameAsTfjs(
 
 beforeAll(async () => {
   expect(await loadWasmKernels()).toBe(true);
+  // The sources' kernels, in place of the built ones the shared test set-up registered.
+  unregisterFastCpuKernels();
   registerFastCpuKernels();
 });
 
