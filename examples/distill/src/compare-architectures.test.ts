@@ -170,7 +170,7 @@ describe('the architecture comparison on the cpu backend, tiny configuration', (
     expect(comparison.table.columns).toEqual(COLUMNS_CPU);
     const rows = comparison.table.rows;
     expect(rows.map((r) => [r[0], r[1], r[6]])).toEqual([
-      ['I3D teacher', 'CTC', '1'],
+      ['I3D teacher', 'CTC, label smoothing ε = 0.5', '1'],
       ['MobileNetV3-Large student', NOT_TRAINED, '—'],
       ['MobileNetV3-Small student', 'from scratch', '2'],
       ['MobileNetV3-Small student', 'frame-level KD', '2'],

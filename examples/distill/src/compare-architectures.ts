@@ -509,7 +509,7 @@ export interface WerStat {
 /** One WER row of the comparison: a model, how it was trained, and its WER over runs. */
 export interface WerRow {
   model: ArchitectureId;
-  /** `CTC` for the teacher, else the student's kind of run. */
+  /** `CTC` (with its label smoothing) for the teacher, else the student's kind of run. */
   training: string;
   kind: RunKind;
   runs: number;
@@ -547,7 +547,10 @@ export function werRows(results: DistillationResults): WerRow[] {
     const stat = (pick: (r: RunResult) => number): WerStat => meanSd(runs.map(pick));
     rows.push({
       model: kind === 'teacher' ? 'teacher' : `student-${variant}`,
-      training: TRAINING[kind],
+      training:
+        kind === 'teacher' && results.config.teacherBudget.labelSmoothing
+          ? `CTC, label smoothing ε = ${results.config.teacherBudget.labelSmoothing}`
+          : TRAINING[kind],
       kind,
       runs: runs.length,
       dev: { greedy: stat((r) => r.dev.greedy), beam: stat((r) => r.dev.beam) },

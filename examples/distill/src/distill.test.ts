@@ -78,6 +78,7 @@ describe('the distillation experiment, end to end on a micro corpus', () => {
     const html = readFileSync(join(out, 'report.html'), 'utf8');
     expect(html).toContain('Knowledge distillation: I3D teacher → MobileNetV3 student');
     expect(html).toContain('per seed');
+    expect(html).toContain('CTC with label smoothing ε = 0.5'); // the teacher's recipe
     expect(html.match(/<svg/g)?.length).toBe(4);
     expect(readFileSync(join(out, 'results.md'), 'utf8')).toContain(
       '| student, frame-level KD | 1 |',

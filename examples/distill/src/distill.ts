@@ -7,7 +7,7 @@
  * 1. train the teacher and cache its soft targets (per-frame log-probabilities and beam
  *    transcripts of every training sample);
  * 2. for each seed, train the student from scratch, with frame-level distillation
- *    (`α·CTC + (1 − α)·τ²·KL`, Hinton's settings and the VAC settings) and with sequence-level
+ *    (`α·CTC + (1 − α)·τ²·KL`, settings chosen on dev and the VAC settings) and with sequence-level
  *    distillation, all under the same budget and the same seeds;
  * 3. evaluate train, dev and test WER, greedy and beam search, print the table (mean ± standard
  *    deviation over seeds) and the paired comparisons (per-seed differences, standard error,
@@ -344,6 +344,8 @@ export function distillationReport(
   const c = config.corpus;
   const { video, distillation: kd, vacDistillation: vac } = config;
   const pose = config.teacher.pose ? ' with the pose stream (video and keypoints)' : '';
+  const ls = config.teacherBudget.labelSmoothing;
+  const smoothing = ls ? `, CTC with label smoothing ε = ${ls}` : '';
   const variant = config.student.variant === 'large' ? 'Large' : 'Small';
   const kdText = (d: typeof kd): string =>
     `τ = ${d.temperature}, α = ${d.alpha}, blank ${d.includeBlank ? 'in' : 'left out of'} the KL term`;
@@ -380,7 +382,7 @@ export function distillationReport(
         `${c.trainSamples}/${c.devSamples}/${c.testSamples} train/dev/test sentences ` +
         '(dev and test use bigrams never seen in training), ' +
         `${c.signers ?? 9} signers, ${video.height}×${video.width} at ${video.fps} fps. ` +
-        `Teacher: I3D${pose}, ${config.teacherBudget.epochs} epochs, seed ${config.teacherSeed}; ` +
+        `Teacher: I3D${pose}, ${config.teacherBudget.epochs} epochs${smoothing}, seed ${config.teacherSeed}; ` +
         `each student (MobileNetV3-${variant}, video only): ${config.studentBudget.epochs} epochs ` +
         '(every arm alike), Adam, warmup then cosine. ' +
         `Frame-level KD: ${kdText(kd)}; with the VAC settings: ${kdText(vac)}. ` +

@@ -40,7 +40,7 @@ import {
 
 /**
  * What a run trains: the teacher, a student from scratch, a student with frame-level
- * distillation (`distilled`: Hinton's settings; `vac`: the CSLR literature's, see
+ * distillation (`distilled`: τ and α chosen on dev; `vac`: the CSLR literature's, see
  * `ExperimentConfig.vacDistillation`) or with sequence-level distillation.
  */
 export type RunKind = 'teacher' | 'scratch' | 'distilled' | 'vac' | 'sequence';
@@ -81,7 +81,7 @@ export interface RunResult extends RunSpec {
 
 /**
  * What the teacher hands its students, measured on its soft targets of the training split:
- * how often blank wins a frame, how confident the winning class is at τ = 1 and at the
+ * how often blank wins a frame, how confident the winning class is at τ = 1, τ = 2 and the
  * distillation temperatures, and how often a transcript read from the targets differs from the
  * annotation.
  */
@@ -90,7 +90,7 @@ export interface SoftTargetStats {
   blankFrames: number;
   /** Mean probability of each frame's most likely class, at τ = 1. */
   meanTopProbability: number;
-  /** The same at each distillation temperature (`τ=2`, `τ=8`, …). */
+  /** The same at τ = 2 and at each distillation temperature other than 1 (`τ=2`, `τ=8`, …). */
   meanTopProbabilityAt: Record<string, number>;
   /** Mean entropy (nats) of the gloss distribution (blank left out, renormalised) per frame. */
   meanGlossEntropy: number;
@@ -242,9 +242,12 @@ export function describeSoftTargets(
   data: ExperimentData,
   config: ExperimentConfig,
 ): SoftTargetStats {
+  // τ = 2 always (Hinton's usual choice), then the arms' temperatures; τ = 1 is meanTopProbability.
   const temperatures = [
-    ...new Set([config.distillation.temperature, config.vacDistillation.temperature]),
-  ];
+    ...new Set([2, config.distillation.temperature, config.vacDistillation.temperature]),
+  ]
+    .filter((tau) => tau !== 1)
+    .sort((a, b) => a - b);
   let frames = 0;
   let blank = 0;
   let top = 0;
@@ -354,6 +357,7 @@ function trainOptions(
     },
     clipNorm: budget.clipNorm,
     evalEvery: budget.evalEvery,
+    ...(budget.labelSmoothing !== undefined ? { labelSmoothing: budget.labelSmoothing } : {}),
     callbacks: {
       onWarning: (message) => log(`warning: ${message}`),
       onEpochEnd: (r) => {
